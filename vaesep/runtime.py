@@ -1,0 +1,32 @@
+"""Run-time switches shared by the notebooks, the CLI and the tests.
+
+Fast mode (``VAESEP_FAST=1``, set by the test suite and by
+``vaesep reproduce --fast``) shrinks data and training budgets so every
+notebook runs in CI; the code paths stay the same as in full mode.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+FAST_ENV = "VAESEP_FAST"
+
+
+def fast_mode() -> bool:
+    """True when ``VAESEP_FAST`` is set to 1/true/yes (case-insensitive)."""
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def pick_device(preferred: str | None = None) -> torch.device:
+    """``preferred`` if given, else CUDA when available, else CPU."""
+    if preferred:
+        device = torch.device(preferred)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(
+                "device='cuda' was requested but torch sees no CUDA GPU; use device='cpu' or "
+                "install a CUDA build of torch (see README, 'Choosing a torch build')"
+            )
+        return device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
