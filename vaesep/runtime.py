@@ -30,3 +30,29 @@ def pick_device(preferred: str | None = None) -> torch.device:
             )
         return device
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def code_version() -> str:
+    """The git commit of the working tree (``+dirty`` if modified), else the package version.
+
+    Every results table names it, so a number can be traced to the code that made it.
+    """
+    import subprocess
+    from pathlib import Path
+
+    import vaesep
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if commit.returncode != 0:
+            raise OSError(commit.stderr)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=5,
+        ).stdout.strip()
+        return commit.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return f"vaesep {vaesep.__version__}"

@@ -130,12 +130,13 @@ class MaskSeparator(Separator):
     def separate_batch(
         self, mixtures: np.ndarray, references: np.ndarray | None = None
     ) -> np.ndarray:
-        mixture_tensor = torch.as_tensor(np.asarray(mixtures, dtype=np.float32))
+        # np.array copies: data sets hand out read-only memory maps, which torch will not wrap
+        mixture_tensor = torch.from_numpy(np.array(mixtures, dtype=np.float32))
         mixture_stft = stft(mixture_tensor, self.stft_config)
         reference_magnitudes = None
         if references is not None:
             reference_magnitudes = stft(
-                torch.as_tensor(np.asarray(references, dtype=np.float32)), self.stft_config
+                torch.from_numpy(np.array(references, dtype=np.float32)), self.stft_config
             ).abs()
         masks = self.estimate_masks(mixture_stft.abs(), reference_magnitudes)
         waves = apply_masks(masks.to(mixture_stft.device), mixture_stft, mixtures.shape[-1], self.stft_config)

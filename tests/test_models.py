@@ -1,0 +1,198 @@
+"""The VAE network, the Separator interface, checkpoints and the public API."""
+
+import numpy as np
+import pytest
+import torch
+
+import vaesep
+from vaesep.api import export_model
+from vaesep.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from vaesep.models import IdealRatioMask, MixtureSeparator, NeuralSeparator, VAEConfig, VAENetwork
+from vaesep.models.network import frames_with_context
+
+
+def _tiny_batch(seed=0, n_frames=40):
+    """Two fixed spectral shapes per source and their sum: a set a small VAE can memorise."""
+    generator = torch.Generator().manual_seed(seed)
+    sources = torch.rand(4, 2, n_frames, 513, generator=generator) ** 4
+    return sources.sum(dim=1), sources
+
+
+def test_context_frames_repeat_edges():
+    features = torch.arange(3.0).reshape(1, 3, 1)
+    stacked = frames_with_context(features, 1)
+    assert stacked.shape == (1, 3, 3)
+    assert stacked[0].tolist() == [[0, 0, 1], [0, 1, 2], [1, 2, 2]]
+
+
+@pytest.mark.parametrize("variant", ["per_source", "shared"])
+def test_output_shapes_and_masks(variant):
+    network = VAENetwork(VAEConfig(variant=variant, context=1, hidden=32, latent=8))
+    mixture, _ = _tiny_batch(n_frames=7)
+    outputs = network(mixture)
+    assert outputs["masks"].shape == (4, 2, 7, 513)
+    n_encoders = 2 if variant == "per_source" else 1
+    assert outputs["mu"].shape == (4, n_encoders, 7, 8)
+    torch.testing.assert_close(outputs["masks"].sum(dim=1), torch.ones(4, 7, 513), atol=1e-5, rtol=0)
+    torch.testing.assert_close(outputs["separated"].sum(dim=1), mixture, atol=1e-4, rtol=1e-4)
+
+
+def test_wrong_input_shape_says_what_is_expected():
+    network = VAENetwork(VAEConfig(hidden=8, latent=4))
+    with pytest.raises(ValueError, match=r"\(batch, n_frames, 513\)"):
+        network(torch.zeros(2, 10, 257))
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_overfits_a_tiny_set(deterministic):
+    torch.manual_seed(0)
+    network = VAENetwork(VAEConfig(hidden=32, latent=8, deterministic=deterministic, beta=0.01))
+    mixture, sources = _tiny_batch(n_frames=8)
+    network.fit_normalisation(mixture)
+    optimizer = torch.optim.Adam(network.parameters(), lr=1e-2)
+    first = None
+    for step in range(150):
+        terms = network.loss(network(mixture), sources, epoch=step)
+        optimizer.zero_grad()
+        terms["loss"].backward()
+        optimizer.step()
+        first = first if first is not None else float(terms["reconstruction"].detach())
+    network.eval()
+    with torch.no_grad():
+        final = float(network.loss(network(mixture), sources)["reconstruction"])
+    assert final < first / 5, (first, final)
+    if deterministic:
+        assert "kl" in terms and network.kl_weight(3) == 0.0
+
+
+def test_kl_warmup_and_closed_form():
+    network = VAENetwork(VAEConfig(beta=2.0, kl_warmup_epochs=4, hidden=8, latent=4))
+    assert [network.kl_weight(e) for e in range(5)] == [0.5, 1.0, 1.5, 2.0, 2.0]
+    assert network.kl_weight(None) == 2.0
+    mu, logvar = torch.zeros(1, 1, 1, 4), torch.zeros(1, 1, 1, 4)
+    assert float(VAENetwork.kl_divergence(mu, logvar)) == 0.0
+    mu[..., 0] = 2.0  # KL of N(2, 1) from N(0, 1) is 2²/2
+    assert float(VAENetwork.kl_divergence(mu, logvar)) == pytest.approx(2.0)
+
+
+def _small_separator():
+    torch.manual_seed(3)
+    network = VAENetwork(VAEConfig(hidden=16, latent=4, context=1))
+    for parameter in network.parameters():
+        parameter.data.normal_(0, 0.3)
+    return NeuralSeparator(network, name="tiny")
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 22050, 44100])
+def test_separate_keeps_rate_and_length(sr):
+    separator = _small_separator()
+    # tones well inside every rate's band, so resampling to 16 kHz and back is near-lossless
+    t = np.arange(int(sr * 0.7) + 3) / sr
+    mixture = (0.1 * np.sin(2 * np.pi * 220 * t) + 0.05 * np.sin(2 * np.pi * 1700 * t)).astype(np.float32)
+    estimates = separator.separate(mixture, sr)
+    assert estimates.shape == (2, mixture.shape[0]) and estimates.dtype == np.float32
+    # the joint soft mask splits the mixture: the estimates add back up to it
+    np.testing.assert_allclose(estimates[:, 400:-400].sum(axis=0), mixture[400:-400], atol=2e-3)
+
+
+def test_separate_int16_stereo_and_tiny_input():
+    separator = _small_separator()
+    rng = np.random.default_rng(1)
+    pcm = (rng.standard_normal((12_000, 2)) * 3000).astype(np.int16)
+    assert separator.separate(pcm, 16000).shape == (2, 12_000)
+    assert separator.separate(rng.standard_normal(50).astype(np.float32), 16000).shape == (2, 50)
+
+
+def test_separation_is_level_independent():
+    separator = _small_separator()
+    mixture = np.random.default_rng(2).standard_normal(8000).astype(np.float32)
+    quiet, loud = separator.separate(mixture * 0.01, 16000), separator.separate(mixture, 16000)
+    np.testing.assert_allclose(quiet * 100, loud, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "bad, sr, message",
+    [
+        (np.full(1000, np.nan, dtype=np.float32), 16000, "NaN"),
+        (np.zeros(0, dtype=np.float32), 16000, "empty"),
+        (np.zeros((4, 4, 100), dtype=np.float32), 16000, "dimensions"),
+        (np.zeros(1000, dtype=np.float32), -1, "positive"),
+    ],
+)
+def test_separate_rejects_bad_input(bad, sr, message):
+    with pytest.raises(ValueError, match=message):
+        _small_separator().separate(bad, sr)
+
+
+def test_oracle_needs_references_of_the_right_shape():
+    oracle = IdealRatioMask(("a", "b"))
+    with pytest.raises(ValueError, match="references"):
+        oracle.separate(np.zeros(2000, dtype=np.float32), 16000)
+    with pytest.raises(ValueError, match=r"\(2, 2000\)"):
+        oracle.separate(np.zeros(2000, dtype=np.float32), 16000, references=np.zeros((2, 10)))
+
+
+def test_oracle_and_floor_on_a_known_mixture():
+    rng = np.random.default_rng(4)
+    t = np.arange(16000) / 16000
+    low = np.sin(2 * np.pi * 150 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t))
+    high = rng.standard_normal(16000) * 0.3
+    references = np.stack([low, high]).astype(np.float32)
+    mixture = references.sum(axis=0)
+    irm = IdealRatioMask(("low", "high")).separate(mixture, 16000, references=references)
+    floor = MixtureSeparator(("low", "high")).separate(mixture, 16000)
+    error_irm = np.mean((irm - references) ** 2)
+    error_floor = np.mean((floor - references) ** 2)
+    assert error_irm < error_floor / 20
+
+
+def test_checkpoint_reload_gives_identical_outputs(tmp_path):
+    separator = _small_separator()
+    network = separator.network
+    path = save_checkpoint(
+        tmp_path / "m.pt",
+        {"kind": network.kind, "config": network.config_dict(), "state_dict": network.state_dict()},
+    )
+    loaded = vaesep.load_model(path, device="cpu")
+    mixture = np.random.default_rng(5).standard_normal(9000).astype(np.float32)
+    np.testing.assert_array_equal(loaded.separate(mixture, 16000), separator.separate(mixture, 16000))
+    assert loaded.source_names == ("v", "m")
+    slim = export_model(path, tmp_path / "slim.pt", name="slim")
+    assert vaesep.load_model(slim).name == "slim"
+
+
+def test_bad_checkpoints_get_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown model"):
+        vaesep.load_model(tmp_path / "missing.pt")
+    truncated = tmp_path / "truncated.pt"
+    separator = _small_separator()
+    good = save_checkpoint(
+        tmp_path / "good.pt",
+        {"kind": "vae", "config": separator.network.config_dict(), "state_dict": separator.network.state_dict()},
+    )
+    truncated.write_bytes(good.read_bytes()[:500])
+    with pytest.raises(CheckpointError, match="not a readable vaesep checkpoint"):
+        vaesep.load_model(truncated)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(CheckpointError, match="not a vaesep checkpoint"):
+        load_checkpoint(foreign)
+    unknown_kind = save_checkpoint(tmp_path / "kind.pt", {"kind": "gan", "config": {}, "state_dict": {}})
+    with pytest.raises(CheckpointError, match="gan"):
+        vaesep.load_model(unknown_kind)
+
+
+def test_pickled_code_is_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "vaesep-checkpoint", "kind": "vae", "config": {}, "state_dict": Payload()}, evil)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(evil)
+
+
+def test_oracles_load_by_name():
+    oracle = vaesep.load_model("irm", source_names=("v", "m"))
+    assert oracle.needs_references and oracle.source_names == ("v", "m")

@@ -1,0 +1,288 @@
+"""Music: Bach chorales, soprano melody vs alto+tenor+bass accompaniment.
+
+The four-part chorales of the ``music21`` corpus are written out as two MIDI
+files per chorale (soprano alone; alto, tenor and bass together) and each is
+rendered to its own audio stem by the ``fluidsynth`` program with the
+FluidR3 General MIDI soundfont. Rendering stems separately gives the exact
+ground truth that recorded music never has: the mixture is their sum.
+
+Our choices (the paper's music experiments used MIR-1K, which we cannot ship):
+
+* Instruments: the soprano is sung by GM 53 "Choir Aahs" and the
+  accompaniment played by GM 49 "String Ensemble 1". Both are sustained,
+  harmonic and overlap in pitch (the alto often sits a third below the
+  soprano), so as in singing-voice separation the two sources share
+  harmonics; what tells them apart is timbre and register, which is what a
+  magnitude-spectrum model can learn. A piano accompaniment would make the
+  task easier (percussive onsets) and less like the voice/accompaniment case.
+* Tempo: 90 quarter notes per minute for every chorale (the corpus files
+  carry no performance tempo), FluidSynth's default reverb and chorus on.
+* Which chorales: the corpus's files with exactly four parts named Soprano,
+  Alto, Tenor, Bass (363 of them); split by a hash of the chorale id
+  (80/10/10); capped at 40/5/5 chorales (4/1/2 in fast mode), the first in
+  hash order, because each takes about a second of CPU to render. 40
+  chorales give about 30 minutes of training audio, like the speech set.
+* Evaluation items are 4 s, cut at the *same* offsets in both stems, so a
+  test mixture is real music; training by :func:`vaesep.data.random_segments`
+  may pair stems of different chorales (pass ``aligned=True`` to keep them together).
+
+Notebook 05, section "Music: Bach chorales".
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
+from vaesep.data.cache import DatasetWriter
+from vaesep.data.decode import parallel_map, trim_silence
+from vaesep.data.mixing import concatenate_pieces, cut_evaluation_items
+from vaesep.data.registry import BuildRequest, DatasetBuilder
+from vaesep.data.splits import assign_split, hash_order
+from vaesep.data.system import missing_data_error, require_executable
+
+SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
+SOUNDFONT_FILE = "FluidR3_GM.sf2"
+PACKAGES = ("fluidsynth", "fluid-soundfont-gm")
+MELODY_PROGRAM = 52  # 0-based General MIDI program: 53 "Choir Aahs"
+ACCOMPANIMENT_PROGRAM = 48  # 49 "String Ensemble 1"
+TEMPO_QPM = 90.0
+FLUIDSYNTH_GAIN = 0.5  # FluidSynth's default 0.2 is quiet; 0.5 stays well below clipping
+RENDER_TRIM_TOP_DB = (
+    60.0  # cut only the true silence before the first note and after the reverb tail
+)
+SATB = ("Soprano", "Alto", "Tenor", "Bass")
+
+
+def corpus_directory() -> Path:
+    """Directory of the corpus that ships inside the ``music21`` package."""
+    from music21 import common
+
+    return Path(common.getCorpusFilePath())
+
+
+def _is_satb(path: Path) -> bool:
+    # Reading the part list from the compressed MusicXML takes a millisecond;
+    # parsing the whole score would take ~0.2 s per file.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            score_name = next(n for n in archive.namelist() if not n.startswith("META-INF"))
+            text = archive.read(score_name).decode("utf-8", "replace")
+    except (OSError, zipfile.BadZipFile, StopIteration):
+        return False
+    return tuple(re.findall(r"<part-name[^>]*>\s*([^<]*?)\s*<", text)) == SATB
+
+
+def chorale_ids() -> list[str]:
+    """Ids (``"bach/bwv1.6"``) of the corpus chorales with exactly the parts S, A, T, B; sorted."""
+    base = corpus_directory()
+    return sorted(
+        path.relative_to(base).with_suffix("").as_posix()
+        for path in (base / "bach").glob("*.mxl")
+        if _is_satb(path)
+    )
+
+
+def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> None:
+    """Write the soprano and the lower three parts of a parsed chorale as two MIDI files.
+
+    The score is translated to MIDI once and its tracks are split, which is
+    much faster than translating two copies of the score. Each part gets its
+    own MIDI channel, so an alto and tenor in unison sound as two notes
+    instead of one cutting the other off.
+    """
+    from music21 import instrument, midi, tempo
+    from music21.midi import translate
+
+    for position, part in enumerate(score.parts):
+        # the corpus marks parts as voices without a GM program, and some carry a tempo
+        for element in list(
+            part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))
+        ):
+            element.activeSite.remove(element)
+        voice = instrument.Instrument()
+        voice.midiProgram = MELODY_PROGRAM if position == 0 else ACCOMPANIMENT_PROGRAM
+        part.insert(0, voice)
+    score.parts[0].insert(0, tempo.MetronomeMark(number=TEMPO_QPM))
+    translated = translate.streamToMidiFile(score)
+    conductor, *voices = translated.tracks  # track 0 holds tempo and metre, then one per part
+    for channel, track in enumerate(voices, start=1):
+        for event in track.events:
+            if isinstance(event.type, midi.ChannelVoiceMessages):
+                event.channel = channel
+    for path, tracks in ((melody_path, voices[:1]), (accompaniment_path, voices[1:])):
+        stem = midi.MidiFile()
+        stem.ticksPerQuarterNote = translated.ticksPerQuarterNote
+        stem.tracks = [conductor, *tracks]
+        stem.open(str(path), "wb")
+        stem.write()
+        stem.close()
+
+
+def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.ndarray:
+    command = [
+        fluidsynth,
+        "-ni",
+        "-q",
+        "-g",
+        str(FLUIDSYNTH_GAIN),
+        "-r",
+        str(SAMPLE_RATE),
+        "-O",
+        "float",
+        "-T",
+        "wav",
+        "-F",
+        str(wav),
+        str(soundfont),
+        str(midi),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    if finished.returncode != 0 or not wav.is_file():
+        raise RuntimeError(
+            f"fluidsynth failed on {midi.name}: {' '.join(command)}\n{finished.stderr}"
+        )
+    return load_audio(wav, SAMPLE_RATE)
+
+
+def render_chorale(
+    chorale_id: str, work_dir: str, fluidsynth: str, soundfont: str
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Render one chorale as two aligned stems.
+
+    Args:
+        chorale_id: e.g. ``"bach/bwv1.6"``.
+        work_dir: scratch directory for the MIDI and WAV files.
+        fluidsynth: path of the ``fluidsynth`` program.
+        soundfont: path of ``FluidR3_GM.sf2``.
+
+    Returns:
+        ``(melody (n,), accompaniment (n,), trim offset)`` float32 at 16 kHz,
+        both cut to the span where the mixture is audible; None if the score
+        does not parse into exactly four parts.
+    """
+    from music21 import corpus
+
+    try:
+        score = corpus.parse(chorale_id)
+    except Exception:  # a malformed corpus file is skipped, not fatal
+        return None
+    if len(score.parts) != 4:
+        return None
+    directory = Path(work_dir) / chorale_id.replace("/", "_")
+    directory.mkdir(parents=True, exist_ok=True)
+    midi_files = (directory / "melody.mid", directory / "accompaniment.mid")
+    write_stem_midi(score, *midi_files)
+    stems = [_fluidsynth(fluidsynth, Path(soundfont), m, m.with_suffix(".wav")) for m in midi_files]
+    length = max(stem.shape[0] for stem in stems)
+    melody, accompaniment = (fit_length(stem, length) for stem in stems)
+    audible, start = trim_silence(melody + accompaniment, RENDER_TRIM_TOP_DB)
+    end = start + audible.shape[0]
+    return melody[start:end].copy(), accompaniment[start:end].copy(), start
+
+
+class ChoralesBuilder(DatasetBuilder):
+    """Builds ``data.build("chorales")`` (see the module docstring)."""
+
+    version = "1"
+    source_names = ("melody", "accompaniment")
+    splits = ("train", "valid", "test")
+
+    def default_root(self) -> Path:
+        return SOUNDFONT_DIR
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "segment_seconds": 4.0,
+            "tempo_qpm": TEMPO_QPM,
+            "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
+            "chorales_per_split": {"train": 4, "valid": 1, "test": 2}
+            if fast
+            else {"train": 40, "valid": 5, "test": 5},
+            "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
+        }
+
+    def check_system_data(self, root: Path | None) -> None:
+        require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        soundfont = (root or SOUNDFONT_DIR) / SOUNDFONT_FILE
+        if not soundfont.is_file():
+            raise missing_data_error("chorales", PACKAGES[1:], f"no soundfont at {soundfont}")
+        if not any((corpus_directory() / "bach").glob("*.mxl")):
+            raise RuntimeError(
+                "the music21 corpus has no Bach chorales; reinstall music21: pip install --force-reinstall music21"
+            )
+
+    def split_files(self, split: str, root: Path | None) -> list[str]:
+        self.require_split(split)
+        return [chorale for chorale in chorale_ids() if assign_split(chorale) == split]
+
+    def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
+        settings = request.settings
+        soundfont = str((request.root or SOUNDFONT_DIR) / SOUNDFONT_FILE)
+        fluidsynth = require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        scratch = str(writer.scratch_dir())
+        eligible = chorale_ids()
+        wanted = {
+            split: hash_order(c for c in eligible if assign_split(c) == split)
+            for split in self.splits
+        }
+        rendered: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
+        failed: set[str] = set()
+        while True:
+            # take the first `count` renderable chorales of each split in hash order
+            batch = []
+            for split, candidates in wanted.items():
+                usable = [c for c in candidates if c not in failed]
+                batch += [
+                    c for c in usable[: settings["chorales_per_split"][split]] if c not in rendered
+                ]
+            if not batch:
+                break
+            results = parallel_map(
+                render_chorale,
+                [(c, scratch, fluidsynth, soundfont) for c in batch],
+                progress=request.progress,
+                desc=f"rendering {len(batch)} chorales",
+                unit="chorale",
+            )
+            for chorale, result in zip(batch, results, strict=True):
+                if result is None:
+                    failed.add(chorale)
+                else:
+                    rendered[chorale] = result
+        segment_samples = int(round(settings["segment_seconds"] * SAMPLE_RATE))
+        for split, candidates in wanted.items():
+            chosen = sorted(
+                [c for c in candidates if c not in failed][: settings["chorales_per_split"][split]]
+            )
+            streams, stream_index = {}, {}
+            for position, source in enumerate(self.source_names):
+                streams[source], stream_index[source] = concatenate_pieces(
+                    [(c, rendered[c][position], rendered[c][2]) for c in chosen]
+                )
+            if split == "train":
+                writer.add_split(split, streams=streams, stream_index=stream_index)
+                continue
+            sources, items = cut_evaluation_items(
+                streams,
+                segment_samples=segment_samples,
+                snr_db=request.snr_db,
+                rng=request.rng("items", split),
+                max_items=settings["max_items"][split],
+                aligned=True,
+                stream_index=stream_index,
+            )
+            writer.add_split(
+                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+            )
+        writer.note(
+            "instruments",
+            {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"},
+        )
+        writer.note("skipped_chorales", sorted(failed))

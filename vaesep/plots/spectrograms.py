@@ -1,0 +1,113 @@
+"""Waveforms, log-magnitude spectrograms and masks, on shared time/frequency axes.
+
+Notebook 01 ("Looking at the data", "Oracle masks: the ceiling") and
+notebook 02 ("Separating test mixtures") use these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from vaesep.audio import SAMPLE_RATE
+from vaesep.spectral import DEFAULT_STFT, STFTConfig, magnitude, stft
+
+DB_RANGE = 80.0
+"""Dynamic range shown in spectrograms (dB below each figure's loudest bin)."""
+
+
+def _figure(n_rows: int, height: float = 2.2, width: float = 10.0) -> tuple[Figure, np.ndarray]:
+    figure = Figure(figsize=(width, height * n_rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(n_rows, 1, sharex=True, sharey=True))
+    return figure, axes
+
+
+def plot_waveforms(
+    signals: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE, title: str | None = None
+) -> Figure:
+    """One row per named waveform ``(n_samples,)``, amplitude against seconds."""
+    figure, axes = _figure(len(signals), height=1.4)
+    for axis, (name, signal) in zip(axes, signals.items()):
+        axis.plot(np.arange(len(signal)) / sr, signal, linewidth=0.5)
+        axis.set_ylabel(f"{name}\namplitude")
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_spectrograms(
+    signals: Mapping[str, np.ndarray],
+    config: STFTConfig = DEFAULT_STFT,
+    *,
+    title: str | None = None,
+    max_frequency: float = 4000.0,
+) -> Figure:
+    """Log-magnitude spectrograms of named waveforms, on one colour scale.
+
+    Args:
+        signals: name → waveform ``(n_samples,)`` at ``config.sample_rate``, or
+            name → magnitude spectrogram ``(n_bins, n_frames)``.
+        max_frequency: upper limit of the frequency axis in Hz (speech
+            harmonics that matter for separation sit below 4 kHz).
+    """
+    spectra = {
+        name: magnitude(stft(np.asarray(s, dtype=np.float32), config)) if np.ndim(s) == 1 else np.asarray(s)
+        for name, s in signals.items()
+    }
+    peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
+    figure, axes = _figure(len(spectra))
+    image = None
+    for axis, (name, spectrum) in zip(axes, spectra.items()):
+        decibels = 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
+        duration = spectrum.shape[1] * config.hop_length / config.sample_rate
+        image = axis.imshow(
+            decibels,
+            origin="lower",
+            aspect="auto",
+            extent=(0.0, duration, 0.0, config.sample_rate / 2),
+            vmin=-DB_RANGE,
+            vmax=0.0,
+            cmap="magma",
+            interpolation="nearest",
+        )
+        axis.set_ylim(0, max_frequency)
+        axis.set_ylabel(f"{name}\nfrequency (Hz)")
+    axes[-1].set_xlabel("time (s)")
+    figure.colorbar(image, ax=list(axes), label="level (dB re. max)", shrink=0.8)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_masks(
+    masks: Mapping[str, np.ndarray],
+    config: STFTConfig = DEFAULT_STFT,
+    *,
+    title: str | None = None,
+    max_frequency: float = 4000.0,
+) -> Figure:
+    """Masks ``(n_bins, n_frames)`` with values in [0, 1], one row each."""
+    figure, axes = _figure(len(masks))
+    image = None
+    for axis, (name, mask) in zip(axes, masks.items()):
+        duration = mask.shape[1] * config.hop_length / config.sample_rate
+        image = axis.imshow(
+            mask,
+            origin="lower",
+            aspect="auto",
+            extent=(0.0, duration, 0.0, config.sample_rate / 2),
+            vmin=0.0,
+            vmax=1.0,
+            cmap="viridis",
+            interpolation="nearest",
+        )
+        axis.set_ylim(0, max_frequency)
+        axis.set_ylabel(f"{name}\nfrequency (Hz)")
+    axes[-1].set_xlabel("time (s)")
+    figure.colorbar(image, ax=list(axes), label="mask value", shrink=0.8)
+    if title:
+        figure.suptitle(title)
+    return figure

@@ -1,0 +1,400 @@
+"""The ipywidgets view of the MUSHRA-style listening test.
+
+Pages, in order: listener id (if none was given) → familiarisation →
+one page per trial → thank-you. All decisions (orders, letters, storage,
+resume) are made by :mod:`vaesep.listening`; this module only draws and
+forwards clicks, so the logic is tested without a browser and the view stays
+thin. Notebook 05, section "Running a real session".
+
+Audio is played by a fresh ``ipywidgets.Audio`` widget per click, placed in a
+one-slot player box: it renders the same way in JupyterLab, classic Notebook
+and a headless browser (no HTML output to be sanitised), and replacing the
+widget stops whatever was playing. Playback restarts at the beginning on
+every switch; dedicated MUSHRA software can switch seamlessly in place, a
+limitation we accept for a notebook.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+
+from vaesep.listening.design import (
+    HIDDEN_REFERENCE,
+    SCALE_LABELS,
+    TrialPlan,
+    validate_listener_id,
+)
+from vaesep.listening.session import ListeningSession, open_session, utc_now
+from vaesep.listening.stimuli import StimulusSet, load_stimuli
+
+SLIDER_HEIGHT = "240px"
+
+_INTRO_HTML = """
+<h3>Listening test: familiarisation</h3>
+<p>In each trial you hear a <b>reference</b>: one clean voice. Behind the letters are
+several versions of the same excerpt, in a new random order every trial. One of them is
+the reference itself, hidden; others are separated by different systems, or degraded on
+purpose. Rate how close each letter sounds to the reference, from 0 (<i>Bad</i>) to
+100 (<i>Excellent</i>). Give 100 to a letter you cannot tell apart from the reference.</p>
+<p>Below is one example item: listen to the reference and to every version, to learn the
+range of quality you will meet. Use headphones, in a quiet room, at a comfortable level
+that you keep for the whole test.</p>
+"""
+
+_TRIAL_HINT = (
+    "Move every slider (or type a number) to rate it; to give 0, move the slider up and back. "
+    "<b>Next</b> is enabled once every letter is rated. Each trial is saved when you press it."
+)
+
+
+def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit PCM WAV in memory: every browser plays it (float WAV is not universal)."""
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(signal, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+class ListeningTestView(widgets.VBox):
+    """The whole listening test as one widget; display it in a notebook cell.
+
+    Notebook 05, section "Running a real session". Build it with
+    :func:`listening_test` rather than directly.
+
+    Args:
+        stimuli: the rendered stimulus set.
+        results_dir: where the listener's results file lives.
+        design_kwargs: passed to :meth:`StimulusSet.design` (seed, items, n_trials).
+        listener_id: who listens; None shows a page asking for it.
+        new_session: start afresh instead of resuming.
+    """
+
+    def __init__(
+        self,
+        stimuli: StimulusSet,
+        results_dir: str | os.PathLike,
+        *,
+        design_kwargs: dict | None = None,
+        listener_id: str | None = None,
+        new_session: bool = False,
+    ) -> None:
+        super().__init__(layout=widgets.Layout(width="100%"))
+        self.add_class("vaesep-listening")
+        self.stimuli = stimuli
+        self.results_dir = Path(results_dir)
+        self.design = stimuli.design(**(design_kwargs or {}))
+        self.new_session = new_session
+        self.session: ListeningSession | None = None
+        self._audio_cache: dict[tuple[str, str], bytes] = {}
+        self._title = widgets.HTML("<h2>Listening test</h2>")
+        self._status = widgets.HTML()
+        self._status.add_class("vaesep-status")
+        self._progress = widgets.IntProgress(min=0, max=self.design.n_trials, value=0)
+        self._player = widgets.Box(layout=widgets.Layout(min_height="40px"))
+        self._player.add_class("vaesep-player")
+        self._page = widgets.VBox()
+        self._error = widgets.HTML()
+        self._error.add_class("vaesep-error")
+        # per-trial state, reset by _show_trial
+        self._trial: TrialPlan | None = None
+        self._trial_started = ""
+        self._sliders: dict[str, widgets.IntSlider] = {}
+        self._rated: dict[str, bool] = {}
+        self._plays: dict[str, int] = {}
+        self._reference_plays = 0
+        self._hint = widgets.HTML(_TRIAL_HINT)
+        self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
+        self._next.add_class("vaesep-next")
+        self._next.on_click(lambda _: self.submit_current_trial())
+        self.children = (self._title, self._status, self._page, self._player, self._error)
+        if listener_id is None:
+            self._show_login()
+        else:
+            self.start(listener_id)
+
+    # ------------------------------------------------------------------ pages
+    def _show_login(self) -> None:
+        name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
+        name.add_class("vaesep-listener-id")
+        begin = widgets.Button(description="Begin", button_style="primary")
+        begin.add_class("vaesep-begin")
+        begin.on_click(lambda _: self.start(name.value.strip()))
+        self._status.value = "Type the listener id your teacher gave you, then press Begin."
+        self._page.children = (widgets.HBox([name, begin]),)
+
+    def start(self, listener_id: str) -> None:
+        """Open (or resume) the listener's session and show the right page."""
+        try:
+            validate_listener_id(listener_id)
+            self.session = open_session(
+                self.results_dir,
+                listener_id,
+                self.design,
+                stimuli_folder=self.stimuli.folder,
+                new_session=self.new_session,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            self._error.value = f"<b style='color:#b00'>{exc}</b>"
+            return
+        self._error.value = ""
+        if self.session.is_complete:
+            self._show_finished()
+        elif not self.session.familiarised:
+            self._show_familiarisation()
+        else:
+            self._show_trial()
+
+    def _show_familiarisation(self) -> None:
+        assert self.session is not None
+        example = self.session.plan[0]
+        buttons = [self._play_button("Reference", example.item, HIDDEN_REFERENCE, None)]
+        # the example's versions are numbered, not lettered, and come in the trial's order
+        for number, (_letter, condition) in enumerate(example.letters, start=1):
+            buttons.append(self._play_button(f"Version {number}", example.item, condition, None))
+        start = widgets.Button(description="Start the test", button_style="success")
+        start.add_class("vaesep-start")
+        start.on_click(lambda _: self._finish_familiarisation())
+        self._status.value = self.session.describe()
+        self._page.children = (
+            widgets.HTML(_INTRO_HTML),
+            widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
+            start,
+        )
+
+    def _finish_familiarisation(self) -> None:
+        assert self.session is not None
+        self.session.mark_familiarised()
+        self._stop_audio()
+        self._show_trial()
+
+    def _show_trial(self) -> None:
+        assert self.session is not None
+        plan = self.session.next_trial
+        if plan is None:
+            self._show_finished()
+            return
+        self._trial = plan
+        self._trial_started = utc_now()
+        self._reference_plays = 0
+        self._plays = {letter: 0 for letter, _ in plan.letters}
+        self._rated = {letter: False for letter, _ in plan.letters}
+        self._sliders = {}
+        columns = [self._scale_column()]
+        for letter, condition in plan.letters:
+            columns.append(self._rating_column(plan.item, letter, condition))
+        reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
+        reference.add_class("vaesep-play-reference")
+        stop = widgets.Button(description="Stop", icon="stop")
+        stop.on_click(lambda _: self._stop_audio())
+        done = len(self.session.completed)
+        self._progress.value = done
+        self._status.value = f"<b>Trial {done + 1} of {self.session.n_trials}</b>" + (
+            " (resumed session)" if self.session.resumed else ""
+        )
+        self._next.disabled = True
+        self._hint.value = _TRIAL_HINT
+        self._page.children = (
+            widgets.HBox(
+                [self._progress, widgets.Label(f"{done} of {self.session.n_trials} saved")]
+            ),
+            widgets.HBox([reference, stop]),
+            widgets.HBox(columns),
+            self._hint,
+            self._next,
+        )
+
+    def _show_finished(self) -> None:
+        assert self.session is not None
+        self._stop_audio()
+        self._progress.value = self.session.n_trials
+        self._status.value = (
+            f"<b>All {self.session.n_trials} trials are saved. Thank you!</b><br>"
+            f"Results file: <code>{self.session.path}</code>"
+        )
+        self._page.children = (self._progress,)
+        self.session.close()
+
+    # -------------------------------------------------------------- controls
+    def _scale_column(self) -> widgets.VBox:
+        labels = [
+            widgets.Label(name, layout=widgets.Layout(flex="1 1 0", align_items="center"))
+            for name in reversed(SCALE_LABELS)
+        ]
+        return widgets.VBox(
+            [widgets.Label(""), widgets.VBox(labels, layout=widgets.Layout(height=SLIDER_HEIGHT))],
+            layout=widgets.Layout(margin="0 12px 0 0"),
+        )
+
+    def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
+        play = self._play_button(letter, item, condition, letter)
+        slider = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=100,
+            orientation="vertical",
+            readout=False,
+            layout=widgets.Layout(height=SLIDER_HEIGHT),
+        )
+        number = widgets.BoundedIntText(
+            value=0, min=0, max=100, layout=widgets.Layout(width="64px")
+        )
+        number.add_class(f"vaesep-rating-{letter}")
+        widgets.link((slider, "value"), (number, "value"))
+        mark = widgets.HTML("<span style='color:#888'>not rated</span>")
+        mark.add_class(f"vaesep-mark-{letter}")
+
+        def on_change(change: dict) -> None:
+            self._rated[letter] = True
+            mark.value = "<span style='color:#070'>rated</span>"
+            self._update_next()
+
+        slider.observe(on_change, names="value")
+        self._sliders[letter] = slider
+        column = widgets.VBox(
+            [play, slider, number, mark],
+            layout=widgets.Layout(align_items="center", margin="0 6px"),
+        )
+        column.add_class(f"vaesep-column-{letter}")
+        return column
+
+    def _play_button(
+        self, label: str, item: str, condition: str, counter: str | None
+    ) -> widgets.Button:
+        button = widgets.Button(description=label, icon="play", layout=widgets.Layout(width="auto"))
+        button.add_class(f"vaesep-play-{label.replace(' ', '-')}")
+
+        def on_click(_: widgets.Button) -> None:
+            if counter == "reference":
+                self._reference_plays += 1
+            elif counter is not None:
+                self._plays[counter] += 1
+            self.play(item, condition)
+
+        button.on_click(on_click)
+        return button
+
+    def _update_next(self) -> None:
+        missing = [letter for letter, rated in self._rated.items() if not rated]
+        self._next.disabled = bool(missing)
+        if missing:
+            self._hint.value = f"{_TRIAL_HINT}<br>Still to rate: {', '.join(missing)}"
+        else:
+            self._hint.value = "Every letter is rated; press <b>Next</b> to save this trial."
+
+    # ---------------------------------------------------------------- actions
+    def play(self, item: str, condition: str) -> None:
+        """Replace the player with a fresh autoplaying audio widget."""
+        key = (item, condition)
+        if key not in self._audio_cache:
+            wave = self.stimuli.load(item, condition)
+            self._audio_cache[key] = _wav_bytes(wave, self.stimuli.sample_rate)
+        self._stop_audio()
+        audio = widgets.Audio(value=self._audio_cache[key], format="wav", autoplay=True, loop=False)
+        self._player.children = (audio,)
+
+    def _stop_audio(self) -> None:
+        for old in self._player.children:
+            old.close()
+        self._player.children = ()
+
+    def rate(self, letter: str, value: int) -> None:
+        """Set one slider, as a listener dragging it would (used by tests)."""
+        self._sliders[letter].value = int(value)
+        # a listener who drags back to the start value has still rated it
+        self._rated[letter] = True
+        self._update_next()
+
+    def submit_current_trial(self) -> None:
+        """Store the current trial (the Next button) and show the next one."""
+        if self.session is None or self._trial is None:
+            return
+        if not all(self._rated.values()):
+            self._error.value = "<b style='color:#b00'>Rate every letter before pressing Next.</b>"
+            return
+        self._next.disabled = True  # a double click must not submit twice
+        try:
+            self.session.submit_trial(
+                self._trial.trial_id,
+                {letter: slider.value for letter, slider in self._sliders.items()},
+                plays=self._plays,
+                reference_plays=self._reference_plays,
+                started=self._trial_started,
+            )
+        except (ValueError, OSError, RuntimeError) as exc:
+            self._error.value = (
+                f"<b style='color:#b00'>Could not save this trial: {exc}. Your ratings are still "
+                "on screen; tell your teacher.</b>"
+            )
+            self._next.disabled = False
+            return
+        self._error.value = ""
+        self._stop_audio()
+        self._show_trial()
+
+    # ------------------------------------------------------- text fallback
+    def describe(self) -> str:
+        """Plain-text summary: what a front-end without widgets shows."""
+        if self.session is None:
+            return (
+                f"Listening test over {self.design.n_trials} item(s) of {self.stimuli.folder}; "
+                "waiting for a listener id (needs a Jupyter front-end with ipywidgets)."
+            )
+        lines = [f"Listening test: {self.session.describe()}"]
+        for plan in self.session.plan:
+            state = (
+                "saved"
+                if plan.trial_id in {t.trial_id for t in self.session.completed}
+                else "to do"
+            )
+            lines.append(
+                f"  {plan.trial_id}: item {plan.item}, {len(plan.letters)} letters, {state}"
+            )
+        return "\n".join(lines)
+
+    def _repr_mimebundle_(self, **kwargs: object) -> dict:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        # with no widget front-end (nbconvert, nbmake, a terminal) this is what shows
+        bundle["text/plain"] = self.describe()
+        return bundle
+
+
+def listening_test(
+    stimuli: StimulusSet | str | os.PathLike,
+    results_dir: str | os.PathLike,
+    listener_id: str | None = None,
+    *,
+    seed: int = 0,
+    items: Sequence[str] | None = None,
+    n_trials: int | None = None,
+    new_session: bool = False,
+) -> ListeningTestView:
+    """The listening-test widget for one listener; show it as a cell's last line.
+
+    Notebook 05, section "Running a real session". Re-running the cell (or
+    restarting the kernel) resumes the listener's unfinished session.
+
+    Args:
+        stimuli: a :class:`StimulusSet` or the folder it was rendered into.
+        results_dir: the results folder (one file per listener and session).
+        listener_id: who listens; None asks for it on the first page.
+        seed: the design seed (the same for the whole class).
+        items: the items the teacher chose (default: all).
+        n_trials: keep only the first ``n_trials`` items.
+        new_session: start afresh instead of resuming.
+    """
+    if not isinstance(stimuli, StimulusSet):
+        stimuli = load_stimuli(stimuli)
+    return ListeningTestView(
+        stimuli,
+        results_dir,
+        design_kwargs={"seed": seed, "items": items, "n_trials": n_trials},
+        listener_id=listener_id,
+        new_session=new_session,
+    )
