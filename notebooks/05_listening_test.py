@@ -42,11 +42,11 @@
 #
 # ## Expected runtime
 #
-# Measured on a 2-core CPU without a GPU: about 30 s in fast mode
-# (`VAESEP_FAST=1`, 3 trials, as in CI) and about 1 minute in full mode
+# Measured on a 2-core CPU without a GPU: about 15 s in fast mode
+# (`VAESEP_FAST=1`, 3 trials, as in CI) and about 20 s in full mode
 # (8 trials), once the speech data set is in the cache (building it is
 # notebook 01's job). The real listening session takes a listener about
-# 2 minutes per trial.
+# 2 minutes per trial, plus 5 minutes of familiarisation.
 
 # %%
 from pathlib import Path

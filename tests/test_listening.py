@@ -333,15 +333,17 @@ def test_changed_design_starts_a_new_session(tmp_path: Path) -> None:
         assert not new.resumed and new.path != old.path
 
 
-def test_finished_session_is_not_reopened(tmp_path: Path) -> None:
+def test_finished_session_is_kept_unless_a_repeat_is_asked_for(tmp_path: Path) -> None:
     design = make_design(2)
     with open_session(tmp_path, "anna", design) as session:
         while session.next_trial is not None:
             submit_all_high(session, session.next_trial)
-    with open_session(tmp_path, "anna", design) as again:
-        assert not again.resumed
-        assert again.header["session_ordinal"] == 1
-        assert again.plan != session.plan  # a repeat hears fresh orders
+    with open_session(tmp_path, "anna", design) as again:  # the cell run once more
+        assert again.path == session.path and again.is_complete
+    with open_session(tmp_path, "anna", design, new_session=True) as repeat:
+        assert not repeat.resumed and repeat.path != session.path
+        assert repeat.header["session_ordinal"] == 1
+        assert repeat.plan != session.plan  # a repeat hears fresh orders
 
 
 # -------------------------------------------------------------- analysis

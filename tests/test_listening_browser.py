@@ -1,29 +1,33 @@
 """End to end: a real browser rates one trial of the listening-test widget.
 
-Starts JupyterLab on 127.0.0.1 (a free port, a random token) over a small
-purpose-built notebook that renders tiny synthetic stimuli and shows the
-widget, then drives Debian's Chromium (``/usr/bin/chromium``, headless) with
-Playwright: run the cell, type a listener id, pass the familiarisation page,
-play the reference, set every rating of the one trial, press Next, and check
-that the listener's results file holds exactly those ratings.
+For each front-end (JupyterLab 4 and Notebook 7, the classic Notebook's
+successor) this starts a Jupyter server on 127.0.0.1 (a free port, a random
+token) over a small purpose-built notebook that renders tiny synthetic
+stimuli and shows the widget, then drives Debian's Chromium
+(``/usr/bin/chromium``, headless) with Playwright: run the cell, type a
+listener id, pass the familiarisation page, play the reference, set every
+rating of the one trial, press Next, and check that the listener's results
+file holds exactly those ratings.
 
-Needs ``pip install playwright jupyterlab`` and ``apt-get install chromium``;
-``playwright install`` (a browser download) is never used. Without them the
-test is skipped locally and fails in CI (``CI=true``), saying what to install.
+Needs ``pip install 'playwright>=1.40,<2' 'jupyterlab>=4,<5' 'notebook>=7,<8'``
+and ``apt-get install chromium``; ``playwright install`` (a browser download)
+is never used. Without them the test is skipped locally and fails in CI
+(``CI=true``), saying what to install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +50,22 @@ CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 SERVER_START_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """A Jupyter front-end the widget must work in."""
+
+    module: str  # run as ``python -m <module>``
+    requirement: str  # what to pip install
+    notebook_path: str  # URL path of a notebook in it
+
+
+FRONT_ENDS = {
+    "jupyterlab": FrontEnd("jupyterlab", "jupyterlab>=4,<5", "/lab/tree/listening.ipynb"),
+    # Notebook 7 is the classic Notebook's successor, built on the same widget manager
+    "notebook": FrontEnd("notebook", "notebook>=7,<8", "/notebooks/listening.ipynb"),
+}
 WIDGET_TIMEOUT_MS = 60_000  # the kernel imports torch and renders stimuli first
 STEP_TIMEOUT_MS = 15_000
 
@@ -65,19 +85,15 @@ listening_test(stimuli, {results!r}, n_trials=1)
 """
 
 
-def require_tools() -> None:
+def require_tools(front_end: FrontEnd) -> None:
     """Skip locally, fail in CI, when the browser stack is missing."""
     missing = []
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         missing.append("pip install 'playwright>=1.40,<2'")
-    if shutil.which("jupyter-lab") is None and shutil.which("jupyter") is None:
-        missing.append("pip install 'jupyterlab>=4,<5'")
-    try:
-        import jupyterlab  # noqa: F401
-    except ImportError:
-        missing.append("pip install 'jupyterlab>=4,<5'")
+    if importlib.util.find_spec(front_end.module) is None:
+        missing.append(f"pip install {front_end.requirement!r}")
     if not CHROMIUM.exists():
         missing.append("apt-get install chromium (Debian's /usr/bin/chromium)")
     if missing:
@@ -106,7 +122,7 @@ def wait_for_server(url: str, deadline: float, server: subprocess.Popen) -> None
     raise TimeoutError(f"jupyter lab did not answer {url} within {SERVER_START_TIMEOUT_S} s")
 
 
-def start_server(root: Path, port: int, token: str) -> subprocess.Popen:
+def start_server(root: Path, port: int, token: str, front_end: FrontEnd) -> subprocess.Popen:
     env = {
         **os.environ,
         # keep the server's settings, workspaces and runtime files out of $HOME
@@ -121,7 +137,7 @@ def start_server(root: Path, port: int, token: str) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
-        "jupyterlab",
+        front_end.module,
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
@@ -129,8 +145,6 @@ def start_server(root: Path, port: int, token: str) -> subprocess.Popen:
         "--ServerApp.allow_root=True",  # CI containers run as root
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     log = open(root / "jupyter.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
@@ -195,14 +209,16 @@ def write_notebook(root: Path) -> Path:
     return path
 
 
-def test_a_real_browser_rates_one_trial(tmp_path: Path) -> None:
-    require_tools()
+@pytest.mark.parametrize("front_end_name", sorted(FRONT_ENDS))
+def test_a_real_browser_rates_one_trial(front_end_name: str, tmp_path: Path) -> None:
+    front_end = FRONT_ENDS[front_end_name]
+    require_tools(front_end)
     from playwright.sync_api import expect, sync_playwright
 
     write_notebook(tmp_path)
     port, token = free_port(), secrets.token_hex(16)
     base = f"http://127.0.0.1:{port}"
-    server = start_server(tmp_path, port, token)
+    server = start_server(tmp_path, port, token, front_end)
     try:
         wait_for_server(
             f"{base}/api/status?token={token}", time.monotonic() + SERVER_START_TIMEOUT_S, server
@@ -214,7 +230,7 @@ def test_a_real_browser_rates_one_trial(tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(STEP_TIMEOUT_MS)
             try:
-                page.goto(f"{base}/lab/tree/listening.ipynb?token={token}")
+                page.goto(f"{base}{front_end.notebook_path}?token={token}")
                 editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first
                 editor.wait_for(timeout=WIDGET_TIMEOUT_MS)
                 wait_until_kernel_idle(page)

@@ -58,12 +58,13 @@ def build(
     builder = get_builder(name)
     fast = fast_mode() if fast is None else bool(fast)
     resolved_root = resolve_root(builder, root)
+    settings = builder.settings(fast)
     params = {
         "seed": int(seed),
         "snr_db": float(snr_db),
         "fast": fast,
         "root": None if resolved_root is None else str(resolved_root),
-        **builder.settings(fast),
+        **settings,
     }
     key = cache.dataset_key(name, builder.version, params)
     cache_root = Path(cache_dir).expanduser() if cache_dir is not None else cache.cache_dir()
@@ -96,7 +97,7 @@ def build(
             snr_db=float(snr_db),
             fast=fast,
             root=resolved_root,
-            settings=builder.settings(fast),
+            settings=settings,
             progress=progress,
             cache_root=cache_root,
         )

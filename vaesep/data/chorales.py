@@ -26,7 +26,7 @@ Our choices (the paper's music experiments used MIR-1K, which we cannot ship):
   test mixture is real music; training by :func:`vaesep.data.random_segments`
   may pair stems of different chorales (pass ``aligned=True`` to keep them together).
 
-Notebook 05, section "Music: Bach chorales".
+Notebook 01, section "Other data sets: music and noise".
 """
 
 from __future__ import annotations

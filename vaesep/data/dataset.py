@@ -175,7 +175,7 @@ class BuiltDataset:
         columns = [f"{name} (min)" for name in self.source_names]
         widths = [max(len(column), 8) + 2 for column in columns]
         header = f"{'split':<9}{'items':>7}{'item length':>13}" + "".join(
-            f"{column:>{width}}" for column, width in zip(columns, widths)
+            f"{column:>{width}}" for column, width in zip(columns, widths, strict=True)
         )
         lines += [header, "-" * len(header)]
         for split in self.splits:
@@ -187,7 +187,7 @@ class BuiltDataset:
                 f"{split:<9}{items:>7}{length:>13}"
                 + "".join(
                     f"{durations[name] / 60:>{width}.1f}"
-                    for name, width in zip(self.source_names, widths)
+                    for name, width in zip(self.source_names, widths, strict=True)
                 )
             )
         lines.append("'items' are fixed evaluation mixtures; durations are the stream lengths.")

@@ -122,10 +122,8 @@ def parallel_map(
                 results.append(_call(job))
                 bar.update()
             return results
-        if function is decode_trimmed:
-            trim_silence(
-                np.zeros(4096, dtype=np.float32), 60.0
-            )  # import librosa once, before forking
+        # import librosa (~1.5 s) once in the parent, so the forked workers share it
+        trim_silence(np.zeros(4096, dtype=np.float32), 60.0)
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for result in pool.map(_call, jobs, chunksize=4):
                 results.append(result)

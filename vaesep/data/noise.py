@@ -19,7 +19,7 @@ Each recording is trimmed of fade-in/fade-out silence (30 dB), scaled to
 unit RMS (so a segment spanning two recordings is not dominated by the
 louder one) and tiled to at least 8 s (short loops repeat, as loops do),
 then concatenated. Items put speech first: ``snr_db`` is the speech-to-noise
-ratio, 0 dB by default. Notebook 05, section "Denoising".
+ratio, 0 dB by default. Notebook 01, section "Other data sets: music and noise".
 """
 
 from __future__ import annotations

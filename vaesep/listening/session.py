@@ -45,6 +45,8 @@ RESULTS_SUFFIX = ".jsonl"
 FILE_FORMAT = 1
 """Version of the results-file layout, stored in every header."""
 
+_HEADER_KEYS = ("listener_id", "session_id", "created", "design", "plan")
+
 _OPEN_SESSIONS: dict[Path, ListeningSession] = {}
 """Sessions open in this process, so that re-running a notebook cell reuses the lock."""
 
@@ -208,6 +210,11 @@ def read_results_file(path: str | os.PathLike) -> ResultsFile:
         raise ValueError(
             f"{path} does not start with a vaesep listening-session header; it is not a results "
             "file of vaesep.listening (move it out of the results folder)"
+        )
+    missing = [key for key in _HEADER_KEYS if key not in header]
+    if missing:
+        raise ValueError(
+            f"the session header of {path} lacks {missing}; the file was edited by hand"
         )
     # a repeated line (impossible through ListeningSession, possible after hand edits)
     # must not count twice: keep the first submission of each trial
@@ -452,7 +459,7 @@ def open_session(
     new_session: bool = False,
     simulated_model: str | None = None,
 ) -> ListeningSession:
-    """Resume this listener's unfinished session of ``design``, or start a new one.
+    """Resume this listener's session of ``design``, or start a new one.
 
     Notebook 05, section "Running a real session".
 
@@ -460,9 +467,13 @@ def open_session(
         results_dir: the folder of results files (created if missing).
         listener_id: who listens; part of the file name.
         design: items, conditions and seed; only a session of the same design
-            (same :attr:`ListeningDesign.design_id`) is resumed.
+            (same :attr:`ListeningDesign.design_id`) is resumed: the newest
+            unfinished one, else the newest finished one (which then reports
+            :attr:`ListeningSession.is_complete`, so re-running a notebook cell
+            after the last trial never starts the test over by accident).
         stimuli_folder: recorded in the header, for the teacher.
-        new_session: start afresh even if an unfinished session exists.
+        new_session: start a new session (a repeat, with fresh orders) even
+            if one of this design exists.
         simulated_model: set for machine-generated ratings; the header then
             says ``"simulated": true`` and stores this description.
 
@@ -478,8 +489,8 @@ def open_session(
     existing = listener_files(results_dir, listener_id)
     same_design = [f for f in existing if f.header["design"]["design_id"] == design.design_id]
     unfinished = [f for f in same_design if not f.is_complete]
-    if unfinished and not new_session:
-        path = unfinished[-1].path
+    if (unfinished or same_design) and not new_session:
+        path = (unfinished or same_design)[-1].path
         already_open = _OPEN_SESSIONS.get(path.resolve())
         if already_open is not None:  # re-running the cell in the same kernel
             already_open.close()

@@ -38,7 +38,7 @@ from vaesep.listening.design import (
     TrialPlan,
     stable_int,
 )
-from vaesep.listening.session import listener_files, open_session
+from vaesep.listening.session import open_session
 from vaesep.listening.stimuli import StimulusSet
 
 
@@ -158,14 +158,6 @@ def simulate_listeners(
         careless = number > n_listeners - n_careless
         rng = np.random.default_rng([seed, stable_int(listener_id)])
         bias = rng.normal(0.0, model.listener_bias_sd)
-        finished = [
-            f.path
-            for f in listener_files(results_dir, listener_id)
-            if f.header["design"]["design_id"] == design.design_id and f.is_complete
-        ]
-        if finished:  # re-running the notebook cell reuses what is there
-            paths.append(finished[0])
-            continue
         with open_session(
             results_dir,
             listener_id,
@@ -174,7 +166,8 @@ def simulate_listeners(
             simulated_model=model.describe() + (" [careless]" if careless else ""),
         ) as session:
             session.mark_familiarised()
-            for plan in session.plan:
+            # a listener finished in an earlier run is reopened complete: nothing to add
+            while (plan := session.next_trial) is not None:
                 ratings = model.rate_trial(plan, metrics, bias, careless, rng)
                 session.submit_trial(
                     plan.trial_id,

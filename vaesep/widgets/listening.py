@@ -16,6 +16,7 @@ limitation we accept for a notebook.
 
 from __future__ import annotations
 
+import html
 import io
 import os
 from collections.abc import Sequence
@@ -141,7 +142,7 @@ class ListeningTestView(widgets.VBox):
                 new_session=self.new_session,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            self._error.value = f"<b style='color:#b00'>{exc}</b>"
+            self._error.value = f"<b style='color:#b00'>{html.escape(str(exc))}</b>"
             return
         self._error.value = ""
         if self.session.is_complete:
@@ -161,7 +162,7 @@ class ListeningTestView(widgets.VBox):
         start = widgets.Button(description="Start the test", button_style="success")
         start.add_class("vaesep-start")
         start.on_click(lambda _: self._finish_familiarisation())
-        self._status.value = self.session.describe()
+        self._status.value = html.escape(self.session.describe())
         self._page.children = (
             widgets.HTML(_INTRO_HTML),
             widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
@@ -216,7 +217,7 @@ class ListeningTestView(widgets.VBox):
         self._progress.value = self.session.n_trials
         self._status.value = (
             f"<b>All {self.session.n_trials} trials are saved. Thank you!</b><br>"
-            f"Results file: <code>{self.session.path}</code>"
+            f"Results file: <code>{html.escape(str(self.session.path))}</code>"
         )
         self._page.children = (self._progress,)
         self.session.close()
@@ -329,8 +330,8 @@ class ListeningTestView(widgets.VBox):
             )
         except (ValueError, OSError, RuntimeError) as exc:
             self._error.value = (
-                f"<b style='color:#b00'>Could not save this trial: {exc}. Your ratings are still "
-                "on screen; tell your teacher.</b>"
+                f"<b style='color:#b00'>Could not save this trial: {html.escape(str(exc))}. "
+                "Your ratings are still on screen; tell your teacher.</b>"
             )
             self._next.disabled = False
             return
