@@ -147,7 +147,7 @@ systems = [vaesep.load_model(name) for name in PRETRAINED_SYSTEMS if name in shi
 systems += [vaesep.load_model(name, source_names=dataset.source_names) for name in ORACLE_SYSTEMS]
 not_shipped = [name for name in PRETRAINED_SYSTEMS if name not in shipped]
 if not_shipped:
-    print(f"Not shipped with this install, so not in the test: {not_shipped} (see notebook 03)")
+    print(f"Not shipped with this install, so not in the test: {not_shipped}")
 stimuli = render_stimuli(items, systems, LISTENING_DIR / "stimuli", metrics=separation_metrics(), seed=SEED)
 print(f"{len(stimuli.items)} items x {len(stimuli.conditions)} conditions: {stimuli.conditions}")
 print("Anchor:", stimuli.anchor_filter)

@@ -14,6 +14,10 @@ import tempfile
 from collections.abc import Callable
 
 os.environ.setdefault("VAESEP_FAST", "1")
+# One intra-op thread: the tests' batches are small, and on a shared 2-core machine two
+# torch threads contending with other work ran the trainer tests 4x slower. The notebook
+# kernels that nbmake starts inherit this too.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 if "VAESEP_CACHE" not in os.environ:
     _SESSION_CACHE = tempfile.mkdtemp(prefix="vaesep-test-cache-")
     os.environ["VAESEP_CACHE"] = _SESSION_CACHE

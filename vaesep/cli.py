@@ -121,8 +121,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from vaesep.reproduce import reproduce
+
+    runs = reproduce(
+        fast=args.fast or fast_mode(),
+        notebooks_dir=args.notebooks,
+        out_dir=args.out,
+        start_at=args.start_at,
+    )
+    return 0 if runs and all(run.ok for run in runs) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vaesep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="vaesep",
+        description="Monaural source separation with variational autoencoders (Pandey et al. 2018).",
+    )
     parser.add_argument("--version", action="version", version=f"vaesep {vaesep.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -131,15 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
     data_parser = commands.add_parser("data", help="build or list data sets")
     data_commands = data_parser.add_subparsers(dest="data_command", required=True)
     data_commands.add_parser("list", help="registered data set names")
-    build_parser_ = data_commands.add_parser("build", help="build a data set into the cache")
-    build_parser_.add_argument("data", help="data set name")
-    for flag, kwargs in (
-        ("--seed", {"type": int, "default": 0}),
-        ("--snr-db", {"type": float, "default": 0.0}),
-        ("--root", {"default": None}),
+    # `prepare` is the name data/README.md uses for corpora; both build into the cache
+    for command, help_text in (
+        ("build", "build a data set into the cache"),
+        ("prepare", "build a corpus you have downloaded (pass --root)"),
     ):
-        build_parser_.add_argument(flag, **kwargs)
-    build_parser_.add_argument("--fast", action="store_true")
+        build_parser_ = data_commands.add_parser(command, help=help_text)
+        build_parser_.add_argument("data", help="data set or corpus name")
+        build_parser_.add_argument("--seed", type=int, default=0)
+        build_parser_.add_argument("--snr-db", type=float, default=0.0)
+        build_parser_.add_argument("--root", default=None, help="corpus root folder")
+        build_parser_.add_argument("--fast", action="store_true")
     data_parser.set_defaults(func=_cmd_data)
 
     train_parser = commands.add_parser("train", help="train a VAE (or autoencoder)")
@@ -151,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--latent", type=int, default=64)
     train_parser.add_argument("--beta", type=float, default=1.0)
     train_parser.add_argument("--likelihood", choices=("gaussian", "laplace"), default="gaussian")
-    train_parser.add_argument("--epochs", type=int, default=24)
+    train_parser.add_argument("--epochs", type=int, default=12)
     train_parser.add_argument("--steps-per-epoch", type=int, default=100)
     train_parser.add_argument("--lr", type=float, default=1e-3)
     train_parser.add_argument("--device", default=None)
@@ -176,6 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_parser.add_argument("--json", default=None, help="also write the results here")
     evaluate_parser.add_argument("--device", default=None)
     evaluate_parser.set_defaults(func=_cmd_evaluate)
+
+    reproduce_parser = commands.add_parser(
+        "reproduce", help="run the numbered notebooks headless and collect results/"
+    )
+    reproduce_parser.add_argument("--fast", action="store_true", help="CI variant: small data and budgets")
+    reproduce_parser.add_argument("--notebooks", default=None, help="notebook folder (default ./notebooks)")
+    reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
+    reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
+    reproduce_parser.set_defaults(func=_cmd_reproduce)
     return parser
 
 

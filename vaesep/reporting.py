@@ -59,8 +59,13 @@ def runs_dir() -> Path:
     """``$VAESEP_RUNS_DIR`` if set, else ``./runs``: where notebooks keep trained checkpoints.
 
     Notebook 02 writes ``runs/02_vae.pt``; later notebooks use it when present
-    and fall back to the shipped pretrained model otherwise.
+    and fall back to the shipped pretrained model otherwise. Fast mode uses a
+    ``fast/`` subfolder, so a CI-sized model never stands in for a full one.
     """
+    from vaesep.runtime import fast_mode
+
     path = Path(os.environ.get(RUNS_ENV) or "runs").expanduser()
+    if fast_mode():
+        path = path / "fast"
     path.mkdir(parents=True, exist_ok=True)
     return path

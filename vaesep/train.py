@@ -151,6 +151,7 @@ def train(
     device: str | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
+    initialise: bool = True,
 ) -> TrainResult:
     """Train ``network`` on ``dataset``'s train split, early-stopping on its valid split.
 
@@ -164,6 +165,8 @@ def train(
         progress: show a tqdm bar per epoch.
         on_epoch_end: called as ``on_epoch_end(epoch, history)``, e.g. to redraw
             live loss curves in a notebook.
+        initialise: on a fresh start, draw new weights from ``config.seed`` so the
+            run is reproducible; pass False to fine-tune the network's current weights.
 
     Returns:
         a :class:`TrainResult` whose network holds the best validation weights.
@@ -208,6 +211,8 @@ def train(
         network.load_state_dict(resume_record["state_dict"])
         start_epoch = int(resume_record["next_epoch"])
     else:
+        if initialise:
+            network.initialise_weights()
         # feature statistics from a fixed draw of training mixtures
         mixture_magnitude, _ = spectrogram_batch(
             draw_segments(np.random.default_rng([config.seed, 1_000_003]), 256), torch.device("cpu")
@@ -252,7 +257,7 @@ def train(
             terms = network.loss(network(mixture_magnitude), source_magnitude, epoch=epoch)
             if not torch.isfinite(terms["loss"]):
                 raise TrainingDiverged(
-                    f"the loss became {float(terms['loss'])} at epoch {epoch + 1}, step {step + 1}. "
+                    f"the loss became {float(terms['loss'].detach())} at epoch {epoch + 1}, step {step + 1}. "
                     f"Lower the learning rate (now {config.learning_rate}) or the gradient clip "
                     f"(now {config.grad_clip}), and check the data for NaN or silent segments"
                 )

@@ -35,7 +35,9 @@ def build(
     missing or changed it warns and rebuilds. Builds are atomic: they are
     written to a temporary directory that is renamed into place at the end,
     so an interrupted build leaves nothing that could be mistaken for a
-    finished one.
+    finished one. Builders that decode large corpora keep their decoded
+    streams in a resume directory, so rerunning an interrupted build
+    continues where it stopped (data/README.md, section "Interrupted builds").
 
     Args:
         name: one of :func:`vaesep.data.available`, e.g. ``"speech"``.
@@ -90,7 +92,10 @@ def build(
         cache.remove_leftovers(base, key)
         partial = cache.partial_dir(base, key)
         partial.mkdir(parents=True)
-        writer = cache.DatasetWriter(partial, builder.source_names, SAMPLE_RATE)
+        resume = cache.resume_dir(base, key)  # survives interruption: corpora resume from it
+        writer = cache.DatasetWriter(
+            partial, builder.source_names, SAMPLE_RATE, resume_directory=resume
+        )
         request = BuildRequest(
             name=name,
             seed=int(seed),
@@ -113,6 +118,7 @@ def build(
                 }
             )
             os.replace(partial, final)
+            shutil.rmtree(resume, ignore_errors=True)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise

@@ -8,6 +8,11 @@ Layout::
                          sources_<split>.npy           (n_items, n_sources, n_samples) float32
                          items_<split>.json            per-item metadata
 
+A build in progress lives in ``<cache>/<name>/.<key>.partial-<pid>/``; work a
+builder wants to keep across an interrupted build (decoded corpus streams)
+lives in ``<cache>/<name>/.<key>.resume/`` (:meth:`DatasetWriter.resume_dir`),
+which is deleted once the build is published.
+
 ``<key>`` is a short hash of everything the contents depend on, so a changed
 seed, SNR, mode, root or builder version lands in a new directory rather than
 overwriting an old one. The manifest lists the sha256 and size of every
@@ -29,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE, rms
+from vaesep.audio import SAMPLE_RATE
+from vaesep.data.mixing import stream_level
 
 CACHE_ENV = "VAESEP_CACHE"
 MANIFEST = "manifest.json"
@@ -72,6 +78,32 @@ def _stream_file(split: str, source: str) -> str:
     return f"stream_{split}_{source}.npy"
 
 
+def _sources_file(split: str) -> str:
+    return f"sources_{split}.npy"
+
+
+def _already_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
+    """True if ``array`` is the whole memory map of ``destination`` (written there by the builder).
+
+    A builder that streams a large corpus to disk writes the file at its final
+    name and passes the memory map, so nothing is copied or held in memory.
+    A map of only part of that file cannot be saved over itself: ValueError.
+    """
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or filename is None:
+        return False
+    if not destination.exists() or not Path(filename).samefile(destination):
+        return False
+    on_disk = np.load(destination, mmap_mode="r")
+    if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
+        raise ValueError(
+            f"{what} is a partial or non-float32 view of {destination.name}; pass the whole "
+            "float32 memory map of the file (or an in-memory array)"
+        )
+    array.flush()
+    return True
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
@@ -95,7 +127,11 @@ class DatasetWriter:
     """
 
     def __init__(
-        self, directory: Path, source_names: Sequence[str], sample_rate: int = SAMPLE_RATE
+        self,
+        directory: Path,
+        source_names: Sequence[str],
+        sample_rate: int = SAMPLE_RATE,
+        resume_directory: Path | None = None,
     ) -> None:
         for source in source_names:
             if not _SAFE_NAME.match(source):
@@ -108,12 +144,40 @@ class DatasetWriter:
         self.durations: dict[str, dict[str, float]] = {}
         self.stream_rms: dict[str, dict[str, float]] = {}
         self.notes: dict[str, Any] = {}
+        self._resume_directory = None if resume_directory is None else Path(resume_directory)
 
     def scratch_dir(self) -> Path:
         """A temporary directory for intermediate files; removed before the build is published."""
         scratch = self.directory / ".scratch"
         scratch.mkdir(exist_ok=True)
         return scratch
+
+    def resume_dir(self) -> Path:
+        """A directory that survives an interrupted build of the same request.
+
+        :func:`vaesep.data.build` passes ``<cache>/<name>/.<key>.resume``, so a
+        rerun with the same arguments finds what the interrupted one decoded;
+        it is removed once the build is published. A writer created without
+        one (tests, ad-hoc use) falls back to a sub-directory of
+        :meth:`scratch_dir`. data/README.md, section "Interrupted builds".
+        """
+        directory = self._resume_directory or self.scratch_dir() / "resume"
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def stream_path(self, split: str, source: str) -> Path:
+        """Where :meth:`add_split` keeps the stream of ``source`` in ``split``.
+
+        A builder too large for memory may write the ``.npy`` file here itself
+        and pass its memory map (``np.load(path, mmap_mode="r")``) to
+        :meth:`add_split`, which then keeps it in place. data/README.md,
+        section "Memory and disk".
+        """
+        return self.directory / _stream_file(split, source)
+
+    def sources_path(self, split: str) -> Path:
+        """Where :meth:`add_split` keeps the evaluation items of ``split`` (see :meth:`stream_path`)."""
+        return self.directory / _sources_file(split)
 
     def note(self, key: str, value: Any) -> None:
         """Record a builder-specific fact (instruments, noise files, ...) in the manifest."""
@@ -150,16 +214,25 @@ class DatasetWriter:
         self.durations[split] = {}
         self.stream_rms[split] = {}
         for source in self.source_names:
-            stream = np.ascontiguousarray(streams[source], dtype=np.float32)
+            destination = self.stream_path(split, source)
+            stream = streams[source]
+            in_place = _already_in_place(stream, destination, f"stream {split}/{source}")
+            if not in_place:
+                stream = np.ascontiguousarray(stream, dtype=np.float32)
             if stream.ndim != 1 or stream.size == 0:
                 raise ValueError(f"stream {split}/{source} must be a non-empty 1-D array")
-            np.save(self.directory / _stream_file(split, source), stream)
+            if not in_place:
+                np.save(destination, stream)
             self.durations[split][source] = round(stream.size / self.sample_rate, 3)
-            self.stream_rms[split][source] = rms(stream)
+            # stream_level is rms() for in-memory arrays (unchanged manifests), chunked for maps
+            self.stream_rms[split][source] = stream_level(stream)
         if stream_index is not None:
             _write_json(self.directory / f"stream_index_{split}.json", dict(stream_index))
         if sources is not None:
-            sources = np.ascontiguousarray(sources, dtype=np.float32)
+            destination = self.sources_path(split)
+            in_place = _already_in_place(sources, destination, f"sources of split {split!r}")
+            if not in_place:
+                sources = np.ascontiguousarray(sources, dtype=np.float32)
             if sources.ndim != 3 or sources.shape[1] != len(self.source_names):
                 raise ValueError(
                     f"sources of split {split!r} have shape {sources.shape}; expected "
@@ -167,7 +240,8 @@ class DatasetWriter:
                 )
             if items is None or len(items) != sources.shape[0]:
                 raise ValueError(f"split {split!r} needs one item dict per row of sources")
-            np.save(self.directory / f"sources_{split}.npy", sources)
+            if not in_place:
+                np.save(destination, sources)
             _write_json(self.directory / f"items_{split}.json", items)
             self.item_counts[split] = int(sources.shape[0])
         self.splits.append(split)
@@ -249,6 +323,15 @@ def build_lock(base: Path, key: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def resume_dir(base: Path, key: str) -> Path:
+    """Work kept across interrupted builds of ``key`` (see :meth:`DatasetWriter.resume_dir`).
+
+    :func:`remove_leftovers` leaves it alone; :func:`vaesep.data.build`
+    deletes it after publishing the build.
+    """
+    return base / f".{key}.resume"
 
 
 def partial_dir(base: Path, key: str) -> Path:

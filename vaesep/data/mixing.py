@@ -47,6 +47,27 @@ def scale_to_snr(segments: np.ndarray, snr_db: float) -> np.ndarray:
     return scaled
 
 
+STREAM_LEVEL_CHUNK = 1 << 22
+"""Samples per read when measuring a memory-mapped stream (16 MB of float32)."""
+
+
+def stream_level(stream: np.ndarray) -> float:
+    """RMS of a whole stream without a full-size float64 copy when it is memory-mapped.
+
+    In-memory arrays go through :func:`vaesep.audio.rms` exactly as before, so
+    the manifests of existing data sets do not change; a memory-mapped stream
+    (a corpus built on disk, data/README.md, section "Memory and disk") is
+    read in chunks of :data:`STREAM_LEVEL_CHUNK` samples.
+    """
+    if not isinstance(stream, np.memmap):
+        return rms(stream)
+    total = 0.0
+    for start in range(0, stream.shape[0], STREAM_LEVEL_CHUNK):
+        chunk = np.asarray(stream[start : start + STREAM_LEVEL_CHUNK], dtype=np.float64)
+        total += float(np.dot(chunk, chunk))
+    return float(np.sqrt(total / max(stream.shape[0], 1)))
+
+
 def silence_threshold(stream_rms: float) -> float:
     """Segment RMS below which a segment of a stream with ``stream_rms`` counts as silent."""
     return stream_rms * 10.0 ** (SILENCE_BELOW_DB / 20.0)
@@ -122,7 +143,7 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
 def _voiced_grid(stream: np.ndarray, length: int) -> np.ndarray:
     """Offsets of the consecutive, non-silent ``length``-sample segments of a stream."""
     grid = np.arange(stream.shape[0] // length, dtype=np.int64) * length
-    loud = segment_rms(stream, grid, length) >= silence_threshold(rms(stream))
+    loud = segment_rms(stream, grid, length) >= silence_threshold(stream_level(stream))
     return grid[loud]
 
 
@@ -227,7 +248,7 @@ def _random_voiced_offsets(
         raise ValueError(
             f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})"
         )
-    threshold = silence_threshold(rms(stream))
+    threshold = silence_threshold(stream_level(stream))
     offsets = rng.integers(0, stream.shape[0] - length + 1, size=count)
     for _ in range(MAX_REDRAWS):
         quiet = segment_rms(stream, offsets, length) < threshold

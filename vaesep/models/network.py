@@ -78,6 +78,18 @@ class MaskingNetwork(nn.Module):
         return len(self.config.source_names)
 
     @torch.no_grad()
+    def initialise_weights(self) -> None:
+        """Draw fresh weights from torch's global generator (seed it first).
+
+        The trainer calls this after seeding, so a run is reproducible from its
+        seed whatever the generator's state was when the network was built.
+        Subclasses with a specific initialisation override it.
+        """
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    @torch.no_grad()
     def fit_normalisation(self, mixture_magnitude: torch.Tensor) -> None:
         """Set the feature mean/std per bin from training mixtures ``(..., n_bins)``."""
         features = torch.log(mixture_magnitude.reshape(-1, mixture_magnitude.shape[-1]) + LOG_FLOOR)

@@ -57,13 +57,7 @@ class VAEConfig:
 
 
 def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
-    layers = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            # the authors initialise every weight from N(0, 0.01²)
-            nn.init.normal_(layer.weight, std=0.01)
-            nn.init.zeros_(layer.bias)
-    return layers
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
 
 
 class Encoder(nn.Module):
@@ -112,6 +106,15 @@ class VAENetwork(MaskingNetwork):
         self.decoders = nn.ModuleList(
             Decoder(config.latent, config.hidden, config.n_bins) for _ in range(self.n_sources)
         )
+        self.initialise_weights()
+
+    @torch.no_grad()
+    def initialise_weights(self) -> None:
+        """Every weight from N(0, 0.01²) and zero biases, as in the authors' code."""
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.normal_(module.weight, std=0.01)
+                nn.init.zeros_(module.bias)
 
     def encode(self, mixture_magnitude: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters, each ``(batch, n_encoders, n_frames, latent)``."""

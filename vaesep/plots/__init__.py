@@ -17,3 +17,22 @@ __all__ = [
     "plot_spectrograms",
     "plot_waveforms",
 ]
+
+# data figures (notebook 01) and the KL schedule (notebook 02)
+from vaesep.plots.data import (  # noqa: E402
+    plot_db_histograms,
+    plot_f0_histograms,
+    plot_harmonic_zoom,
+    plot_split_durations,
+    plot_stft_resolutions,
+)
+from vaesep.plots.model import plot_kl_schedule  # noqa: E402
+
+__all__ += [
+    "plot_db_histograms",
+    "plot_f0_histograms",
+    "plot_harmonic_zoom",
+    "plot_kl_schedule",
+    "plot_split_durations",
+    "plot_stft_resolutions",
+]

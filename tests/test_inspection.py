@@ -1,0 +1,115 @@
+"""vaesep.inspection and the data/model figures of notebooks 01 and 02."""
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from vaesep import inspection
+from vaesep.checkpoint import save_checkpoint
+from vaesep.models import NeuralSeparator, VAEConfig, VAENetwork
+from vaesep.plots.data import (
+    plot_db_histograms,
+    plot_f0_histograms,
+    plot_harmonic_zoom,
+    plot_split_durations,
+    plot_stft_resolutions,
+)
+from vaesep.plots.model import plot_kl_schedule
+from vaesep.spectral import DEFAULT_STFT, STFTConfig
+
+
+@pytest.fixture
+def vae():
+    torch.manual_seed(0)
+    return VAENetwork(VAEConfig(source_names=("a", "b"), context=1, hidden=16, latent=4))
+
+
+def test_parameter_counts_add_up(vae):
+    counts = inspection.parameter_counts(vae)
+    assert list(counts) == ["encoders.0", "encoders.1", "decoders.0", "decoders.1"]
+    assert sum(counts.values()) == sum(p.numel() for p in vae.parameters())
+    assert counts["encoders.0"] == (3 * 513 * 16 + 16) + (16 * 8 + 8)
+    assert inspection.parameter_counts(vae, depth=1) == {
+        "encoders": 2 * counts["encoders.0"], "decoders": 2 * counts["decoders.0"]
+    }
+    with pytest.raises(ValueError):
+        inspection.parameter_counts(vae, depth=0)
+
+
+def test_parameter_table_labels_sources(vae):
+    table = inspection.parameter_table(vae)
+    assert "encoder q(z\\|x) of source a" in table and "decoder of source b" in table
+    assert "16×1539" in table and "**total**" in table
+    shared = VAENetwork(VAEConfig(source_names=("a", "b"), hidden=8, latent=2, variant="shared"))
+    assert "shared by all sources" in inspection.parameter_table(shared)
+
+
+def test_describe_checkpoint_lists_entries(vae, tmp_path):
+    path = save_checkpoint(
+        tmp_path / "c.pt",
+        {"kind": "vae", "config": vae.config_dict(), "state_dict": vae.state_dict(),
+         "history": {"epoch": [1, 2]}, "resume": {"next_epoch": 2, "torch_rng": torch.get_rng_state()}},
+    )
+    table = inspection.describe_checkpoint(path)
+    assert "`state_dict`" in table and "tensors" in table
+    assert "`resume.next_epoch`" in table and "`resume.torch_rng`" in table
+    assert "dict of 1: epoch" in table
+    assert inspection.describe_checkpoint({"kind": "vae", "x": None}).count("\n") == 3
+
+
+def test_network_outputs_match_the_separator(vae):
+    separator = NeuralSeparator(vae)
+    rng = np.random.default_rng(0)
+    mixture = (0.3 * rng.standard_normal(8_000)).astype(np.float32)
+    outputs = inspection.network_outputs(separator, mixture)
+    n_frames = DEFAULT_STFT.n_frames(8_000)
+    assert outputs["mixture"].shape == (513, n_frames)
+    for key in ("estimates", "masks", "separated"):
+        assert outputs[key].shape == (2, 513, n_frames)
+    assert outputs["mu"].shape == (2, n_frames, 4)
+    np.testing.assert_allclose(outputs["masks"].sum(axis=0), 1.0, atol=1e-4)
+    np.testing.assert_allclose(outputs["separated"].sum(axis=0), outputs["mixture"], rtol=1e-4, atol=1e-6)
+    # the masks the separator applies are the ones returned
+    waves = separator.separate(mixture, 16_000)
+    assert waves.shape == (2, 8_000)
+    from vaesep.spectral import apply_masks, stft
+
+    expected = apply_masks(outputs["masks"], stft(mixture), 8_000)
+    np.testing.assert_allclose(waves, expected, atol=1e-4)
+    assert vae.training is False
+    with pytest.raises(TypeError):
+        inspection.network_outputs(object(), mixture)
+
+
+def test_network_outputs_keep_training_mode_and_level(vae):
+    vae.train()
+    rng = np.random.default_rng(1)
+    mixture = (0.05 * rng.standard_normal(4_000)).astype(np.float32)
+    quiet = inspection.network_outputs(vae, mixture)
+    loud = inspection.network_outputs(vae, 10 * mixture)
+    assert vae.training
+    np.testing.assert_allclose(quiet["masks"], loud["masks"], atol=1e-5)
+    np.testing.assert_allclose(10 * quiet["separated"], loud["separated"], rtol=1e-3, atol=1e-5)
+
+
+def test_data_figures(synthetic_dataset):
+    streams = synthetic_dataset.streams("valid")
+    low, high = (np.array(streams[name][:32_000]) for name in synthetic_dataset.source_names)
+    figures = [
+        plot_split_durations(synthetic_dataset),
+        plot_f0_histograms({"low": np.array([100.0, 120.0, np.nan]), "high": np.array([250.0]), "none": []}),
+        plot_db_histograms({"a": np.array([-3.0, 0.0, 5.0]), "b": []}, xlabel="level (dB)",
+                           reference_lines={"0 dB": 0.0}),
+        plot_harmonic_zoom({"low": low, "high": high, "mixture": low + high},
+                           {"low": np.full(126, 120.0), "high": np.full(126, np.nan)},
+                           start=0.5, duration=1.0),
+        plot_stft_resolutions(low + high, [STFTConfig(n_fft=256, hop_length=64), DEFAULT_STFT],
+                              duration=1.0),
+        plot_kl_schedule([0.2, 0.4, 1.0, 1.0]),
+    ]
+    assert all(isinstance(figure, Figure) for figure in figures)
+    assert figures[0].axes[0].get_xlabel().startswith("duration")
+    assert "Hz" in figures[1].axes[0].get_xlabel()
+    with pytest.raises(ValueError, match="window"):
+        plot_harmonic_zoom({"x": low}, start=100.0)

@@ -1,0 +1,89 @@
+"""The training loop: learning, determinism, resume, early stopping and the NaN guard."""
+
+import numpy as np
+import pytest
+import torch
+
+from vaesep.checkpoint import CheckpointError, load_checkpoint
+from vaesep.models import VAEConfig, VAENetwork
+from vaesep.train import TrainConfig, TrainingDiverged, train
+
+SMALL = {"hidden": 32, "latent": 8, "context": 1}
+
+
+def _network(dataset, **overrides):
+    return VAENetwork(VAEConfig(source_names=dataset.source_names, **{**SMALL, **overrides}))
+
+
+def _config(**overrides):
+    values = {"epochs": 3, "steps_per_epoch": 8, "batch_segments": 8, "segment_seconds": 0.5,
+              "learning_rate": 3e-3}
+    return TrainConfig(**{**values, **overrides})
+
+
+def test_training_lowers_the_validation_loss(synthetic_dataset):
+    result = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=6), progress=False)
+    reconstruction = result.history["valid_reconstruction"]
+    assert reconstruction[-1] < 0.85 * reconstruction[0], reconstruction
+    assert len(result.history["epoch"]) == 6 and result.stopped == "epochs"
+
+
+def test_same_seed_same_weights(synthetic_dataset):
+    first = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=1), progress=False)
+    second = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=1), progress=False)
+    other = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=1, seed=1), progress=False)
+    for name, tensor in first.network.state_dict().items():
+        assert torch.equal(tensor, second.network.state_dict()[name]), name
+    assert not all(
+        torch.equal(t, other.network.state_dict()[n]) for n, t in first.network.state_dict().items()
+    )
+
+
+def test_interrupted_training_resumes_to_the_same_result(synthetic_dataset, tmp_path):
+    straight = train(_network(synthetic_dataset), synthetic_dataset, _config(), progress=False)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first_epoch(epoch, history):
+        if epoch == 0:
+            raise Interrupt
+
+    path = tmp_path / "run.pt"
+    with pytest.raises(Interrupt):
+        train(_network(synthetic_dataset), synthetic_dataset, _config(), checkpoint_path=path,
+              progress=False, on_epoch_end=stop_after_first_epoch)
+    assert load_checkpoint(path)["resume"]["next_epoch"] == 1
+    resumed = train(_network(synthetic_dataset), synthetic_dataset, _config(), checkpoint_path=path, progress=False)
+    assert resumed.history["epoch"] == [1, 2, 3]
+    np.testing.assert_allclose(resumed.history["valid_loss"], straight.history["valid_loss"], rtol=1e-5)
+    assert load_checkpoint(path)["resume"] is None  # finished runs keep no resume state
+
+
+def test_resume_with_another_config_is_refused(synthetic_dataset, tmp_path):
+    path = tmp_path / "run.pt"
+    train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=1), checkpoint_path=path, progress=False)
+    with pytest.raises(CheckpointError, match="network config differs"):
+        train(_network(synthetic_dataset, hidden=16), synthetic_dataset, _config(epochs=2),
+              checkpoint_path=path, progress=False)
+
+
+def test_early_stopping_stops(synthetic_dataset):
+    # a learning rate of zero never improves on the first epoch's validation loss
+    result = train(_network(synthetic_dataset), synthetic_dataset,
+                   _config(epochs=10, learning_rate=0.0, patience=2), progress=False)
+    assert result.stopped == "early_stopping" and len(result.history["epoch"]) == 3
+
+
+def test_nan_loss_stops_with_advice(synthetic_dataset):
+    network = _network(synthetic_dataset)
+    with torch.no_grad():
+        network.decoders[0].net[0].weight.fill_(float("nan"))
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        train(network, synthetic_dataset, _config(epochs=1), progress=False, initialise=False)
+
+
+def test_mismatched_sources_are_refused(synthetic_dataset):
+    network = VAENetwork(VAEConfig(source_names=("a", "b"), **SMALL))
+    with pytest.raises(ValueError, match="source_names"):
+        train(network, synthetic_dataset, _config(epochs=1), progress=False, initialise=False)

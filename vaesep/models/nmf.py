@@ -1,0 +1,329 @@
+"""Supervised NMF: the classical baseline before neural separators.
+
+Each source gets a dictionary of non-negative spectral shapes ``W_i``
+(``n_bins × n_components``) learned from its own training magnitudes, as in
+Smaragdis, Raj & Shashanka (2007) and the NMF baselines of Huang et al.
+(2015). A mixture frame is explained as ``V ≈ Σ_i W_i H_i`` with the
+dictionaries fixed and only the activations ``H`` fitted; each source's part
+``W_i H_i`` then becomes a Wiener-style mask ``W_i H_i / Σ_j W_j H_j`` on the
+mixture STFT. That mask is exactly the joint soft-mask layer every network
+here ends in, so NMF is written as a :class:`~vaesep.models.network.MaskingNetwork`
+(kind ``"nmf"``) whose "weights" are the dictionaries: it saves, loads
+(``vaesep.load_model``) and separates like the networks, but is fitted by
+:func:`fit_nmf` instead of the gradient trainer.
+
+Our choices (notebook 04, section "The baselines"): the generalised
+Kullback–Leibler divergence by default (``divergence="euclidean"`` is the
+alternative), magnitude spectra (power 1), 32 components per source, no
+sparsity penalty, Lee & Seung's (2001) multiplicative updates, which never
+increase the divergence.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from vaesep.models.network import MaskingNetwork
+
+if TYPE_CHECKING:
+    from vaesep.data import BuiltDataset
+
+DIVIDE_FLOOR: float = 1e-12
+"""Added to denominators of the updates so that all-zero bins stay defined."""
+
+QUIET_FRAME_RATIO: float = 0.01
+"""Training frames whose total magnitude is below this share of the mean are dropped (silence)."""
+
+
+@dataclass
+class NMFConfig:
+    """Settings of :class:`NMFNetwork`; saved inside every checkpoint.
+
+    Attributes:
+        source_names: one name per source, one dictionary each.
+        n_bins: frequency bins (513 for n_fft 1024).
+        context: always 0: NMF explains every frame on its own (kept because
+            every :class:`MaskingNetwork` config has it).
+        n_components: dictionary atoms per source.
+        divergence: ``"kl"`` (generalised Kullback–Leibler) or ``"euclidean"``.
+        iterations: multiplicative updates of the activations per mixture.
+    """
+
+    source_names: tuple[str, ...] = ("v", "m")
+    n_bins: int = 513
+    context: int = 0
+    n_components: int = 32
+    divergence: str = "kl"
+    iterations: int = 50
+
+    def __post_init__(self) -> None:
+        self.source_names = tuple(self.source_names)
+        if len(self.source_names) < 2:
+            raise ValueError("a separator needs at least two source names")
+        if self.divergence not in ("kl", "euclidean"):
+            raise ValueError(f"divergence must be 'kl' or 'euclidean', got {self.divergence!r}")
+        if min(self.n_components, self.iterations, self.n_bins) < 1 or self.context != 0:
+            raise ValueError("n_components, iterations and n_bins must be positive and context 0")
+
+
+def nmf_divergence(target: torch.Tensor, approximation: torch.Tensor, divergence: str) -> torch.Tensor:
+    """Total divergence D(V ‖ WH) over all entries (a scalar).
+
+    ``"kl"``: ``Σ V log(V / WH) − V + WH``; ``"euclidean"``: ``½ Σ (V − WH)²``.
+    Notebook 04, section "The baselines".
+    """
+    if divergence == "euclidean":
+        return 0.5 * (target - approximation).square().sum()
+    ratio = (target + DIVIDE_FLOOR) / (approximation + DIVIDE_FLOOR)
+    return (target * torch.log(ratio) - target + approximation).sum()
+
+
+def update_activations(
+    target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
+) -> torch.Tensor:
+    """One multiplicative update of ``H`` with ``W`` fixed (Lee & Seung 2001).
+
+    Args:
+        target: ``V``, ``(..., n_bins, n_frames)``, non-negative.
+        dictionary: ``W``, ``(n_bins, n_atoms)``.
+        activations: ``H``, ``(..., n_atoms, n_frames)``.
+
+    Returns:
+        the updated ``H`` (same shape); the divergence does not increase.
+    """
+    approximation = dictionary @ activations
+    if divergence == "euclidean":
+        numerator = dictionary.T @ target
+        denominator = dictionary.T @ approximation
+    else:
+        numerator = dictionary.T @ (target / (approximation + DIVIDE_FLOOR))
+        denominator = dictionary.sum(dim=0)[:, None]
+    return activations * numerator / (denominator + DIVIDE_FLOOR)
+
+
+def update_dictionary(
+    target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
+) -> torch.Tensor:
+    """One multiplicative update of ``W`` with ``H`` fixed; shapes ``(F, N)``, ``(F, R)``, ``(R, N)``."""
+    approximation = dictionary @ activations
+    if divergence == "euclidean":
+        numerator = target @ activations.T
+        denominator = approximation @ activations.T
+    else:
+        numerator = (target / (approximation + DIVIDE_FLOOR)) @ activations.T
+        denominator = activations.sum(dim=1)[None, :]
+    return dictionary * numerator / (denominator + DIVIDE_FLOOR)
+
+
+def fit_activations(
+    target: torch.Tensor, dictionary: torch.Tensor, iterations: int, divergence: str
+) -> torch.Tensor:
+    """Activations ``H`` that explain ``V ≈ W H`` with the dictionary fixed.
+
+    The start is flat and deterministic: every atom gets the share that makes
+    each frame's total match, so the same mixture always gives the same masks.
+
+    Args:
+        target: ``(..., n_bins, n_frames)``.
+        dictionary: ``(n_bins, n_atoms)``.
+
+    Returns:
+        ``(..., n_atoms, n_frames)``.
+    """
+    frame_totals = target.sum(dim=-2, keepdim=True)  # (..., 1, n_frames)
+    activations = (frame_totals / (dictionary.sum() + DIVIDE_FLOOR)).expand(
+        *target.shape[:-2], dictionary.shape[1], target.shape[-1]
+    ).clone()
+    for _ in range(iterations):
+        activations = update_activations(target, dictionary, activations, divergence)
+    return activations
+
+
+def learn_dictionary(
+    target: torch.Tensor,
+    n_components: int,
+    iterations: int,
+    divergence: str,
+    *,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, list[float]]:
+    """Learn ``W`` (columns scaled to unit sum) from one source's frames ``V``.
+
+    Args:
+        target: ``(n_bins, n_frames)`` magnitudes of one source.
+        generator: seeds the random non-negative start of ``W`` and ``H``.
+
+    Returns:
+        ``(W, history)``: ``(n_bins, n_components)`` and the divergence per
+        frame before every iteration and after the last (``iterations + 1`` values).
+    """
+    scale = float(target.mean()) + DIVIDE_FLOOR
+    dictionary = torch.rand(target.shape[0], n_components, generator=generator, dtype=target.dtype) + 0.1
+    activations = (torch.rand(n_components, target.shape[1], generator=generator, dtype=target.dtype) + 0.1) * (
+        scale / n_components
+    )
+    n_frames = target.shape[1]
+    history = [float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames]
+    for _ in range(iterations):
+        activations = update_activations(target, dictionary, activations, divergence)
+        dictionary = update_dictionary(target, dictionary, activations, divergence)
+        history.append(float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames)
+    # unit-sum atoms keep the activations of different sources on one scale
+    return dictionary / (dictionary.sum(dim=0, keepdim=True) + DIVIDE_FLOOR), history
+
+
+class NMFNetwork(MaskingNetwork):
+    """Supervised NMF behind the masking-network interface.
+
+    Input ``(batch, n_frames, n_bins)`` mixture magnitudes; output estimates
+    ``W_i H_i`` of shape ``(batch, n_sources, n_frames, n_bins)`` and the
+    activations ``(batch, n_sources × n_components, n_frames)``.
+    """
+
+    kind = "nmf"
+    config_class = NMFConfig
+
+    def __init__(self, config: NMFConfig) -> None:
+        super().__init__(config)
+        # a Parameter (not a buffer) so parameter counts include it; it is fitted, never trained
+        self.dictionaries = nn.Parameter(
+            torch.full((self.n_sources, config.n_bins, config.n_components), 1.0 / config.n_bins)
+        )
+
+    def stacked_dictionary(self) -> torch.Tensor:
+        """All atoms side by side, ``(n_bins, n_sources × n_components)``, source-major."""
+        return self.dictionaries.detach().permute(1, 0, 2).reshape(self.config.n_bins, -1)
+
+    def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+        target = mixture_magnitude.transpose(1, 2)  # (batch, n_bins, n_frames)
+        activations = fit_activations(
+            target, self.stacked_dictionary(), self.config.iterations, self.config.divergence
+        )
+        per_source = activations.view(
+            target.shape[0], self.n_sources, self.config.n_components, target.shape[-1]
+        )
+        parts = torch.einsum("sfk,bskt->bstf", self.dictionaries.detach(), per_source)
+        return {"estimates": parts, "activations": activations}
+
+    def loss(
+        self,
+        outputs: dict[str, torch.Tensor],
+        source_magnitude: torch.Tensor,
+        *,
+        epoch: int | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Divergence of the separated magnitudes from the truth (for validation only).
+
+        NMF is fitted with :func:`fit_nmf`; the gradient trainer does not apply.
+        """
+        value = nmf_divergence(source_magnitude, outputs["separated"], self.config.divergence)
+        frames = source_magnitude.shape[0] * source_magnitude.shape[2]
+        return {"loss": value / frames, "reconstruction": value / frames}
+
+
+@dataclass
+class NMFFit:
+    """What :func:`fit_nmf` returns.
+
+    Attributes:
+        network: the fitted separator network (dictionaries set).
+        history: ``"divergence_<source>"`` per iteration, and ``"seconds"`` (one entry).
+        settings: how it was fitted (seed, seconds of audio per source, iterations).
+    """
+
+    network: NMFNetwork
+    history: dict[str, list[float]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def training_frames(
+    dataset: BuiltDataset, seconds_per_source: float, *, seed: int, segment_seconds: float = 2.0
+) -> torch.Tensor:
+    """Magnitude frames of each source from the train split, silent frames dropped.
+
+    Segments are drawn like the trainer's (:func:`vaesep.data.random_segments`)
+    and level-normalised like its mixtures, so the dictionaries live on the
+    scale the separator sees. Notebook 04, section "The baselines".
+
+    Returns:
+        one ``(n_bins, n_frames_i)`` tensor per source, in a list.
+    """
+    from vaesep.data import random_segments
+    from vaesep.train import spectrogram_batch
+
+    count = max(1, math.ceil(seconds_per_source / segment_seconds))
+    segments = random_segments(
+        dataset, "train", count, segment_seconds, rng=np.random.default_rng([seed, 4_000_037])
+    )
+    _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
+    frames = []
+    for index in range(dataset.n_sources):
+        per_frame = source_magnitude[:, index].reshape(-1, source_magnitude.shape[-1])  # (N, n_bins)
+        totals = per_frame.sum(dim=1)
+        frames.append(per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous())
+    return frames
+
+
+def fit_nmf(
+    dataset: BuiltDataset,
+    config: NMFConfig | None = None,
+    *,
+    seconds_per_source: float = 120.0,
+    iterations: int = 100,
+    seed: int = 0,
+) -> NMFFit:
+    """Learn one dictionary per source from ``dataset``'s train split.
+
+    Args:
+        dataset: a built data set; its source names are used.
+        config: network settings (``source_names`` is taken from the data set).
+        seconds_per_source: audio drawn per source for learning.
+        iterations: multiplicative updates of ``W`` and ``H``.
+        seed: seeds the drawn segments and the random start.
+
+    Returns:
+        an :class:`NMFFit`; save it with :func:`save_nmf`.
+    """
+    values = {**(vars(config) if config is not None else {}), "source_names": dataset.source_names}
+    network = NMFNetwork(NMFConfig(**values))
+    start = time.perf_counter()
+    frames = training_frames(dataset, seconds_per_source, seed=seed)
+    generator = torch.Generator().manual_seed(int(seed))
+    history: dict[str, list[float]] = {}
+    with torch.no_grad():
+        for index, (name, target) in enumerate(zip(dataset.source_names, frames, strict=True)):
+            dictionary, curve = learn_dictionary(
+                target, network.config.n_components, iterations, network.config.divergence, generator=generator
+            )
+            network.dictionaries[index] = dictionary
+            history[f"divergence_{name}"] = curve
+    history["seconds"] = [time.perf_counter() - start]
+    settings = {"seed": int(seed), "seconds_per_source": float(seconds_per_source), "iterations": int(iterations)}
+    return NMFFit(network.eval(), history, settings)
+
+
+def save_nmf(fit: NMFFit, path: str | Path, dataset: BuiltDataset) -> Path:
+    """Write a checkpoint that :func:`vaesep.load_model` reads like any network's."""
+    from vaesep.checkpoint import save_checkpoint
+
+    network = fit.network
+    return save_checkpoint(
+        path,
+        {
+            "kind": network.kind,
+            "config": network.config_dict(),
+            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
+            "train_config": dict(fit.settings),
+            "dataset": {"name": dataset.name, "params": dict(dataset.params), "manifest_hash": dataset.manifest_hash},
+            "history": fit.history,
+            "stopped": "iterations",
+        },
+    )

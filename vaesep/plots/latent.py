@@ -1,0 +1,235 @@
+"""Figures of the VAE's latent space (notebook 03).
+
+2-D projections coloured by frame labels, active units and KL per dimension,
+decoded spectrum frames along a line or from the prior, and a grid of decoded
+frames for the static version of the latent explorer. The computations are
+in :mod:`vaesep.latent`; these functions only draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+
+from vaesep.latent import MIXTURE, LatentSet, UnitStatistics, frames_db
+from vaesep.spectral import DEFAULT_STFT, STFTConfig
+
+INPUT_COLOURS = {"v": "tab:blue", "m": "tab:orange", MIXTURE: "tab:grey"}
+"""Colours of the inputs; sources of other data sets cycle through the tab10 palette."""
+
+COLOURINGS = {
+    "input": "what the encoder was fed",
+    "dominant": "loudest speaker in the frame",
+    "level_db": "frame level (dB re mixture average)",
+    "periodicity": "periodicity (voicing)",
+}
+"""Labels of a :class:`~vaesep.latent.LatentSet` that :func:`plot_projections` can colour by."""
+
+
+def _input_colour(name: str, order: Sequence[str]) -> str:
+    if name in INPUT_COLOURS:
+        return INPUT_COLOURS[name]
+    return f"C{list(order).index(name) % 10}"
+
+
+def plot_projections(
+    projections: Mapping[str, np.ndarray],
+    codes: LatentSet,
+    colour_by: Sequence[str] = ("input", "level_db", "periodicity"),
+    *,
+    title: str | None = None,
+    point_size: float = 6.0,
+) -> Figure:
+    """One row per 2-D projection, one column per colouring.
+
+    Args:
+        projections: row title → coordinates ``(len(codes), 2)``, e.g.
+            ``{"PCA · encoder v": ..., "t-SNE · encoder v": ...}``.
+        codes: the frames that were projected (their labels colour the points).
+        colour_by: keys of ``codes.labels``; categorical ones (``"input"``,
+            ``"dominant"``) get a legend, continuous ones a colour bar.
+    """
+    n_rows, n_cols = len(projections), len(colour_by)
+    figure = Figure(figsize=(3.6 * n_cols + 0.6, 3.3 * n_rows), layout="constrained")
+    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False))
+    order = [*codes.source_names, MIXTURE]
+    for row, (name, coords) in enumerate(projections.items()):
+        coords = np.asarray(coords)
+        for col, key in enumerate(colour_by):
+            axis = axes[row, col]
+            values = codes.labels[key]
+            if values.dtype.kind in "OUS":
+                for label in [n for n in order if n in set(values.tolist())]:
+                    chosen = values == label
+                    axis.scatter(*coords[chosen].T, s=point_size, alpha=0.6, linewidths=0,
+                                 color=_input_colour(label, order), label=label)
+                axis.legend(markerscale=3, fontsize="small", loc="best")
+            else:
+                cmap = "viridis" if key == "periodicity" else "magma"
+                limits = (0.0, 1.0) if key == "periodicity" else np.percentile(values, [2, 98])
+                points = axis.scatter(*coords.T, c=values, s=point_size, alpha=0.8, linewidths=0,
+                                      cmap=cmap, vmin=limits[0], vmax=limits[1])
+                figure.colorbar(points, ax=axis, shrink=0.85)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if row == 0:
+                axis.set_title(COLOURINGS.get(key, key), fontsize="medium")
+            if col == 0:
+                axis.set_ylabel(name)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Figure:
+    """Per encoder: activity ``Var_x(μ_d)`` (log scale, threshold marked) and mean KL per dimension.
+
+    Dimensions are sorted by activity, most active first, so the active units
+    form the left end of each panel.
+    """
+    n_encoders = len(stats.encoder_names)
+    figure = Figure(figsize=(5.2 * n_encoders, 5.2), layout="constrained")
+    axes = np.atleast_2d(figure.subplots(2, n_encoders, squeeze=False, sharex=True))
+    for e, name in enumerate(stats.encoder_names):
+        order = np.argsort(-stats.activity[e])
+        ranks = np.arange(order.size)
+        colours = np.where(stats.active[e][order], "tab:green", "tab:grey")
+        top, bottom = axes[0, e], axes[1, e]
+        top.bar(ranks, np.maximum(stats.activity[e][order], 1e-8), color=colours, width=0.85)
+        top.set_yscale("log")
+        top.axhline(stats.threshold, color="black", linestyle="--", linewidth=1,
+                    label=f"threshold {stats.threshold:g}")
+        top.set_ylabel("activity Var$_x$(μ$_d$)")
+        top.set_title(f"encoder {name}: {int(stats.active[e].sum())} of {order.size} units active")
+        top.legend(fontsize="small")
+        bottom.bar(ranks, stats.kl[e][order], color=colours, width=0.85)
+        bottom.set_ylabel("mean KL (nats/frame)")
+        bottom.set_xlabel("latent dimension, sorted by activity")
+        twin = bottom.twinx()
+        twin.plot(ranks, stats.posterior_variance[e][order], color="tab:red", linewidth=1)
+        twin.set_ylabel("mean σ²$_d$", color="tab:red")
+        twin.set_ylim(0, max(1.2, float(stats.posterior_variance[e].max()) * 1.05))
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def _frequency_axis(config: STFTConfig) -> np.ndarray:
+    return config.bin_frequencies()
+
+
+def plot_interpolation(
+    frames: np.ndarray,
+    alphas: np.ndarray,
+    *,
+    config: STFTConfig = DEFAULT_STFT,
+    max_frequency: float = 4000.0,
+    endpoint_labels: tuple[str, str] = ("z₀", "z₁"),
+    title: str | None = None,
+) -> Figure:
+    """Decoded frames ``(n_steps, n_bins)`` along a line: an image (α × frequency) and the spectra.
+
+    Levels are in dB re the loudest decoded bin of the whole line.
+    """
+    decibels = frames_db(frames)
+    freqs = _frequency_axis(config)
+    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
+    step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
+    image = image_axis.imshow(
+        decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+        extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]), interpolation="nearest",
+    )
+    image_axis.set_ylim(0, max_frequency)
+    image_axis.set_xlabel(f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
+    image_axis.set_ylabel("frequency (Hz)")
+    figure.colorbar(image, ax=image_axis, label="dB re max")
+    palette = matplotlib.colormaps["coolwarm"]
+    for i, (alpha, row) in enumerate(zip(alphas, decibels, strict=True)):
+        line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if i in (0, len(alphas) - 1) else 0.7,
+                       label=f"α = {alpha:.2f}" if i in (0, len(alphas) - 1) else None)
+    line_axis.set_xlim(0, max_frequency)
+    line_axis.set_ylim(-80, 3)
+    line_axis.set_xlabel("frequency (Hz)")
+    line_axis.set_ylabel("decoded level (dB re max)")
+    line_axis.legend(fontsize="small")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_decoded_frames(
+    frames: np.ndarray,
+    labels: Sequence[str] | None = None,
+    *,
+    n_cols: int = 4,
+    config: STFTConfig = DEFAULT_STFT,
+    max_frequency: float = 4000.0,
+    title: str | None = None,
+) -> Figure:
+    """Small multiples of decoded spectrum frames ``(n_frames, n_bins)``, each in dB re its own peak."""
+    frames = np.asarray(frames)
+    n_rows = int(np.ceil(len(frames) / n_cols))
+    figure = Figure(figsize=(2.8 * n_cols, 2.0 * n_rows + 0.4), layout="constrained")
+    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
+    freqs = _frequency_axis(config)
+    for index, axis in enumerate(axes.flat):
+        if index >= len(frames):
+            axis.set_visible(False)
+            continue
+        axis.plot(freqs, frames_db(frames[index]), color="tab:purple", linewidth=0.9)
+        axis.set_xlim(0, max_frequency)
+        axis.set_ylim(-80, 3)
+        if labels is not None:
+            axis.set_title(labels[index], fontsize="small")
+    for axis in axes[-1]:
+        axis.set_xlabel("frequency (Hz)")
+    for axis in axes[:, 0]:
+        axis.set_ylabel("dB re peak")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_frame_grid(
+    frames: np.ndarray,
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    *,
+    reference: np.ndarray | None = None,
+    config: STFTConfig = DEFAULT_STFT,
+    max_frequency: float = 4000.0,
+    title: str | None = None,
+) -> Figure:
+    """A grid of decoded frames ``(n_rows, n_cols, n_bins)``: the static latent explorer.
+
+    Every panel is in dB re the peak of ``reference`` (default: the whole
+    grid's peak), so level changes between panels are visible; ``reference``
+    is also drawn faintly in every panel.
+    """
+    frames = np.asarray(frames)
+    n_rows, n_cols = frames.shape[:2]
+    peak = float((reference if reference is not None else frames).max())
+    freqs = _frequency_axis(config)
+    figure = Figure(figsize=(2.6 * n_cols + 0.4, 1.9 * n_rows + 0.5), layout="constrained")
+    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
+    for r in range(n_rows):
+        for c in range(n_cols):
+            axis = axes[r, c]
+            if reference is not None:
+                axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
+            axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
+            axis.set_xlim(0, max_frequency)
+            axis.set_ylim(-80, 10)
+            if r == 0:
+                axis.set_title(column_labels[c], fontsize="small")
+            if c == 0:
+                axis.set_ylabel(f"{row_labels[r]}\ndB", fontsize="small")
+            if r == n_rows - 1:
+                axis.set_xlabel("frequency (Hz)")
+    if title:
+        figure.suptitle(title)
+    return figure

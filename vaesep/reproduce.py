@@ -1,0 +1,157 @@
+"""``vaesep reproduce``: run the numbered notebooks headless, in order, and gather results.
+
+Each notebook is executed with nbclient in its own kernel (working directory
+``notebooks/``), its executed copy is written to ``<out>/executed/``, and the
+figures and tables it saves through :mod:`vaesep.reporting` land in
+``<out>/``. A summary (``summary.md`` and ``summary.json``) lists the
+runtimes and every table. ``--fast`` runs the CI variant (``VAESEP_FAST=1``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from vaesep.reporting import RESULTS_ENV, RUNS_ENV
+from vaesep.runtime import FAST_ENV, code_version
+
+
+@dataclass
+class NotebookRun:
+    """Outcome of one executed notebook."""
+
+    notebook: str
+    seconds: float
+    ok: bool
+    executed_path: str
+    error: str = ""
+
+
+def find_notebooks(directory: Path) -> list[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` of ``directory``, in order."""
+    notebooks = sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        raise FileNotFoundError(
+            f"no numbered notebooks (NN_name.ipynb) in {directory}; run `vaesep reproduce` from the "
+            "repository root or pass --notebooks PATH"
+        )
+    return notebooks
+
+
+def _default_notebook_dir() -> Path:
+    here = Path.cwd() / "notebooks"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> NotebookRun:
+    """Execute one notebook in a fresh kernel; the executed copy is saved even on failure."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        # the first lines name the failing cell and the exception; the rest is the traceback
+        error = "\n".join(str(exc).strip().splitlines()[-3:])
+    seconds = time.perf_counter() - start
+    executed_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = executed_path.with_name(f".{executed_path.name}.tmp")
+    nbformat.write(notebook, tmp)
+    os.replace(tmp, executed_path)
+    return NotebookRun(path.name, seconds, not error, str(executed_path), error)
+
+
+def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> Path:
+    """``summary.md`` / ``summary.json``: runtimes, then every saved table and figure."""
+    total = sum(run.seconds for run in runs)
+    lines = [
+        "# vaesep reproduce — summary",
+        "",
+        f"Mode: {'fast (CI)' if fast else 'full'}; code: {code_version()}; "
+        f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; total {total:.0f} s.",
+        "",
+        "| notebook | status | seconds |",
+        "|---|---|---:|",
+    ]
+    lines += [f"| {r.notebook} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.0f} |" for r in runs]
+    for table in sorted(out_dir.glob("*.md")):
+        if table.name != "summary.md":
+            lines += ["", f"## {table.stem}", "", table.read_text().strip()]
+    figures = sorted(out_dir.glob("*.png"))
+    if figures:
+        lines += ["", "## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures]
+    summary = out_dir / "summary.md"
+    summary.write_text("\n".join(lines) + "\n")
+    (out_dir / "summary.json").write_text(
+        json.dumps(
+            {"fast": fast, "code": code_version(), "total_seconds": total, "runs": [asdict(r) for r in runs]},
+            indent=2,
+        )
+        + "\n"
+    )
+    return summary
+
+
+def reproduce(
+    *,
+    fast: bool = False,
+    notebooks_dir: str | Path | None = None,
+    out_dir: str | Path = "results",
+    start_at: str | None = None,
+    timeout: int = 3600,
+) -> list[NotebookRun]:
+    """Execute the numbered notebooks in order and write the results summary.
+
+    Args:
+        fast: run in fast (CI) mode.
+        notebooks_dir: where the notebooks are (default ``./notebooks``).
+        out_dir: results folder; executed notebooks go to ``<out_dir>/executed``.
+        start_at: skip notebooks before this prefix (e.g. ``"03"``) to resume.
+        timeout: seconds allowed per cell.
+
+    Returns:
+        one :class:`NotebookRun` per executed notebook; stops at the first failure.
+    """
+    directory = Path(notebooks_dir) if notebooks_dir else _default_notebook_dir()
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    notebooks = [p for p in find_notebooks(directory) if start_at is None or p.name >= start_at]
+    saved_env = {key: os.environ.get(key) for key in (FAST_ENV, RESULTS_ENV, RUNS_ENV)}
+    os.environ[FAST_ENV] = "1" if fast else "0"
+    os.environ[RESULTS_ENV] = str(out)
+    os.environ[RUNS_ENV] = str(out.parent / "runs")
+    runs: list[NotebookRun] = []
+    try:
+        for index, path in enumerate(notebooks, start=1):
+            print(f"[{index}/{len(notebooks)}] {path.name} …", flush=True)
+            run = execute_notebook(path, out / "executed" / path.name, timeout=timeout)
+            runs.append(run)
+            print(f"    {'done' if run.ok else 'FAILED'} in {run.seconds:.0f} s", flush=True)
+            if not run.ok:
+                print(f"    {run.error}\n    executed copy with the error: {run.executed_path}")
+                break
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    summary = write_summary(out, runs, fast=fast)
+    print(f"results: {summary}")
+    return runs

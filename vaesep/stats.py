@@ -1,0 +1,453 @@
+"""What the data sounds like, in numbers: pitch (F0), levels, local SNR, split sizes.
+
+Notebook 01 ("Who is speaking: pitch and level") narrates these functions.
+Separation by spectral masks works when, in most time-frequency bins, one
+source is much louder than the other. Two things make that likely for two
+voices: their fundamental frequencies (F0) differ, so their harmonics fall
+in different bins, and speech is bursty, so within a 0 dB mixture one voice
+often dominates a frame. The functions below measure both.
+
+Our choices (the paper reports no such statistics):
+
+* F0 by probabilistic YIN (``librosa.pyin``; Mauch & Dixon 2014) between
+  :data:`F0_MIN_HZ` and :data:`F0_MAX_HZ`, on the same 64 ms frames and
+  16 ms hop as the separation STFT; only frames pyin calls voiced are kept.
+  pyin costs about a second of CPU per 10 s of audio, so statistics are
+  taken on random excerpts of each stream, not on all of it.
+* A frame counts as *active* when its level is at most
+  :data:`ACTIVE_BELOW_DB` below the RMS level of the whole stream, the same
+  -30 dB rule :mod:`vaesep.data.mixing` uses to skip silent segments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vaesep.audio import SAMPLE_RATE
+from vaesep.spectral import DEFAULT_STFT, STFTConfig
+
+F0_MIN_HZ: float = 60.0
+"""Lowest F0 searched (Hz): below any adult speaking voice."""
+
+F0_MAX_HZ: float = 500.0
+"""Highest F0 searched (Hz): above the small fish's excited lines."""
+
+ACTIVE_BELOW_DB: float = -30.0
+"""A frame is active when its level is at most this far below the stream's RMS level (dB)."""
+
+_TINY = 1e-12
+
+
+@dataclass(frozen=True)
+class F0Track:
+    """A pitch track: one value per frame.
+
+    Attributes:
+        times: frame centres in seconds, ``(n_frames,)``.
+        f0_hz: fundamental frequency in Hz, NaN where the frame is unvoiced.
+        voiced_probability: pyin's probability that the frame is voiced, ``(n_frames,)``.
+    """
+
+    times: np.ndarray
+    f0_hz: np.ndarray
+    voiced_probability: np.ndarray
+
+    @property
+    def voiced(self) -> np.ndarray:
+        """Boolean mask of voiced frames."""
+        return np.isfinite(self.f0_hz)
+
+
+def estimate_f0(
+    signal: np.ndarray,
+    sr: int = SAMPLE_RATE,
+    *,
+    fmin: float = F0_MIN_HZ,
+    fmax: float = F0_MAX_HZ,
+    config: STFTConfig = DEFAULT_STFT,
+) -> F0Track:
+    """F0 of a mono waveform with ``librosa.pyin``, on the STFT's frame grid.
+
+    Args:
+        signal: ``(n_samples,)`` float waveform.
+        sr: its sample rate in Hz.
+        fmin, fmax: search range in Hz.
+        config: frame length (``n_fft``) and hop are taken from here, so
+            frame ``t`` of the track lines up with frame ``t`` of :func:`vaesep.spectral.stft`.
+
+    Returns:
+        an :class:`F0Track`.
+    """
+    import librosa
+
+    signal = np.ascontiguousarray(signal, dtype=np.float32)
+    if signal.ndim != 1:
+        raise ValueError(f"signal must be 1-D (n_samples,), got shape {signal.shape}")
+    scale = config.sample_rate / sr
+    frame_length = max(int(round(config.n_fft / scale)), 64)
+    hop_length = max(int(round(config.hop_length / scale)), 1)
+    if signal.shape[0] < frame_length:
+        raise ValueError(
+            f"signal of {signal.shape[0]} samples is shorter than one analysis frame ({frame_length})"
+        )
+    f0, _, probability = librosa.pyin(
+        signal,
+        fmin=fmin,
+        fmax=fmax,
+        sr=sr,
+        frame_length=frame_length,
+        hop_length=hop_length,
+        center=True,
+    )
+    times = np.arange(f0.shape[0]) * hop_length / sr
+    return F0Track(times, f0.astype(np.float64), np.nan_to_num(probability).astype(np.float64))
+
+
+def both_voiced_window(tracks: Sequence[F0Track | np.ndarray], window_frames: int) -> int:
+    """First frame of the ``window_frames``-long window where all tracks are voiced most often.
+
+    Used to find a stretch of a mixture where both voices sound at once, to
+    show their harmonics side by side.
+
+    Args:
+        tracks: F0 tracks (or F0 arrays, NaN when unvoiced) on the same frame grid.
+        window_frames: window length in frames.
+
+    Returns:
+        the start frame (0 when the tracks are shorter than the window).
+    """
+    arrays = [np.asarray(t.f0_hz if isinstance(t, F0Track) else t, dtype=float) for t in tracks]
+    if not arrays:
+        raise ValueError("give at least one F0 track")
+    length = min(a.size for a in arrays)
+    together = np.all([np.isfinite(a[:length]) for a in arrays], axis=0).astype(float)
+    if window_frames >= length:
+        return 0
+    counts = np.convolve(together, np.ones(window_frames), mode="valid")
+    return int(np.argmax(counts))
+
+def excerpt_offsets(
+    n_samples: int, excerpt_samples: int, n_excerpts: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Sorted start offsets of non-overlapping excerpts, drawn at random from a stream.
+
+    The stream is cut into consecutive excerpts of ``excerpt_samples`` and
+    ``n_excerpts`` of them are chosen without replacement (all of them if
+    there are fewer).
+    """
+    if excerpt_samples < 1:
+        raise ValueError(f"excerpt_samples must be positive, got {excerpt_samples}")
+    grid = np.arange(n_samples // excerpt_samples, dtype=np.int64) * excerpt_samples
+    if grid.size == 0:
+        raise ValueError(
+            f"a stream of {n_samples} samples is shorter than one excerpt ({excerpt_samples})"
+        )
+    if n_excerpts >= grid.size:
+        return grid
+    return np.sort(rng.choice(grid, size=n_excerpts, replace=False))
+
+
+@dataclass(frozen=True)
+class SpeakerF0:
+    """Voiced-frame F0 values of one source in one split.
+
+    Attributes:
+        source: source name, e.g. ``"v"``.
+        split: e.g. ``"train"`` (Dutch) or ``"test_cs"`` (Czech).
+        f0_hz: F0 of every voiced frame, in Hz.
+        n_frames: frames analysed, voiced or not.
+        seconds: audio analysed, in seconds.
+    """
+
+    source: str
+    split: str
+    f0_hz: np.ndarray
+    n_frames: int
+    seconds: float
+
+    @property
+    def voiced_fraction(self) -> float:
+        """Share of the analysed frames that are voiced (0..1)."""
+        return self.f0_hz.size / self.n_frames if self.n_frames else math.nan
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile of the voiced F0 values in Hz (NaN if none)."""
+        return float(np.percentile(self.f0_hz, q)) if self.f0_hz.size else math.nan
+
+    @property
+    def median_hz(self) -> float:
+        return self.percentile(50.0)
+
+
+def speaker_f0(
+    dataset: Any,
+    split: str,
+    *,
+    seconds: float = 60.0,
+    excerpt_seconds: float = 4.0,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, SpeakerF0]:
+    """F0 statistics of every source of a built data set, on random excerpts of its streams.
+
+    Args:
+        dataset: a :class:`vaesep.data.BuiltDataset`.
+        split: which split's streams to analyse.
+        seconds: audio analysed per source (at most the whole stream).
+        excerpt_seconds: length of each excerpt; pyin runs once per excerpt.
+        seed: chooses the excerpts.
+        progress: show a tqdm bar.
+
+    Returns:
+        source name → :class:`SpeakerF0`, in source order.
+    """
+    from tqdm.auto import tqdm
+
+    sr = dataset.sample_rate
+    excerpt = int(round(excerpt_seconds * sr))
+    n_excerpts = max(1, int(math.ceil(seconds / excerpt_seconds)))
+    jobs = []
+    for index, (name, stream) in enumerate(dataset.streams(split).items()):
+        rng = np.random.default_rng([seed, index])
+        for offset in excerpt_offsets(stream.shape[0], excerpt, n_excerpts, rng):
+            jobs.append((name, stream, int(offset)))
+    values: dict[str, list[np.ndarray]] = {name: [] for name in dataset.source_names}
+    frames = dict.fromkeys(dataset.source_names, 0)
+    for name, stream, offset in tqdm(
+        jobs, desc=f"pitch (pyin) of {dataset.name}/{split}", disable=not progress, leave=False
+    ):
+        track = estimate_f0(np.array(stream[offset : offset + excerpt]), sr)
+        values[name].append(track.f0_hz[track.voiced])
+        frames[name] += track.f0_hz.size
+    counts = {name: sum(1 for job in jobs if job[0] == name) for name in dataset.source_names}
+    return {
+        name: SpeakerF0(
+            source=name,
+            split=split,
+            f0_hz=np.concatenate(values[name]) if values[name] else np.zeros(0),
+            n_frames=frames[name],
+            seconds=counts[name] * excerpt / sr,
+        )
+        for name in dataset.source_names
+    }
+
+
+def frame_levels_db(signal: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
+    """RMS level of each analysis frame in dB re. full scale (1.0), ``(n_frames,)``.
+
+    Frames are ``config.n_fft`` long, every ``config.hop_length`` samples,
+    starting at sample 0 (no padding); a signal shorter than one frame gives
+    one frame over all of it.
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 1 or signal.size == 0:
+        raise ValueError(f"signal must be a non-empty 1-D array, got shape {signal.shape}")
+    length = min(config.n_fft, signal.size)
+    n_frames = 1 + (signal.size - length) // config.hop_length
+    energy = np.concatenate([[0.0], np.cumsum(np.square(signal))])
+    starts = np.arange(n_frames) * config.hop_length
+    mean_square = (energy[starts + length] - energy[starts]) / length
+    return 10.0 * np.log10(np.maximum(mean_square, _TINY))
+
+
+@dataclass(frozen=True)
+class LevelStatistics:
+    """Loudness of one source's stream.
+
+    Attributes:
+        source, split: which stream.
+        rms_dbfs: RMS of the whole stream in dB re. full scale.
+        active_fraction: share of frames within :data:`ACTIVE_BELOW_DB` of ``rms_dbfs``.
+        active_levels_db: level of every active frame relative to ``rms_dbfs`` (dB).
+    """
+
+    source: str
+    split: str
+    rms_dbfs: float
+    active_fraction: float
+    active_levels_db: np.ndarray
+
+    def spread_db(self, low: float = 10.0, high: float = 90.0) -> float:
+        """Distance between two percentiles of the active-frame levels (dB)."""
+        if not self.active_levels_db.size:
+            return math.nan
+        low_db, high_db = np.percentile(self.active_levels_db, [low, high])
+        return float(high_db - low_db)
+
+
+def level_statistics(
+    stream: np.ndarray,
+    *,
+    source: str = "",
+    split: str = "",
+    config: STFTConfig = DEFAULT_STFT,
+    max_seconds: float | None = 600.0,
+) -> LevelStatistics:
+    """Level statistics of a stream (see :class:`LevelStatistics`).
+
+    Args:
+        stream: ``(n_samples,)`` float waveform.
+        max_seconds: analyse only the first this-many seconds (None: all).
+    """
+    signal = np.asarray(stream, dtype=np.float64)
+    if max_seconds is not None:
+        signal = signal[: int(max_seconds * config.sample_rate)]
+    rms_db = 10.0 * math.log10(max(float(np.mean(np.square(signal))), _TINY))
+    relative = frame_levels_db(signal, config) - rms_db
+    active = relative >= ACTIVE_BELOW_DB
+    return LevelStatistics(source, split, rms_db, float(np.mean(active)), relative[active])
+
+
+def dataset_levels(
+    dataset: Any, split: str, *, max_seconds: float | None = 600.0
+) -> dict[str, LevelStatistics]:
+    """:func:`level_statistics` of every source stream of one split, in source order."""
+    return {
+        name: level_statistics(stream, source=name, split=split, max_seconds=max_seconds)
+        for name, stream in dataset.streams(split).items()
+    }
+
+
+def local_snr_db(
+    sources: np.ndarray, *, config: STFTConfig = DEFAULT_STFT, floor_db: float = ACTIVE_BELOW_DB
+) -> np.ndarray:
+    """Frame-by-frame level of source 0 over source 1 in fixed mixtures, in dB.
+
+    A mixture at 0 dB is 0 dB only on average; frame by frame one voice often
+    dominates, which is what masks exploit.
+
+    Args:
+        sources: ``(n_items, 2, n_samples)``, e.g. ``dataset.sources("test")``.
+        floor_db: frames whose mixture level is more than this below the
+            item's mixture RMS are left out (both voices pause).
+
+    Returns:
+        1-D array of the local SNRs of every kept frame of every item (dB).
+    """
+    sources = np.asarray(sources, dtype=np.float64)
+    if sources.ndim != 3 or sources.shape[1] != 2:
+        raise ValueError(f"sources must have shape (n_items, 2, n_samples), got {sources.shape}")
+    kept = []
+    for first, second in sources:
+        mixture = first + second
+        mixture_db = frame_levels_db(mixture, config)
+        rms_db = 10.0 * math.log10(max(float(np.mean(np.square(mixture))), _TINY))
+        difference = frame_levels_db(first, config) - frame_levels_db(second, config)
+        kept.append(difference[mixture_db - rms_db >= floor_db])
+    return np.concatenate(kept)
+
+
+def dominance(local_snr: np.ndarray, threshold_db: float = 10.0) -> dict[str, float]:
+    """Shares of frames where source 0 leads, source 1 leads, or neither by ``threshold_db``."""
+    local_snr = np.asarray(local_snr, dtype=float)
+    if local_snr.size == 0:
+        return {"first": math.nan, "second": math.nan, "neither": math.nan}
+    first = float(np.mean(local_snr > threshold_db))
+    second = float(np.mean(local_snr < -threshold_db))
+    return {"first": first, "second": second, "neither": 1.0 - first - second}
+
+
+def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
+    """A Markdown table of the splits of a built data set, and the same as plain data.
+
+    One row per split: its language (when the builder recorded one), the
+    number of recordings each source's stream was made of, the fixed
+    evaluation items, and each source's stream duration in minutes.
+
+    Returns:
+        ``(markdown, data)`` ready for :func:`vaesep.reporting.save_table`.
+    """
+    languages = dataset.manifest.get("notes", {}).get("languages", {})
+    names = list(dataset.source_names)
+    header = ["split", "language", "items", *(f"{n} files" for n in names), *(f"{n} (min)" for n in names)]
+    rows, data = [], {"data": dataset.name, "params": dict(dataset.params), "splits": {}}
+    for split in dataset.splits:
+        index = dataset.stream_index(split)
+        files = {n: len({piece["file"] for piece in index.get(n, [])}) for n in names}
+        minutes = {n: dataset.duration_seconds(split)[n] / 60.0 for n in names}
+        count = dataset.manifest["item_counts"].get(split)
+        language = languages.get(split, "-")
+        rows.append(
+            [split, language, "-" if count is None else str(count)]
+            + [str(files[n]) if index.get(n) else "-" for n in names]
+            + [f"{minutes[n]:.1f}" for n in names]
+        )
+        data["splits"][split] = {"language": language, "items": count, "files": files, "minutes": minutes}
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        f"_{dataset.name}, seed {dataset.params.get('seed')}, SNR {dataset.snr_db:g} dB, "
+        f"{'fast' if dataset.params.get('fast') else 'full'} mode; items are fixed "
+        f"{dataset.params.get('segment_seconds')} s evaluation mixtures_",
+    ]
+    return "\n".join(lines), data
+
+
+def speaker_summary(
+    f0: Sequence[SpeakerF0], levels: Mapping[tuple[str, str], LevelStatistics] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A Markdown table of per-speaker pitch (and level) statistics, and the same as data.
+
+    Args:
+        f0: one :class:`SpeakerF0` per (split, source), in row order.
+        levels: optional ``(split, source)`` → :class:`LevelStatistics`.
+
+    Returns:
+        ``(markdown, data)`` for :func:`vaesep.reporting.save_table`.
+    """
+    header = ["split", "source", "analysed (s)", "voiced", "F0 median (Hz)", "F0 10–90 % (Hz)"]
+    if levels:
+        header += ["RMS (dBFS)", "active frames", "level spread 10–90 % (dB)"]
+    rows, data = [], []
+    for entry in f0:
+        row = [
+            entry.split,
+            entry.source,
+            f"{entry.seconds:.0f}",
+            f"{100 * entry.voiced_fraction:.0f} %",
+            f"{entry.median_hz:.0f}",
+            f"{entry.percentile(10):.0f}–{entry.percentile(90):.0f}",
+        ]
+        record: dict[str, Any] = {
+            "split": entry.split,
+            "source": entry.source,
+            "seconds": entry.seconds,
+            "voiced_fraction": entry.voiced_fraction,
+            "f0_median_hz": entry.median_hz,
+            "f0_p10_hz": entry.percentile(10),
+            "f0_p90_hz": entry.percentile(90),
+        }
+        level = (levels or {}).get((entry.split, entry.source))
+        if levels:
+            if level is None:
+                row += ["-", "-", "-"]
+            else:
+                row += [f"{level.rms_dbfs:.1f}", f"{100 * level.active_fraction:.0f} %", f"{level.spread_db():.1f}"]
+                record.update(
+                    rms_dbfs=level.rms_dbfs,
+                    active_fraction=level.active_fraction,
+                    level_spread_db=level.spread_db(),
+                )
+        rows.append(row)
+        data.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+        f"_F0 by pyin ({F0_MIN_HZ:g}–{F0_MAX_HZ:g} Hz) on random excerpts"
+        + (
+            f"; levels of the whole stream before mixing; active = within "
+            f"{-ACTIVE_BELOW_DB:g} dB of the stream's RMS level_"
+            if levels
+            else "_"
+        ),
+    ]
+    return "\n".join(lines), {"rows": data}
