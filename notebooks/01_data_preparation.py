@@ -186,7 +186,7 @@ print(ds.describe())
 # %%
 split_table, split_data = split_summary(ds)
 display(Markdown(split_table))
-save_table(split_table, "01_splits", data=split_data)
+saved = save_table(split_table, "01_splits", data=split_data)
 figure = plot_split_durations(ds)
 save_figure(figure, "01_split_durations")
 display(figure)
@@ -342,7 +342,7 @@ levels = {(split, name): level for split in pitch_splits
           for name, level in dataset_levels(ds, split).items()}
 speaker_table, speaker_data = speaker_summary([r for by_source in pitch.values() for r in by_source.values()], levels)
 display(Markdown(speaker_table))
-save_table(speaker_table, "01_speakers", data=speaker_data)
+saved = save_table(speaker_table, "01_speakers", data=speaker_data)
 
 # %% [markdown]
 # ### A 0 dB mixture is rarely 0 dB locally
@@ -388,7 +388,8 @@ print(f"frames within +-10 dB (real overlap): {100 * shares['neither']:.0f} %")
 # The IRM has exactly the form of the **joint soft-mask layer** that ends the
 # VAE and the DNN/RNN baselines (Huang et al., 2015; notebook 02): those
 # models estimate $\lvert S_i\rvert$ and divide by the sum. A perfect such
-# model *is* the IRM, so the IRM's score is the ceiling of everything we train.
+# model *is* the IRM, so the IRM's score is the reference ceiling of
+# everything we train.
 # The masks of the example item, for source `v` (the masks of `m` are one
 # minus these):
 
@@ -423,21 +424,28 @@ for name, oracle in oracles.items():
 # We score the oracles on every test mixture with BSS-eval (SDR, SIR, SAR;
 # notebook 02 explains each) and scale-invariant SDR, on the Dutch test split
 # and on the Czech speakers. The **floor** is the mixture itself used as the
-# estimate of each source: what doing nothing scores. (Its SAR is infinite,
-# since the mixture has no artefacts, and is not a meaningful number; NSDR, the
-# improvement over the mixture, is zero by definition.)
+# estimate of each source: what doing nothing scores; its NSDR, the
+# improvement over the mixture, is zero by definition. The mixture contains
+# no artefacts at all, so its SAR is numerically infinite and means nothing:
+# the artefact ratios (SAR, GSAR) get a table of their own, without the floor.
 
 # %%
 methods = {"mixture (floor)": floor, **{f"{name} (oracle)": model for name, model in oracles.items()}}
 eval_splits = [split for split in ("test", "test_cs") if split in ds.splits]
 results = {split: {label: evaluate_separator(model, ds, split, max_items=EVAL_ITEMS) for label, model in methods.items()}
            for split in eval_splits}
-tables = [compare_markdown(results[split], title=f"{DATA} / {split} ({language.get(split, '?')}), "
-                           f"SNR {ds.snr_db:g} dB, seed {SEED}") for split in eval_splits]
+tables = []
+for split in eval_splits:
+    title = f"{DATA} / {split} ({language.get(split, '?')}), SNR {ds.snr_db:g} dB, seed {SEED}"
+    tables.append(compare_markdown(results[split], metrics=("sdr", "sir", "nsdr", "si_sdr"),
+                                   weighted=("gnsdr", "gsir"), title=title))
+    with_artefacts = {label: r for label, r in results[split].items() if label != "mixture (floor)"}
+    tables.append(compare_markdown(with_artefacts, metrics=("sar",), weighted=("gsar",),
+                                   title=f"{title}: artefacts"))
 display(Markdown("\n\n".join(tables)))
-save_table("\n\n".join(tables), "01_oracles",
-           data={split: {label: r.to_json_dict()["summary"] for label, r in by_method.items()}
-                 for split, by_method in results.items()})
+saved = save_table("\n\n".join(tables), "01_oracles",
+                   data={split: {label: r.to_json_dict()["summary"] for label, r in by_method.items()}
+                         for split, by_method in results.items()})
 
 # %% [markdown]
 # Per-item SDRs show how much the ceiling varies from one mixture to the next:
@@ -454,9 +462,12 @@ for split in eval_splits:
 # Read the tables before moving on; these are the numbers every later
 # notebook refers back to:
 #
-# * the **IRM row is the ceiling** of the VAE and the baselines (same mask
-#   form, mixture phase); no trained model of this family can beat it on
-#   average;
+# * the **IRM row is the reference ceiling** of the VAE and the baselines: it
+#   is exactly what their joint soft-mask layer outputs when their estimates
+#   are perfect, $\hat y_i = \lvert S_i\rvert$. It is not a mathematical bound
+#   (the layer can also express other masks, such as the Wiener-like one:
+#   compare their rows), but a trained model that estimates magnitudes from
+#   the mixture alone rarely comes close to it;
 # * the **mixture row is the floor**; a model's NSDR is its SDR gain over it;
 # * the gap between the Dutch and the Czech rows is a property of the data
 #   (other voices, other recordings), not of any model: keep it in mind when
@@ -502,10 +513,11 @@ for name in ("chorales", "noise"):
 #   of speech.
 # * The speakers differ in pitch, and within a 0 dB mixture one voice often
 #   dominates a frame; both make mask-based separation possible.
-# * The oracle masks, computed from the true sources, bound what any mask
-#   with the mixture's phase can do; the IRM is the ceiling of the models of
-#   notebook 02, and the unprocessed mixture is the floor. Their scores on the
-#   Dutch and Czech test sets are saved as `01_oracles`.
+# * The oracle masks, computed from the true sources, show what masking with
+#   the mixture's phase reaches when the masks are right; the IRM is the
+#   reference ceiling of the models of notebook 02, and the unprocessed
+#   mixture is the floor. Their scores on the Dutch and Czech test sets are
+#   saved as `01_oracles`.
 #
 # Next: notebook 02 trains the VAE on this data.
 #

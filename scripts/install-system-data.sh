@@ -6,6 +6,11 @@
 #   noise    : sonic-pi-samples                       (CC0 recordings)
 #   all      : libsndfile1                            (decodes OGG/FLAC for soundfile)
 #
+# With --with-dev-tools (what scripts/install.sh passes) it also installs
+# python3-venv, and chromium when the distribution has a real package for it
+# (Debian does; Ubuntu ships only a snap stub): the listening-test browser test
+# drives it headless. Without chromium that one test is skipped locally.
+#
 # Idempotent: packages that are already installed are skipped, so running it
 # twice costs one `dpkg -s` per package. Works as root (Docker, Colab) or as a
 # user with sudo (Debian, Ubuntu desktops). No data is downloaded at run time
@@ -20,6 +25,12 @@ PACKAGES=(
   sonic-pi-samples
   libsndfile1
 )
+OPTIONAL=()
+case "${1:-}" in
+  --with-dev-tools) PACKAGES+=(python3-venv); OPTIONAL+=(chromium) ;;
+  "") ;;
+  *) echo "usage: install-system-data.sh [--with-dev-tools]" >&2; exit 2 ;;
+esac
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "install-system-data.sh: apt-get not found; this script supports Debian, Ubuntu and Colab." >&2
@@ -27,16 +38,22 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
+is_installed() {
+  # dpkg -s succeeds for removed-but-configured packages too, so check the status line
+  dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'
+}
+
 missing=()
 for package in "${PACKAGES[@]}"; do
-  # dpkg -s succeeds for removed-but-configured packages too, so check the status line
-  if ! dpkg -s "$package" 2>/dev/null | grep -q '^Status: install ok installed'; then
-    missing+=("$package")
-  fi
+  is_installed "$package" || missing+=("$package")
+done
+missing_optional=()
+for package in ${OPTIONAL[@]+"${OPTIONAL[@]}"}; do
+  is_installed "$package" || missing_optional+=("$package")
 done
 
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "All vaesep system data packages are already installed."
+if [ "${#missing[@]}" -eq 0 ] && [ "${#missing_optional[@]}" -eq 0 ]; then
+  echo "All vaesep system packages are already installed."
   exit 0
 fi
 
@@ -49,8 +66,17 @@ else
   exit 1
 fi
 
-echo "Installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get update -q
-${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+apt() { ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get "$@"; }
+apt update -q
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  apt install -y -q --no-install-recommends "${missing[@]}"
+fi
+for package in ${missing_optional[@]+"${missing_optional[@]}"}; do
+  if apt-cache show "$package" 2>/dev/null | grep -q '^Version:'; then
+    apt install -y -q --no-install-recommends "$package"
+  else
+    echo "Note: no apt package '$package' here; the browser test of the listening widget will be skipped."
+  fi
+done
 echo "Done. Check with: python -c \"from vaesep import data; print(data.build('speech').describe())\""

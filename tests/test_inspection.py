@@ -56,6 +56,7 @@ def test_describe_checkpoint_lists_entries(vae, tmp_path):
     assert "`resume.next_epoch`" in table and "`resume.torch_rng`" in table
     assert "dict of 1: epoch" in table
     assert inspection.describe_checkpoint({"kind": "vae", "x": None}).count("\n") == 3
+    assert "| 303.07 |" in inspection.describe_checkpoint({"best_valid_loss": 303.0704345703125})
 
 
 def test_network_outputs_match_the_separator(vae):

@@ -141,7 +141,7 @@ def test_figures(codes: latent.LatentSet) -> None:
         latent_plots.plot_projections({"PCA": coords}, codes, ("input", "level_db")),
         latent_plots.plot_active_units(stats),
         latent_plots.plot_interpolation(frames, np.linspace(0, 1, 4)),
-        latent_plots.plot_decoded_frames(frames, ["a", "b", "c", "d"], n_cols=3),
+        latent_plots.plot_decoded_frames({"some": frames[:2], "others": frames[2:]}),
         latent_plots.plot_frame_grid(frames.reshape(2, 2, -1), ["r1", "r2"], ["c1", "c2"]),
     ]
     assert all(isinstance(figure, Figure) for figure in figures)

@@ -357,3 +357,16 @@ def test_markdown_tables() -> None:
     assert lines[3] == "| VAE | 1 | 3.46 | 3.46 | 3.46 | 3.46 | 3.46 |"
     with pytest.raises(ValueError, match="unknown metrics"):
         compare_markdown({"VAE": result}, metrics=("pesq",))
+
+
+def test_sar_of_an_unprocessed_mixture_is_reported_as_undefined():
+    from vaesep.metrics import evaluate_batch
+
+    rng = np.random.default_rng(11)
+    references = rng.standard_normal((2, 2, 8000))
+    mixtures = references.sum(axis=1)
+    floor = evaluate_batch(references, np.repeat(mixtures[:, None], 2, axis=1), mixtures)
+    assert all(np.isnan(row["sar"]) for row in floor.per_item)
+    assert "—" in floor.to_markdown()
+    noisy = evaluate_batch(references, references + 0.1 * rng.standard_normal(references.shape), mixtures)
+    assert all(np.isfinite(row["sar"]) for row in noisy.per_item)

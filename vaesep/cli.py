@@ -13,6 +13,7 @@ from pathlib import Path
 import vaesep
 from vaesep.runtime import fast_mode
 
+
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="speech", help="data set name (see `vaesep data list`)")
     parser.add_argument("--seed", type=int, default=0, help="data set seed (default 0)")
@@ -102,7 +103,7 @@ def _cmd_separate(args: argparse.Namespace) -> int:
             raise SystemExit(f"vaesep separate: no such file: {path}")
         signal, sr = sf.read(str(path), dtype="float32", always_2d=True)
         estimates = model.separate(as_mono_float(signal, name=str(path)), sr)
-        for source, estimate in zip(model.source_names, estimates):
+        for source, estimate in zip(model.source_names, estimates, strict=True):
             print(save_audio(out_dir / f"{path.stem}_{source}.wav", estimate, sr))
     return 0
 

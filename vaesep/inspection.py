@@ -97,6 +97,8 @@ def _summarise(value: Any) -> str:
         return f"{type(value).__name__} of {len(value)}"
     if value is None:
         return "None"
+    if isinstance(value, float):
+        return f"{value:.6g}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
 

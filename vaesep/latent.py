@@ -12,8 +12,10 @@ Notebook 03 narrates every function here. The flow is:
    mean moves with the input, ``Cov_x(E_q[z_d]) > 0.01``. Collapsed dimensions
    sit at the prior, with σ² ≈ 1 and no KL cost.
 4. :func:`decode_latents`, :func:`interpolate`, :func:`prior_trajectory` turn
-   latent points back into spectrum frames; :func:`griffin_lim` and
-   :func:`resynthesise` turn frames into audio.
+   latent points back into spectrum frames; :func:`resynthesise` turns an
+   edited μ-trajectory of a real mixture into audio through the soft mask and
+   the mixture's phase, and :func:`griffin_lim` turns decoded frames that have
+   no mixture behind them (prior samples) into audio by estimating a phase.
 
 Which encoder? With ``variant="per_source"`` (the authors' design and our
 default) there is one encoder per source: encoder ``v`` maps the *mixture* to
@@ -43,7 +45,7 @@ import torch
 from vaesep.models.network import REFERENCE_RMS
 from vaesep.models.neural import NeuralSeparator
 from vaesep.models.vae import VAENetwork
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, apply_masks, joint_soft_mask, stft
+from vaesep.spectral import DEFAULT_STFT, STFTConfig, apply_masks, istft, joint_soft_mask, stft
 from vaesep.train import spectrogram_batch
 
 ACTIVE_THRESHOLD: float = 0.01
@@ -370,16 +372,26 @@ def pca_projection(points: np.ndarray, n_components: int = 2, seed: int = 0) -> 
     )
 
 
-def tsne_projection(points: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
+def tsne_projection(
+    points: np.ndarray, perplexity: float = 30.0, seed: int = 0, max_iter: int = 1000
+) -> np.ndarray:
     """2-D t-SNE of ``points`` ``(n_points, latent)``, PCA-initialised and seeded.
 
     The perplexity (roughly, the number of neighbours each point attends to)
     is capped below a third of the number of points, as t-SNE requires.
+    ``max_iter`` is at least 250 (scikit-learn's minimum).
     """
     from sklearn.manifold import TSNE
 
     perplexity = float(min(perplexity, max((points.shape[0] - 1) / 3.0, 1.0)))
-    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto", random_state=seed)
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        init="pca",
+        learning_rate="auto",
+        max_iter=max(int(max_iter), 250),
+        random_state=seed,
+    )
     return tsne.fit_transform(np.asarray(points, dtype=np.float32))
 
 
@@ -532,24 +544,35 @@ def prior_trajectory(latent: int, n_anchors: int = 6, frames_per_anchor: int = 3
     return np.concatenate([cos * a + sin * b for a, b in zip(anchors[:-1], anchors[1:], strict=True)]).astype(np.float32)
 
 
-def griffin_lim(frames: np.ndarray, *, n_iter: int = 32, seed: int = 0, rms: float = REFERENCE_RMS, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
-    """Audio from magnitude frames ``(n_frames, n_bins)`` alone (Griffin & Lim 1984, ``librosa.griffinlim``).
+def griffin_lim(
+    frames: np.ndarray,
+    *,
+    n_iter: int = 32,
+    momentum: float = 0.99,
+    seed: int = 0,
+    rms: float = REFERENCE_RMS,
+    config: STFTConfig = DEFAULT_STFT,
+) -> np.ndarray:
+    """Audio from magnitude frames ``(n_frames, n_bins)`` alone: fast Griffin-Lim.
 
-    There is no mixture to borrow a phase from when decoding prior samples, so
-    the phase is estimated by alternating projections. The result is scaled
-    to ``rms``, since decoded frames carry no absolute level.
+    There is no mixture to borrow a phase from when decoding prior samples,
+    so the phase is estimated: start from random phases, then alternate
+    between the STFT of the current waveform (consistency) and the given
+    magnitudes, Griffin & Lim (1984), with the momentum of Perraudin, Balazs &
+    Søndergaard (2013) as in ``librosa.griffinlim``. The result is scaled to
+    ``rms``, since decoded frames carry no absolute level.
     """
-    import librosa
-
-    wave = librosa.griffinlim(
-        np.asarray(frames, dtype=np.float32).T,
-        n_iter=n_iter,
-        hop_length=config.hop_length,
-        n_fft=config.n_fft,
-        window="hann",
-        center=True,
-        random_state=seed,
-    )
+    magnitude = torch.as_tensor(np.asarray(frames, dtype=np.float32)).T  # (n_bins, n_frames)
+    length = (magnitude.shape[-1] - 1) * config.hop_length
+    generator = torch.Generator().manual_seed(seed)
+    angles = torch.polar(torch.ones_like(magnitude), 2 * np.pi * torch.rand(magnitude.shape, generator=generator))
+    previous = torch.zeros_like(angles)
+    for _ in range(n_iter):
+        rebuilt = stft(istft(magnitude * angles, length, config), config)
+        accelerated = rebuilt - (momentum / (1 + momentum)) * previous
+        angles = accelerated / accelerated.abs().clamp_min(1e-8)
+        previous = rebuilt
+    wave = istft(magnitude * angles, length, config).numpy()
     level = float(np.sqrt(np.mean(np.square(wave))))
     return (wave * (rms / level if level > 0 else 1.0)).astype(np.float32)
 

@@ -47,6 +47,8 @@ register("chorales", ChoralesBuilder())
 register("noise", NoiseBuilder())
 register("synthetic", SyntheticBuilder())
 
+from vaesep.data import corpora  # noqa: E402, F401  (registers tsp, mir1k, timit, musdb18, librispeech)
+
 __all__ = [
     "BuildRequest",
     "BuiltDataset",

@@ -343,6 +343,8 @@ def _statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     stats: dict[str, Any] = {"n": len(rows)}
     for metric in ITEM_METRICS:
         values = np.array([row[metric] for row in rows], dtype=float)
+        # NaN marks an undefined value (e.g. the SAR of an unprocessed mixture); a
+        # statistic over a column with any undefined entry is itself undefined
         stats[f"{metric}_mean"] = float(np.mean(values)) if rows else math.nan
         stats[f"{metric}_median"] = float(np.median(values)) if rows else math.nan
     weights = np.array([row["n_samples"] for row in rows], dtype=float)
@@ -390,7 +392,8 @@ def _column_labels(metrics: Sequence[str], weighted: Sequence[str]) -> list[str]
 
 def _cells(stats: Mapping[str, Any], metrics: Sequence[str], weighted: Sequence[str]) -> list[str]:
     values = [stats[f"{m}_{kind}"] for m in metrics for kind in ("mean", "median")]
-    return [f"{value:.2f}" for value in values + [stats[name] for name in weighted]]
+    values += [stats[name] for name in weighted]
+    return ["—" if math.isnan(value) else f"{value:.2f}" for value in values]
 
 
 def _caption(summary: Mapping[str, Any], backend: str, metadata: Mapping[str, Any]) -> str:

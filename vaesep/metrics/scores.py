@@ -29,6 +29,14 @@ ITEM_METRICS: tuple[str, ...] = (
 )
 """Per-source values :func:`evaluate_item` returns, in dB (the mixture's SAR is left out)."""
 
+UNDEFINED_SAR_DB: float = 100.0
+"""SAR above this is reported as NaN ("undefined"), not as a number.
+
+An estimate that is a sum of (filtered) references, such as the unprocessed
+mixture, has no artifact component; its SAR is then rounding noise (≈130 dB
+in float64), not a measurement. Real separators stay far below 100 dB.
+"""
+
 
 def si_sdr(
     references: np.ndarray,
@@ -102,7 +110,9 @@ def evaluate_item(
     ``si_sdri = si_sdr - mixture_si_sdr``. The mixture's SAR is left out: a
     mixture that is the exact sum of the references contains no artifact at
     all, so its SAR is infinite up to rounding noise; for the same reason its
-    SIR equals its SDR.
+    SIR equals its SDR. The same holds when a *method* returns the mixture
+    (the floor in a comparison): its SAR above :data:`UNDEFINED_SAR_DB` is
+    reported as NaN and shown as "—" in tables.
 
     Silence (see :data:`vaesep.metrics.SILENCE_RMS`): if any reference is
     silent, BSS-eval and SI-SDR are undefined for the whole item (the silent
@@ -158,6 +168,7 @@ def evaluate_item(
         mixture_sdr, mixture_sir = baseline["sdr"], baseline["sir"]
     separated_si_sdr = si_sdr(references, estimates)
     mixture_si_sdr = si_sdr(references, mixture_rows)
+    sar = np.where(np.asarray(sar) > UNDEFINED_SAR_DB, np.nan, sar)
     return {
         "sdr": sdr,
         "sir": sir,

@@ -132,7 +132,7 @@ class VAENetwork(MaskingNetwork):
                 variant every decoder head reads the one latent.
         """
         latents = [z[:, min(i, z.shape[1] - 1)] for i in range(self.n_sources)]
-        return torch.stack([decoder(latent) for decoder, latent in zip(self.decoders, latents)], dim=1)
+        return torch.stack([decoder(latent) for decoder, latent in zip(self.decoders, latents, strict=True)], dim=1)
 
     def sample_latent(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
         """z = μ + σ·ε while training a VAE (the reparameterisation trick), else μ."""

@@ -215,7 +215,7 @@ def plot_harmonic_zoom(
         track = np.asarray(track, dtype=float)[first:last]
         colour = _HARMONIC_COLOURS[index % len(_HARMONIC_COLOURS)]
         for k in range(1, n_harmonics + 1):
-            left.plot(times[: track.size], k * track, color=colour, linewidth=0.8, alpha=0.8,
+            left.plot(times[: track.size], k * track, color=colour, linewidth=0.7, alpha=0.55,
                       linestyle="--" if index % 2 else ":", label=f"k·F0 of {name}" if k == 1 else None)
     left.axvline(frame * frame_seconds, color="0.8", linewidth=0.8)
     left.set_ylim(0, max_frequency)
@@ -225,9 +225,11 @@ def plot_harmonic_zoom(
         left.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="white")
     figure.colorbar(image, ax=left, label="level (dB re. max)", shrink=0.9)
 
-    for index, name in enumerate(names):
+    # the shown signal (the mixture) as a broad grey band behind the sources' thin lines
+    right.plot(frequencies, _decibels(spectra[shown][:, frame], peak), linewidth=3.0, color="0.75", label=shown)
+    for index, name in enumerate(names[:-1]):
         right.plot(frequencies, _decibels(spectra[name][:, frame], peak), linewidth=1.0,
-                   color=_COLOURS[index % len(_COLOURS)], label=name, alpha=0.9 if name == shown else 1.0)
+                   color=_COLOURS[index % len(_COLOURS)], label=name)
     for name, track in f0_tracks.items():
         f0 = float(np.asarray(track, dtype=float)[frame]) if frame < len(track) else float("nan")
         if np.isfinite(f0):

@@ -121,6 +121,12 @@ def _frequency_axis(config: STFTConfig) -> np.ndarray:
     return config.bin_frequencies()
 
 
+def _db_floor(decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0) -> float:
+    """A lower plot limit just under the quietest shown bin (decoded frames have a small range)."""
+    shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
+    return float(max(-80.0, np.floor((shown.min() - margin) / 10.0) * 10.0))
+
+
 def plot_interpolation(
     frames: np.ndarray,
     alphas: np.ndarray,
@@ -136,11 +142,12 @@ def plot_interpolation(
     """
     decibels = frames_db(frames)
     freqs = _frequency_axis(config)
+    floor = _db_floor(decibels, config, max_frequency)
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
     step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
     image = image_axis.imshow(
-        decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=-80, vmax=0,
+        decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=floor, vmax=0,
         extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]), interpolation="nearest",
     )
     image_axis.set_ylim(0, max_frequency)
@@ -152,7 +159,7 @@ def plot_interpolation(
         line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if i in (0, len(alphas) - 1) else 0.7,
                        label=f"α = {alpha:.2f}" if i in (0, len(alphas) - 1) else None)
     line_axis.set_xlim(0, max_frequency)
-    line_axis.set_ylim(-80, 3)
+    line_axis.set_ylim(floor, 3)
     line_axis.set_xlabel("frequency (Hz)")
     line_axis.set_ylabel("decoded level (dB re max)")
     line_axis.legend(fontsize="small")
@@ -162,33 +169,33 @@ def plot_interpolation(
 
 
 def plot_decoded_frames(
-    frames: np.ndarray,
-    labels: Sequence[str] | None = None,
+    frame_sets: Mapping[str, np.ndarray],
     *,
-    n_cols: int = 4,
     config: STFTConfig = DEFAULT_STFT,
     max_frequency: float = 4000.0,
     title: str | None = None,
 ) -> Figure:
-    """Small multiples of decoded spectrum frames ``(n_frames, n_bins)``, each in dB re its own peak."""
-    frames = np.asarray(frames)
-    n_rows = int(np.ceil(len(frames) / n_cols))
-    figure = Figure(figsize=(2.8 * n_cols, 2.0 * n_rows + 0.4), layout="constrained")
-    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
+    """One panel per named set of decoded frames ``(n_frames, n_bins)``, overlaid.
+
+    Each frame is in dB re its own peak (decoded frames carry no absolute
+    level); thin lines are the frames, the thick line their median, so sets
+    (e.g. prior samples and real codes) can be compared at a glance.
+    """
     freqs = _frequency_axis(config)
-    for index, axis in enumerate(axes.flat):
-        if index >= len(frames):
-            axis.set_visible(False)
-            continue
-        axis.plot(freqs, frames_db(frames[index]), color="tab:purple", linewidth=0.9)
+    decibels = {name: np.stack([frames_db(frame) for frame in np.asarray(frames)]) for name, frames in frame_sets.items()}
+    floor = min(_db_floor(values, config, max_frequency) for values in decibels.values())
+    figure = Figure(figsize=(4.6 * len(decibels), 3.4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(decibels), sharey=True))
+    for axis, (name, values), colour in zip(axes, decibels.items(), ["tab:purple", "tab:green", "tab:blue"] * 9, strict=False):
+        for row in values:
+            axis.plot(freqs, row, color=colour, linewidth=0.6, alpha=0.5)
+        axis.plot(freqs, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
         axis.set_xlim(0, max_frequency)
-        axis.set_ylim(-80, 3)
-        if labels is not None:
-            axis.set_title(labels[index], fontsize="small")
-    for axis in axes[-1]:
+        axis.set_ylim(floor, 3)
+        axis.set_title(f"{name} ({len(values)} frames)", fontsize="medium")
         axis.set_xlabel("frequency (Hz)")
-    for axis in axes[:, 0]:
-        axis.set_ylabel("dB re peak")
+        axis.legend(fontsize="small", loc="upper right")
+    axes[0].set_ylabel("decoded level (dB re each frame's peak)")
     if title:
         figure.suptitle(title)
     return figure
@@ -214,6 +221,7 @@ def plot_frame_grid(
     n_rows, n_cols = frames.shape[:2]
     peak = float((reference if reference is not None else frames).max())
     freqs = _frequency_axis(config)
+    floor = _db_floor(frames_db(frames, reference=peak), config, max_frequency)
     figure = Figure(figsize=(2.6 * n_cols + 0.4, 1.9 * n_rows + 0.5), layout="constrained")
     axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
     for r in range(n_rows):
@@ -223,7 +231,7 @@ def plot_frame_grid(
                 axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
             axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
             axis.set_xlim(0, max_frequency)
-            axis.set_ylim(-80, 10)
+            axis.set_ylim(floor, 10)
             if r == 0:
                 axis.set_title(column_labels[c], fontsize="small")
             if c == 0:

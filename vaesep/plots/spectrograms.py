@@ -29,7 +29,7 @@ def plot_waveforms(
 ) -> Figure:
     """One row per named waveform ``(n_samples,)``, amplitude against seconds."""
     figure, axes = _figure(len(signals), height=1.4)
-    for axis, (name, signal) in zip(axes, signals.items()):
+    for axis, (name, signal) in zip(axes, signals.items(), strict=True):
         axis.plot(np.arange(len(signal)) / sr, signal, linewidth=0.5)
         axis.set_ylabel(f"{name}\namplitude")
     axes[-1].set_xlabel("time (s)")
@@ -60,7 +60,7 @@ def plot_spectrograms(
     peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
     figure, axes = _figure(len(spectra))
     image = None
-    for axis, (name, spectrum) in zip(axes, spectra.items()):
+    for axis, (name, spectrum) in zip(axes, spectra.items(), strict=True):
         decibels = 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
         duration = spectrum.shape[1] * config.hop_length / config.sample_rate
         image = axis.imshow(
@@ -92,7 +92,7 @@ def plot_masks(
     """Masks ``(n_bins, n_frames)`` with values in [0, 1], one row each."""
     figure, axes = _figure(len(masks))
     image = None
-    for axis, (name, mask) in zip(axes, masks.items()):
+    for axis, (name, mask) in zip(axes, masks.items(), strict=True):
         duration = mask.shape[1] * config.hop_length / config.sample_rate
         image = axis.imshow(
             mask,

@@ -20,7 +20,8 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str | None = Non
     figure = Figure(figsize=(4.0 * max(len(terms), 1), 3.0), layout="constrained")
     axes = figure.subplots(1, max(len(terms), 1), squeeze=False)[0]
     epochs = list(history.get("epoch", range(1, len(history.get("train_loss", [])) + 1)))
-    for axis, term in zip(axes, terms):
+    # with no terms there is still one (empty) axis, hence strict=False
+    for axis, term in zip(axes, terms, strict=False):
         for split, style in (("train", "-"), ("valid", "--")):
             values = history.get(f"{split}_{term}")
             if values:

@@ -107,7 +107,8 @@ class LatentExplorer:
         (self.line,) = self.axis.plot(freqs, frames_db(base_frame, reference=self._peak),
                                       color="tab:purple", linewidth=1.2, label="slider point")
         self.axis.set_xlim(0, max_frequency)
-        self.axis.set_ylim(-80, 15)
+        shown = frames_db(base_frame, reference=self._peak)[freqs <= max_frequency]
+        self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
         self.axis.set_xlabel("frequency (Hz)")
         self.axis.set_ylabel("decoded level (dB re start)")
         self.axis.legend(loc="upper right", fontsize="small")

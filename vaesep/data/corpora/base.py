@@ -65,13 +65,18 @@ class CorpusBuilder(DatasetBuilder):
         run: str,
         units: Sequence[Unit],
         function: Callable[..., DecodedUnit],
+        sources: Sequence[str] | None = None,
     ) -> StreamFiles:
-        """Decode ``units`` into one stream per source, resumably (``run`` names the sub-folder)."""
+        """Decode ``units`` into one stream per source, resumably (``run`` names the sub-folder).
+
+        ``sources`` defaults to all of :attr:`source_names`; a loader that
+        fills some sources otherwise (TIMIT's noise) names the decoded ones.
+        """
         return decode_streams(
             writer.resume_dir() / run,
             units,
             function,
-            self.source_names,
+            self.source_names if sources is None else sources,
             progress=request.progress,
             desc=f"{self.corpus} {run}",
         )

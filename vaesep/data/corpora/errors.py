@@ -42,7 +42,9 @@ def root_required_error(corpus: str, section: str) -> CorpusLayoutError:
     )
 
 
-def layout_error(corpus: str, root: Path, missing: str, expected: str, section: str) -> CorpusLayoutError:
+def layout_error(
+    corpus: str, root: Path, missing: str, expected: str, section: str
+) -> CorpusLayoutError:
     """The error for a root that does not look like the corpus.
 
     Args:

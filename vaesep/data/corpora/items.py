@@ -25,7 +25,9 @@ from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, str
 
 
 def audible_offsets(
-    streams: Mapping[str, np.ndarray], piece: Mapping[str, Any], segment_samples: int,
+    streams: Mapping[str, np.ndarray],
+    piece: Mapping[str, Any],
+    segment_samples: int,
     thresholds: Mapping[str, float],
 ) -> np.ndarray:
     """Stream offsets of the consecutive segments of one recording in which every stem is audible.
@@ -106,7 +108,11 @@ def cut_items_per_recording(
                         "stream_offset": offset,
                         "gain": rms(sources[position, slot]) / rms(segments[slot]),
                         "files": [
-                            {"file": piece["file"], "file_offset": within, "length": segment_samples}
+                            {
+                                "file": piece["file"],
+                                "file_offset": within,
+                                "length": segment_samples,
+                            }
                         ],
                     }
                     for slot, name in enumerate(names)

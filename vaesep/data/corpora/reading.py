@@ -77,13 +77,17 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
 
     path = Path(path)
     if not path.is_file():
-        raise file_error(path, "the file is missing (it was listed when the build started)", section)
+        raise file_error(
+            path, "the file is missing (it was listed when the build started)", section
+        )
     try:
         if is_sphere(path):
             return read_sphere(path)
         missing = riff_shortfall(path)
         if missing:
-            raise file_error(path, f"truncated: {missing} bytes of its audio data are missing", section)
+            raise file_error(
+                path, f"truncated: {missing} bytes of its audio data are missing", section
+            )
         expected = sf.info(str(path)).frames
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except CorpusFileError:

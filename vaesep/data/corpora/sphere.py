@@ -88,8 +88,9 @@ def read_sphere(path: Path) -> tuple[np.ndarray, int]:
     fields, header_bytes = read_header(path)
     coding = str(fields.get("sample_coding", "pcm"))
     if coding.lower() != "pcm":
-        raise SphereError(f"its samples are coded as {coding!r}, which vaesep does not decode; "
-                          f"{DECOMPRESS_HINT}")
+        raise SphereError(
+            f"its samples are coded as {coding!r}, which vaesep does not decode; {DECOMPRESS_HINT}"
+        )
     sample_bytes = int(fields.get("sample_n_bytes", 2))
     channels = int(fields.get("channel_count", 1))
     rate = fields.get("sample_rate")

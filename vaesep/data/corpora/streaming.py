@@ -38,7 +38,7 @@ import numpy as np
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.corpora.errors import CorpusLayoutError, readme_pointer
 from vaesep.data.corpora.reading import DecodedUnit
-from vaesep.data.decode import worker_count
+from vaesep.data.decode import trim_silence, worker_count
 
 CHECKPOINT_SECONDS = 15.0
 """How often the progress of a decoding run is saved (and always when it stops)."""
@@ -100,7 +100,9 @@ class NpyVectorAppender:
             available = (self.path.stat().st_size - self._data_offset) // 4
             if available < keep_samples:
                 self._handle.close()
-                raise ValueError(f"{self.path.name} holds {available} samples, fewer than its checkpoint")
+                raise ValueError(
+                    f"{self.path.name} holds {available} samples, fewer than its checkpoint"
+                )
             self._handle.truncate(self._data_offset + 4 * keep_samples)
             self._handle.seek(0, os.SEEK_END)
         else:
@@ -141,7 +143,11 @@ def _write_json_atomically(path: Path, value: Any) -> None:
 def units_digest(function: Callable[..., DecodedUnit], units: Sequence[Unit]) -> str:
     """Fingerprint of a decoding run, so a checkpoint is only reused for the same files and settings."""
     blob = json.dumps(
-        [function.__module__, function.__qualname__, [[u.file_id, repr(u.arguments)] for u in units]]
+        [
+            function.__module__,
+            function.__qualname__,
+            [[u.file_id, repr(u.arguments)] for u in units],
+        ]
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -221,8 +227,13 @@ class _Checkpointed:
             self.complete = True
             _write_json_atomically(
                 self.directory / PROGRESS_FILE,
-                {"digest": self.digest, "units_done": self.done, "complete": True,
-                 "index": self.index, "empty_files": self.empty},
+                {
+                    "digest": self.digest,
+                    "units_done": self.done,
+                    "complete": True,
+                    "index": self.index,
+                    "empty_files": self.empty,
+                },
             )
         return StreamFiles(dict(self.paths), self.index, list(self.empty))
 
@@ -250,7 +261,9 @@ def ordered_map(
         for argument in arguments:
             yield function(*argument)
         return
-    import librosa.effects  # noqa: F401  (~1.5 s; imported once here so forked workers share it)
+    # import librosa and compile its trimming code once here, so forked workers share
+    # both instead of each paying seconds for them
+    trim_silence(np.zeros(4096, dtype=np.float32), 60.0)
 
     queue = iter(arguments)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

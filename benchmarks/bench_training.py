@@ -1,0 +1,164 @@
+"""Training throughput: spectrogram frames per second of :func:`vaesep.train.train`, per method.
+
+The figure is the trainer's own ``history["frames_per_second"]``: frames of
+mixture spectrogram consumed by gradient steps, divided by the epoch's wall
+time (which includes drawing the dynamic mixtures, their STFTs, and the
+validation pass at the end of the epoch). The first epoch is a warm-up; the
+median over the remaining epochs is reported. ``step_*`` figures time the
+inner step alone (draw, STFT, forward, backward, Adam) without validation.
+
+The reference configuration is ``TrainConfig()``'s batch (32 segments of
+1 s, so 32 × 63 = 2016 frames per step) with each method's default network
+(``VAEConfig()`` for the VAE). NMF is not trained by gradient steps: its
+figure is training frames × update iterations per second of :func:`fit_nmf`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from common import dataset_for
+
+FALLBACK_METHODS = {
+    "vae": ("vae", {}),
+    "ae": ("vae", {"deterministic": True}),
+    "vae-shared": ("vae", {"variant": "shared"}),
+    "dnn": ("dnn", {"gamma": 0.0}),
+    "drnn": ("drnn", {"gamma": 0.0, "recurrent_layer": 2}),
+    "nmf": ("nmf", {"n_components": 32, "divergence": "kl", "iterations": 50}),
+}
+
+
+def method_spec(name: str) -> tuple[str, dict[str, Any]]:
+    """``(network kind, config options)`` of a comparison method (``vaesep.compare`` if present)."""
+    try:
+        from vaesep.compare.methods import get_method
+
+        method = get_method(name)
+        return method.kind, dict(method.options)
+    except (ImportError, ValueError):
+        if name not in FALLBACK_METHODS:
+            raise ValueError(f"unknown method {name!r}; known: {sorted(FALLBACK_METHODS)}") from None
+        return FALLBACK_METHODS[name]
+
+
+def build_network(kind: str, options: dict[str, Any], source_names: tuple[str, ...]):
+    from vaesep.models import network_classes
+
+    network_class = network_classes()[kind]
+    return network_class(network_class.config_class(source_names=tuple(source_names), **options))
+
+
+def _step_timing(network, dataset, config, steps: int) -> dict[str, float]:
+    """The trainer's inner step, timed alone (no validation, no checkpoint)."""
+    import torch
+
+    from vaesep import data as datasets
+    from vaesep.train import spectrogram_batch
+
+    device = torch.device("cpu")
+    network.train()
+    optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    rng = np.random.default_rng([config.seed, 99])
+    walls, cpus, frames = [], [], 0
+    for step in range(steps + 1):
+        wall, cpu = time.perf_counter(), time.process_time()
+        batch = datasets.random_segments(
+            dataset, "train", config.batch_segments, config.segment_seconds, rng=rng, snr_db=dataset.snr_db
+        )
+        mixture, sources = spectrogram_batch(batch, device)
+        terms = network.loss(network(mixture), sources, epoch=0)
+        optimizer.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
+        optimizer.step()
+        float(terms["loss"].detach())
+        if step:  # the first step is a warm-up
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+            frames = mixture.shape[0] * mixture.shape[1]
+    return {
+        "step_wall_s": statistics.median(walls),
+        "step_cpu_s": statistics.median(cpus),
+        "step_frames_per_second": frames / statistics.median(walls),
+        "step_frames_per_cpu_second": frames / statistics.median(cpus),
+    }
+
+
+def measure(params: dict[str, Any]) -> dict[str, Any]:
+    """Params: ``method``, ``data`` (data set name), ``epochs``, ``steps``, ``step_repeats``."""
+    import torch
+
+    from vaesep.train import TrainConfig, train
+
+    name = params.get("method", "vae")
+    kind, options = method_spec(name)
+    dataset = dataset_for(params.get("data", "synthetic"), fast=True) or dataset_for("synthetic")
+    out: dict[str, Any] = {"method": name, "kind": kind, "data": dataset.name, "options": options}
+    if kind == "nmf":
+        from vaesep.models import NMFConfig, fit_nmf
+
+        seconds = float(params.get("nmf_seconds", 120.0))
+        iterations = int(params.get("nmf_iterations", 100))
+        runs = []
+        for _ in range(max(1, int(params.get("repeats", 1)))):
+            wall, cpu = time.perf_counter(), time.process_time()
+            fit = fit_nmf(dataset, NMFConfig(**options), seconds_per_source=seconds, iterations=iterations)
+            runs.append((time.perf_counter() - wall, time.process_time() - cpu))
+        frames = dataset.n_sources * int(round(seconds * 16_000 / 256))
+        wall = statistics.median(r[0] for r in runs)
+        out.update(
+            {
+                "frames_per_second": frames * iterations / wall,
+                "fit_wall_s": wall,
+                "fit_cpu_s": statistics.median(r[1] for r in runs),
+                "unit": "training frames × update iterations per second",
+                "nmf_seconds_per_source": seconds,
+                "nmf_iterations": iterations,
+                "epoch_frames_per_second": [],
+                "n_parameters": sum(p.numel() for p in fit.network.parameters()),
+            }
+        )
+        return out
+
+    config = TrainConfig(
+        epochs=int(params.get("epochs", 3)),
+        steps_per_epoch=int(params.get("steps", 10)),
+        seed=0,
+        patience=10_000,
+    )
+    network = build_network(kind, options, dataset.source_names)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = train(network, dataset, config, progress=False, device="cpu")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    per_epoch = result.history["frames_per_second"]
+    later = per_epoch[1:] or per_epoch
+    frames = config.epochs * config.steps_per_epoch * config.batch_segments * (
+        int(config.segment_seconds * 16_000) // 256 + 1
+    )
+    out.update(
+        {
+            "frames_per_second": statistics.median(later),
+            "epoch_frames_per_second": [round(v, 1) for v in per_epoch],
+            "frames_per_cpu_second": frames / cpu,
+            "train_wall_s": wall,
+            "train_cpu_s": cpu,
+            "train_config": {
+                "epochs": config.epochs,
+                "steps_per_epoch": config.steps_per_epoch,
+                "batch_segments": config.batch_segments,
+                "segment_seconds": config.segment_seconds,
+            },
+            "n_parameters": sum(p.numel() for p in network.parameters() if p.requires_grad),
+            "unit": "spectrogram frames per second",
+        }
+    )
+    steps = int(params.get("step_repeats", 0))
+    if steps:
+        out.update(_step_timing(network, dataset, config, steps))
+    out["torch_threads"] = torch.get_num_threads()
+    return out

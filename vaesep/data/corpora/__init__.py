@@ -1,0 +1,52 @@
+"""Loaders for real corpora you download yourself: TSP, MIR-1K, TIMIT, MUSDB18, LibriSpeech.
+
+Importing this package registers them next to the offline sets, so
+``data.build(name, root=...)``, ``vaesep data prepare <name> --root PATH``
+and ``vaesep train --data <name> --root PATH`` all work:
+
+=================  ==================================  =============================
+name               sources                             splits
+=================  ==================================  =============================
+``tsp``            ``FA``, ``MC`` (Huang et al. pair)  train / valid / test
+``tsp-fa-fb``      ``FA``, ``FB``                      train / valid / test
+``tsp-mc-md``      ``MC``, ``MD``                      train / valid / test
+``mir1k``          ``voice``, ``accompaniment``        train / valid / test
+``timit``          ``speech``, ``noise``               train / valid / test
+``musdb18``        ``vocals``, ``accompaniment``       train / valid / test
+``librispeech``    ``female``, ``male``                train / valid / test
+=================  ==================================  =============================
+
+data/README.md has each corpus's origin, licence, size, expected layout and
+the command that prepares it; notebook 01, section "Bring your own corpus",
+shows how to write a loader for another one.
+"""
+
+from __future__ import annotations
+
+from vaesep.data.corpora.base import CorpusBuilder
+from vaesep.data.corpora.errors import CorpusFileError, CorpusLayoutError
+from vaesep.data.corpora.librispeech import LibriSpeechBuilder
+from vaesep.data.corpora.mir1k import MIR1KBuilder
+from vaesep.data.corpora.musdb18 import MUSDB18Builder
+from vaesep.data.corpora.timit import TIMITBuilder
+from vaesep.data.corpora.tsp import HUANG_PAIRS, TSPBuilder
+from vaesep.data.registry import register
+
+for _pair in HUANG_PAIRS:
+    _tsp = TSPBuilder(_pair)
+    register(_tsp.corpus, _tsp)
+register("mir1k", MIR1KBuilder())
+register("timit", TIMITBuilder())
+register("musdb18", MUSDB18Builder())
+register("librispeech", LibriSpeechBuilder())
+
+__all__ = [
+    "CorpusBuilder",
+    "CorpusFileError",
+    "CorpusLayoutError",
+    "LibriSpeechBuilder",
+    "MIR1KBuilder",
+    "MUSDB18Builder",
+    "TIMITBuilder",
+    "TSPBuilder",
+]
