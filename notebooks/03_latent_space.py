@@ -42,7 +42,8 @@
 # ## Prerequisites
 #
 # Notebook 02 (the VAE, the ELBO and its KL term). The model is notebook 02's
-# checkpoint `runs/02_vae.pt` if you have run it; otherwise the pretrained
+# checkpoint `runs/02_vae.pt` (`runs/fast/02_vae.pt` in fast mode) if you
+# have run it; otherwise the pretrained
 # `vae-speech` shipped with `vaesep` is used, so this notebook also works on its
 # own. The speech test set of notebook 01 is built on first use (a few minutes,
 # then cached). The computations live in `vaesep.latent`, the figures in
@@ -51,10 +52,11 @@
 #
 # ## Expected runtime
 #
-# Measured on a shared 2-core CPU without a GPU, with the data already in the
-# cache: about 40 s in fast mode (`VAESEP_FAST=1`, as in CI: 150 frames per input
-# for t-SNE, 12 test items) and about 3 minutes in full mode (800 frames per input,
-# 45 test items); t-SNE takes most of it.
+# Measured on a 2-core CPU without a GPU, with the data set already in the
+# cache: about 30 s in fast mode (`VAESEP_FAST=1`, as in CI: 150 frames per
+# input for t-SNE, 12 test items) and about 1.5 minutes in full mode (800
+# frames per input, 45 test items); t-SNE takes most of it. On the same
+# machine busy with other jobs both took about 2.5 times as long.
 
 # %%
 # %matplotlib inline
@@ -203,7 +205,9 @@ for name in codes.encoder_names:
 # impressions: a logistic regression is trained to tell the dominant speaker of
 # a mixture frame from μ, and scored by 5-fold cross-validation. High accuracy
 # means the information is in the code in a simple, linearly readable form.
-# Compare it with the accuracy of always guessing the more frequent speaker.
+# Compare it with the accuracy of always guessing the more frequent class: a
+# probe that does no better than that finds no linear trace of the label (the
+# information may still be there in a non-linear form, or not at all).
 
 # %%
 mixture_codes = codes.where(input="mixture")

@@ -49,7 +49,16 @@ def test_encode_frames_shapes_and_labels(codes: latent.LatentSet) -> None:
     assert codes.encoder_names == ("v", "m")
     assert codes.mu.shape == codes.logvar.shape == (3 * 2 * n_frames, 2, LATENT)
     assert codes.counts() == {"v": 2 * n_frames, "m": 2 * n_frames, "mixture": 2 * n_frames}
-    for key in ("input", "item", "frame", "level_db", "periodicity", "voiced", "dominant", "margin_db"):
+    for key in (
+        "input",
+        "item",
+        "frame",
+        "level_db",
+        "periodicity",
+        "voiced",
+        "dominant",
+        "margin_db",
+    ):
         assert codes.labels[key].shape == (len(codes),)
     assert codes.means("m").shape == (len(codes), LATENT)
     alone = codes.where(input="m")
@@ -59,7 +68,9 @@ def test_encode_frames_shapes_and_labels(codes: latent.LatentSet) -> None:
 
 
 def test_encode_frames_subsamples_and_shared_variant() -> None:
-    shared = latent.encode_frames(_network("shared"), _sources(), frames_per_input=7, include_sources=False)
+    shared = latent.encode_frames(
+        _network("shared"), _sources(), frames_per_input=7, include_sources=False
+    )
     assert shared.encoder_names == ("shared",)
     assert shared.mu.shape == (7, 1, LATENT)
     assert shared.counts() == {"mixture": 7}
@@ -129,7 +140,9 @@ def test_projections_and_probe(codes: latent.LatentSet) -> None:
     np.testing.assert_allclose(pca.point([0, 0, 0]), pca.mean, atol=1e-6)
     few = codes.means("v")[:12]
     assert latent.tsne_projection(few, perplexity=30, seed=0).shape == (12, 2)
-    separable = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(size=(40, 2))
+    separable = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 5] + np.random.default_rng(0).normal(
+        size=(40, 2)
+    )
     assert latent.probe_accuracy(separable, np.repeat(["a", "b"], 20)) > 0.9
 
 
@@ -150,8 +163,9 @@ def test_figures(codes: latent.LatentSet) -> None:
 def test_explorer_builds_headless_and_redraws(codes: latent.LatentSet) -> None:
     from vaesep.widgets.latent import LatentExplorer
 
-    explorer = LatentExplorer(_network(), codes, encoder="v", n_directions=2,
-                              bases={"first frame": codes.means("v")[0]})
+    explorer = LatentExplorer(
+        _network(), codes, encoder="v", n_directions=2, bases={"first frame": codes.means("v")[0]}
+    )
     before_line = explorer.line.get_ydata().copy()
     before_image = explorer.image.value
     explorer.sliders[0].value = 2.5  # the observer redraws
@@ -159,7 +173,9 @@ def test_explorer_builds_headless_and_redraws(codes: latent.LatentSet) -> None:
     assert explorer.image.value != before_image
     np.testing.assert_allclose(explorer.latent(), explorer.pca.point([2.5, 0.0]), atol=1e-6)
     explorer.base_menu.value = "first frame"
-    np.testing.assert_allclose(explorer.latent(), explorer.pca.point([2.5, 0.0], base=codes.means("v")[0]), atol=1e-6)
+    np.testing.assert_allclose(
+        explorer.latent(), explorer.pca.point([2.5, 0.0], base=codes.means("v")[0]), atol=1e-6
+    )
     explorer.reset()
     assert np.all(explorer.offsets == 0.0)
     assert explorer.play(seconds=0.2).ndim == 1 and len(explorer.player.children) == 1

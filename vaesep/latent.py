@@ -81,14 +81,18 @@ def encoder_names(model: VAENetwork | NeuralSeparator) -> tuple[str, ...]:
     return network.source_names if network.config.variant == "per_source" else ("shared",)
 
 
-def decoder_index(model: VAENetwork | NeuralSeparator, encoder: str | int, source: str | None = None) -> int:
+def decoder_index(
+    model: VAENetwork | NeuralSeparator, encoder: str | int, source: str | None = None
+) -> int:
     """The decoder that reads ``encoder``'s latent: its own source, or ``source`` for a shared latent."""
     network = as_vae(model)
     names = encoder_names(network)
     index = names.index(encoder) if isinstance(encoder, str) else int(encoder)
     if network.config.variant == "per_source":
         if source is not None and source != network.source_names[index]:
-            raise ValueError(f"encoder {names[index]!r} feeds only decoder {names[index]!r}, not {source!r}")
+            raise ValueError(
+                f"encoder {names[index]!r} feeds only decoder {names[index]!r}, not {source!r}"
+            )
         return index
     return network.source_names.index(source) if source is not None else 0
 
@@ -138,7 +142,9 @@ def frame_level_db(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.n
     return 20 * np.log10(np.maximum(level, 1e-8) / REFERENCE_RMS)
 
 
-def periodicity(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT, f0_range: tuple[float, float] = F0_RANGE) -> np.ndarray:
+def periodicity(
+    waves: np.ndarray, config: STFTConfig = DEFAULT_STFT, f0_range: tuple[float, float] = F0_RANGE
+) -> np.ndarray:
     """How periodic each STFT frame is: a cheap voicing measure in [0, 1].
 
     The peak of the normalised autocorrelation of the Hann-windowed frame over
@@ -162,7 +168,9 @@ def periodicity(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT, f0_range: 
     r_w = autocorrelation(window)
     low = int(config.sample_rate / f0_range[1])
     high = min(int(config.sample_rate / f0_range[0]), config.n_fft - 1)
-    ratio = (r_x[..., low : high + 1] / np.maximum(r_x[..., :1], 1e-12)) / (r_w[low : high + 1] / r_w[0])
+    ratio = (r_x[..., low : high + 1] / np.maximum(r_x[..., :1], 1e-12)) / (
+        r_w[low : high + 1] / r_w[0]
+    )
     return np.clip(ratio.max(axis=-1), 0.0, 1.0)
 
 
@@ -231,7 +239,11 @@ class LatentSet:
 
 
 @torch.no_grad()
-def encode_magnitudes(model: VAENetwork | NeuralSeparator, magnitudes: np.ndarray | torch.Tensor, batch_items: int = 16) -> tuple[np.ndarray, np.ndarray]:
+def encode_magnitudes(
+    model: VAENetwork | NeuralSeparator,
+    magnitudes: np.ndarray | torch.Tensor,
+    batch_items: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior μ and log σ² for magnitude spectrograms ``(n_items, n_frames, n_bins)``.
 
     Returns:
@@ -291,7 +303,14 @@ def encode_frames(
     dominant = np.asarray(network.source_names)[source_levels.argmax(axis=1)]
     ranked_levels = np.sort(source_levels, axis=1)
     margin = ranked_levels[:, -1] - ranked_levels[:, -2]  # dB the loudest source leads by
-    inputs = [(name, source_magnitude[:, i], scaled[:, i]) for i, name in enumerate(network.source_names)] if include_sources else []
+    inputs = (
+        [
+            (name, source_magnitude[:, i], scaled[:, i])
+            for i, name in enumerate(network.source_names)
+        ]
+        if include_sources
+        else []
+    )
     inputs.append((MIXTURE, mixture_magnitude, scaled.sum(axis=1)))
 
     rng = np.random.default_rng(seed)
@@ -418,7 +437,9 @@ class UnitStatistics:
 
     @property
     def n_active(self) -> dict[str, int]:
-        return {name: int(row.sum()) for name, row in zip(self.encoder_names, self.active, strict=True)}
+        return {
+            name: int(row.sum()) for name, row in zip(self.encoder_names, self.active, strict=True)
+        }
 
     def active_dims(self, encoder: str | int) -> np.ndarray:
         """Indices of the active dimensions of one encoder, most active first."""
@@ -455,7 +476,13 @@ class UnitStatistics:
         return "\n".join(lines)
 
 
-def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequence[str] | None = None, threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
+def unit_statistics(
+    mu: np.ndarray,
+    logvar: np.ndarray,
+    *,
+    encoder_names: Sequence[str] | None = None,
+    threshold: float = ACTIVE_THRESHOLD,
+) -> UnitStatistics:
     """Active units (Burda et al. 2016) and per-dimension KL from posterior parameters.
 
     Args:
@@ -471,7 +498,11 @@ def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequen
         raise ValueError("need at least two frames to measure how the posterior mean varies")
     activity = mu.var(axis=0, ddof=1)
     kl = 0.5 * (np.square(mu) + np.exp(logvar) - 1.0 - logvar)
-    names = tuple(encoder_names) if encoder_names is not None else tuple(f"encoder {i}" for i in range(mu.shape[1]))
+    names = (
+        tuple(encoder_names)
+        if encoder_names is not None
+        else tuple(f"encoder {i}" for i in range(mu.shape[1]))
+    )
     return UnitStatistics(
         activity=activity,
         posterior_variance=np.exp(logvar).mean(axis=0),
@@ -484,14 +515,22 @@ def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequen
 
 def latent_unit_statistics(codes: LatentSet, threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
     """:func:`unit_statistics` of a :class:`LatentSet`, naming its encoders."""
-    return unit_statistics(codes.mu, codes.logvar, encoder_names=codes.encoder_names, threshold=threshold)
+    return unit_statistics(
+        codes.mu, codes.logvar, encoder_names=codes.encoder_names, threshold=threshold
+    )
 
 
 # --------------------------------------------------------------------------- decoding
 
 
 @torch.no_grad()
-def decode_latents(model: VAENetwork | NeuralSeparator, z: np.ndarray, *, encoder: str | int = 0, source: str | None = None) -> np.ndarray:
+def decode_latents(
+    model: VAENetwork | NeuralSeparator,
+    z: np.ndarray,
+    *,
+    encoder: str | int = 0,
+    source: str | None = None,
+) -> np.ndarray:
     """Decoder output ``ŷ`` for latent points ``(n_points, latent)`` → ``(n_points, n_bins)``.
 
     Uses the decoder that reads ``encoder``'s latent (see :func:`decoder_index`).
@@ -527,7 +566,9 @@ def prior_samples(latent: int, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, latent)).astype(np.float32)
 
 
-def prior_trajectory(latent: int, n_anchors: int = 6, frames_per_anchor: int = 30, seed: int = 0) -> np.ndarray:
+def prior_trajectory(
+    latent: int, n_anchors: int = 6, frames_per_anchor: int = 30, seed: int = 0
+) -> np.ndarray:
     """A slowly moving path through the prior, ``(n_anchors - 1) * frames_per_anchor`` frames.
 
     Independent prior draws every 16 ms frame would sound like rough noise, so
@@ -541,7 +582,9 @@ def prior_trajectory(latent: int, n_anchors: int = 6, frames_per_anchor: int = 3
     anchors = prior_samples(latent, n_anchors, seed)
     t = np.arange(frames_per_anchor, dtype=np.float32) / frames_per_anchor
     cos, sin = np.cos(np.pi * t / 2)[:, None], np.sin(np.pi * t / 2)[:, None]
-    return np.concatenate([cos * a + sin * b for a, b in zip(anchors[:-1], anchors[1:], strict=True)]).astype(np.float32)
+    return np.concatenate(
+        [cos * a + sin * b for a, b in zip(anchors[:-1], anchors[1:], strict=True)]
+    ).astype(np.float32)
 
 
 def griffin_lim(
@@ -565,7 +608,9 @@ def griffin_lim(
     magnitude = torch.as_tensor(np.asarray(frames, dtype=np.float32)).T  # (n_bins, n_frames)
     length = (magnitude.shape[-1] - 1) * config.hop_length
     generator = torch.Generator().manual_seed(seed)
-    angles = torch.polar(torch.ones_like(magnitude), 2 * np.pi * torch.rand(magnitude.shape, generator=generator))
+    angles = torch.polar(
+        torch.ones_like(magnitude), 2 * np.pi * torch.rand(magnitude.shape, generator=generator)
+    )
     previous = torch.zeros_like(angles)
     for _ in range(n_iter):
         rebuilt = stft(istft(magnitude * angles, length, config), config)
@@ -577,10 +622,14 @@ def griffin_lim(
     return (wave * (rms / level if level > 0 else 1.0)).astype(np.float32)
 
 
-def hold_frame(frame: np.ndarray, seconds: float = 0.75, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
+def hold_frame(
+    frame: np.ndarray, seconds: float = 0.75, config: STFTConfig = DEFAULT_STFT
+) -> np.ndarray:
     """A short sound from one decoded frame: the frame repeated, through :func:`griffin_lim`."""
     n_frames = max(int(seconds * config.sample_rate / config.hop_length), 2)
-    wave = griffin_lim(np.repeat(np.asarray(frame)[None], n_frames, axis=0), n_iter=16, config=config)
+    wave = griffin_lim(
+        np.repeat(np.asarray(frame)[None], n_frames, axis=0), n_iter=16, config=config
+    )
     fade = min(len(wave) // 8, 800)
     ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
     wave[:fade] *= ramp
@@ -618,19 +667,25 @@ def resynthesise(
     level = np.sqrt(np.mean(np.square(batch, dtype=np.float64), axis=-1, keepdims=True))
     gains = np.where(level > 1e-9, REFERENCE_RMS / np.maximum(level, 1e-9), 1.0).astype(np.float32)
     spectrum = stft(torch.from_numpy(batch * gains), config)  # (items, n_bins, n_frames)
-    mu, _ = encode_magnitudes(network, spectrum.abs().transpose(1, 2).numpy())  # (items, frames, enc, latent)
+    mu, _ = encode_magnitudes(
+        network, spectrum.abs().transpose(1, 2).numpy()
+    )  # (items, frames, enc, latent)
     z = np.ascontiguousarray(mu.transpose(0, 2, 1, 3))  # (items, enc, frames, latent)
     if edit is not None:
         z = np.asarray(edit(z), dtype=np.float32)
     device = next(network.parameters()).device
-    estimates = network.decode(torch.from_numpy(z).to(device)).cpu()  # (items, sources, frames, bins)
+    estimates = network.decode(
+        torch.from_numpy(z).to(device)
+    ).cpu()  # (items, sources, frames, bins)
     masks = joint_soft_mask(estimates, source_axis=1).transpose(-1, -2)
     waves = apply_masks(masks, spectrum, batch.shape[-1], config).numpy() / gains[:, :, None]
     waves = waves.astype(np.float32)
     return waves[0] if np.ndim(mixtures) == 1 else waves
 
 
-def set_dims(dims: Sequence[int] | np.ndarray, value: float = 0.0, encoder: int | None = None) -> LatentEdit:
+def set_dims(
+    dims: Sequence[int] | np.ndarray, value: float = 0.0, encoder: int | None = None
+) -> LatentEdit:
     """An edit that pins latent dimensions ``dims`` to ``value`` (0 is the prior mean) in every frame.
 
     ``encoder=None`` edits every encoder's latent, else only that one.
@@ -647,7 +702,9 @@ def set_dims(dims: Sequence[int] | np.ndarray, value: float = 0.0, encoder: int 
     return edit
 
 
-def keep_only_dims(dims_per_encoder: Sequence[Sequence[int] | np.ndarray], value: float = 0.0) -> LatentEdit:
+def keep_only_dims(
+    dims_per_encoder: Sequence[Sequence[int] | np.ndarray], value: float = 0.0
+) -> LatentEdit:
     """An edit that pins every dimension *except* ``dims_per_encoder[e]`` of encoder e to ``value``."""
 
     def edit(z: np.ndarray) -> np.ndarray:
@@ -696,11 +753,15 @@ def separation_with_top_units(
     for k in counts:
         ranked = [np.argsort(-stats.activity[e])[:k] for e in range(len(stats.encoder_names))]
         estimates = resynthesise(model, mixtures, keep_only_dims(ranked))
-        results[int(k)] = np.stack([si_sdr(ref, est) for ref, est in zip(sources, estimates, strict=True)])
+        results[int(k)] = np.stack(
+            [si_sdr(ref, est) for ref, est in zip(sources, estimates, strict=True)]
+        )
     return results
 
 
-def frames_db(frames: np.ndarray, floor_db: float = -80.0, reference: float | None = None) -> np.ndarray:
+def frames_db(
+    frames: np.ndarray, floor_db: float = -80.0, reference: float | None = None
+) -> np.ndarray:
     """Magnitude frames in dB re ``reference`` (default: their overall peak), floored at ``floor_db``."""
     frames = np.asarray(frames, dtype=np.float64)
     reference = float(frames.max()) if reference is None else float(reference)
@@ -731,12 +792,16 @@ def pick_frame(
         chosen &= labels["dominant"] == dominant
     candidates = np.flatnonzero(chosen)
     if candidates.size == 0:
-        raise ValueError(f"no frames of input {input!r} match (voiced={voiced}, dominant={dominant!r})")
+        raise ValueError(
+            f"no frames of input {input!r} match (voiced={voiced}, dominant={dominant!r})"
+        )
     order = candidates[np.argsort(-labels[by][candidates], kind="stable")]
     return int(order[min(rank, order.size - 1)])
 
 
-def probe_accuracy(points: np.ndarray, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> float:
+def probe_accuracy(
+    points: np.ndarray, labels: np.ndarray, *, folds: int = 5, seed: int = 0
+) -> float:
     """Cross-validated accuracy of a linear classifier predicting ``labels`` from ``points``.
 
     A *linear probe*: if a straight cut through the latent space separates

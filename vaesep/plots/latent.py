@@ -64,14 +64,28 @@ def plot_projections(
             if values.dtype.kind in "OUS":
                 for label in [n for n in order if n in set(values.tolist())]:
                     chosen = values == label
-                    axis.scatter(*coords[chosen].T, s=point_size, alpha=0.6, linewidths=0,
-                                 color=_input_colour(label, order), label=label)
+                    axis.scatter(
+                        *coords[chosen].T,
+                        s=point_size,
+                        alpha=0.6,
+                        linewidths=0,
+                        color=_input_colour(label, order),
+                        label=label,
+                    )
                 axis.legend(markerscale=3, fontsize="small", loc="best")
             else:
                 cmap = "viridis" if key == "periodicity" else "magma"
                 limits = (0.0, 1.0) if key == "periodicity" else np.percentile(values, [2, 98])
-                points = axis.scatter(*coords.T, c=values, s=point_size, alpha=0.8, linewidths=0,
-                                      cmap=cmap, vmin=limits[0], vmax=limits[1])
+                points = axis.scatter(
+                    *coords.T,
+                    c=values,
+                    s=point_size,
+                    alpha=0.8,
+                    linewidths=0,
+                    cmap=cmap,
+                    vmin=limits[0],
+                    vmax=limits[1],
+                )
                 figure.colorbar(points, ax=axis, shrink=0.85)
             axis.set_xticks([])
             axis.set_yticks([])
@@ -100,8 +114,13 @@ def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Fig
         top, bottom = axes[0, e], axes[1, e]
         top.bar(ranks, np.maximum(stats.activity[e][order], 1e-8), color=colours, width=0.85)
         top.set_yscale("log")
-        top.axhline(stats.threshold, color="black", linestyle="--", linewidth=1,
-                    label=f"threshold {stats.threshold:g}")
+        top.axhline(
+            stats.threshold,
+            color="black",
+            linestyle="--",
+            linewidth=1,
+            label=f"threshold {stats.threshold:g}",
+        )
         top.set_ylabel("activity Var$_x$(μ$_d$)")
         top.set_title(f"encoder {name}: {int(stats.active[e].sum())} of {order.size} units active")
         top.legend(fontsize="small")
@@ -121,7 +140,9 @@ def _frequency_axis(config: STFTConfig) -> np.ndarray:
     return config.bin_frequencies()
 
 
-def _db_floor(decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0) -> float:
+def _db_floor(
+    decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0
+) -> float:
     """A lower plot limit just under the quietest shown bin (decoded frames have a small range)."""
     shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
     return float(max(-80.0, np.floor((shown.min() - margin) / 10.0) * 10.0))
@@ -147,8 +168,14 @@ def plot_interpolation(
     image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
     step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
     image = image_axis.imshow(
-        decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=floor, vmax=0,
-        extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]), interpolation="nearest",
+        decibels.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        vmin=floor,
+        vmax=0,
+        extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]),
+        interpolation="nearest",
     )
     image_axis.set_ylim(0, max_frequency)
     image_axis.set_xlabel(f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
@@ -156,8 +183,13 @@ def plot_interpolation(
     figure.colorbar(image, ax=image_axis, label="dB re max")
     palette = matplotlib.colormaps["coolwarm"]
     for i, (alpha, row) in enumerate(zip(alphas, decibels, strict=True)):
-        line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if i in (0, len(alphas) - 1) else 0.7,
-                       label=f"α = {alpha:.2f}" if i in (0, len(alphas) - 1) else None)
+        line_axis.plot(
+            freqs,
+            row,
+            color=palette(float(alpha)),
+            linewidth=1.4 if i in (0, len(alphas) - 1) else 0.7,
+            label=f"α = {alpha:.2f}" if i in (0, len(alphas) - 1) else None,
+        )
     line_axis.set_xlim(0, max_frequency)
     line_axis.set_ylim(floor, 3)
     line_axis.set_xlabel("frequency (Hz)")
@@ -182,11 +214,16 @@ def plot_decoded_frames(
     (e.g. prior samples and real codes) can be compared at a glance.
     """
     freqs = _frequency_axis(config)
-    decibels = {name: np.stack([frames_db(frame) for frame in np.asarray(frames)]) for name, frames in frame_sets.items()}
+    decibels = {
+        name: np.stack([frames_db(frame) for frame in np.asarray(frames)])
+        for name, frames in frame_sets.items()
+    }
     floor = min(_db_floor(values, config, max_frequency) for values in decibels.values())
     figure = Figure(figsize=(4.6 * len(decibels), 3.4), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(decibels), sharey=True))
-    for axis, (name, values), colour in zip(axes, decibels.items(), ["tab:purple", "tab:green", "tab:blue"] * 9, strict=False):
+    for axis, (name, values), colour in zip(
+        axes, decibels.items(), ["tab:purple", "tab:green", "tab:blue"] * 9, strict=False
+    ):
         for row in values:
             axis.plot(freqs, row, color=colour, linewidth=0.6, alpha=0.5)
         axis.plot(freqs, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
@@ -229,7 +266,9 @@ def plot_frame_grid(
             axis = axes[r, c]
             if reference is not None:
                 axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
-            axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
+            axis.plot(
+                freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9
+            )
             axis.set_xlim(0, max_frequency)
             axis.set_ylim(floor, 10)
             if r == 0:

@@ -83,15 +83,21 @@ class LatentExplorer:
 
         self.sliders = [
             widgets.FloatSlider(
-                value=0.0, min=-slider_range, max=slider_range, step=0.1,
+                value=0.0,
+                min=-slider_range,
+                max=slider_range,
+                step=0.1,
                 description=f"PC{k + 1} ({100 * self.pca.explained[k]:.0f} %)",
-                continuous_update=False, readout_format="+.1f",
-                style={"description_width": "90px"}, layout=widgets.Layout(width="380px"),
+                continuous_update=False,
+                readout_format="+.1f",
+                style={"description_width": "90px"},
+                layout=widgets.Layout(width="380px"),
             )
             for k in range(self.pca.components.shape[0])
         ]
-        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at",
-                                          layout=widgets.Layout(width="380px"))
+        self.base_menu = widgets.Dropdown(
+            options=list(self.bases), description="start at", layout=widgets.Layout(width="380px")
+        )
         self.reset_button = widgets.Button(description="reset sliders", icon="undo")
         self.play_button = widgets.Button(description="play frame", icon="play")
         self.player = widgets.Box()
@@ -102,10 +108,20 @@ class LatentExplorer:
         self.axis = self.figure.subplots()
         base_frame = self._decode(self._base())
         self._peak = float(base_frame.max())
-        (self.base_line,) = self.axis.plot(freqs, frames_db(base_frame, reference=self._peak),
-                                           color="0.7", linewidth=1.0, label="start point")
-        (self.line,) = self.axis.plot(freqs, frames_db(base_frame, reference=self._peak),
-                                      color="tab:purple", linewidth=1.2, label="slider point")
+        (self.base_line,) = self.axis.plot(
+            freqs,
+            frames_db(base_frame, reference=self._peak),
+            color="0.7",
+            linewidth=1.0,
+            label="start point",
+        )
+        (self.line,) = self.axis.plot(
+            freqs,
+            frames_db(base_frame, reference=self._peak),
+            color="tab:purple",
+            linewidth=1.2,
+            label="slider point",
+        )
         self.axis.set_xlim(0, max_frequency)
         shown = frames_db(base_frame, reference=self._peak)[freqs <= max_frequency]
         self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
@@ -118,13 +134,17 @@ class LatentExplorer:
         self.base_menu.observe(self._on_base, names="value")
         self.reset_button.on_click(lambda _button: self.reset())
         self.play_button.on_click(lambda _button: self.play())
-        self.widget = widgets.VBox([
-            widgets.HBox([
-                widgets.VBox([self.base_menu, *self.sliders]),
-                widgets.VBox([self.reset_button, self.play_button, self.player]),
-            ]),
-            self.image,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [
+                        widgets.VBox([self.base_menu, *self.sliders]),
+                        widgets.VBox([self.reset_button, self.play_button, self.player]),
+                    ]
+                ),
+                self.image,
+            ]
+        )
         self.update()
 
     # ------------------------------------------------------------------ state
@@ -154,8 +174,10 @@ class LatentExplorer:
         """Decode the current point, redraw the line and re-render the image."""
         self.line.set_ydata(frames_db(self.decoded(), reference=self._peak))
         norm = float(np.linalg.norm(self.latent()))
-        self.axis.set_title(f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {norm:.1f}",
-                            fontsize="small")
+        self.axis.set_title(
+            f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {norm:.1f}",
+            fontsize="small",
+        )
         self.image.value = _png_bytes(self.figure)
 
     def _on_change(self, _change: dict) -> None:
@@ -179,13 +201,20 @@ class LatentExplorer:
         """Put a player for the current frame, held ``seconds``, in the view; returns the sound."""
         wave = hold_frame(self.decoded(), seconds, self.config)
         self.player.children = (
-            widgets.Audio(value=_wav_bytes(wave, self.config.sample_rate), format="wav", autoplay=True, loop=False),
+            widgets.Audio(
+                value=_wav_bytes(wave, self.config.sample_rate),
+                format="wav",
+                autoplay=True,
+                loop=False,
+            ),
         )
         return wave
 
     # ------------------------------------------------------------------ static version
 
-    def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None) -> Figure:
+    def static_figure(
+        self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None
+    ) -> Figure:
         """Decoded frames for a few settings of each slider (the others at 0), as a grid.
 
         Rows are principal directions, columns slider values; the start point's
@@ -216,6 +245,8 @@ class LatentExplorer:
         display(self.widget)
 
 
-def latent_explorer(model: MaskingNetwork | NeuralSeparator, codes: LatentSet, **options: object) -> LatentExplorer:
+def latent_explorer(
+    model: MaskingNetwork | NeuralSeparator, codes: LatentSet, **options: object
+) -> LatentExplorer:
     """Build a :class:`LatentExplorer`; display it with ``display(explorer.widget)``."""
     return LatentExplorer(model, codes, **options)
