@@ -135,10 +135,19 @@ def write_noise_folder(root: Path) -> Path:
 
 
 MUSDB_TRACKS = {
-    "train": ("Actions - One Minute Smile", "A Classic Education - NightOwl", "Aimee Norwich - Child"),
+    "train": (
+        "Actions - One Minute Smile",
+        "A Classic Education - NightOwl",
+        "Aimee Norwich - Child",
+    ),
     "test": ("AM Contra - Heart Peripheral", "Al James - Schoolboy Facination"),
 }
-STEM_TONES = {"vocals": (440.0, 0.3), "drums": (90.0, 0.2), "bass": (55.0, 0.2), "other": (700.0, 0.1)}
+STEM_TONES = {
+    "vocals": (440.0, 0.3),
+    "drums": (90.0, 0.2),
+    "bass": (55.0, 0.2),
+    "other": (700.0, 0.1),
+}
 
 
 def write_musdb(root: Path, seconds: float = 8.2) -> Path:
@@ -407,7 +416,9 @@ def test_musdb18_vocals_against_the_sum_of_the_other_stems(tmp_path: Path) -> No
     assert len(data.split_files("musdb18", "train", root=tmp_path)) == 2
     track = root / "train" / "A Classic Education - NightOwl"
     stems = {
-        stem: resample(sf.read(track / f"{stem}.wav", dtype="float32")[0].mean(axis=1), 44100, 16000)
+        stem: resample(
+            sf.read(track / f"{stem}.wav", dtype="float32")[0].mean(axis=1), 44100, 16000
+        )
         for stem in STEM_TONES
     }
     piece = next(
@@ -474,7 +485,11 @@ def test_librispeech_pairs_women_with_men_from_speakers_txt(tmp_path: Path) -> N
     built = build("librispeech", root, tmp_path / "cache", fast=False)
     assert built.source_names == ("female", "male")
     sexes = {speaker: sex for speaker, (sex, _) in LIBRI_READERS.items()}
-    for split, subset in (("train", "train-clean-100"), ("valid", "dev-clean"), ("test", "test-clean")):
+    for split, subset in (
+        ("train", "train-clean-100"),
+        ("valid", "dev-clean"),
+        ("test", "test-clean"),
+    ):
         index = built.stream_index(split)
         for source, sex in (("female", "F"), ("male", "M")):
             readers = {Path(p["file"]).name.split("-")[0] for p in index[source]}
@@ -525,7 +540,9 @@ def test_writer_keeps_a_stream_written_in_place_and_refuses_partial_views(tmp_pa
         writer.add_split("valid", streams={"a": own_file[10:], "b": streams["b"]})
 
 
-def test_parallel_decoding_keeps_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_decoding_keeps_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("VAESEP_DATA_WORKERS", "2")
     paths = []
     for index in range(9):

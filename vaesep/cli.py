@@ -7,6 +7,7 @@ computed here that the library does not also offer.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,11 +20,16 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="data set seed (default 0)")
     parser.add_argument("--snr-db", type=float, default=0.0, help="mixing SNR in dB (default 0)")
     parser.add_argument("--root", default=None, help="corpus root, for corpora that need one")
+    parser.add_argument("--noise-dir", default=None, help="timit only: your own noise recordings")
     parser.add_argument("--fast", action="store_true", help="small fast-mode data and budgets")
 
 
 def _build_data(args: argparse.Namespace):
     from vaesep import data
+    from vaesep.data.corpora.timit import NOISE_DIR_ENV
+
+    if getattr(args, "noise_dir", None):
+        os.environ[NOISE_DIR_ENV] = args.noise_dir
 
     return data.build(
         args.data,
@@ -157,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         build_parser_.add_argument("--seed", type=int, default=0)
         build_parser_.add_argument("--snr-db", type=float, default=0.0)
         build_parser_.add_argument("--root", default=None, help="corpus root folder")
+        build_parser_.add_argument("--noise-dir", default=None, help="timit only: your own noises")
         build_parser_.add_argument("--fast", action="store_true")
     data_parser.set_defaults(func=_cmd_data)
 
@@ -210,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        # data builds and training keep their progress on disk; the same command continues
+        print(f"\nvaesep {args.command}: interrupted; run the same command again to continue",
+              file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         # errors from the library already say what to do; no traceback for them
         print(f"vaesep {args.command}: error: {exc}", file=sys.stderr)

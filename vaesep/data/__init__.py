@@ -4,8 +4,7 @@
 >>> ds = data.build("speech")            # doctest: +SKIP
 >>> print(ds.describe())                 # doctest: +SKIP
 
-Four data sets are registered (see ``/work/shared/DESIGN.md`` and notebook 01,
-section "The speech data"):
+Four offline data sets are registered (notebook 01, section "The speech data"):
 
 * ``speech`` (default): two real speakers, ``v`` vs ``m``, Dutch for
   train/valid/test and Czech (other actors) as ``test_cs``; Debian packages
@@ -16,6 +15,10 @@ section "The speech data"):
   test time); ``sonic-pi-samples`` plus the speech packages.
 * ``synthetic``: two harmonic "voices", ``low`` vs ``high``, pure numpy; works
   everywhere and is what the unit tests use.
+
+Loaders for corpora you download yourself (``tsp``, ``mir1k``, ``timit``,
+``musdb18``, ``librispeech``) live in :mod:`vaesep.data.corpora`; see
+``data/README.md``.
 
 Nothing is downloaded: real audio comes from system packages
 (``bash scripts/install-system-data.sh``). Every build is deterministic from

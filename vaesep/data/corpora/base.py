@@ -54,10 +54,6 @@ class CorpusBuilder(DatasetBuilder):
     def check_system_data(self, root: Path | None) -> None:
         self.locate(require_root(self.corpus, root, self.readme_section))
 
-    def corpus_dir(self, root: Path | None) -> Path:
-        """:meth:`locate` applied to a root that may be None (then: the error saying how to pass one)."""
-        return self.locate(require_root(self.corpus, root, self.readme_section))
-
     def decode_run(
         self,
         request: BuildRequest,
@@ -83,7 +79,10 @@ class CorpusBuilder(DatasetBuilder):
 
 
 def audio_seconds(path: Path, section: str) -> float:
-    """Duration of a corpus file from its header alone (SPHERE, WAV, FLAC)."""
+    """Duration of a corpus file from its header alone (SPHERE, WAV, FLAC).
+
+    data/README.md, section "Real corpora".
+    """
     import soundfile as sf
 
     try:
@@ -107,6 +106,8 @@ def first_seconds_in_hash_order(
     Args:
         files: ``(id, path)`` pairs.
         seconds: the audio wanted; the last file may overshoot it.
+
+    data/README.md, section "Real corpora".
     """
     if seconds is None:
         return sorted(files)

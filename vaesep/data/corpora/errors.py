@@ -26,15 +26,23 @@ class CorpusLayoutError(MissingSystemDataError):
     A subclass of :class:`~vaesep.data.MissingSystemDataError`, so code that
     skips a data set whose files are absent (tests, notebooks) treats a
     missing corpus the same way.
+
+    data/README.md, section "When something is wrong".
     """
 
 
 class CorpusFileError(RuntimeError):
-    """A corpus file cannot be decoded: unreadable, truncated or in an unsupported coding."""
+    """A corpus file cannot be decoded: unreadable, truncated or in an unsupported coding.
+
+    data/README.md, section "When something is wrong".
+    """
 
 
 def root_required_error(corpus: str, section: str) -> CorpusLayoutError:
-    """The error for ``data.build(corpus)`` without ``root=``: corpora have no default location."""
+    """The error for ``data.build(corpus)`` without ``root=``: corpora have no default location.
+
+    data/README.md, section "When something is wrong".
+    """
     return CorpusLayoutError(
         f"The {corpus!r} corpus is read from files you download yourself, so it needs their "
         f"folder: data.build({corpus!r}, root='/path/to/it') or "
@@ -62,7 +70,10 @@ def layout_error(
 
 
 def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
-    """The error for one damaged corpus file, named in full with what to do about it."""
+    """The error for one damaged corpus file, named in full with what to do about it.
+
+    data/README.md, section "When something is wrong".
+    """
     return CorpusFileError(
         f"{path}: {problem}. Re-extract or re-download this file from the original archive; "
         f"{readme_pointer(section)}"

@@ -40,6 +40,8 @@ def audible_offsets(
 
     Returns:
         ``(n_kept,)`` int64 offsets into the streams.
+
+    data/README.md, section "How the corpora are mixed".
     """
     count = int(piece["length"]) // segment_samples
     offsets = int(piece["stream_offset"]) + np.arange(count, dtype=np.int64) * segment_samples

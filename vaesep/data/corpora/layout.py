@@ -15,7 +15,10 @@ from vaesep.data.corpora.errors import root_required_error
 
 
 def require_root(corpus: str, root: Path | None, section: str) -> Path:
-    """``root`` as a Path, or the error that says how to pass one (corpora have no default)."""
+    """``root`` as a Path, or the error that says how to pass one (corpora have no default).
+
+    data/README.md, section "Real corpora".
+    """
     if root is None:
         raise root_required_error(corpus, section)
     return Path(root)
@@ -25,6 +28,8 @@ def child(directory: Path, name: str) -> Path | None:
     """The entry of ``directory`` called ``name``, ignoring case; None if there is none.
 
     An exact match wins, so a tree holding both ``TRAIN`` and ``train`` is read as written.
+
+    data/README.md, section "Real corpora".
     """
     exact = directory / name
     if exact.exists():
@@ -45,6 +50,8 @@ def find_corpus_dir(
         root: the folder the user passed.
         looks_right: True for the corpus folder, e.g. "has a ``Wavfile`` sub-folder".
         wrappers: folder names the archive unpacks into, e.g. ``("MIR-1K",)``.
+
+    data/README.md, section "Real corpora".
     """
     if looks_right(root):
         return root
@@ -56,7 +63,10 @@ def find_corpus_dir(
 
 
 def files_with_suffix(directory: Path, suffixes: Iterable[str]) -> list[Path]:
-    """Files directly in ``directory`` whose suffix is one of ``suffixes`` (any case), sorted."""
+    """Files directly in ``directory`` whose suffix is one of ``suffixes`` (any case), sorted.
+
+    data/README.md, section "Real corpora".
+    """
     wanted = {suffix.lower() for suffix in suffixes}
     if not directory.is_dir():
         return []
@@ -64,5 +74,8 @@ def files_with_suffix(directory: Path, suffixes: Iterable[str]) -> list[Path]:
 
 
 def relative_id(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with forward slashes: the id recorded in stream indexes."""
+    """``path`` relative to ``root`` with forward slashes: the id recorded in stream indexes.
+
+    data/README.md, section "Real corpora".
+    """
     return path.relative_to(root).as_posix()

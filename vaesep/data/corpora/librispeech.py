@@ -57,6 +57,8 @@ def read_speaker_sexes(path: Path) -> dict[str, str]:
 
     Lines are ``ID | SEX | SUBSET | MINUTES | NAME``; names may themselves
     contain ``|``, so a line is split at most four times.
+
+    data/README.md, section "LibriSpeech".
     """
     sexes = {}
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -74,6 +76,8 @@ class LibriSpeechBuilder(CorpusBuilder):
     Args:
         subsets: split → LibriSpeech subset folder, default :data:`DEFAULT_SUBSETS`.
         train_hours_per_source: cap the training audio per sex (None: the whole subset).
+
+    data/README.md, section "LibriSpeech".
     """
 
     version = "1"

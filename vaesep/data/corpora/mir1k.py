@@ -58,12 +58,18 @@ ACCOMPANIMENT_CHANNEL, VOICE_CHANNEL = 0, 1
 
 
 def singer_of(clip: Path) -> str:
-    """``abjones_1_01.wav`` → ``abjones`` (lower case: the corpus spells some ``Ani``, ``Kenshin``)."""
+    """``abjones_1_01.wav`` → ``abjones`` (lower case: the corpus spells some ``Ani``, ``Kenshin``).
+
+    data/README.md, section "MIR-1K".
+    """
     return clip.stem.rsplit("_", 2)[0].lower()
 
 
 def split_clips(clips: list[Path]) -> dict[str, list[Path]]:
-    """Assign every clip to train / valid / test (see the module docstring), each sorted."""
+    """Assign every clip to train / valid / test (see the module docstring), each sorted.
+
+    data/README.md, section "MIR-1K".
+    """
     training = [c for c in clips if singer_of(c) in TRAINING_SINGERS]
     by_name = {clip.name: clip for clip in training}
     n_valid = math.ceil(len(training) * VALID_SHARE)
@@ -76,7 +82,10 @@ def split_clips(clips: list[Path]) -> dict[str, list[Path]]:
 
 
 def decode_clip(path: str) -> DecodedUnit:
-    """One stereo clip → ``{"voice": right, "accompaniment": left}``, 16 kHz (a process-pool job)."""
+    """One stereo clip → ``{"voice": right, "accompaniment": left}``, 16 kHz (a process-pool job).
+
+    data/README.md, section "MIR-1K".
+    """
     samples, rate = read_corpus_audio(Path(path), SECTION)
     if samples.shape[1] != 2:
         raise file_error(
@@ -96,7 +105,10 @@ def decode_clip(path: str) -> DecodedUnit:
 
 
 class MIR1KBuilder(CorpusBuilder):
-    """Builds ``data.build("mir1k", root=...)`` (see the module docstring)."""
+    """Builds ``data.build("mir1k", root=...)`` (see the module docstring).
+
+    data/README.md, section "MIR-1K".
+    """
 
     version = "1"
     corpus = "mir1k"

@@ -71,17 +71,26 @@ VALIDATION_TRACKS = (
 
 
 def track_name(path: Path) -> str:
-    """``train/ANiMAL - Rockshow`` or ``train/ANiMAL - Rockshow.stem.mp4`` → ``ANiMAL - Rockshow``."""
+    """``train/ANiMAL - Rockshow`` or ``train/ANiMAL - Rockshow.stem.mp4`` → ``ANiMAL - Rockshow``.
+
+    data/README.md, section "MUSDB18".
+    """
     return path.name[: -len(STEMS_SUFFIX)] if path.name.endswith(STEMS_SUFFIX) else path.name
 
 
 def wav_tracks(split_dir: Path) -> list[Path]:
-    """Track folders of one split folder (HQ/decoded layout), sorted."""
+    """Track folders of one split folder (HQ/decoded layout), sorted.
+
+    data/README.md, section "MUSDB18".
+    """
     return sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
 
 
 def stem_files(split_dir: Path) -> list[Path]:
-    """``.stem.mp4`` files of one split folder (compressed layout), sorted."""
+    """``.stem.mp4`` files of one split folder (compressed layout), sorted.
+
+    data/README.md, section "MUSDB18".
+    """
     if not split_dir.is_dir():
         return []
     return sorted(p for p in split_dir.iterdir() if p.name.endswith(STEMS_SUFFIX))
@@ -92,6 +101,8 @@ def decode_wav_track(track_dir: str) -> DecodedUnit:
 
     Stems are read one at a time, so a worker holds about one stereo
     44.1 kHz stem (~85 MB for four minutes) plus the 16 kHz results.
+
+    data/README.md, section "MUSDB18".
     """
     folder = Path(track_dir)
     vocals = _stem_16k(folder / "vocals.wav")
@@ -115,7 +126,10 @@ def _stem_16k(path: Path) -> np.ndarray:
 
 
 def decode_stems_file(path: str, ffmpeg: str) -> DecodedUnit:
-    """One ``.stem.mp4`` → ``{"vocals", "accompaniment"}`` via ``ffmpeg`` (a process-pool job)."""
+    """One ``.stem.mp4`` → ``{"vocals", "accompaniment"}`` via ``ffmpeg`` (a process-pool job).
+
+    data/README.md, section "MUSDB18".
+    """
     stems = {stem: _ffmpeg_stem(Path(path), ffmpeg, STEM_STREAMS[stem]) for stem in STEMS}
     lengths = {stem: audio.shape[0] for stem, audio in stems.items()}
     if len(set(lengths.values())) != 1:
@@ -143,7 +157,10 @@ def _ffmpeg_stem(path: Path, ffmpeg: str, stream: int) -> np.ndarray:
 
 
 class MUSDB18Builder(CorpusBuilder):
-    """Builds ``data.build("musdb18", root=...)`` (see the module docstring)."""
+    """Builds ``data.build("musdb18", root=...)`` (see the module docstring).
+
+    data/README.md, section "MUSDB18".
+    """
 
     version = "1"
     corpus = "musdb18"

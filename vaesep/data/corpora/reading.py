@@ -33,6 +33,8 @@ class DecodedUnit(NamedTuple):
             source (speaker, sex) the file belongs to.
         file_offset: where ``audio`` starts inside the decoded file, in
             samples at 16 kHz (non-zero after trimming leading silence).
+
+    data/README.md, section "When something is wrong".
     """
 
     audio: dict[str, np.ndarray]
@@ -40,7 +42,10 @@ class DecodedUnit(NamedTuple):
 
 
 def riff_shortfall(path: Path) -> int:
-    """Bytes missing from the end of a RIFF/WAVE file's data chunk; 0 if complete or not RIFF."""
+    """Bytes missing from the end of a RIFF/WAVE file's data chunk; 0 if complete or not RIFF.
+
+    data/README.md, section "When something is wrong".
+    """
     size = path.stat().st_size
     with open(path, "rb") as handle:
         head = handle.read(12)
@@ -72,6 +77,8 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
     Raises:
         CorpusFileError: the file is missing, unreadable, truncated or compressed
             in a way we do not decode; the message names the file.
+
+    data/README.md, section "When something is wrong".
     """
     import soundfile as sf
 
@@ -104,7 +111,10 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
 
 
 def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``(n, n_channels)`` at any rate → ``(n',)`` float32 at 16 kHz (channel mean, soxr HQ)."""
+    """``(n, n_channels)`` at any rate → ``(n',)`` float32 at 16 kHz (channel mean, soxr HQ).
+
+    data/README.md, section "When something is wrong".
+    """
     mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
     return resample(np.ascontiguousarray(mono, dtype=np.float32), sample_rate, SAMPLE_RATE)
 
@@ -116,6 +126,8 @@ def decode_speech_file(path: str, source: str, top_db: float, section: str) -> D
     frame are cut (:func:`vaesep.data.decode.trim_silence`), as for the
     default speech set. An empty file gives an empty array, which the
     stream builder skips and lists in the manifest.
+
+    data/README.md, section "When something is wrong".
     """
     samples, rate = read_corpus_audio(Path(path), section)
     if samples.shape[0] == 0:

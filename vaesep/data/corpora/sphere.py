@@ -25,11 +25,17 @@ DECOMPRESS_HINT = (
 
 
 class SphereError(ValueError):
-    """A SPHERE file this reader cannot decode; the message says why (the caller adds the path)."""
+    """A SPHERE file this reader cannot decode; the message says why (the caller adds the path).
+
+    data/README.md, section "TIMIT".
+    """
 
 
 def is_sphere(path: Path) -> bool:
-    """True if the file starts with the SPHERE magic ``NIST_1A``, whatever its extension."""
+    """True if the file starts with the SPHERE magic ``NIST_1A``, whatever its extension.
+
+    data/README.md, section "TIMIT".
+    """
     with open(path, "rb") as handle:
         return handle.read(len(MAGIC)) == MAGIC
 
@@ -43,6 +49,8 @@ def read_header(path: Path) -> tuple[dict[str, str | int | float], int]:
 
     Raises:
         SphereError: not a SPHERE file, or a malformed header.
+
+    data/README.md, section "TIMIT".
     """
     with open(path, "rb") as handle:
         head = handle.read(_FIRST_READ)
@@ -84,6 +92,8 @@ def read_sphere(path: Path) -> tuple[np.ndarray, int]:
     Raises:
         SphereError: compressed (shorten, wavpack, ulaw ...), an unsupported
             sample size, or fewer samples on disk than the header announces.
+
+    data/README.md, section "TIMIT".
     """
     fields, header_bytes = read_header(path)
     coding = str(fields.get("sample_coding", "pcm"))

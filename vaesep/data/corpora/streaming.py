@@ -55,6 +55,8 @@ class Unit(NamedTuple):
         file_id: path relative to the corpus root, recorded in the stream index.
         arguments: passed to the decode function, which returns a
             :class:`~vaesep.data.corpora.reading.DecodedUnit`.
+
+    data/README.md, section "Memory and disk".
     """
 
     file_id: str
@@ -68,6 +70,8 @@ class StreamFiles(NamedTuple):
         paths: source → ``.npy`` file, ``(n_samples,)`` float32, in the resume directory.
         index: source → pieces ``{"file", "stream_offset", "length", "file_offset"}``.
         empty_files: ids of files that held no audio (skipped).
+
+    data/README.md, section "Memory and disk".
     """
 
     paths: dict[str, Path]
@@ -88,6 +92,8 @@ class NpyVectorAppender:
         keep_samples: 0 starts a new file; otherwise reopen ``path`` and keep
             its first ``keep_samples`` samples (the last checkpoint), dropping
             anything written after it.
+
+    data/README.md, section "Memory and disk".
     """
 
     def __init__(self, path: Path, keep_samples: int = 0) -> None:
@@ -141,7 +147,10 @@ def _write_json_atomically(path: Path, value: Any) -> None:
 
 
 def units_digest(function: Callable[..., DecodedUnit], units: Sequence[Unit]) -> str:
-    """Fingerprint of a decoding run, so a checkpoint is only reused for the same files and settings."""
+    """Fingerprint of a decoding run, so a checkpoint is only reused for the same files and settings.
+
+    data/README.md, section "Interrupted builds".
+    """
     blob = json.dumps(
         [
             function.__module__,
@@ -159,15 +168,21 @@ class _Checkpointed:
         self.directory = directory
         self.digest = digest
         directory.mkdir(parents=True, exist_ok=True)
-        saved = self._load(source_names)
+        self.paths = {source: directory / f"{source}.npy" for source in source_names}
+        try:
+            self._restore(self._load(source_names))
+        except (OSError, ValueError):  # a damaged checkpoint: decoding again is always safe
+            self._restore({})
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        """Take up the state of ``saved`` (``{}``: a fresh start) and open the appenders."""
         self.done: int = saved.get("units_done", 0)
         self.complete: bool = saved.get("complete", False)
         self.index: dict[str, list[dict[str, Any]]] = saved.get(
-            "index", {source: [] for source in source_names}
+            "index", {source: [] for source in self.paths}
         )
         self.empty: list[str] = saved.get("empty_files", [])
         lengths = saved.get("lengths", {})
-        self.paths = {source: directory / f"{source}.npy" for source in source_names}
         self.appenders: dict[str, NpyVectorAppender] = {}
         if not self.complete:
             self.appenders = {
@@ -254,6 +269,8 @@ def ordered_map(
     Unlike :func:`vaesep.data.decode.parallel_map` it yields results as they
     are ready and keeps at most two per worker in flight, so decoding a
     10-hour corpus never holds more than a few files in memory.
+
+    data/README.md, section "Memory and disk".
     """
     workers = min(worker_count(), len(arguments))
     context = _pool_context()
@@ -308,6 +325,8 @@ def decode_streams(
 
     Returns:
         the finished stream files and their indexes.
+
+    data/README.md, section "Interrupted builds".
     """
     from tqdm.auto import tqdm
 
@@ -340,6 +359,8 @@ def publish(writer: DatasetWriter, split: str, source: str, path: Path) -> np.me
 
     Returns:
         the read-only memory map to pass to ``writer.add_split``.
+
+    data/README.md, section "Memory and disk".
     """
     destination = writer.stream_path(split, source)
     destination.unlink(missing_ok=True)
@@ -353,13 +374,19 @@ def publish(writer: DatasetWriter, split: str, source: str, path: Path) -> np.me
 def publish_all(
     writer: DatasetWriter, split: str, files: StreamFiles
 ) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]]]:
-    """:func:`publish` every source of ``files``; returns ``(streams, stream_index)`` for ``add_split``."""
+    """:func:`publish` every source of ``files``; returns ``(streams, stream_index)`` for ``add_split``.
+
+    data/README.md, section "Memory and disk".
+    """
     streams = {source: publish(writer, split, source, path) for source, path in files.paths.items()}
     return streams, files.index
 
 
 def require_audio(files: StreamFiles, corpus: str, split: str, section: str) -> None:
-    """Raise if a source got no audio at all in ``split`` (every file empty or absent)."""
+    """Raise if a source got no audio at all in ``split`` (every file empty or absent).
+
+    data/README.md, section "Memory and disk".
+    """
     silent = [source for source, index in files.index.items() if not index]
     if silent:
         raise CorpusLayoutError(

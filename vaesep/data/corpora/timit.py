@@ -76,6 +76,8 @@ def utterance_files(speaker_dir: Path, include_sa: bool) -> list[Path]:
 
     Where a copy holds both ``SA1.WAV`` and a converted ``SA1.WAV.wav``, the
     shorter name (the original) is used.
+
+    data/README.md, section "TIMIT".
     """
     chosen: dict[str, Path] = {}
     for path in sorted(speaker_dir.iterdir(), key=lambda p: (len(p.name), p.name)):
@@ -89,14 +91,20 @@ def utterance_files(speaker_dir: Path, include_sa: bool) -> list[Path]:
 
 
 def speaker_dirs(part_dir: Path) -> list[Path]:
-    """``DR*/<speaker>`` folders of ``TRAIN`` or ``TEST``, sorted by speaker id."""
+    """``DR*/<speaker>`` folders of ``TRAIN`` or ``TEST``, sorted by speaker id.
+
+    data/README.md, section "TIMIT".
+    """
     regions = [d for d in sorted(part_dir.iterdir()) if d.is_dir() and DIALECT_REGION.match(d.name)]
     speakers = [s for r in regions for s in r.iterdir() if s.is_dir() and SPEAKER_DIR.match(s.name)]
     return sorted(speakers, key=lambda s: s.name.lower())
 
 
 def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
-    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
+    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train.
+
+    data/README.md, section "TIMIT".
+    """
     training = speaker_dirs(child(corpus_dir, "TRAIN") or corpus_dir / "TRAIN")
     by_id = {speaker.name.lower(): speaker for speaker in training}
     valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
@@ -108,7 +116,10 @@ def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
 
 
 def noise_plan(noise_dir: Path | None) -> NoisePlan:
-    """Which noise recordings each split uses (see the module docstring); part of the cache key."""
+    """Which noise recordings each split uses (see the module docstring); part of the cache key.
+
+    data/README.md, section "TIMIT".
+    """
     if noise_dir is None:
         return {
             "source": PACKAGE,
@@ -147,6 +158,8 @@ class TIMITBuilder(CorpusBuilder):
         noise_dir: a folder of your own noise recordings; None uses
             ``$VAESEP_NOISE_DIR`` if set, else the offline ``sonic-pi-samples`` noises.
         include_sa: keep the two dialect sentences every speaker reads.
+
+    data/README.md, section "TIMIT".
     """
 
     version = "1"
@@ -222,6 +235,11 @@ class TIMITBuilder(CorpusBuilder):
                     f"{NOISE_DIR_ENV} at a folder of your own noise recordings",
                 )  # fmt: skip
             return
+        if not noise_dir.is_dir():
+            raise CorpusLayoutError(
+                f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does not "
+                f"exist; {readme_pointer(SECTION)}"
+            )
         empty = [split for split, files in plan["files"].items() if not files]
         if empty:
             raise CorpusLayoutError(

@@ -1,8 +1,8 @@
 """TSP (McGill): two-speaker mixtures as in Huang et al. (TASLP 2015).
 
 The TSP speech database (P. Kabal, McGill University) holds about 60
-Harvard sentences read by each of 24 speakers (adult women ``F*``, men
-``M*``, children ``C*``), recorded at 48 kHz; McGill distributes the
+Harvard sentences read by each of two dozen speakers (adult women ``F*``,
+men ``M*``, children ``C*``), recorded at 48 kHz; McGill distributes the
 recordings as ``48k.zip`` and also low-passed 16 kHz (``16k-LP7.zip``) and
 8 kHz versions. A file is ``<rate folder>/<speaker>/<speaker><list>_<sentence>.wav``,
 e.g. ``48k/FA/FA01_01.wav``.
@@ -60,7 +60,10 @@ TRIM_TOP_DB = 40.0
 
 
 def speaker_files(speaker_dir: Path, speaker: str) -> list[Path]:
-    """The speaker's utterances (``FA01_01.wav`` …) in file-name order."""
+    """The speaker's utterances (``FA01_01.wav`` …) in file-name order.
+
+    data/README.md, section "TSP".
+    """
     if not speaker_dir.is_dir():
         return []
     return sorted(
@@ -75,6 +78,8 @@ def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
 
     The last 10 % is test and the last ninth of the rest valid, so the
     shares are 80 / 10 / 10.
+
+    data/README.md, section "TSP".
     """
     test_start = n_samples - int(round(n_samples * TEST_FRACTION))
     valid_start = test_start - int(round(test_start * VALID_SHARE_OF_REST))
@@ -86,7 +91,10 @@ def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
 
 
 def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[dict[str, Any]]:
-    """The stream index of ``stream[start:stop]``, offsets re-based to the slice."""
+    """The stream index of ``stream[start:stop]``, offsets re-based to the slice.
+
+    data/README.md, section "TSP".
+    """
     pieces, position = [], 0
     for found in locate(index, start, stop - start):
         pieces.append({**found, "stream_offset": position})
@@ -100,6 +108,8 @@ class TSPBuilder(CorpusBuilder):
     Args:
         pair: two TSP speaker codes, e.g. ``("FA", "MC")``; the first is the
             target of ``snr_db``.
+
+    data/README.md, section "TSP".
     """
 
     version = "1"
