@@ -46,13 +46,13 @@
 #
 # ## Expected runtime
 #
-# Measured on a shared 2-core CPU without a GPU, with the data already in the
+# Measured on a busy 2-core CPU without a GPU, with the data already in the
 # cache: about 1 minute in fast mode (`VAESEP_FAST=1`: 12 test mixtures per
 # language, 12 s of audio per speaker for the pitch statistics) and about
-# 4 minutes in full mode (45 Dutch and 100 Czech test mixtures, 2 minutes of
-# audio per speaker). Building the data the first time adds about 45 s in fast
-# mode and about 10 minutes in full mode (decoding 80 minutes of speech and
-# rendering 50 chorales); later runs read the cache.
+# 6 minutes in full mode (45 Dutch and 100 Czech test mixtures, 2 minutes of
+# audio per speaker); a laptop is faster. Building the data the first time
+# adds about 45 s in fast mode and a few minutes in full mode (decoding the
+# speech, rendering 50 chorales); later runs read the cache.
 
 # %%
 # %matplotlib inline
@@ -426,22 +426,16 @@ for name, oracle in oracles.items():
 # and on the Czech speakers. The **floor** is the mixture itself used as the
 # estimate of each source: what doing nothing scores; its NSDR, the
 # improvement over the mixture, is zero by definition. The mixture contains
-# no artefacts at all, so its SAR is numerically infinite and means nothing:
-# the artefact ratios (SAR, GSAR) get a table of their own, without the floor.
+# no artefacts at all, so its SAR is infinite up to rounding noise, not a
+# measurement: the tables show it as "—".
 
 # %%
 methods = {"mixture (floor)": floor, **{f"{name} (oracle)": model for name, model in oracles.items()}}
 eval_splits = [split for split in ("test", "test_cs") if split in ds.splits]
 results = {split: {label: evaluate_separator(model, ds, split, max_items=EVAL_ITEMS) for label, model in methods.items()}
            for split in eval_splits}
-tables = []
-for split in eval_splits:
-    title = f"{DATA} / {split} ({language.get(split, '?')}), SNR {ds.snr_db:g} dB, seed {SEED}"
-    tables.append(compare_markdown(results[split], metrics=("sdr", "sir", "nsdr", "si_sdr"),
-                                   weighted=("gnsdr", "gsir"), title=title))
-    with_artefacts = {label: r for label, r in results[split].items() if label != "mixture (floor)"}
-    tables.append(compare_markdown(with_artefacts, metrics=("sar",), weighted=("gsar",),
-                                   title=f"{title}: artefacts"))
+tables = [compare_markdown(results[split], title=f"{DATA} / {split} ({language.get(split, '?')}), "
+                           f"SNR {ds.snr_db:g} dB, seed {SEED}") for split in eval_splits]
 display(Markdown("\n\n".join(tables)))
 saved = save_table("\n\n".join(tables), "01_oracles",
                    data={split: {label: r.to_json_dict()["summary"] for label, r in by_method.items()}

@@ -48,12 +48,15 @@
 #
 # ## Expected runtime
 #
-# Measured on a shared 2-core CPU without a GPU, data already in the cache:
-# about 1 minute in fast mode (`VAESEP_FAST=1`: 3 epochs of 10 steps of 8
-# one-second mixtures, 12 test mixtures per language). Full mode trains for
-# 20 epochs of 100 steps of 32 one-second mixtures: about 10–15 minutes on a
-# 4-core laptop CPU, about 2 minutes on a GPU, much longer on a small shared
-# machine; evaluating on all test mixtures adds about 2 minutes.
+# Fast mode (`VAESEP_FAST=1`: 3 epochs of 10 steps of 8 one-second
+# mixtures, 12 test mixtures per language) takes about 1.5 minutes on a busy
+# shared 2-core CPU. Full mode trains for 12 epochs (10, then 2 more after
+# resuming) of 100 steps of 32 one-second mixtures, the budget of the
+# pretrained model, and evaluates on all 145 test mixtures: on that busy
+# 2-core machine an epoch took about 2 minutes and the whole notebook about
+# 25 minutes; on an idle 4-core laptop CPU expect roughly 10 minutes, on a
+# GPU a few. With no time to train, set `EPOCHS = 1`, `EXTRA_EPOCHS = 0` and
+# read the pretrained model's results.
 
 # %%
 # %matplotlib inline
@@ -94,8 +97,8 @@ DATA = "speech"  # any name from vaesep.data.available()
 SEED = 0  # seeds the data set's mixtures, the initial weights and the training draws
 FAST = fast_mode()
 DEVICE = None  # None: a CUDA GPU when there is one, else the CPU
-EPOCHS = 2 if FAST else 16  # first training session
-EXTRA_EPOCHS = 1 if FAST else 4  # added when we resume from the checkpoint
+EPOCHS = 2 if FAST else 10  # first training session
+EXTRA_EPOCHS = 1 if FAST else 2  # added when we resume; full mode totals the pretrained model's 12
 STEPS_PER_EPOCH = 10 if FAST else 100
 BATCH_SEGMENTS = 8 if FAST else 32  # mixtures per step, each SEGMENT_SECONDS long
 SEGMENT_SECONDS = 1.0
@@ -221,7 +224,8 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 # ## The network
 #
 # The configuration below is saved in every checkpoint, so a model can always
-# be rebuilt exactly.
+# be rebuilt exactly. (`train` draws the initial weights afresh from its seed
+# when it starts a run, so a run is reproducible from its settings alone.)
 
 # %%
 vae_config = VAEConfig(source_names=ds.source_names, context=CONTEXT, hidden=HIDDEN, latent=LATENT,
@@ -289,9 +293,12 @@ display(figure)
 # validation epoch, stops early when `PATIENCE` epochs bring no improvement,
 # and writes a checkpoint after every epoch. The curves below are redrawn
 # after each epoch: reconstruction and KL separately, because the total hides
-# which of the two moves. Expect the KL to rise at first (the codes start to
-# carry information) while the reconstruction falls; during warm-up the
-# training loss weighs the KL less than the validation loss does.
+# which of the two moves. The KL term jumps up in the first steps, as the
+# codes begin to carry information about the mixture, and is then pushed
+# back down as the warm-up raises its weight, while the reconstruction keeps
+# falling. During warm-up the training loss weighs the KL less than the
+# validation loss does, so the two total-loss curves only become comparable
+# once β has reached its final value.
 
 # %%
 train_config = TrainConfig(epochs=EPOCHS, steps_per_epoch=STEPS_PER_EPOCH, batch_segments=BATCH_SEGMENTS,
@@ -302,7 +309,7 @@ result = train(network, ds, train_config, checkpoint_path=CHECKPOINT, resume=not
 history = result.history
 print(f"{len(history['epoch'])} epochs, stopped by: {result.stopped}; best validation loss "
       f"{history['valid_loss'][result.best_epoch]:.2f} in epoch {result.best_epoch + 1}; "
-      f"{np.mean(history['seconds']):.1f} s and {np.mean(history['frames_per_second']):,.0f} frames/s per epoch")
+      f"{np.mean(history['seconds']):.1f} s per epoch, {np.mean(history['frames_per_second']):,.0f} frames/s")
 
 # %% [markdown]
 # ### What a checkpoint holds
@@ -355,6 +362,10 @@ for label, separator in (("this notebook", model), ("pretrained", pretrained)):
     epochs_run = len((separator.info.get("history") or {}).get("epoch", []))
     print(f"{label}: {separator.name}, sources {separator.source_names}, {separator.parameter_count():,} parameters, "
           f"{epochs_run} epochs x {budget.get('steps_per_epoch')} steps x {budget.get('batch_segments')} mixtures")
+settings = [{key: value for key, value in (m.info.get("train_config") or {}).items() if key != "epochs"}
+            for m in (model, pretrained)]
+print("same network configuration:", model.network.config_dict() == pretrained.network.config_dict(),
+      "| same training settings apart from the number of epochs:", settings[0] == settings[1])
 
 # %% [markdown]
 # One Dutch test mixture, separated by both models. First the magnitudes of
@@ -422,8 +433,8 @@ for label, separator in (("truth", None), ("IRM (ceiling)", irm), ("this noteboo
 # All in dB, higher is better; means and medians over every (item, source)
 # pair. An item whose reference is digitally silent would be skipped and
 # counted in the caption (none are, since the test items are cut from
-# non-silent segments). As in notebook 01, the mixture's SAR is infinite and
-# meaningless, so SAR has a table of its own without the floor.
+# non-silent segments). As in notebook 01, the mixture's SAR is undefined (it
+# contains no artefacts at all) and shown as "—".
 
 # %%
 contenders = {"mixture (floor)": floor, "VAE, this notebook": model, "VAE, pretrained": pretrained,
@@ -432,13 +443,8 @@ language = ds.manifest.get("notes", {}).get("languages", {})
 eval_splits = [split for split in ("test", "test_cs") if split in ds.splits]
 results = {split: {label: evaluate_separator(separator, ds, split, max_items=EVAL_ITEMS)
                    for label, separator in contenders.items()} for split in eval_splits}
-tables = []
-for split in eval_splits:
-    title = f"{DATA} / {split} ({language.get(split, '?')}), SNR {ds.snr_db:g} dB, seed {SEED}"
-    tables.append(compare_markdown(results[split], metrics=("sdr", "sir", "nsdr", "si_sdr"),
-                                   weighted=("gnsdr", "gsir"), title=title))
-    with_artefacts = {label: r for label, r in results[split].items() if label != "mixture (floor)"}
-    tables.append(compare_markdown(with_artefacts, metrics=("sar",), weighted=("gsar",), title=f"{title}: artefacts"))
+tables = [compare_markdown(results[split], title=f"{DATA} / {split} ({language.get(split, '?')}), "
+                           f"SNR {ds.snr_db:g} dB, seed {SEED}") for split in eval_splits]
 display(Markdown("\n\n".join(tables)))
 saved = save_table("\n\n".join(tables), "02_results",
                    data={split: {label: r.to_json_dict()["summary"] for label, r in by_label.items()}
@@ -470,9 +476,10 @@ for split in eval_splits:
 # that every step runs, and say nothing about the method. Fast mode is for
 # CI; read the pretrained model's rows instead, which is also the model
 # notebooks 03–05 fall back on. In full mode, compare your model with the
-# pretrained one, keeping in mind the training budgets printed above: a
-# shorter budget should land below it, the same budget close to it (runs with
-# different seeds differ a little).
+# pretrained one. The printout after loading the models says whether it was
+# trained with your settings; with the same settings and budget your model
+# should land close to it (runs with different seeds differ a little), with
+# a smaller budget below it.
 #
 # Compare also the two languages. The Czech speakers were never heard in
 # training; a model that learnt "a low voice and a higher voice" transfers, a

@@ -57,7 +57,12 @@ def test_interrupted_training_resumes_to_the_same_result(synthetic_dataset, tmp_
     resumed = train(_network(synthetic_dataset), synthetic_dataset, _config(), checkpoint_path=path, progress=False)
     assert resumed.history["epoch"] == [1, 2, 3]
     np.testing.assert_allclose(resumed.history["valid_loss"], straight.history["valid_loss"], rtol=1e-5)
-    assert load_checkpoint(path)["resume"] is None  # finished runs keep no resume state
+    # a run that used up its epochs can be extended; asking for the same epochs again is a no-op
+    again = train(_network(synthetic_dataset), synthetic_dataset, _config(), checkpoint_path=path, progress=False)
+    assert again.history["epoch"] == [1, 2, 3]
+    longer = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=4), checkpoint_path=path,
+                   progress=False)
+    assert longer.history["epoch"] == [1, 2, 3, 4]
 
 
 def test_resume_with_another_config_is_refused(synthetic_dataset, tmp_path):
@@ -87,3 +92,13 @@ def test_mismatched_sources_are_refused(synthetic_dataset):
     network = VAENetwork(VAEConfig(source_names=("a", "b"), **SMALL))
     with pytest.raises(ValueError, match="source_names"):
         train(network, synthetic_dataset, _config(epochs=1), progress=False, initialise=False)
+
+
+def test_an_early_stopped_run_is_final(synthetic_dataset, tmp_path):
+    path = tmp_path / "run.pt"
+    config = _config(epochs=10, learning_rate=0.0, patience=1)
+    first = train(_network(synthetic_dataset), synthetic_dataset, config, checkpoint_path=path, progress=False)
+    assert first.stopped == "early_stopping" and load_checkpoint(path)["resume"] is None
+    again = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=20, learning_rate=0.0, patience=1),
+                  checkpoint_path=path, progress=False)
+    assert again.history["epoch"] == first.history["epoch"]

@@ -205,8 +205,10 @@ def train(
         best_state = record["state_dict"]
         best_epoch = int(record.get("best_epoch", -1))
         best_loss = float(record.get("best_valid_loss", math.inf))
-        if resume_record is None:  # a finished run: nothing to continue
+        # early-stopped runs are final; runs that used up their epochs go on if more are asked for
+        if resume_record is None or int(resume_record["next_epoch"]) >= config.epochs:
             network.load_state_dict(best_state)
+            network.to("cpu").eval()
             return TrainResult(network, history, best_epoch, record.get("stopped", "epochs"), Path(checkpoint_path))
         network.load_state_dict(resume_record["state_dict"])
         start_epoch = int(resume_record["next_epoch"])
@@ -292,7 +294,7 @@ def train(
             stopped = "early_stopping"
         if checkpoint_path is not None:
             resume_state = None
-            if not finished:
+            if stopped != "early_stopping":
                 resume_state = {
                     "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
                     "optimizer": optimizer.state_dict(),

@@ -154,6 +154,26 @@ def _decibels(spectrum: np.ndarray, peak: float) -> np.ndarray:
     return 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
 
 
+def _both_audible_frame(
+    spectra: Mapping[str, np.ndarray], f0_tracks: Mapping[str, np.ndarray], first: int, last: int
+) -> int:
+    """The frame in [first, last) where all tracked sources are voiced and the quietest is loudest."""
+    tracked = [name for name in f0_tracks if name in spectra]
+    if not tracked:
+        return (first + last) // 2
+    frames = np.arange(first, last)
+    voiced = np.ones(frames.size, dtype=bool)
+    for name in tracked:
+        track = np.asarray(f0_tracks[name], dtype=float)
+        padded = np.full(last, np.nan)
+        padded[: min(track.size, last)] = track[:last]
+        voiced &= np.isfinite(padded[first:last])
+    if not voiced.any():
+        return (first + last) // 2
+    energy = np.min([np.sum(np.square(spectra[name][:, first:last]), axis=0) for name in tracked], axis=0)
+    return int(frames[voiced][np.argmax(energy[voiced])])
+
+
 def plot_harmonic_zoom(
     signals: Mapping[str, np.ndarray],
     f0_tracks: Mapping[str, np.ndarray] | None = None,
@@ -179,7 +199,9 @@ def plot_harmonic_zoom(
         f0_tracks: source name → F0 per STFT frame of the whole signal
             (NaN when unvoiced), e.g. ``estimate_f0(wave).f0_hz``.
         start, duration: the time window shown on the left, in seconds.
-        frame_time: the frame shown on the right (default: the middle of the window).
+        frame_time: the frame shown on the right. Default: within the window, the
+            frame where every tracked source is voiced and the quieter of them is
+            loudest (so both sets of harmonics show); the window's middle if none is.
         max_frequency: upper limit of both frequency axes in Hz.
         n_harmonics: harmonics drawn per source.
     """
@@ -193,8 +215,11 @@ def plot_harmonic_zoom(
     last = min(first + int(round(duration / frame_seconds)), spectra[shown].shape[1])
     if last <= first:
         raise ValueError(f"the window start={start} s, duration={duration} s holds no frame")
-    frame_time = start + duration / 2 if frame_time is None else frame_time
-    frame = min(int(round(frame_time / frame_seconds)), spectra[shown].shape[1] - 1)
+    if frame_time is None:
+        frame = _both_audible_frame(spectra, f0_tracks, first, last)
+    else:
+        frame = int(round(frame_time / frame_seconds))
+    frame = min(frame, spectra[shown].shape[1] - 1)
     frequencies = config.bin_frequencies()
 
     figure = Figure(figsize=(11.0, 4.0), layout="constrained")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_history(history: Mapping[str, Sequence[float]], title: str | None = None) -> Figure:
@@ -28,6 +29,7 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str | None = Non
                 axis.plot(epochs[: len(values)], values, style, marker=".", label=split)
         axis.set_title(term)
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel("nats per frame" if term != "loss" else "loss per frame")
         axis.legend()
     if title:
