@@ -93,7 +93,8 @@ from vaesep.train import TrainConfig, spectrogram_batch, train
 # finished or interrupted run from the checkpoint instead of training again.
 
 # %% tags=["parameters"]
-DATA = "speech"  # any name from vaesep.data.available()
+DATA = "speech"  # any name from vaesep.data.available(), e.g. a corpus such as "tsp"
+ROOT = None  # a corpus's folder (see data/README.md); None for the offline sets
 SEED = 0  # seeds the data set's mixtures, the initial weights and the training draws
 FAST = fast_mode()
 DEVICE = None  # None: a CUDA GPU when there is one, else the CPU
@@ -115,7 +116,7 @@ EVAL_ITEMS = None  # None: every test mixture; a number: only the first ones
 CHECKPOINT = runs_dir() / "02_vae.pt"  # in fast mode runs_dir() is runs/fast/: CI never overwrites your model
 
 # %%
-ds = data.build(DATA, seed=SEED, fast=FAST)
+ds = data.build(DATA, seed=SEED, fast=FAST, root=ROOT)
 print(ds.describe())
 sr = ds.sample_rate
 device = pick_device(DEVICE)

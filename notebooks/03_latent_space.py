@@ -76,6 +76,7 @@ from vaesep.widgets.latent import LatentExplorer
 
 # %% tags=["parameters"]
 DATA = "speech"  # the data set the model was trained on (notebook 01)
+ROOT = None  # a corpus's folder when DATA names one (see data/README.md)
 SPLIT = "test"  # held-out Dutch; "test_cs" for the unseen Czech speakers
 SEED = 0
 FAST = fast_mode()  # VAESEP_FAST=1: smaller everything, same code paths
@@ -103,7 +104,7 @@ network = latent.as_vae(model)
 config = network.config
 print(f"model {CHECKPOINT}: variant {config.variant!r}, {config.latent}-d latent, "
       f"encoders {latent.encoder_names(model)}, context ±{config.context} frames, β = {config.beta:g}")
-dataset = vaesep.data.build(DATA, seed=SEED, fast=FAST)
+dataset = vaesep.data.build(DATA, seed=SEED, fast=FAST, root=ROOT)
 assert model.source_names == dataset.source_names, "the model was trained on another data set"
 sources = np.asarray(dataset.sources(SPLIT))
 print(f"{SPLIT}: {sources.shape[0]} items of {sources.shape[-1] / dataset.sample_rate:g} s, "
