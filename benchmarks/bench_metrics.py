@@ -149,7 +149,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
 
     dataset = dataset_for(params["data"], fast=True) if params.get("data") == "speech" else None
     if dataset is not None and {"fast", "mir_eval"} <= set(backends):
-        from vaesep.spectral import ideal_ratio_mask, stft, apply_masks
+        from vaesep.spectral import apply_masks, ideal_ratio_mask, stft
 
         refs = np.asarray(dataset.sources("test"), dtype=np.float32)[: int(params.get("speech_items", 6))]
         mixes = refs.sum(axis=1)

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from common import SR, dataset_for, strip_result, timed
 
 ORACLE_NAMES = ("mixture", "ibm", "irm", "wiener")
@@ -44,6 +43,15 @@ def method_names(include: list[str] | None = None) -> list[str]:
         wanted = set(include)
         names = [n for n in names if n in wanted or (n == STAND_IN and "vae-speech" in wanted)]
     return names
+
+
+def resolve(name: str) -> str:
+    """``"vae"`` means the shipped ``vae-speech`` if it is there, else the untrained stand-in."""
+    if name != "vae":
+        return name
+    import vaesep
+
+    return "vae-speech" if "vae-speech" in vaesep.list_pretrained() else STAND_IN
 
 
 def load_separator(name: str, source_names: tuple[str, ...]):
@@ -75,7 +83,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
     items = test_items(dataset, float(params.get("seconds", 60.0)))
     repeats = int(params.get("repeats", 5))
     batch_size = int(params.get("batch_size", 8))
-    name = params["method"]
+    name = resolve(params["method"])
     separator = load_separator(name, dataset.source_names)
     mixtures = items.sum(axis=1)
     audio_seconds = items.shape[0] * items.shape[-1] / SR

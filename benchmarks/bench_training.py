@@ -20,7 +20,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 from common import dataset_for
 
 FALLBACK_METHODS = {

@@ -196,3 +196,11 @@ def test_pickled_code_is_refused(tmp_path):
 def test_oracles_load_by_name():
     oracle = vaesep.load_model("irm", source_names=("v", "m"))
     assert oracle.needs_references and oracle.source_names == ("v", "m")
+
+
+def test_long_inputs_in_chunks_match_one_pass():
+    separator = _small_separator()  # context 1
+    mixture = np.random.default_rng(6).standard_normal(16000 * 3).astype(np.float32)
+    whole = separator.separate(mixture, 16000)
+    separator.max_frames = 37  # force many chunks, with an odd size
+    np.testing.assert_allclose(separator.separate(mixture, 16000), whole, atol=1e-6)

@@ -12,7 +12,15 @@ Public API (stable)::
     vaesep.list_pretrained()
 """
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# With torch's default two OpenMP threads, waiting threads spin; on a busy 2-core
+# laptop that made training 3-4x slower (benchmarks/README.md). Passive waiting
+# costs nothing measurable on an idle machine. Only effective before torch loads,
+# and never overrides a value the user set.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from vaesep.api import list_pretrained, load_model  # noqa: E402
 

@@ -83,11 +83,17 @@ class NeuralSeparator(MaskSeparator):
         reference_magnitudes: torch.Tensor | None = None,
     ) -> torch.Tensor:
         frames = mixture_magnitude.to(self.device).transpose(1, 2)  # (batch, n_frames, n_bins)
+        n_frames = frames.shape[1]
+        recurrent = any(isinstance(module, torch.nn.RNNBase) for module in self.network.modules())
+        # frame-wise models see `context` frames either side: chunks that overlap by that much
+        # give exactly the masks of one pass. Recurrent models see the chunk boundaries, which
+        # max_frames (about a minute of audio) keeps rare.
+        overlap = 0 if recurrent else int(getattr(self.network.config, "context", 0))
         masks = []
-        # frame-wise models see no further than their context, so chunking is exact for them;
-        # recurrent ones see chunk boundaries, which max_frames keeps rare
-        for start in range(0, frames.shape[1], self.max_frames):
-            masks.append(self.network(frames[:, start : start + self.max_frames])["masks"])
+        for start in range(0, n_frames, self.max_frames):
+            low, high = max(0, start - overlap), min(n_frames, start + self.max_frames + overlap)
+            chunk = self.network(frames[:, low:high])["masks"]
+            masks.append(chunk[:, :, start - low : start - low + min(self.max_frames, n_frames - start)])
         return torch.cat(masks, dim=2).transpose(-1, -2)
 
     def separate_batch(
