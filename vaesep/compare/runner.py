@@ -170,8 +170,11 @@ def result_path(config: CompareConfig, condition: str, method: str, seed: int | 
 
 
 def training_finished(path: Path) -> bool:
-    """True when ``path`` holds a finished model (no resume state left in it)."""
-    return path.is_file() and load_checkpoint(path).get("resume") is None
+    """True when ``path`` holds a model whose training ended (``stopped`` is not ``"running"``).
+
+    A finished run may still carry resume state, so that more epochs can be added later.
+    """
+    return path.is_file() and load_checkpoint(path).get("stopped", "running") != "running"
 
 
 def model_source(config: CompareConfig, method: Method, condition: Condition, seed: int) -> str | None:
