@@ -58,25 +58,43 @@ def plot_spectrograms(
         for name, s in signals.items()
     }
     peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
-    figure, axes = _figure(len(spectra))
+    decibels = {
+        name: 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
+        for name, spectrum in spectra.items()
+    }
+    return _time_frequency_rows(
+        decibels, config, (-DB_RANGE, 0.0), "magma", "level (dB re. max)", title, max_frequency
+    )
+
+
+def _time_frequency_rows(
+    images: Mapping[str, np.ndarray],
+    config: STFTConfig,
+    value_range: tuple[float, float],
+    cmap: str,
+    colour_label: str,
+    title: str | None,
+    max_frequency: float,
+) -> Figure:
+    """One row per ``(n_bins, n_frames)`` image on shared time/frequency axes, one colour bar."""
+    figure, axes = _figure(len(images))
     image = None
-    for axis, (name, spectrum) in zip(axes, spectra.items(), strict=True):
-        decibels = 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
-        duration = spectrum.shape[1] * config.hop_length / config.sample_rate
+    for axis, (name, values) in zip(axes, images.items(), strict=True):
+        duration = values.shape[1] * config.hop_length / config.sample_rate
         image = axis.imshow(
-            decibels,
+            values,
             origin="lower",
             aspect="auto",
             extent=(0.0, duration, 0.0, config.sample_rate / 2),
-            vmin=-DB_RANGE,
-            vmax=0.0,
-            cmap="magma",
+            vmin=value_range[0],
+            vmax=value_range[1],
+            cmap=cmap,
             interpolation="nearest",
         )
         axis.set_ylim(0, max_frequency)
         axis.set_ylabel(f"{name}\nfrequency (Hz)")
     axes[-1].set_xlabel("time (s)")
-    figure.colorbar(image, ax=list(axes), label="level (dB re. max)", shrink=0.8)
+    figure.colorbar(image, ax=list(axes), label=colour_label, shrink=0.8)
     if title:
         figure.suptitle(title)
     return figure
@@ -90,24 +108,4 @@ def plot_masks(
     max_frequency: float = 4000.0,
 ) -> Figure:
     """Masks ``(n_bins, n_frames)`` with values in [0, 1], one row each."""
-    figure, axes = _figure(len(masks))
-    image = None
-    for axis, (name, mask) in zip(axes, masks.items(), strict=True):
-        duration = mask.shape[1] * config.hop_length / config.sample_rate
-        image = axis.imshow(
-            mask,
-            origin="lower",
-            aspect="auto",
-            extent=(0.0, duration, 0.0, config.sample_rate / 2),
-            vmin=0.0,
-            vmax=1.0,
-            cmap="viridis",
-            interpolation="nearest",
-        )
-        axis.set_ylim(0, max_frequency)
-        axis.set_ylabel(f"{name}\nfrequency (Hz)")
-    axes[-1].set_xlabel("time (s)")
-    figure.colorbar(image, ax=list(axes), label="mask value", shrink=0.8)
-    if title:
-        figure.suptitle(title)
-    return figure
+    return _time_frequency_rows(masks, config, (0.0, 1.0), "viridis", "mask value", title, max_frequency)
