@@ -6,6 +6,8 @@ dependencies never burden another.
 
 * :func:`listening_test` / :class:`ListeningTestView` -- the MUSHRA-style
   listening test (notebook 05), from :mod:`vaesep.widgets.listening`.
+* :class:`LatentExplorer` -- sliders that decode a point of the VAE's latent
+  space (notebook 03), from :mod:`vaesep.widgets.latent`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 _LAZY = {
     "listening_test": "vaesep.widgets.listening",
     "ListeningTestView": "vaesep.widgets.listening",
+    "LatentExplorer": "vaesep.widgets.latent",
 }
 
 __all__ = sorted(_LAZY)
