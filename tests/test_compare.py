@@ -31,8 +31,15 @@ def fast_run(synthetic_dataset, tmp_path_factory):
     results = root / "results"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VAESEP_RESULTS_DIR", str(results))
-        config = CompareConfig(methods=METHODS, conditions=("synthetic",), seeds=(0,), budget=Budget.tiny(),
-                               fast=True, out_dir=str(root / "runs"), max_items=3)
+        config = CompareConfig(
+            methods=METHODS,
+            conditions=("synthetic",),
+            seeds=(0,),
+            budget=Budget.tiny(),
+            fast=True,
+            out_dir=str(root / "runs"),
+            max_items=3,
+        )
         report = run_comparison(config, progress=False)
     return config, report, results
 
@@ -67,15 +74,37 @@ def test_three_seeds_are_required_outside_fast_mode():
 
 
 def _result(sdrs):
-    rows = [{"item": i, "source": s, "n_samples": 100, "skipped": None,
-             **{m: float(v) for m in ("sdr", "sir", "sar", "si_sdr", "nsdr", "si_sdri", "mixture_sdr",
-                                     "mixture_sir", "mixture_si_sdr")}}
-            for i, v in enumerate(sdrs) for s in ("a", "b")]
+    rows = [
+        {
+            "item": i,
+            "source": s,
+            "n_samples": 100,
+            "skipped": None,
+            **{
+                m: float(v)
+                for m in (
+                    "sdr",
+                    "sir",
+                    "sar",
+                    "si_sdr",
+                    "nsdr",
+                    "si_sdri",
+                    "mixture_sdr",
+                    "mixture_sir",
+                    "mixture_si_sdr",
+                )
+            },
+        }
+        for i, v in enumerate(sdrs)
+        for s in ("a", "b")
+    ]
     return EvaluationResult(rows, ("a", "b"))
 
 
 def test_seed_statistics_are_mean_and_std_of_per_seed_means():
-    stats = seed_statistics({0: _result([1.0, 3.0]), 1: _result([4.0, 6.0]), 2: _result([7.0, 9.0])})
+    stats = seed_statistics(
+        {0: _result([1.0, 3.0]), 1: _result([4.0, 6.0]), 2: _result([7.0, 9.0])}
+    )
     assert stats["sdr_mean"].values == (2.0, 5.0, 8.0)
     assert math.isclose(stats["sdr_mean"].mean, 5.0) and math.isclose(stats["sdr_mean"].std, 3.0)
     assert stats["sdr_mean"].cell() == "5.00 ± 3.00"
@@ -85,7 +114,12 @@ def test_gap_against_the_best_baseline_and_its_verdict():
     def row(*values):
         return {"sdr_mean": SeedStat.of(values)}
 
-    stats = {"dnn": row(5.0, 5.2, 5.4), "drnn": row(6.0, 6.2, 6.4), "vae": row(8.1, 8.2, 8.3), "irm": row(14.0)}
+    stats = {
+        "dnn": row(5.0, 5.2, 5.4),
+        "drnn": row(6.0, 6.2, 6.4),
+        "vae": row(8.1, 8.2, 8.3),
+        "irm": row(14.0),
+    }
     gap = best_baseline_gap(stats, "dutch")
     assert gap.baseline == "drnn" and math.isclose(gap.gap, 2.0)
     assert gap.verdict().startswith("consistent")
@@ -96,10 +130,23 @@ def test_gap_against_the_best_baseline_and_its_verdict():
 def test_command_line_options(tmp_path):
     parser = argparse.ArgumentParser()
     add_compare_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["compare", "--fast", "--methods", "mixture,dnn", "--out", str(tmp_path)])
+    args = parser.parse_args(
+        ["compare", "--fast", "--methods", "mixture,dnn", "--out", str(tmp_path)]
+    )
     config = config_from_args(args)
-    assert config.methods == ("mixture", "dnn") and config.seeds == (0,) and config.conditions == ("synthetic",)
+    assert (
+        config.methods == ("mixture", "dnn")
+        and config.seeds == (0,)
+        and config.conditions == ("synthetic",)
+    )
     assert config.budget == Budget.tiny()
+
+
+def test_the_vaesep_command_has_compare():
+    from vaesep.cli import build_parser
+
+    args = build_parser().parse_args(["compare", "--fast", "--methods", "mixture,irm"])
+    assert config_from_args(args).methods == ("mixture", "irm")
 
 
 def test_readme_block_is_rewritten(fast_run, tmp_path):

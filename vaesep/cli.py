@@ -210,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
     reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
     reproduce_parser.set_defaults(func=_cmd_reproduce)
+
+    # the comparison's options live next to its code (vaesep/compare/cli.py)
+    from vaesep.compare import add_compare_parser
+
+    add_compare_parser(commands)
     return parser
 
 

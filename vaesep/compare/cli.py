@@ -35,25 +35,53 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     parser = subparsers.add_parser(
         "compare", help="train/load every method and evaluate them all (the paper's comparison)"
     )
-    parser.add_argument("--methods", type=_names, default=tuple(m.name for m in METHODS),
-                        help="comma-separated method names (default: all)")
-    parser.add_argument("--conditions", type=_names, default=None,
-                        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)")
-    parser.add_argument("--seeds", type=lambda text: tuple(int(s) for s in _names(text)), default=None,
-                        help="training seeds (default 0,1,2; fast: 0)")
-    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
-    parser.add_argument("--pretrained", action="store_true", help="evaluate the shipped models, train nothing")
+    parser.add_argument(
+        "--methods",
+        type=_names,
+        default=tuple(m.name for m in METHODS),
+        help="comma-separated method names (default: all)",
+    )
+    parser.add_argument(
+        "--conditions",
+        type=_names,
+        default=None,
+        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=lambda text: tuple(int(s) for s in _names(text)),
+        default=None,
+        help="training seeds (default 0,1,2; fast: 0)",
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed"
+    )
+    parser.add_argument(
+        "--pretrained", action="store_true", help="evaluate the shipped models, train nothing"
+    )
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--steps-per-epoch", type=int, default=None)
     parser.add_argument("--batch-segments", type=int, default=None)
-    parser.add_argument("--max-items", type=int, default=None, help="evaluate only the first items per split")
-    parser.add_argument("--jobs", type=int, default=1, help="parallel tasks, one CPU thread each (default 1)")
+    parser.add_argument(
+        "--max-items", type=int, default=None, help="evaluate only the first items per split"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="parallel tasks, one CPU thread each (default 1)"
+    )
     parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
-    parser.add_argument("--out", default=None, help="checkpoints and per-run results (default runs/compare)")
-    parser.add_argument("--export-pretrained", action="store_true",
-                        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
-    parser.add_argument("--readme", default=None,
-                        help=f"rewrite the block between {README_START} and {README_END} in this file")
+    parser.add_argument(
+        "--out", default=None, help="checkpoints and per-run results (default runs/compare)"
+    )
+    parser.add_argument(
+        "--export-pretrained",
+        action="store_true",
+        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech",
+    )
+    parser.add_argument(
+        "--readme",
+        default=None,
+        help=f"rewrite the block between {README_START} and {README_END} in this file",
+    )
     parser.set_defaults(func=command)
     return parser
 
@@ -62,10 +90,15 @@ def config_from_args(args: argparse.Namespace) -> CompareConfig:
     """The :class:`CompareConfig` the command-line options describe."""
     fast = args.fast or fast_mode()
     budget = Budget.tiny() if fast else Budget()
-    overrides = {"epochs": args.epochs, "steps_per_epoch": args.steps_per_epoch,
-                 "batch_segments": args.batch_segments}
+    overrides = {
+        "epochs": args.epochs,
+        "steps_per_epoch": args.steps_per_epoch,
+        "batch_segments": args.batch_segments,
+    }
     budget = dataclasses.replace(budget, **{k: v for k, v in overrides.items() if v is not None})
-    default_conditions = ("dutch", "czech") if args.pretrained else ("synthetic",) if fast else FULL_CONDITIONS
+    default_conditions = (
+        ("dutch", "czech") if args.pretrained else ("synthetic",) if fast else FULL_CONDITIONS
+    )
     return CompareConfig(
         methods=args.methods,
         conditions=args.conditions or default_conditions,
@@ -91,7 +124,11 @@ def export_speech_models(config: CompareConfig, *, seed: int = 0) -> list[Path]:
             continue
         source = checkpoint_path(config, "speech", name, seed)
         if source.is_file():
-            written.append(export_compact(source, shipped_path(name, "speech"), name=pretrained_name(name, "speech")))
+            written.append(
+                export_compact(
+                    source, shipped_path(name, "speech"), name=pretrained_name(name, "speech")
+                )
+            )
     return written
 
 

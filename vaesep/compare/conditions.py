@@ -54,12 +54,29 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("czech", "speech, Czech actors (speaker-independent), 0 dB", "speech", "test_cs"),
     Condition("dutch-5db", "speech, Dutch test, −5 dB (v 5 dB below m)", "speech", "test", -5.0),
     Condition("dutch+5db", "speech, Dutch test, +5 dB (v 5 dB above m)", "speech", "test", 5.0),
-    Condition("chorales", "Bach chorales, melody vs accompaniment, 0 dB (melody scored)", "chorales", "test",
-              models="chorales", source="melody"),
-    Condition("noise", "denoising: Dutch speech in unseen recorded noise, 0 dB (speech scored)", "noise",
-              "test", models="noise", source="speech"),
-    Condition("synthetic", "synthetic harmonic voices (CI fixture), 0 dB", "synthetic", "test",
-              models="synthetic"),
+    Condition(
+        "chorales",
+        "Bach chorales, melody vs accompaniment, 0 dB (melody scored)",
+        "chorales",
+        "test",
+        models="chorales",
+        source="melody",
+    ),
+    Condition(
+        "noise",
+        "denoising: Dutch speech in unseen recorded noise, 0 dB (speech scored)",
+        "noise",
+        "test",
+        models="noise",
+        source="speech",
+    ),
+    Condition(
+        "synthetic",
+        "synthetic harmonic voices (CI fixture), 0 dB",
+        "synthetic",
+        "test",
+        models="synthetic",
+    ),
 )
 """Every condition; the full comparison runs all but ``synthetic``."""
 

@@ -16,8 +16,6 @@ from vaesep.models import MaskingNetwork, network_classes
 from vaesep.models.dnn import HUANG_GAMMA
 from vaesep.train import TrainConfig
 
-ORACLE_KINDS: frozenset[str] = frozenset({"mixture", "ibm", "irm", "wiener"})
-
 
 @dataclass(frozen=True)
 class Method:
@@ -48,24 +46,68 @@ class Method:
 METHODS: tuple[Method, ...] = (
     Method("mixture", "oracle", "floor", "the unprocessed mixture as every estimate"),
     Method("ibm", "oracle", "ceiling", "ideal binary mask from the true sources"),
-    Method("irm", "oracle", "ceiling", "ideal ratio mask: each source's share of the magnitude (ceiling of every joint-mask model)"),
+    Method(
+        "irm",
+        "oracle",
+        "ceiling",
+        "ideal ratio mask: each source's share of the magnitude (ceiling of every joint-mask model)",
+    ),
     Method("wiener", "oracle", "ceiling", "Wiener-like mask: each source's share of the power"),
-    Method("nmf", "nmf", "baseline", "supervised NMF, KL divergence, 32 atoms per source, Wiener-style mask",
-           {"n_components": 32, "divergence": "kl", "iterations": 50}),
-    Method("dnn", "dnn", "baseline", "Huang et al. DNN, 3 × 256 ReLU, joint mask, MSE", {"gamma": 0.0}),
-    Method("dnn-discrim", "dnn", "baseline", f"as dnn, discriminative objective γ = {HUANG_GAMMA}",
-           {"gamma": HUANG_GAMMA}),
-    Method("drnn", "drnn", "baseline", "Huang et al. DRNN, recurrence at hidden layer 2 of 3, MSE",
-           {"gamma": 0.0, "recurrent_layer": 2}),
-    Method("drnn-discrim", "drnn", "baseline", f"as drnn, discriminative objective γ = {HUANG_GAMMA}",
-           {"gamma": HUANG_GAMMA, "recurrent_layer": 2}),
-    Method("ae", "vae", "baseline", "autoencoder: the VAE without sampling and KL, same size",
-           {"deterministic": True}),
-    Method("vae", "vae", "proposed", "VAE, one encoder/decoder pair per source (authors' layout)", {}),
-    Method("vae-shared", "vae", "proposed", "VAE, one encoder and latent, a decoder per source",
-           {"variant": "shared"}),
-    Method("vae-shipped", "pretrained", "reference",
-           "the shipped vae-speech (trained longer: not budget-matched)", {"model": "vae-speech"}),
+    Method(
+        "nmf",
+        "nmf",
+        "baseline",
+        "supervised NMF, KL divergence, 32 atoms per source, Wiener-style mask",
+        {"n_components": 32, "divergence": "kl", "iterations": 50},
+    ),
+    Method(
+        "dnn", "dnn", "baseline", "Huang et al. DNN, 3 × 256 ReLU, joint mask, MSE", {"gamma": 0.0}
+    ),
+    Method(
+        "dnn-discrim",
+        "dnn",
+        "baseline",
+        f"as dnn, discriminative objective γ = {HUANG_GAMMA}",
+        {"gamma": HUANG_GAMMA},
+    ),
+    Method(
+        "drnn",
+        "drnn",
+        "baseline",
+        "Huang et al. DRNN, recurrence at hidden layer 2 of 3, MSE",
+        {"gamma": 0.0, "recurrent_layer": 2},
+    ),
+    Method(
+        "drnn-discrim",
+        "drnn",
+        "baseline",
+        f"as drnn, discriminative objective γ = {HUANG_GAMMA}",
+        {"gamma": HUANG_GAMMA, "recurrent_layer": 2},
+    ),
+    Method(
+        "ae",
+        "vae",
+        "baseline",
+        "autoencoder: the VAE without sampling and KL, same size",
+        {"deterministic": True},
+    ),
+    Method(
+        "vae", "vae", "proposed", "VAE, one encoder/decoder pair per source (authors' layout)", {}
+    ),
+    Method(
+        "vae-shared",
+        "vae",
+        "proposed",
+        "VAE, one encoder and latent, a decoder per source",
+        {"variant": "shared"},
+    ),
+    Method(
+        "vae-shipped",
+        "pretrained",
+        "reference",
+        "the shipped vae-speech (trained longer: not budget-matched)",
+        {"model": "vae-speech", "domain": "speech"},
+    ),
 )
 """Every method, in table order: floor, ceilings, baselines, the VAE, the reference."""
 
@@ -125,8 +167,14 @@ class Budget:
     @classmethod
     def tiny(cls) -> Budget:
         """The fast-mode budget: seconds of compute, enough to exercise every code path."""
-        return cls(epochs=2, steps_per_epoch=4, batch_segments=8, segment_seconds=0.5,
-                   nmf_seconds_per_source=10.0, nmf_iterations=20)
+        return cls(
+            epochs=2,
+            steps_per_epoch=4,
+            batch_segments=8,
+            segment_seconds=0.5,
+            nmf_seconds_per_source=10.0,
+            nmf_iterations=20,
+        )
 
     def train_config(self, seed: int) -> TrainConfig:
         """The :class:`~vaesep.train.TrainConfig` of one training run."""
@@ -156,14 +204,20 @@ class Budget:
         return asdict(self)
 
 
-def methods_markdown(names: Sequence[str] | None = None, source_names: Sequence[str] = ("v", "m")) -> str:
+def methods_markdown(
+    names: Sequence[str] | None = None, source_names: Sequence[str] = ("v", "m")
+) -> str:
     """A Markdown table of methods: group, parameter count (two sources, 513 bins) and description.
 
     Notebook 04, section "The contestants".
     """
     rows = []
     for method in (get_method(name) for name in (names or [m.name for m in METHODS])):
-        count = f"{parameter_count(build_method_network(method, source_names)):,}" if method.learned else "—"
+        count = (
+            f"{parameter_count(build_method_network(method, source_names)):,}"
+            if method.learned
+            else "—"
+        )
         rows.append(f"| {method.name} | {method.group} | {count} | {method.description} |")
     header = "| method | group | parameters | description |\n|---|---|---:|---|"
     return "\n".join([header, *rows])

@@ -58,7 +58,8 @@ class ComparisonReport:
         stats: the same, aggregated over seeds: ``{condition: {method: {stat: SeedStat}}}``.
         training: ``{domain: {method: [per-seed record]}}`` with seconds and parameter counts.
         timing: the invocations that did work (``wall_seconds``, task counts, jobs).
-        commit: code version of this report; date: when it was made (UTC, ISO 8601).
+        commit: the code version(s) the evaluations ran at; date: when the last
+            invocation that computed something finished (UTC).
     """
 
     config: CompareConfig
@@ -71,17 +72,32 @@ class ComparisonReport:
 
     def gaps(self, statistic: str = "sdr_mean") -> dict[str, Gap]:
         """Per condition, the VAE against the best baseline (conditions lacking either are left out)."""
-        found = {name: best_baseline_gap(self.stats[name], name, statistic=statistic) for name in self.stats}
+        found = {
+            name: best_baseline_gap(self.stats[name], name, statistic=statistic)
+            for name in self.stats
+        }
         return {name: gap for name, gap in found.items() if gap is not None}
 
     def compute_seconds(self) -> float:
         """CPU-thread seconds of all training runs and evaluations behind the tables."""
         # shipped models were trained elsewhere: their time is not part of this run
-        train = 0.0 if self.config.pretrained else sum(
-            entry["train_seconds"] for per_method in self.training.values() for runs in per_method.values()
-            for entry in runs if entry["seed"] is not None)
-        evaluate = sum(float(r.metadata.get("eval_seconds", 0.0)) for per_method in self.results.values()
-                       for per_seed in per_method.values() for r in per_seed.values())
+        train = (
+            0.0
+            if self.config.pretrained
+            else sum(
+                entry["train_seconds"]
+                for per_method in self.training.values()
+                for runs in per_method.values()
+                for entry in runs
+                if entry["seed"] is not None
+            )
+        )
+        evaluate = sum(
+            float(r.metadata.get("eval_seconds", 0.0))
+            for per_method in self.results.values()
+            for per_seed in per_method.values()
+            for r in per_seed.values()
+        )
         return train + evaluate
 
     def wall_seconds(self) -> float:
@@ -95,42 +111,67 @@ class ComparisonReport:
         """
         gaps = self.gaps()
         if not gaps:
-            return f"No condition has both {PROPOSED!r} and a baseline, so there is no gap to report."
+            return (
+                f"No condition has both {PROPOSED!r} and a baseline, so there is no gap to report."
+            )
         values = np.array([gap.gap for gap in gaps.values()])
-        ahead = [name for name, gap in gaps.items() if gap.gap > 2 * _finite(gap.standard_error)]
-        behind = [name for name, gap in gaps.items() if gap.gap < -2 * _finite(gap.standard_error)]
-        level = [name for name in gaps if name not in ahead and name not in behind]
+        groups: dict[str, list[str]] = {}
+        for name, gap in gaps.items():
+            groups.setdefault(gap.verdict(), []).append(name)
         seeds = min(gap.n_seeds for gap in gaps.values())
         lines = [
-            f"The paper claims ~2 dB SDR over the best of its baselines. With every learned method given the "
-            f"same budget ({self.config.budget.describe()}) and {seeds} training seed(s), the VAE's gap to the "
-            f"best baseline ranges from {values.min():+.2f} to {values.max():+.2f} dB over {len(gaps)} "
-            f"condition(s) (mean {values.mean():+.2f} dB): ahead beyond seed noise on {_names(ahead)}, "
-            f"level on {_names(level)}, behind on {_names(behind)}.",
+            f"The paper claims ~2 dB SDR over the best of its baselines. With every learned method "
+            f"given the same budget ({self.config.budget.describe()}) and {seeds} training seed(s), "
+            f"the VAE's gap to the best baseline ranges from {values.min():+.2f} to "
+            f"{values.max():+.2f} dB over {len(gaps)} condition(s) (mean {values.mean():+.2f} dB). "
+            + " ".join(
+                f"{verdict[0].upper()}{verdict[1:]}: {', '.join(names)}."
+                for verdict, names in groups.items()
+            ),
             "",
             *(f"* {gap_sentence(gap)}" for gap in gaps.values()),
         ]
-        first = next(iter(gaps))
-        evidence = evidence_sentences(self.stats, first)
+        evidence = evidence_sentences(self.stats)
         if evidence:
-            lines += ["", f"Why, as far as the rows can tell ({get_condition(first).title}): "
-                      + "; ".join(evidence) + "."]
+            lines += [
+                "",
+                "What the one-ingredient contrasts say (mean SDR differences): "
+                + "; ".join(evidence)
+                + ".",
+            ]
         return "\n".join(lines)
 
     def methods_markdown(self) -> str:
         """Sizes, parameter counts, budgets and measured training time per learned method."""
         domains = list(self.training)
-        header = ["method", "group", "parameters", *(f"train s/run ({d})" for d in domains), "description"]
+        header = [
+            "method",
+            "group",
+            "parameters",
+            "budget",
+            *(f"train s/run ({d})" for d in domains),
+            "description",
+        ]
         rows = []
         for name in self.config.methods:
             method = get_method(name)
             runs = {d: self.training[d].get(name, []) for d in domains}
             counts = {e["parameters"] for entries in runs.values() for e in entries}
             times = [_time_cell([e["train_seconds"] for e in runs[d]]) for d in domains]
-            rows.append([name, method.group, ", ".join(f"{c:,}" for c in sorted(counts)) or "—", *times,
-                         method.description])
-        caption = (f"budget of every network: {self.config.budget.describe()}; times are wall seconds per run "
-                   f"on CPU ({'one thread per run, ' if self.config.jobs > 1 else ''}mean ± std over seeds)")
+            rows.append(
+                [
+                    name,
+                    method.group,
+                    ", ".join(f"{c:,}" for c in sorted(counts)) or "—",
+                    _budget_cell(next((e for entries in runs.values() for e in entries), None)),
+                    *times,
+                    method.description,
+                ]
+            )
+        caption = (
+            f"budget of every network: {self.config.budget.describe()}; times are wall seconds per run "
+            f"on CPU ({'one thread per run, ' if self.config.jobs > 1 else ''}mean ± std over seeds)"
+        )
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines + ["", f"_{caption}_"])
@@ -145,12 +186,41 @@ class ComparisonReport:
             f"BSS-eval backend {self.config.backend}; "
             f"{'shipped models' if self.config.pretrained else 'models trained by the run'}; "
             f"wall time {minutes:.1f} min with {self.config.jobs} job(s), "
-            f"{self.compute_seconds() / 60:.1f} min of task time"
+            f"{self.compute_seconds() / 60:.1f} min of task time{self._cpu_note()}"
         )
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds of every training run and evaluation, or None if some were not recorded.
+
+        On a shared machine this, not the wall time, says what the run costs:
+        on ``n`` idle cores it takes about ``cpu_seconds / n`` of wall time.
+        """
+        train = [
+            entry.get("train_cpu_seconds")
+            for per_method in self.training.values()
+            for runs in per_method.values()
+            for entry in runs
+            if entry["seed"] is not None and not self.config.pretrained
+        ]
+        evaluate = [
+            r.metadata.get("eval_cpu_seconds")
+            for per_method in self.results.values()
+            for per_seed in per_method.values()
+            for r in per_seed.values()
+        ]
+        values = train + evaluate
+        return None if any(v is None for v in values) else float(sum(values))
+
+    def _cpu_note(self) -> str:
+        cpu = self.cpu_seconds()
+        return "" if cpu is None else f", {cpu / 60:.1f} min of CPU time"
 
     def headline_markdown(self) -> str:
         """The table README carries: methods × conditions, mean SDR ± seed std, and the gap row."""
-        return headline_table(self.stats, caption=f"mean SDR in dB, mean ± std over training seeds; {self.provenance()}")
+        return headline_table(
+            self.stats,
+            caption=f"mean SDR in dB, mean ± std over training seeds; {self.provenance()}",
+        )
 
     def condition_markdown(self, name: str) -> str:
         """One condition's two tables: means (with GNSDR/GSIR/GSAR) and medians, ± seed std."""
@@ -158,17 +228,35 @@ class ComparisonReport:
         per_method = self.stats[name]
         scope = "all sources" if condition.source is None else f"source {condition.source!r}"
         caption = f"dB, mean ± std over seeds of each seed's {{}} over items; {scope}; split {condition.split}"
-        means = condition_table(per_method, MEAN_STATS + WEIGHTED_STATS, title=f"{condition.title}: means",
-                                caption=caption.format("mean (GNSDR/GSIR/GSAR: length-weighted)"))
-        medians = condition_table(per_method, MEDIAN_STATS, title=f"{condition.title}: medians",
-                                  caption=caption.format("median"))
+        means = condition_table(
+            per_method,
+            MEAN_STATS + WEIGHTED_STATS,
+            title=f"{condition.title}: means",
+            caption=caption.format("mean (GNSDR/GSIR/GSAR: length-weighted)"),
+        )
+        medians = condition_table(
+            per_method,
+            MEDIAN_STATS,
+            title=f"{condition.title}: medians",
+            caption=caption.format("median"),
+        )
         return f"{means}\n\n{medians}"
 
     def markdown(self) -> str:
         """The full report: headline, conclusion, methods, and a means and a medians table per condition."""
-        parts = ["## Baselines vs the VAE (notebook 04)", "", self.headline_markdown(), "",
-                 "**Does the VAE beat the best baseline by ~2 dB here?**", "", self.conclusion(), "",
-                 "### Methods", "", self.methods_markdown()]
+        parts = [
+            "## Baselines vs the VAE (notebook 04)",
+            "",
+            self.headline_markdown(),
+            "",
+            "**Does the VAE beat the best baseline by ~2 dB here?**",
+            "",
+            self.conclusion(),
+            "",
+            "### Methods",
+            "",
+            self.methods_markdown(),
+        ]
         for name in self.stats:
             parts += ["", self.condition_markdown(name)]
         return "\n".join(parts)
@@ -179,11 +267,18 @@ class ComparisonReport:
         for name, per_method in self.results.items():
             condition = get_condition(name)
             # the mixture's SAR is infinite up to rounding: its row lives in the main tables only
-            first = {method: next(iter(per_seed.values())) for method, per_seed in per_method.items()
-                     if method != "mixture"}
+            first = {
+                method: next(iter(per_seed.values()))
+                for method, per_seed in per_method.items()
+                if method != "mixture"
+            }
             if first:
-                parts += [compare_markdown(first, title=f"{condition.title}: first seed only",
-                                           source=condition.source), ""]
+                parts += [
+                    compare_markdown(
+                        first, title=f"{condition.title}: first seed only", source=condition.source
+                    ),
+                    "",
+                ]
         return "\n".join(parts)
 
     def item_scores(self, condition: str, metric: str = "sdr") -> dict[str, np.ndarray]:
@@ -195,32 +290,42 @@ class ComparisonReport:
         scores = {}
         for method, per_seed in self.results[condition].items():
             rows = next(iter(per_seed.values())).per_item
-            scores[method] = np.array([row[metric] for row in rows
-                                       if row["skipped"] is None and (source is None or row["source"] == source)])
+            scores[method] = np.array(
+                [
+                    row[metric]
+                    for row in rows
+                    if row["skipped"] is None and (source is None or row["source"] == source)
+                ]
+            )
         return scores
 
     def to_json_dict(self) -> dict[str, Any]:
         """The tables' numbers, per-seed values included, with provenance (strict JSON)."""
-        return _strict({
-            "commit": self.commit,
-            "date": self.date,
-            "config": self.config.to_dict(),
-            "provenance": self.provenance(),
-            "wall_seconds": self.wall_seconds(),
-            "compute_seconds": self.compute_seconds(),
-            "timing": self.timing,
-            "training": self.training,
-            "conditions": {
-                name: {
-                    "title": get_condition(name).title,
-                    "source": get_condition(name).source,
-                    "methods": {m: {s: vars(v) for s, v in st.items()} for m, st in per_method.items()},
-                }
-                for name, per_method in self.stats.items()
-            },
-            "gaps": {name: gap.to_dict() for name, gap in self.gaps().items()},
-            "conclusion": self.conclusion(),
-        })
+        return _strict(
+            {
+                "commit": self.commit,
+                "date": self.date,
+                "config": self.config.to_dict(),
+                "provenance": self.provenance(),
+                "wall_seconds": self.wall_seconds(),
+                "compute_seconds": self.compute_seconds(),
+                "cpu_seconds": self.cpu_seconds(),
+                "timing": self.timing,
+                "training": self.training,
+                "conditions": {
+                    name: {
+                        "title": get_condition(name).title,
+                        "source": get_condition(name).source,
+                        "methods": {
+                            m: {s: vars(v) for s, v in st.items()} for m, st in per_method.items()
+                        },
+                    }
+                    for name, per_method in self.stats.items()
+                },
+                "gaps": {name: gap.to_dict() for name, gap in self.gaps().items()},
+                "conclusion": self.conclusion(),
+            }
+        )
 
     def default_name(self) -> str:
         """``04_comparison``, with ``_pretrained`` / ``_fast`` appended for those modes.
@@ -228,7 +333,11 @@ class ComparisonReport:
         Fast and shipped-model runs get their own files, so they can never
         overwrite the tables of the full comparison that README quotes.
         """
-        return "04_comparison" + ("_pretrained" if self.config.pretrained else "") + ("_fast" if self.config.fast else "")
+        return (
+            "04_comparison"
+            + ("_pretrained" if self.config.pretrained else "")
+            + ("_fast" if self.config.fast else "")
+        )
 
     def save(self, name: str | None = None) -> Path:
         """Write ``<results>/<name>.md/.json`` and ``<name>_details.md``; returns the Markdown path."""
@@ -237,12 +346,17 @@ class ComparisonReport:
         return save_table(self.markdown(), name, data=self.to_json_dict())
 
 
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else 0.0
-
-
-def _names(names: list[str]) -> str:
-    return ", ".join(names) if names else "none"
+def _budget_cell(entry: dict[str, Any] | None) -> str:
+    """What one training run of a method consumed, read from its checkpoint's settings."""
+    settings = (entry or {}).get("train_config") or {}
+    if "steps_per_epoch" in settings:
+        return (
+            f"{settings['epochs']} × {settings['steps_per_epoch']} steps × "
+            f"{settings['batch_segments']} × {settings['segment_seconds']:g} s"
+        )
+    if "iterations" in settings:
+        return f"{settings['iterations']} updates on {settings['seconds_per_source']:g} s/source"
+    return "—"
 
 
 def _time_cell(seconds: list[float]) -> str:
@@ -276,19 +390,46 @@ def build_report(config: CompareConfig) -> ComparisonReport:
     """Read every finished result of ``config`` from disk into a :class:`ComparisonReport`."""
     results = load_results(config)
     log = _timing_log(config)
-    timing = [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.is_file() else []
+    timing = (
+        [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        if log.is_file()
+        else []
+    )
+    # provenance of the numbers, not of this aggregation: the commits the evaluations ran at,
+    # and the end of the last invocation that computed something
+    commits = sorted(
+        {
+            str(result.metadata.get("commit"))
+            for per_method in results.values()
+            for per_seed in per_method.values()
+            for result in per_seed.values()
+        }
+    )
+    finished = timing[-1]["finished"] if timing else None
     return ComparisonReport(
         config=config,
         results=results,
         stats=aggregate(results),
         training=training_records(config),
         timing=timing,
-        commit=code_version(),
-        date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=", ".join(commits) or code_version(),
+        date=_utc_text(finished),
     )
 
 
-def run_comparison(config: CompareConfig, *, progress: bool = True, save: bool = True) -> ComparisonReport:
+def _utc_text(iso: str | None) -> str:
+    """``"2026-11-24 13:47 UTC"`` for an ISO 8601 time (now, if None)."""
+    moment = (
+        datetime.datetime.fromisoformat(iso)
+        if iso is not None
+        else datetime.datetime.now(datetime.timezone.utc)
+    )
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run_comparison(
+    config: CompareConfig, *, progress: bool = True, save: bool = True
+) -> ComparisonReport:
     """Train or load every method, evaluate it on every condition, and write the tables.
 
     Resumable: finished training runs and evaluations found on disk are not
@@ -304,9 +445,13 @@ def run_comparison(config: CompareConfig, *, progress: bool = True, save: bool =
     if work.train or work.evaluate:
         log = _timing_log(config)
         log.parent.mkdir(parents=True, exist_ok=True)
-        entry = {"finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                 "wall_seconds": round(time.perf_counter() - start, 1), "trained": len(work.train),
-                 "evaluated": len(work.evaluate), "jobs": config.jobs}
+        entry = {
+            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": round(time.perf_counter() - start, 1),
+            "trained": len(work.train),
+            "evaluated": len(work.evaluate),
+            "jobs": config.jobs,
+        }
         with log.open("a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry) + "\n")
     report = build_report(config)

@@ -80,7 +80,9 @@ class CompareConfig:
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct and non-empty, got {self.seeds}")
         if self.pretrained and tuple(self.seeds) != (0,):
-            raise ValueError("the shipped models are the seed-0 runs: use seeds=(0,) with pretrained=True")
+            raise ValueError(
+                "the shipped models are the seed-0 runs: use seeds=(0,) with pretrained=True"
+            )
         if len(self.seeds) < MIN_SEEDS and not (self.fast or self.pretrained):
             raise ValueError(
                 f"give at least {MIN_SEEDS} training seeds (got {list(self.seeds)}): a gap between methods "
@@ -95,15 +97,24 @@ class CompareConfig:
 
     def models_key(self) -> str:
         """Names the folder of the trained models: budget, data mode and data seed."""
-        text = json.dumps({"budget": self.budget.to_dict(), "fast": self.fast, "data_seed": self.data_seed},
-                          sort_keys=True)
+        text = json.dumps(
+            {"budget": self.budget.to_dict(), "fast": self.fast, "data_seed": self.data_seed},
+            sort_keys=True,
+        )
         mode = "fast" if self.fast else "full"
         return f"{mode}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
     def results_key(self) -> str:
         """Names the folder of the results: the models plus how they were evaluated."""
-        text = json.dumps({"models": self.models_key(), "pretrained": self.pretrained,
-                           "max_items": self.max_items, "backend": self.backend}, sort_keys=True)
+        text = json.dumps(
+            {
+                "models": self.models_key(),
+                "pretrained": self.pretrained,
+                "max_items": self.max_items,
+                "backend": self.backend,
+            },
+            sort_keys=True,
+        )
         return f"{'pretrained' if self.pretrained else 'trained'}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,19 +188,27 @@ def training_finished(path: Path) -> bool:
     return path.is_file() and load_checkpoint(path).get("stopped", "running") != "running"
 
 
-def model_source(config: CompareConfig, method: Method, condition: Condition, seed: int) -> str | None:
-    """What an evaluation of ``method`` on ``condition`` loads: an oracle name, a shipped name or a
-    checkpoint path; None when the method has no model for the condition's domain."""
+def model_source(
+    config: CompareConfig, method: Method, condition: Condition, seed: int
+) -> str | None:
+    """What evaluating ``method`` on ``condition`` loads.
+
+    Returns:
+        an oracle name, a shipped model name or a checkpoint path; None when
+        the method has no model for the condition's training domain.
+    """
     if method.kind == "oracle":
         return method.name
     if method.kind == "pretrained":
         # a shipped reference model only applies to the domain it was trained on
+        if condition.models != method.options.get("domain", "speech"):
+            return None
         shipped = method.options["model"]
-        return shipped if condition.models == method.options.get("domain", "speech") and shipped in list_pretrained() else None
-    if config.pretrained:
+    elif config.pretrained:
         shipped = pretrained_name(method.name, condition.models)
-        return shipped if shipped in list_pretrained() else None
-    return str(checkpoint_path(config, condition.models, method.name, seed))
+    else:
+        return str(checkpoint_path(config, condition.models, method.name, seed))
+    return shipped if shipped in list_pretrained() else None
 
 
 def plan(config: CompareConfig) -> Plan:
@@ -206,37 +225,88 @@ def plan(config: CompareConfig) -> Plan:
                 for seed in config.seeds:
                     path = checkpoint_path(config, domain, method.name, seed)
                     if not training_finished(path):
-                        tasks.train.append(TrainTask(method.name, domain, seed, config.budget, config.fast,
-                                                     config.data_seed, str(path)))
+                        tasks.train.append(
+                            TrainTask(
+                                method.name,
+                                domain,
+                                seed,
+                                config.budget,
+                                config.fast,
+                                config.data_seed,
+                                str(path),
+                            )
+                        )
     for condition in conditions:
         for method in methods:
+            if method.kind == "pretrained" and method.options.get("domain") != condition.models:
+                continue  # a reference model of another domain: left out by design, not missing
             seeds: Sequence[int | None] = config.seeds if method.learned else (None,)
             for seed in seeds:
                 model = model_source(config, method, condition, 0 if seed is None else seed)
                 if model is None:
-                    tasks.skipped.append(f"{method.name} on {condition.name}: no model for {condition.models!r}")
+                    tasks.skipped.append(
+                        f"{method.name} on {condition.name}: no model for {condition.models!r}"
+                    )
                     continue
                 path = result_path(config, condition.name, method.name, seed)
                 if not path.is_file():
-                    tasks.evaluate.append(EvalTask(method.name, condition.name, seed, model, config.fast,
-                                                   config.data_seed, config.max_items, config.backend, str(path)))
+                    tasks.evaluate.append(
+                        EvalTask(
+                            method.name,
+                            condition.name,
+                            seed,
+                            model,
+                            config.fast,
+                            config.data_seed,
+                            config.max_items,
+                            config.backend,
+                            str(path),
+                        )
+                    )
     return tasks
 
 
+def timing_path(checkpoint: str | Path) -> Path:
+    """The file next to a checkpoint that records how long its training took."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(f"{checkpoint.stem}.timing.json")
+
+
 def run_train_task(task: TrainTask, *, progress: bool = False) -> float:
-    """Train or fit one model into ``task.path``; returns the wall seconds it took."""
+    """Train or fit one model into ``task.path``; returns the wall seconds it took.
+
+    Wall and CPU seconds also go to :func:`timing_path`: on a shared machine
+    the wall time depends on the neighbours, the CPU time much less.
+    """
     method = get_method(task.method)
     dataset = training_dataset(task.domain, fast=task.fast, seed=task.data_seed)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if method.kind == "nmf":
-        fit = fit_nmf(dataset, NMFConfig(**dict(method.options)), seconds_per_source=task.budget.nmf_seconds_per_source,
-                      iterations=task.budget.nmf_iterations, seed=task.seed)
+        fit = fit_nmf(
+            dataset,
+            NMFConfig(**dict(method.options)),
+            seed=task.seed,
+            seconds_per_source=task.budget.nmf_seconds_per_source,
+            iterations=task.budget.nmf_iterations,
+        )
         save_nmf(fit, task.path, dataset)
     else:
         network = build_method_network(method, dataset.source_names)
-        train(network, dataset, task.budget.train_config(task.seed), checkpoint_path=task.path, progress=progress,
-              device="cpu")
-    return time.perf_counter() - start
+        train(
+            network,
+            dataset,
+            task.budget.train_config(task.seed),
+            checkpoint_path=task.path,
+            progress=progress,
+            device="cpu",
+        )
+    seconds = time.perf_counter() - start
+    timing = {
+        "wall_seconds": round(seconds, 3),
+        "cpu_seconds": round(time.process_time() - cpu_start, 3),
+    }
+    timing_path(task.path).write_text(json.dumps(timing) + "\n", encoding="utf-8")
+    return seconds
 
 
 def run_eval_task(task: EvalTask, *, progress: bool = False) -> float:
@@ -245,12 +315,25 @@ def run_eval_task(task: EvalTask, *, progress: bool = False) -> float:
     dataset = condition.dataset(fast=task.fast, seed=task.data_seed)
     model = load_model(task.model, device="cpu", source_names=dataset.source_names)
     model.name = task.method
-    start = time.perf_counter()
-    result = evaluate_separator(model, dataset, condition.split, max_items=task.max_items, backend=task.backend,
-                                progress=progress)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    result = evaluate_separator(
+        model,
+        dataset,
+        condition.split,
+        max_items=task.max_items,
+        backend=task.backend,
+        progress=progress,
+    )
     seconds = time.perf_counter() - start
-    result.metadata.update({"condition": task.condition, "train_seed": task.seed, "model": task.model,
-                            "eval_seconds": round(seconds, 3)})
+    result.metadata.update(
+        {
+            "condition": task.condition,
+            "train_seed": task.seed,
+            "model": task.model,
+            "eval_seconds": round(seconds, 3),
+            "eval_cpu_seconds": round(time.process_time() - cpu_start, 3),
+        }
+    )
     Path(task.path).parent.mkdir(parents=True, exist_ok=True)
     result.to_json(task.path)
     return seconds
@@ -274,7 +357,9 @@ def _run_all(
         return
     # spawn, not fork: forking a process whose torch thread pool is running can deadlock
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_limit_threads, initargs=(1,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_limit_threads, initargs=(1,)
+    ) as pool:
         for _ in tqdm(pool.map(runner, tasks), total=len(tasks), desc=what, disable=not progress):
             pass
 
@@ -304,7 +389,11 @@ def load_results(config: CompareConfig) -> dict[str, dict[str, dict[int | None, 
         for name in config.methods:
             seeds: Sequence[int | None] = config.seeds if get_method(name).learned else (None,)
             found = {seed: result_path(config, condition, name, seed) for seed in seeds}
-            loaded = {seed: EvaluationResult.from_json(path) for seed, path in found.items() if path.is_file()}
+            loaded = {
+                seed: EvaluationResult.from_json(path)
+                for seed, path in found.items()
+                if path.is_file()
+            }
             if loaded:
                 per_method[name] = loaded
         results[condition] = per_method
@@ -330,17 +419,26 @@ def training_records(config: CompareConfig) -> dict[str, dict[str, list[dict[str
             for seed, path in paths.items():
                 record = load_checkpoint(path)
                 network = build_network(record["kind"], record["config"])
-                entries.append({
-                    "seed": seed,
-                    "parameters": parameter_count(network),
-                    "train_seconds": float(sum(record.get("history", {}).get("seconds", []))),
-                    "best_epoch": record.get("best_epoch"),
-                    "train_config": record.get("train_config"),
-                })
+                entries.append(
+                    {
+                        "seed": seed,
+                        "parameters": parameter_count(network),
+                        "train_seconds": float(sum(record.get("history", {}).get("seconds", []))),
+                        "train_cpu_seconds": _cpu_seconds(path),
+                        "best_epoch": record.get("best_epoch"),
+                        "train_config": record.get("train_config"),
+                    }
+                )
             if entries:
                 per_method[method.name] = entries
         records[domain] = per_method
     return records
+
+
+def _cpu_seconds(checkpoint: Path) -> float | None:
+    """CPU seconds of a checkpoint's training run, when :func:`run_train_task` recorded them."""
+    path = timing_path(checkpoint)
+    return json.loads(path.read_text(encoding="utf-8"))["cpu_seconds"] if path.is_file() else None
 
 
 def _model_files(config: CompareConfig, method: Method, domain: str) -> dict[int | None, Path]:
@@ -351,7 +449,11 @@ def _model_files(config: CompareConfig, method: Method, domain: str) -> dict[int
         return {}
     if method.kind == "pretrained":
         path = PRETRAINED_DIR / f"{method.options['model']}.pt"
-        return {None: path} if domain == method.options.get("domain", "speech") and path.is_file() else {}
+        return (
+            {None: path}
+            if domain == method.options.get("domain", "speech") and path.is_file()
+            else {}
+        )
     if config.pretrained:
         path = PRETRAINED_DIR / f"{pretrained_name(method.name, domain)}.pt"
         return {0: path} if path.is_file() else {}

@@ -38,7 +38,8 @@ def export_compact(checkpoint_path: str | Path, out_path: str | Path, *, name: s
     path = export_model(checkpoint_path, out_path, name=name)
     record = load_checkpoint(path)
     record["state_dict"] = {
-        key: value.half() if value.is_floating_point() else value for key, value in record["state_dict"].items()
+        key: value.half() if value.is_floating_point() else value
+        for key, value in record["state_dict"].items()
     }
     record["weights_dtype"] = str(torch.float16)
     for key in ("format", "format_version", "vaesep_version"):

@@ -22,13 +22,25 @@ from vaesep.compare.methods import PROPOSED, get_method
 from vaesep.metrics import EvaluationResult
 
 MEAN_STATS: tuple[str, ...] = ("sdr_mean", "sir_mean", "sar_mean", "nsdr_mean", "si_sdr_mean")
-MEDIAN_STATS: tuple[str, ...] = ("sdr_median", "sir_median", "sar_median", "nsdr_median", "si_sdr_median")
+MEDIAN_STATS: tuple[str, ...] = (
+    "sdr_median",
+    "sir_median",
+    "sar_median",
+    "nsdr_median",
+    "si_sdr_median",
+)
 WEIGHTED_STATS: tuple[str, ...] = ("gnsdr", "gsir", "gsar")
 ALL_STATS: tuple[str, ...] = MEAN_STATS + MEDIAN_STATS + WEIGHTED_STATS
 
 _LABELS: dict[str, str] = {
-    "sdr": "SDR", "sir": "SIR", "sar": "SAR", "nsdr": "NSDR", "si_sdr": "SI-SDR",
-    "gnsdr": "GNSDR", "gsir": "GSIR", "gsar": "GSAR",
+    "sdr": "SDR",
+    "sir": "SIR",
+    "sar": "SAR",
+    "nsdr": "NSDR",
+    "si_sdr": "SI-SDR",
+    "gnsdr": "GNSDR",
+    "gsir": "GSIR",
+    "gsar": "GSAR",
 }
 
 PerSeed = Mapping[int | None, EvaluationResult]
@@ -58,7 +70,11 @@ class SeedStat:
         """``"7.12 ± 0.15"``, or ``"7.12"`` when there is no spread to show."""
         if not math.isfinite(self.mean):
             return "—"
-        return f"{self.mean:.2f}" if not math.isfinite(self.std) else f"{self.mean:.2f} ± {self.std:.2f}"
+        return (
+            f"{self.mean:.2f}"
+            if not math.isfinite(self.std)
+            else f"{self.mean:.2f} ± {self.std:.2f}"
+        )
 
 
 def seed_statistics(per_seed: PerSeed, source: str | None = None) -> dict[str, SeedStat]:
@@ -92,13 +108,20 @@ def aggregate(
 
 
 def _header(stats: Sequence[str]) -> list[str]:
-    return [f"{_LABELS[stat.rsplit('_', 1)[0]]} {stat.rsplit('_', 1)[1]}" if stat not in WEIGHTED_STATS
-            else _LABELS[stat] for stat in stats]
+    return [
+        f"{_LABELS[stat.rsplit('_', 1)[0]]} {stat.rsplit('_', 1)[1]}"
+        if stat not in WEIGHTED_STATS
+        else _LABELS[stat]
+        for stat in stats
+    ]
 
 
 def _render(title: str | None, header: list[str], rows: list[list[str]], caption: str) -> str:
     lines = [f"### {title}", ""] if title else []
-    lines += ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
+    lines += [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines + ["", f"_{caption}_"])
 
@@ -119,9 +142,22 @@ def condition_table(
     """
     rows = []
     for method, method_stats in stats.items():
-        cells = ["—" if method == "mixture" and stat.startswith("sar") or method == "mixture" and stat == "gsar"
-                 else method_stats[stat].cell() for stat in columns]
-        seeds = str(n_seeds[method]) if n_seeds is not None else str(len(method_stats[columns[0]].values))
+        cells = [
+            "—"
+            if method == "mixture"
+            and stat.startswith("sar")
+            or method == "mixture"
+            and stat == "gsar"
+            else method_stats[stat].cell()
+            for stat in columns
+        ]
+        # oracles, the mixture and shipped references have no training seed to count
+        if not get_method(method).learned:
+            seeds = "—"
+        elif n_seeds is not None:
+            seeds = str(n_seeds[method])
+        else:
+            seeds = str(len(method_stats[columns[0]].values))
         rows.append([method, seeds, *cells])
     return _render(title, ["method", "seeds", *_header(columns)], rows, caption)
 
@@ -180,21 +216,46 @@ def best_baseline_gap(
 
     Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
     """
-    baselines = {name: s[statistic] for name, s in stats.items() if get_method(name).group == "baseline"}
+    baselines = {
+        name: s[statistic] for name, s in stats.items() if get_method(name).group == "baseline"
+    }
     if proposed not in stats or not baselines:
         return None
     best = max(baselines, key=lambda name: baselines[name].mean)
     mine, theirs = stats[proposed][statistic], baselines[best]
     n_mine, n_theirs = len(mine.values), len(theirs.values)
-    error = math.sqrt(mine.std**2 / n_mine + theirs.std**2 / n_theirs) if min(n_mine, n_theirs) > 1 else math.nan
-    return Gap(condition, statistic, proposed, best, mine.mean, mine.std, theirs.mean, theirs.std,
-               mine.mean - theirs.mean, error, min(n_mine, n_theirs))
+    error = (
+        math.sqrt(mine.std**2 / n_mine + theirs.std**2 / n_theirs)
+        if min(n_mine, n_theirs) > 1
+        else math.nan
+    )
+    return Gap(
+        condition,
+        statistic,
+        proposed,
+        best,
+        mine.mean,
+        mine.std,
+        theirs.mean,
+        theirs.std,
+        mine.mean - theirs.mean,
+        error,
+        min(n_mine, n_theirs),
+    )
 
 
 def gap_sentence(gap: Gap) -> str:
     """One computed sentence about a :class:`Gap` (every number from the run)."""
-    spread = "" if not math.isfinite(gap.standard_error) else f" (± {gap.standard_error:.2f} dB, 1 s.e. over {gap.n_seeds} seeds)"
-    stat = _LABELS[gap.statistic.rsplit("_", 1)[0]] if gap.statistic not in WEIGHTED_STATS else _LABELS[gap.statistic]
+    spread = (
+        ""
+        if not math.isfinite(gap.standard_error)
+        else f" (± {gap.standard_error:.2f} dB, 1 s.e. over {gap.n_seeds} seeds)"
+    )
+    stat = (
+        _LABELS[gap.statistic.rsplit("_", 1)[0]]
+        if gap.statistic not in WEIGHTED_STATS
+        else _LABELS[gap.statistic]
+    )
     mine = SeedStat(gap.proposed_mean, gap.proposed_std, ()).cell()
     theirs = SeedStat(gap.baseline_mean, gap.baseline_std, ()).cell()
     return (
@@ -203,34 +264,47 @@ def gap_sentence(gap: Gap) -> str:
     )
 
 
-def _difference(stats: Mapping[str, Mapping[str, SeedStat]], first: str, second: str, stat: str) -> float | None:
-    if first in stats and second in stats:
-        return stats[first][stat].mean - stats[second][stat].mean
-    return None
+CONTRASTS: tuple[tuple[str, str, str], ...] = (
+    ("vae", "ae", "the variational part (VAE vs the same-size autoencoder)"),
+    ("vae-shared", "vae", "one shared encoder and latent (vae-shared vs vae)"),
+    ("drnn", "dnn", "recurrence over time (DRNN vs DNN)"),
+    ("dnn-discrim", "dnn", "the discriminative term on the DNN"),
+    ("drnn-discrim", "drnn", "the discriminative term on the DRNN"),
+    ("vae-shipped", "vae", "longer training (the shipped vae-speech vs the budget-matched vae)"),
+    ("irm", "vae", "the distance from the VAE up to the IRM ceiling"),
+)
+"""Pairs of rows that differ in one ingredient, and what that ingredient is."""
 
 
-def evidence_sentences(stats: Mapping[str, Mapping[str, SeedStat]], condition: str) -> list[str]:
-    """Computed observations that bear on *why* the gap is what it is, for one condition.
+def evidence_sentences(
+    stats: Mapping[str, Mapping[str, Mapping[str, SeedStat]]], statistic: str = "sdr_mean"
+) -> list[str]:
+    """Computed observations that bear on *why* the gap is what it is.
 
-    Each compares two rows that differ in one ingredient: sampling and KL
-    (vae vs ae), a shared latent (vae-shared vs vae), recurrence (drnn vs
-    dnn), the discriminative term, and the distance to the IRM ceiling.
+    For each pair of :data:`CONTRASTS` present in the results: the mean
+    difference over the conditions that have both rows, and its range.
     Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
+
+    Args:
+        stats: ``{condition: {method: {stat: SeedStat}}}``.
+        statistic: which aggregate to difference (default mean SDR).
     """
-    pairs = (
-        ("vae", "ae", "the variational part (sampling + KL) changes SDR by {:+.2f} dB over the same-size autoencoder"),
-        ("vae-shared", "vae", "sharing one encoder and latent changes SDR by {:+.2f} dB"),
-        ("drnn", "dnn", "recurrence over time (DRNN vs DNN) changes SDR by {:+.2f} dB"),
-        ("dnn-discrim", "dnn", "the discriminative term changes the DNN's SDR by {:+.2f} dB"),
-        ("drnn-discrim", "drnn", "the discriminative term changes the DRNN's SDR by {:+.2f} dB"),
-        ("irm", "vae", "the ideal ratio mask, the ceiling of every joint-mask model, is {:.2f} dB above the VAE"),
-        ("vae-shipped", "vae", "the shipped VAE, trained longer, is {:+.2f} dB from the budget-matched one"),
-    )
     sentences = []
-    for first, second, template in pairs:
-        value = _difference(stats[condition] if condition in stats else {}, first, second, "sdr_mean")
-        if value is not None:
-            sentences.append(template.format(value))
+    for first, second, ingredient in CONTRASTS:
+        differences = [
+            per_method[first][statistic].mean - per_method[second][statistic].mean
+            for per_method in stats.values()
+            if first in per_method and second in per_method
+        ]
+        if not differences:
+            continue
+        low, high = min(differences), max(differences)
+        spread = (
+            ""
+            if len(differences) == 1
+            else f" (from {low:+.2f} to {high:+.2f} over {len(differences)} conditions)"
+        )
+        sentences.append(f"{ingredient}: {np.mean(differences):+.2f} dB{spread}")
     return sentences
 
 
@@ -250,11 +324,19 @@ def headline_table(
     header += [f"{name} GNSDR" for name in with_gnsdr]
     rows = []
     for method in methods:
-        cells = [stats[c][method]["sdr_mean"].cell() if method in stats[c] else "—" for c in conditions]
-        cells += [stats[c][method]["gnsdr"].cell() if method in stats[c] else "—" for c in with_gnsdr]
+        cells = [
+            stats[c][method]["sdr_mean"].cell() if method in stats[c] else "—" for c in conditions
+        ]
+        cells += [
+            stats[c][method]["gnsdr"].cell() if method in stats[c] else "—" for c in with_gnsdr
+        ]
         rows.append([method, *cells])
     gaps = [best_baseline_gap(stats[c], c) for c in conditions]
-    rows.append([f"**{PROPOSED} − best baseline**",
-                 *(f"{g.gap:+.2f} ({g.baseline})" if g is not None else "—" for g in gaps),
-                 *("—" for _ in with_gnsdr)])
+    rows.append(
+        [
+            f"**{PROPOSED} − best baseline**",
+            *(f"{g.gap:+.2f} ({g.baseline})" if g is not None else "—" for g in gaps),
+            *("—" for _ in with_gnsdr),
+        ]
+    )
     return _render(None, header, rows, caption)

@@ -52,6 +52,8 @@ def separate_item(
         if model_name is None:
             continue
         model = load_model(model_name, device="cpu", source_names=dataset.source_names)
-        estimates = model.separate(mixture, dataset.sample_rate, references=references if model.needs_references else None)
+        estimates = model.separate(
+            mixture, dataset.sample_rate, references=references if model.needs_references else None
+        )
         signals[name] = estimates[target]
     return signals

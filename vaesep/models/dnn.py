@@ -113,7 +113,11 @@ def discriminative_loss(
     """
     reconstruction = network.reconstruction_loss(separated, source_magnitude)
     confusion = network.reconstruction_loss(separated, competing_targets(source_magnitude))
-    return {"loss": reconstruction - gamma * confusion, "reconstruction": reconstruction, "confusion": confusion}
+    return {
+        "loss": reconstruction - gamma * confusion,
+        "reconstruction": reconstruction,
+        "confusion": confusion,
+    }
 
 
 class DNNNetwork(MaskingNetwork):
@@ -131,12 +135,16 @@ class DNNNetwork(MaskingNetwork):
     def __init__(self, config: DNNConfig) -> None:
         super().__init__(config)
         n_in = (2 * config.context + 1) * config.n_bins
-        self.hidden_layers = nn.ModuleList(self._hidden_layer(i, n_in) for i in range(config.layers))
+        self.hidden_layers = nn.ModuleList(
+            self._hidden_layer(i, n_in) for i in range(config.layers)
+        )
         self.output = nn.Linear(config.hidden, self.n_sources * config.n_bins)
 
     def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
         """Layer ``index`` (0-based): a ReLU dense layer; :class:`DRNNNetwork` swaps one for an RNN."""
-        return nn.Sequential(nn.Linear(n_in if index == 0 else self.config.hidden, self.config.hidden), nn.ReLU())
+        return nn.Sequential(
+            nn.Linear(n_in if index == 0 else self.config.hidden, self.config.hidden), nn.ReLU()
+        )
 
     def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.features(mixture_magnitude)

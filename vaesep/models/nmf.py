@@ -74,7 +74,9 @@ class NMFConfig:
             raise ValueError("n_components, iterations and n_bins must be positive and context 0")
 
 
-def nmf_divergence(target: torch.Tensor, approximation: torch.Tensor, divergence: str) -> torch.Tensor:
+def nmf_divergence(
+    target: torch.Tensor, approximation: torch.Tensor, divergence: str
+) -> torch.Tensor:
     """Total divergence D(V ‖ WH) over all entries (a scalar).
 
     ``"kl"``: ``Σ V log(V / WH) − V + WH``; ``"euclidean"``: ``½ Σ (V − WH)²``.
@@ -139,9 +141,11 @@ def fit_activations(
         ``(..., n_atoms, n_frames)``.
     """
     frame_totals = target.sum(dim=-2, keepdim=True)  # (..., 1, n_frames)
-    activations = (frame_totals / (dictionary.sum() + DIVIDE_FLOOR)).expand(
-        *target.shape[:-2], dictionary.shape[1], target.shape[-1]
-    ).clone()
+    activations = (
+        (frame_totals / (dictionary.sum() + DIVIDE_FLOOR))
+        .expand(*target.shape[:-2], dictionary.shape[1], target.shape[-1])
+        .clone()
+    )
     for _ in range(iterations):
         activations = update_activations(target, dictionary, activations, divergence)
     return activations
@@ -166,16 +170,20 @@ def learn_dictionary(
         frame before every iteration and after the last (``iterations + 1`` values).
     """
     scale = float(target.mean()) + DIVIDE_FLOOR
-    dictionary = torch.rand(target.shape[0], n_components, generator=generator, dtype=target.dtype) + 0.1
-    activations = (torch.rand(n_components, target.shape[1], generator=generator, dtype=target.dtype) + 0.1) * (
-        scale / n_components
+    dictionary = (
+        torch.rand(target.shape[0], n_components, generator=generator, dtype=target.dtype) + 0.1
     )
+    activations = (
+        torch.rand(n_components, target.shape[1], generator=generator, dtype=target.dtype) + 0.1
+    ) * (scale / n_components)
     n_frames = target.shape[1]
     history = [float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames]
     for _ in range(iterations):
         activations = update_activations(target, dictionary, activations, divergence)
         dictionary = update_dictionary(target, dictionary, activations, divergence)
-        history.append(float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames)
+        history.append(
+            float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames
+        )
     # unit-sum atoms keep the activations of different sources on one scale
     return dictionary / (dictionary.sum(dim=0, keepdim=True) + DIVIDE_FLOOR), history
 
@@ -266,7 +274,9 @@ def training_frames(
     _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
     frames = []
     for index in range(dataset.n_sources):
-        per_frame = source_magnitude[:, index].reshape(-1, source_magnitude.shape[-1])  # (N, n_bins)
+        per_frame = source_magnitude[:, index].reshape(
+            -1, source_magnitude.shape[-1]
+        )  # (N, n_bins)
         totals = per_frame.sum(dim=1)
         frames.append(per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous())
     return frames
@@ -301,12 +311,20 @@ def fit_nmf(
     with torch.no_grad():
         for index, (name, target) in enumerate(zip(dataset.source_names, frames, strict=True)):
             dictionary, curve = learn_dictionary(
-                target, network.config.n_components, iterations, network.config.divergence, generator=generator
+                target,
+                network.config.n_components,
+                iterations,
+                network.config.divergence,
+                generator=generator,
             )
             network.dictionaries[index] = dictionary
             history[f"divergence_{name}"] = curve
     history["seconds"] = [time.perf_counter() - start]
-    settings = {"seed": int(seed), "seconds_per_source": float(seconds_per_source), "iterations": int(iterations)}
+    settings = {
+        "seed": int(seed),
+        "seconds_per_source": float(seconds_per_source),
+        "iterations": int(iterations),
+    }
     return NMFFit(network.eval(), history, settings)
 
 
@@ -322,7 +340,11 @@ def save_nmf(fit: NMFFit, path: str | Path, dataset: BuiltDataset) -> Path:
             "config": network.config_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
             "train_config": dict(fit.settings),
-            "dataset": {"name": dataset.name, "params": dict(dataset.params), "manifest_hash": dataset.manifest_hash},
+            "dataset": {
+                "name": dataset.name,
+                "params": dict(dataset.params),
+                "manifest_hash": dataset.manifest_hash,
+            },
             "history": fit.history,
             "stopped": "iterations",
         },
