@@ -19,7 +19,7 @@ from vaesep.compare.cli import (
 from vaesep.compare.runner import checkpoint_path
 from vaesep.compare.shipping import export_compact
 from vaesep.compare.tables import seed_statistics
-from vaesep.metrics import EvaluationResult
+from vaesep.metrics import ITEM_METRICS, EvaluationResult
 
 METHODS = ("mixture", "irm", "nmf", "dnn", "vae")
 
@@ -80,20 +80,7 @@ def _result(sdrs):
             "source": s,
             "n_samples": 100,
             "skipped": None,
-            **{
-                m: float(v)
-                for m in (
-                    "sdr",
-                    "sir",
-                    "sar",
-                    "si_sdr",
-                    "nsdr",
-                    "si_sdri",
-                    "mixture_sdr",
-                    "mixture_sir",
-                    "mixture_si_sdr",
-                )
-            },
+            **{m: float(v) for m in ITEM_METRICS},
         }
         for i, v in enumerate(sdrs)
         for s in ("a", "b")
@@ -167,3 +154,13 @@ def test_half_precision_export_separates_like_the_original(fast_run, synthetic_d
     half = vaesep.load_model(shipped, device="cpu").separate(mixture, 16000)
     error = np.sum((full - half) ** 2) / np.sum(full**2)
     assert error < 1e-4
+
+
+def test_provenance_names_the_jobs_of_the_run_that_did_the_work(fast_run):
+    import dataclasses
+
+    _, report, _ = fast_run
+    worked = {"finished": "2026-01-01T00:00:00+00:00", "wall_seconds": 60.0, "jobs": 2}
+    reread = dataclasses.replace(report, timing=[worked])
+    assert reread.config.jobs == 1
+    assert "wall time 1.0 min with 2 job(s)" in reread.provenance()

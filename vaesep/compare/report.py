@@ -185,9 +185,14 @@ class ComparisonReport:
             f"{'' if self.config.max_items is None else f', first {self.config.max_items} items per split'}; "
             f"BSS-eval backend {self.config.backend}; "
             f"{'shipped models' if self.config.pretrained else 'models trained by the run'}; "
-            f"wall time {minutes:.1f} min with {self.config.jobs} job(s), "
+            f"wall time {minutes:.1f} min with {self._jobs_text()} job(s), "
             f"{self.compute_seconds() / 60:.1f} min of task time{self._cpu_note()}"
         )
+
+    def _jobs_text(self) -> str:
+        """Parallel jobs of the invocations that did the work (not of the one reading the results)."""
+        jobs = sorted({int(entry.get("jobs", self.config.jobs)) for entry in self.timing})
+        return "/".join(str(j) for j in jobs) or str(self.config.jobs)
 
     def cpu_seconds(self) -> float | None:
         """CPU seconds of every training run and evaluation, or None if some were not recorded.
