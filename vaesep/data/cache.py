@@ -30,12 +30,15 @@ import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.mixing import stream_level
+from vaesep.data.mixing import cut_evaluation_items, stream_level
+
+if TYPE_CHECKING:
+    from vaesep.data.registry import BuildRequest
 
 CACHE_ENV = "VAESEP_CACHE"
 MANIFEST = "manifest.json"
@@ -246,6 +249,49 @@ class DatasetWriter:
             self.item_counts[split] = int(sources.shape[0])
         self.splits.append(split)
 
+
+    def add_split_with_items(
+        self,
+        split: str,
+        *,
+        streams: Mapping[str, np.ndarray],
+        stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
+        request: BuildRequest,
+        segment_samples: int,
+        max_items: int | None | Mapping[str, int | None],
+        **cut_options: Any,
+    ) -> None:
+        """Write a split of a stream-based data set, cutting its evaluation items.
+
+        ``train`` keeps only its streams (dynamic mixing draws from them);
+        every other split also gets fixed items from
+        :func:`vaesep.data.mixing.cut_evaluation_items`, drawn with
+        ``request.rng("items", split)`` at ``request.snr_db``, so every builder
+        cuts its items the same reproducible way.
+
+        Args:
+            split, streams, stream_index: as for :meth:`add_split`.
+            request: the build request (seed, SNR).
+            segment_samples: length of every evaluation item in samples.
+            max_items: at most this many items (None: as many as the streams
+                give), or a mapping split → that cap (the builders' settings).
+            cut_options: ``primary``, ``aligned``: see ``cut_evaluation_items``.
+        """
+        if split == "train":
+            self.add_split(split, streams=streams, stream_index=stream_index)
+            return
+        sources, items = cut_evaluation_items(
+            streams,
+            segment_samples=segment_samples,
+            snr_db=request.snr_db,
+            rng=request.rng("items", split),
+            max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
+            stream_index=stream_index,
+            **cut_options,
+        )
+        self.add_split(
+            split, streams=streams, stream_index=stream_index, sources=sources, items=items
+        )
     def finish(self, header: Mapping[str, Any]) -> dict[str, Any]:
         """Hash every file and write ``manifest.json``; returns the manifest.
 

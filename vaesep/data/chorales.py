@@ -42,7 +42,7 @@ import numpy as np
 from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.decode import parallel_map, trim_silence
-from vaesep.data.mixing import concatenate_pieces, cut_evaluation_items
+from vaesep.data.mixing import concatenate_pieces
 from vaesep.data.registry import BuildRequest, DatasetBuilder
 from vaesep.data.splits import assign_split, hash_order
 from vaesep.data.system import missing_data_error, require_executable
@@ -266,20 +266,14 @@ class ChoralesBuilder(DatasetBuilder):
                 streams[source], stream_index[source] = concatenate_pieces(
                     [(c, rendered[c][position], rendered[c][2]) for c in chosen]
                 )
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=settings["max_items"][split],
-                aligned=True,
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=settings["max_items"],
+                aligned=True,
             )
         writer.note(
             "instruments",

@@ -32,7 +32,7 @@ import numpy as np
 from vaesep.audio import SAMPLE_RATE, load_audio, rms
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.decode import trim_silence
-from vaesep.data.mixing import concatenate_pieces, cut_evaluation_items
+from vaesep.data.mixing import concatenate_pieces
 from vaesep.data.registry import BuildRequest, DatasetBuilder, get_builder
 from vaesep.data.system import missing_data_error
 
@@ -147,19 +147,13 @@ class NoiseBuilder(DatasetBuilder):
             noise, noise_index = noise_stream(root, NOISE_FILES[split])
             streams = {"speech": speech_stream, "noise": noise}
             stream_index = {"speech": speech_index, "noise": noise_index}
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=request.settings["max_items"][split],
-                primary="speech",
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=request.settings["max_items"],
+                primary="speech",
             )
         writer.note("speech_manifest_sha256", speech.manifest_hash)

@@ -37,7 +37,7 @@ import soundfile as sf
 from vaesep.audio import SAMPLE_RATE
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.decode import TrimmedAudio, decode_many
-from vaesep.data.mixing import concatenate_pieces, cut_evaluation_items
+from vaesep.data.mixing import concatenate_pieces
 from vaesep.data.registry import BuildRequest, DatasetBuilder
 from vaesep.data.splits import assign_split, hash_order
 from vaesep.data.system import missing_data_error
@@ -164,19 +164,13 @@ class SpeechBuilder(DatasetBuilder):
                     for f in decoded_files(plan[split][speaker], decoded, needed[split])
                 ]
                 streams[speaker], stream_index[speaker] = concatenate_pieces(pieces)
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=settings["max_items"][split],
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=settings["max_items"],
             )
         writer.note(
             "languages",

@@ -20,7 +20,6 @@ import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
 from vaesep.data.cache import DatasetWriter
-from vaesep.data.mixing import cut_evaluation_items
 from vaesep.data.registry import BuildRequest, DatasetBuilder
 
 
@@ -137,15 +136,11 @@ class SyntheticBuilder(DatasetBuilder):
                 name: synthesize_voice(voice, seconds, request.rng("voice", split, name))
                 for name, voice in VOICES.items()
             }
-            if split == "train":
-                writer.add_split(split, streams=streams)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
+            writer.add_split_with_items(
+                split,
+                streams=streams,
+                request=request,
                 segment_samples=int(round(segment_seconds * SAMPLE_RATE)),
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
                 max_items=settings["items_per_split"],
             )
-            writer.add_split(split, streams=streams, sources=sources, items=items)
         writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})

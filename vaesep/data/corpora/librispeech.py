@@ -38,7 +38,6 @@ from vaesep.data.corpora.errors import layout_error
 from vaesep.data.corpora.layout import child, find_corpus_dir, relative_id, require_root
 from vaesep.data.corpora.reading import decode_speech_file
 from vaesep.data.corpora.streaming import Unit, publish_all, require_audio
-from vaesep.data.mixing import cut_evaluation_items
 from vaesep.data.registry import BuildRequest
 
 SECTION = "LibriSpeech"
@@ -173,19 +172,13 @@ class LibriSpeechBuilder(CorpusBuilder):
             files = self.decode_run(request, writer, split, units, decode_speech_file)
             require_audio(files, self.corpus, split, SECTION)
             streams, stream_index = publish_all(writer, split, files)
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=settings["max_items"][split],
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=settings["max_items"],
             )
             writer.note(f"empty_files_skipped_{split}", files.empty_files)
         writer.note("subsets", dict(self.subsets))

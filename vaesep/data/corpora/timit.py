@@ -54,7 +54,6 @@ from vaesep.data.corpora.errors import (
 from vaesep.data.corpora.layout import child, find_corpus_dir, relative_id, require_root
 from vaesep.data.corpora.reading import decode_speech_file
 from vaesep.data.corpora.streaming import Unit, publish_all, require_audio
-from vaesep.data.mixing import cut_evaluation_items
 from vaesep.data.noise import NOISE_FILES, PACKAGE, SONIC_PI_SAMPLES, noise_stream
 from vaesep.data.registry import BuildRequest
 from vaesep.data.splits import hash_order
@@ -286,20 +285,14 @@ class TIMITBuilder(CorpusBuilder):
             streams["noise"], stream_index["noise"] = _noise(
                 Path(noise["dir"]), noise["files"][split]
             )
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=settings["max_items"][split],
-                primary="speech",
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=settings["max_items"],
+                primary="speech",
             )
         writer.note("noise", {"source": noise["source"], "dir": noise["dir"]})
         writer.note("utterance_counts", {split: len(files) for split, files in plan.items()})

@@ -43,7 +43,7 @@ from vaesep.data.corpora.errors import layout_error
 from vaesep.data.corpora.layout import child, relative_id, require_root
 from vaesep.data.corpora.reading import decode_speech_file
 from vaesep.data.corpora.streaming import Unit, require_audio
-from vaesep.data.mixing import cut_evaluation_items, locate
+from vaesep.data.mixing import locate
 from vaesep.data.registry import BuildRequest
 
 SECTION = "TSP"
@@ -191,19 +191,13 @@ class TSPBuilder(CorpusBuilder):
             stream_index = {
                 s: slice_index(files.index[s], *bounds[s][split]) for s in self.source_names
             }
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=settings["max_items"][split],
+            writer.add_split_with_items(
+                split,
+                streams=streams,
                 stream_index=stream_index,
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                request=request,
+                segment_samples=segment_samples,
+                max_items=settings["max_items"],
             )
         writer.note("recordings", relative_id(folder, root) if folder != root else ".")
         writer.note("split_rule", "per speaker: last 10% test, last ninth of the rest valid")
