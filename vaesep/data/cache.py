@@ -249,7 +249,6 @@ class DatasetWriter:
             self.item_counts[split] = int(sources.shape[0])
         self.splits.append(split)
 
-
     def add_split_with_items(
         self,
         split: str,
@@ -292,6 +291,7 @@ class DatasetWriter:
         self.add_split(
             split, streams=streams, stream_index=stream_index, sources=sources, items=items
         )
+
     def finish(self, header: Mapping[str, Any]) -> dict[str, Any]:
         """Hash every file and write ``manifest.json``; returns the manifest.
 

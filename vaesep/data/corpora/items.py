@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vaesep.audio import rms
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
+
+if TYPE_CHECKING:
+    from vaesep.data.cache import DatasetWriter
+    from vaesep.data.registry import BuildRequest
 
 
 def audible_offsets(
@@ -124,3 +128,46 @@ def cut_items_per_recording(
     sources.flush()
     del sources
     return np.load(out_path, mmap_mode="r"), items
+
+
+def add_recording_split(
+    writer: DatasetWriter,
+    split: str,
+    *,
+    streams: Mapping[str, np.ndarray],
+    stream_index: Mapping[str, list[dict[str, Any]]],
+    request: BuildRequest,
+    segment_samples: int,
+    items_per_recording: Mapping[str, int | None],
+    recordings_of: str,
+) -> None:
+    """Write one split of a multitrack corpus, with items cut inside each recording.
+
+    ``train`` keeps only its streams; every other split also gets the items of
+    :func:`cut_items_per_recording`, drawn with ``request.rng("items", split)``.
+
+    Args:
+        writer: the data set being built.
+        split: the split's name.
+        streams, stream_index: as for ``DatasetWriter.add_split``; every source's
+            stream is aligned with the others.
+        request: the build request (seed, SNR).
+        segment_samples: length of every item.
+        items_per_recording: split → cap per recording (None: every audible segment).
+        recordings_of: the source whose stream index lists the recordings.
+    """
+    if split == "train":
+        writer.add_split(split, streams=streams, stream_index=stream_index)
+        return
+    sources, items = cut_items_per_recording(
+        streams,
+        stream_index[recordings_of],
+        segment_samples=segment_samples,
+        snr_db=request.snr_db,
+        rng=request.rng("items", split),
+        items_per_recording=items_per_recording[split],
+        out_path=writer.sources_path(split),
+    )
+    writer.add_split(
+        split, streams=streams, stream_index=stream_index, sources=sources, items=items
+    )

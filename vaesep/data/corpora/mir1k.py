@@ -36,7 +36,7 @@ from vaesep.audio import SAMPLE_RATE
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.corpora.base import CorpusBuilder
 from vaesep.data.corpora.errors import file_error, layout_error
-from vaesep.data.corpora.items import cut_items_per_recording
+from vaesep.data.corpora.items import add_recording_split
 from vaesep.data.corpora.layout import (
     child,
     files_with_suffix,
@@ -189,20 +189,15 @@ class MIR1KBuilder(CorpusBuilder):
             files = self.decode_run(request, writer, split, units, decode_clip)
             require_audio(files, self.corpus, split, SECTION)
             streams, stream_index = publish_all(writer, split, files)
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_items_per_recording(
-                streams,
-                stream_index["voice"],
+            add_recording_split(
+                writer,
+                split,
+                streams=streams,
+                stream_index=stream_index,
+                request=request,
                 segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                items_per_recording=settings["items_per_clip"][split],
-                out_path=writer.sources_path(split),
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                items_per_recording=settings["items_per_clip"],
+                recordings_of="voice",
             )
             writer.note(f"empty_clips_skipped_{split}", files.empty_files)
         writer.note("clip_counts", {split: len(clips) for split, clips in plan.items()})

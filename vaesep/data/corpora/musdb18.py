@@ -37,7 +37,7 @@ from vaesep.audio import SAMPLE_RATE
 from vaesep.data.cache import DatasetWriter
 from vaesep.data.corpora.base import CorpusBuilder
 from vaesep.data.corpora.errors import CorpusLayoutError, file_error, layout_error, readme_pointer
-from vaesep.data.corpora.items import cut_items_per_recording
+from vaesep.data.corpora.items import add_recording_split
 from vaesep.data.corpora.layout import child, find_corpus_dir, relative_id, require_root
 from vaesep.data.corpora.reading import DecodedUnit, read_corpus_audio, to_mono_16k
 from vaesep.data.corpora.streaming import Unit, publish_all, require_audio
@@ -289,20 +289,15 @@ class MUSDB18Builder(CorpusBuilder):
             files = self.decode_run(request, writer, split, units, function)
             require_audio(files, self.corpus, split, SECTION)
             streams, stream_index = publish_all(writer, split, files)
-            if split == "train":
-                writer.add_split(split, streams=streams, stream_index=stream_index)
-                continue
-            sources, items = cut_items_per_recording(
-                streams,
-                stream_index["vocals"],
+            add_recording_split(
+                writer,
+                split,
+                streams=streams,
+                stream_index=stream_index,
+                request=request,
                 segment_samples=segment_samples,
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                items_per_recording=settings["items_per_track"][split],
-                out_path=writer.sources_path(split),
-            )
-            writer.add_split(
-                split, streams=streams, stream_index=stream_index, sources=sources, items=items
+                items_per_recording=settings["items_per_track"],
+                recordings_of="vocals",
             )
         writer.note("layout", "MUSDB18-HQ / decoded WAV" if layout == "wav" else "stems via ffmpeg")
         writer.note("track_counts", {split: len(tracks) for split, tracks in plan.items()})
