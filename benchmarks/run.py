@@ -580,11 +580,58 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from several runs (e.g. ``--full`` and a later ``--with-reproduce --only reproduce/full``).
+
+    The first report's header is kept; each later report's cases replace or add
+    to the earlier ones, and ``parts`` records which run measured which cases,
+    so the README table can name every commit and date behind it.
+    """
+    merged = {**reports[0], "results": dict(reports[0]["results"])}
+    merged["parts"] = []
+    for report in reports:
+        merged["results"].update(report["results"])
+        merged["parts"].append(
+            {
+                "argv": report.get("argv", []),
+                "date": report["date"],
+                "commit": report["commit"],
+                "cases": sorted(report["results"]),
+            }
+        )
+    return merged
+
+
+def _measuring_options(argv: list[str]) -> list[str]:
+    """``argv`` without the options that change where output goes, not what is measured."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("--json", "--wait-load", "--wait-max"):
+            skip = True
+        elif not word.startswith(("--update-readme", "--quiet", "--json=", "--wait-")):
+            kept.append(word)
+    return kept
+
+
+def _provenance(report: dict[str, Any]) -> str:
+    """Which command, date and commit measured the table's figures."""
+    parts = report.get("parts") or [
+        {"argv": [f"--{report['mode']}"], "date": report["date"], "commit": report["commit"]}
+    ]
+    runs = [
+        f"`python benchmarks/run.py {' '.join(_measuring_options(part['argv']))}` on {part['date'][:10]}, "
+        f"commit {part['commit']}"
+        for part in parts
+    ]
+    return "Measured by " + "; then ".join(runs)
+
+
 def readme_table(report: dict[str, Any]) -> str:
     """The short table for README files: one row per target."""
     lines = [
-        f"Measured by `python benchmarks/run.py --{report['mode']}` on {report['date'][:10]}, commit "
-        f"{report['commit']}, {report['machine']['cpu_count']} CPU cores ({report['machine']['cpu']}), "
+        f"{_provenance(report)}; {report['machine']['cpu_count']} CPU cores ({report['machine']['cpu']}), "
         "on a machine shared with other jobs: *load* is the 1-minute load average while each figure was "
         "measured (this benchmark itself adds about 1).",
         "",
@@ -640,7 +687,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--update-readme", nargs="?", const=README, type=Path, help="put the target table into this README (between the bench-table markers)")
     parser.add_argument("--in-process", action="store_true", help="run every case in this process (tests; peak memory is then cumulative)")
     parser.add_argument("--quiet", action="store_true", help="print only the final table")
-    parser.add_argument("--from-json", type=Path, help="run nothing: redo the tables (and --update-readme) from a saved report")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="run nothing: redo the tables (and --update-readme) from saved reports; "
+        "a later report's cases replace or add to an earlier one's",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -654,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args.child, args.params, args.result, args.child_threads)
 
     if args.from_json:
-        report = json.loads(args.from_json.read_text())
+        report = merge_reports([json.loads(path.read_text()) for path in args.from_json])
         report["targets"] = evaluate_targets(report["results"], report["mode"])
         print(markdown(report))
         if args.update_readme:

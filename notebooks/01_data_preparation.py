@@ -46,13 +46,14 @@
 #
 # ## Expected runtime
 #
-# Measured on a busy 2-core CPU without a GPU, with the data already in the
-# cache: about 1 minute in fast mode (`VAESEP_FAST=1`: 12 test mixtures per
-# language, 12 s of audio per speaker for the pitch statistics) and about
-# 6 minutes in full mode (45 Dutch and 100 Czech test mixtures, 2 minutes of
-# audio per speaker); a laptop is faster. Building the data the first time
-# adds about 45 s in fast mode and a few minutes in full mode (decoding the
-# speech, rendering 50 chorales); later runs read the cache.
+# Fast mode (`VAESEP_FAST=1`: 12 test mixtures per language, 12 s of audio
+# per speaker for the pitch statistics) takes about 1 minute on a busy 2-core
+# CPU with the data in the cache; building the data the first time adds
+# about 45 s. Full mode (45 Dutch and 100 Czech test mixtures, 2 minutes of
+# audio per speaker) took 2.5 minutes on an idle 2-core CPU *including*
+# building every data set from an empty cache (decoding the speech, rendering
+# 50 chorales), and about 6 minutes on the same machine busy with other jobs.
+# Later runs read the cache.
 
 # %%
 # %matplotlib inline

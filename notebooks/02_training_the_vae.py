@@ -52,10 +52,10 @@
 # mixtures, 12 test mixtures per language) takes about 1.5 minutes on a busy
 # shared 2-core CPU. Full mode trains for 12 epochs (10, then 2 more after
 # resuming) of 100 steps of 32 one-second mixtures, the budget of the
-# pretrained model, and evaluates on all 145 test mixtures: on that busy
-# 2-core machine an epoch took about 2 minutes and the whole notebook about
-# 25 minutes; on an idle 4-core laptop CPU expect roughly 10 minutes, on a
-# GPU a few. With no time to train, set `EPOCHS = 1`, `EXTRA_EPOCHS = 0` and
+# pretrained model, and evaluates on all 145 test mixtures: on an idle 2-core
+# CPU the whole notebook took 5 minutes; on the same machine busy with other
+# jobs an epoch took about 2 minutes and the notebook about 25. On a GPU
+# expect a minute or two. With no time to train, set `EPOCHS = 1`, `EXTRA_EPOCHS = 0` and
 # read the pretrained model's results.
 
 # %%

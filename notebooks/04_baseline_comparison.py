@@ -50,8 +50,8 @@
 # are in the cache (notebook 01 builds them): about **20 seconds** in fast mode
 # (`VAESEP_FAST=1`, as in CI: the shipped models, 4 test items per
 # condition). In full mode the notebook runs the whole comparison itself
-# (72 training runs, 172 evaluations, two at a time): about **32 minutes**;
-# on a machine shared with other work it took 70. If `vaesep compare --jobs 2`
+# (72 training runs, 172 evaluations, two at a time): **32–37 minutes** in
+# two runs; on a machine shared with other work it took 70. If `vaesep compare --jobs 2`
 # has already been run from the repository root, the notebook finds its
 # results and only reads them (about 15 seconds). The provenance line under
 # the headline table gives the wall time of the run you are reading.

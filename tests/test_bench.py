@@ -81,6 +81,33 @@ def test_readme_table_goes_between_the_markers(bench, short_report, tmp_path):
     assert "OLD-TABLE" not in text and "| what | goal | measured | |" in text and text.endswith("end\n")
 
 
+def test_a_later_report_fills_in_the_cases_it_measured(bench, short_report):
+    report, _ = short_report
+    later = {
+        **report,
+        "argv": ["--with-reproduce", "--only", "reproduce/full", "--json", "/tmp/x.json"],
+        "date": "2030-01-02 03:04 UTC",
+        "commit": "abc1234",
+        "results": {
+            "reproduce/full": {
+                "ok": True,
+                "wall_s": 2000.0,
+                "notebook_seconds": {"01_data.ipynb": 2000.0},
+                "notebooks": ["01_data.ipynb"],
+                "load": 1.0,
+            }
+        },
+    }
+    merged = bench.merge_reports([report, later])
+    assert set(merged["results"]) == set(report["results"]) | {"reproduce/full"}
+    merged["targets"] = bench.evaluate_targets(merged["results"], merged["mode"])
+    rows = {row["target"]: row for row in merged["targets"]}
+    assert rows["reproduce_full"]["value"] == 2000.0 and rows["reproduce_full"]["met"] is False
+    header = bench.readme_table(merged).splitlines()[0]
+    assert "--only reproduce/full` on 2030-01-02, commit abc1234" in header
+    assert "/tmp/x.json" not in header and f"commit {report['commit']}" in header
+
+
 def test_full_mode_plans_every_family(bench):
     cases = bench.plan(bench.parse_args(["--full", "--with-reproduce"]))
     names = [case["name"] for case in cases]
