@@ -62,8 +62,13 @@ from IPython.display import Audio, Markdown, display
 
 import vaesep
 from vaesep import data
-from vaesep.evaluate import evaluate_separator
-from vaesep.metrics import compare_markdown
+from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises use it
+    evaluate_separator,
+    evaluate_test_splits,
+    split_label,
+    split_summaries,
+    split_tables_markdown,
+)
 from vaesep.plots import (
     plot_db_histograms,
     plot_f0_histograms,
@@ -315,8 +320,7 @@ display(Audio(mixture[int(start * sr) : int((start + window_seconds) * sr)], rat
 # %%
 pitch_splits = [split for split in ("train", "test_cs") if split in ds.splits]
 pitch = {split: speaker_f0(ds, split, seconds=F0_SECONDS, seed=SEED) for split in pitch_splits}
-language = ds.manifest.get("notes", {}).get("languages", {})
-histograms = {f"{name}, {split} ({language.get(split, '?')})": result.f0_hz
+histograms = {f"{name}, {split_label(ds, split)}": result.f0_hz
               for split, by_source in pitch.items() for name, result in by_source.items()}
 figure = plot_f0_histograms(histograms, title="F0 of voiced frames, per speaker")
 save_figure(figure, "01_f0_histograms")
@@ -433,24 +437,18 @@ for name, oracle in oracles.items():
 
 # %%
 methods = {"mixture (floor)": floor, **{f"{name} (oracle)": model for name, model in oracles.items()}}
-eval_splits = [split for split in ("test", "test_cs") if split in ds.splits]
-results = {split: {label: evaluate_separator(model, ds, split, max_items=EVAL_ITEMS) for label, model in methods.items()}
-           for split in eval_splits}
-tables = [compare_markdown(results[split], title=f"{DATA} / {split} ({language.get(split, '?')}), "
-                           f"SNR {ds.snr_db:g} dB, seed {SEED}") for split in eval_splits]
-display(Markdown("\n\n".join(tables)))
-saved = save_table("\n\n".join(tables), "01_oracles",
-                   data={split: {label: r.to_json_dict()["summary"] for label, r in by_method.items()}
-                         for split, by_method in results.items()})
+results = evaluate_test_splits(methods, ds, max_items=EVAL_ITEMS)
+tables = split_tables_markdown(results, ds, seed=SEED)
+display(Markdown(tables))
+saved = save_table(tables, "01_oracles", data=split_summaries(results))
 
 # %% [markdown]
 # Per-item SDRs show how much the ceiling varies from one mixture to the next:
 
 # %%
-for split in eval_splits:
-    scores = {label.split(" ")[0]: [row["sdr"] for row in r.per_item if row["skipped"] is None]
-              for label, r in results[split].items()}
-    figure = plot_metric_boxes(scores, "SDR", title=f"SDR per item and source, {split} ({language.get(split, '?')})")
+for split, by_method in results.items():
+    scores = {label.split(" ")[0]: r.item_values("sdr") for label, r in by_method.items()}
+    figure = plot_metric_boxes(scores, "SDR", title=f"SDR per item and source, {split_label(ds, split)}")
     save_figure(figure, f"01_oracle_sdr_{split}")
     display(figure)
 

@@ -68,7 +68,13 @@ from IPython.display import Audio, Markdown, display
 
 import vaesep
 from vaesep import data
-from vaesep.evaluate import evaluate_separator
+from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises use it
+    evaluate_separator,
+    evaluate_test_splits,
+    split_label,
+    split_summaries,
+    split_tables_markdown,
+)
 from vaesep.inspection import describe_checkpoint, network_outputs, parameter_table
 from vaesep.metrics import compare_markdown
 from vaesep.models import VAEConfig, VAENetwork
@@ -440,22 +446,16 @@ for label, separator in (("truth", None), ("IRM (ceiling)", irm), ("this noteboo
 # %%
 contenders = {"mixture (floor)": floor, "VAE, this notebook": model, "VAE, pretrained": pretrained,
               "irm (oracle ceiling)": irm}
-language = ds.manifest.get("notes", {}).get("languages", {})
-eval_splits = [split for split in ("test", "test_cs") if split in ds.splits]
-results = {split: {label: evaluate_separator(separator, ds, split, max_items=EVAL_ITEMS)
-                   for label, separator in contenders.items()} for split in eval_splits}
-tables = [compare_markdown(results[split], title=f"{DATA} / {split} ({language.get(split, '?')}), "
-                           f"SNR {ds.snr_db:g} dB, seed {SEED}") for split in eval_splits]
-display(Markdown("\n\n".join(tables)))
-saved = save_table("\n\n".join(tables), "02_results",
-                   data={split: {label: r.to_json_dict()["summary"] for label, r in by_label.items()}
-                         for split, by_label in results.items()})
+results = evaluate_test_splits(contenders, ds, max_items=EVAL_ITEMS)
+tables = split_tables_markdown(results, ds, seed=SEED)
+display(Markdown(tables))
+saved = save_table(tables, "02_results", data=split_summaries(results))
 
 # %%
-for split in eval_splits:
-    scores = {label.replace(" (oracle ceiling)", "").replace("VAE, ", ""):
-              [row["sdr"] for row in r.per_item if row["skipped"] is None] for label, r in results[split].items()}
-    figure = plot_metric_boxes(scores, "SDR", title=f"SDR per item and source, {split} ({language.get(split, '?')})")
+for split, by_label in results.items():
+    scores = {label.replace(" (oracle ceiling)", "").replace("VAE, ", ""): r.item_values("sdr")
+              for label, r in by_label.items()}
+    figure = plot_metric_boxes(scores, "SDR", title=f"SDR per item and source, {split_label(ds, split)}")
     save_figure(figure, f"02_sdr_{split}")
     display(figure)
 
@@ -464,12 +464,12 @@ for split in eval_splits:
 # gap (0 % = no better than the mixture, 100 % = as good as the IRM):
 
 # %%
-for split in eval_splits:
-    mean_sdr = {label: r.summary()["overall"]["sdr_mean"] for label, r in results[split].items()}
+for split, by_label in results.items():
+    mean_sdr = {label: r.summary()["overall"]["sdr_mean"] for label, r in by_label.items()}
     low, high = mean_sdr["mixture (floor)"], mean_sdr["irm (oracle ceiling)"]
     shares = ", ".join(f"{label}: {mean_sdr[label]:.2f} dB = {100 * (mean_sdr[label] - low) / (high - low):.0f} %"
                        for label in ("VAE, this notebook", "VAE, pretrained"))
-    print(f"{split} ({language.get(split, '?')}): floor {low:.2f} dB, ceiling {high:.2f} dB; {shares}")
+    print(f"{split_label(ds, split)}: floor {low:.2f} dB, ceiling {high:.2f} dB; {shares}")
 
 # %% [markdown]
 # **How to read this.** In fast mode (as in CI) the model of this notebook
@@ -518,10 +518,10 @@ for split in eval_splits:
 # ae_result = train(ae, ds, dataclasses.replace(train_config, epochs=EPOCHS + EXTRA_EPOCHS),
 #                   checkpoint_path=runs_dir() / "02_ae.pt", resume=False, device=DEVICE)
 # ae_model = vaesep.load_model(runs_dir() / "02_ae.pt", device=DEVICE)
-# for split in eval_splits:
+# for split, by_label in results.items():
 #     ae_eval = evaluate_separator(ae_model, ds, split, max_items=EVAL_ITEMS)
-#     print(compare_markdown({"autoencoder": ae_eval, "VAE": results[split]["VAE, this notebook"]},
-#                            title=split))
+#     print(compare_markdown({"autoencoder": ae_eval, "VAE": by_label["VAE, this notebook"]},
+#                            title=split_label(ds, split)))
 # ```
 #
 # The KL term pulls the codes towards the prior and the sampling adds noise

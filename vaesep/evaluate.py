@@ -7,10 +7,13 @@ and the comparison runner all produce the same numbers. Notebook 02, section
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from vaesep import data as datasets
-from vaesep.metrics import EvaluationResult, evaluate_batch
+from vaesep.metrics import EvaluationResult, compare_markdown, evaluate_batch
 from vaesep.models.base import Separator
 from vaesep.runtime import code_version
 
@@ -96,3 +99,68 @@ def evaluate_separator(
             "commit": code_version(),
         },
     )
+
+
+TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")
+"""The test splits the notebooks report, in order: speaker-dependent, then speaker-independent."""
+
+SplitResults = dict[str, dict[str, EvaluationResult]]
+"""split → method label → result, as :func:`evaluate_test_splits` returns it."""
+
+
+def split_label(dataset: datasets.BuiltDataset, split: str) -> str:
+    """``"test_cs (cs)"``: a split's name with the language its builder noted (``?`` if none)."""
+    languages = dataset.manifest.get("notes", {}).get("languages", {})
+    return f"{split} ({languages.get(split, '?')})"
+
+
+def evaluate_test_splits(
+    separators: Mapping[str, Separator],
+    dataset: datasets.BuiltDataset,
+    *,
+    max_items: int | None = None,
+    progress: bool = True,
+) -> SplitResults:
+    """Score every separator on every test split the data set has (:data:`TEST_SPLITS`).
+
+    Args:
+        separators: table label → separator, in the row order wanted.
+        dataset: a built data set.
+        max_items: evaluate only the first items of each split.
+
+    Returns:
+        split → label → :class:`~vaesep.metrics.EvaluationResult`. Notebook 01,
+        section "Scores on the test sets", and notebook 02, section "Measuring separation".
+    """
+    return {
+        split: {
+            label: evaluate_separator(
+                separator, dataset, split, max_items=max_items, progress=progress
+            )
+            for label, separator in separators.items()
+        }
+        for split in TEST_SPLITS
+        if split in dataset.splits
+    }
+
+
+def split_tables_markdown(
+    results: SplitResults, dataset: datasets.BuiltDataset, *, seed: int
+) -> str:
+    """One comparison table per split, titled with data set, split, language, SNR and seed."""
+    return "\n\n".join(
+        compare_markdown(
+            by_label,
+            title=f"{dataset.name} / {split_label(dataset, split)}, "
+            f"SNR {dataset.snr_db:g} dB, seed {seed}",
+        )
+        for split, by_label in results.items()
+    )
+
+
+def split_summaries(results: SplitResults) -> dict[str, dict[str, Any]]:
+    """split → label → summary statistics: the JSON that goes next to the tables."""
+    return {
+        split: {label: result.to_json_dict()["summary"] for label, result in by_label.items()}
+        for split, by_label in results.items()
+    }

@@ -294,14 +294,7 @@ class ComparisonReport:
         source = get_condition(condition).source
         scores = {}
         for method, per_seed in self.results[condition].items():
-            rows = next(iter(per_seed.values())).per_item
-            scores[method] = np.array(
-                [
-                    row[metric]
-                    for row in rows
-                    if row["skipped"] is None and (source is None or row["source"] == source)
-                ]
-            )
+            scores[method] = next(iter(per_seed.values())).item_values(metric, source)
         return scores
 
     def to_json_dict(self) -> dict[str, Any]:

@@ -62,6 +62,22 @@ class EvaluationResult:
     backend: str = "fast"
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def item_values(self, metric: str = "sdr", source: str | None = None) -> np.ndarray:
+        """``(n_scored,)`` float64: one metric of every scored (item, source) pair, in dB.
+
+        Skipped pairs (e.g. silent references) are left out; ``source`` keeps
+        one source only. What the per-item box plots of notebooks 01, 02 and 04 show.
+        """
+        _check_names([metric], ITEM_METRICS, "metric")
+        return np.array(
+            [
+                row[metric]
+                for row in self.per_item
+                if row["skipped"] is None and (source is None or row["source"] == source)
+            ],
+            dtype=np.float64,
+        )
+
     def summary(self) -> dict[str, Any]:
         """Aggregates per source and over all sources; skipped items are left out.
 
