@@ -131,22 +131,56 @@ class MaskingNetwork(nn.Module):
         outputs["separated"] = masks * mixture_magnitude.unsqueeze(1)
         return outputs
 
+    def training_outputs(self, batch: Any) -> dict[str, torch.Tensor]:
+        """What the loss is computed on during training: by default ``forward(batch.mixture)``.
+
+        ``batch`` is a :class:`vaesep.batches.SpectralBatch`. A network trained
+        another way (the authors' VAE, on clean sources) overrides this.
+        """
+        return self(batch.mixture)
+
     def reconstruction_loss(
         self, separated: torch.Tensor, source_magnitude: torch.Tensor
     ) -> torch.Tensor:
-        """Per-frame error of the masked sources, summed over sources and bins.
+        """Per-frame negative log-likelihood of the true sources, summed over sources and bins.
 
-        ``"gaussian"`` is the negative log-likelihood of a unit-variance
-        Gaussian up to a constant (½ squared error); ``"laplace"`` that of a
-        unit-scale Laplace (absolute error). Mean over frames.
+        Args:
+            separated, source_magnitude: ``(batch, n_sources, n_frames, n_bins)``.
+
+        Likelihoods (``config.likelihood``), mean over frames:
+
+        * ``"gaussian"``: unit-variance Gaussian on magnitudes (½ squared error),
+          as the authors' code scales it. Its size, and so the meaning of β,
+          depends on the loudness convention :data:`REFERENCE_RMS`.
+        * ``"laplace"``: unit-scale Laplace (absolute error); same caveat.
+        * ``"sigma"``: Gaussian whose per-bin variance is set to its
+          maximum-likelihood value on the batch (σ-VAE, Rybkin et al. 2021):
+          ½ log σ²_k per source, frame and bin, up to a constant. Rescaling the
+          data adds a constant, so the optimum does not depend on the level.
+        * ``"is"``: complex Gaussian on the STFT with variance ŝ² (Itakura–Saito
+          divergence between the true and estimated power), the likelihood of
+          VAE speech models (Leglaive et al. 2018); scale-invariant too.
         """
         error = separated - source_magnitude
-        if self.config.likelihood == "gaussian":
+        likelihood = self.config.likelihood
+        if likelihood == "gaussian":
             per_frame = 0.5 * error.square().sum(dim=(1, 3))
-        elif self.config.likelihood == "laplace":
+        elif likelihood == "laplace":
             per_frame = error.abs().sum(dim=(1, 3))
+        elif likelihood == "sigma":
+            # (n_bins,): ML variance of each bin over batch, sources and frames; the floor is
+            # relative to the data's power so it rescales with it
+            floor = 1e-6 * source_magnitude.detach().square().mean()
+            variance = error.square().mean(dim=(0, 1, 2)) + floor
+            return 0.5 * separated.shape[1] * torch.log(variance).sum()
+        elif likelihood == "is":
+            floor = 1e-6 * source_magnitude.detach().square().mean()
+            ratio = (source_magnitude.square() + floor) / (separated.square() + floor)
+            per_frame = (ratio - torch.log(ratio) - 1.0).sum(dim=(1, 3))
         else:
-            raise ValueError(f"unknown likelihood {self.config.likelihood!r}; use 'gaussian' or 'laplace'")
+            raise ValueError(
+                f"unknown likelihood {likelihood!r}; use 'gaussian', 'laplace', 'sigma' or 'is'"
+            )
         return per_frame.mean()
 
     def loss(

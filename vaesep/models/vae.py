@@ -39,8 +39,15 @@ class VAEConfig:
     # windows; context=0 gives exactly the authors' layer sizes
     context: int = 2
     hidden: int = 128
+    # hidden layers in the encoder and in the decoder (the authors: 1; 3 matches the DNN)
+    layers: int = 1
     latent: int = 64
     variant: str = "per_source"
+    # "mixture": encoders see the mixture, the loss scores the masked sources (ours);
+    # "clean": each source's VAE encodes and reconstructs that source's clean frames, the
+    # mixture is never seen in training (the authors' released code); at test time both
+    # encode the mixture
+    train_on: str = "mixture"
     deterministic: bool = False
     likelihood: str = "gaussian"
     beta: float = 1.0
@@ -52,20 +59,29 @@ class VAEConfig:
             raise ValueError(f"variant must be 'per_source' or 'shared', got {self.variant!r}")
         if len(self.source_names) < 2:
             raise ValueError("a separator needs at least two source names")
-        if min(self.hidden, self.latent, self.n_bins) < 1 or self.context < 0:
+        if self.train_on not in ("mixture", "clean"):
+            raise ValueError(f"train_on must be 'mixture' or 'clean', got {self.train_on!r}")
+        if self.train_on == "clean" and self.variant != "per_source":
+            raise ValueError("train_on='clean' trains one VAE per source: use variant='per_source'")
+        if min(self.hidden, self.latent, self.n_bins, self.layers) < 1 or self.context < 0:
             raise ValueError("hidden, latent and n_bins must be positive and context non-negative")
 
 
-def _mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+def _mlp(n_in: int, hidden: int, n_out: int, layers: int = 1) -> nn.Sequential:
+    """``layers`` hidden ReLU layers of ``hidden`` units, then a linear output."""
+    sizes = [n_in] + [hidden] * layers
+    blocks: list[nn.Module] = []
+    for n_from, n_to in zip(sizes[:-1], sizes[1:], strict=True):
+        blocks += [nn.Linear(n_from, n_to), nn.ReLU()]
+    return nn.Sequential(*blocks, nn.Linear(hidden, n_out))
 
 
 class Encoder(nn.Module):
     """q(z | x): features ``(..., n_in)`` → μ and log σ², each ``(..., latent)``."""
 
-    def __init__(self, n_in: int, hidden: int, latent: int) -> None:
+    def __init__(self, n_in: int, hidden: int, latent: int, layers: int = 1) -> None:
         super().__init__()
-        self.net = _mlp(n_in, hidden, 2 * latent)
+        self.net = _mlp(n_in, hidden, 2 * latent, layers)
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mu, logvar = self.net(features).chunk(2, dim=-1)
@@ -76,9 +92,9 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """p(y | z): latent ``(..., latent)`` → non-negative magnitudes ``(..., n_bins)``."""
 
-    def __init__(self, latent: int, hidden: int, n_bins: int) -> None:
+    def __init__(self, latent: int, hidden: int, n_bins: int, layers: int = 1) -> None:
         super().__init__()
-        self.net = _mlp(latent, hidden, n_bins)
+        self.net = _mlp(latent, hidden, n_bins, layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return nn.functional.softplus(self.net(z))
@@ -101,10 +117,10 @@ class VAENetwork(MaskingNetwork):
         n_in = (2 * config.context + 1) * config.n_bins
         n_encoders = self.n_sources if config.variant == "per_source" else 1
         self.encoders = nn.ModuleList(
-            Encoder(n_in, config.hidden, config.latent) for _ in range(n_encoders)
+            Encoder(n_in, config.hidden, config.latent, config.layers) for _ in range(n_encoders)
         )
         self.decoders = nn.ModuleList(
-            Decoder(config.latent, config.hidden, config.n_bins) for _ in range(self.n_sources)
+            Decoder(config.latent, config.hidden, config.n_bins, config.layers) for _ in range(self.n_sources)
         )
         self.initialise_weights()
 
@@ -117,9 +133,16 @@ class VAENetwork(MaskingNetwork):
                 nn.init.zeros_(module.bias)
 
     def encode(self, mixture_magnitude: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior parameters, each ``(batch, n_encoders, n_frames, latent)``."""
-        features = self.features(mixture_magnitude)
-        posteriors = [encoder(features) for encoder in self.encoders]
+        """Posterior parameters, each ``(batch, n_encoders, n_frames, latent)``.
+
+        ``mixture_magnitude`` is ``(batch, n_frames, n_bins)``, seen by every
+        encoder, or ``(batch, n_encoders, n_frames, n_bins)``, one input per encoder.
+        """
+        if mixture_magnitude.ndim == 4:
+            posteriors = [encoder(self.features(mixture_magnitude[:, i])) for i, encoder in enumerate(self.encoders)]
+        else:
+            features = self.features(mixture_magnitude)
+            posteriors = [encoder(features) for encoder in self.encoders]
         mu = torch.stack([p[0] for p in posteriors], dim=1)
         logvar = torch.stack([p[1] for p in posteriors], dim=1)
         return mu, logvar
@@ -144,6 +167,17 @@ class VAENetwork(MaskingNetwork):
         mu, logvar = self.encode(mixture_magnitude)
         estimates = self.decode(self.sample_latent(mu, logvar))
         return {"estimates": estimates, "mu": mu, "logvar": logvar}
+
+    def training_outputs(self, batch) -> dict[str, torch.Tensor]:
+        """The authors' scheme (``train_on="clean"``): each VAE reconstructs its own clean source.
+
+        ``"separated"`` is then the decoder output itself (no mixture, so no mask).
+        """
+        if self.config.train_on == "mixture":
+            return self(batch.mixture)
+        mu, logvar = self.encode(batch.sources)
+        estimates = self.decode(self.sample_latent(mu, logvar))
+        return {"estimates": estimates, "separated": estimates, "mu": mu, "logvar": logvar}
 
     def kl_weight(self, epoch: int | None) -> float:
         """β times the warm-up factor ``min(1, (epoch + 1) / kl_warmup_epochs)``; β if epoch is None."""

@@ -1,0 +1,189 @@
+"""Training batches drawn in the STFT domain, and the validation set scored by SDR.
+
+Dynamic mixing (notebook 02, section "Dynamic mixing") draws fresh pairings
+every step. Doing it on waveforms means an STFT of every source and every
+mixture at every step, about a quarter of a training step. The STFT is
+linear, so the spectrogram of a mixture of frame-aligned segments is the sum
+of the segments' spectrograms: :class:`StreamSpectra` computes each training
+stream's complex STFT once and cuts batches out of it with array indexing.
+Offsets are whole hops (16 ms), a negligible restriction on the pairings.
+
+Levels follow :func:`vaesep.data.random_segments`: each segment at unit
+energy, every source after the first ``snr_db`` below the first, segments
+more than 30 dB below their stream's level redrawn; then the mixture is
+scaled to :data:`~vaesep.models.network.REFERENCE_RMS`. Energies come from
+the spectra by Parseval's theorem (the squared Hann windows at 75 % overlap
+sum to 1.5), so no waveform is touched after the first STFT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vaesep.data.mixing import MAX_REDRAWS, SILENCE_BELOW_DB
+from vaesep.metrics.bss import ReferenceSubspaces
+from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
+from vaesep.spectral import DEFAULT_STFT, STFTConfig, istft, stft
+
+STFT_CHUNK_SECONDS = 60.0
+"""Stream length transformed per call, to bound the temporary memory of a long stream."""
+
+
+def frame_energies(magnitude: torch.Tensor, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
+    """Waveform energy per frame of a one-sided magnitude spectrogram ``(..., n_frames, n_bins)``.
+
+    Parseval: a frame's full-spectrum energy is ``n_fft`` times its windowed
+    energy, and the squared Hann windows at hop ``n_fft / 4`` overlap-add to
+    1.5, so one frame carries ``1.5 * hop`` samples' worth of energy.
+    """
+    power = magnitude.square()
+    # one-sided: every bin but DC and Nyquist stands for two bins of the full spectrum
+    full = 2.0 * power.sum(dim=-1) - power[..., 0] - power[..., -1]
+    return full / (config.n_fft * 1.5)
+
+
+def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
+    """Complex STFT of a long stream, ``(n_frames, n_bins)``, computed in chunks.
+
+    Each chunk is read with one window of overlap, so every frame sees exactly
+    the samples it would in one call: the result equals ``stft(stream).T``.
+    """
+    hop = config.hop_length
+    # the reflect padding of a centred STFT, once; then frame f is padded[f*hop : f*hop + n_fft]
+    padded = np.pad(np.asarray(stream, dtype=np.float32), config.n_fft // 2, mode="reflect")
+    frames_per_chunk = max(1, int(STFT_CHUNK_SECONDS * config.sample_rate) // hop)
+    n_frames = config.n_frames(len(stream))
+    out = torch.empty(n_frames, config.n_bins, dtype=torch.complex64)
+    window = torch.hann_window(config.n_fft)
+    for first in range(0, n_frames, frames_per_chunk):
+        last = min(n_frames, first + frames_per_chunk)
+        piece = torch.from_numpy(padded[first * hop : (last - 1) * hop + config.n_fft])
+        spec = torch.stft(piece, config.n_fft, hop, window=window, center=False, return_complex=True)
+        out[first:last] = spec.T  # (n_bins, last - first) -> (last - first, n_bins)
+    return out
+
+
+@dataclass
+class SpectralBatch:
+    """Magnitudes the network trains on.
+
+    Attributes:
+        mixture: ``(batch, n_frames, n_bins)``.
+        sources: ``(batch, n_sources, n_frames, n_bins)``.
+    """
+
+    mixture: torch.Tensor
+    sources: torch.Tensor
+
+    @property
+    def n_frames(self) -> int:
+        return self.mixture.shape[0] * self.mixture.shape[1]
+
+
+class StreamSpectra:
+    """The training streams of a data set, as spectra to cut mixtures from.
+
+    Args:
+        streams: one waveform per source (e.g. ``dataset.streams("train")`` in source order).
+        aligned: one offset for all sources (stems of the same piece of music).
+    """
+
+    def __init__(self, streams: list[np.ndarray], *, aligned: bool = False) -> None:
+        self.spectra = [stream_spectrum(stream) for stream in streams]
+        # magnitudes kept too: |g S| = g |S| spares an abs() of every source at every step
+        self.magnitudes = [spectrum.abs() for spectrum in self.spectra]
+        self.aligned = aligned
+        energies = [frame_energies(magnitude).double().numpy() for magnitude in self.magnitudes]
+        # cumulative energies: a segment's energy is one subtraction
+        self.cumulative = [np.concatenate([[0.0], e.cumsum()]) for e in energies]
+        self.silence = np.array([e.mean() for e in energies]) * 10 ** (SILENCE_BELOW_DB / 10)
+        if aligned and len({s.shape[0] for s in self.spectra}) != 1:
+            raise ValueError("aligned segments need streams of equal length")
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.spectra)
+
+    def draw(
+        self, rng: np.random.Generator, n: int, n_frames: int, snr_db: float = 0.0
+    ) -> SpectralBatch:
+        """``n`` fresh mixtures of ``n_frames`` frames, levels as in the module docstring."""
+        limits = np.array([s.shape[0] - n_frames + 1 for s in self.spectra])
+        if limits.min() <= 0:
+            raise ValueError(f"segments of {n_frames} frames do not fit in the training streams")
+        offsets = np.zeros((n, self.n_sources), dtype=np.int64)
+        redraw = np.ones(n, dtype=bool)
+        for _ in range(MAX_REDRAWS):
+            count = int(redraw.sum())
+            if self.aligned:
+                offsets[redraw] = rng.integers(0, limits[0], size=(count, 1))
+            else:
+                offsets[redraw] = rng.integers(0, limits, size=(count, self.n_sources))
+            # mean energy per frame of every segment, (n, n_sources)
+            energy = np.stack(
+                [(c[o + n_frames] - c[o]) / n_frames for c, o in zip(self.cumulative, offsets.T, strict=True)], axis=1
+            )
+            redraw = (energy < self.silence).any(axis=1)
+            if not redraw.any():
+                break
+        else:
+            raise ValueError(f"{MAX_REDRAWS} draws were all near-silent; use longer segments")
+        # unit energy per segment, then every source after the first snr_db below the first
+        gains = 1.0 / np.sqrt(energy)
+        gains[:, 1:] *= 10.0 ** (-snr_db / 20.0)
+
+        def gather(arrays: list[torch.Tensor]) -> torch.Tensor:  # -> (n, n_sources, n_frames, n_bins)
+            return torch.stack([torch.stack([a[o : o + n_frames] for a, o in zip(arrays, row)]) for row in offsets.tolist()])
+
+        gains = torch.from_numpy(gains).float()[:, :, None, None]  # (n, n_sources, 1, 1)
+        mixture = (gather(self.spectra) * gains).sum(dim=1).abs()  # (n, n_frames, n_bins)
+        level = (frame_energies(mixture).mean(dim=-1) / DEFAULT_STFT.hop_length).sqrt()  # (n,) RMS
+        scale = REFERENCE_RMS / level.clamp_min(1e-12)
+        sources = gather(self.magnitudes) * (gains * scale[:, None, None, None])
+        return SpectralBatch(mixture * scale[:, None, None], sources)
+
+
+class ValidationSet:
+    """Fixed validation mixtures, scored by BSS-eval SDR after every epoch.
+
+    Early stopping and tuning select by validation SDR, the quantity the
+    comparison reports, because the losses of different methods (and of one
+    VAE under different likelihoods) are not comparable. The references'
+    BSS-eval projections are prepared once, so each evaluation costs one
+    forward pass, one iSTFT and the projections.
+
+    Args:
+        references: ``(n_items, n_sources, n_samples)`` true sources.
+    """
+
+    def __init__(self, references: np.ndarray) -> None:
+        references = np.asarray(references, dtype=np.float32)
+        mixtures = references.sum(axis=1)
+        level = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1))
+        self.gains = (REFERENCE_RMS / np.maximum(level, 1e-9)).astype(np.float32)
+        self.n_samples = references.shape[-1]
+        self.mixture_stft = stft(torch.from_numpy(mixtures * self.gains[:, None]))  # (n_items, n_bins, n_frames)
+        source_stft = stft(torch.from_numpy(references * self.gains[:, None, None]))
+        self.mixture = self.mixture_stft.abs().transpose(1, 2)  # (n_items, n_frames, n_bins)
+        self.sources = source_stft.abs().transpose(2, 3)  # (n_items, n_sources, n_frames, n_bins)
+        self.subspaces = [ReferenceSubspaces(item.astype(np.float64)) for item in references]
+
+    @torch.no_grad()
+    def score(self, network: MaskingNetwork, *, batch_items: int = 16) -> float:
+        """Mean BSS-eval SDR over items and sources (dB) of ``network``'s separation."""
+        was_training = network.training
+        network.eval()
+        device = next(network.parameters()).device
+        sdrs = []
+        for start in range(0, len(self.subspaces), batch_items):
+            stop = start + batch_items
+            masks = network(self.mixture[start:stop].to(device))["masks"].cpu()  # (b, n_sources, frames, bins)
+            separated = masks.transpose(2, 3) * self.mixture_stft[start:stop, None]
+            estimates = istft(separated, self.n_samples).numpy() / self.gains[start:stop, None, None]
+            for subspaces, estimate in zip(self.subspaces[start:stop], estimates, strict=True):
+                sdrs.append(subspaces.ratios(estimate.astype(np.float64))[0])
+        network.train(was_training)
+        return float(np.mean(sdrs))

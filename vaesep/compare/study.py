@@ -1,0 +1,340 @@
+"""The comparison at convergence: the same search for every method, then seeds and domains.
+
+Notebook 04, section "At convergence", reads what this writes. The study is
+three loops a reader can follow:
+
+1. **Tune** (speech, seed 0): every learned method over its grid — three
+   learning rates times the method's own knob, at most six configurations —
+   each trained until its validation SDR stops improving (early stopping; the
+   epoch cap is a safety net that a converged run never reaches).
+2. **Select** each method's configuration by validation SDR. Losses of
+   different methods (and of one VAE under different likelihoods) are not
+   comparable; the SDR the tables report is.
+3. **Repeat** the winners with more seeds on speech, and on the other domains.
+
+Every run writes one small JSON file (``<out>/<domain>/<method>/<config>-seed<N>.json``):
+its configuration, its learning curve (validation SDR every epoch), steps to
+its best epoch, why it stopped, wall and CPU time, parameters, and its test
+scores on every condition of its domain. A file that exists is a finished
+run, so an interrupted study continues where it stopped, and its files can
+be committed as they land.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vaesep.compare.conditions import CONDITIONS
+
+LEARNING_RATES: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
+"""Adam step sizes searched for every network."""
+
+EPOCH_STEPS: int = 100
+"""Optimizer steps between two validations; the learning curve's resolution."""
+
+MAX_EPOCHS: int = 100
+"""Safety cap (10,000 steps); the study reports any run that reaches it as not converged."""
+
+PATIENCE: int = 8
+"""Validations without a better SDR before a run stops (800 steps)."""
+
+
+@dataclass(frozen=True)
+class StudyMethod:
+    """One learned method: its network, fixed options and the grid searched for it.
+
+    Attributes:
+        name: the row of the tables (and ``<name>-<domain>`` of a shipped model).
+        kind: ``"vae"``, ``"dnn"``, ``"drnn"`` or ``"nmf"``.
+        options: network config fields fixed for this method.
+        knob: the option tuned besides the learning rate (``None``: the learning rate only).
+        knob_values: the values tried for ``knob``.
+        description: one line for the methods table.
+    """
+
+    name: str
+    kind: str
+    options: dict[str, Any]
+    knob: str | None
+    knob_values: tuple[Any, ...]
+    description: str
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every configuration searched: ``learning_rate`` and the knob (NMF: the knob only)."""
+        knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
+        if self.kind == "nmf":
+            return knobs
+        return [{"learning_rate": lr, **knob} for knob, lr in itertools.product(knobs, LEARNING_RATES)]
+
+
+STUDY_METHODS: tuple[StudyMethod, ...] = (
+    StudyMethod(
+        "nmf", "nmf", {"divergence": "kl"}, "n_components", (16, 32, 64),
+        "supervised NMF, KL divergence, Wiener-style mask; knob: atoms per source",
+    ),
+    StudyMethod(
+        "dnn", "dnn", {}, "gamma", (0.0, 0.05),
+        "Huang et al. DNN, 3 × 256 ReLU, joint mask; knob: discriminative γ (0 = MSE)",
+    ),
+    StudyMethod(
+        "drnn", "drnn", {"recurrent_layer": 2}, "gamma", (0.0, 0.05),
+        "Huang et al. DRNN, recurrence at hidden layer 2 of 3; knob: discriminative γ",
+    ),
+    StudyMethod(
+        "ae", "vae", {"deterministic": True}, None, (),
+        "the VAE's network without sampling and KL (autoencoder), 513·5 → 128 → 64 → 128 → 513",
+    ),
+    StudyMethod(
+        "vae", "vae", {"beta": 1.0}, "likelihood", ("sigma", "is"),
+        "our VAE (mixture in, masked sources out), authors' sizes, β = 1; knob: scale-free likelihood",
+    ),
+    StudyMethod(
+        "vae-unit", "vae", {"beta": 1.0, "likelihood": "gaussian"}, None, (),
+        "as vae, unit-variance Gaussian on magnitudes, as the authors' code scales it",
+    ),
+    StudyMethod(
+        "vae-large", "vae", {"beta": 1.0, "hidden": 256, "layers": 3}, "likelihood", ("sigma", "is"),
+        "as vae, 3 × 256 hidden layers in encoder and decoder (the DNN's size)",
+    ),
+    StudyMethod(
+        "vae-authors", "vae",
+        {"beta": 1.0, "likelihood": "gaussian", "train_on": "clean", "context": 0, "kl_warmup_epochs": 1},
+        None, (),
+        "the authors' scheme: each source's VAE trained on its clean frames only, mixture in at test time",
+    ),
+)
+
+DOMAIN_CONDITIONS: dict[str, tuple[str, ...]] = {
+    "speech": ("dutch", "czech", "dutch-5db", "dutch+5db"),
+    "chorales": ("chorales",),
+    "noise": ("noise",),
+    "synthetic": ("synthetic",),
+}
+"""The test conditions scored by the models of each training domain."""
+
+
+def get_study_method(name: str) -> StudyMethod:
+    for method in STUDY_METHODS:
+        if method.name == name:
+            return method
+    raise ValueError(f"unknown method {name!r}; known: {[m.name for m in STUDY_METHODS]}")
+
+
+def config_id(config: dict[str, Any]) -> str:
+    """A file-name-safe label of one configuration, e.g. ``lr0.001-likelihood=is``."""
+    parts = [f"lr{config['learning_rate']:g}"] if "learning_rate" in config else []
+    parts += [f"{key}={value}" for key, value in sorted(config.items()) if key != "learning_rate"]
+    return "-".join(parts) or "default"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training run of the study: a method, a configuration, a seed, a domain."""
+
+    method: str
+    config: tuple[tuple[str, Any], ...]
+    seed: int
+    domain: str = "speech"
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return dict(self.config)
+
+    def path(self, root: Path) -> Path:
+        return root / self.domain / self.method / f"{config_id(self.settings)}-seed{self.seed}.json"
+
+
+@dataclass
+class StudyConfig:
+    """Where the study writes and what it runs.
+
+    Attributes:
+        out: result files (committed); ``checkpoints``: models (not committed).
+        methods: method names, default all of :data:`STUDY_METHODS`.
+        seeds: speech seeds of the winners (seed 0 is the tuning run itself).
+        domain_seeds: seeds on the other domains.
+        domains: training domains after speech.
+        fast: the small fast-mode data sets and a tiny budget (CI).
+        jobs: runs in parallel, one CPU thread each.
+        precision: ``"float32"`` or ``"bfloat16"`` (see :class:`vaesep.train.TrainConfig`).
+    """
+
+    out: Path = Path("results/converged")
+    checkpoints: Path = Path("runs/converged")
+    methods: tuple[str, ...] = tuple(m.name for m in STUDY_METHODS)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    domain_seeds: tuple[int, ...] = (0,)
+    domains: tuple[str, ...] = ("chorales", "noise")
+    fast: bool = False
+    jobs: int = 2
+    precision: str = "float32"
+    max_epochs: int = MAX_EPOCHS
+    epoch_steps: int = EPOCH_STEPS
+    patience: int = PATIENCE
+    max_items: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def tuning_runs(study: StudyConfig) -> list[Run]:
+    """Stage 1: every configuration of every method, speech, seed 0."""
+    return [
+        Run(name, tuple(sorted(config.items())), 0, "speech")
+        for name in study.methods
+        for config in get_study_method(name).grid()
+    ]
+
+
+def load_result(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def winner(study: StudyConfig, method: str) -> dict[str, Any] | None:
+    """The configuration of ``method`` with the best validation SDR, once its whole grid is done."""
+    results = [load_result(run.path(study.out)) for run in tuning_runs(study) if run.method == method]
+    if any(result is None for result in results):
+        return None
+    best = max(results, key=lambda result: result["valid_sdr"])
+    return best["config"]
+
+
+def later_runs(study: StudyConfig, method: str) -> list[Run]:
+    """Stages 3: the winner with the remaining speech seeds, then on the other domains."""
+    config = winner(study, method)
+    if config is None:
+        return []
+    frozen = tuple(sorted(config.items()))
+    runs = [Run(method, frozen, seed, "speech") for seed in study.seeds if seed != 0]
+    runs += [Run(method, frozen, seed, domain) for domain in study.domains for seed in study.domain_seeds]
+    return runs
+
+
+def pending(study: StudyConfig) -> list[Run]:
+    """Runs whose result file does not exist yet and whose inputs are ready, tuning first."""
+    runs = tuning_runs(study) + [run for name in study.methods for run in later_runs(study, name)]
+    return [run for run in runs if not run.path(study.out).is_file()]
+
+
+def execute_run(run: Run, study: StudyConfig) -> Path:
+    """Train (or fit) one run, score it on its domain's conditions, write its result file."""
+    import torch
+
+    torch.set_num_threads(1)
+    result = train_and_score(run, study)
+    path = run.path(study.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+    return path
+
+
+def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
+    """Train ``run`` to convergence (or fit NMF), then score validation and test conditions."""
+    from vaesep.compare.conditions import get_condition, training_dataset
+    from vaesep.evaluate import evaluate_separator
+    from vaesep.models import NeuralSeparator, fit_nmf, network_classes, save_nmf
+    from vaesep.train import TrainConfig, train
+
+    method = get_study_method(run.method)
+    settings = run.settings
+    dataset = training_dataset(run.domain, fast=study.fast)
+    checkpoint = study.checkpoints / run.path(Path(".")).with_suffix(".pt")
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    options = {**method.options, **{k: v for k, v in settings.items() if k != "learning_rate"}}
+    wall, cpu = time.perf_counter(), time.process_time()
+    record: dict[str, Any] = {}
+    if method.kind == "nmf":
+        fit = fit_nmf(dataset, network_classes()["nmf"].config_class(**options), seed=run.seed,
+                      seconds_per_source=30.0 if study.fast else 120.0, iterations=20 if study.fast else 200)
+        save_nmf(fit, checkpoint, dataset)
+        network = fit.network
+        record.update(stopped="fitted", steps_to_best=None, curve=[])
+    else:
+        network_class = network_classes()[method.kind]
+        network = network_class(network_class.config_class(source_names=dataset.source_names, **options))
+        config = TrainConfig(
+            epochs=study.max_epochs, steps_per_epoch=study.epoch_steps, patience=study.patience,
+            learning_rate=settings["learning_rate"], seed=run.seed, precision=study.precision,
+        )
+        result = train(network, dataset, config, checkpoint_path=checkpoint, progress=False, device="cpu")
+        network, history = result.network, result.history
+        record.update(
+            stopped=result.stopped,
+            steps_to_best=(result.best_epoch + 1) * study.epoch_steps,
+            steps_total=history["step"][-1],
+            curve=[[step, round(sdr, 4)] for step, sdr in zip(history["step"], history["valid_sdr"], strict=True)],
+            train_wall_seconds=round(sum(history["seconds"]), 2),
+            train_cpu_seconds=round(sum(history["cpu_seconds"]), 2),
+        )
+    separator = NeuralSeparator(network, name=run.method)
+    record["wall_seconds"] = round(time.perf_counter() - wall, 2)
+    record["cpu_seconds"] = round(time.process_time() - cpu, 2)
+    valid = evaluate_separator(separator, dataset, "valid", progress=False, max_items=study.max_items)
+    scores = {}
+    for name in DOMAIN_CONDITIONS[run.domain]:
+        condition = get_condition(name)
+        test = evaluate_separator(
+            separator, condition.dataset(fast=study.fast), condition.split, progress=False, max_items=study.max_items
+        )
+        summary = test.summary()
+        stats = summary["per_source"][condition.source] if condition.source else summary["overall"]
+        scores[name] = {key: round(float(value), 4) for key, value in stats.items() if isinstance(value, int | float)}
+    return {
+        "method": run.method,
+        "kind": method.kind,
+        "domain": run.domain,
+        "seed": run.seed,
+        "config": settings,
+        "options": options,
+        "precision": study.precision,
+        "parameters": sum(p.numel() for p in network.parameters()),
+        "valid_sdr": round(float(valid.summary()["overall"]["sdr_mean"]), 4),
+        "test": scores,
+        "fast": study.fast,
+        "commit": _commit(),
+        **record,
+    }
+
+
+def _commit() -> str:
+    from vaesep.runtime import code_version
+
+    return code_version()
+
+
+def execute(study: StudyConfig, *, log=print) -> None:
+    """Run everything still pending, ``study.jobs`` at a time, until nothing is left.
+
+    New runs become ready as tuning grids complete (their winner is known),
+    so the loop asks :func:`pending` again after every finished run.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    started = time.time()
+    running: dict[Any, Run] = {}
+    with ProcessPoolExecutor(max_workers=study.jobs) as pool:
+        while True:
+            busy = set(running.values())
+            for run in pending(study):
+                if len(running) >= study.jobs:
+                    break
+                if run not in busy:
+                    running[pool.submit(execute_run, run, study)] = run
+                    busy.add(run)
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = running.pop(future)
+                path = future.result()
+                log(f"[{(time.time() - started) / 60:6.1f} min] finished {run.domain}/{run.method} "
+                    f"{config_id(run.settings)} seed {run.seed} -> {path}")
+
+
+__all__ = ["CONDITIONS", "STUDY_METHODS", "StudyConfig", "execute", "pending", "winner"]
