@@ -21,11 +21,36 @@ def _config(**overrides):
     return TrainConfig(**{**values, **overrides})
 
 
-def test_training_lowers_the_validation_loss(synthetic_dataset):
+def test_training_raises_the_validation_sdr(synthetic_dataset):
     result = train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=6), progress=False)
-    reconstruction = result.history["valid_reconstruction"]
-    assert reconstruction[-1] < 0.85 * reconstruction[0], reconstruction
+    reconstruction, sdr = result.history["valid_reconstruction"], result.history["valid_sdr"]
+    assert reconstruction[-1] < 0.9 * reconstruction[0], reconstruction
+    assert sdr[-1] > sdr[0] + 1.0, sdr
     assert len(result.history["epoch"]) == 6 and result.stopped == "epochs"
+    assert result.history["step"] == [8 * epoch for epoch in range(1, 7)]
+
+
+def test_early_stopping_follows_the_validation_sdr(synthetic_dataset, monkeypatch):
+    """On a fixture whose SDR peaks at the third epoch, that epoch's weights are kept."""
+    peaked = iter([1.0, 2.0, 3.0, 2.5, 2.0, 1.5, 1.0, 0.5])
+    monkeypatch.setattr("vaesep.train.ValidationSet.score", lambda self, network: next(peaked))
+    snapshots = []
+    network = _network(synthetic_dataset)
+    result = train(network, synthetic_dataset, _config(epochs=8, patience=3), progress=False,
+                   on_epoch_end=lambda epoch, history: snapshots.append(
+                       {k: v.detach().clone() for k, v in network.state_dict().items()}))
+    assert result.stopped == "early_stopping" and result.best_epoch == 2
+    assert result.history["epoch"] == [1, 2, 3, 4, 5, 6]
+    for name, tensor in result.network.state_dict().items():
+        assert torch.equal(tensor, snapshots[2][name]), name
+
+
+def test_a_non_finite_validation_loss_stops_training(synthetic_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr("vaesep.train.ValidationSet.score", lambda self, network: float("nan"))
+    path = tmp_path / "run.pt"
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        train(_network(synthetic_dataset), synthetic_dataset, _config(epochs=2), checkpoint_path=path, progress=False)
+    assert not path.exists()  # nothing invalid is written
 
 
 def test_same_seed_same_weights(synthetic_dataset):

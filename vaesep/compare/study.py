@@ -65,6 +65,8 @@ class StudyMethod:
     knob: str | None
     knob_values: tuple[Any, ...]
     description: str
+    # bfloat16 autocast where it was checked to stay within 0.1 dB of float32 (README, "Speed")
+    precision: str = "bfloat16"
 
     def grid(self) -> list[dict[str, Any]]:
         """Every configuration searched: ``learning_rate`` and the knob (NMF: the knob only)."""
@@ -75,22 +77,6 @@ class StudyMethod:
 
 
 STUDY_METHODS: tuple[StudyMethod, ...] = (
-    StudyMethod(
-        "nmf", "nmf", {"divergence": "kl"}, "n_components", (16, 32, 64),
-        "supervised NMF, KL divergence, Wiener-style mask; knob: atoms per source",
-    ),
-    StudyMethod(
-        "dnn", "dnn", {}, "gamma", (0.0, 0.05),
-        "Huang et al. DNN, 3 × 256 ReLU, joint mask; knob: discriminative γ (0 = MSE)",
-    ),
-    StudyMethod(
-        "drnn", "drnn", {"recurrent_layer": 2}, "gamma", (0.0, 0.05),
-        "Huang et al. DRNN, recurrence at hidden layer 2 of 3; knob: discriminative γ",
-    ),
-    StudyMethod(
-        "ae", "vae", {"deterministic": True}, None, (),
-        "the VAE's network without sampling and KL (autoencoder), 513·5 → 128 → 64 → 128 → 513",
-    ),
     StudyMethod(
         "vae", "vae", {"beta": 1.0}, "likelihood", ("sigma", "is"),
         "our VAE (mixture in, masked sources out), authors' sizes, β = 1; knob: scale-free likelihood",
@@ -109,7 +95,30 @@ STUDY_METHODS: tuple[StudyMethod, ...] = (
         None, (),
         "the authors' scheme: each source's VAE trained on its clean frames only, mixture in at test time",
     ),
+    StudyMethod(
+        "ae", "vae", {"deterministic": True}, None, (),
+        "the VAE's network without sampling and KL (autoencoder), 513·5 → 128 → 64 → 128 → 513",
+    ),
+    StudyMethod(
+        "dnn", "dnn", {}, "gamma", (0.0, 0.05),
+        "Huang et al. DNN, 3 × 256 ReLU, joint mask; knob: discriminative γ (0 = MSE)",
+        precision="float32",
+    ),
+    StudyMethod(
+        "drnn", "drnn", {"recurrent_layer": 2}, "gamma", (0.0, 0.05),
+        "Huang et al. DRNN, recurrence at hidden layer 2 of 3; knob: discriminative γ",
+        precision="float32",
+    ),
+    StudyMethod(
+        "nmf", "nmf", {"divergence": "kl"}, "n_components", (16, 32, 64),
+        "supervised NMF, KL divergence, Wiener-style mask; knob: atoms per source",
+        precision="float32",
+    ),
 )
+"""The learned methods, in table order: the VAE family, then the paper's baselines."""
+
+ORACLE_METHODS: tuple[str, ...] = ("mixture", "irm", "wiener", "ibm")
+"""Reference rows: the floor, the reference oracle of magnitude masking, the best oracle measured, the IBM."""
 
 DOMAIN_CONDITIONS: dict[str, tuple[str, ...]] = {
     "speech": ("dutch", "czech", "dutch-5db", "dutch+5db"),
@@ -163,7 +172,6 @@ class StudyConfig:
         domains: training domains after speech.
         fast: the small fast-mode data sets and a tiny budget (CI).
         jobs: runs in parallel, one CPU thread each.
-        precision: ``"float32"`` or ``"bfloat16"`` (see :class:`vaesep.train.TrainConfig`).
     """
 
     out: Path = Path("results/converged")
@@ -174,7 +182,6 @@ class StudyConfig:
     domains: tuple[str, ...] = ("chorales", "noise")
     fast: bool = False
     jobs: int = 2
-    precision: str = "float32"
     max_epochs: int = MAX_EPOCHS
     epoch_steps: int = EPOCH_STEPS
     patience: int = PATIENCE
@@ -204,20 +211,29 @@ def winner(study: StudyConfig, method: str) -> dict[str, Any] | None:
     return best["config"]
 
 
-def later_runs(study: StudyConfig, method: str) -> list[Run]:
-    """Stages 3: the winner with the remaining speech seeds, then on the other domains."""
+def later_runs(study: StudyConfig, method: str, domain: str) -> list[Run]:
+    """Stage 3: the winner of ``method`` with the remaining speech seeds, or on another domain."""
     config = winner(study, method)
     if config is None:
         return []
     frozen = tuple(sorted(config.items()))
-    runs = [Run(method, frozen, seed, "speech") for seed in study.seeds if seed != 0]
-    runs += [Run(method, frozen, seed, domain) for domain in study.domains for seed in study.domain_seeds]
-    return runs
+    seeds = [seed for seed in study.seeds if seed != 0] if domain == "speech" else study.domain_seeds
+    return [Run(method, frozen, seed, domain) for seed in seeds]
+
+
+def oracle_runs(study: StudyConfig) -> list[Run]:
+    """The floor and the oracles on every domain (deterministic: one 'seed')."""
+    return [Run(name, (), 0, domain) for domain in ("speech", *study.domains) for name in ORACLE_METHODS]
 
 
 def pending(study: StudyConfig) -> list[Run]:
-    """Runs whose result file does not exist yet and whose inputs are ready, tuning first."""
-    runs = tuning_runs(study) + [run for name in study.methods for run in later_runs(study, name)]
+    """Runs whose result file does not exist yet and whose inputs are ready.
+
+    Order: oracles, tuning, the speech seeds of every method, then the other domains.
+    """
+    runs = oracle_runs(study) + tuning_runs(study)
+    for domain in ("speech", *study.domains):
+        runs += [run for name in study.methods for run in later_runs(study, name, domain)]
     return [run for run in runs if not run.path(study.out).is_file()]
 
 
@@ -237,14 +253,17 @@ def execute_run(run: Run, study: StudyConfig) -> Path:
 
 def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
     """Train ``run`` to convergence (or fit NMF), then score validation and test conditions."""
-    from vaesep.compare.conditions import get_condition, training_dataset
-    from vaesep.evaluate import evaluate_separator
+    from vaesep.compare.conditions import training_dataset
     from vaesep.models import NeuralSeparator, fit_nmf, network_classes, save_nmf
     from vaesep.train import TrainConfig, train
 
-    method = get_study_method(run.method)
+    from vaesep.api import ORACLES
+
     settings = run.settings
     dataset = training_dataset(run.domain, fast=study.fast)
+    if run.method in ORACLES:
+        return _score(ORACLES[run.method](dataset.source_names), run, study, dataset, {"kind": "oracle"})
+    method = get_study_method(run.method)
     checkpoint = study.checkpoints / run.path(Path(".")).with_suffix(".pt")
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     options = {**method.options, **{k: v for k, v in settings.items() if k != "learning_rate"}}
@@ -261,7 +280,7 @@ def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
         network = network_class(network_class.config_class(source_names=dataset.source_names, **options))
         config = TrainConfig(
             epochs=study.max_epochs, steps_per_epoch=study.epoch_steps, patience=study.patience,
-            learning_rate=settings["learning_rate"], seed=run.seed, precision=study.precision,
+            learning_rate=settings["learning_rate"], seed=run.seed, precision=method.precision,
         )
         result = train(network, dataset, config, checkpoint_path=checkpoint, progress=False, device="cpu")
         network, history = result.network, result.history
@@ -273,9 +292,18 @@ def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
             train_wall_seconds=round(sum(history["seconds"]), 2),
             train_cpu_seconds=round(sum(history["cpu_seconds"]), 2),
         )
-    separator = NeuralSeparator(network, name=run.method)
     record["wall_seconds"] = round(time.perf_counter() - wall, 2)
     record["cpu_seconds"] = round(time.process_time() - cpu, 2)
+    record.update(kind=method.kind, config=settings, options=options, precision=method.precision,
+                  parameters=sum(p.numel() for p in network.parameters()))
+    return _score(NeuralSeparator(network, name=run.method), run, study, dataset, record)
+
+
+def _score(separator, run: Run, study: StudyConfig, dataset, record: dict[str, Any]) -> dict[str, Any]:
+    """Validation SDR (the selection criterion) and the test scores of every condition of the domain."""
+    from vaesep.compare.conditions import get_condition
+    from vaesep.evaluate import evaluate_separator
+
     valid = evaluate_separator(separator, dataset, "valid", progress=False, max_items=study.max_items)
     scores = {}
     for name in DOMAIN_CONDITIONS[run.domain]:
@@ -288,13 +316,8 @@ def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
         scores[name] = {key: round(float(value), 4) for key, value in stats.items() if isinstance(value, int | float)}
     return {
         "method": run.method,
-        "kind": method.kind,
         "domain": run.domain,
         "seed": run.seed,
-        "config": settings,
-        "options": options,
-        "precision": study.precision,
-        "parameters": sum(p.numel() for p in network.parameters()),
         "valid_sdr": round(float(valid.summary()["overall"]["sdr_mean"]), 4),
         "test": scores,
         "fast": study.fast,
