@@ -4,8 +4,8 @@ The figure is the trainer's own ``history["frames_per_second"]``: frames of
 mixture spectrogram consumed by gradient steps, divided by the epoch's wall
 time (which includes drawing the dynamic mixtures, their STFTs, and the
 validation pass at the end of the epoch). The first epoch is a warm-up; the
-median over the remaining epochs is reported. ``step_*`` figures time the
-inner step alone (draw, STFT, forward, backward, Adam) without validation.
+median over the remaining epochs is reported. :func:`_step_timing` times the
+inner step alone, the old waveform pipeline against the current one, in one run.
 
 The reference configuration is ``TrainConfig()``'s batch (32 segments of
 1 s, so 32 × 63 = 2016 frames per step) with each method's default network
@@ -53,39 +53,55 @@ def build_network(kind: str, options: dict[str, Any], source_names: tuple[str, .
 
 
 def _step_timing(network, dataset, config, steps: int) -> dict[str, float]:
-    """The trainer's inner step, timed alone (no validation, no checkpoint)."""
+    """Frames/s of one training step, four ways, measured in the same process one after another.
+
+    * ``waveform_fp32``: how ``train()`` drew batches before: waveform segments
+      (:func:`vaesep.data.random_segments`), their STFTs, a float32 step;
+    * ``plain_fp32``: a float32 step on one ready-made batch (no data work at all);
+    * ``spectral_fp32`` / ``spectral_bf16``: batches cut from the precomputed stream
+      spectra (:class:`vaesep.batches.StreamSpectra`), then a float32 or bfloat16 step,
+      as ``train()`` does now.
+
+    Ratios between them are comparable; the absolute figures move with the machine's load.
+    """
     import torch
 
     from vaesep import data as datasets
-    from vaesep.train import spectrogram_batch
+    from vaesep.batches import SpectralBatch, StreamSpectra
+    from vaesep.train import spectrogram_batch, train_step
 
-    device = torch.device("cpu")
     network.train()
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    spectra = StreamSpectra([dataset.streams("train")[name] for name in dataset.source_names])
+    n_frames = int(config.segment_seconds * 16_000) // 256 + 1
     rng = np.random.default_rng([config.seed, 99])
-    walls, cpus, frames = [], [], 0
-    for step in range(steps + 1):
-        wall, cpu = time.perf_counter(), time.process_time()
-        batch = datasets.random_segments(
+
+    def waveform_batch() -> SpectralBatch:
+        segments = datasets.random_segments(
             dataset, "train", config.batch_segments, config.segment_seconds, rng=rng, snr_db=dataset.snr_db
         )
-        mixture, sources = spectrogram_batch(batch, device)
-        terms = network.loss(network(mixture), sources, epoch=0)
-        optimizer.zero_grad(set_to_none=True)
-        terms["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
-        optimizer.step()
-        float(terms["loss"].detach())
-        if step:  # the first step is a warm-up
-            walls.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-            frames = mixture.shape[0] * mixture.shape[1]
-    return {
-        "step_wall_s": statistics.median(walls),
-        "step_cpu_s": statistics.median(cpus),
-        "step_frames_per_second": frames / statistics.median(walls),
-        "step_frames_per_cpu_second": frames / statistics.median(cpus),
+        return SpectralBatch(*spectrogram_batch(segments, torch.device("cpu")))
+
+    ready = spectra.draw(rng, config.batch_segments, n_frames)
+    variants = {
+        "waveform_fp32": (waveform_batch, "float32"),
+        "plain_fp32": (lambda: ready, "float32"),
+        "spectral_fp32": (lambda: spectra.draw(rng, config.batch_segments, n_frames), "float32"),
+        "spectral_bf16": (lambda: spectra.draw(rng, config.batch_segments, n_frames), "bfloat16"),
     }
+    out: dict[str, float] = {}
+    for name, (draw, precision) in variants.items():
+        walls = []
+        for step in range(steps + 1):
+            wall = time.perf_counter()
+            batch = draw()
+            train_step(network, optimizer, batch, epoch=0, grad_clip=config.grad_clip, precision=precision)
+            if step:  # the first step is a warm-up
+                walls.append(time.perf_counter() - wall)
+        out[f"{name}_frames_per_second"] = batch.n_frames / statistics.median(walls)
+    out["speed_up_vs_waveform"] = out["spectral_bf16_frames_per_second"] / out["waveform_fp32_frames_per_second"]
+    out["speed_up_vs_plain"] = out["spectral_bf16_frames_per_second"] / out["plain_fp32_frames_per_second"]
+    return out
 
 
 def measure(params: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +145,8 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
         steps_per_epoch=int(params.get("steps", 10)),
         seed=0,
         patience=10_000,
+        # as the convergence study trains them (vaesep.compare.study): bf16 where it was checked
+        precision=params.get("precision") or ("bfloat16" if kind == "vae" else "float32"),
     )
     network = build_network(kind, options, dataset.source_names)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -147,6 +165,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
             "train_wall_s": wall,
             "train_cpu_s": cpu,
             "train_config": {
+                "precision": config.precision,
                 "epochs": config.epochs,
                 "steps_per_epoch": config.steps_per_epoch,
                 "batch_segments": config.batch_segments,
