@@ -201,3 +201,56 @@ def test_bad_numbers_and_names_are_argument_errors(argv, capsys):
     assert exit_info.value.code == 2 and "error: argument --" in err
     assert any(word in err for word in ("expected", "unknown", "at least one", "twice"))
 
+
+# --- reproduce ---
+
+
+def tiny_notebooks(folder):
+    import nbformat
+
+    folder.mkdir()
+    for name in ("01_first.ipynb", "02_second.ipynb"):
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+        nbformat.write(notebook, folder / name)
+    return folder
+
+
+def test_reproduce_refuses_a_start_that_names_no_notebook(tmp_path, capsys):
+    notebooks, out = tiny_notebooks(tmp_path / "nb"), tmp_path / "results"
+    out.mkdir()
+    (out / "summary.md").write_text("the last full run\n")
+    for start in ("99", "3", "x"):
+        argv = ["reproduce", "--notebooks", str(notebooks), "--out", str(out), "--start-at", start]
+        assert main(argv) == 2
+        assert "01_first.ipynb" in capsys.readouterr().err  # the message lists what exists
+    assert (out / "summary.md").read_text() == "the last full run\n"
+    assert not (out / "executed").exists()
+
+
+def test_resumed_reproduce_keeps_the_earlier_runs_in_its_summary(tmp_path):
+    notebooks, out = tiny_notebooks(tmp_path / "nb"), tmp_path / "results"
+    base = ["reproduce", "--fast", "--notebooks", str(notebooks), "--out", str(out)]
+    assert main(base) == 0
+    assert main([*base, "--start-at", "02"]) == 0
+    runs = json.loads((out / "summary.json").read_text())["runs"]
+    assert [run["notebook"] for run in runs] == ["01_first.ipynb", "02_second.ipynb"]
+    assert "| 01_first.ipynb | ok |" in (out / "summary.md").read_text()
+
+
+def test_notebook_05_keeps_its_files_in_the_results_folder(tmp_path, monkeypatch):
+    """`vaesep reproduce --out` points VAESEP_RESULTS_DIR elsewhere; notebook 05 must follow."""
+    from pathlib import Path
+
+    import jupytext
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "05_listening_test.py"
+    monkeypatch.setenv("VAESEP_RESULTS_DIR", str(tmp_path / "out"))
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for cell in jupytext.read(notebook).cells:  # the set-up cells, up to the parameters
+        if cell.cell_type == "code":
+            exec(cell.source, namespace)
+            if "parameters" in cell.metadata.get("tags", []):
+                break
+    for name in ("LISTENING_DIR", "RESULTS_DIR", "SIMULATED_DIR"):
+        assert Path(namespace[name]).resolve().is_relative_to(tmp_path / "out"), name
