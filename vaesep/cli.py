@@ -129,8 +129,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _check_input(path: Path):
-    """Refuse an input that is missing, a folder, not audio or empty; returns its soundfile info."""
+    """Refuse an input that is missing, a folder, not audio, empty or undecodable; returns its info.
+
+    The whole file is decoded once here and again when it is separated: decoding
+    is fast next to separating, and holding every input in memory is not.
+    """
     import soundfile as sf
+
+    from vaesep.audio import load_audio
 
     if path.is_dir():
         raise ValueError(f"{path} is a folder; pass the audio files in it (e.g. {path}/*.wav)")
@@ -145,6 +151,8 @@ def _check_input(path: Path):
         ) from None
     if info.frames == 0:
         raise ValueError(f"{path} is empty: it holds no samples")
+    # a cut FLAC, NaN samples or too many channels show only when the samples are read
+    _warn_if_truncated(path, info, len(load_audio(path, info.samplerate)))
     return info
 
 
@@ -253,9 +261,7 @@ def _cmd_separate(args: argparse.Namespace) -> int:
     planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
     for path, stems in planned.items():
         sr = inputs[path].samplerate
-        signal = load_audio(path, sr)
-        _warn_if_truncated(path, inputs[path], len(signal))
-        estimates = model.separate(signal, sr)
+        estimates = model.separate(load_audio(path, sr), sr)
         for stem, estimate in zip(stems, estimates, strict=True):
             print(save_audio(stem, estimate, sr))
     return 0
