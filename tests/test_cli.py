@@ -257,3 +257,42 @@ def test_notebook_05_keeps_its_files_in_the_results_folder(tmp_path, monkeypatch
                 break
     for name in ("LISTENING_DIR", "RESULTS_DIR", "SIMULATED_DIR"):
         assert Path(namespace[name]).resolve().is_relative_to(tmp_path / "out"), name
+
+
+# --- output options are checked before the work they would come after ---
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["train", "--data", "synthetic", "--out", "{file}/run.pt"], "cannot write to --out"),
+        (["train", "--data", "synthetic", "--out", "{dir}"], "--out {dir} is a folder"),
+        (["train", "--data", "synthetic", "--export", "{file}/x.pt"], "cannot write to --export"),
+        (["evaluate", "irm", "--data", "synthetic", "--json", "{file}/r.json"], "--json"),
+        (["reproduce", "--out", "{file}"], "--out {file} is a file"),
+        (["compare", "--fast", "--out", "{file}"], "--out {file} is a file"),
+        (["compare", "--readme", "{file}"], "block to fill"),
+    ],
+    ids=[
+        "train-out-in-a-file",
+        "train-out-is-a-folder",
+        "train-export-in-a-file",
+        "evaluate-json-in-a-file",
+        "reproduce-out-is-a-file",
+        "compare-out-is-a-file",
+        "compare-readme-without-block",
+    ],
+)
+def test_output_options_are_checked_before_any_work(argv, says, tmp_path, capsys, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the output options were checked")
+
+    monkeypatch.setattr("vaesep.cli._build_data", no_work)
+    monkeypatch.setattr("vaesep.reproduce.reproduce", no_work)
+    monkeypatch.setattr("vaesep.compare.cli.run_comparison", no_work)
+    monkeypatch.setenv("VAESEP_FAST", "0")  # --readme is only allowed in full mode
+    (tmp_path / "file").write_text("no README block here\n")
+    (tmp_path / "dir").mkdir()
+    places = {"file": tmp_path / "file", "dir": tmp_path / "dir"}
+    assert main([arg.format(**places) for arg in argv]) == 2
+    assert says.format(**places) in capsys.readouterr().err

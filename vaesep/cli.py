@@ -96,6 +96,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from vaesep.models import VAEConfig, VAENetwork
     from vaesep.train import TrainConfig, train
 
+    writable_file(args.out, "--out")
+    if args.export:
+        writable_file(args.export, "--export")
     dataset = _build_data(args)
     fast = args.fast or fast_mode()
     network = VAENetwork(
@@ -181,21 +184,37 @@ def _warn_if_truncated(path: Path, info, n_read: int) -> None:
         )
 
 
-def _writable_folder(folder: Path) -> Path:
-    """Create ``folder`` if needed and prove that files can be made in it, before any work."""
+def writable_folder(folder: str | Path, flag: str) -> Path:
+    """Create ``folder`` if needed and prove that files can be made in it.
+
+    Commands call it before any work, so a bad output option fails in a second
+    with a message naming ``flag``, not with a traceback after a long run.
+    """
     import tempfile
 
+    folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"--out-dir {folder} is a file, not a folder; choose a folder")
+        raise ValueError(f"{flag} {folder} is a file, not a folder; choose a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
         raise ValueError(
-            f"cannot write to --out-dir {folder} ({exc.strerror}); choose a folder you can write to"
+            f"cannot write to {flag} {folder} ({exc.strerror}); choose a folder you can write to"
         ) from None
     return folder
+
+
+def writable_file(path: str | Path, flag: str) -> Path:
+    """:func:`writable_folder` for the folder of an output file; the file itself may exist."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{flag} {path} is a folder; give a file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"cannot write to {flag} {path}: {path.parent} is a file, not a folder")
+    writable_folder(path.parent, flag)
+    return path
 
 
 def _refuse_shared_names(inputs: list[Path]) -> None:
@@ -256,7 +275,7 @@ def _cmd_separate(args: argparse.Namespace) -> int:
     # never costs a long run, and nothing is written unless all of it can be
     inputs = {path: _check_input(path) for path in map(Path, args.inputs)}
     _refuse_shared_names(list(inputs))
-    out_dir = _writable_folder(Path(args.out_dir))
+    out_dir = writable_folder(args.out_dir, "--out-dir")
     model = vaesep.load_model(args.model, device=args.device)
     planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
     for path, stems in planned.items():
@@ -270,6 +289,8 @@ def _cmd_separate(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaesep.evaluate import evaluate_separator
 
+    if args.json:
+        writable_file(args.json, "--json")
     dataset = _build_data(args)
     model = vaesep.load_model(args.model, device=args.device, source_names=dataset.source_names)
     result = evaluate_separator(model, dataset, args.split, max_items=args.max_items, backend=args.backend)
@@ -284,6 +305,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from vaesep.reproduce import reproduce
 
+    writable_folder(args.out, "--out")
     runs = reproduce(
         fast=args.fast or fast_mode(),
         notebooks_dir=args.notebooks,

@@ -14,7 +14,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from vaesep.cli import positive_int, seed
+from vaesep.cli import positive_int, seed, writable_folder
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.methods import METHODS, Budget, get_method
 from vaesep.compare.report import ComparisonReport, is_custom, run_comparison
@@ -154,13 +154,18 @@ def export_speech_models(config: CompareConfig, *, seed: int = 0) -> list[Path]:
     return written
 
 
+def _readme_block(path: Path, text: str) -> re.Pattern:
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {README_START} … {README_END} block to fill")
+    return pattern
+
+
 def update_readme(path: str | Path, report: ComparisonReport) -> Path:
     """Replace the text between :data:`README_START` and :data:`README_END` with the headline and conclusion."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {README_START} … {README_END} block to fill")
+    pattern = _readme_block(path, text)
     block = f"{README_START}\n{report.headline_markdown()}\n\n{report.conclusion()}\n{README_END}"
     path.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
     return path
@@ -176,6 +181,10 @@ def command(args: argparse.Namespace) -> int:
             "run `vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds, "
             "--max-items or budget options"
         )
+    if args.readme:  # a README without the block would fail only after the whole run
+        _readme_block(Path(args.readme), Path(args.readme).read_text(encoding="utf-8"))
+    if args.out:
+        writable_folder(args.out, "--out")
     report = run_comparison(config, save=False)
     tables = report.save()
     print(report.headline_markdown())
