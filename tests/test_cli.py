@@ -240,6 +240,15 @@ def test_resumed_reproduce_keeps_the_earlier_runs_in_its_summary(tmp_path):
     assert "| 01_first.ipynb | ok |" in (out / "summary.md").read_text()
 
 
+def test_interrupted_reproduce_says_how_to_continue(tmp_path, capsys, monkeypatch):
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("vaesep.reproduce.reproduce", interrupted)
+    assert main(["reproduce", "--out", str(tmp_path)]) == 130
+    assert "--start-at" in capsys.readouterr().err  # a plain rerun would start from 01 again
+
+
 def test_notebook_05_keeps_its_files_in_the_results_folder(tmp_path, monkeypatch):
     """`vaesep reproduce --out` points VAESEP_RESULTS_DIR elsewhere; notebook 05 must follow."""
     from pathlib import Path

@@ -397,7 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser.add_argument("--notebooks", default=None, help="notebook folder (default ./notebooks)")
     reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
     reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
-    reproduce_parser.set_defaults(func=_cmd_reproduce)
+    reproduce_parser.set_defaults(
+        func=_cmd_reproduce,
+        on_interrupt="continue with --start-at NN, NN being the notebook that was running",
+    )
 
     # the comparison's options live next to its code (vaesep/compare/cli.py)
     from vaesep.compare import add_compare_parser
