@@ -414,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        # data builds, training, comparisons and reproduce keep their progress on disk
+        # data builds, training and comparisons keep their progress on disk; the other
+        # commands say what was kept
         hint = getattr(args, "on_interrupt", "run the same command again to continue")
         print(f"\nvaesep {args.command}: interrupted; {hint}", file=sys.stderr)
         return 130
