@@ -49,8 +49,6 @@
 # 2 minutes per trial, plus 5 minutes of familiarisation.
 
 # %%
-from pathlib import Path
-
 from IPython.display import display
 
 import vaesep
@@ -64,6 +62,7 @@ from vaesep.listening import (
     separation_metrics,
     simulate_listeners,
 )
+from vaesep.reporting import results_dir
 from vaesep.runtime import fast_mode
 from vaesep.widgets.listening import listening_test
 
@@ -86,7 +85,7 @@ CHOSEN_ITEMS = [
 N_TRIALS = 3 if FAST else len(CHOSEN_ITEMS)
 PRETRAINED_SYSTEMS = ["vae-speech"]  # every shipped model in this list joins the test
 ORACLE_SYSTEMS = ["irm"]  # the ceiling of any mask-based method (notebook 01)
-LISTENING_DIR = Path("..") / "results" / "listening"
+LISTENING_DIR = results_dir() / "listening"  # beside the other results (`reproduce --out`)
 RESULTS_DIR = LISTENING_DIR / "class"  # real listeners' files; collect the class's here
 SIMULATED_DIR = LISTENING_DIR / "SIMULATED"  # machine-made ratings, never mixed with real ones
 N_SIMULATED_LISTENERS = 8

@@ -164,3 +164,48 @@ def test_provenance_names_the_jobs_of_the_run_that_did_the_work(fast_run):
     reread = dataclasses.replace(report, timing=[worked])
     assert reread.config.jobs == 1
     assert "wall time 1.0 min with 2 job(s)" in reread.provenance()
+
+
+def test_a_partial_full_mode_run_keeps_the_committed_tables(tmp_path, monkeypatch, capsys):
+    from vaesep.cli import main
+
+    results = tmp_path / "results"
+    results.mkdir()
+    committed = results / "04_comparison.md"
+    committed.write_text("the full comparison README quotes\n")
+    monkeypatch.setenv("VAESEP_FAST", "0")
+    monkeypatch.setenv("VAESEP_RESULTS_DIR", str(results))
+    argv = ["compare", "--methods", "mixture,irm", "--conditions", "synthetic", "--max-items", "2",
+            "--out", str(tmp_path / "runs")]
+    assert main(argv) == 0
+    assert committed.read_text() == "the full comparison README quotes\n"
+    assert "mixture" in (results / "04_comparison_custom.md").read_text()
+    assert "04_comparison_custom.md" in capsys.readouterr().out
+
+
+def test_only_the_default_full_run_is_named_like_the_committed_tables(fast_run):
+    import dataclasses
+
+    _, report, _ = fast_run
+    full = dataclasses.replace(report, config=CompareConfig())
+    assert full.default_name() == "04_comparison"
+    for change in ({"methods": ("vae", "irm")}, {"conditions": ("dutch",)}, {"max_items": 5},
+                   {"seeds": (3, 4, 5)}, {"budget": Budget(epochs=1)}):
+        custom = dataclasses.replace(report, config=CompareConfig(**change))
+        assert custom.default_name() == "04_comparison_custom", change
+
+
+def test_readme_is_not_rewritten_from_a_partial_run(tmp_path, monkeypatch, capsys):
+    from vaesep.cli import main
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the comparison ran although --readme was refused")
+
+    monkeypatch.setattr("vaesep.compare.cli.run_comparison", must_not_run)
+    monkeypatch.setenv("VAESEP_FAST", "0")  # a full-mode run of two methods, then a fast one
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{README_START}\nquoted\n{README_END}\n")
+    for extra in (["--methods", "vae,irm"], ["--fast"]):
+        assert main(["compare", *extra, "--readme", str(readme)]) == 2
+        assert "--readme" in capsys.readouterr().err
+    assert "quoted" in readme.read_text()

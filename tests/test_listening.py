@@ -35,7 +35,7 @@ from vaesep.listening import (
     simulate_listeners,
     summarise_conditions,
 )
-from vaesep.listening.analysis import Rating, mean_confidence_interval
+from vaesep.listening.analysis import Rating, load_results, mean_confidence_interval
 from vaesep.listening.design import balanced_orders, validate_listener_id
 from vaesep.listening.stimuli import PEAK_LIMIT, excerpt_bounds, level_align
 from vaesep.models import IdealRatioMask, MixtureSeparator
@@ -125,7 +125,9 @@ def test_positions_are_balanced_across_a_class() -> None:
     assert np.abs(counts - expected).max() < 0.25 * expected
 
 
-@pytest.mark.parametrize("bad", ["", "a b", "../etc", "x" * 41, "-lead", "é"])
+@pytest.mark.parametrize(
+    "bad", ["", "a b", "../etc", "x" * 41, "-lead", "é", "anna\n", "anna\r\n", "an\tna", "a/b", "a\\b"]
+)
 def test_unsafe_listener_ids_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="listener id"):
         validate_listener_id(bad)
@@ -316,6 +318,38 @@ def test_killed_session_loses_nothing_and_resumes_at_the_right_trial(tmp_path: P
         assert [t.trial_id for t in resumed.completed] == ["T01", "T02"]
 
 
+def _race_to_open(results_dir: str, barrier, n_items: int) -> None:
+    """One of the racing processes: open listener 'anna' as soon as all are ready."""
+    barrier.wait(timeout=60)
+    try:
+        session = open_session(results_dir, "anna", make_design(n_items))
+    except SessionLockedError:
+        return  # another process has the (one) session open: the right outcome
+    session.close()
+
+
+def test_processes_opening_one_new_listener_at_once_start_one_session(tmp_path: Path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # fork: the racers start in milliseconds
+    n_processes = 8
+    for trial in range(4):
+        folder = tmp_path / f"race-{trial}"
+        barrier = context.Barrier(n_processes)
+        racers = [
+            context.Process(target=_race_to_open, args=(str(folder), barrier, 3))
+            for _ in range(n_processes)
+        ]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(timeout=60)
+        assert [racer.exitcode for racer in racers] == [0] * n_processes
+        files = sorted(folder.glob("*.jsonl"))
+        ordinals = [read_results_file(path).header["session_ordinal"] for path in files]
+        assert ordinals == [0], f"trial {trial}: {len(files)} session files, ordinals {ordinals}"
+
+
 def test_reopening_in_the_same_process_reuses_the_session(tmp_path: Path) -> None:
     design = make_design(3)
     first = open_session(tmp_path, "anna", design)
@@ -431,6 +465,19 @@ def test_analysis_reports_torn_lines_and_unreadable_files(stimuli, tmp_path: Pat
     assert report.collected.torn_lines == {path: (len(design.items) + 3,)}
     assert tmp_path / "notes.jsonl" in report.collected.skipped_files
     assert "ignored incomplete line" in report.text()
+
+
+def test_analysis_counts_a_session_written_twice_once(stimuli, tmp_path: Path) -> None:
+    # two files of one listener's session 0, as the creation race of older versions made them
+    design = stimuli.design()
+    (path,) = simulate_listeners(stimuli, design, tmp_path, n_listeners=1, n_careless=0)
+    single = load_results(tmp_path).ratings
+    header, first_trial = path.read_text().splitlines()[:2]
+    twin = tmp_path / path.name.replace("__", "__twin-")
+    twin.write_text(header.replace('"session_id":"', '"session_id":"twin-') + "\n" + first_trial + "\n")
+    collected = load_results(tmp_path)
+    assert len(collected.ratings) == len(single)
+    assert collected.files == (path,) and "second file of session 0" in collected.skipped_files[twin]
 
 
 def test_analyse_folder_says_what_to_do_when_empty(tmp_path: Path) -> None:

@@ -128,15 +128,20 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def save_audio(path: str | os.PathLike, signal: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
-    """Write a mono waveform as 32-bit float WAV, atomically (temp file, then rename)."""
+    """Write a mono waveform as 32-bit float WAV, atomically (temp file, then rename).
+
+    An interrupted write (Ctrl-C, full disk) leaves neither a partial file nor the temp file.
+    """
     import soundfile as sf
+
+    from vaesep.reporting import _atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    sf.write(str(tmp), np.asarray(signal, dtype=np.float32), sr, subtype="FLOAT", format="WAV")
-    os.replace(tmp, path)
-    return path
+    samples = np.asarray(signal, dtype=np.float32)
+    return _atomic_write(
+        path, lambda tmp: sf.write(str(tmp), samples, sr, subtype="FLOAT", format="WAV")
+    )
 
 
 def rms(signal: np.ndarray) -> float:

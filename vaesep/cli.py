@@ -7,18 +7,48 @@ computed here that the library does not also offer.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import vaesep
 from vaesep.runtime import fast_mode
 
+MAX_SEED = 2**32 - 1
+"""Largest seed accepted (numpy and torch both take it)."""
+
+
+def _checked(convert: Callable[[str], float], accept: Callable[[float], bool], wanted: str):
+    """An argparse ``type`` that converts with ``convert`` and refuses values ``accept`` rejects."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+        return value
+
+    return parse
+
+
+# counts, budgets and seeds: a 0 or negative value is always a typo, never "all" or "none"
+positive_int = _checked(int, lambda v: v > 0, "a positive integer")
+non_negative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
+seed = _checked(int, lambda v: 0 <= v <= MAX_SEED, f"a seed between 0 and {MAX_SEED}")
+positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
+non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+finite_float = _checked(float, math.isfinite, "a finite number")
+
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="speech", help="data set name (see `vaesep data list`)")
-    parser.add_argument("--seed", type=int, default=0, help="data set seed (default 0)")
-    parser.add_argument("--snr-db", type=float, default=0.0, help="mixing SNR in dB (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="data set seed (default 0)")
+    parser.add_argument("--snr-db", type=finite_float, default=0.0, help="mixing SNR in dB")
     parser.add_argument("--root", default=None, help="corpus root, for corpora that need one")
     parser.add_argument("--noise-dir", default=None, help="timit only: your own noise recordings")
     parser.add_argument("--fast", action="store_true", help="small fast-mode data and budgets")
@@ -66,6 +96,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from vaesep.models import VAEConfig, VAENetwork
     from vaesep.train import TrainConfig, train
 
+    writable_file(args.out, "--out")
+    if args.export:
+        writable_file(args.export, "--export")
     dataset = _build_data(args)
     fast = args.fast or fast_mode()
     network = VAENetwork(
@@ -80,9 +113,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
             beta=args.beta,
         )
     )
+    # fast mode only changes the defaults: budgets given on the command line are kept
     config = TrainConfig(
-        epochs=2 if fast else args.epochs,
-        steps_per_epoch=10 if fast else args.steps_per_epoch,
+        epochs=args.epochs or (2 if fast else 12),
+        steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
         seed=args.seed,
         learning_rate=args.lr,
     )
@@ -97,26 +131,166 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_separate(args: argparse.Namespace) -> int:
+def _check_input(path: Path):
+    """Refuse an input that is missing, a folder, not audio, empty or undecodable; returns its info.
+
+    The whole file is decoded once here and again when it is separated: decoding
+    is fast next to separating, and holding every input in memory is not.
+    """
     import soundfile as sf
 
-    from vaesep.audio import as_mono_float, save_audio
+    from vaesep.audio import load_audio
 
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass the audio files in it (e.g. {path}/*.wav)")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        info = sf.info(str(path))
+    except sf.SoundFileError as exc:
+        raise ValueError(
+            f"{path} is not audio that libsndfile can read ({exc}); vaesep reads WAV, FLAC and "
+            f"OGG/Vorbis: convert other formats first (ffmpeg -i {path} {path.stem}-converted.wav)"
+        ) from None
+    if info.frames == 0:
+        raise ValueError(f"{path} is empty: it holds no samples")
+    # a cut FLAC, NaN samples or too many channels show only when the samples are read
+    _warn_if_truncated(path, info, len(load_audio(path, info.samplerate)))
+    return info
+
+
+_UNKNOWN_LENGTH = {0x7FFFFFFF, 0xFFFFFFFF}
+"""WAV data sizes that streaming writers leave when the length is not known yet."""
+
+
+def _warn_if_truncated(path: Path, info, n_read: int) -> None:
+    """Say so when a file holds fewer samples than its header announces (a cut-off copy)."""
+    import soundfile as sf
+
+    present = n_read / info.samplerate
+    announced = info.frames / info.samplerate
+    with sf.SoundFile(str(path)) as stream:
+        log = stream.extra_info
+    # libsndfile reads a WAV whose data chunk is cut short without an error; only its log
+    # says "data : <bytes in the header> (should be <bytes present>)"
+    cut = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", log, re.MULTILINE)
+    if cut and int(cut[1]) not in _UNKNOWN_LENGTH and int(cut[1]) > int(cut[2]) > 0:
+        announced = present * int(cut[1]) / int(cut[2])
+    if announced > present:
+        print(
+            f"vaesep separate: warning: {path} is truncated: its header announces "
+            f"{announced:.2f} s but only {present:.2f} s are present; separating what is there",
+            file=sys.stderr,
+        )
+
+
+def writable_folder(folder: str | Path, flag: str) -> Path:
+    """Create ``folder`` if needed and prove that files can be made in it.
+
+    Commands call it before any work, so a bad output option fails in a second
+    with a message naming ``flag``, not with a traceback after a long run.
+    """
+    import tempfile
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{flag} {folder} is a file, not a folder; choose a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write to {flag} {folder} ({exc.strerror}); choose a folder you can write to"
+        ) from None
+    return folder
+
+
+def writable_file(path: str | Path, flag: str) -> Path:
+    """:func:`writable_folder` for the folder of an output file; the file itself may exist."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{flag} {path} is a folder; give a file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"cannot write to {flag} {path}: {path.parent} is a file, not a folder")
+    writable_folder(path.parent, flag)
+    return path
+
+
+def _refuse_shared_names(inputs: list[Path]) -> None:
+    """Two inputs with one file stem (``a/x.wav``, ``b/x.flac``) would write the same stems.
+
+    They are refused rather than renamed, so stem names stay predictable.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    for path in inputs:
+        by_stem.setdefault(path.stem.casefold(), []).append(path)  # casefold: macOS, Windows
+    clashes = [paths for paths in by_stem.values() if len(paths) > 1]
+    if clashes:
+        listed = "; ".join(" and ".join(map(str, paths)) for paths in clashes)
+        raise ValueError(
+            f"inputs with the same name would overwrite each other's stems: {listed}; "
+            "separate them in separate calls with different --out-dir"
+        )
+
+
+def _stem_paths(
+    inputs: list[Path], out_dir: Path, sources: tuple[str, ...], *, overwrite: bool
+) -> dict[Path, list[Path]]:
+    """Where each input's stems go; an input is never overwritten, not even with ``overwrite``."""
+    planned = {path: [out_dir / f"{path.stem}_{name}.wav" for name in sources] for path in inputs}
+    stems = [stem for paths in planned.values() for stem in paths]
+    inputs_hit = sorted(
+        {str(stem) for stem in stems for path in inputs if stem.exists() and stem.samefile(path)}
+    )
+    if inputs_hit:
+        raise ValueError(
+            f"the stems would overwrite input files: {', '.join(inputs_hit)}; choose another "
+            "--out-dir"
+        )
+    folders = [str(stem) for stem in stems if stem.is_dir()]
+    if folders:
+        raise ValueError(
+            f"these output names are folders: {', '.join(folders)}; choose another --out-dir"
+        )
+    existing = [str(stem) for stem in stems if stem.exists()]
+    if existing and not overwrite:
+        raise ValueError(
+            f"these output files exist already: {', '.join(existing)}; pass --overwrite to replace "
+            "them, or choose another --out-dir"
+        )
+    return planned
+
+
+def _cmd_separate(args: argparse.Namespace) -> int:
+    from vaesep.api import ORACLES
+    from vaesep.audio import load_audio, save_audio
+
+    if args.model in ORACLES:
+        raise ValueError(
+            f"{args.model} is an oracle: it needs the true sources, which a mixture file does not "
+            f"have; score it on a data set instead (vaesep evaluate {args.model} --data speech)"
+        )
+    # every check that can fail runs before the first separation, so a bad argument
+    # never costs a long run, and nothing is written unless all of it can be
+    inputs = {path: _check_input(path) for path in map(Path, args.inputs)}
+    _refuse_shared_names(list(inputs))
+    out_dir = writable_folder(args.out_dir, "--out-dir")
     model = vaesep.load_model(args.model, device=args.device)
-    out_dir = Path(args.out_dir)
-    for path in map(Path, args.inputs):
-        if not path.is_file():
-            raise SystemExit(f"vaesep separate: no such file: {path}")
-        signal, sr = sf.read(str(path), dtype="float32", always_2d=True)
-        estimates = model.separate(as_mono_float(signal, name=str(path)), sr)
-        for source, estimate in zip(model.source_names, estimates, strict=True):
-            print(save_audio(out_dir / f"{path.stem}_{source}.wav", estimate, sr))
+    planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
+    for path, stems in planned.items():
+        sr = inputs[path].samplerate
+        estimates = model.separate(load_audio(path, sr), sr)
+        for stem, estimate in zip(stems, estimates, strict=True):
+            print(save_audio(stem, estimate, sr))
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaesep.evaluate import evaluate_separator
 
+    if args.json:
+        writable_file(args.json, "--json")
     dataset = _build_data(args)
     model = vaesep.load_model(args.model, device=args.device, source_names=dataset.source_names)
     result = evaluate_separator(model, dataset, args.split, max_items=args.max_items, backend=args.backend)
@@ -131,6 +305,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from vaesep.reproduce import reproduce
 
+    writable_folder(args.out, "--out")
     runs = reproduce(
         fast=args.fast or fast_mode(),
         notebooks_dir=args.notebooks,
@@ -160,8 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         build_parser_ = data_commands.add_parser(command, help=help_text)
         build_parser_.add_argument("data", help="data set or corpus name")
-        build_parser_.add_argument("--seed", type=int, default=0)
-        build_parser_.add_argument("--snr-db", type=float, default=0.0)
+        build_parser_.add_argument("--seed", type=seed, default=0)
+        build_parser_.add_argument("--snr-db", type=finite_float, default=0.0)
         build_parser_.add_argument("--root", default=None, help="corpus root folder")
         build_parser_.add_argument("--noise-dir", default=None, help="timit only: your own noises")
         build_parser_.add_argument("--fast", action="store_true")
@@ -171,14 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(train_parser)
     train_parser.add_argument("--model", choices=("vae", "ae"), default="vae")
     train_parser.add_argument("--variant", choices=("per_source", "shared"), default="per_source")
-    train_parser.add_argument("--context", type=int, default=2)
-    train_parser.add_argument("--hidden", type=int, default=128)
-    train_parser.add_argument("--latent", type=int, default=64)
-    train_parser.add_argument("--beta", type=float, default=1.0)
+    train_parser.add_argument("--context", type=non_negative_int, default=2)
+    train_parser.add_argument("--hidden", type=positive_int, default=128)
+    train_parser.add_argument("--latent", type=positive_int, default=64)
+    train_parser.add_argument("--beta", type=non_negative_float, default=1.0)
     train_parser.add_argument("--likelihood", choices=("gaussian", "laplace"), default="gaussian")
-    train_parser.add_argument("--epochs", type=int, default=12)
-    train_parser.add_argument("--steps-per-epoch", type=int, default=100)
-    train_parser.add_argument("--lr", type=float, default=1e-3)
+    train_parser.add_argument(
+        "--epochs", type=positive_int, default=None, help="default 12 (fast: 2)"
+    )
+    train_parser.add_argument(
+        "--steps-per-epoch", type=positive_int, default=None, help="default 100 (fast: 10)"
+    )
+    train_parser.add_argument("--lr", type=positive_float, default=1e-3)
     train_parser.add_argument("--device", default=None)
     train_parser.add_argument("--out", default="runs/vae.pt", help="training checkpoint (resumable)")
     train_parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
@@ -189,18 +368,27 @@ def build_parser() -> argparse.ArgumentParser:
     separate_parser.add_argument("model", help="pretrained name or checkpoint path")
     separate_parser.add_argument("inputs", nargs="+", help="WAV/FLAC/OGG files")
     separate_parser.add_argument("--out-dir", default="separated")
+    separate_parser.add_argument(
+        "--overwrite", action="store_true", help="replace existing stems (never an input)"
+    )
     separate_parser.add_argument("--device", default=None)
-    separate_parser.set_defaults(func=_cmd_separate)
+    separate_parser.set_defaults(
+        func=_cmd_separate,
+        on_interrupt="the stems listed above are complete and no partial file was left; run again "
+        "with the remaining inputs, or with --overwrite",
+    )
 
     evaluate_parser = commands.add_parser("evaluate", help="score a model on a data split")
     evaluate_parser.add_argument("model", help="pretrained name, oracle name or checkpoint path")
     _add_data_arguments(evaluate_parser)
     evaluate_parser.add_argument("--split", default="test")
-    evaluate_parser.add_argument("--max-items", type=int, default=None)
+    evaluate_parser.add_argument(
+        "--max-items", type=positive_int, default=None, help="score only the first items"
+    )
     evaluate_parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
     evaluate_parser.add_argument("--json", default=None, help="also write the results here")
     evaluate_parser.add_argument("--device", default=None)
-    evaluate_parser.set_defaults(func=_cmd_evaluate)
+    evaluate_parser.set_defaults(func=_cmd_evaluate, on_interrupt="nothing was saved")
 
     reproduce_parser = commands.add_parser(
         "reproduce", help="run the numbered notebooks headless and collect results/"
@@ -209,7 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser.add_argument("--notebooks", default=None, help="notebook folder (default ./notebooks)")
     reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
     reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
-    reproduce_parser.set_defaults(func=_cmd_reproduce)
+    reproduce_parser.set_defaults(
+        func=_cmd_reproduce,
+        on_interrupt="continue with --start-at NN, NN being the notebook that was running",
+    )
 
     # the comparison's options live next to its code (vaesep/compare/cli.py)
     from vaesep.compare import add_compare_parser
@@ -223,11 +414,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        # data builds and training keep their progress on disk; the same command continues
-        print(f"\nvaesep {args.command}: interrupted; run the same command again to continue",
-              file=sys.stderr)
+        # data builds, training and comparisons keep their progress on disk; the other
+        # commands say what was kept
+        hint = getattr(args, "on_interrupt", "run the same command again to continue")
+        print(f"\nvaesep {args.command}: interrupted; {hint}", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:
         # errors from the library already say what to do; no traceback for them
         print(f"vaesep {args.command}: error: {exc}", file=sys.stderr)
         return 2

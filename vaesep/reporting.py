@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # only for the annotation: audio output reuses _atomic_write without matplotlib
+    from matplotlib.figure import Figure
 
 RESULTS_ENV = "VAESEP_RESULTS_DIR"
 

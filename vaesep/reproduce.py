@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vaesep.reporting import RESULTS_ENV, RUNS_ENV
+from vaesep.reporting import RESULTS_ENV, RUNS_ENV, _atomic_write
 from vaesep.runtime import FAST_ENV, code_version
 
 
@@ -40,6 +40,24 @@ def find_notebooks(directory: Path) -> list[Path]:
             "repository root or pass --notebooks PATH"
         )
     return notebooks
+
+
+def select_notebooks(notebooks: Sequence[Path], start_at: str | None) -> list[Path]:
+    """``notebooks`` from the first whose name starts with ``start_at`` (all if None).
+
+    Raises:
+        ValueError: ``start_at`` names no notebook (a typo must not run nothing).
+    """
+    if start_at is None:
+        return list(notebooks)
+    names = [path.name for path in notebooks]
+    for index, name in enumerate(names):
+        if name.startswith(start_at):
+            return list(notebooks[index:])
+    raise ValueError(
+        f"--start-at {start_at!r} names no notebook; give the start of one of {names} (e.g. "
+        f"{names[-1][:2]!r})"
+    )
 
 
 def _default_notebook_dir() -> Path:
@@ -96,16 +114,27 @@ def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> 
     figures = sorted(out_dir.glob("*.png"))
     if figures:
         lines += ["", "## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures]
-    summary = out_dir / "summary.md"
-    summary.write_text("\n".join(lines) + "\n")
-    (out_dir / "summary.json").write_text(
-        json.dumps(
-            {"fast": fast, "code": code_version(), "total_seconds": total, "runs": [asdict(r) for r in runs]},
-            indent=2,
-        )
-        + "\n"
-    )
-    return summary
+    record = {"fast": fast, "code": code_version(), "total_seconds": total}
+    record["runs"] = [asdict(run) for run in runs]
+    summary_json = json.dumps(record, indent=2) + "\n"
+    _atomic_write(out_dir / "summary.json", lambda tmp: tmp.write_text(summary_json))
+    summary_md = "\n".join(lines) + "\n"
+    return _atomic_write(out_dir / "summary.md", lambda tmp: tmp.write_text(summary_md))
+
+
+def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]:
+    """The runs of notebooks before ``before`` in the summary of an earlier reproduce, if any.
+
+    A resumed reproduce (``start_at``) keeps them in its summary instead of
+    dropping what the earlier run measured. Runs of the other mode are not kept.
+    """
+    try:
+        record = json.loads((out_dir / "summary.json").read_text())
+        if bool(record["fast"]) != fast:
+            return []
+        return [NotebookRun(**run) for run in record["runs"] if run["notebook"] < before]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []  # no earlier summary, or one we cannot read: the new one stands alone
 
 
 def reproduce(
@@ -122,16 +151,18 @@ def reproduce(
         fast: run in fast (CI) mode.
         notebooks_dir: where the notebooks are (default ``./notebooks``).
         out_dir: results folder; executed notebooks go to ``<out_dir>/executed``.
-        start_at: skip notebooks before this prefix (e.g. ``"03"``) to resume.
+        start_at: skip notebooks before the first whose name starts with this
+            (e.g. ``"03"``) to resume; the earlier notebooks' runs are kept in the summary.
         timeout: seconds allowed per cell.
 
     Returns:
         one :class:`NotebookRun` per executed notebook; stops at the first failure.
     """
     directory = Path(notebooks_dir) if notebooks_dir else _default_notebook_dir()
+    notebooks = select_notebooks(find_notebooks(directory), start_at)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    notebooks = [p for p in find_notebooks(directory) if start_at is None or p.name >= start_at]
+    kept = earlier_runs(out, notebooks[0].name, fast=fast) if start_at is not None else []
     saved_env = {key: os.environ.get(key) for key in (FAST_ENV, RESULTS_ENV, RUNS_ENV)}
     os.environ[FAST_ENV] = "1" if fast else "0"
     os.environ[RESULTS_ENV] = str(out)
@@ -152,6 +183,6 @@ def reproduce(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    summary = write_summary(out, runs, fast=fast)
+    summary = write_summary(out, kept + runs, fast=fast)
     print(f"results: {summary}")
     return runs

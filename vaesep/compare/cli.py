@@ -14,9 +14,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-from vaesep.compare.conditions import FULL_CONDITIONS
-from vaesep.compare.methods import METHODS, Budget
-from vaesep.compare.report import ComparisonReport, run_comparison
+from vaesep.cli import positive_int, seed, writable_folder
+from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
+from vaesep.compare.methods import METHODS, Budget, get_method
+from vaesep.compare.report import ComparisonReport, is_custom, run_comparison
 from vaesep.compare.runner import CompareConfig, checkpoint_path
 from vaesep.compare.shipping import export_compact, pretrained_name
 from vaesep.runtime import fast_mode
@@ -30,6 +31,27 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _list_of(item, what: str):
+    """An argparse ``type`` for a non-empty comma-separated list, each part checked by ``item``."""
+
+    def parse(text: str) -> tuple:
+        names = _names(text)
+        if not names:
+            raise argparse.ArgumentTypeError(f"give at least one {what}, comma-separated")
+        if len(set(names)) != len(names):
+            raise argparse.ArgumentTypeError(f"a {what} is listed twice in {text!r}")
+        try:
+            return tuple(item(name) for name in names)
+        except (ValueError, argparse.ArgumentTypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
+
+
+def _known(lookup):
+    return lambda name: lookup(name).name
+
+
 def add_compare_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``compare`` on the ``vaesep`` command's subparsers; returns the new parser."""
     parser = subparsers.add_parser(
@@ -37,19 +59,19 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     )
     parser.add_argument(
         "--methods",
-        type=_names,
+        type=_list_of(_known(get_method), "method"),
         default=tuple(m.name for m in METHODS),
         help="comma-separated method names (default: all)",
     )
     parser.add_argument(
         "--conditions",
-        type=_names,
+        type=_list_of(_known(get_condition), "condition"),
         default=None,
         help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)",
     )
     parser.add_argument(
         "--seeds",
-        type=lambda text: tuple(int(s) for s in _names(text)),
+        type=_list_of(seed, "seed"),
         default=None,
         help="training seeds (default 0,1,2; fast: 0)",
     )
@@ -59,14 +81,14 @@ def add_compare_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     parser.add_argument(
         "--pretrained", action="store_true", help="evaluate the shipped models, train nothing"
     )
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--steps-per-epoch", type=int, default=None)
-    parser.add_argument("--batch-segments", type=int, default=None)
+    parser.add_argument("--epochs", type=positive_int, default=None)
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=None)
+    parser.add_argument("--batch-segments", type=positive_int, default=None)
     parser.add_argument(
-        "--max-items", type=int, default=None, help="evaluate only the first items per split"
+        "--max-items", type=positive_int, help="evaluate only the first items per split"
     )
     parser.add_argument(
-        "--jobs", type=int, default=1, help="parallel tasks, one CPU thread each (default 1)"
+        "--jobs", type=positive_int, default=1, help="parallel tasks, 1 CPU thread each (default 1)"
     )
     parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
     parser.add_argument(
@@ -132,13 +154,18 @@ def export_speech_models(config: CompareConfig, *, seed: int = 0) -> list[Path]:
     return written
 
 
+def _readme_block(path: Path, text: str) -> re.Pattern:
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{path} has no {README_START} … {README_END} block to fill")
+    return pattern
+
+
 def update_readme(path: str | Path, report: ComparisonReport) -> Path:
     """Replace the text between :data:`README_START` and :data:`README_END` with the headline and conclusion."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {README_START} … {README_END} block to fill")
+    pattern = _readme_block(path, text)
     block = f"{README_START}\n{report.headline_markdown()}\n\n{report.conclusion()}\n{README_END}"
     path.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
     return path
@@ -147,10 +174,23 @@ def update_readme(path: str | Path, report: ComparisonReport) -> Path:
 def command(args: argparse.Namespace) -> int:
     """Run ``vaesep compare`` with parsed arguments; prints the headline and where the tables went."""
     config = config_from_args(args)
-    report = run_comparison(config)
+    if args.readme and (config.fast or config.pretrained or is_custom(config)):
+        # README quotes the whole comparison; a partial or fast run must not replace it
+        raise ValueError(
+            "--readme rewrites README's comparison, so it needs the full run: drop --readme, or "
+            "run `vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds, "
+            "--max-items or budget options"
+        )
+    if args.readme:  # a README without the block would fail only after the whole run
+        _readme_block(Path(args.readme), Path(args.readme).read_text(encoding="utf-8"))
+    if args.out:
+        writable_folder(args.out, "--out")
+    report = run_comparison(config, save=False)
+    tables = report.save()
     print(report.headline_markdown())
     print()
     print(report.conclusion())
+    print(f"\ntables: {tables}")
     if args.export_pretrained:
         for path in export_speech_models(config):
             print(f"shipped {path}")

@@ -326,15 +326,17 @@ class ComparisonReport:
         )
 
     def default_name(self) -> str:
-        """``04_comparison``, with ``_pretrained`` / ``_fast`` appended for those modes.
+        """``04_comparison``, plus ``_pretrained`` / ``_fast`` / ``_custom`` for those runs.
 
-        Fast and shipped-model runs get their own files, so they can never
-        overwrite the tables of the full comparison that README quotes.
+        Fast, shipped-model and custom runs (see :func:`is_custom`) get their own
+        files, so they can never overwrite the tables of the full comparison that
+        README quotes.
         """
         return (
             "04_comparison"
             + ("_pretrained" if self.config.pretrained else "")
             + ("_fast" if self.config.fast else "")
+            + ("_custom" if is_custom(self.config) else "")
         )
 
     def save(self, name: str | None = None) -> Path:
@@ -342,6 +344,21 @@ class ComparisonReport:
         name = name or self.default_name()
         save_table(self.details_markdown(), f"{name}_details")
         return save_table(self.markdown(), name, data=self.to_json_dict())
+
+
+def is_custom(config: CompareConfig) -> bool:
+    """True for a full-mode run that is not the whole comparison README quotes.
+
+    That is: other methods, conditions or seeds than the defaults (a subset
+    included), another budget, backend or data seed, or ``max_items``. Its tables
+    go to ``04_comparison_custom.*`` instead of ``04_comparison.*``.
+    """
+
+    def scope(c: CompareConfig) -> tuple:
+        sets = set(c.methods), set(c.conditions), set(c.seeds)
+        return (*sets, c.budget, c.max_items, c.backend, c.data_seed)
+
+    return not (config.fast or config.pretrained) and scope(config) != scope(CompareConfig())
 
 
 def _budget_cell(entry: dict[str, Any] | None) -> str:

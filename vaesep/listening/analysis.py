@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE
-from vaesep.listening.session import RESULTS_SUFFIX, read_results_file
+from vaesep.listening.session import RESULTS_SUFFIX, ResultsFile, read_results_file
 from vaesep.listening.stimuli import StimulusSet
 
 REFERENCE_THRESHOLD = 90.0
@@ -70,7 +70,8 @@ class CollectedResults:
         conditions: condition names in the order of the first file's design.
         files: the results files read.
         torn_lines: file → line numbers skipped as incomplete writes.
-        skipped_files: file → why it could not be read.
+        skipped_files: file → why it could not be read, or why it was left out
+            (a second file of one listener's session, see :func:`load_results`).
         incomplete_sessions: files whose session stopped before the last trial.
         simulated_listeners: listener ids whose files are marked simulated.
     """
@@ -94,10 +95,21 @@ class CollectedResults:
         return tuple(sorted({r.item for r in self.ratings}))
 
 
+def _session_key(contents: ResultsFile) -> tuple:
+    header = contents.header
+    # a header without a session number stands alone: there is nothing to match it on
+    return header["listener_id"], header["design"]["design_id"], header.get("session_ordinal", str(contents.path))
+
+
 def load_results(folder: str | os.PathLike) -> CollectedResults:
     """Read every ``*.jsonl`` results file in ``folder`` (not its subfolders).
 
     Notebook 05, section "Analysis".
+
+    Two files of the same listener, design and session number (made by a
+    race in vaesep before session creation was locked) would count one
+    listener twice: only the one with the most submitted trials is read, and
+    the other is reported in ``skipped_files``.
 
     Raises:
         FileNotFoundError: the folder is missing or holds no results file.
@@ -117,14 +129,27 @@ def load_results(folder: str | os.PathLike) -> CollectedResults:
     incomplete: list[Path] = []
     simulated: set[str] = set()
     read: list[Path] = []
+    files: list[ResultsFile] = []
     for path in paths:
         try:
-            contents = read_results_file(path)
+            files.append(read_results_file(path))
         except (OSError, ValueError, KeyError) as exc:
             skipped[path] = str(exc)
+    chosen: dict[tuple, ResultsFile] = {}
+    for contents in files:
+        key = _session_key(contents)
+        if key not in chosen or len(contents.trials) > len(chosen[key].trials):
+            chosen[key] = contents
+    for contents in files:
+        path, header = contents.path, contents.header
+        used = chosen[_session_key(contents)]
+        if used is not contents:
+            skipped[path] = (
+                f"a second file of session {header.get('session_ordinal')} of listener "
+                f"{header['listener_id']} (same design); {used.path.name} is used instead"
+            )
             continue
         read.append(path)
-        header = contents.header
         for condition in header["design"]["conditions"]:
             if condition not in conditions:
                 conditions.append(condition)

@@ -45,7 +45,7 @@ SCALE_BOUNDARIES: tuple[int, ...] = (0, 20, 40, 60, 80, 100)
 LETTERS: str = string.ascii_uppercase
 """Letters that hide the conditions (at most 26 conditions per trial)."""
 
-_LISTENER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+_LISTENER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
 
 def validate_listener_id(listener_id: str) -> str:
@@ -57,7 +57,8 @@ def validate_listener_id(listener_id: str) -> str:
         ValueError: the id is empty, longer than 40 characters or holds
             anything but letters, digits, ``-`` and ``_``.
     """
-    if not isinstance(listener_id, str) or not _LISTENER_ID.match(listener_id):
+    # fullmatch, not match: "$" would also accept a trailing newline ("anna\n")
+    if not isinstance(listener_id, str) or not _LISTENER_ID.fullmatch(listener_id):
         raise ValueError(
             f"listener id {listener_id!r} is not usable: give 1-40 characters, letters, digits, "
             "'-' or '_' only, starting with a letter or digit (e.g. 'anna' or 'student-07')"

@@ -16,8 +16,10 @@ committed before it is lost. Reopening the same listener with the same design
 resumes the newest unfinished file at the first trial without a line.
 New files are created with ``O_EXCL`` and held under an exclusive ``flock``
 while open, so two listeners (or two kernels of one listener) on one machine
-never write to the same file. Notebook 05, section "Nothing lost: how results
-are stored".
+never write to the same file. Deciding whether to resume or to start a session
+happens under a per-listener lock (``.<listener>.lock`` in the results folder),
+so two kernels opening the same new listener at once start one session, not
+two. Notebook 05, section "Nothing lost: how results are stored".
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import math
 import os
 import secrets
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -407,6 +410,22 @@ def _lock(fd: int, path: Path) -> None:
         ) from exc
 
 
+@contextmanager
+def _listener_lock(results_dir: Path, listener_id: str) -> Iterator[None]:
+    """Hold ``.<listener>.lock`` while looking for this listener's files and creating one.
+
+    Without it, two processes could both see no session and both create session 0.
+    The lock file stays (it is empty); the lock goes with the descriptor, even on a crash.
+    """
+    fd = os.open(results_dir / f".{listener_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: the other side holds it for milliseconds
+        yield
+    finally:
+        os.close(fd)
+
+
 def _fsync_folder(folder: Path) -> None:
     # makes the new directory entry itself durable, not only the file's bytes
     try:
@@ -486,43 +505,44 @@ def open_session(
     validate_listener_id(listener_id)
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    existing = listener_files(results_dir, listener_id)
-    same_design = [f for f in existing if f.header["design"]["design_id"] == design.design_id]
-    unfinished = [f for f in same_design if not f.is_complete]
-    if (unfinished or same_design) and not new_session:
-        path = (unfinished or same_design)[-1].path
-        already_open = _OPEN_SESSIONS.get(path.resolve())
-        if already_open is not None:  # re-running the cell in the same kernel
-            already_open.close()
-        session = _reopen(path)
+    with _listener_lock(results_dir, listener_id):
+        existing = listener_files(results_dir, listener_id)
+        same_design = [f for f in existing if f.header["design"]["design_id"] == design.design_id]
+        unfinished = [f for f in same_design if not f.is_complete]
+        if (unfinished or same_design) and not new_session:
+            path = (unfinished or same_design)[-1].path
+            already_open = _OPEN_SESSIONS.get(path.resolve())
+            if already_open is not None:  # re-running the cell in the same kernel
+                already_open.close()
+            session = _reopen(path)
+            _OPEN_SESSIONS[path.resolve()] = session
+            return session
+
+        ordinal = len(same_design)
+        created = utc_now()
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        session_id = f"{stamp}-{secrets.token_hex(3)}"
+        header = {
+            "type": "session",
+            "format": FILE_FORMAT,
+            "listener_id": listener_id,
+            "session_id": session_id,
+            "session_ordinal": ordinal,
+            "created": created,
+            "vaesep_version": _package_version(),
+            "simulated": simulated_model is not None,
+            "simulation_model": simulated_model,
+            "stimuli_folder": str(stimuli_folder) if stimuli_folder is not None else None,
+            "design": design.to_json(),
+            "plan": [plan.to_json() for plan in design.plan_session(listener_id, ordinal)],
+        }
+        path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
+        # O_EXCL: fail rather than ever touch a file that someone else created
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        _lock(fd, path)
+        os.write(fd, (json.dumps(header, separators=(",", ":")) + "\n").encode("utf-8"))
+        os.fsync(fd)
+        _fsync_folder(results_dir)
+        session = ListeningSession(path, fd, read_results_file(path), resumed=False)
         _OPEN_SESSIONS[path.resolve()] = session
         return session
-
-    ordinal = len(same_design)
-    created = utc_now()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    session_id = f"{stamp}-{secrets.token_hex(3)}"
-    header = {
-        "type": "session",
-        "format": FILE_FORMAT,
-        "listener_id": listener_id,
-        "session_id": session_id,
-        "session_ordinal": ordinal,
-        "created": created,
-        "vaesep_version": _package_version(),
-        "simulated": simulated_model is not None,
-        "simulation_model": simulated_model,
-        "stimuli_folder": str(stimuli_folder) if stimuli_folder is not None else None,
-        "design": design.to_json(),
-        "plan": [plan.to_json() for plan in design.plan_session(listener_id, ordinal)],
-    }
-    path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
-    # O_EXCL: fail rather than ever touch a file that someone else created
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-    _lock(fd, path)
-    os.write(fd, (json.dumps(header, separators=(",", ":")) + "\n").encode("utf-8"))
-    os.fsync(fd)
-    _fsync_folder(results_dir)
-    session = ListeningSession(path, fd, read_results_file(path), resumed=False)
-    _OPEN_SESSIONS[path.resolve()] = session
-    return session
