@@ -30,6 +30,32 @@ def test_train_evaluate_separate_round_trip(tmp_path, capsys):
     assert sr == 22_050 and audio.shape == (22_050,)
 
 
+@pytest.mark.parametrize(
+    ("model", "options"),
+    [
+        ("ae", ["--hidden", "16", "--latent", "4"]),
+        ("vae", ["--hidden", "16", "--latent", "4", "--likelihood", "is", "--precision", "bfloat16"]),
+        ("vae", ["--hidden", "16", "--latent", "4", "--train-on", "clean", "--context", "0"]),
+        ("dnn", ["--hidden", "16", "--layers", "2", "--gamma", "0.05"]),
+        ("drnn", ["--hidden", "16", "--layers", "2", "--recurrent-layer", "1"]),
+        ("nmf", ["--n-components", "4", "--epochs", "3"]),
+    ],
+)
+def test_train_trains_every_method(tmp_path, capsys, model, options):
+    import vaesep
+
+    checkpoint = tmp_path / f"{model}.pt"
+    assert main(["train", "--data", "synthetic", "--model", model, *options, "--out", str(checkpoint)]) == 0
+    separator = vaesep.load_model(checkpoint)
+    assert separator.separate(np.ones(4000, dtype=np.float32) * 0.1, 16_000).shape == (2, 4000)
+    assert str(checkpoint) in capsys.readouterr().out
+
+
+def test_train_refuses_options_of_another_method(tmp_path, capsys):
+    assert main(["train", "--data", "synthetic", "--model", "dnn", "--beta", "2", "--out", str(tmp_path / "x.pt")]) == 2
+    assert "--beta" in capsys.readouterr().err
+
+
 def test_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert main(["evaluate", str(tmp_path / "nothing.pt"), "--data", "synthetic"]) == 2
     assert "unknown model" in capsys.readouterr().err

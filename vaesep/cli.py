@@ -91,41 +91,54 @@ def _cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAIN_OPTIONS = ("context", "hidden", "layers", "latent", "variant", "beta", "likelihood", "gamma",
+                 "train_on", "recurrent_layer", "n_components")
+"""Network options ``vaesep train`` passes on when given; each network keeps its own defaults otherwise."""
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from vaesep.api import export_model
-    from vaesep.models import VAEConfig, VAENetwork
+    from vaesep.models import fit_nmf, network_classes, save_nmf
     from vaesep.train import TrainConfig, train
 
     writable_file(args.out, "--out")
     if args.export:
         writable_file(args.export, "--export")
+    kind = "vae" if args.model == "ae" else args.model
+    network_class = network_classes()[kind]
+    known = set(network_class.config_class.__dataclass_fields__)
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise ValueError(f"{flags} do(es) not apply to --model {args.model}")
+    if args.model == "ae":
+        given["deterministic"] = True
     dataset = _build_data(args)
+    config = network_class.config_class(source_names=dataset.source_names, **given)
     fast = args.fast or fast_mode()
-    network = VAENetwork(
-        VAEConfig(
-            source_names=dataset.source_names,
-            context=args.context,
-            hidden=args.hidden,
-            latent=args.latent,
-            variant=args.variant,
-            deterministic=args.model == "ae",
-            likelihood=args.likelihood,
-            beta=args.beta,
+    if kind == "nmf":
+        fit = fit_nmf(dataset, config, seed=args.seed, iterations=args.epochs or (20 if fast else 200),
+                      seconds_per_source=30.0 if fast else 120.0)
+        save_nmf(fit, args.out, dataset)
+        print(f"fitted {config.n_components} atoms per source; checkpoint {args.out}")
+    else:
+        # fast mode only changes the defaults: budgets given on the command line are kept
+        train_config = TrainConfig(
+            epochs=args.epochs or (2 if fast else 100),
+            steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
+            patience=args.patience,
+            seed=args.seed,
+            learning_rate=args.lr,
+            precision=args.precision,
         )
-    )
-    # fast mode only changes the defaults: budgets given on the command line are kept
-    config = TrainConfig(
-        epochs=args.epochs or (2 if fast else 12),
-        steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
-        seed=args.seed,
-        learning_rate=args.lr,
-    )
-    result = train(network, dataset, config, checkpoint_path=args.out, resume=not args.restart, device=args.device)
-    best = result.best_epoch
-    print(
-        f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
-        f"valid loss {result.history['valid_loss'][best]:.4g}; checkpoint {args.out}"
-    )
+        result = train(network_class(config), dataset, train_config, checkpoint_path=args.out,
+                       resume=not args.restart, device=args.device)
+        best = result.best_epoch
+        print(
+            f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
+            f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}"
+        )
     if args.export:
         print(f"exported {export_model(args.out, args.export)}")
     return 0
@@ -342,17 +355,33 @@ def build_parser() -> argparse.ArgumentParser:
         build_parser_.add_argument("--fast", action="store_true")
     data_parser.set_defaults(func=_cmd_data)
 
-    train_parser = commands.add_parser("train", help="train a VAE (or autoencoder)")
+    train_parser = commands.add_parser(
+        "train",
+        help="train any method: the VAE, the autoencoder, Huang et al.'s DNN/DRNN, or fit NMF",
+        description="Options left out keep each network's defaults (see vaesep.models). "
+        "Training stops when the validation SDR has not improved for --patience epochs.",
+    )
     _add_data_arguments(train_parser)
-    train_parser.add_argument("--model", choices=("vae", "ae"), default="vae")
-    train_parser.add_argument("--variant", choices=("per_source", "shared"), default="per_source")
-    train_parser.add_argument("--context", type=non_negative_int, default=2)
-    train_parser.add_argument("--hidden", type=positive_int, default=128)
-    train_parser.add_argument("--latent", type=positive_int, default=64)
-    train_parser.add_argument("--beta", type=non_negative_float, default=1.0)
-    train_parser.add_argument("--likelihood", choices=("gaussian", "laplace"), default="gaussian")
+    train_parser.add_argument("--model", choices=("vae", "ae", "dnn", "drnn", "nmf"), default="vae")
+    train_parser.add_argument("--variant", choices=("per_source", "shared"), default=None, help="vae")
+    train_parser.add_argument("--train-on", choices=("mixture", "clean"), default=None,
+                              help="vae: clean = the authors' scheme (each VAE on its own clean source)")
+    train_parser.add_argument("--context", type=non_negative_int, default=None, help="frames either side")
+    train_parser.add_argument("--hidden", type=positive_int, default=None, help="units per hidden layer")
+    train_parser.add_argument("--layers", type=positive_int, default=None, help="hidden layers")
+    train_parser.add_argument("--latent", type=positive_int, default=None, help="vae: latent dimensions")
+    train_parser.add_argument("--beta", type=non_negative_float, default=None, help="vae: KL weight")
+    train_parser.add_argument("--likelihood", choices=("gaussian", "laplace", "sigma", "is"), default=None,
+                              help="vae/dnn: gaussian = unit variance (authors' scaling); sigma, is: scale-free")
+    train_parser.add_argument("--gamma", type=non_negative_float, default=None,
+                              help="dnn/drnn: discriminative weight (0 = MSE)")
+    train_parser.add_argument("--recurrent-layer", type=positive_int, default=None, help="drnn")
+    train_parser.add_argument("--n-components", type=positive_int, default=None, help="nmf: atoms per source")
+    train_parser.add_argument("--patience", type=positive_int, default=8, help="epochs without a better valid SDR")
+    train_parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     train_parser.add_argument(
-        "--epochs", type=positive_int, default=None, help="default 12 (fast: 2)"
+        "--epochs", type=positive_int, default=None,
+        help="maximum epochs (default 100, fast: 2); nmf: update iterations (default 200, fast: 20)"
     )
     train_parser.add_argument(
         "--steps-per-epoch", type=positive_int, default=None, help="default 100 (fast: 10)"
