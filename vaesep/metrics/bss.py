@@ -77,7 +77,8 @@ def bss_eval(
     Returns:
         ``{"sdr", "sir", "sar"}``, each a ``float64`` array of shape
         ``(n_sources,)`` in dB. A ratio whose error term is exactly zero is
-        ``+inf``.
+        ``+inf``; so is the SIR of identical or proportional references,
+        whose interference vanishes.
 
     Raises:
         ValueError: wrong shapes, mismatched lengths, NaN/inf samples, or an
@@ -205,10 +206,14 @@ class ReferenceSubspaces:
             target_energy = _quadratic(self._gram, own_filters)
             interference_energy = _quadratic(self._gram, all_filters - own_filters)
             projected_energy = _quadratic(self._gram, all_filters)
+        # Every energy here is clipped at 0 because rounding can push a vanishing
+        # one below it. ‖e_interf‖² vanishes when the references are identical or
+        # proportional (P_all = P_j): it then comes out as ±1e-13 or so, whose
+        # sign depends on the BLAS, and a negative one would make SIR NaN.
+        interference_energy = np.maximum(interference_energy, 0.0)
         pair_inner = inner[rows]
         pair_energy = estimate_energy[rows]
-        # ‖ŝ - P ŝ‖² = ‖ŝ‖² - 2 <ŝ, P ŝ> + ‖P ŝ‖²; exact for the computed filters,
-        # clipped at 0 because rounding can push a vanishing residual below it
+        # ‖ŝ - P ŝ‖² = ‖ŝ‖² - 2 <ŝ, P ŝ> + ‖P ŝ‖²; exact for the computed filters
         distortion_energy = pair_energy - 2 * np.einsum("mn,mn->m", pair_inner, own_filters)
         distortion_energy = np.maximum(distortion_energy + target_energy, 0.0)
         artifact_energy = pair_energy - 2 * np.einsum("mn,mn->m", pair_inner, all_filters)
