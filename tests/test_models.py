@@ -75,9 +75,9 @@ def test_kl_warmup_and_closed_form():
     assert float(VAENetwork.kl_divergence(mu, logvar)) == pytest.approx(2.0)
 
 
-def _small_separator():
+def _small_separator(context=1):
     torch.manual_seed(3)
-    network = VAENetwork(VAEConfig(hidden=16, latent=4, context=1))
+    network = VAENetwork(VAEConfig(hidden=16, latent=4, context=context))
     for parameter in network.parameters():
         parameter.data.normal_(0, 0.3)
     return NeuralSeparator(network, name="tiny")
@@ -116,7 +116,7 @@ def test_separation_is_level_independent():
         (np.full(1000, np.nan, dtype=np.float32), 16000, "NaN"),
         (np.zeros(0, dtype=np.float32), 16000, "empty"),
         (np.zeros((4, 4, 100), dtype=np.float32), 16000, "dimensions"),
-        (np.zeros(1000, dtype=np.float32), -1, "positive"),
+        (np.zeros(1000, dtype=np.float32), -1, "range"),
     ],
 )
 def test_separate_rejects_bad_input(bad, sr, message):
@@ -204,3 +204,94 @@ def test_long_inputs_in_chunks_match_one_pass():
     whole = separator.separate(mixture, 16000)
     separator.max_frames = 37  # force many chunks, with an odd size
     np.testing.assert_allclose(separator.separate(mixture, 16000), whole, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "sr, error, message",
+    [
+        (True, TypeError, "sample rate in Hz"),  # was taken as 1 Hz: 512 M samples, OOM
+        (2**40, ValueError, "outside the supported range"),  # was std::bad_alloc
+        (16, ValueError, "did you mean 16000"),  # a kHz slip that ran silently
+        (44.1, ValueError, "did you mean 44100"),
+        (1000, ValueError, "outside the supported range"),
+        (1_000_000, ValueError, "outside the supported range"),
+        (16000.5, ValueError, "whole number"),
+        (float("nan"), ValueError, "finite"),
+        ("16000", TypeError, "sample rate in Hz"),
+        (None, TypeError, "sample rate in Hz"),
+    ],
+)
+def test_separate_refuses_implausible_sample_rates(sr, error, message):
+    with pytest.raises(error, match=message):
+        _small_separator().separate(np.zeros(32_000, dtype=np.float32), sr)
+
+
+def test_separate_takes_whole_float_and_numpy_sample_rates():
+    separator = _small_separator()
+    mixture = np.random.default_rng(7).standard_normal(8000).astype(np.float32)
+    expected = separator.separate(mixture, 16000)
+    np.testing.assert_array_equal(separator.separate(mixture, 16000.0), expected)
+    np.testing.assert_array_equal(separator.separate(mixture, np.int64(16000)), expected)
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.arange(8000, dtype=np.int64), TypeError, "int64"),  # came out near-silent (1e-15)
+        (list(range(-4000, 4000)), TypeError, "list of ints"),
+        (np.arange(8000, dtype=np.uint64), TypeError, "uint64"),  # came out at -1 (wrong centre)
+        (np.zeros((0, 2), dtype=np.float32), ValueError, "empty"),  # said "contains NaN"
+        (np.ones((2, 2), dtype=np.float32), ValueError, "cannot be told apart"),
+        (np.full(100, 1e300), ValueError, "float32 range"),  # said "NaN or infinite"
+        (np.ones(1, dtype=np.float32), ValueError, "shorter than one sample"),  # at 44.1 kHz: zeros
+    ],
+)
+def test_separate_refuses_input_that_only_looks_like_audio(bad, error, message):
+    with pytest.raises(error, match=message):
+        _small_separator().separate(bad, 44100)
+
+
+def test_pcm_integer_types_and_float_lists_separate_alike():
+    separator = _small_separator()
+    wave = 0.3 * np.sin(np.arange(8000) * 0.05)
+    for bits, dtype in ((8, np.int8), (16, np.int16), (32, np.int32)):
+        pcm = np.round(wave * 2 ** (bits - 1)).astype(dtype)
+        # the same numbers as floats at full scale ±1 separate identically
+        expected = separator.separate((pcm / 2 ** (bits - 1)).astype(np.float32), 16000)
+        np.testing.assert_allclose(separator.separate(pcm, 16000), expected, rtol=1e-5, atol=1e-7)
+    expected = separator.separate(wave.astype(np.float32), 16000)
+    np.testing.assert_array_equal(separator.separate(wave.tolist(), 16000), expected)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _small_separator(context=1),
+        lambda: _small_separator(context=4),
+        lambda: IdealRatioMask(("a", "b")),
+    ],
+)
+def test_long_inputs_in_sample_chunks_match_one_pass(make):
+    separator = make()
+    rng = np.random.default_rng(8)
+    references = rng.standard_normal((2, 16000 * 3)).astype(np.float32) * [[1.0], [0.3]]
+    mixture = references.sum(axis=0).astype(np.float32)
+    refs = references if separator.needs_references else None
+    whole = separator.separate(mixture, 16000, references=refs)
+    separator.chunk_frames = 29  # force many chunks, with an odd size
+    np.testing.assert_allclose(separator.separate(mixture, 16000, references=refs), whole, atol=1e-6)
+
+
+def test_long_inputs_never_reach_the_stft_whole(monkeypatch):
+    """Memory: STFTs, masks and inverse STFTs are held for one chunk at a time."""
+    import vaesep.models.base as base
+
+    seen = []
+    real_stft = base.stft
+    monkeypatch.setattr(base, "stft", lambda signal, config: seen.append(signal.shape[-1]) or real_stft(signal, config))
+    separator = _small_separator()
+    separator.chunk_frames = 50
+    estimates = separator.separate(np.random.default_rng(9).standard_normal(16000 * 4).astype(np.float32), 16000)
+    assert estimates.shape == (2, 16000 * 4)
+    hop = separator.stft_config.hop_length
+    assert seen and max(seen) <= 50 * hop + 2 * separator.chunk_margin()
