@@ -295,3 +295,96 @@ def test_long_inputs_never_reach_the_stft_whole(monkeypatch):
     assert estimates.shape == (2, 16000 * 4)
     hop = separator.stft_config.hop_length
     assert seen and max(seen) <= 50 * hop + 2 * separator.chunk_margin()
+
+
+def _saved_small_model(tmp_path, name="m.pt", **changes):
+    network = _small_separator().network
+    record = {"kind": network.kind, "config": network.config_dict(), "state_dict": network.state_dict()}
+    return save_checkpoint(tmp_path / name, {**record, **changes})
+
+
+def test_files_that_are_not_checkpoints_are_explained(tmp_path):
+    import soundfile as sf
+
+    wav = tmp_path / "song.wav"
+    sf.write(wav, np.zeros(1600, np.float32), 16000)
+    with pytest.raises(CheckpointError, match="is an audio file.*list_pretrained"):  # was IndexError
+        vaesep.load_model(wav)
+    text = tmp_path / "notes.txt"
+    text.write_text("some notes\n")
+    with pytest.raises(CheckpointError, match="not a readable vaesep checkpoint.*list_pretrained"):  # was KeyError
+        vaesep.load_model(text)
+
+
+def test_flipped_weight_bytes_are_refused(tmp_path):
+    path = _saved_small_model(tmp_path)
+    weights = load_checkpoint(path)["state_dict"]
+    largest = max(weights.values(), key=lambda tensor: tensor.numel())
+    raw = bytearray(path.read_bytes())
+    start = raw.find(largest.numpy().tobytes())  # torch stores tensors uncompressed
+    assert start > 0
+    raw[start + 100] ^= 0x40
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="do not match the sha256"):
+        vaesep.load_model(path)
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_on_load_and_export(tmp_path, bad_value):
+    network = _small_separator().network
+    weights = {key: value.clone() for key, value in network.state_dict().items()}
+    weights["encoders.0.net.0.weight"][0, 0] = bad_value
+    path = _saved_small_model(tmp_path, state_dict=weights)
+    with pytest.raises(CheckpointError, match="NaN or infinite weights"):  # wrote all-NaN stems before
+        vaesep.load_model(path)
+    with pytest.raises(CheckpointError, match="NaN or infinite weights"):
+        export_model(path, tmp_path / "exported.pt")
+    assert not (tmp_path / "exported.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"state_dict": None}, "holds no weights"),  # was a raw TypeError
+        ({"config": None}, "config is NoneType"),
+        ({"config": {"hidden": "many"}}, "does not build a 'vae' network"),
+        ({"format_version": "two"}, "format 'two'"),
+    ],
+)
+def test_incomplete_checkpoints_get_clear_errors(tmp_path, changes, message):
+    with pytest.raises(CheckpointError, match=message):
+        vaesep.load_model(_saved_small_model(tmp_path, **changes))
+
+
+def test_checkpoints_without_a_hash_still_load(tmp_path):
+    """Files written before hashes were stored (users' own trainings) load unverified."""
+    path = _saved_small_model(tmp_path)
+    record = load_checkpoint(path)
+    assert record.pop("weights_sha256")
+    old = tmp_path / "old.pt"
+    torch.save(record, old)
+    mixture = np.random.default_rng(10).standard_normal(4000).astype(np.float32)
+    np.testing.assert_array_equal(
+        vaesep.load_model(old).separate(mixture, 16000), vaesep.load_model(path).separate(mixture, 16000)
+    )
+
+
+def test_every_written_and_shipped_checkpoint_carries_a_verified_hash(tmp_path):
+    from vaesep.checkpoint import weights_sha256
+    from vaesep.compare.shipping import export_compact
+
+    path = _saved_small_model(tmp_path)
+    compact = export_compact(path, tmp_path / "compact.pt", name="compact")  # float16 weights
+    for written in (path, compact):
+        record = load_checkpoint(written)
+        assert record["weights_sha256"] == weights_sha256(record["state_dict"])
+    assert load_checkpoint(compact)["state_dict"]["feature_mean"].dtype == torch.float16
+    for name in vaesep.list_pretrained():
+        assert "weights_sha256" in load_checkpoint(vaesep.api.PRETRAINED_DIR / f"{name}.pt"), name
+
+
+def test_model_names_of_the_wrong_type_or_spelling_get_help():
+    with pytest.raises(TypeError, match="string or a path"):
+        vaesep.load_model(None)
+    with pytest.raises(ValueError, match="Did you mean 'vae-speech'"):
+        vaesep.load_model("Vae-Speech")
