@@ -150,6 +150,20 @@ def test_vanishing_interference_rounded_below_zero_gives_infinite_sir(
     assert np.all(np.isfinite(result["sdr"])) and np.all(np.isfinite(result["sar"]))
 
 
+@pytest.mark.parametrize("n_sources, n_samples", [(1, 1), (1, 511), (2, 10), (2, 1023)])
+def test_signals_too_short_for_the_distortion_filters_are_refused(n_sources, n_samples) -> None:
+    """A 1-sample estimate with 30 % noise scored SDR = +inf, 500 samples SAR = +inf."""
+    rng = np.random.default_rng(30)
+    references = rng.standard_normal((n_sources, n_samples))
+    estimates = references + 0.3 * rng.standard_normal(references.shape)
+    with pytest.raises(ValueError, match=f"at least {n_sources * 512} samples"):
+        bss_eval(references, estimates)
+    with pytest.raises(ValueError, match="too short for BSS-eval"):
+        evaluate_item(references, estimates, references.sum(axis=0))
+    longer = rng.standard_normal((n_sources, n_sources * 512))
+    assert np.all(np.isfinite(bss_eval(longer, longer + 0.3 * rng.standard_normal(longer.shape))["sdr"]))
+
+
 @pytest.mark.parametrize("gain_db", [0.0, 6.0])
 def test_mixture_as_estimate_scores_its_input_snr(gain_db: float) -> None:
     rng = np.random.default_rng(5)
