@@ -388,3 +388,14 @@ def test_model_names_of_the_wrong_type_or_spelling_get_help():
         vaesep.load_model(None)
     with pytest.raises(ValueError, match="Did you mean 'vae-speech'"):
         vaesep.load_model("Vae-Speech")
+
+
+@pytest.mark.parametrize("names", ["ab", (), ("a", "a"), ("a", 3)])
+def test_oracle_source_names_must_be_distinct_names(names):
+    with pytest.raises(ValueError, match="source_names must be a tuple"):  # "ab" became ("a", "b")
+        vaesep.load_model("irm", source_names=names)
+
+
+def test_unknown_device_is_named():
+    with pytest.raises(ValueError, match="unknown device 'tpu'.*'cpu'"):
+        vaesep.load_model("vae-speech", device="tpu")

@@ -83,8 +83,9 @@ def load_model(
     Args:
         name_or_path: e.g. ``"vae-speech"``, ``"irm"``, or ``"runs/vae.pt"``.
         device: ``"cpu"`` or ``"cuda"``; default: CUDA when available.
-        source_names: oracles only (they have no checkpoint to name sources);
-            default ``("s1", "s2")``.
+        source_names: oracles only (they have no checkpoint to name sources),
+            a tuple of distinct names; default ``("s1", "s2")``. Ignored for
+            checkpoints, whose sources are named by their training data.
 
     Returns:
         a :class:`~vaesep.models.base.Separator`; ``model.separate(mixture, sr)``
@@ -92,7 +93,19 @@ def load_model(
     """
     text = _name(name_or_path)
     if text in ORACLES:
-        return ORACLES[text](tuple(source_names or ("s1", "s2")))
+        names = ("s1", "s2") if source_names is None else source_names
+        # a bare string would be split into one-letter sources
+        if (
+            isinstance(names, str)
+            or not all(isinstance(n, str) and n for n in names)
+            or len(set(names)) != len(names)
+            or not names
+        ):
+            raise ValueError(
+                f"source_names must be a tuple of distinct names such as ('speech', 'music'), "
+                f"got {source_names!r}"
+            )
+        return ORACLES[text](tuple(names))
     path = _resolve(text)
     record = load_checkpoint(path)
     name = str(record.get("name") or path.stem)
