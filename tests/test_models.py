@@ -288,10 +288,16 @@ def test_long_inputs_never_reach_the_stft_whole(monkeypatch):
 
     seen = []
     real_stft = base.stft
-    monkeypatch.setattr(base, "stft", lambda signal, config: seen.append(signal.shape[-1]) or real_stft(signal, config))
+
+    def recording_stft(signal, config):
+        seen.append(signal.shape[-1])
+        return real_stft(signal, config)
+
+    monkeypatch.setattr(base, "stft", recording_stft)
     separator = _small_separator()
     separator.chunk_frames = 50
-    estimates = separator.separate(np.random.default_rng(9).standard_normal(16000 * 4).astype(np.float32), 16000)
+    mixture = np.random.default_rng(9).standard_normal(16000 * 4).astype(np.float32)
+    estimates = separator.separate(mixture, 16000)
     assert estimates.shape == (2, 16000 * 4)
     hop = separator.stft_config.hop_length
     assert seen and max(seen) <= 50 * hop + 2 * separator.chunk_margin()

@@ -64,7 +64,8 @@ def _resolve(text: str) -> Path:
     path = Path(text).expanduser()
     if path.is_file():
         return path
-    close = difflib.get_close_matches(text.lower().removesuffix(".pt"), list_pretrained() + sorted(ORACLES), n=1)
+    known = list_pretrained() + sorted(ORACLES)
+    close = difflib.get_close_matches(text.lower().removesuffix(".pt"), known, n=1)
     raise ValueError(
         f"unknown model {text!r}: not a pretrained name {list_pretrained()}, not an oracle "
         f"{sorted(ORACLES)}, and no such checkpoint file"
@@ -123,7 +124,9 @@ def load_model(
     try:
         network = build_network(kind, record["config"])
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: its stored config does not build a {kind!r} network ({exc})") from exc
+        raise CheckpointError(
+            f"{path}: its stored config does not build a {kind!r} network ({exc})"
+        ) from exc
     try:
         network.load_state_dict(weights)
     except RuntimeError as exc:

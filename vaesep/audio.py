@@ -41,7 +41,8 @@ def check_sample_rate(sr: object, *, name: str = "sr") -> int:
         TypeError: not a number, or a bool.
         ValueError: not finite, not whole, or outside the accepted range.
     """
-    if isinstance(sr, (bool, np.bool_)) or not isinstance(sr, (int, float, np.integer, np.floating)):
+    is_number = isinstance(sr, (int, float, np.integer, np.floating))
+    if isinstance(sr, (bool, np.bool_)) or not is_number:
         raise TypeError(f"{name} must be a sample rate in Hz (an int such as 16000), got {sr!r}")
     value = float(sr)
     if not np.isfinite(value):

@@ -153,7 +153,9 @@ def checked_weights(record: dict[str, Any], path: str | os.PathLike) -> Mapping[
     broken = [
         key
         for key, value in weights.items()
-        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
+        if isinstance(value, torch.Tensor)
+        and value.is_floating_point()
+        and not bool(torch.isfinite(value).all())
     ]
     if broken:
         raise CheckpointError(

@@ -110,7 +110,8 @@ class NeuralSeparator(MaskSeparator):
         # the gains are of the whole mixtures, so chunked separation (in the base
         # class) scales every chunk alike. Products are computed in float64 and
         # rounded into float32 arrays, with no full-length float64 temporaries.
-        scaled = np.multiply(mixtures, gains, out=np.empty(mixtures.shape, np.float32), casting="same_kind")
+        scaled = np.empty(mixtures.shape, dtype=np.float32)
+        np.multiply(mixtures, gains, out=scaled, casting="same_kind")
         separated = super().separate_batch(scaled, references)
         separated /= gains[:, :, None]
         return separated
