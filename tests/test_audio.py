@@ -74,3 +74,38 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
     corrupt.write_bytes(b"OggS" + b"\x00" * 50)
     with pytest.raises(OSError, match="broken.ogg"):
         audio.load_audio(corrupt)
+
+
+def test_streamed_resampling_is_bit_identical_to_one_shot(monkeypatch):
+    signal = np.random.default_rng(2).standard_normal(44_100 * 3).astype(np.float32)
+    for orig, target in [(44_100, 16_000), (16_000, 48_000), (22_050, 16_000)]:
+        whole = audio.resample(signal, orig, target)
+        with monkeypatch.context() as patch:
+            patch.setattr(audio, "_STREAM_BLOCK", 10_007)  # many blocks, odd size
+            streamed = audio.resample(signal, orig, target)
+        np.testing.assert_array_equal(streamed, whole)
+
+
+def test_resampling_refuses_bad_rates_and_huge_outputs(monkeypatch):
+    with pytest.raises(TypeError, match="orig_sr"):
+        audio.resample(np.zeros(100, np.float32), True, 16_000)
+    with pytest.raises(ValueError, match="target_sr"):
+        audio.resample(np.zeros(100, np.float32), 16_000, 2**40)
+    monkeypatch.setattr(audio, "MAX_RESAMPLED_SAMPLES", 1000)
+    with pytest.raises(ValueError, match="process the recording in parts"):
+        audio.resample(np.zeros(500, np.float32), 8000, 48_000)
+
+
+def test_a_file_declaring_an_absurd_sample_rate_is_refused(tmp_path):
+    path = tmp_path / "one_hertz.wav"
+    sf.write(path, np.zeros(100, np.float32), 1)  # resampling it to 16 kHz would multiply it by 16000
+    with pytest.raises(ValueError, match="one_hertz.wav"):
+        audio.load_audio(path)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.uint8, np.uint16])
+def test_pcm_integers_are_scaled_by_their_full_range(dtype):
+    info = np.iinfo(dtype)
+    pcm = np.array([info.min, info.max], dtype=dtype)
+    scaled = audio.as_mono_float(pcm)
+    assert scaled[0] == -1.0 and 0.99 < scaled[1] <= 1.0

@@ -126,6 +126,44 @@ def test_identical_references_fall_back_to_least_squares() -> None:
     assert np.all(both["sir"] > 60)
 
 
+@pytest.mark.parametrize("scale", [1.0, 2.0, -0.5])
+def test_vanishing_interference_rounded_below_zero_gives_infinite_sir(
+    scale: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proportional references leave no interference: ‖e_interf‖² is 0 up to rounding.
+
+    Which sign that rounding takes depends on the BLAS, so it is forced here:
+    every quadratic form is shifted down by far more than the rounding but far
+    less than any real energy, which makes the vanishing term negative on any
+    machine. SIR must then be +inf (zero interference), never NaN.
+    """
+    import vaesep.metrics.bss as bss
+
+    rng = np.random.default_rng(21)
+    references = np.stack([speech_like(SR // 2, 150, rng)] * 2)
+    references[1] *= scale
+    estimates = references + 0.1 * rng.standard_normal(references.shape)
+    exact = bss._quadratic
+    monkeypatch.setattr(bss, "_quadratic", lambda gram, c: exact(gram, c) - 1e-9)
+    result = bss_eval(references, estimates)
+    assert np.all(result["sir"] == np.inf)
+    assert np.all(np.isfinite(result["sdr"])) and np.all(np.isfinite(result["sar"]))
+
+
+@pytest.mark.parametrize("n_sources, n_samples", [(1, 1), (1, 511), (2, 10), (2, 1023)])
+def test_signals_too_short_for_the_distortion_filters_are_refused(n_sources, n_samples) -> None:
+    """A 1-sample estimate with 30 % noise scored SDR = +inf, 500 samples SAR = +inf."""
+    rng = np.random.default_rng(30)
+    references = rng.standard_normal((n_sources, n_samples))
+    estimates = references + 0.3 * rng.standard_normal(references.shape)
+    with pytest.raises(ValueError, match=f"at least {n_sources * 512} samples"):
+        bss_eval(references, estimates)
+    with pytest.raises(ValueError, match="too short for BSS-eval"):
+        evaluate_item(references, estimates, references.sum(axis=0))
+    longer = rng.standard_normal((n_sources, n_sources * 512))
+    assert np.all(np.isfinite(bss_eval(longer, longer + 0.3 * rng.standard_normal(longer.shape))["sdr"]))
+
+
 @pytest.mark.parametrize("gain_db", [0.0, 6.0])
 def test_mixture_as_estimate_scores_its_input_snr(gain_db: float) -> None:
     rng = np.random.default_rng(5)

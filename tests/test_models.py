@@ -75,9 +75,9 @@ def test_kl_warmup_and_closed_form():
     assert float(VAENetwork.kl_divergence(mu, logvar)) == pytest.approx(2.0)
 
 
-def _small_separator():
+def _small_separator(context=1):
     torch.manual_seed(3)
-    network = VAENetwork(VAEConfig(hidden=16, latent=4, context=1))
+    network = VAENetwork(VAEConfig(hidden=16, latent=4, context=context))
     for parameter in network.parameters():
         parameter.data.normal_(0, 0.3)
     return NeuralSeparator(network, name="tiny")
@@ -116,7 +116,7 @@ def test_separation_is_level_independent():
         (np.full(1000, np.nan, dtype=np.float32), 16000, "NaN"),
         (np.zeros(0, dtype=np.float32), 16000, "empty"),
         (np.zeros((4, 4, 100), dtype=np.float32), 16000, "dimensions"),
-        (np.zeros(1000, dtype=np.float32), -1, "positive"),
+        (np.zeros(1000, dtype=np.float32), -1, "range"),
     ],
 )
 def test_separate_rejects_bad_input(bad, sr, message):
@@ -204,3 +204,204 @@ def test_long_inputs_in_chunks_match_one_pass():
     whole = separator.separate(mixture, 16000)
     separator.max_frames = 37  # force many chunks, with an odd size
     np.testing.assert_allclose(separator.separate(mixture, 16000), whole, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "sr, error, message",
+    [
+        (True, TypeError, "sample rate in Hz"),  # was taken as 1 Hz: 512 M samples, OOM
+        (2**40, ValueError, "outside the supported range"),  # was std::bad_alloc
+        (16, ValueError, "did you mean 16000"),  # a kHz slip that ran silently
+        (44.1, ValueError, "did you mean 44100"),
+        (1000, ValueError, "outside the supported range"),
+        (1_000_000, ValueError, "outside the supported range"),
+        (16000.5, ValueError, "whole number"),
+        (float("nan"), ValueError, "finite"),
+        ("16000", TypeError, "sample rate in Hz"),
+        (None, TypeError, "sample rate in Hz"),
+    ],
+)
+def test_separate_refuses_implausible_sample_rates(sr, error, message):
+    with pytest.raises(error, match=message):
+        _small_separator().separate(np.zeros(32_000, dtype=np.float32), sr)
+
+
+def test_separate_takes_whole_float_and_numpy_sample_rates():
+    separator = _small_separator()
+    mixture = np.random.default_rng(7).standard_normal(8000).astype(np.float32)
+    expected = separator.separate(mixture, 16000)
+    np.testing.assert_array_equal(separator.separate(mixture, 16000.0), expected)
+    np.testing.assert_array_equal(separator.separate(mixture, np.int64(16000)), expected)
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.arange(8000, dtype=np.int64), TypeError, "int64"),  # came out near-silent (1e-15)
+        (list(range(-4000, 4000)), TypeError, "list of ints"),
+        (np.arange(8000, dtype=np.uint64), TypeError, "uint64"),  # came out at -1 (wrong centre)
+        (np.zeros((0, 2), dtype=np.float32), ValueError, "empty"),  # said "contains NaN"
+        (np.ones((2, 2), dtype=np.float32), ValueError, "cannot be told apart"),
+        (np.full(100, 1e300), ValueError, "float32 range"),  # said "NaN or infinite"
+        (np.ones(1, dtype=np.float32), ValueError, "shorter than one sample"),  # at 44.1 kHz: zeros
+    ],
+)
+def test_separate_refuses_input_that_only_looks_like_audio(bad, error, message):
+    with pytest.raises(error, match=message):
+        _small_separator().separate(bad, 44100)
+
+
+def test_pcm_integer_types_and_float_lists_separate_alike():
+    separator = _small_separator()
+    wave = 0.3 * np.sin(np.arange(8000) * 0.05)
+    for bits, dtype in ((8, np.int8), (16, np.int16), (32, np.int32)):
+        pcm = np.round(wave * 2 ** (bits - 1)).astype(dtype)
+        # the same numbers as floats at full scale ±1 separate identically
+        expected = separator.separate((pcm / 2 ** (bits - 1)).astype(np.float32), 16000)
+        np.testing.assert_allclose(separator.separate(pcm, 16000), expected, rtol=1e-5, atol=1e-7)
+    expected = separator.separate(wave.astype(np.float32), 16000)
+    np.testing.assert_array_equal(separator.separate(wave.tolist(), 16000), expected)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: _small_separator(context=1),
+        lambda: _small_separator(context=4),
+        lambda: IdealRatioMask(("a", "b")),
+    ],
+)
+def test_long_inputs_in_sample_chunks_match_one_pass(make):
+    separator = make()
+    rng = np.random.default_rng(8)
+    references = rng.standard_normal((2, 16000 * 3)).astype(np.float32) * [[1.0], [0.3]]
+    mixture = references.sum(axis=0).astype(np.float32)
+    refs = references if separator.needs_references else None
+    whole = separator.separate(mixture, 16000, references=refs)
+    separator.chunk_frames = 29  # force many chunks, with an odd size
+    np.testing.assert_allclose(separator.separate(mixture, 16000, references=refs), whole, atol=1e-6)
+
+
+def test_long_inputs_never_reach_the_stft_whole(monkeypatch):
+    """Memory: STFTs, masks and inverse STFTs are held for one chunk at a time."""
+    import vaesep.models.base as base
+
+    seen = []
+    real_stft = base.stft
+
+    def recording_stft(signal, config):
+        seen.append(signal.shape[-1])
+        return real_stft(signal, config)
+
+    monkeypatch.setattr(base, "stft", recording_stft)
+    separator = _small_separator()
+    separator.chunk_frames = 50
+    mixture = np.random.default_rng(9).standard_normal(16000 * 4).astype(np.float32)
+    estimates = separator.separate(mixture, 16000)
+    assert estimates.shape == (2, 16000 * 4)
+    hop = separator.stft_config.hop_length
+    assert seen and max(seen) <= 50 * hop + 2 * separator.chunk_margin()
+
+
+def _saved_small_model(tmp_path, name="m.pt", **changes):
+    network = _small_separator().network
+    record = {"kind": network.kind, "config": network.config_dict(), "state_dict": network.state_dict()}
+    return save_checkpoint(tmp_path / name, {**record, **changes})
+
+
+def test_files_that_are_not_checkpoints_are_explained(tmp_path):
+    import soundfile as sf
+
+    wav = tmp_path / "song.wav"
+    sf.write(wav, np.zeros(1600, np.float32), 16000)
+    with pytest.raises(CheckpointError, match="is an audio file.*list_pretrained"):  # was IndexError
+        vaesep.load_model(wav)
+    text = tmp_path / "notes.txt"
+    text.write_text("some notes\n")
+    with pytest.raises(CheckpointError, match="not a readable vaesep checkpoint.*list_pretrained"):  # was KeyError
+        vaesep.load_model(text)
+
+
+def test_flipped_weight_bytes_are_refused(tmp_path):
+    path = _saved_small_model(tmp_path)
+    weights = load_checkpoint(path)["state_dict"]
+    largest = max(weights.values(), key=lambda tensor: tensor.numel())
+    raw = bytearray(path.read_bytes())
+    start = raw.find(largest.numpy().tobytes())  # torch stores tensors uncompressed
+    assert start > 0
+    raw[start + 100] ^= 0x40
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="do not match the sha256"):
+        vaesep.load_model(path)
+
+
+@pytest.mark.parametrize("bad_value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused_on_load_and_export(tmp_path, bad_value):
+    network = _small_separator().network
+    weights = {key: value.clone() for key, value in network.state_dict().items()}
+    weights["encoders.0.net.0.weight"][0, 0] = bad_value
+    path = _saved_small_model(tmp_path, state_dict=weights)
+    with pytest.raises(CheckpointError, match="NaN or infinite weights"):  # wrote all-NaN stems before
+        vaesep.load_model(path)
+    with pytest.raises(CheckpointError, match="NaN or infinite weights"):
+        export_model(path, tmp_path / "exported.pt")
+    assert not (tmp_path / "exported.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"state_dict": None}, "holds no weights"),  # was a raw TypeError
+        ({"config": None}, "config is NoneType"),
+        ({"config": {"hidden": "many"}}, "does not build a 'vae' network"),
+        ({"format_version": "two"}, "format 'two'"),
+    ],
+)
+def test_incomplete_checkpoints_get_clear_errors(tmp_path, changes, message):
+    with pytest.raises(CheckpointError, match=message):
+        vaesep.load_model(_saved_small_model(tmp_path, **changes))
+
+
+def test_checkpoints_without_a_hash_still_load(tmp_path):
+    """Files written before hashes were stored (users' own trainings) load unverified."""
+    path = _saved_small_model(tmp_path)
+    record = load_checkpoint(path)
+    assert record.pop("weights_sha256")
+    old = tmp_path / "old.pt"
+    torch.save(record, old)
+    mixture = np.random.default_rng(10).standard_normal(4000).astype(np.float32)
+    np.testing.assert_array_equal(
+        vaesep.load_model(old).separate(mixture, 16000), vaesep.load_model(path).separate(mixture, 16000)
+    )
+
+
+def test_every_written_and_shipped_checkpoint_carries_a_verified_hash(tmp_path):
+    from vaesep.checkpoint import weights_sha256
+    from vaesep.compare.shipping import export_compact
+
+    path = _saved_small_model(tmp_path)
+    compact = export_compact(path, tmp_path / "compact.pt", name="compact")  # float16 weights
+    for written in (path, compact):
+        record = load_checkpoint(written)
+        assert record["weights_sha256"] == weights_sha256(record["state_dict"])
+    assert load_checkpoint(compact)["state_dict"]["feature_mean"].dtype == torch.float16
+    for name in vaesep.list_pretrained():
+        assert "weights_sha256" in load_checkpoint(vaesep.api.PRETRAINED_DIR / f"{name}.pt"), name
+
+
+def test_model_names_of_the_wrong_type_or_spelling_get_help():
+    with pytest.raises(TypeError, match="string or a path"):
+        vaesep.load_model(None)
+    with pytest.raises(ValueError, match="Did you mean 'vae-speech'"):
+        vaesep.load_model("Vae-Speech")
+
+
+@pytest.mark.parametrize("names", ["ab", (), ("a", "a"), ("a", 3)])
+def test_oracle_source_names_must_be_distinct_names(names):
+    with pytest.raises(ValueError, match="source_names must be a tuple"):  # "ab" became ("a", "b")
+        vaesep.load_model("irm", source_names=names)
+
+
+def test_unknown_device_is_named():
+    with pytest.raises(ValueError, match="unknown device 'tpu'.*'cpu'"):
+        vaesep.load_model("vae-speech", device="tpu")

@@ -7,12 +7,13 @@ a shipped pretrained name (``vaesep.list_pretrained()``), an oracle name
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vaesep.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from vaesep.checkpoint import CheckpointError, checked_weights, load_checkpoint, save_checkpoint
 from vaesep.models import (
     IdealBinaryMask,
     IdealRatioMask,
@@ -48,16 +49,27 @@ def list_pretrained() -> list[str]:
     return sorted(path.stem for path in PRETRAINED_DIR.glob("*.pt"))
 
 
-def _resolve(name_or_path: str | os.PathLike) -> Path:
-    text = os.fspath(name_or_path)
+def _name(name_or_path: str | os.PathLike) -> str:
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"a model is named by a string or a path, got {name_or_path!r}; e.g. "
+            f"{list_pretrained()[:1]} from vaesep.list_pretrained(), 'irm', or 'runs/vae.pt'"
+        )
+    return os.fspath(name_or_path)
+
+
+def _resolve(text: str) -> Path:
     if text in list_pretrained():
         return PRETRAINED_DIR / f"{text}.pt"
     path = Path(text).expanduser()
     if path.is_file():
         return path
+    known = list_pretrained() + sorted(ORACLES)
+    close = difflib.get_close_matches(text.lower().removesuffix(".pt"), known, n=1)
     raise ValueError(
         f"unknown model {text!r}: not a pretrained name {list_pretrained()}, not an oracle "
         f"{sorted(ORACLES)}, and no such checkpoint file"
+        + (f". Did you mean {close[0]!r}?" if close else "")
     )
 
 
@@ -72,19 +84,34 @@ def load_model(
     Args:
         name_or_path: e.g. ``"vae-speech"``, ``"irm"``, or ``"runs/vae.pt"``.
         device: ``"cpu"`` or ``"cuda"``; default: CUDA when available.
-        source_names: oracles only (they have no checkpoint to name sources);
-            default ``("s1", "s2")``.
+        source_names: oracles only (they have no checkpoint to name sources),
+            a tuple of distinct names; default ``("s1", "s2")``. Ignored for
+            checkpoints, whose sources are named by their training data.
 
     Returns:
         a :class:`~vaesep.models.base.Separator`; ``model.separate(mixture, sr)``
         returns ``(n_sources, len(mixture))`` float32.
     """
-    if os.fspath(name_or_path) in ORACLES:
-        return ORACLES[os.fspath(name_or_path)](tuple(source_names or ("s1", "s2")))
-    path = _resolve(name_or_path)
+    text = _name(name_or_path)
+    if text in ORACLES:
+        names = ("s1", "s2") if source_names is None else source_names
+        # a bare string would be split into one-letter sources
+        if (
+            isinstance(names, str)
+            or not all(isinstance(n, str) and n for n in names)
+            or len(set(names)) != len(names)
+            or not names
+        ):
+            raise ValueError(
+                f"source_names must be a tuple of distinct names such as ('speech', 'music'), "
+                f"got {source_names!r}"
+            )
+        return ORACLES[text](tuple(names))
+    path = _resolve(text)
     record = load_checkpoint(path)
     name = str(record.get("name") or path.stem)
     kind = record["kind"]
+    weights = checked_weights(record, path)
     if kind in _SEPARATOR_LOADERS:
         return _SEPARATOR_LOADERS[kind](record, name)
     if kind not in network_classes():
@@ -92,9 +119,16 @@ def load_model(
             f"{path} holds a {kind!r} model, which this vaesep cannot load "
             f"(known: {sorted(network_classes()) + sorted(_SEPARATOR_LOADERS)})"
         )
-    network = build_network(kind, record["config"])
+    if not isinstance(record["config"], dict):
+        raise CheckpointError(f"{path}: its config is {type(record['config']).__name__}, not a dict")
     try:
-        network.load_state_dict(record["state_dict"])
+        network = build_network(kind, record["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{path}: its stored config does not build a {kind!r} network ({exc})"
+        ) from exc
+    try:
+        network.load_state_dict(weights)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the stored config ({exc})") from exc
     info = {key: record.get(key) for key in ("dataset", "train_config", "history", "best_epoch", "vaesep_version")}
@@ -109,6 +143,7 @@ def export_model(
     This is how the shipped pretrained files are made from ``vaesep train`` output.
     """
     record = load_checkpoint(checkpoint_path)
+    checked_weights(record, checkpoint_path)  # a model that cannot separate is not exported
     record.pop("resume", None)
     for key in ("format", "format_version", "vaesep_version"):
         record.pop(key, None)

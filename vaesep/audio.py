@@ -15,7 +15,49 @@ import numpy as np
 SAMPLE_RATE: int = 16_000
 """The sample rate every model in this package works at (Hz)."""
 
+MIN_SAMPLE_RATE: int = 4_000
+MAX_SAMPLE_RATE: int = 384_000
+"""The sample rates (Hz) :func:`check_sample_rate` accepts: telephone speech to
+the highest rate audio interfaces offer. Anything outside is a mistake (a rate
+in kHz, a flag passed by position), and resampling from it would ask for
+absurd amounts of memory."""
+
+MAX_RESAMPLED_SAMPLES: int = 2**30
+"""Most samples :func:`resample` will produce (4 GiB of float32, 18 hours at
+16 kHz): a guard against a bogus rate or length exhausting memory."""
+
 _MAX_CHANNELS = 8
+_STREAM_BLOCK = 2**20  # input samples per soxr call when resampling long signals
+
+
+def check_sample_rate(sr: object, *, name: str = "sr") -> int:
+    """Return ``sr`` as an ``int`` number of Hz, or say clearly why it is not one.
+
+    Accepts Python and NumPy integers and integral floats (``16000.0``)
+    between :data:`MIN_SAMPLE_RATE` and :data:`MAX_SAMPLE_RATE`. ``bool``
+    is refused although Python counts it as an int: ``True`` would mean 1 Hz.
+
+    Raises:
+        TypeError: not a number, or a bool.
+        ValueError: not finite, not whole, or outside the accepted range.
+    """
+    is_number = isinstance(sr, (int, float, np.integer, np.floating))
+    if isinstance(sr, (bool, np.bool_)) or not is_number:
+        raise TypeError(f"{name} must be a sample rate in Hz (an int such as 16000), got {sr!r}")
+    value = float(sr)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite sample rate in Hz, got {sr!r}")
+    if not MIN_SAMPLE_RATE <= value <= MAX_SAMPLE_RATE:
+        # a rate given in kHz (16, 44.1) is the likely slip: name the rate it would be
+        in_khz = MIN_SAMPLE_RATE <= value * 1000 <= MAX_SAMPLE_RATE
+        hint = f" Sample rates are in Hz, not kHz: did you mean {round(value * 1000)}?" if in_khz else ""
+        raise ValueError(
+            f"{name}={sr!r} Hz is outside the supported range {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} "
+            f"Hz; pass the rate the audio was recorded at.{hint}"
+        )
+    if value != int(value):
+        raise ValueError(f"{name} must be a whole number of Hz, got {sr!r}")
+    return int(value)
 
 
 def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
@@ -25,13 +67,19 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
         signal: shape ``(n_samples,)``, or ``(n_samples, n_channels)`` as
             soundfile returns it, or ``(n_channels, n_samples)`` as librosa
             returns it (at most 8 channels; the shorter axis is taken as channels).
-            Integer arrays are scaled from their full range to [-1, 1].
+            Float arrays are taken as they are (full scale is ±1). 8-, 16- and
+            32-bit integer arrays are PCM and scaled from their dtype's full
+            range to [-1, 1) (unsigned ones centred first, as in 8-bit WAV).
+            64-bit integers are refused: no audio format stores them, so their
+            scale is unknown, and a Python list of ints becomes one (scaling
+            16-bit values by the int64 range would make them near-silent).
         name: what to call the array in error messages.
 
     Returns:
         ``float32`` array, shape ``(n_samples,)``.
 
     Raises:
+        TypeError: not a real numeric array, or 64-bit integers.
         ValueError: empty input, more than two dimensions, ambiguous channel
             layout, or non-finite samples.
     """
@@ -41,16 +89,25 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
     ):
         raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.integer):
+        if array.dtype.itemsize > 4:
+            raise TypeError(
+                f"{name} has dtype {array.dtype} (a Python list of ints becomes int64), whose "
+                "full scale is unknown. Say what the numbers are: np.asarray(x, dtype=np.int16) "
+                "for 16-bit PCM values (likewise int8, int32, uint8), or floats scaled to [-1, 1]"
+            )
         info = np.iinfo(array.dtype)
         # unsigned PCM (e.g. uint8 WAV) is centred on the middle of its range
         offset = (int(info.max) + int(info.min) + 1) / 2
         array = (array.astype(np.float64) - offset) / (info.max - offset + 1)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape}); expected at least one sample")
     if array.ndim == 2:
         rows, cols = array.shape
-        if min(rows, cols) > _MAX_CHANNELS:
+        if min(rows, cols) > _MAX_CHANNELS or rows == cols > 1:
             raise ValueError(
-                f"{name} has shape {array.shape}; expected (n_samples,), (n_samples, n_channels) "
-                f"or (n_channels, n_samples) with at most {_MAX_CHANNELS} channels"
+                f"{name} has shape {array.shape}, in which samples and channels cannot be told "
+                f"apart; expected (n_samples,), (n_samples, n_channels) or (n_channels, n_samples) "
+                f"with at most {_MAX_CHANNELS} channels and more samples than channels"
             )
         channel_axis = 1 if cols <= rows else 0
         array = array.mean(axis=channel_axis)
@@ -59,12 +116,16 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
             f"{name} has {array.ndim} dimensions (shape {array.shape}); expected a 1-D waveform "
             "of shape (n_samples,) or a 2-D multichannel one"
         )
-    if array.size == 0:
-        raise ValueError(f"{name} is empty; expected at least one sample")
-    array = array.astype(np.float32, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite samples; clean the input first")
-    return array
+    with np.errstate(over="ignore"):  # overflow is reported just below, with its cause
+        converted = array.astype(np.float32, copy=False)
+    if converted is not array and not np.all(np.isfinite(converted)):
+        raise ValueError(
+            f"{name} has samples up to {np.max(np.abs(array)):.3g}, beyond the float32 range; "
+            "audio is expected at about [-1, 1]"
+        )
+    return converted
 
 
 def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
@@ -77,16 +138,39 @@ def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
     Returns:
         ``float32`` array of ``round(n_samples * target_sr / orig_sr)`` samples.
+
+    Raises:
+        TypeError, ValueError: a rate :func:`check_sample_rate` refuses, or an
+            output longer than :data:`MAX_RESAMPLED_SAMPLES`.
     """
-    if orig_sr <= 0 or target_sr <= 0:
-        raise ValueError(f"sample rates must be positive, got {orig_sr} and {target_sr}")
+    orig_sr = check_sample_rate(orig_sr, name="orig_sr")
+    target_sr = check_sample_rate(target_sr, name="target_sr")
     signal = np.asarray(signal, dtype=np.float32)
-    if int(orig_sr) == int(target_sr):
+    if orig_sr == target_sr:
         return signal
+    n_out = -(-signal.shape[-1] * target_sr // orig_sr)  # ceil: soxr rounds, so this bounds it
+    if n_out > MAX_RESAMPLED_SAMPLES:
+        raise ValueError(
+            f"resampling {signal.shape[-1]} samples from {orig_sr} Hz to {target_sr} Hz would give "
+            f"{n_out} samples, more than the {MAX_RESAMPLED_SAMPLES} allowed "
+            f"(vaesep.audio.MAX_RESAMPLED_SAMPLES); process the recording in parts"
+        )
     import soxr  # imported lazily: pulled in by librosa anyway, but keeps import light
 
-    out = soxr.resample(signal, int(orig_sr), int(target_sr), quality="HQ")
-    return np.asarray(out, dtype=np.float32)
+    if signal.ndim != 1 or signal.shape[0] <= _STREAM_BLOCK:
+        return np.asarray(soxr.resample(signal, orig_sr, target_sr, quality="HQ"), dtype=np.float32)
+    # Long signals go through soxr's stream interface block by block, written into
+    # one output array: memory stays at the output plus a block, not several full
+    # copies. Its output is bit-identical to the one-shot call's.
+    stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype="float32", quality="HQ")
+    out = np.empty(n_out + 1, dtype=np.float32)
+    filled = 0
+    for start in range(0, signal.shape[0], _STREAM_BLOCK):
+        block = signal[start : start + _STREAM_BLOCK]
+        piece = stream.resample_chunk(block, last=start + _STREAM_BLOCK >= signal.shape[0])
+        out[filled : filled + piece.shape[0]] = piece
+        filled += piece.shape[0]
+    return out[:filled]
 
 
 def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
@@ -124,7 +208,8 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
         ) from exc
     if data.shape[0] == 0:
         raise ValueError(f"{path} holds no samples")
-    return resample(as_mono_float(data, name=str(path)), file_sr, sr)
+    file_sr = check_sample_rate(file_sr, name=f"the sample rate in the header of {path}")
+    return resample(as_mono_float(data, name=str(path)), file_sr, check_sample_rate(sr))
 
 
 def save_audio(path: str | os.PathLike, signal: np.ndarray, sr: int = SAMPLE_RATE) -> Path:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vaesep.audio import SAMPLE_RATE, as_mono_float, resample
+from vaesep.audio import SAMPLE_RATE, as_mono_float, check_sample_rate, resample
 from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
 from vaesep.models.neural import NeuralSeparator
 from vaesep.spectral import stft
@@ -157,7 +157,7 @@ def network_outputs(
         and for a VAE ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``.
     """
     network = _network(model)
-    wave = resample(as_mono_float(mixture, name="mixture"), int(sr), SAMPLE_RATE)
+    wave = resample(as_mono_float(mixture, name="mixture"), check_sample_rate(sr), SAMPLE_RATE)
     level = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
     gain = REFERENCE_RMS / level if level > 1e-9 else 1.0
     device = next(network.parameters()).device

@@ -22,7 +22,12 @@ def fast_mode() -> bool:
 def pick_device(preferred: str | None = None) -> torch.device:
     """``preferred`` if given, else CUDA when available, else CPU."""
     if preferred:
-        device = torch.device(preferred)
+        try:
+            device = torch.device(preferred)
+        except RuntimeError as exc:  # torch lists two dozen backends; say what applies here
+            raise ValueError(
+                f"unknown device {preferred!r}; use 'cpu', 'cuda' (or 'cuda:1', ...) or 'mps'"
+            ) from exc
         if device.type == "cuda" and not torch.cuda.is_available():
             raise RuntimeError(
                 "device='cuda' was requested but torch sees no CUDA GPU; use device='cpu' or "

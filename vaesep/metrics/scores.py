@@ -14,7 +14,7 @@ from vaesep.metrics._validation import (
     check_same_shape,
     silent_rows,
 )
-from vaesep.metrics.bss import Backend, ReferenceSubspaces, bss_eval
+from vaesep.metrics.bss import Backend, ReferenceSubspaces, bss_eval, check_long_enough
 
 ITEM_METRICS: tuple[str, ...] = (
     "sdr",
@@ -133,11 +133,16 @@ def evaluate_item(
         ``{metric: array of shape (n_sources,)}`` for each name in
         :data:`ITEM_METRICS`, plus ``"n_samples"`` (int) and ``"skipped"``
         (``None`` or the reason the item was not scored).
+
+    Raises:
+        ValueError: wrong shapes, NaN/inf samples, or signals too short for
+            BSS-eval (:func:`vaesep.metrics.bss.check_long_enough`).
     """
     references = as_sources(references, "references")
     estimates = as_sources(estimates, "estimates")
     check_same_shape(references, estimates)
     mixture = as_signal(mixture, "mixture", references.shape[1])
+    check_long_enough(references)
     n_sources, n_samples = references.shape
 
     reason = _silence_reason(references, estimates, mixture)

@@ -76,6 +76,10 @@ class NeuralSeparator(MaskSeparator):
         self.info = dict(info or {})
         self.max_frames = max_frames
 
+    @property
+    def mask_context(self) -> int:
+        return int(getattr(self.network.config, "context", 0))
+
     @torch.no_grad()
     def estimate_masks(
         self,
@@ -88,7 +92,7 @@ class NeuralSeparator(MaskSeparator):
         # frame-wise models see `context` frames either side: chunks that overlap by that much
         # give exactly the masks of one pass. Recurrent models see the chunk boundaries, which
         # max_frames (about a minute of audio) keeps rare.
-        overlap = 0 if recurrent else int(getattr(self.network.config, "context", 0))
+        overlap = 0 if recurrent else self.mask_context
         masks = []
         for start in range(0, n_frames, self.max_frames):
             low, high = max(0, start - overlap), min(n_frames, start + self.max_frames + overlap)
@@ -103,8 +107,14 @@ class NeuralSeparator(MaskSeparator):
         levels = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1, keepdims=True))
         # the network was trained on mixtures at REFERENCE_RMS; scale in, then back out
         gains = np.where(levels > 1e-9, REFERENCE_RMS / np.maximum(levels, 1e-9), 1.0)
-        separated = super().separate_batch((mixtures * gains).astype(np.float32), references)
-        return (separated / gains[:, :, None]).astype(np.float32)
+        # the gains are of the whole mixtures, so chunked separation (in the base
+        # class) scales every chunk alike. Products are computed in float64 and
+        # rounded into float32 arrays, with no full-length float64 temporaries.
+        scaled = np.empty(mixtures.shape, dtype=np.float32)
+        np.multiply(mixtures, gains, out=scaled, casting="same_kind")
+        separated = super().separate_batch(scaled, references)
+        separated /= gains[:, :, None]
+        return separated
 
     def parameter_count(self) -> int:
         """Number of trainable parameters of the network."""
