@@ -68,12 +68,12 @@ class StudyMethod:
     # bfloat16 autocast where it was checked to stay within 0.1 dB of float32 (README, "Speed")
     precision: str = "bfloat16"
 
-    def grid(self) -> list[dict[str, Any]]:
+    def grid(self, learning_rates: tuple[float, ...] = LEARNING_RATES) -> list[dict[str, Any]]:
         """Every configuration searched: ``learning_rate`` and the knob (NMF: the knob only)."""
         knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
         if self.kind == "nmf":
             return knobs
-        return [{"learning_rate": lr, **knob} for knob, lr in itertools.product(knobs, LEARNING_RATES)]
+        return [{"learning_rate": lr, **knob} for knob, lr in itertools.product(knobs, learning_rates)]
 
 
 STUDY_METHODS: tuple[StudyMethod, ...] = (
@@ -194,7 +194,7 @@ def tuning_runs(study: StudyConfig) -> list[Run]:
     return [
         Run(name, tuple(sorted(config.items())), 0, "speech")
         for name in study.methods
-        for config in get_study_method(name).grid()
+        for config in get_study_method(name).grid(study.extra.get("learning_rates", LEARNING_RATES))
     ]
 
 
@@ -358,6 +358,44 @@ def execute(study: StudyConfig, *, log=print) -> None:
                 path = future.result()
                 log(f"[{(time.time() - started) / 60:6.1f} min] finished {run.domain}/{run.method} "
                     f"{config_id(run.settings)} seed {run.seed} -> {path}")
+
+
+def add_study_parser(subparsers) -> None:
+    """Register ``vaesep study`` (the comparison at convergence) on the command's subparsers."""
+    from vaesep.cli import positive_int
+
+    parser = subparsers.add_parser(
+        "study",
+        help="the comparison at convergence: tune every method, then seeds and domains (resumable)",
+        description="Runs what is not done yet (a result file per run under --out), then writes "
+        "summary.md, summary.json and learning_curves.png there. Interrupt it at any time.",
+    )
+    parser.add_argument("--jobs", type=positive_int, default=2, help="runs in parallel, one thread each")
+    parser.add_argument("--out", default=None, help="result folder (default results/converged; fast: runs/fast/converged)")
+    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budgets, one learning rate")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite the summary from the files there")
+    parser.set_defaults(func=_cmd_study)
+
+
+def fast_study(out: Path) -> StudyConfig:
+    """The CI variant: every code path of the study in about a minute."""
+    return StudyConfig(out=out, checkpoints=out / "checkpoints", methods=("vae", "dnn", "nmf"), seeds=(0, 1),
+                       domains=(), fast=True, max_epochs=2, epoch_steps=5, patience=1, max_items=4,
+                       extra={"learning_rates": (1e-3,)})
+
+
+def _cmd_study(args) -> int:
+    from vaesep.compare.study_report import write_summary
+    from vaesep.runtime import fast_mode
+
+    if args.fast or fast_mode():
+        study = fast_study(Path(args.out or "runs/fast/converged"))
+    else:
+        study = StudyConfig(out=Path(args.out or "results/converged"), jobs=args.jobs)
+    if not args.report_only:
+        execute(study)
+    print(f"wrote {write_summary(study)}")
+    return 0
 
 
 __all__ = ["CONDITIONS", "STUDY_METHODS", "StudyConfig", "execute", "pending", "winner"]

@@ -1,0 +1,96 @@
+"""The convergence study: grids, selection by validation SDR, resumption, the report."""
+
+import json
+
+import pytest
+
+from vaesep.cli import main
+from vaesep.compare import study as study_module
+from vaesep.compare.study import STUDY_METHODS, Run, StudyConfig, config_id, fast_study, pending, tuning_runs, winner
+from vaesep.compare.study_report import load_runs, results_markdown, write_summary
+
+
+def test_every_method_searches_at_most_six_configurations():
+    for method in STUDY_METHODS:
+        grid = method.grid()
+        assert 1 <= len(grid) <= 6, method.name
+        assert len({config_id(config) for config in grid}) == len(grid)
+        if method.kind != "nmf":
+            assert {config["learning_rate"] for config in grid} == set(study_module.LEARNING_RATES)
+
+
+def _fake_result(study, run, valid_sdr):
+    path = run.path(study.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"method": run.method, "domain": run.domain, "seed": run.seed,
+                                "config": run.settings, "valid_sdr": valid_sdr, "test": {}, "kind": "vae",
+                                "stopped": "early_stopping", "steps_total": 100, "steps_to_best": 50}))
+
+
+def test_selection_by_validation_sdr_and_the_later_runs_it_unlocks(tmp_path):
+    study = StudyConfig(out=tmp_path, methods=("vae",), seeds=(0, 1, 2), domains=("noise",))
+    runs = tuning_runs(study)
+    assert winner(study, "vae") is None  # not before the whole grid is done
+    for index, run in enumerate(runs):
+        _fake_result(study, run, valid_sdr=5.0 + (index == 4))
+    assert winner(study, "vae") == runs[4].settings
+    later = [run for run in pending(study) if run.method == "vae"]
+    assert [(run.domain, run.seed) for run in later] == [("speech", 1), ("speech", 2), ("noise", 0)]
+    assert all(run.settings == runs[4].settings for run in later)
+
+
+def test_an_interrupted_study_does_not_retrain_finished_runs(tmp_path, monkeypatch):
+    study = StudyConfig(out=tmp_path, methods=("vae",), seeds=(0,), domains=(), jobs=1)
+    done = tuning_runs(study)[:2]
+    for run in done:
+        _fake_result(study, run, 4.0)
+    executed = []
+
+    def fake_execute(run, study):
+        executed.append(run)
+        _fake_result(study, run, 3.0)
+        return run.path(study.out)
+
+    monkeypatch.setattr(study_module, "ProcessPoolExecutor", _InlinePool)
+    monkeypatch.setattr(study_module, "execute_run", fake_execute)
+    study_module.execute(study, log=lambda message: None)
+    assert not set(done) & set(executed)
+    assert len(executed) == len(tuning_runs(study)) - 2 + len(study_module.ORACLE_METHODS)
+    assert pending(study) == []
+
+
+class _InlinePool:
+    """A ProcessPoolExecutor stand-in that runs each task at submission (for monkeypatched tasks)."""
+
+    def __init__(self, max_workers):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+
+@pytest.mark.slow
+def test_the_fast_study_runs_end_to_end(tmp_path, capsys):
+    assert main(["study", "--fast", "--out", str(tmp_path)]) == 0
+    study = fast_study(tmp_path)
+    runs = load_runs(tmp_path)
+    learned = [run for run in runs if run.get("kind") not in ("oracle",)]
+    # the tuning grid (vae: 2 likelihoods, dnn: 2 γ, nmf: 3 sizes) plus seed 1 of each winner
+    assert len(learned) == 2 + 2 + 3 + 3
+    for run in learned:
+        assert run["test"]["dutch"]["n"] > 0 and run["valid_sdr"] == run["valid_sdr"]  # not NaN
+        if run["kind"] != "nmf":
+            assert [step for step, _ in run["curve"]] == list(range(5, run["steps_total"] + 1, 5))
+    assert "best VAE − best baseline" in results_markdown(runs, study)
+    assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
+    assert str(write_summary(study)) in capsys.readouterr().out
