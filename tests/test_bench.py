@@ -47,7 +47,12 @@ def test_short_mode_report_has_every_field(bench, short_report):
         assert result["peak_rss_mb"]["self"] > 0
 
     train = results["train/vae/1t"]
-    assert train["frames_per_second"] > 0 and train["step_frames_per_second"] > 0
+    assert train["frames_per_second"] > 0
+    for variant in ("waveform_fp32", "plain_fp32", "spectral_fp32", "spectral_bf16"):
+        assert train[f"{variant}_frames_per_second"] > 0, variant
+    assert train["speed_up_vs_waveform"] == (
+        train["spectral_bf16_frames_per_second"] / train["waveform_fp32_frames_per_second"]
+    )
     vae = results["separate/vae/1t"]
     for mode in ("batch", "single", "file"):
         assert vae[mode]["rtf"] > 0 and vae[mode]["wall_s"] > 0 and "cpu_s" in vae[mode]

@@ -153,10 +153,12 @@ class MaskingNetwork(nn.Module):
           as the authors' code scales it. Its size, and so the meaning of β,
           depends on the loudness convention :data:`REFERENCE_RMS`.
         * ``"laplace"``: unit-scale Laplace (absolute error); same caveat.
-        * ``"sigma"``: Gaussian whose per-bin variance is set to its
-          maximum-likelihood value on the batch (σ-VAE, Rybkin et al. 2021):
-          ½ log σ²_k per source, frame and bin, up to a constant. Rescaling the
-          data adds a constant, so the optimum does not depend on the level.
+        * ``"sigma"``: Gaussian whose variance σ² is set to its maximum-likelihood
+          value on the batch, the mean squared error (σ-VAE, Rybkin et al. 2021):
+          ½ log σ² per source, frame and bin, up to a constant. Rescaling the
+          data adds a constant, so the optimum does not depend on the level. One
+          σ² for all bins keeps the loud bins, which dominate SDR, weighted as in
+          the squared error (a variance per bin would weight every bin alike).
         * ``"is"``: complex Gaussian on the STFT with variance ŝ² (Itakura–Saito
           divergence between the true and estimated power), the likelihood of
           VAE speech models (Leglaive et al. 2018); scale-invariant too.
@@ -168,11 +170,11 @@ class MaskingNetwork(nn.Module):
         elif likelihood == "laplace":
             per_frame = error.abs().sum(dim=(1, 3))
         elif likelihood == "sigma":
-            # (n_bins,): ML variance of each bin over batch, sources and frames; the floor is
-            # relative to the data's power so it rescales with it
+            # one variance for every bin, at its maximum-likelihood value on the batch (the mean
+            # squared error); the floor is relative to the data's power so it rescales with it
             floor = 1e-6 * source_magnitude.detach().square().mean()
-            variance = error.square().mean(dim=(0, 1, 2)) + floor
-            return 0.5 * separated.shape[1] * torch.log(variance).sum()
+            variance = error.square().mean() + floor
+            return 0.5 * separated.shape[1] * separated.shape[3] * torch.log(variance)
         elif likelihood == "is":
             floor = 1e-6 * source_magnitude.detach().square().mean()
             ratio = (source_magnitude.square() + floor) / (separated.square() + floor)
