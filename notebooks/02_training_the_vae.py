@@ -196,6 +196,68 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 #   Validation always uses the full $\beta$, so validation losses of different
 #   epochs can be compared.
 #
+# ### The likelihood has a scale, and β depends on it
+#
+# The unit variance above is a choice with a consequence. The magnitudes are
+# in arbitrary units: every mixture is scaled to an RMS of
+# `REFERENCE_RMS` = 0.1 before the STFT (a loudness convention, nothing
+# physical). Halve that level and every squared error shrinks four-fold,
+# while the KL term, which measures the codes, does not change. So "β = 1"
+# means nothing by itself: it is β relative to a reconstruction term whose
+# size was set by the convention. The cell below measures both terms per
+# frame with the shipped `vae-speech` (trained with the unit variance) on the
+# validation mixtures, then again with the same audio ten times louder.
+#
+# Two likelihoods remove the convention (`likelihood=` in `VAEConfig`):
+#
+# * `"sigma"`: a Gaussian whose variance σ² is not fixed but set to its
+#   maximum-likelihood value on each batch, the mean squared error (σ-VAE,
+#   Rybkin et al. 2021). The reconstruction term becomes
+#   $\tfrac{IF}{2}\log \hat\sigma^2$ per frame ($I$ sources, $F$ bins):
+#   rescaling the data adds a constant, so the optimum does not move.
+# * `"is"`: the complex-Gaussian model of the STFT used by VAE speech models
+#   (Leglaive, Girin & Horaud 2018): each time-frequency coefficient is
+#   zero-mean complex Gaussian with variance $\hat s^2$, whose negative
+#   log-likelihood is, up to constants, the Itakura–Saito divergence
+#   $\sum \big(s^2/\hat s^2 - \log(s^2/\hat s^2) - 1\big)$. Ratios only:
+#   scale-free.
+#
+# With either, β = 1 is the ELBO of a model that does not depend on how loud
+# we made the data. Notebook 04 tunes the likelihood on the validation split
+# and keeps the unit variance as a method of its own (`vae-unit`, "as the
+# authors' code scales it").
+
+# %%
+from vaesep.batches import ValidationSet
+from vaesep.latent import unit_statistics
+from vaesep.train import evaluate_loss
+
+shipped_vae = vaesep.load_model(PRETRAINED).network
+validation = ValidationSet(ds.sources("valid")[: 8 if FAST else None])
+for likelihood in ("gaussian", "sigma", "is"):
+    shipped_vae.config.likelihood = likelihood  # the same weights, scored under each likelihood
+    terms = {scale: evaluate_loss(shipped_vae, validation.mixture * scale, validation.sources * scale)
+             for scale in (1.0, 10.0)}
+    print(f"{likelihood:>8}: reconstruction {terms[1.0]['reconstruction']:9.1f} nats/frame "
+          f"(×10 louder: {terms[10.0]['reconstruction']:9.1f}); KL {terms[1.0]['kl']:.1f} nats/frame "
+          f"(×10: {terms[10.0]['kl']:.1f})")
+shipped_vae.config.likelihood = "gaussian"
+with torch.no_grad():
+    mu, logvar = shipped_vae.encode(validation.mixture)  # (items, encoders, frames, latent)
+units = unit_statistics(mu.permute(0, 2, 1, 3).reshape(-1, *mu.shape[1::2]).numpy(),
+                        logvar.permute(0, 2, 1, 3).reshape(-1, *mu.shape[1::2]).numpy(),
+                        encoder_names=shipped_vae.source_names)
+print("active latent units per encoder:", units.n_active, f"of {shipped_vae.config.latent}")
+
+# %% [markdown]
+# Read the first line: under the unit variance the reconstruction term is
+# hundreds of nats per frame against a KL of a few, and ten times louder audio
+# multiplies it by a hundred. The KL term barely matters at that ratio, which
+# is why many latent units can stay active: the "VAE" is pushed towards an
+# autoencoder by the loudness convention, not by a choice of β. Under
+# `"sigma"` and `"is"` the louder audio only shifts the reconstruction term
+# by a constant (for `"sigma"`, $IF\log 10$ per frame; for `"is"`, nothing).
+#
 # ### Sampling, and z = μ at test time
 #
 # The expectation over $q_\phi$ is estimated with one sample per frame. To
@@ -219,14 +281,25 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 # |---|---|---|
 # | encoder input | one 513-bin magnitude frame | standardised log-magnitudes of the frame and `CONTEXT` frames on each side (ours; `CONTEXT = 0` gives their layer sizes) |
 # | encoder | 513 → 128 ReLU → μ, log σ² of a 64-d latent | the same sizes after the input layer; log σ² clipped |
-# | decoder | 64 → 128 ReLU → Gaussian mean and log-variance, 513 each | 64 → 128 ReLU → 513, softplus; unit output variance (ours) |
+# | decoder | 64 → 128 ReLU → Gaussian mean and log-variance, 513 each | 64 → 128 ReLU → 513, softplus; the likelihood's variance unit, batch-optimal (`"sigma"`) or the estimate itself (`"is"`) |
 # | output | the decoder's spectrum | joint soft mask on the mixture (Huang et al., 2015; ours for the VAE) |
 # | objective | a KL term and likelihood that are not the textbook forms | the textbook ELBO above, with β warm-up (ours) |
 # | one VAE per source | yes | yes (`variant="per_source"`); `"shared"` is an option |
 # | weights, optimiser | N(0, 0.01²), Adam, learning rate 10⁻³ | the same, plus gradient-norm clipping (ours) |
-# | training data | fixed mixtures of one speaker pair | fresh random 1 s mixtures every step, each scaled to the same level (ours) |
+# | training data | each source's VAE on that source's **clean** frames, input and target (the mixture is never seen in training) | fresh random 1 s *mixtures* every step, each scaled to the same level (ours); their scheme is `train_on="clean"` (notebook 04's `vae-authors`) |
 # | test time | z = μ | z = μ |
-# | stopping | not stated | best validation loss, early stopping (ours) |
+# | stopping | not stated | best validation SDR, early stopping (ours) |
+#
+# The training data row is the largest difference. In the authors' scheme
+# each VAE is an autoencoder of *clean* speech of one speaker; separation
+# then rests on the hope that, fed a mixture, the encoder of speaker *v*
+# lands on a code of speaker *v*'s speech. Nothing in training asks for that:
+# the encoders never saw a mixture. Ours trains the encoders on mixtures and
+# scores the masked output against each source, which asks for separation
+# directly: a discriminative model with a stochastic bottleneck. Both are in
+# the comparison of notebook 04 (`vae-authors` and `vae`); the truly
+# generative reading, inference of the codes that explain the mixture, is
+# the subject of a later notebook.
 #
 # ## The network
 #

@@ -46,15 +46,12 @@
 #
 # ## Expected runtime
 #
-# Measured on an otherwise idle 2-core CPU without a GPU, once the data sets
-# are in the cache (notebook 01 builds them): about **20 seconds** in fast mode
-# (`VAESEP_FAST=1`, as in CI: the shipped models, 4 test items per
-# condition). In full mode the notebook runs the whole comparison itself
-# (72 training runs, 172 evaluations, two at a time): **32–37 minutes** in
-# two runs; on a machine shared with other work it took 70. If `vaesep compare --jobs 2`
-# has already been run from the repository root, the notebook finds its
-# results and only reads them (about 15 seconds). The provenance line under
-# the headline table gives the wall time of the run you are reading.
+# Seconds in fast mode (`VAESEP_FAST=1`, as in CI: the shipped models, 4 test
+# items per condition); minutes in full mode, where the shipped models are
+# scored on every test item. Neither mode trains anything by default: the
+# convergence study is read from its committed result files, and the
+# 200-step comparison is rerun only with `RERUN = True`. The benchmark table
+# in README.md gives the measured times (`python benchmarks/run.py`).
 
 # %%
 # %matplotlib inline
@@ -73,6 +70,15 @@ from vaesep.compare import (
 )
 from vaesep.compare.conditions import conditions_markdown
 from vaesep.compare.methods import methods_markdown
+from vaesep.compare.study import StudyConfig, pending
+from vaesep.compare.study_report import (
+    convergence_summary,
+    learning_curves_figure,
+    load_runs,
+    results_markdown,
+    tuning_markdown,
+    verdict_sentences,
+)
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
 from vaesep.reporting import save_figure
@@ -97,6 +103,8 @@ MAX_ITEMS = 4 if FAST else None
 LISTEN_CONDITION = "czech"  # speakers the models never heard
 LISTEN_ITEM = 0
 OUT_DIR = Path("..") / "runs" / ("fast/compare" if FAST else "compare")
+STUDY_DIR = Path("..") / "results" / "converged"  # the committed result files of `vaesep study`
+RERUN = False  # True: train the 200-step comparison's 72 models here (about 35 min) instead of loading the shipped ones
 
 # %% [markdown]
 # ## The claim, and what a fair test of it needs
@@ -111,15 +119,77 @@ OUT_DIR = Path("..") / "runs" / ("fast/compare" if FAST else "compare")
 #   VAE is smaller by construction). Huang et al. used 3 hidden layers of 1000
 #   units; we scaled them down to the VAE's size rather than the VAE up,
 #   because the VAE's sizes are the authors'.
-# * **Matched budget.** Every network sees the same number of optimiser steps
-#   on the same amount of audio, with the same optimiser and learning rate.
-#   The budget is small (a full comparison has to fit in an hour on two CPU
-#   cores), and we say so wherever we quote numbers.
+# * **Trained to convergence, tuned alike.** Every network trains until its
+#   validation SDR stops improving, after the same small search over
+#   learning rates and its own knob, selected by validation SDR. (A matched
+#   *small* budget, the second view below, rewards fast starters instead.)
 # * **Seeds.** Each learned method is trained three times; every table cell is
 #   the mean over seeds ± the standard deviation across them.
-# * **Floor and ceiling.** The unprocessed mixture is the floor; the oracle
-#   masks, computed from the true sources, are the ceiling. The ideal ratio
-#   mask (IRM) is the best any model ending in a joint soft mask can do.
+# * **Floor and reference points.** The unprocessed mixture is the floor; the
+#   oracle masks, computed from the true sources, are reference points. The
+#   ideal ratio mask (IRM) is the reference oracle of magnitude masking, not a
+#   bound: a joint soft mask can output any mask in (0, 1), and the Wiener-like
+#   (power-ratio) mask, the best oracle measured here, scores higher.
+
+# %% [markdown]
+# ## At convergence: the comparison that answers the question
+#
+# A comparison at a small, equal budget measures how fast methods *start*.
+# The paper's claim is about what they *reach*. So the main comparison,
+# `vaesep study` (`vaesep/compare/study.py`), trains every learned method
+# until its validation SDR stops improving:
+#
+# 1. **Tune** on `speech`, seed 0: three learning rates times each method's
+#    own knob (the likelihood for the VAEs, γ for Huang et al.'s
+#    discriminative term, the number of atoms for NMF), at most six
+#    configurations per method, each trained to convergence.
+# 2. **Select** by validation SDR, never by a method's own loss (the losses of
+#    different methods are not comparable).
+# 3. **Repeat** each winner with seeds 1 and 2 on speech, and on the other
+#    domains.
+#
+# Every run leaves a small result file in `results/converged/`, committed to
+# the repository, so this notebook only *reads* them, in fast and full mode
+# alike: the run took hours on two CPU cores. `vaesep study` reruns or
+# continues it. The cells below print what the files hold, whatever state
+# the run is in.
+
+# %%
+study = StudyConfig(out=STUDY_DIR)
+study_runs = load_runs(STUDY_DIR)
+status = convergence_summary(study_runs)
+print(f"{len(study_runs)} result files; {len(pending(study))} runs still to do "
+      f"(more become due as tuning grids finish); {status['early_stopped']} of "
+      f"{status['learned_runs']} learned runs stopped early; longest run: "
+      f"{status['max_steps_used']:,} of {study.max_epochs * study.epoch_steps:,} allowed steps")
+if status["not_converged"]:
+    print("not converged (hit the step cap):", status["not_converged"])
+
+# %% [markdown]
+# Mean test SDR (dB) of each method's selected configuration, ± the standard
+# deviation over training seeds (no ± means one seed so far). The last row
+# is the best VAE variant minus the best baseline per condition.
+
+# %%
+display(Markdown(results_markdown(study_runs, study)))
+display(Markdown("\n".join(f"* {sentence}" for sentence in verdict_sentences(study_runs, study))))
+
+# %% [markdown]
+# The learning curves: validation SDR against optimizer steps, each method's
+# selected configuration, seed 0. The grey line at 200 steps is where the
+# matched-budget table further down stopped every model; the dots are where
+# early stopping found each run's best.
+
+# %%
+curves = learning_curves_figure(study_runs, study)
+save_figure(curves, "04_learning_curves")
+display(curves)
+
+# %% [markdown]
+# Every configuration that was tried, and which one was kept:
+
+# %%
+display(Markdown(tuning_markdown(study_runs, study)))
 
 # %% [markdown]
 # ## The contestants
@@ -184,7 +254,16 @@ print(DRNNNetwork(DRNNConfig()))
 display(Markdown(conditions_markdown()))
 
 # %% [markdown]
-# ## Running the comparison
+# ## A second view: every method at a matched 200-step budget
+#
+# The earlier comparison of this project gave every network the same small
+# budget: 200 optimizer steps (8 epochs × 25 steps × 32 one-second mixtures).
+# At that budget no network had converged, so it measures how fast methods
+# start; it is kept as a second view, one point of the learning curves above.
+# Its committed tables are in `results/04_comparison*.md`. By default the
+# cells below evaluate the shipped seed-0 models through the same machinery
+# (`pretrained=True`); `RERUN = True` trains all 72 models of that comparison
+# here.
 #
 # `run_comparison` turns the configuration into small tasks (one training
 # run per method, seed and domain; one evaluation per method, seed and
@@ -195,8 +274,8 @@ display(Markdown(conditions_markdown()))
 # %%
 conditions = ("dutch", "czech") if FAST else FULL_CONDITIONS
 config = CompareConfig(
-    conditions=conditions, seeds=(0,) if FAST else SEEDS, fast=FAST, pretrained=FAST,
-    max_items=MAX_ITEMS, out_dir=str(OUT_DIR), jobs=1 if FAST else JOBS,
+    conditions=conditions, seeds=SEEDS if RERUN else (0,), fast=FAST, pretrained=not RERUN,
+    max_items=MAX_ITEMS, out_dir=str(OUT_DIR), jobs=JOBS if RERUN else 1,
 )
 todo = plan(config)
 print(f"{len(todo.train)} training runs and {len(todo.evaluate)} evaluations still to do")
