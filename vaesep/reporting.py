@@ -35,6 +35,25 @@ def _atomic_write(path: Path, write) -> Path:
     return path
 
 
+def fill_block(path: str | Path, start: str, end: str, body: str | None) -> Path:
+    """Replace the text between the marker lines ``start`` and ``end`` of a file (README blocks).
+
+    With ``body=None`` only check that the block is there (before a long run that fills it).
+
+    Raises:
+        ValueError: the file has no such block (nothing is written then).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    first, last = text.find(start), text.find(end)
+    if first < 0 or last < first:
+        raise ValueError(f"{path} has no {start} … {end} block to fill")
+    if body is None:
+        return path
+    new = f"{text[:first]}{start}\n{body.strip()}\n{text[last:]}"
+    return _atomic_write(path, lambda tmp: tmp.write_text(new, encoding="utf-8"))
+
+
 def save_figure(figure: Figure, name: str, *, dpi: int = 120) -> Path:
     """Save ``figure`` as ``<results>/<name>.png`` and return the path."""
     return _atomic_write(

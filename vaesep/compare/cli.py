@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import re
 from pathlib import Path
 
 from vaesep.cli import positive_int, seed, writable_folder
@@ -20,6 +19,7 @@ from vaesep.compare.methods import METHODS, Budget, get_method
 from vaesep.compare.report import ComparisonReport, is_custom, run_comparison
 from vaesep.compare.runner import CompareConfig, checkpoint_path
 from vaesep.compare.shipping import export_compact, pretrained_name
+from vaesep.reporting import fill_block
 from vaesep.runtime import fast_mode
 
 README_START = "<!-- vaesep-compare:start -->"
@@ -154,21 +154,9 @@ def export_speech_models(config: CompareConfig, *, seed: int = 0) -> list[Path]:
     return written
 
 
-def _readme_block(path: Path, text: str) -> re.Pattern:
-    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"{path} has no {README_START} … {README_END} block to fill")
-    return pattern
-
-
 def update_readme(path: str | Path, report: ComparisonReport) -> Path:
     """Replace the text between :data:`README_START` and :data:`README_END` with the headline and conclusion."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    pattern = _readme_block(path, text)
-    block = f"{README_START}\n{report.headline_markdown()}\n\n{report.conclusion()}\n{README_END}"
-    path.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
-    return path
+    return fill_block(path, README_START, README_END, f"{report.headline_markdown()}\n\n{report.conclusion()}")
 
 
 def command(args: argparse.Namespace) -> int:
@@ -182,7 +170,7 @@ def command(args: argparse.Namespace) -> int:
             "--max-items or budget options"
         )
     if args.readme:  # a README without the block would fail only after the whole run
-        _readme_block(Path(args.readme), Path(args.readme).read_text(encoding="utf-8"))
+        fill_block(args.readme, README_START, README_END, None)
     if args.out:
         writable_folder(args.out, "--out")
     report = run_comparison(config, save=False)

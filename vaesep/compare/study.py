@@ -253,11 +253,10 @@ def execute_run(run: Run, study: StudyConfig) -> Path:
 
 def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
     """Train ``run`` to convergence (or fit NMF), then score validation and test conditions."""
+    from vaesep.api import ORACLES
     from vaesep.compare.conditions import training_dataset
     from vaesep.models import NeuralSeparator, fit_nmf, network_classes, save_nmf
     from vaesep.train import TrainConfig, train
-
-    from vaesep.api import ORACLES
 
     settings = run.settings
     dataset = training_dataset(run.domain, fast=study.fast)
@@ -374,6 +373,7 @@ def add_study_parser(subparsers) -> None:
     parser.add_argument("--out", default=None, help="result folder (default results/converged; fast: runs/fast/converged)")
     parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budgets, one learning rate")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary from the files there")
+    parser.add_argument("--readme", default=None, help="also rewrite this README's study block (full run only)")
     parser.set_defaults(func=_cmd_study)
 
 
@@ -385,16 +385,24 @@ def fast_study(out: Path) -> StudyConfig:
 
 
 def _cmd_study(args) -> int:
-    from vaesep.compare.study_report import write_summary
+    from vaesep.compare.study_report import README_END, README_START, readme_block, write_summary
+    from vaesep.reporting import fill_block
     from vaesep.runtime import fast_mode
 
-    if args.fast or fast_mode():
+    fast = args.fast or fast_mode()
+    if args.readme:
+        if fast:
+            raise ValueError("--readme quotes the full study: drop --fast (or VAESEP_FAST)")
+        fill_block(args.readme, README_START, README_END, None)  # fail now, not after hours
+    if fast:
         study = fast_study(Path(args.out or "runs/fast/converged"))
     else:
         study = StudyConfig(out=Path(args.out or "results/converged"), jobs=args.jobs)
     if not args.report_only:
         execute(study)
     print(f"wrote {write_summary(study)}")
+    if args.readme:
+        print(f"rewrote {fill_block(args.readme, README_START, README_END, readme_block(study))}")
     return 0
 
 

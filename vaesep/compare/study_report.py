@@ -21,6 +21,7 @@ from vaesep.compare.study import (
     StudyConfig,
     config_id,
     get_study_method,
+    pending,
     tuning_runs,
     winner,
 )
@@ -31,6 +32,10 @@ VAE_FAMILY: tuple[str, ...] = ("vae", "vae-unit", "vae-large", "vae-authors")
 
 BASELINES: tuple[str, ...] = ("nmf", "dnn", "drnn", "ae")
 """What the paper compares with: DNN and RNN with different masking functions, and autoencoders (NMF besides)."""
+
+README_START = "<!-- vaesep-study:start -->"
+README_END = "<!-- vaesep-study:end -->"
+"""Markers around the README block that ``vaesep study --readme README.md`` rewrites."""
 
 CONDITION_ORDER: tuple[str, ...] = ("dutch", "czech", "dutch-5db", "dutch+5db", "chorales", "noise")
 
@@ -86,7 +91,8 @@ def results_markdown(runs: list[dict[str, Any]], study: StudyConfig) -> str:
         config = "—" if method in ORACLE_METHODS else config_id(winner(study, method) or {})
         seeds = max((len(stats[c][method].values) for c in conditions if method in stats[c]), default=0)
         cells = [stats[c][method].cell() if method in stats[c] else "—" for c in conditions]
-        lines.append(f"| {method} | {config} | {seeds} | " + " | ".join(cells) + " |")
+        seeds_cell = "—" if method in ORACLE_METHODS else str(seeds)  # oracles are deterministic
+        lines.append(f"| {method} | {config} | {seeds_cell} | " + " | ".join(cells) + " |")
     gaps = [best_gap(stats[c], c) for c in conditions]
     lines.append(
         "| **best VAE − best baseline** | | | "
@@ -179,6 +185,30 @@ def learning_curves_figure(runs: list[dict[str, Any]], study: StudyConfig, domai
     axis.legend(ncol=2, fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def readme_block(study: StudyConfig) -> str:
+    """The study's table, verdict and state for README, with the commits of its runs."""
+    runs = load_runs(study.out)
+    summary = convergence_summary(runs)
+    commits = sorted({run.get("commit", "?") for run in runs})
+    remaining = len(pending(study))
+    state = (
+        "complete" if not remaining
+        else f"**in progress**: {remaining} runs still to do (more become due as tuning grids finish)"
+    )
+    return "\n\n".join(
+        [
+            results_markdown(runs, study),
+            "\n".join(f"* {sentence}" for sentence in verdict_sentences(runs, study)) or "(no verdict yet)",
+            f"_Mean test SDR in dB ± std over training seeds, from `results/converged/` ({len(runs)} result "
+            f"files, commits {', '.join(commits)}); the study is {state}. {summary['early_stopped']} of "
+            f"{summary['learned_runs']} learned runs stopped early, the longest after "
+            f"{summary['max_steps_used']:,} of {study.max_epochs * study.epoch_steps:,} allowed steps; "
+            f"{summary['cpu_hours']:.1f} CPU-hours so far. Every row is the configuration selected by "
+            "validation SDR (`results/converged/summary.md` lists the grid)._",
+        ]
+    )
 
 
 def write_summary(study: StudyConfig | None = None) -> Path:
