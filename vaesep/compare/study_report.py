@@ -182,7 +182,8 @@ def learning_curves_figure(runs: list[dict[str, Any]], study: StudyConfig, domai
     axis.text(205, axis.get_ylim()[0], " 200 steps: the matched-budget table", color="grey", va="bottom")
     axis.set(xscale="log", xlabel="optimizer steps (32 one-second mixtures each)", ylabel="validation SDR (dB)",
              title=f"Learning curves, {domain}, seed 0: dashed baselines, solid VAEs; dots = best")
-    axis.legend(ncol=2, fontsize=8)
+    if axis.get_legend_handles_labels()[0]:  # no curves yet while the study's first runs train
+        axis.legend(ncol=2, fontsize=8)
     figure.tight_layout()
     return figure
 
