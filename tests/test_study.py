@@ -10,6 +10,15 @@ from vaesep.compare.study import STUDY_METHODS, Run, StudyConfig, config_id, fas
 from vaesep.compare.study_report import load_runs, results_markdown, write_summary
 
 
+def test_a_knob_taken_from_another_method_waits_for_its_selection(tmp_path):
+    study = StudyConfig(out=tmp_path, methods=("vae", "vae-large"))
+    assert [run.method for run in tuning_runs(study)] == ["vae"] * 6
+    for index, run in enumerate(tuning_runs(study)):
+        _fake_result(study, run, valid_sdr=float(index == 4))  # the 5th: likelihood "is", lr 1e-3
+    large = [run for run in tuning_runs(study) if run.method == "vae-large"]
+    assert len(large) == 3 and {run.settings["likelihood"] for run in large} == {"is"}
+
+
 def test_every_method_searches_at_most_six_configurations():
     for method in STUDY_METHODS:
         grid = method.grid()

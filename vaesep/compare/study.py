@@ -67,6 +67,8 @@ class StudyMethod:
     description: str
     # bfloat16 autocast where it was checked to stay within 0.1 dB of float32 (README, "Speed")
     precision: str = "bfloat16"
+    # take the knob's value from another method's selection instead of searching it again
+    knob_from: str | None = None
 
     def grid(self, learning_rates: tuple[float, ...] = LEARNING_RATES) -> list[dict[str, Any]]:
         """Every configuration searched: ``learning_rate`` and the knob (NMF: the knob only)."""
@@ -87,7 +89,8 @@ STUDY_METHODS: tuple[StudyMethod, ...] = (
     ),
     StudyMethod(
         "vae-large", "vae", {"beta": 1.0, "hidden": 256, "layers": 3}, "likelihood", ("sigma", "is"),
-        "as vae, 3 × 256 hidden layers in encoder and decoder (the DNN's size)",
+        "as vae, 3 × 256 hidden layers in encoder and decoder (the DNN's size); likelihood: vae's selection",
+        knob_from="vae",
     ),
     StudyMethod(
         "vae-authors", "vae",
@@ -189,13 +192,25 @@ class StudyConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def method_tuning_runs(study: StudyConfig, name: str) -> list[Run]:
+    """Stage 1 for one method: its grid on speech, seed 0.
+
+    A method whose knob comes from another method's selection (``knob_from``)
+    has its runs only once that selection is known.
+    """
+    method = get_study_method(name)
+    grid = method.grid(study.extra.get("learning_rates", LEARNING_RATES))
+    if method.knob_from is not None:
+        chosen = winner(study, method.knob_from)
+        if chosen is None:
+            return []
+        grid = [config for config in grid if config[method.knob] == chosen[method.knob]]
+    return [Run(name, tuple(sorted(config.items())), 0, "speech") for config in grid]
+
+
 def tuning_runs(study: StudyConfig) -> list[Run]:
-    """Stage 1: every configuration of every method, speech, seed 0."""
-    return [
-        Run(name, tuple(sorted(config.items())), 0, "speech")
-        for name in study.methods
-        for config in get_study_method(name).grid(study.extra.get("learning_rates", LEARNING_RATES))
-    ]
+    """Stage 1: every configuration of every method (that is ready), speech, seed 0."""
+    return [run for name in study.methods for run in method_tuning_runs(study, name)]
 
 
 def load_result(path: Path) -> dict[str, Any] | None:
@@ -204,8 +219,8 @@ def load_result(path: Path) -> dict[str, Any] | None:
 
 def winner(study: StudyConfig, method: str) -> dict[str, Any] | None:
     """The configuration of ``method`` with the best validation SDR, once its whole grid is done."""
-    results = [load_result(run.path(study.out)) for run in tuning_runs(study) if run.method == method]
-    if any(result is None for result in results):
+    results = [load_result(run.path(study.out)) for run in method_tuning_runs(study, method)]
+    if not results or any(result is None for result in results):
         return None
     best = max(results, key=lambda result: result["valid_sdr"])
     return best["config"]
