@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 01 · Data preparation: two voices, one microphone
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/01_data_preparation.ipynb)
+#
 # Monaural source separation starts from a single recording in which several
 # sources sound at once, and asks for each of them back. Before any model can
 # learn that, we need mixtures *for which we know the answer*: real voices,
@@ -56,6 +58,18 @@
 # Later runs read the cache.
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
 # %matplotlib inline
 import numpy as np
 from IPython.display import Audio, Markdown, display
@@ -81,7 +95,7 @@ from vaesep.plots import (
     plot_waveforms,
 )
 from vaesep.reporting import save_figure, save_table
-from vaesep.runtime import fast_mode
+from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import (
     DEFAULT_STFT,
     STFTConfig,
@@ -116,11 +130,16 @@ DATA = "speech"  # any name from vaesep.data.available(), e.g. a corpus such as 
 ROOT = None  # a corpus's folder (see data/README.md); None for the offline sets
 SEED = 0  # seeds the mixtures (pairings and offsets); the file splits never change
 SNR_DB = 0.0  # level of the first source over the second in the test mixtures
-FAST = fast_mode()
+FAST = None  # None: VAESEP_FAST decides (1 under pytest and `reproduce --fast`); or True/False
 DEVICE = None  # unused here (nothing is trained); kept so every notebook takes the same parameters
 EXAMPLE_ITEM = 0  # which Dutch test mixture to look at and listen to
-F0_SECONDS = 12.0 if FAST else 120.0  # audio per speaker and split for the pitch statistics
+F0_SECONDS = None  # audio per speaker and split for the pitch statistics; None: 12 s fast, 120 s full
 EVAL_ITEMS = None  # None: every test mixture; a number: only the first ones
+
+# %%
+# the parameters left at None take the default of the mode
+FAST = use_fast_mode(FAST)
+F0_SECONDS = mode_default(F0_SECONDS, fast=12.0, full=120.0)
 
 # %% [markdown]
 # ## Where the audio comes from

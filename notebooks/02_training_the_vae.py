@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 02 · Training the VAE
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/02_training_the_vae.ipynb)
+#
 # Pandey, Kumar & Namboodiri (Interspeech 2018) separate two sources from one
 # microphone with a **variational autoencoder** (VAE) on magnitude spectra:
 # an MLP encoder maps a frame of the mixture's spectrogram to a Gaussian
@@ -59,6 +61,18 @@
 # read the pretrained model's results.
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
 # %matplotlib inline
 import dataclasses
 
@@ -87,7 +101,7 @@ from vaesep.plots import (
     plot_spectrograms,
 )
 from vaesep.reporting import runs_dir, save_figure, save_table
-from vaesep.runtime import fast_mode, pick_device
+from vaesep.runtime import mode_default, pick_device, use_fast_mode
 from vaesep.spectral import ideal_ratio_mask, magnitude, stft
 from vaesep.train import TrainConfig, spectrogram_batch, train
 
@@ -102,16 +116,16 @@ from vaesep.train import TrainConfig, spectrogram_batch, train
 DATA = "speech"  # any name from vaesep.data.available(), e.g. a corpus such as "tsp"
 ROOT = None  # a corpus's folder (see data/README.md); None for the offline sets
 SEED = 0  # seeds the data set's mixtures, the initial weights and the training draws
-FAST = fast_mode()
+FAST = None  # None: VAESEP_FAST decides (1 under pytest and `reproduce --fast`); or True/False
 DEVICE = None  # None: a CUDA GPU when there is one, else the CPU
-EPOCHS = 2 if FAST else 10  # first training session
-EXTRA_EPOCHS = 1 if FAST else 2  # added when we resume; full mode totals the pretrained model's 12
-STEPS_PER_EPOCH = 10 if FAST else 100
-BATCH_SEGMENTS = 8 if FAST else 32  # mixtures per step, each SEGMENT_SECONDS long
+EPOCHS = None  # first training session; None: 2 fast, 10 full
+EXTRA_EPOCHS = None  # added when we resume; None: 1 fast, 2 full (the pretrained model's 12 in all)
+STEPS_PER_EPOCH = None  # None: 10 fast, 100 full
+BATCH_SEGMENTS = None  # mixtures per step, each SEGMENT_SECONDS long; None: 8 fast, 32 full
 SEGMENT_SECONDS = 1.0
 LEARNING_RATE = 1e-3
 BETA = 1.0  # weight of the KL term after warm-up
-KL_WARMUP_EPOCHS = 2 if FAST else 5
+KL_WARMUP_EPOCHS = None  # None: 2 fast, 5 full
 PATIENCE = 8  # epochs without a better validation loss before stopping early
 CONTEXT = 2  # neighbouring frames on each side the encoder sees (0 = the authors' input)
 HIDDEN, LATENT = 128, 64  # the authors' layer sizes
@@ -119,7 +133,17 @@ RESTART = True  # False: continue from an existing checkpoint with the same sett
 PRETRAINED = "vae-speech"  # the shipped model, for comparison
 EXAMPLE_ITEM = 0  # which test mixture to look at and listen to
 EVAL_ITEMS = None  # None: every test mixture; a number: only the first ones
-CHECKPOINT = runs_dir() / "02_vae.pt"  # in fast mode runs_dir() is runs/fast/: CI never overwrites your model
+CHECKPOINT = None  # None: runs_dir() / "02_vae.pt", in runs/fast/ in fast mode: CI never overwrites your model
+
+# %%
+# the parameters left at None take the default of the mode
+FAST = use_fast_mode(FAST)
+EPOCHS = mode_default(EPOCHS, fast=2, full=10)
+EXTRA_EPOCHS = mode_default(EXTRA_EPOCHS, fast=1, full=2)
+STEPS_PER_EPOCH = mode_default(STEPS_PER_EPOCH, fast=10, full=100)
+BATCH_SEGMENTS = mode_default(BATCH_SEGMENTS, fast=8, full=32)
+KL_WARMUP_EPOCHS = mode_default(KL_WARMUP_EPOCHS, fast=2, full=5)
+CHECKPOINT = runs_dir() / "02_vae.pt" if CHECKPOINT is None else CHECKPOINT
 
 # %%
 ds = data.build(DATA, seed=SEED, fast=FAST, root=ROOT)

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 03 · Inside the VAE: the latent space
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/03_latent_space.ipynb)
+#
 # The VAE of notebook 02 squeezes every mixture frame (64 ms of audio, with two
 # neighbouring frames on each side) through a bottleneck: a Gaussian posterior
 # q(z | x) = N(μ(x), diag σ²(x)) over a 64-dimensional latent z. At test time the
@@ -59,6 +61,18 @@
 # machine busy with other jobs both took about 2.5 times as long.
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
 # %matplotlib inline
 import numpy as np
 from IPython.display import Audio, Markdown, display
@@ -70,7 +84,7 @@ from vaesep.metrics import si_sdr
 from vaesep.plots import latent as latent_plots
 from vaesep.plots import plot_spectrograms
 from vaesep.reporting import save_figure
-from vaesep.runtime import fast_mode
+from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import DEFAULT_STFT
 from vaesep.widgets.latent import LatentExplorer
 
@@ -79,15 +93,23 @@ DATA = "speech"  # the data set the model was trained on (notebook 01)
 ROOT = None  # a corpus's folder when DATA names one (see data/README.md)
 SPLIT = "test"  # held-out Dutch; "test_cs" for the unseen Czech speakers
 SEED = 0
-FAST = fast_mode()  # VAESEP_FAST=1: smaller everything, same code paths
-N_FRAMES = 150 if FAST else 800  # frames per input kept for the 2-D projections
-PERPLEXITY = 20 if FAST else 30  # t-SNE: roughly, how many neighbours each point attends to
-TSNE_ITER = 300 if FAST else 1000
-KEEP_UNITS = (0, 1, 2, 4, 8, 64) if FAST else (0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64)
+FAST = None  # None: VAESEP_FAST decides (1 under pytest and `reproduce --fast`); or True/False
+N_FRAMES = None  # frames per input kept for the 2-D projections; None: 150 fast, 800 full
+PERPLEXITY = None  # t-SNE: roughly, how many neighbours each point attends to; None: 20 fast, 30 full
+TSNE_ITER = None  # None: 300 fast, 1000 full
+KEEP_UNITS = None  # the numbers k of most active units kept (the rest set to 0) to score; None: by mode
 N_STEPS = 9  # points on the line between two codes
 N_PRIOR = 12  # prior samples to draw (and real frames to compare them with)
 SHIFT = 2.0  # how far (in standard deviations) to push a code along a principal direction
 ITEM = 0  # the test mixture we listen to
+
+# %%
+# the parameters left at None take the default of the mode: smaller everything, same code paths
+FAST = use_fast_mode(FAST)
+N_FRAMES = mode_default(N_FRAMES, fast=150, full=800)
+PERPLEXITY = mode_default(PERPLEXITY, fast=20, full=30)
+TSNE_ITER = mode_default(TSNE_ITER, fast=300, full=1000)
+KEEP_UNITS = mode_default(KEEP_UNITS, fast=(0, 1, 2, 4, 8, 64), full=(0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64))
 
 # %% [markdown]
 # ## The model and the data

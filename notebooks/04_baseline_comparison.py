@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 04 · Baselines and the paper's comparison: does the VAE win by 2 dB?
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/04_baseline_comparison.ipynb)
+#
 # Pandey, Kumar & Namboodiri (2018) report that their VAE separates about
 # **2 dB SDR better** than the best of "DNN and RNN with different masking
 # functions and autoencoders", the systems of Huang et al. (2014, 2015). A
@@ -54,6 +56,18 @@
 # in README.md gives the measured times (`python benchmarks/run.py`).
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
 # %matplotlib inline
 from pathlib import Path
 
@@ -82,29 +96,36 @@ from vaesep.compare.study_report import (
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
 from vaesep.reporting import save_figure
-from vaesep.runtime import fast_mode
+from vaesep.runtime import mode_default, use_fast_mode
 
 # %% [markdown]
 # ## Parameters
 #
 # `DATA` is the domain whose conditions we look at closely (box plots,
-# listening); `SEEDS` are the training seeds of every learned method (at least
-# three outside fast mode: the runner refuses fewer). In fast mode the
-# notebook evaluates the **shipped** models (one seed, trained by the full
-# comparison) on the first `MAX_ITEMS` items; in full mode it trains and
-# evaluates everything itself, two tasks at a time (`JOBS`).
+# listening). The convergence study is read from `STUDY_DIR`. For the
+# 200-step comparison the notebook evaluates the **shipped** models on the
+# first `MAX_ITEMS` items of each condition (all items in full mode); with
+# `RERUN = True` it trains that comparison's models itself, `SEEDS` each,
+# `JOBS` at a time.
 
 # %% tags=["parameters"]
 DATA = "speech"
 SEEDS = (0, 1, 2)
-FAST = fast_mode()
+FAST = None  # None: VAESEP_FAST decides (1 under pytest and `reproduce --fast`); or True/False
 JOBS = 2
-MAX_ITEMS = 4 if FAST else None
+MAX_ITEMS = None  # test items per condition; None: 4 fast, all full
 LISTEN_CONDITION = "czech"  # speakers the models never heard
 LISTEN_ITEM = 0
-OUT_DIR = Path("..") / "runs" / ("fast/compare" if FAST else "compare")
-STUDY_DIR = Path("..") / "results" / "converged"  # the committed result files of `vaesep study`
-RERUN = False  # True: train the 200-step comparison's 72 models here (about 35 min) instead of loading the shipped ones
+OUT_DIR = None  # None: ../runs/compare (../runs/fast/compare in fast mode)
+STUDY_DIR = "../results/converged"  # the committed result files of `vaesep study`
+RERUN = False  # True: train the 200-step comparison's 72 models here (tens of minutes) instead of loading the shipped ones
+
+# %%
+# the parameters left at None take the default of the mode
+FAST = use_fast_mode(FAST)
+MAX_ITEMS = mode_default(MAX_ITEMS, fast=4, full=None)
+OUT_DIR = Path(mode_default(OUT_DIR, fast="../runs/fast/compare", full="../runs/compare"))
+STUDY_DIR = Path(STUDY_DIR)
 
 # %% [markdown]
 # ## The claim, and what a fair test of it needs

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 05 · A listening test: do the separated voices *sound* better?
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/05_listening_test.ipynb)
+#
 # SDR and SI-SDR (notebooks 02 and 04) are numbers computed from waveforms. What
 # matters in the end is what people hear. This notebook runs a **blinded
 # listening test** that follows the structure of ITU-R BS.1534 ("MUSHRA",
@@ -49,6 +51,20 @@
 # 2 minutes per trial, plus 5 minutes of familiarisation.
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
+from pathlib import Path
+
 from IPython.display import display
 
 import vaesep
@@ -63,7 +79,7 @@ from vaesep.listening import (
     simulate_listeners,
 )
 from vaesep.reporting import results_dir
-from vaesep.runtime import fast_mode
+from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.widgets.listening import listening_test
 
 # %% [markdown]
@@ -77,18 +93,26 @@ from vaesep.widgets.listening import listening_test
 # %% tags=["parameters"]
 DATASET = "speech"
 SEED = 0
-FAST = fast_mode()
+FAST = None  # None: VAESEP_FAST decides (1 under pytest and `reproduce --fast`); or True/False
 CHOSEN_ITEMS = [
     ("test", 0, "v"), ("test_cs", 0, "m"), ("test_cs", 1, "v"), ("test", 1, "m"),
     ("test_cs", 2, "m"), ("test", 2, "v"), ("test_cs", 3, "v"), ("test", 3, "m"),
 ]
-N_TRIALS = 3 if FAST else len(CHOSEN_ITEMS)
+N_TRIALS = None  # None: 3 fast, every chosen item full
 PRETRAINED_SYSTEMS = ["vae-speech"]  # every shipped model in this list joins the test
 ORACLE_SYSTEMS = ["irm"]  # the ceiling of any mask-based method (notebook 01)
-LISTENING_DIR = results_dir() / "listening"  # beside the other results (`reproduce --out`)
-RESULTS_DIR = LISTENING_DIR / "class"  # real listeners' files; collect the class's here
-SIMULATED_DIR = LISTENING_DIR / "SIMULATED"  # machine-made ratings, never mixed with real ones
+LISTENING_DIR = None  # None: results/listening, beside the other results (`reproduce --out`)
+RESULTS_DIR = None  # real listeners' files; collect the class's here. None: LISTENING_DIR/class
+SIMULATED_DIR = None  # machine-made ratings, never mixed with real ones. None: LISTENING_DIR/SIMULATED
 N_SIMULATED_LISTENERS = 8
+
+# %%
+# the parameters left at None take the default of the mode, or of LISTENING_DIR
+FAST = use_fast_mode(FAST)
+N_TRIALS = mode_default(N_TRIALS, fast=3, full=len(CHOSEN_ITEMS))
+LISTENING_DIR = results_dir() / "listening" if LISTENING_DIR is None else Path(LISTENING_DIR)
+RESULTS_DIR = LISTENING_DIR / "class" if RESULTS_DIR is None else Path(RESULTS_DIR)
+SIMULATED_DIR = LISTENING_DIR / "SIMULATED" if SIMULATED_DIR is None else Path(SIMULATED_DIR)
 
 # %% [markdown]
 # ## The MUSHRA design, and why

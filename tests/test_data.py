@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -89,6 +91,14 @@ def test_missing_fluidsynth_names_the_install_command(
     monkeypatch.setenv("PATH", str(tmp_path))  # no fluidsynth program anywhere
     with pytest.raises(data.MissingSystemDataError, match="apt-get install -y fluidsynth"):
         data.build("chorales", cache_dir=tmp_path / "cache", progress=False)
+
+
+def test_missing_music21_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from vaesep.data import chorales
+
+    monkeypatch.setitem(sys.modules, "music21", None)  # as if not installed: import fails
+    with pytest.raises(ModuleNotFoundError, match=re.escape('pip install "vaesep[music]"')):
+        chorales.chorale_ids()
 
 
 def test_missing_speech_packages_are_named(tmp_path: Path) -> None:

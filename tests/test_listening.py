@@ -488,6 +488,22 @@ def test_analyse_folder_says_what_to_do_when_empty(tmp_path: Path) -> None:
 # ----------------------------------------------------------------- widget
 
 
+def test_widget_displays_its_view_and_description_in_ipywidgets_7_and_8(
+    stimuli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    from vaesep.widgets import listening as listening_widgets
+
+    published = []
+    monkeypatch.setattr(listening_widgets, "display", lambda obj, raw: published.append(obj))
+    view = listening_widgets.listening_test(stimuli, tmp_path, n_trials=2)
+    formatted, _ = DisplayFormatter().format(view)  # what IPython does with a cell's result
+    (bundle,) = published or [formatted]  # published: through _ipython_display_
+    assert bundle["text/plain"] == view.describe()  # what nbconvert and terminals show
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+
+
 def test_widget_walks_through_a_session_without_a_browser(stimuli, tmp_path: Path) -> None:
     from vaesep.widgets.listening import listening_test
 

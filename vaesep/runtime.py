@@ -19,6 +19,33 @@ def fast_mode() -> bool:
     return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def use_fast_mode(fast: bool | None = None) -> bool:
+    """Settle a notebook's ``FAST`` parameter and return the mode in force.
+
+    ``None`` keeps what ``VAESEP_FAST`` says (fast under pytest and ``vaesep reproduce
+    --fast``). ``True`` or ``False`` (e.g. ``papermill -p FAST False``) also sets
+    ``VAESEP_FAST`` for this process, so the library calls that read it, such as
+    :func:`vaesep.reporting.runs_dir` and :func:`mode_default`, agree with the notebook.
+    """
+    if fast is not None:
+        if not isinstance(fast, bool):
+            raise TypeError(f"FAST must be True, False or None (the environment decides), not {fast!r}")
+        os.environ[FAST_ENV] = "1" if fast else "0"
+    return fast_mode()
+
+
+def mode_default(value, *, fast, full):
+    """``value`` if a parameter was given (not None), else ``fast`` or ``full`` by the mode.
+
+    The notebooks' parameters cells hold plain values, ``None`` meaning "the default of
+    the mode", so papermill can replace any of them; the next cell derives the budgets:
+    ``EPOCHS = mode_default(EPOCHS, fast=2, full=10)``.
+    """
+    if value is not None:
+        return value
+    return fast if fast_mode() else full
+
+
 def pick_device(preferred: str | None = None) -> torch.device:
     """``preferred`` if given, else CUDA when available, else CPU."""
     if preferred:

@@ -61,9 +61,20 @@ SATB = ("Soprano", "Alto", "Tenor", "Bass")
 
 
 def corpus_directory() -> Path:
-    """Directory of the corpus that ships inside the ``music21`` package."""
-    from music21 import common
+    """Directory of the corpus that ships inside the ``music21`` package.
 
+    Raises:
+        ModuleNotFoundError: naming the install command, when music21 (the optional
+            ``music`` extra: separating a file does not need it) is not installed.
+    """
+    try:
+        from music21 import common
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "the 'chorales' data set renders the Bach chorales of the music21 corpus, and "
+            'music21 is not installed; install it with: pip install "vaesep[music]"',
+            name="music21",
+        ) from exc
     return Path(common.getCorpusFilePath())
 
 

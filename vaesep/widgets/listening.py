@@ -24,6 +24,7 @@ from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
+from IPython.display import display
 
 from vaesep.listening.design import (
     HIDDEN_REFERENCE,
@@ -35,6 +36,7 @@ from vaesep.listening.session import ListeningSession, open_session, utc_now
 from vaesep.listening.stimuli import StimulusSet, load_stimuli
 
 SLIDER_HEIGHT = "240px"
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
 _INTRO_HTML = """
 <h3>Listening test: familiarisation</h3>
@@ -360,10 +362,23 @@ class ListeningTestView(widgets.VBox):
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
-        bundle = super()._repr_mimebundle_(**kwargs)
+        # ipywidgets 8 builds the widget view's bundle here; 7 has no such method, so
+        # build the same one (its protocol's view version is 2.0 in both)
+        base = getattr(super(), "_repr_mimebundle_", None)
+        bundle = (base(**kwargs) if base else None) or {
+            WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
+        }
         # with no widget front-end (nbconvert, nbmake, a terminal) this is what shows
         bundle["text/plain"] = self.describe()
         return bundle
+
+    def _ipython_display_(self, **kwargs: object) -> None:
+        # IPython prefers this hook to _repr_mimebundle_, and ipywidgets 7 (Colab's)
+        # displays every widget through it, with a truncated repr as its text
+        display(self._repr_mimebundle_(), raw=True)
+        handle_displayed = getattr(super(), "_handle_displayed", None)  # 7 only: on_displayed
+        if handle_displayed:
+            handle_displayed(**kwargs)
 
 
 def listening_test(
