@@ -285,11 +285,10 @@ def test_notebook_05_keeps_its_files_in_the_results_folder(tmp_path, monkeypatch
     monkeypatch.setenv("VAESEP_RESULTS_DIR", str(tmp_path / "out"))
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    for cell in jupytext.read(notebook).cells:  # the set-up cells, up to the parameters
-        if cell.cell_type == "code":
-            exec(cell.source, namespace)
-            if "parameters" in cell.metadata.get("tags", []):
-                break
+    code = [cell for cell in jupytext.read(notebook).cells if cell.cell_type == "code"]
+    parameters = next(i for i, cell in enumerate(code) if "parameters" in cell.metadata.get("tags", []))
+    for cell in code[: parameters + 2]:  # the set-up cells, the parameters and the values derived from them
+        exec(cell.source, namespace)
     for name in ("LISTENING_DIR", "RESULTS_DIR", "SIMULATED_DIR"):
         assert Path(namespace[name]).resolve().is_relative_to(tmp_path / "out"), name
 
