@@ -14,7 +14,13 @@ import vaesep
 from vaesep.batches import SpectralBatch, ValidationSet
 from vaesep.checkpoint import load_checkpoint, save_checkpoint
 from vaesep.cli import main
-from vaesep.compare.inference import iteration_curve, iteration_markdown
+from vaesep.compare.inference import (
+    infer_item,
+    inference_verdict,
+    iteration_curve,
+    iteration_markdown,
+    study_comparison,
+)
 from vaesep.evaluate import evaluate_separator
 from vaesep.models import (
     GenerativeConfig,
@@ -281,3 +287,42 @@ def test_the_study_trains_priors_once_and_picks_the_iterations_on_validation(tmp
     if result["iterations"]:
         assert set(result["test_amortised"]) == {"synthetic"}
     assert study_module.NMF_SOURCES["noise"] == ("noise",)
+
+
+def test_one_item_is_separated_as_the_separator_does(trained, synthetic_dataset):
+    network, _ = trained
+    mixture = np.asarray(synthetic_dataset.mixtures("test"))[1]
+    estimates, inference = infer_item(network, mixture, 4)
+    expected = NeuralSeparator(network.with_iterations(4)).separate(mixture, 16000)
+    np.testing.assert_allclose(estimates, expected, atol=1e-4 * np.abs(expected).max())
+    assert inference.objective.shape == (1, 5)
+
+
+def test_the_verdict_is_computed_from_the_measurements():
+    def rows(*sdrs):
+        return [{"iterations": n, "sdr_mean": s, "rtf": 0.01 * (n + 1), "threads": 2}
+                for n, s in zip((0, 10, 50), sdrs, strict=True)]
+
+    better, worse = inference_verdict({"speech/test": rows(5.0, 5.5, 4.0), "noise/test": rows(3.0, 2.0, 1.0)})
+    assert "guess scores 5.00 dB" in better and "beats the encoders' guess by 0.50 dB at 10 iterations" in better
+    assert "after 50 iterations it scores 4.00 dB" in better and "0.510 at 50" in better and "2 thread(s)" in better
+    assert "no number of iterations beats the encoders' guess" in worse
+
+
+def test_the_study_comparison_reads_the_result_files(tmp_path):
+    from vaesep.compare import study as study_module
+
+    study = study_module.StudyConfig(out=tmp_path)
+    scores = {"generative": {"dutch": 6.0, "czech": 5.0, "noise": 4.0}, "dnn": {"dutch": 9.0, "czech": 4.5, "noise": 5.0}}
+    for run in study_module.tuning_runs(study):
+        if run.method in scores:
+            path = run.path(tmp_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            test = {condition: {"sdr_mean": sdr} for condition, sdr in scores[run.method].items()}
+            path.write_text(json.dumps({"method": run.method, "domain": "speech", "seed": 0, "config": run.settings,
+                                        "valid_sdr": run.settings["learning_rate"], "test": test}))
+    czech, noise = study_comparison(tmp_path)
+    assert czech.startswith("czech: generative 5.00 dB over 1 seed(s), best mixture-trained (dnn) 4.50 dB")
+    assert "difference +0.50 dB; drop from Dutch 0 dB: generative 1.00 dB, dnn 4.50 dB" in czech
+    assert noise.startswith("noise: generative 4.00 dB") and "difference -1.00 dB." in noise
+    assert study_comparison(tmp_path / "empty") == []

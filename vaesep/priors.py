@@ -21,11 +21,18 @@ from typing import Any
 
 import numpy as np
 
+import vaesep
 from vaesep.checkpoint import save_checkpoint
 from vaesep.data import BuiltDataset
 from vaesep.models.generative import GenerativeConfig, GenerativeNetwork
 from vaesep.models.vae import VAENetwork
 from vaesep.train import TrainConfig, TrainResult, train
+
+FAST_BUDGET = TrainConfig(epochs=5, steps_per_epoch=40, batch_segments=16, learning_rate=2e-3)
+"""Fast mode (CI): seconds per prior; enough to run every step, not to separate well."""
+
+FULL_BUDGET = TrainConfig(epochs=100, steps_per_epoch=100, patience=8)
+"""Until the validation loss stops improving; the epoch cap is a safety net (the study's)."""
 
 
 @dataclass(frozen=True)
@@ -158,3 +165,39 @@ def save_generative(
             "stopped": "priors trained",
         },
     )
+
+
+def load_or_train(
+    dataset: BuiltDataset,
+    name: str,
+    *,
+    fast: bool,
+    model: str | Path | None = None,
+    nmf_sources: tuple[str, ...] = (),
+    device: str | None = None,
+) -> tuple[GenerativeNetwork, str]:
+    """The generative separator for ``dataset``, and a phrase saying where it came from.
+
+    In order: ``model`` (a checkpoint path or pretrained name) if given; outside
+    fast mode the shipped pretrained ``name``, then ``runs_dir()/<name>.pt``
+    (``vaesep train --model generative --out ...``); otherwise priors trained
+    here into ``runs_dir()/<name>.pt``, with :data:`FAST_BUDGET` in fast mode
+    and :data:`FULL_BUDGET` (hours on a CPU) otherwise. Notebook 06.
+    """
+    from vaesep.reporting import runs_dir
+
+    path = runs_dir() / f"{name}.pt"
+    if model is None and not fast:
+        model = name if name in vaesep.list_pretrained() else path if path.is_file() else None
+    if model is not None:
+        network = vaesep.load_model(model, device="cpu").network
+        if network.kind != "generative" or network.source_names != dataset.source_names:
+            raise ValueError(
+                f"{model} is a {network.kind!r} model of {network.source_names}; a generative model of "
+                f"{dataset.source_names} is needed (vaesep train --model generative --data {dataset.name})"
+            )
+        return network, f"loaded from {model}"
+    config = GenerativeConfig(source_names=dataset.source_names, nmf_sources=nmf_sources)
+    budget = FAST_BUDGET if fast else FULL_BUDGET
+    network, _ = train_generative(dataset, config, budget, checkpoint_path=path, device=device)
+    return network, f"trained here ({'fast mode: a few seconds per prior' if fast else 'to convergence'}), saved to {path}"
