@@ -91,7 +91,7 @@ from vaesep.models.generative import multiplicative_update, negative_log_posteri
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
 from vaesep.priors import load_or_train
 from vaesep.reporting import save_figure, save_table
-from vaesep.runtime import fast_mode
+from vaesep.runtime import code_version, fast_mode
 
 STARTED = time.perf_counter()
 
@@ -114,6 +114,7 @@ STUDY_DIR = "../results/converged"  # the convergence study's result files (vaes
 
 # %%
 curve_items = CURVE_ITEMS_FAST if FAST else CURVE_ITEMS_FULL
+caption = f"0 dB, data seed {SEED}, {curve_items or 'all'} items, commit {code_version()}"  # every table says what it is
 speech = vaesep.data.build(SPEECH_DATA, seed=SEED, fast=FAST)
 noisy = vaesep.data.build(NOISE_DATA, seed=SEED, fast=FAST)
 sr = speech.sample_rate
@@ -276,7 +277,7 @@ curves = {
     for split in ("test", "test_cs")
 }
 for label, rows in curves.items():
-    display(Markdown(iteration_markdown(rows, title=label)))
+    display(Markdown(iteration_markdown(rows, title=f"{label}, {caption}")))
 
 # %% [markdown]
 # ## Denoising: a speech prior and NMF noise
@@ -316,11 +317,11 @@ display(Audio(noisy_mixture, rate=sr), Audio(noisy_estimates[last][0], rate=sr))
 
 # %%
 curves[f"{NOISE_DATA}/test"] = iteration_curve(denoiser, noisy, "test", CURVE_ITERATIONS, max_items=curve_items)
-display(Markdown(iteration_markdown(curves[f"{NOISE_DATA}/test"], title=f"{NOISE_DATA}/test")))
+display(Markdown(iteration_markdown(curves[f"{NOISE_DATA}/test"], title=f"{NOISE_DATA}/test, {caption}")))
 figure = plot_iteration_curves(curves, title="SDR and cost against inference iterations")
 save_figure(figure, "06_iteration_curves")
 display(figure)
-save_table("\n\n".join(iteration_markdown(rows, title=label) for label, rows in curves.items()),
+save_table("\n\n".join(iteration_markdown(rows, title=f"{label}, {caption}") for label, rows in curves.items()),
            "06_iteration_curves", {"fast": FAST, "curves": curves})
 
 # %% [markdown]

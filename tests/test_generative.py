@@ -326,3 +326,11 @@ def test_the_study_comparison_reads_the_result_files(tmp_path):
     assert "difference +0.50 dB; drop from Dutch 0 dB: generative 1.00 dB, dnn 4.50 dB" in czech
     assert noise.startswith("noise: generative 4.00 dB") and "difference -1.00 dB." in noise
     assert study_comparison(tmp_path / "empty") == []
+
+
+def test_training_the_assembled_network_says_to_train_its_priors(trained, synthetic_dataset):
+    network, _ = trained
+    copy = GenerativeNetwork.from_priors(dict(network.priors), network.config)
+    with pytest.raises(TypeError, match="train its priors.*vaesep train --model generative"):
+        train(copy, synthetic_dataset, dataclasses.replace(BUDGET, epochs=1, steps_per_epoch=1), progress=False,
+              device="cpu")

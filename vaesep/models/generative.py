@@ -29,7 +29,7 @@ plus ``log P + 1``, a constant). The scheme (:meth:`GenerativeNetwork.infer`):
 
 1. **Start (amortised inference).** ``z_it = μ_i(X_t)``: each prior's encoder
    reads the mixture frame. The gains start from one scale per frame shared
-   by the priors, the closed-form optimum ``ĝ_t = mean_f P_ft / Σ_i v_ift``
+   by the priors, the closed-form optimum ``ĝ_t = mean_f (P_ft / Σ_i v_ift)``
    (without NMF and ε), times ``n_priors / n_sources`` so that every source
    starts with an equal share; NMF sources from a seeded random ``W``
    (entries uniform in [0.5, 1.5], drawn once for every item) and flat
@@ -84,7 +84,7 @@ class GenerativeConfig:
             each mixture (denoising: ``("noise",)``); the others have a prior each.
         n_bins, hidden, layers, latent: sizes of every prior VAE.
         context: always 0 (one-frame encoders; kept because every network config has it).
-        iterations: inference iterations per mixture (0: the encoders' guess).
+        iterations: inference iterations per mixture (0: the encoders' codes, gains and NMF fitted).
         step_size: Adam's initial step size on ``z``.
         n_components: NMF components ``K`` per NMF source.
         start_iterations: multiplicative updates of the gains (and NMF) before the first iteration.
@@ -217,7 +217,7 @@ def multiplicative_update(
         H_n  ← H_n ⊙ [W_nᵀ (P ⊙ V⁻²)ᵀ / W_nᵀ (V⁻¹)ᵀ]^½
         W_n  ← W_n ⊙ [(P ⊙ V⁻²)ᵀ H_nᵀ / (V⁻¹)ᵀ H_nᵀ]^½      (V recomputed first)
 
-    Each line is a majorise-minimise step for the Itakura–Saito divergence
+    (10⁻¹² is added to each denominator.) Each line is a majorise-minimise step for the Itakura–Saito divergence
     (Févotte & Idier 2011, exponent ½; the gains as in Leglaive et al. 2018),
     so :func:`itakura_saito` of ``P`` and ``V``, and with it L, never increases.
     Shapes as in :func:`model_variance`; returns the new ``(gains, W, H)``.
@@ -313,7 +313,7 @@ class GenerativeNetwork(MaskingNetwork):
             # one draw for every item, so an item's result does not depend on its batch
             generator = torch.Generator().manual_seed(config.seed)
             dictionaries = torch.rand(n_nmf, n_bins, config.n_components, generator=generator) + 0.5
-            dictionaries = dictionaries.expand(batch, -1, -1, -1).clone()
+            dictionaries = dictionaries.to(power.device).expand(batch, -1, -1, -1).clone()
             frame_power = power.mean(dim=-1)[:, None, None, :]  # (b, 1, 1, T)
             activations = (frame_power / (config.n_components * n_sources)).expand(
                 -1, n_nmf, config.n_components, -1
@@ -328,7 +328,7 @@ class GenerativeNetwork(MaskingNetwork):
 
         with torch.no_grad():
             history = [objective(latents, decoded)]
-        step_size = torch.full((batch, 1, 1, 1), float(config.step_size))
+        step_size = torch.full((batch, 1, 1, 1), float(config.step_size), device=power.device)
         moment, square = torch.zeros_like(latents), torch.zeros_like(latents)
         for k in range(1, iterations + 1):
             with torch.enable_grad():
@@ -358,6 +358,12 @@ class GenerativeNetwork(MaskingNetwork):
             gains=gains,
             dictionaries=dictionaries,
             activations=activations,
+        )
+
+    def loss(self, outputs, source_magnitude, *, epoch=None):
+        raise TypeError(
+            "a GenerativeNetwork is not trained as a whole: train its priors, one per source on clean "
+            "audio (vaesep.priors.train_generative, or vaesep train --model generative)"
         )
 
     def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
