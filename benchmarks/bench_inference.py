@@ -5,11 +5,12 @@ Runs :func:`vaesep.compare.inference.iteration_curve` (issue 13: 0, 10, 50 and
 
     python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test
     python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test_cs
+    python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test --snr-db -5
     python benchmarks/bench_inference.py --model runs/generative-noise.pt --data noise --split test
     python benchmarks/bench_inference.py --fast    # CI-sized: tiny priors trained here in seconds
 
 Prints a Markdown table and writes the rows, the machine and the commit to
-``--json`` (default ``results/bench/inference-<data>-<split>.json``).
+``--json`` (default ``results/bench/inference-<data>-<split><snr>dB.json``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="a generative checkpoint or pretrained name (vaesep train --model generative)")
     parser.add_argument("--data", default=None, help="data set (default: speech; --fast: synthetic)")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--snr-db", type=float, default=0.0, help="level of the first source over the other")
     parser.add_argument("--iterations", type=int, nargs="+", default=None, help="default 0 10 50 200")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (the issue's figure: 2 cores)")
     parser.add_argument("--max-items", type=int, default=None)
@@ -58,17 +60,17 @@ def main(argv: list[str] | None = None) -> int:
 
     set_threads(args.threads)
     name = args.data or ("synthetic" if args.fast else "speech")
-    dataset = data.build(name, fast=args.fast, progress=False)
+    dataset = data.build(name, snr_db=args.snr_db, fast=args.fast, progress=False)
     network = fast_model(dataset) if args.model is None else vaesep.load_model(args.model, device="cpu").network
     if network.kind != "generative":
         parser.error(f"{args.model} holds a {network.kind!r} model; this measures generative models")
     max_items = args.max_items or (2 if args.fast else None)
     rows = iteration_curve(network, dataset, args.split, tuple(args.iterations or ITERATIONS), max_items=max_items)
-    title = f"{name}/{args.split}, {args.model or 'tiny fast-mode priors'}, {args.threads} thread(s), commit {code_version()}"
+    title = f"{name}/{args.split} at {args.snr_db:+g} dB, {args.model or 'tiny fast-mode priors'}, {args.threads} thread(s), commit {code_version()}"
     print(iteration_markdown(rows, title))
-    out = Path(args.json or f"results/bench/inference-{name}-{args.split}.json")
+    out = Path(args.json or f"results/bench/inference-{name}-{args.split}{args.snr_db:+g}dB.json")
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"rows": rows, "model": args.model, "data": name, "split": args.split, "fast": args.fast,
+    record = {"rows": rows, "model": args.model, "data": name, "split": args.split, "snr_db": args.snr_db, "fast": args.fast,
               "commit": code_version(), "machine": machine(), "load": os.getloadavg()[0]}
     _atomic_write(out, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
     print(f"wrote {out}")

@@ -334,3 +334,23 @@ def test_training_the_assembled_network_says_to_train_its_priors(trained, synthe
     with pytest.raises(TypeError, match="train its priors.*vaesep train --model generative"):
         train(copy, synthetic_dataset, dataclasses.replace(BUDGET, epochs=1, steps_per_epoch=1), progress=False,
               device="cpu")
+
+
+def test_the_inference_benchmark_runs_in_fast_mode(tmp_path, capsys):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    benchmarks = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(benchmarks))  # the script imports its neighbour common.py
+    try:
+        spec = importlib.util.spec_from_file_location("bench_inference", benchmarks / "bench_inference.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out = tmp_path / "inference.json"
+        assert module.main(["--fast", "--iterations", "0", "2", "--threads", "1", "--json", str(out)]) == 0
+    finally:
+        sys.path.remove(str(benchmarks))
+    record = json.loads(out.read_text())
+    assert [row["iterations"] for row in record["rows"]] == [0, 2] and record["fast"] and record["snr_db"] == 0
+    assert "| 2 |" in capsys.readouterr().out
