@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from vaesep.batches import SpectralBatch, StreamSpectra, ValidationSet, frame_energies, stream_spectrum
+from vaesep.batches import (
+    SpectralBatch,
+    StreamSpectra,
+    ValidationSet,
+    frame_energies,
+    stream_spectrum,
+)
 from vaesep.models import VAEConfig, VAENetwork
 from vaesep.models.network import REFERENCE_RMS
 from vaesep.spectral import DEFAULT_STFT, stft

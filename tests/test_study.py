@@ -6,7 +6,15 @@ import pytest
 
 from vaesep.cli import main
 from vaesep.compare import study as study_module
-from vaesep.compare.study import STUDY_METHODS, Run, StudyConfig, config_id, fast_study, pending, tuning_runs, winner
+from vaesep.compare.study import (
+    STUDY_METHODS,
+    StudyConfig,
+    config_id,
+    fast_study,
+    pending,
+    tuning_runs,
+    winner,
+)
 from vaesep.compare.study_report import load_runs, results_markdown, write_summary
 
 

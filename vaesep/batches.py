@@ -136,7 +136,7 @@ class StreamSpectra:
         gains[:, 1:] *= 10.0 ** (-snr_db / 20.0)
 
         def gather(arrays: list[torch.Tensor]) -> torch.Tensor:  # -> (n, n_sources, n_frames, n_bins)
-            return torch.stack([torch.stack([a[o : o + n_frames] for a, o in zip(arrays, row)]) for row in offsets.tolist()])
+            return torch.stack([torch.stack([a[o : o + n_frames] for a, o in zip(arrays, row, strict=True)]) for row in offsets.tolist()])
 
         gains = torch.from_numpy(gains).float()[:, :, None, None]  # (n, n_sources, 1, 1)
         mixture = (gather(self.spectra) * gains).sum(dim=1).abs()  # (n, n_frames, n_bins)

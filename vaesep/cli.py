@@ -92,13 +92,14 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
 
 TRAIN_OPTIONS = ("context", "hidden", "layers", "latent", "variant", "beta", "likelihood", "gamma",
-                 "train_on", "recurrent_layer", "n_components")
+                 "train_on", "recurrent_layer", "n_components", "nmf_sources", "iterations")
 """Network options ``vaesep train`` passes on when given; each network keeps its own defaults otherwise."""
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from vaesep.api import export_model
     from vaesep.models import fit_nmf, network_classes, save_nmf
+    from vaesep.priors import train_generative
     from vaesep.train import TrainConfig, train
 
     writable_file(args.out, "--out")
@@ -132,13 +133,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
             learning_rate=args.lr,
             precision=args.precision,
         )
-        result = train(network_class(config), dataset, train_config, checkpoint_path=args.out,
-                       resume=not args.restart, device=args.device)
-        best = result.best_epoch
-        print(
-            f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
-            f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}"
-        )
+        if kind == "generative":
+            # a prior per source, each stopped on its own validation loss (vaesep.priors)
+            _, results = train_generative(dataset, config, train_config, checkpoint_path=args.out,
+                                          resume=not args.restart, device=args.device)
+            for source, result in results.items():
+                loss = result.history["valid_loss"][result.best_epoch]
+                print(f"prior {source}: best epoch {result.best_epoch + 1} of {len(result.history['epoch'])} "
+                      f"({result.stopped}); valid loss {loss:.1f} per frame")
+            print(f"checkpoint {args.out}; the priors' training checkpoints are beside it")
+        else:
+            result = train(network_class(config), dataset, train_config, checkpoint_path=args.out,
+                           resume=not args.restart, device=args.device)
+            best = result.best_epoch
+            print(
+                f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
+                f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}"
+            )
     if args.export:
         print(f"exported {export_model(args.out, args.export)}")
     return 0
@@ -357,12 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_parser = commands.add_parser(
         "train",
-        help="train any method: the VAE, the autoencoder, Huang et al.'s DNN/DRNN, or fit NMF",
+        help="train any method: the VAE, the autoencoder, Huang et al.'s DNN/DRNN, VAE priors, or fit NMF",
         description="Options left out keep each network's defaults (see vaesep.models). "
-        "Training stops when the validation SDR has not improved for --patience epochs.",
+        "Training stops when the validation SDR has not improved for --patience epochs "
+        "(--model generative: each source prior's validation loss).",
     )
     _add_data_arguments(train_parser)
-    train_parser.add_argument("--model", choices=("vae", "ae", "dnn", "drnn", "nmf"), default="vae")
+    train_parser.add_argument("--model", choices=("vae", "ae", "dnn", "drnn", "nmf", "generative"), default="vae",
+                              help="generative: a VAE prior per source, separation by inference (notebook 06)")
     train_parser.add_argument("--variant", choices=("per_source", "shared"), default=None, help="vae")
     train_parser.add_argument("--train-on", choices=("mixture", "clean"), default=None,
                               help="vae: clean = the authors' scheme (each VAE on its own clean source)")
@@ -376,7 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--gamma", type=non_negative_float, default=None,
                               help="dnn/drnn: discriminative weight (0 = MSE)")
     train_parser.add_argument("--recurrent-layer", type=positive_int, default=None, help="drnn")
-    train_parser.add_argument("--n-components", type=positive_int, default=None, help="nmf: atoms per source")
+    train_parser.add_argument("--n-components", type=positive_int, default=None,
+                              help="nmf: atoms per source; generative: components of each --nmf-sources model")
+    train_parser.add_argument("--nmf-sources", nargs="+", default=None, metavar="SOURCE",
+                              help="generative: sources modelled by NMF on each mixture, no prior (noise: noise)")
+    train_parser.add_argument("--iterations", type=non_negative_int, default=None,
+                              help="generative: inference iterations per mixture")
     train_parser.add_argument("--patience", type=positive_int, default=8, help="epochs without a better valid SDR")
     train_parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     train_parser.add_argument(

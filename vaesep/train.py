@@ -50,10 +50,16 @@ class TrainConfig:
     # "bfloat16" runs forward and loss under CPU/GPU autocast (1.5-2x faster on CPUs with
     # AVX-512 BF16 or AMX); weights, optimiser and validation stay float32
     precision: str = "float32"
+    # what early stopping keeps: "sdr", the validation SDR of the separation (every separator);
+    # "loss", the validation loss: a source prior (one clean-trained VAE, notebook 06) separates
+    # nothing on its own and is judged by how well it models its source
+    select_on: str = "sdr"
 
     def __post_init__(self) -> None:
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(f"precision must be 'float32' or 'bfloat16', got {self.precision!r}")
+        if self.select_on not in ("sdr", "loss"):
+            raise ValueError(f"select_on must be 'sdr' or 'loss', got {self.select_on!r}")
         if self.epochs < 1 or self.steps_per_epoch < 1 or self.batch_segments < 1:
             raise ValueError("epochs, steps_per_epoch and batch_segments must be at least 1")
         if self.segment_seconds * DEFAULT_STFT.sample_rate < DEFAULT_STFT.n_fft:
@@ -115,7 +121,8 @@ def spectrogram_batch(
 def _checkpoint_matches(record: dict[str, Any], network: MaskingNetwork, config: TrainConfig) -> str:
     if record["kind"] != network.kind or record["config"] != network.config_dict():
         return "the network config differs"
-    saved = dict(record.get("train_config", {}))
+    # fields added to TrainConfig after a checkpoint was written take their defaults
+    saved = {**dataclasses.asdict(TrainConfig()), **record.get("train_config", {})}
     wanted = dataclasses.asdict(config)
     saved.pop("epochs", None)
     wanted.pop("epochs", None)  # more epochs may be asked for when resuming
@@ -132,6 +139,8 @@ def evaluate_loss(
 ) -> dict[str, float]:
     """Mean loss terms over fixed items, in eval mode (z = μ for the VAE).
 
+    The loss is the training loss (:meth:`MaskingNetwork.training_outputs`), so
+    a clean-trained VAE is scored on reconstructing its clean sources.
     ``epoch=None`` means after any warm-up (full KL weight).
     """
     was_training = network.training
@@ -140,13 +149,18 @@ def evaluate_loss(
     with torch.no_grad():
         for start in range(0, mixture_magnitude.shape[0], batch_items):
             stop = start + batch_items
-            outputs = network(mixture_magnitude[start:stop])
+            outputs = network.training_outputs(SpectralBatch(mixture_magnitude[start:stop], source_magnitude[start:stop]))
             terms = network.loss(outputs, source_magnitude[start:stop], epoch=epoch)
             weight = (min(stop, mixture_magnitude.shape[0]) - start) / mixture_magnitude.shape[0]
             for key, value in terms.items():
                 totals[key] = totals.get(key, 0.0) + float(value) * weight
     network.train(was_training)
     return totals
+
+
+def _selection_scores(history: dict[str, list[float]], select_on: str) -> list[float]:
+    """Per epoch, the number early stopping maximises: the validation SDR or minus the loss."""
+    return history["valid_sdr"] if select_on == "sdr" else [-loss for loss in history["valid_loss"]]
 
 
 def train_step(
@@ -227,7 +241,7 @@ def train(
         return SpectralBatch(batch.mixture.to(torch_device), batch.sources.to(torch_device))
 
     history: dict[str, list[float]] = {}
-    start_epoch, best_epoch, best_sdr = 0, -1, -math.inf
+    start_epoch, best_epoch, best_score = 0, -1, -math.inf
     best_state: dict[str, torch.Tensor] | None = None
     resume_record = None
     if checkpoint_path is not None and resume and Path(checkpoint_path).is_file():
@@ -242,7 +256,7 @@ def train(
         history = {key: list(values) for key, values in record.get("history", {}).items()}
         best_state = record["state_dict"]
         best_epoch = int(record.get("best_epoch", -1))
-        best_sdr = float(record.get("best_valid_sdr", -math.inf))
+        best_score = _selection_scores(history, config.select_on)[best_epoch] if best_epoch >= 0 else -math.inf
         # early-stopped runs are final; runs that used up their epochs go on if more are asked for
         if resume_record is None or int(resume_record["next_epoch"]) >= config.epochs:
             network.load_state_dict(best_state)
@@ -299,8 +313,9 @@ def train(
 
         # validation uses the full KL weight, so losses of warm-up epochs stay comparable
         valid_terms = evaluate_loss(network, valid_mixture, valid_sources, epoch=None)
-        valid_sdr = validation.score(network)
-        if not (math.isfinite(valid_terms["loss"]) and math.isfinite(valid_sdr)):
+        valid_sdr = validation.score(network) if config.select_on == "sdr" else math.nan
+        score = valid_sdr if config.select_on == "sdr" else -valid_terms["loss"]
+        if not (math.isfinite(valid_terms["loss"]) and math.isfinite(score)):
             raise TrainingDiverged(
                 f"the validation loss became {valid_terms['loss']} (SDR {valid_sdr}) after epoch {epoch + 1}. "
                 f"Lower the learning rate (now {config.learning_rate}); nothing was saved from this epoch"
@@ -310,15 +325,16 @@ def train(
             history.setdefault(f"train_{key}", []).append(value / config.steps_per_epoch)
         for key, value in valid_terms.items():
             history.setdefault(f"valid_{key}", []).append(value)
-        history.setdefault("valid_sdr", []).append(valid_sdr)
+        if config.select_on == "sdr":
+            history.setdefault("valid_sdr", []).append(valid_sdr)
         history.setdefault("seconds", []).append(seconds)
         history.setdefault("cpu_seconds", []).append(time.process_time() - cpu_start)
         history.setdefault("frames_per_second", []).append(n_frames / seconds)
         history.setdefault("epoch", []).append(epoch + 1)
         history.setdefault("step", []).append((epoch + 1) * config.steps_per_epoch)
 
-        if valid_sdr > best_sdr:
-            best_sdr, best_epoch, bad_epochs = valid_sdr, epoch, 0
+        if score > best_score:
+            best_score, best_epoch, bad_epochs = score, epoch, 0
             best_state = copy.deepcopy({k: v.detach().cpu() for k, v in network.state_dict().items()})
         else:
             bad_epochs += 1
@@ -349,7 +365,7 @@ def train(
                     },
                     "history": history,
                     "best_epoch": best_epoch,
-                    "best_valid_sdr": best_sdr,
+                    "best_valid_sdr": history["valid_sdr"][best_epoch] if config.select_on == "sdr" else None,
                     "stopped": stopped if finished else "running",
                     "resume": resume_state,
                 },

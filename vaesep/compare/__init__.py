@@ -14,6 +14,8 @@ reproduces that comparison on our data:
 * :mod:`~vaesep.compare.tables` and :mod:`~vaesep.compare.report`:
   mean ± std over seeds, the VAE-vs-best-baseline gap, Markdown and JSON;
 * :mod:`~vaesep.compare.views`: one item through every method (notebook 04);
+* :mod:`~vaesep.compare.study`: the comparison at convergence (``vaesep study``), and
+  :mod:`~vaesep.compare.inference`: SDR and cost against inference iterations (notebook 06);
 * :mod:`~vaesep.compare.cli`: ``vaesep compare``.
 
 Example::

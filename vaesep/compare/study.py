@@ -52,9 +52,12 @@ class StudyMethod:
 
     Attributes:
         name: the row of the tables (and ``<name>-<domain>`` of a shipped model).
-        kind: ``"vae"``, ``"dnn"``, ``"drnn"`` or ``"nmf"``.
+        kind: ``"vae"``, ``"dnn"``, ``"drnn"``, ``"nmf"`` or ``"generative"``.
         options: network config fields fixed for this method.
         knob: the option tuned besides the learning rate (``None``: the learning rate only).
+            A generative method's knob is its inference iterations: they change
+            nothing in training, so each run trains its priors once and picks the
+            value by validation SDR itself (:func:`_fit_generative`).
         knob_values: the values tried for ``knob``.
         description: one line for the methods table.
     """
@@ -73,6 +76,8 @@ class StudyMethod:
     def grid(self, learning_rates: tuple[float, ...] = LEARNING_RATES) -> list[dict[str, Any]]:
         """Every configuration searched: ``learning_rate`` and the knob (NMF: the knob only)."""
         knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
+        if self.kind == "generative":
+            return [{"learning_rate": lr} for lr in learning_rates]
         if self.kind == "nmf":
             return knobs
         return [{"learning_rate": lr, **knob} for knob, lr in itertools.product(knobs, learning_rates)]
@@ -116,8 +121,17 @@ STUDY_METHODS: tuple[StudyMethod, ...] = (
         "supervised NMF, KL divergence, Wiener-style mask; knob: atoms per source",
         precision="float32",
     ),
+    StudyMethod(
+        "generative", "generative", {}, "iterations", (0, 10, 50, 200),
+        "a VAE prior per source trained on its clean audio only (noise: NMF fitted on the mixture), "
+        "separation by inference and Wiener filter; knob: inference iterations",
+        precision="float32",
+    ),
 )
-"""The learned methods, in table order: the VAE family, then the paper's baselines."""
+"""The learned methods, in table order: the VAE family, the paper's baselines, separation by inference."""
+
+NMF_SOURCES: dict[str, tuple[str, ...]] = {"noise": ("noise",)}
+"""Per domain, the sources a generative method models by NMF on the mixture instead of a prior."""
 
 ORACLE_METHODS: tuple[str, ...] = ("mixture", "irm", "wiener", "ibm")
 """Reference rows: the floor, the reference oracle of magnitude masking, the best oracle measured, the IBM."""
@@ -282,7 +296,9 @@ def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
     options = {**method.options, **{k: v for k, v in settings.items() if k != "learning_rate"}}
     wall, cpu = time.perf_counter(), time.process_time()
     record: dict[str, Any] = {}
-    if method.kind == "nmf":
+    if method.kind == "generative":
+        network, record = _fit_generative(run, study, method, dataset, options, checkpoint)
+    elif method.kind == "nmf":
         fit = fit_nmf(dataset, network_classes()["nmf"].config_class(**options), seed=run.seed,
                       seconds_per_source=30.0 if study.fast else 120.0, iterations=20 if study.fast else 200)
         save_nmf(fit, checkpoint, dataset)
@@ -309,7 +325,52 @@ def train_and_score(run: Run, study: StudyConfig) -> dict[str, Any]:
         )
     record.update(kind=method.kind, config=settings, options=options, precision=method.precision,
                   parameters=sum(p.numel() for p in network.parameters()))
+    if method.kind == "generative" and network.config.iterations:
+        # inference against the encoders' guess alone, on the same priors and items
+        amortised = NeuralSeparator(network.with_iterations(0), name=run.method)
+        record["test_amortised"] = _score(amortised, run, study, dataset, {})["test"]
     return _score(NeuralSeparator(network, name=run.method), run, study, dataset, record)
+
+
+def _fit_generative(run: Run, study: StudyConfig, method: StudyMethod, dataset, options, checkpoint):
+    """Train the priors (early stopping on their validation loss), then pick the iterations.
+
+    Returns the network with the chosen iterations and the result file's training fields.
+    """
+    from vaesep.evaluate import evaluate_separator
+    from vaesep.models import GenerativeConfig, NeuralSeparator
+    from vaesep.priors import train_generative
+    from vaesep.train import TrainConfig
+
+    config = GenerativeConfig(source_names=dataset.source_names, nmf_sources=NMF_SOURCES.get(run.domain, ()), **options)
+    train_config = TrainConfig(
+        epochs=study.max_epochs, steps_per_epoch=study.epoch_steps, patience=study.patience,
+        learning_rate=run.settings["learning_rate"], seed=run.seed, precision=method.precision,
+    )
+    network, results = train_generative(dataset, config, train_config, checkpoint_path=checkpoint,
+                                        progress=False, device="cpu")
+    by_iterations = {}
+    for iterations in method.knob_values:
+        separator = NeuralSeparator(network.with_iterations(iterations), name=run.method)
+        valid = evaluate_separator(separator, dataset, "valid", progress=False, max_items=study.max_items)
+        by_iterations[iterations] = round(float(valid.summary()["overall"]["sdr_mean"]), 4)
+    chosen = max(by_iterations, key=by_iterations.__getitem__)
+    histories = [result.history for result in results.values()]
+    record = {
+        "stopped": "early_stopping" if all(r.stopped == "early_stopping" for r in results.values()) else "epochs",
+        "steps_to_best": sum((r.best_epoch + 1) * study.epoch_steps for r in results.values()),
+        "steps_total": sum(history["step"][-1] for history in histories),
+        "curve": [],  # the priors have validation losses, not SDRs: their curves are below
+        "prior_curves": {
+            source: [[step, round(loss, 2)] for step, loss in zip(r.history["step"], r.history["valid_loss"], strict=True)]
+            for source, r in results.items()
+        },
+        "iterations": chosen,
+        "valid_sdr_by_iterations": by_iterations,
+        "train_wall_seconds": round(sum(sum(history["seconds"]) for history in histories), 2),
+        "train_cpu_seconds": round(sum(sum(history["cpu_seconds"]) for history in histories), 2),
+    }
+    return network.with_iterations(chosen), record
 
 
 def _score(separator, run: Run, study: StudyConfig, dataset, record: dict[str, Any]) -> dict[str, Any]:

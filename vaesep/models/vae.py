@@ -57,8 +57,11 @@ class VAEConfig:
         self.source_names = tuple(self.source_names)
         if self.variant not in ("per_source", "shared"):
             raise ValueError(f"variant must be 'per_source' or 'shared', got {self.variant!r}")
-        if len(self.source_names) < 2:
-            raise ValueError("a separator needs at least two source names")
+        # one clean-trained VAE alone is a source prior (separation by inference, notebook 06)
+        if len(self.source_names) < (1 if self.train_on == "clean" else 2):
+            raise ValueError(
+                "a separator needs at least two source names (one is enough with train_on='clean': a source prior)"
+            )
         if self.train_on not in ("mixture", "clean"):
             raise ValueError(f"train_on must be 'mixture' or 'clean', got {self.train_on!r}")
         if self.train_on == "clean" and self.variant != "per_source":

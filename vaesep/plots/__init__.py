@@ -18,7 +18,7 @@ __all__ = [
     "plot_waveforms",
 ]
 
-# data figures (notebook 01) and the KL schedule (notebook 02)
+# data figures (notebook 01), the KL schedule (notebook 02), inference (notebook 06)
 from vaesep.plots.data import (  # noqa: E402
     plot_db_histograms,
     plot_f0_histograms,
@@ -26,13 +26,16 @@ from vaesep.plots.data import (  # noqa: E402
     plot_split_durations,
     plot_stft_resolutions,
 )
+from vaesep.plots.inference import plot_iteration_curves, plot_objective  # noqa: E402
 from vaesep.plots.model import plot_kl_schedule  # noqa: E402
 
 __all__ += [
     "plot_db_histograms",
     "plot_f0_histograms",
     "plot_harmonic_zoom",
+    "plot_iteration_curves",
     "plot_kl_schedule",
+    "plot_objective",
     "plot_split_durations",
     "plot_stft_resolutions",
 ]

@@ -1,0 +1,160 @@
+"""What inference buys and costs: SDR and real-time factor against the number of iterations.
+
+Separation by inference (:mod:`vaesep.models.generative`) has a knob no
+other method has: how many iterations to refine the encoders' guess. This
+measures, on one split, the SDR after 0, 10, 50 and 200 iterations and the
+compute time per second of audio (the real-time factor); it also
+separates one item keeping what inference found, and turns the measurements
+and the convergence study's result files into sentences. Notebook 06,
+sections "One mixture, three answers", "What inference costs" and "The
+verdict", and ``benchmarks/bench_inference.py`` call it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vaesep.audio import rms
+from vaesep.data import BuiltDataset
+from vaesep.evaluate import separate_split
+from vaesep.metrics import evaluate_batch
+from vaesep.models import GenerativeNetwork, NeuralSeparator
+from vaesep.models.generative import Inference
+from vaesep.models.network import REFERENCE_RMS
+from vaesep.spectral import apply_masks, joint_soft_mask, stft
+
+ITERATIONS: tuple[int, ...] = (0, 10, 50, 200)
+"""The iteration counts of the measurement (issue 13)."""
+
+
+def iteration_curve(
+    network: GenerativeNetwork,
+    dataset: BuiltDataset,
+    split: str = "test",
+    iterations: Sequence[int] = ITERATIONS,
+    *,
+    max_items: int | None = None,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Separate ``split`` with each number of inference iterations; score and time it.
+
+    The time covers separation only (STFT, inference, Wiener filter, inverse
+    STFT, in batches of 8 items as :func:`vaesep.evaluate.separate_split` does),
+    on ``torch.get_num_threads()`` threads; scoring is not timed.
+
+    Returns:
+        one row per iteration count: ``iterations``, ``sdr_mean`` (all sources),
+        ``sdr_<source>`` (mean per source), ``seconds`` (wall), ``cpu_seconds``,
+        ``audio_seconds`` and ``rtf`` (wall seconds per second of audio).
+    """
+    rows = []
+    for count in iterations:
+        separator = NeuralSeparator(network.with_iterations(count), name=f"generative ({count} it.)")
+        wall, cpu = time.perf_counter(), time.process_time()
+        references, estimates, mixtures = separate_split(
+            separator, dataset, split, max_items=max_items, progress=progress
+        )
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        summary = evaluate_batch(references, estimates, mixtures, source_names=dataset.source_names,
+                                 progress=False).summary()
+        audio_seconds = mixtures.size / dataset.sample_rate
+        rows.append({
+            "iterations": int(count),
+            "sdr_mean": float(summary["overall"]["sdr_mean"]),
+            **{f"sdr_{name}": float(stats["sdr_mean"]) for name, stats in summary["per_source"].items()},
+            "seconds": wall,
+            "cpu_seconds": cpu,
+            "audio_seconds": audio_seconds,
+            "rtf": wall / audio_seconds,
+            "threads": torch.get_num_threads(),
+        })
+    return rows
+
+
+def iteration_markdown(rows: list[dict[str, Any]], title: str = "") -> str:
+    """The rows of :func:`iteration_curve` as a Markdown table."""
+    sources = [key.removeprefix("sdr_") for key in rows[0] if key.startswith("sdr_") and key != "sdr_mean"]
+    header = "| iterations | SDR (dB) | " + " | ".join(f"SDR {s}" for s in sources) + " | real-time factor |"
+    lines = ([f"**{title}**", ""] if title else []) + [header, "|---:|---:|" + "---:|" * len(sources) + "---:|"]
+    for row in rows:
+        cells = " | ".join(f"{row[f'sdr_{s}']:.2f}" for s in sources)
+        lines.append(f"| {row['iterations']} | {row['sdr_mean']:.2f} | {cells} | {row['rtf']:.3f} |")
+    return "\n".join(lines)
+
+
+@torch.no_grad()
+def infer_item(network: GenerativeNetwork, mixture: np.ndarray, iterations: int) -> tuple[np.ndarray, Inference]:
+    """Separate one 16 kHz mixture ``(n_samples,)`` as the separator does, keeping the inference.
+
+    Returns:
+        the estimates ``(n_sources, n_samples)`` (what ``NeuralSeparator(network).separate``
+        gives) and the :class:`~vaesep.models.generative.Inference` of the one item.
+    """
+    mixture = np.asarray(mixture, dtype=np.float32)
+    gain = REFERENCE_RMS / max(rms(mixture), 1e-9)  # the level the priors were trained at
+    spectrum = stft(torch.from_numpy(mixture * gain))  # (n_bins, n_frames)
+    inference = network.infer(spectrum.abs().T[None], iterations)
+    masks = joint_soft_mask(inference.variances[0].transpose(-1, -2), source_axis=0)  # the Wiener filter
+    return apply_masks(masks, spectrum, len(mixture)).numpy() / gain, inference
+
+
+def inference_verdict(curves: Mapping[str, list[dict[str, Any]]]) -> list[str]:
+    """One sentence per measured condition: refined against the encoders' guess, and the cost.
+
+    ``curves`` maps a label to the rows of :func:`iteration_curve` (with a 0-iteration row).
+    """
+    sentences = []
+    for label, rows in curves.items():
+        by_count = {row["iterations"]: row for row in rows}
+        start = by_count[0]
+        best = max(rows, key=lambda row: row["sdr_mean"])
+        gain = best["sdr_mean"] - start["sdr_mean"]
+        answer = (f"inference beats the encoders' guess by {gain:.2f} dB at {best['iterations']} iterations"
+                  if best["iterations"] else "no number of iterations beats the encoders' guess")
+        costs = ", ".join(f"{row['rtf']:.3f} at {row['iterations']}" for row in rows)
+        sentences.append(
+            f"{label}: the encoders' guess scores {start['sdr_mean']:.2f} dB SDR; {answer}; after "
+            f"{rows[-1]['iterations']} iterations it scores {rows[-1]['sdr_mean']:.2f} dB. "
+            f"Real-time factor on {start['threads']} thread(s): {costs}."
+        )
+    return sentences
+
+
+SHIFTED_CONDITIONS: tuple[str, ...] = ("czech", "dutch-5db", "dutch+5db", "noise")
+"""Where training and test differ: unseen speakers, unseen levels, unseen noise."""
+
+
+def study_comparison(root: str | Path = "results/converged") -> list[str]:
+    """Sentences from the convergence study: the generative method against the best mixture-trained one.
+
+    For each condition where training and test differ (:data:`SHIFTED_CONDITIONS`),
+    the generative method's mean test SDR over seeds, the best method trained on
+    mixtures, and (speech) each one's drop from the matched Dutch condition.
+    Empty while the study has no generative runs.
+    """
+    from vaesep.compare.study import StudyConfig
+    from vaesep.compare.study_report import BASELINES, VAE_FAMILY, condition_stats, load_runs
+
+    stats = condition_stats(load_runs(root), StudyConfig(out=Path(root)))
+    sentences = []
+    for condition in (c for c in SHIFTED_CONDITIONS if "generative" in stats.get(c, {})):
+        row = stats[condition]
+        trained = {m: s for m, s in row.items() if m in VAE_FAMILY + BASELINES}
+        if not trained:
+            continue
+        best = max(trained, key=lambda m: trained[m].mean)
+        mine, theirs = row["generative"], trained[best]
+        text = (f"{condition}: generative {mine.cell()} dB over {len(mine.values)} seed(s), best "
+                f"mixture-trained ({best}) {theirs.cell()} dB, difference {mine.mean - theirs.mean:+.2f} dB")
+        matched = stats.get("dutch", {})
+        if condition != "noise" and "generative" in matched and best in matched:
+            text += (f"; drop from Dutch 0 dB: generative {matched['generative'].mean - mine.mean:.2f} dB, "
+                     f"{best} {matched[best].mean - theirs.mean:.2f} dB")
+        sentences.append(text + ".")
+    return sentences
