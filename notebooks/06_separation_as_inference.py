@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 06 · Separation as inference: VAE source priors
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/OWNER/vaesep/blob/main/notebooks/06_separation_as_inference.ipynb)
+#
 # The paper's abstract calls the VAE "a more principled approach" than
 # discriminative training because it is a *generative* model. Yet the VAEs of
 # notebooks 02–04 are trained on mixtures to output masks: discriminative
@@ -69,6 +71,18 @@
 # "What inference costs"; the last cell prints how long the whole run took.
 
 # %%
+# On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with
+# its offline audio data (a few minutes). What it does: scripts/colab_setup.py.
+import sys
+
+if "google.colab" in sys.modules:
+    import runpy
+    import subprocess
+
+    subprocess.run("test -d /content/vaesep || git clone --depth 1 https://github.com/OWNER/vaesep /content/vaesep", shell=True, check=True)
+    runpy.run_path("/content/vaesep/scripts/colab_setup.py", run_name="__main__")
+
+# %%
 # %matplotlib inline
 import inspect
 import time
@@ -91,7 +105,7 @@ from vaesep.models.generative import multiplicative_update, negative_log_posteri
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
 from vaesep.priors import load_or_train
 from vaesep.reporting import save_figure, save_table
-from vaesep.runtime import code_version, fast_mode
+from vaesep.runtime import code_version, mode_default, use_fast_mode
 
 STARTED = time.perf_counter()
 
@@ -102,19 +116,23 @@ STARTED = time.perf_counter()
 SPEECH_DATA = "speech"  # two voices, v and m: one prior each
 NOISE_DATA = "noise"  # Dutch speech in unseen recorded noise: a speech prior, NMF noise
 SEED = 0
-FAST = fast_mode()  # VAESEP_FAST=1: tiny priors trained here in seconds, few test items
+FAST = None  # None: VAESEP_FAST decides (1 under pytest: tiny priors trained here in seconds, few test items)
 SPEECH_MODEL = None  # a checkpoint path or pretrained name; None: see vaesep.priors.load_or_train
 NOISE_MODEL = None
 SHOW_ITERATIONS = (0, 10, 100)  # the estimates we look at and listen to
 CURVE_ITERATIONS = (0, 10, 50, 200)  # the measured curve (issue 13)
 ITEM = 0  # the test mixture we look at
-CURVE_ITEMS_FAST = 3  # test items per curve in fast mode (None: all of them)
-CURVE_ITEMS_FULL = None
+CURVE_ITEMS = None  # test items per curve; None: 3 in fast mode, all in full mode
 STUDY_DIR = "../results/converged"  # the convergence study's result files (vaesep study)
 
 # %%
-curve_items = CURVE_ITEMS_FAST if FAST else CURVE_ITEMS_FULL
+# the parameters left at None take the default of the mode
+FAST = use_fast_mode(FAST)
+CURVE_ITEMS = mode_default(CURVE_ITEMS, fast=3, full=None)
+curve_items = CURVE_ITEMS
 caption = f"0 dB, data seed {SEED}, {curve_items or 'all'} items, commit {code_version()}"  # every table says what it is
+
+# %%
 speech = vaesep.data.build(SPEECH_DATA, seed=SEED, fast=FAST)
 noisy = vaesep.data.build(NOISE_DATA, seed=SEED, fast=FAST)
 sr = speech.sample_rate

@@ -94,6 +94,7 @@ OVERRIDABLE = {
     "03_latent_space": "N_FRAMES",
     "04_baseline_comparison": "MAX_ITEMS",
     "05_listening_test": "N_TRIALS",
+    "06_separation_as_inference": "CURVE_ITEMS",
 }
 REPORT = """
 import json, os
