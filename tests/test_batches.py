@@ -168,3 +168,9 @@ def test_the_authors_scheme_reconstructs_clean_sources():
     assert torch.equal(outputs["separated"], outputs["estimates"])
     with pytest.raises(ValueError, match="per_source"):
         VAEConfig(train_on="clean", variant="shared")
+
+
+def test_spectra_too_large_for_the_memory_are_refused_with_the_figures(monkeypatch):
+    monkeypatch.setattr("os.sysconf", lambda name: 4096 if name == "SC_PAGE_SIZE" else 1000)  # 4 MB of RAM
+    with pytest.raises(MemoryError, match="GiB"):
+        StreamSpectra(_streams())

@@ -66,6 +66,24 @@ def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> to
     return out
 
 
+BYTES_PER_FRAME = DEFAULT_STFT.n_bins * (8 + 4)
+"""A complex64 spectrum and its float32 magnitudes per frame: about 1.4 GB per hour of 16 kHz audio."""
+
+
+def _check_memory(n_samples: int, *, share: float = 0.5) -> None:
+    """Refuse, with the figures, stream spectra that would take more than ``share`` of the RAM."""
+    import os
+
+    needed = n_samples // DEFAULT_STFT.hop_length * BYTES_PER_FRAME
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > share * total:
+        raise MemoryError(
+            f"the training streams' spectra need {needed / 2**30:.1f} GiB, more than half of this machine's "
+            f"{total / 2**30:.1f} GiB: build the data set with fewer training minutes (the corpus loaders' "
+            "caps, data/README.md) or train on a machine with more memory"
+        )
+
+
 @dataclass
 class SpectralBatch:
     """Magnitudes the network trains on.
@@ -92,6 +110,7 @@ class StreamSpectra:
     """
 
     def __init__(self, streams: list[np.ndarray], *, aligned: bool = False) -> None:
+        _check_memory(sum(len(stream) for stream in streams))
         self.spectra = [stream_spectrum(stream) for stream in streams]
         # magnitudes kept too: |g S| = g |S| spares an abs() of every source at every step
         self.magnitudes = [spectrum.abs() for spectrum in self.spectra]
