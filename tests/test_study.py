@@ -56,6 +56,24 @@ def test_selection_by_validation_sdr_and_the_later_runs_it_unlocks(tmp_path):
     assert all(run.settings == runs[4].settings for run in later)
 
 
+def test_a_diverged_configuration_is_recorded_and_never_selected(tmp_path, monkeypatch):
+    from vaesep.train import TrainingDiverged
+
+    study = StudyConfig(out=tmp_path, methods=("ae",))
+    runs = tuning_runs(study)
+    for run in runs[:2]:
+        _fake_result(study, run, valid_sdr=5.0 + runs.index(run))
+
+    def diverge(run, study):
+        raise TrainingDiverged("the loss became nan")
+
+    monkeypatch.setattr(study_module, "train_and_score", diverge)
+    study_module.execute_run(runs[2], study)
+    recorded = json.loads(runs[2].path(tmp_path).read_text())
+    assert recorded["stopped"] == "diverged" and recorded["valid_sdr"] is None
+    assert winner(study, "ae") == runs[1].settings
+
+
 def test_an_interrupted_study_does_not_retrain_finished_runs(tmp_path, monkeypatch):
     study = StudyConfig(out=tmp_path, methods=("vae",), seeds=(0,), domains=(), jobs=1)
     done = tuning_runs(study)[:2]

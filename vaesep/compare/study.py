@@ -235,8 +235,10 @@ def winner(study: StudyConfig, method: str) -> dict[str, Any] | None:
     results = [load_result(run.path(study.out)) for run in method_tuning_runs(study, method)]
     if not results or any(result is None for result in results):
         return None
-    best = max(results, key=lambda result: result["valid_sdr"])
-    return best["config"]
+    finished = [result for result in results if result["valid_sdr"] is not None]  # not diverged
+    if not finished:
+        raise RuntimeError(f"every configuration of {method} diverged: widen its grid (vaesep/compare/study.py)")
+    return max(finished, key=lambda result: result["valid_sdr"])["config"]
 
 
 def later_runs(study: StudyConfig, method: str, domain: str) -> list[Run]:
@@ -269,8 +271,16 @@ def execute_run(run: Run, study: StudyConfig) -> Path:
     """Train (or fit) one run, score it on its domain's conditions, write its result file."""
     import torch
 
+    from vaesep.train import TrainingDiverged
+
     torch.set_num_threads(1)
-    result = train_and_score(run, study)
+    try:
+        result = train_and_score(run, study)
+    except TrainingDiverged as error:
+        # a diverged configuration is a result of the search too: recorded, never selected
+        result = {"method": run.method, "domain": run.domain, "seed": run.seed, "config": run.settings,
+                  "kind": get_study_method(run.method).kind, "stopped": "diverged", "valid_sdr": None,
+                  "test": {}, "error": str(error), "commit": _commit()}
     path = run.path(study.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")

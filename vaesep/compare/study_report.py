@@ -117,8 +117,9 @@ def tuning_markdown(runs: list[dict[str, Any]], study: StudyConfig) -> str:
         chosen = "✓" if winner(study, run.method) == result["config"] else ""
         steps = "—" if result.get("steps_to_best") is None else f"{result['steps_to_best']:,}"
         minutes = result.get("train_wall_seconds", result.get("wall_seconds", 0)) / 60
+        valid = "—" if result["valid_sdr"] is None else f"{result['valid_sdr']:.2f}"
         lines.append(
-            f"| {run.method} | {config_id(run.settings)} | {result['valid_sdr']:.2f} | {steps} | "
+            f"| {run.method} | {config_id(run.settings)} | {valid} | {steps} | "
             f"{result['stopped']} | {minutes:.1f} min | {chosen} |"
         )
     return "\n".join(lines)
@@ -127,6 +128,8 @@ def tuning_markdown(runs: list[dict[str, Any]], study: StudyConfig) -> str:
 def convergence_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """How many learned runs stopped early (converged) and which did not."""
     learned = [r for r in runs if r.get("kind") not in ("oracle", "nmf")]
+    diverged = [r for r in learned if r["stopped"] == "diverged"]
+    learned = [r for r in learned if r["stopped"] != "diverged"]
     not_converged = [
         f"{r['domain']}/{r['method']}/{config_id(r['config'])}/seed{r['seed']}" for r in learned
         if r["stopped"] != "early_stopping"
@@ -136,6 +139,7 @@ def convergence_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "learned_runs": len(learned),
         "early_stopped": len(learned) - len(not_converged),
         "not_converged": not_converged,
+        "diverged": [f"{r['method']}/{config_id(r['config'])}/seed{r['seed']}" for r in diverged],
         "max_steps_used": max(steps, default=0),
         "wall_hours": sum(r.get("wall_seconds", 0) for r in runs) / 3600,
         "cpu_hours": sum(r.get("cpu_seconds", 0) for r in runs) / 3600,
@@ -226,7 +230,8 @@ def write_summary(study: StudyConfig | None = None) -> Path:
             f"{summary['early_stopped']} of {summary['learned_runs']} learned runs stopped early "
             f"(validation SDR flat for {study.patience} epochs of {study.epoch_steps} steps); the longest used "
             f"{summary['max_steps_used']:,} of the {study.max_epochs * study.epoch_steps:,} allowed steps. "
-            f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours.",
+            f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. "
+            f"Diverged (recorded, never selected): {', '.join(summary['diverged']) or 'none'}.",
             "## Tuning (speech, seed 0)",
             tuning_markdown(runs, study),
         ]
