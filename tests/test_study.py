@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from vaesep.cli import main
@@ -129,3 +130,13 @@ def test_the_fast_study_runs_end_to_end(tmp_path, capsys):
     assert "best VAE − best baseline" in results_markdown(runs, study)
     assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
     assert str(write_summary(study)) in capsys.readouterr().out
+    # the seed-0 model of each selection ships, with its training record
+    assert main(["study", "--fast", "--out", str(tmp_path), "--report-only", "--ship"]) == 0
+    import vaesep
+    from vaesep.checkpoint import load_checkpoint
+
+    shipped = sorted(path.name for path in (tmp_path / "shipped").glob("*.pt"))
+    assert shipped == ["dnn-discrim-speech.pt", "dnn-speech.pt", "nmf-speech.pt", "vae-speech.pt"]
+    record = load_checkpoint(tmp_path / "shipped" / "vae-speech.pt")
+    assert record["stopped"] in ("early_stopping", "epochs") and record["train_config"]["patience"] == 1
+    assert vaesep.load_model(tmp_path / "shipped" / "dnn-speech.pt").separate(np.ones(4000) * 0.1, 16000).shape == (2, 4000)

@@ -449,6 +449,48 @@ def execute(study: StudyConfig, *, log=print) -> None:
                     f"{config_id(run.settings)} seed {run.seed} -> {path}")
 
 
+SHIPPED_NAMES: dict[str, str] = {"vae": "vae"}
+"""Shipped stems of the study's methods; every other method ships as its own name."""
+
+SHIPPED_KNOB_VARIANTS: dict[str, dict[Any, str]] = {
+    "dnn": {0.0: "dnn", 0.05: "dnn-discrim"},
+    "drnn": {0.0: "drnn", 0.05: "drnn-discrim"},
+}
+"""Methods that ship their best configuration for each knob value (the names the 200-step comparison used)."""
+
+
+def ship_models(study: StudyConfig, directory: Path | None = None, domain: str = "speech") -> list[Path]:
+    """Export the seed-0 models of each method's selected configuration as ``<name>-<domain>.pt``.
+
+    Each file keeps its training record: ``stopped`` (``"early_stopping"`` for a
+    converged run), the training config (the cap and the patience) and the history.
+    Weights are stored in float16 (:func:`vaesep.compare.shipping.export_compact`).
+    """
+    from vaesep.api import PRETRAINED_DIR
+    from vaesep.compare.shipping import export_compact
+
+    directory = Path(directory or PRETRAINED_DIR)
+    shipped = []
+    for name in study.methods:
+        method = get_study_method(name)
+        chosen = {SHIPPED_NAMES.get(name, name): winner(study, name)}
+        if name in SHIPPED_KNOB_VARIANTS:  # the best learning rate of each knob value
+            results = [(load_result(r.path(study.out)), r) for r in method_tuning_runs(study, name)]
+            chosen = {
+                stem: max((res for res, _ in results if res and res["config"][method.knob] == value and
+                           res["valid_sdr"] is not None), key=lambda res: res["valid_sdr"])["config"]
+                for value, stem in SHIPPED_KNOB_VARIANTS[name].items()
+            }
+        for stem, config in chosen.items():
+            if config is None:
+                continue
+            run = Run(name, tuple(sorted(config.items())), 0, domain)
+            checkpoint = study.checkpoints / run.path(Path(".")).with_suffix(".pt")
+            if checkpoint.is_file():
+                shipped.append(export_compact(checkpoint, directory / f"{stem}-{domain}.pt", name=f"{stem}-{domain}"))
+    return shipped
+
+
 def add_study_parser(subparsers) -> None:
     """Register ``vaesep study`` (the comparison at convergence) on the command's subparsers."""
     from vaesep.cli import positive_int
@@ -464,6 +506,8 @@ def add_study_parser(subparsers) -> None:
     parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budgets, one learning rate")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the summary from the files there")
     parser.add_argument("--readme", default=None, help="also rewrite this README's study block (full run only)")
+    parser.add_argument("--ship", action="store_true",
+                        help="export the seed-0 speech model of each selected configuration into vaesep/pretrained")
     parser.set_defaults(func=_cmd_study)
 
 
@@ -493,6 +537,9 @@ def _cmd_study(args) -> int:
     print(f"wrote {write_summary(study)}")
     if args.readme:
         print(f"rewrote {fill_block(args.readme, README_START, README_END, readme_block(study))}")
+    if args.ship:
+        for path in ship_models(study, Path(args.out) / "shipped" if fast else None):
+            print(f"shipped {path}")
     return 0
 
 
