@@ -266,6 +266,15 @@ def test_resumed_reproduce_keeps_the_earlier_runs_in_its_summary(tmp_path):
     assert "| 01_first.ipynb | ok |" in (out / "summary.md").read_text()
 
 
+def test_reproduce_runs_kernels_without_the_tcp_warning(tmp_path, capfd):
+    """The kernels talk over local sockets, so their log has no 'running over TCP' warning."""
+    notebooks, out = tiny_notebooks(tmp_path / "nb"), tmp_path / "results"
+    assert main(["reproduce", "--fast", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    captured = capfd.readouterr()
+    assert "TCP" not in captured.err + captured.out
+    assert "Parent appears to have exited" not in captured.err + captured.out
+
+
 def test_interrupted_reproduce_says_how_to_continue(tmp_path, capsys, monkeypatch):
     def interrupted(**kwargs):
         raise KeyboardInterrupt

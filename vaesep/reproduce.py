@@ -69,24 +69,31 @@ def _default_notebook_dir() -> Path:
 
 def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> NotebookRun:
     """Execute one notebook in a fresh kernel; the executed copy is saved even on failure."""
+    import tempfile
+
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
     error = ""
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        # the first lines name the failing cell and the exception; the rest is the traceback
-        error = "\n".join(str(exc).strip().splitlines()[-3:])
+    # the kernel talks over local sockets (IPC) in a private folder, not over TCP ports:
+    # nothing is exposed, and the kernel has no "running over TCP without encryption" to warn about
+    with tempfile.TemporaryDirectory(prefix="vaesep-kernel-") as sockets:
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+        client = NotebookClient(
+            notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
+        )
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            # the first lines name the failing cell and the exception; the rest is the traceback
+            error = "\n".join(str(exc).strip().splitlines()[-3:])
+        finally:
+            if kernel.has_kernel:
+                kernel.shutdown_kernel()
     seconds = time.perf_counter() - start
     executed_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = executed_path.with_name(f".{executed_path.name}.tmp")
