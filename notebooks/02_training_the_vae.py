@@ -256,31 +256,39 @@ from vaesep.batches import ValidationSet
 from vaesep.latent import unit_statistics
 from vaesep.train import evaluate_loss
 
-shipped_vae = vaesep.load_model(PRETRAINED).network
+shipped_vae = vaesep.load_model(PRETRAINED).network.eval()
 validation = ValidationSet(ds.sources("valid")[: 8 if FAST else None])
-for likelihood in ("gaussian", "sigma", "is"):
-    shipped_vae.config.likelihood = likelihood  # the same weights, scored under each likelihood
-    terms = {scale: evaluate_loss(shipped_vae, validation.mixture * scale, validation.sources * scale)
-             for scale in (1.0, 10.0)}
-    print(f"{likelihood:>8}: reconstruction {terms[1.0]['reconstruction']:9.1f} nats/frame "
-          f"(×10 louder: {terms[10.0]['reconstruction']:9.1f}); KL {terms[1.0]['kl']:.1f} nats/frame "
-          f"(×10: {terms[10.0]['kl']:.1f})")
-shipped_vae.config.likelihood = "gaussian"
 with torch.no_grad():
-    mu, logvar = shipped_vae.encode(validation.mixture)  # (items, encoders, frames, latent)
+    # the network sees the mixture at the reference level, as always; only the units in which
+    # the likelihood measures its output and the truth change with `scale`
+    outputs = shipped_vae(validation.mixture)
+    kl = float(shipped_vae.kl_divergence(outputs["mu"], outputs["logvar"]))
+    for likelihood in ("gaussian", "sigma", "is"):
+        shipped_vae.config.likelihood = likelihood  # the same weights, scored under each likelihood
+        nats = {scale: float(shipped_vae.reconstruction_loss(outputs["separated"] * scale, validation.sources * scale))
+                for scale in (1.0, 10.0)}
+        print(f"{likelihood:>8}: reconstruction {nats[1.0]:10.1f} nats/frame, ×10 louder {nats[10.0]:10.1f} "
+              f"(ratio {nats[10.0] / nats[1.0]:6.1f}, difference {nats[10.0] - nats[1.0]:8.1f}); KL {kl:.1f} nats/frame")
+        if likelihood == "gaussian":
+            unit_variance_nats = nats[1.0]
+    shipped_vae.config.likelihood = "gaussian"
+print(f"unit variance: the reconstruction term is {unit_variance_nats / kl:.0f} times the KL")
+mu, logvar = outputs["mu"], outputs["logvar"]  # (items, encoders, frames, latent)
 units = unit_statistics(mu.permute(0, 2, 1, 3).reshape(-1, *mu.shape[1::2]).numpy(),
                         logvar.permute(0, 2, 1, 3).reshape(-1, *mu.shape[1::2]).numpy(),
                         encoder_names=shipped_vae.source_names)
 print("active latent units per encoder:", units.n_active, f"of {shipped_vae.config.latent}")
 
 # %% [markdown]
-# Read the first line: under the unit variance the reconstruction term is
-# hundreds of nats per frame against a KL of a few, and ten times louder audio
-# multiplies it by a hundred. The KL term barely matters at that ratio, which
-# is why many latent units can stay active: the "VAE" is pushed towards an
-# autoencoder by the loudness convention, not by a choice of β. Under
-# `"sigma"` and `"is"` the louder audio only shifts the reconstruction term
-# by a constant (for `"sigma"`, $IF\log 10$ per frame; for `"is"`, nothing).
+# Read the first line against the KL: under the unit variance the
+# reconstruction term outweighs the KL per frame (the factor is printed), and the same audio
+# measured ten times louder multiplies it by a hundred (the printed ratio)
+# while the KL stays where it is. So the weight the KL really gets, and with
+# it how hard the codes are pushed towards the prior, is set by the loudness
+# convention, not by β; the count of active units printed last is what this
+# model ended up with. Under `"sigma"` the louder units only add a constant,
+# $IF\log 10$ per frame (the printed difference), and under `"is"` nothing
+# at all: the optimum, and so the trained model, does not depend on the level.
 #
 # ### Sampling, and z = μ at test time
 #
