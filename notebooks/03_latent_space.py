@@ -114,8 +114,11 @@ KEEP_UNITS = mode_default(KEEP_UNITS, fast=(0, 1, 2, 4, 8, 64), full=(0, 1, 2, 3
 # %% [markdown]
 # ## The model and the data
 #
-# `latent.find_checkpoint()` returns notebook 02's checkpoint when it exists and
-# the shipped pretrained name otherwise. We print the settings that matter here:
+# `latent.find_checkpoint()` returns notebook 02's checkpoint when it was
+# trained at least as long as the shipped `vae-speech`, and the shipped model
+# otherwise (a fast-mode or one-epoch checkpoint has barely learned, and every
+# analysis below would describe noise); it prints which one, and why, in
+# capitals. We print the settings that matter here:
 # the variant (one encoder per source, or one shared), the latent size and β,
 # the weight of the KL term.
 

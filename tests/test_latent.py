@@ -181,3 +181,23 @@ def test_explorer_builds_headless_and_redraws(codes: latent.LatentSet) -> None:
     assert explorer.play(seconds=0.2).ndim == 1 and len(explorer.player.children) == 1
     grid = explorer.static_figure(values=(-1.0, 1.0))
     assert isinstance(grid, Figure) and len(grid.axes) == 4
+
+
+def test_notebook_03_analyses_a_quickly_trained_checkpoint_only_if_nothing_better_exists(tmp_path, monkeypatch, capsys):
+    """A fast-mode or one-epoch checkpoint of notebook 02 is passed over for the shipped model."""
+    from vaesep.api import PRETRAINED_DIR
+    from vaesep.checkpoint import load_checkpoint, save_checkpoint
+    from vaesep.reporting import runs_dir
+
+    monkeypatch.setenv("VAESEP_RUNS_DIR", str(tmp_path))
+    assert latent.find_checkpoint() == "vae-speech"
+    assert "notebook 02 has not run" in capsys.readouterr().out
+    record = load_checkpoint(PRETRAINED_DIR / "vae-speech.pt")
+    trained = runs_dir() / "02_vae.pt"
+    trained.parent.mkdir(parents=True, exist_ok=True)
+    for epochs, expected in ((1, "vae-speech"), (len(record["history"]["epoch"]), str(trained))):
+        quick = {**record, "history": {**record["history"], "epoch": list(range(1, epochs + 1))}}
+        save_checkpoint(trained, quick)
+        assert latent.find_checkpoint() == expected
+        said = capsys.readouterr().out
+        assert said.startswith("USING") and ("NOT" in said) == (expected == "vae-speech"), said

@@ -97,19 +97,44 @@ def decoder_index(
     return network.source_names.index(source) if source is not None else 0
 
 
-def find_checkpoint(pretrained: str = "vae-speech") -> str:
-    """Notebook 02's ``runs_dir()/02_vae.pt`` if it exists, else the shipped pretrained name.
+def _training_steps(record: dict) -> int:
+    """Optimizer steps behind a checkpoint record (0 when it does not say)."""
+    history, config = record.get("history") or {}, record.get("train_config") or {}
+    return len(history.get("epoch", [])) * int(config.get("steps_per_epoch", 0))
+
+
+def find_checkpoint(pretrained: str = "vae-speech", *, announce: bool = True) -> str:
+    """Notebook 02's ``runs_dir()/02_vae.pt`` if it was trained at least as long as the shipped
+    model, else the shipped pretrained name.
+
+    A checkpoint from a quick run (fast mode, or a one-epoch try) would make every
+    analysis of notebook 03 describe a model that has barely learned, so it is only
+    used when its training budget is at least the shipped model's. With ``announce``
+    the choice and its reason are printed.
 
     Raises:
         FileNotFoundError: neither exists.
     """
-    from vaesep.api import list_pretrained
+    from vaesep.api import PRETRAINED_DIR, list_pretrained
+    from vaesep.checkpoint import load_checkpoint
     from vaesep.reporting import runs_dir
 
     trained = runs_dir() / "02_vae.pt"
+    shipped = pretrained in list_pretrained()
+    reference = _training_steps(load_checkpoint(PRETRAINED_DIR / f"{pretrained}.pt")) if shipped else 0
     if trained.is_file():
-        return str(trained)
-    if pretrained in list_pretrained():
+        steps = _training_steps(load_checkpoint(trained))
+        if steps >= reference or not shipped:
+            if announce:
+                print(f"USING notebook 02's model {trained}: {steps:,} training steps")
+            return str(trained)
+        if announce:
+            print(f"USING the shipped {pretrained!r} ({reference:,} training steps), NOT {trained}: that one "
+                  f"was trained for only {steps:,} steps, too few for the analyses below to mean anything")
+        return pretrained
+    if shipped:
+        if announce:
+            print(f"USING the shipped {pretrained!r} ({reference:,} training steps): notebook 02 has not run")
         return pretrained
     raise FileNotFoundError(
         f"no VAE to look at: {trained} does not exist (run notebook 02) and {pretrained!r} is not "
