@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     import vaesep
     from vaesep import data
     from vaesep.compare.inference import ITERATIONS, iteration_curve, iteration_markdown
-    from vaesep.reporting import _atomic_write
+    from vaesep.files import atomic_write
     from vaesep.runtime import code_version
 
     set_threads(args.threads)
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {"rows": rows, "model": args.model, "data": name, "split": args.split, "snr_db": args.snr_db, "fast": args.fast,
               "commit": code_version(), "machine": machine(), "load": os.getloadavg()[0]}
-    _atomic_write(out, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
+    atomic_write(out, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
     print(f"wrote {out}")
     return 0
 

@@ -94,7 +94,7 @@ from vaesep.plots import (
     plot_stft_resolutions,
     plot_waveforms,
 )
-from vaesep.reporting import save_figure, save_table
+from vaesep.files import save_figure, save_table
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import (
     DEFAULT_STFT,

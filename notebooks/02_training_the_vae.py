@@ -100,7 +100,7 @@ from vaesep.plots import (
     plot_metric_boxes,
     plot_spectrograms,
 )
-from vaesep.reporting import runs_dir, save_figure, save_table
+from vaesep.files import runs_dir, save_figure, save_table
 from vaesep.runtime import mode_default, pick_device, use_fast_mode
 from vaesep.spectral import ideal_ratio_mask, magnitude, stft
 from vaesep.train import TrainConfig, spectrogram_batch, train

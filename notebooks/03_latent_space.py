@@ -83,7 +83,7 @@ from vaesep import latent
 from vaesep.metrics import si_sdr
 from vaesep.plots import latent as latent_plots
 from vaesep.plots import plot_spectrograms
-from vaesep.reporting import save_figure
+from vaesep.files import save_figure
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import DEFAULT_STFT
 from vaesep.widgets.latent import LatentExplorer

@@ -95,7 +95,7 @@ from vaesep.compare.study_report import (
 )
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
-from vaesep.reporting import save_figure
+from vaesep.files import save_figure
 from vaesep.runtime import mode_default, use_fast_mode
 
 # %% [markdown]

@@ -78,7 +78,7 @@ from vaesep.listening import (
     separation_metrics,
     simulate_listeners,
 )
-from vaesep.reporting import results_dir
+from vaesep.files import results_dir
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.widgets.listening import listening_test
 

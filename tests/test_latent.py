@@ -187,7 +187,7 @@ def test_notebook_03_analyses_a_quickly_trained_checkpoint_only_if_nothing_bette
     """A fast-mode or one-epoch checkpoint of notebook 02 is passed over for the shipped model."""
     from vaesep.api import PRETRAINED_DIR
     from vaesep.checkpoint import load_checkpoint, save_checkpoint
-    from vaesep.reporting import runs_dir
+    from vaesep.files import runs_dir
 
     monkeypatch.setenv("VAESEP_RUNS_DIR", str(tmp_path))
     assert latent.find_checkpoint() == "vae-speech"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vaesep.reporting import runs_dir
+from vaesep.files import runs_dir
 from vaesep.runtime import FAST_ENV, mode_default, use_fast_mode
 
 

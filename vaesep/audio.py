@@ -219,12 +219,12 @@ def save_audio(path: str | os.PathLike, signal: np.ndarray, sr: int = SAMPLE_RAT
     """
     import soundfile as sf
 
-    from vaesep.reporting import _atomic_write
+    from vaesep.files import atomic_write
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     samples = np.asarray(signal, dtype=np.float32)
-    return _atomic_write(
+    return atomic_write(
         path, lambda tmp: sf.write(str(tmp), samples, sr, subtype="FLOAT", format="WAV")
     )
 

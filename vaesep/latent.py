@@ -117,7 +117,7 @@ def find_checkpoint(pretrained: str = "vae-speech", *, announce: bool = True) ->
     """
     from vaesep.api import PRETRAINED_DIR, list_pretrained
     from vaesep.checkpoint import load_checkpoint
-    from vaesep.reporting import runs_dir
+    from vaesep.files import runs_dir
 
     trained = runs_dir() / "02_vae.pt"
     shipped = pretrained in list_pretrained()

@@ -184,7 +184,7 @@ def load_or_train(
     here into ``runs_dir()/<name>.pt``, with :data:`FAST_BUDGET` in fast mode
     and :data:`FULL_BUDGET` (hours on a CPU) otherwise. Notebook 06.
     """
-    from vaesep.reporting import runs_dir
+    from vaesep.files import runs_dir
 
     path = runs_dir() / f"{name}.pt"
     if model is None and not fast:

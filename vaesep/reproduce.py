@@ -2,7 +2,7 @@
 
 Each notebook is executed with nbclient in its own kernel (working directory
 ``notebooks/``), its executed copy is written to ``<out>/executed/``, and the
-figures and tables it saves through :mod:`vaesep.reporting` land in
+figures and tables it saves through :mod:`vaesep.files` land in
 ``<out>/``. A summary (``summary.md`` and ``summary.json``) lists the
 runtimes and every table. ``--fast`` runs the CI variant (``VAESEP_FAST=1``).
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vaesep.reporting import RESULTS_ENV, RUNS_ENV, _atomic_write
+from vaesep.files import RESULTS_ENV, RUNS_ENV, atomic_write
 from vaesep.runtime import FAST_ENV, code_version
 
 
@@ -124,9 +124,9 @@ def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> 
     record = {"fast": fast, "code": code_version(), "total_seconds": total}
     record["runs"] = [asdict(run) for run in runs]
     summary_json = json.dumps(record, indent=2) + "\n"
-    _atomic_write(out_dir / "summary.json", lambda tmp: tmp.write_text(summary_json))
+    atomic_write(out_dir / "summary.json", lambda tmp: tmp.write_text(summary_json))
     summary_md = "\n".join(lines) + "\n"
-    return _atomic_write(out_dir / "summary.md", lambda tmp: tmp.write_text(summary_md))
+    return atomic_write(out_dir / "summary.md", lambda tmp: tmp.write_text(summary_md))
 
 
 def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]:

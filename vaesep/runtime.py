@@ -25,7 +25,7 @@ def use_fast_mode(fast: bool | None = None) -> bool:
     ``None`` keeps what ``VAESEP_FAST`` says (fast under pytest and ``vaesep reproduce
     --fast``). ``True`` or ``False`` (e.g. ``papermill -p FAST False``) also sets
     ``VAESEP_FAST`` for this process, so the library calls that read it, such as
-    :func:`vaesep.reporting.runs_dir` and :func:`mode_default`, agree with the notebook.
+    :func:`vaesep.files.runs_dir` and :func:`mode_default`, agree with the notebook.
     """
     if fast is not None:
         if not isinstance(fast, bool):

@@ -360,7 +360,7 @@ def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
     evaluation items, and each source's stream duration in minutes.
 
     Returns:
-        ``(markdown, data)`` ready for :func:`vaesep.reporting.save_table`.
+        ``(markdown, data)`` ready for :func:`vaesep.files.save_table`.
     """
     languages = dataset.manifest.get("notes", {}).get("languages", {})
     names = list(dataset.source_names)
@@ -400,7 +400,7 @@ def speaker_summary(
         levels: optional ``(split, source)`` → :class:`LevelStatistics`.
 
     Returns:
-        ``(markdown, data)`` for :func:`vaesep.reporting.save_table`.
+        ``(markdown, data)`` for :func:`vaesep.files.save_table`.
     """
     header = ["split", "source", "analysed (s)", "voiced", "F0 median (Hz)", "F0 10–90 % (Hz)"]
     if levels:

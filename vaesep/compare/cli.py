@@ -19,7 +19,7 @@ from vaesep.compare.methods import METHODS, Budget, get_method
 from vaesep.compare.report import ComparisonReport, is_custom, run_comparison
 from vaesep.compare.runner import CompareConfig, checkpoint_path
 from vaesep.compare.shipping import export_compact, pretrained_name
-from vaesep.reporting import fill_block
+from vaesep.files import fill_block
 from vaesep.runtime import fast_mode
 
 README_START = "<!-- vaesep-compare:start -->"

@@ -41,7 +41,7 @@ from vaesep.compare.tables import (
     headline_table,
 )
 from vaesep.metrics import EvaluationResult, compare_markdown
-from vaesep.reporting import save_table
+from vaesep.files import save_table
 from vaesep.runtime import code_version
 
 TIMING_LOG = "timing.jsonl"
@@ -453,7 +453,7 @@ def run_comparison(
 
     Returns:
         the :class:`ComparisonReport`; with ``save`` it is also written to
-        ``results/04_comparison.md`` and ``.json`` (see :mod:`vaesep.reporting`).
+        ``results/04_comparison.md`` and ``.json`` (see :mod:`vaesep.files`).
     """
     start = time.perf_counter()
     work = execute(config, progress=progress)

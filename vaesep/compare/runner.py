@@ -33,7 +33,7 @@ from vaesep.compare.shipping import pretrained_name
 from vaesep.evaluate import evaluate_separator
 from vaesep.metrics import EvaluationResult
 from vaesep.models import NMFConfig, fit_nmf, save_nmf
-from vaesep.reporting import runs_dir
+from vaesep.files import runs_dir
 from vaesep.train import train
 
 MIN_SEEDS: int = 3

@@ -520,7 +520,7 @@ def fast_study(out: Path) -> StudyConfig:
 
 def _cmd_study(args) -> int:
     from vaesep.compare.study_report import README_END, README_START, readme_block, write_summary
-    from vaesep.reporting import fill_block
+    from vaesep.files import fill_block
     from vaesep.runtime import fast_mode
 
     fast = args.fast or fast_mode()

@@ -1,0 +1,138 @@
+"""Small file and table helpers shared by every part of the package: one of each.
+
+- :func:`atomic_write` — every file vaesep writes (checkpoints, result files,
+  tables, figures, audio, README blocks) goes through it, so an interrupted
+  write never leaves a truncated file where a good one was.
+- :func:`write_json` / :func:`read_json` — strict JSON: NaN and infinity are
+  refused on write (they are not JSON; a non-finite metric is a bug to report).
+- :func:`markdown_table` — the one Markdown table renderer.
+- :func:`fill_block` — rewrite the generated block of a README between two markers.
+- :func:`count_parameters` — trainable parameters of a network.
+- :func:`results_dir` / :func:`runs_dir` — where notebooks put tables and checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS_ENV = "VAESEP_RESULTS_DIR"
+RUNS_ENV = "VAESEP_RUNS_DIR"
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], Any] | str | bytes) -> Path:
+    """Write ``path`` through a temporary file in the same folder, then rename it into place.
+
+    Args:
+        path: the file to (over)write; its folder is created if needed.
+        write: the text or bytes to write, or a function that writes a given temporary path
+            (``lambda tmp: figure.savefig(tmp, format="png")``).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(write, str):
+            temporary.write_text(write, encoding="utf-8")
+        elif isinstance(write, bytes):
+            temporary.write_bytes(write)
+        else:
+            write(temporary)
+        with open(temporary, "rb+") as handle:  # on disk before the rename makes it visible
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def to_json(value: Any, *, indent: int | None = 1, sort_keys: bool = False) -> str:
+    """Strict JSON text: raises ``ValueError`` on NaN or infinity instead of writing ``NaN``."""
+    return json.dumps(value, indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(path: str | Path, value: Any, *, sort_keys: bool = False) -> Path:
+    """Write ``value`` as strict JSON, atomically."""
+    return atomic_write(path, to_json(value, sort_keys=sort_keys))
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by :func:`write_json` (non-finite constants are refused)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{path}: {constant} is not valid JSON")
+
+    return json.loads(Path(path).read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
+    """A Markdown table; ``align`` has one letter per column, ``l`` or ``r`` (default: first
+    column left, the others right, as numbers read best)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    if len(align) != len(header):
+        raise ValueError(f"align has {len(align)} letters for {len(header)} columns")
+    rule = ["---:" if a == "r" else "---" for a in align]
+    lines = [header, rule, *[[str(cell) for cell in row] for row in rows]]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def fill_block(path: str | Path, start: str, end: str, body: str | None) -> Path:
+    """Replace the text between the marker lines ``start`` and ``end`` of a file (README blocks).
+
+    With ``body=None`` only check that the block is there (before a long run that fills it).
+
+    Raises:
+        ValueError: the file has no such block (nothing is written then).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    first, last = text.find(start), text.find(end)
+    if first < 0 or last < first:
+        raise ValueError(f"{path} has no {start} … {end} block to fill")
+    if body is None:
+        return path
+    return atomic_write(path, f"{text[:first]}{start}\n{body.strip()}\n{text[last:]}")
+
+
+def count_parameters(module: Any) -> int:
+    """Trainable parameters of a ``torch.nn.Module`` (0 for a model without any, e.g. an oracle)."""
+    parameters = getattr(module, "parameters", None)
+    if parameters is None:
+        return 0
+    return sum(p.numel() for p in parameters() if p.requires_grad)
+
+
+def results_dir() -> Path:
+    """``$VAESEP_RESULTS_DIR`` if set, else ``./results`` (created on demand)."""
+    path = Path(os.environ.get(RESULTS_ENV) or "results").expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def runs_dir() -> Path:
+    """``$VAESEP_RUNS_DIR`` if set, else ``./runs``: where notebooks keep trained checkpoints.
+
+    Fast mode uses a ``fast/`` subfolder, so a CI-sized model never stands in for a full one.
+    """
+    from vaesep.runtime import fast_mode
+
+    path = Path(os.environ.get(RUNS_ENV) or "runs").expanduser()
+    if fast_mode():
+        path = path / "fast"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(figure: Any, name: str, *, dpi: int = 120) -> Path:
+    """Save a matplotlib figure as ``<results>/<name>.png``."""
+    return atomic_write(results_dir() / f"{name}.png", lambda tmp: figure.savefig(tmp, dpi=dpi, format="png"))
+
+
+def save_table(markdown: str, name: str, data: Any | None = None) -> Path:
+    """Save a Markdown table as ``<results>/<name>.md`` and, if given, its data as ``<name>.json``."""
+    if data is not None:
+        write_json(results_dir() / f"{name}.json", data)
+    return atomic_write(results_dir() / f"{name}.md", markdown.rstrip() + "\n")
