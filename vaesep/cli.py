@@ -449,9 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
         on_interrupt="continue with --start-at NN, NN being the notebook that was running",
     )
 
-    # the comparison's options live next to its code (vaesep/compare/cli.py, vaesep/compare/study.py)
-    from vaesep.compare import add_compare_parser
-    from vaesep.compare.study import add_study_parser
+    # the comparison's options live next to its code (vaesep/compare/cli.py)
+    from vaesep.compare.cli import add_compare_parser, add_study_parser
 
     add_compare_parser(commands)
     add_study_parser(commands)

@@ -1,8 +1,8 @@
 """Evaluate any separator on a data split: separate in batches, then score.
 
-The one place where models, data and metrics meet, so the CLI, the notebooks
-and the comparison runner all produce the same numbers. Notebook 02, section
-"Measuring separation", explains each metric.
+The one place where models, data and metrics meet, so the CLI, the notebooks and
+the comparison all produce the same numbers. Notebook 02, section "Measuring
+separation", explains each metric; notebooks 01 and 02 print :func:`split_tables_markdown`.
 """
 
 from __future__ import annotations
@@ -17,92 +17,52 @@ from vaesep.metrics import EvaluationResult, compare_markdown, evaluate_batch
 from vaesep.models.base import Separator
 from vaesep.runtime import code_version
 
+TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")
+"""The test splits the notebooks report, in order: speaker-dependent, then speaker-independent."""
+
 
 def separate_split(
-    separator: Separator,
-    dataset: datasets.BuiltDataset,
-    split: str,
-    *,
-    max_items: int | None = None,
-    batch_size: int = 8,
-    progress: bool = True,
+    separator: Separator, dataset: datasets.BuiltDataset, split: str, *, max_items: int | None = None,
+    batch_size: int = 8, progress: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run ``separator`` over a split's mixtures.
+    """Run ``separator`` over a split's mixtures, ``batch_size`` items at a time.
 
     Returns:
-        ``(references, estimates, mixtures)`` of shapes ``(n_items, n_sources, n_samples)``,
-        ``(n_items, n_sources, n_samples)`` and ``(n_items, n_samples)``.
+        ``(references, estimates, mixtures)`` of shapes ``(n_items, n_sources, n_samples)``
+        (twice) and ``(n_items, n_samples)``.
     """
     from tqdm.auto import tqdm
 
     if separator.n_sources != len(dataset.source_names):
-        raise ValueError(
-            f"{separator.name} separates {separator.n_sources} sources; {dataset.name} has "
-            f"{len(dataset.source_names)} ({dataset.source_names})"
-        )
-    references = np.asarray(dataset.sources(split))
-    if max_items is not None:
-        references = references[:max_items]
+        raise ValueError(f"{separator.name} separates {separator.n_sources} sources; {dataset.name} has "
+                         f"{len(dataset.source_names)} ({dataset.source_names})")
+    references = np.asarray(dataset.sources(split))[:max_items]
     mixtures = references.sum(axis=1)
     estimates = np.empty_like(references)
-    for start in tqdm(
-        range(0, len(references), batch_size),
-        desc=f"separating {dataset.name}/{split} with {separator.name}",
-        disable=not progress,
-        leave=False,
-    ):
-        stop = start + batch_size
-        batch_references = references[start:stop] if separator.needs_references else None
-        estimates[start:stop] = separator.separate_batch(mixtures[start:stop], batch_references)
+    for start in tqdm(range(0, len(references), batch_size), desc=f"separating {dataset.name}/{split} with "
+                      f"{separator.name}", disable=not progress, leave=False):
+        batch = slice(start, start + batch_size)
+        estimates[batch] = separator.separate_batch(
+            mixtures[batch], references[batch] if separator.needs_references else None)
     return references, estimates, mixtures
 
 
 def evaluate_separator(
-    separator: Separator,
-    dataset: datasets.BuiltDataset,
-    split: str = "test",
-    *,
-    max_items: int | None = None,
-    batch_size: int = 8,
-    backend: str = "fast",
-    progress: bool = True,
+    separator: Separator, dataset: datasets.BuiltDataset, split: str = "test", *, max_items: int | None = None,
+    batch_size: int = 8, backend: str = "fast", progress: bool = True,
 ) -> EvaluationResult:
-    """Separate and score every item of a split.
+    """Separate and score every item of a split (``max_items``: only the first ones).
 
-    Args:
-        separator: any :class:`~vaesep.models.base.Separator` whose sources match the data set's.
-        dataset: a built data set.
-        split: e.g. ``"test"`` (Dutch) or ``"test_cs"`` (Czech) for ``speech``.
-        max_items: evaluate only the first items (fast mode, quick looks).
-        backend: BSS-eval implementation, ``"fast"`` or ``"mir_eval"``.
-
-    Returns:
-        per-item and summary metrics (SDR, SIR, SAR, NSDR, SI-SDR …).
+    ``split`` is e.g. ``"test"`` (Dutch) or ``"test_cs"`` (Czech) for ``speech``;
+    ``backend`` the BSS-eval implementation, ``"fast"`` or ``"mir_eval"``.
     """
     references, estimates, mixtures = separate_split(
-        separator, dataset, split, max_items=max_items, batch_size=batch_size, progress=progress
-    )
-    return evaluate_batch(
-        references,
-        estimates,
-        mixtures,
-        source_names=dataset.source_names,
-        backend=backend,
-        progress=progress,
-        metadata={
-            "method": separator.name,
-            "data": dataset.name,
-            "split": split,
-            "snr_db": dataset.params.get("snr_db"),
-            "data_seed": dataset.params.get("seed"),
-            "n_items": len(references),
-            "commit": code_version(),
-        },
-    )
+        separator, dataset, split, max_items=max_items, batch_size=batch_size, progress=progress)
+    metadata = {"method": separator.name, "data": dataset.name, "split": split, "snr_db": dataset.params.get("snr_db"),
+                "data_seed": dataset.params.get("seed"), "n_items": len(references), "commit": code_version()}
+    return evaluate_batch(references, estimates, mixtures, source_names=dataset.source_names, backend=backend,
+                          progress=progress, metadata=metadata)
 
-
-TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")
-"""The test splits the notebooks report, in order: speaker-dependent, then speaker-independent."""
 
 SplitResults = dict[str, dict[str, EvaluationResult]]
 """split → method label → result, as :func:`evaluate_test_splits` returns it."""
@@ -115,52 +75,27 @@ def split_label(dataset: datasets.BuiltDataset, split: str) -> str:
 
 
 def evaluate_test_splits(
-    separators: Mapping[str, Separator],
-    dataset: datasets.BuiltDataset,
-    *,
-    max_items: int | None = None,
+    separators: Mapping[str, Separator], dataset: datasets.BuiltDataset, *, max_items: int | None = None,
     progress: bool = True,
 ) -> SplitResults:
-    """Score every separator on every test split the data set has (:data:`TEST_SPLITS`).
+    """Score every separator (label → separator, in row order) on every test split the data set has.
 
-    Args:
-        separators: table label → separator, in the row order wanted.
-        dataset: a built data set.
-        max_items: evaluate only the first items of each split.
-
-    Returns:
-        split → label → :class:`~vaesep.metrics.EvaluationResult`. Notebook 01,
-        section "Scores on the test sets", and notebook 02, section "Measuring separation".
+    Notebook 01, section "Scores on the test sets", and notebook 02, section "Measuring separation".
     """
-    return {
-        split: {
-            label: evaluate_separator(
-                separator, dataset, split, max_items=max_items, progress=progress
-            )
-            for label, separator in separators.items()
-        }
-        for split in TEST_SPLITS
-        if split in dataset.splits
-    }
+    return {split: {label: evaluate_separator(separator, dataset, split, max_items=max_items, progress=progress)
+                    for label, separator in separators.items()}
+            for split in TEST_SPLITS if split in dataset.splits}
 
 
-def split_tables_markdown(
-    results: SplitResults, dataset: datasets.BuiltDataset, *, seed: int
-) -> str:
+def split_tables_markdown(results: SplitResults, dataset: datasets.BuiltDataset, *, seed: int) -> str:
     """One comparison table per split, titled with data set, split, language, SNR and seed."""
     return "\n\n".join(
-        compare_markdown(
-            by_label,
-            title=f"{dataset.name} / {split_label(dataset, split)}, "
-            f"SNR {dataset.snr_db:g} dB, seed {seed}",
-        )
-        for split, by_label in results.items()
-    )
+        compare_markdown(by_label, title=f"{dataset.name} / {split_label(dataset, split)}, "
+                         f"SNR {dataset.snr_db:g} dB, seed {seed}")
+        for split, by_label in results.items())
 
 
 def split_summaries(results: SplitResults) -> dict[str, dict[str, Any]]:
-    """split → label → summary statistics: the JSON that goes next to the tables."""
-    return {
-        split: {label: result.to_json_dict()["summary"] for label, result in by_label.items()}
-        for split, by_label in results.items()
-    }
+    """split → label → summary statistics (strict JSON: undefined values are null), for next to the tables."""
+    return {split: {label: result.to_json_dict()["summary"] for label, result in by_label.items()}
+            for split, by_label in results.items()}

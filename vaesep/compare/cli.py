@@ -1,10 +1,9 @@
-"""``vaesep compare``: the comparison from the command line.
+"""``vaesep study`` and ``vaesep compare``: the two views of the comparison from the command line.
 
-``vaesep compare`` trains every learned method with 3 seeds and evaluates
-all methods on the six conditions; ``--fast`` runs the CI variant (synthetic
-data, tiny budget, one seed); ``--pretrained`` evaluates the shipped models
-instead of training. Interrupt it at any time: the next call continues.
-Notebook 04, section "Running the comparison".
+``vaesep study`` runs the comparison at convergence into ``results/converged`` and
+writes its summary; ``vaesep compare`` runs the matched 200-step view (``--pretrained``:
+scores the shipped models instead of training) and writes ``results/04_comparison*``.
+Both continue where an interrupted call stopped. Notebook 04 explains both.
 """
 
 from __future__ import annotations
@@ -15,31 +14,42 @@ from pathlib import Path
 
 from vaesep.cli import positive_int, seed, writable_folder
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
-from vaesep.compare.methods import METHODS, Budget, get_method
-from vaesep.compare.report import ComparisonReport, is_custom, run_comparison
-from vaesep.compare.runner import CompareConfig, checkpoint_path
-from vaesep.compare.shipping import export_compact, pretrained_name
-from vaesep.files import fill_block
+from vaesep.compare.methods import MATCHED_METHODS, get_method
+from vaesep.compare.report import (
+    README_END,
+    README_START,
+    comparison_markdown,
+    contrast_sentences,
+    load_runs,
+    readme_block,
+    results_markdown,
+    summary_data,
+    verdict_sentences,
+    write_summary,
+)
+from vaesep.compare.shipping import ship_models
+from vaesep.compare.study import (
+    MATCHED,
+    MATCHED_FAST,
+    Study,
+    converged_study,
+    execute,
+    matched_study,
+)
+from vaesep.files import fill_block, save_table
 from vaesep.runtime import fast_mode
 
-README_START = "<!-- vaesep-compare:start -->"
-README_END = "<!-- vaesep-compare:end -->"
+COMPARE_START, COMPARE_END = "<!-- vaesep-compare:start -->", "<!-- vaesep-compare:end -->"
 """Markers around the README block that ``vaesep compare --readme`` rewrites."""
-
-
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _list_of(item, what: str):
     """An argparse ``type`` for a non-empty comma-separated list, each part checked by ``item``."""
 
     def parse(text: str) -> tuple:
-        names = _names(text)
-        if not names:
-            raise argparse.ArgumentTypeError(f"give at least one {what}, comma-separated")
-        if len(set(names)) != len(names):
-            raise argparse.ArgumentTypeError(f"a {what} is listed twice in {text!r}")
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not names or len(set(names)) != len(names):
+            raise argparse.ArgumentTypeError(f"give distinct {what}s, comma-separated (got {text!r})")
         try:
             return tuple(item(name) for name in names)
         except (ValueError, argparse.ArgumentTypeError) as exc:
@@ -48,140 +58,108 @@ def _list_of(item, what: str):
     return parse
 
 
-def _known(lookup):
-    return lambda name: lookup(name).name
-
-
-def add_compare_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``compare`` on the ``vaesep`` command's subparsers; returns the new parser."""
+def add_study_parser(subparsers) -> None:
+    """Register ``vaesep study`` (the comparison at convergence)."""
     parser = subparsers.add_parser(
-        "compare", help="train/load every method and evaluate them all (the paper's comparison)"
-    )
-    parser.add_argument(
-        "--methods",
-        type=_list_of(_known(get_method), "method"),
-        default=tuple(m.name for m in METHODS),
-        help="comma-separated method names (default: all)",
-    )
-    parser.add_argument(
-        "--conditions",
-        type=_list_of(_known(get_condition), "condition"),
-        default=None,
-        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)",
-    )
-    parser.add_argument(
-        "--seeds",
-        type=_list_of(seed, "seed"),
-        default=None,
-        help="training seeds (default 0,1,2; fast: 0)",
-    )
-    parser.add_argument(
-        "--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed"
-    )
-    parser.add_argument(
-        "--pretrained", action="store_true", help="evaluate the shipped models, train nothing"
-    )
+        "study", help="the comparison at convergence: tune every method, then seeds and domains (resumable)",
+        description="Runs what is not done yet (a result file per run under --out), then writes "
+        "summary.md, summary.json and learning_curves.png there. Interrupt it at any time.")
+    parser.add_argument("--jobs", type=positive_int, default=2, help="runs in parallel, one thread each")
+    parser.add_argument("--out", default=None, help="result folder (default results/converged; fast: runs/fast/converged)")
+    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budgets, one learning rate")
+    parser.add_argument("--report-only", action="store_true", help="only rewrite the summary from the files there")
+    parser.add_argument("--readme", default=None, help="also rewrite this README's study block (full run only)")
+    parser.add_argument("--ship", action="store_true",
+                        help="export the seed-0 speech model of each selected configuration into vaesep/pretrained")
+    parser.set_defaults(func=study_command)
+
+
+def study_command(args: argparse.Namespace) -> int:
+    fast = args.fast or fast_mode()
+    if args.readme:
+        if fast:
+            raise ValueError("--readme quotes the full study: drop --fast (or VAESEP_FAST)")
+        fill_block(args.readme, README_START, README_END, None)  # fail now, not after hours
+    study = converged_study(args.out or ("runs/fast/converged" if fast else "results/converged"), fast=fast,
+                            jobs=args.jobs)
+    if not args.report_only:
+        execute(study)
+    print(f"wrote {write_summary(study)}")
+    if args.readme:
+        print(f"rewrote {fill_block(args.readme, README_START, README_END, readme_block(study))}")
+    if args.ship:
+        for path in ship_models(study, *([Path(args.out) / "shipped"] if fast else [])):
+            print(f"shipped {path}")
+    return 0
+
+
+def add_compare_parser(subparsers) -> None:
+    """Register ``vaesep compare`` (the matched-budget view)."""
+    parser = subparsers.add_parser(
+        "compare", help="every method at a matched 200-step budget, 3 seeds (or the shipped models)")
+    parser.add_argument("--methods", type=_list_of(lambda n: get_method(n, MATCHED_METHODS).name, "method"),
+                        default=None, help="comma-separated method names (default: all)")
+    parser.add_argument("--conditions", type=_list_of(lambda n: get_condition(n).name, "condition"), default=None,
+                        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)")
+    parser.add_argument("--seeds", type=_list_of(seed, "seed"), default=None, help="training seeds (default 0,1,2; fast: 0)")
+    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
+    parser.add_argument("--pretrained", action="store_true", help="score the shipped models, train nothing")
     parser.add_argument("--epochs", type=positive_int, default=None)
     parser.add_argument("--steps-per-epoch", type=positive_int, default=None)
     parser.add_argument("--batch-segments", type=positive_int, default=None)
-    parser.add_argument(
-        "--max-items", type=positive_int, help="evaluate only the first items per split"
-    )
-    parser.add_argument(
-        "--jobs", type=positive_int, default=1, help="parallel tasks, 1 CPU thread each (default 1)"
-    )
+    parser.add_argument("--max-items", type=positive_int, help="score only the first items per split")
+    parser.add_argument("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
     parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
-    parser.add_argument(
-        "--out", default=None, help="checkpoints and per-run results (default runs/compare)"
-    )
-    parser.add_argument(
-        "--export-pretrained",
-        action="store_true",
-        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech",
-    )
-    parser.add_argument(
-        "--readme",
-        default=None,
-        help=f"rewrite the block between {README_START} and {README_END} in this file",
-    )
-    parser.set_defaults(func=command)
-    return parser
+    parser.add_argument("--out", default=None, help="result files and checkpoints (default runs/compare)")
+    parser.add_argument("--export-pretrained", action="store_true",
+                        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
+    parser.add_argument("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and "
+                        f"{COMPARE_END} in this file")
+    parser.set_defaults(func=compare_command)
 
 
-def config_from_args(args: argparse.Namespace) -> CompareConfig:
-    """The :class:`CompareConfig` the command-line options describe."""
+def study_from_args(args: argparse.Namespace) -> Study:
+    """The matched-budget :class:`Study` the ``vaesep compare`` options describe."""
     fast = args.fast or fast_mode()
-    budget = Budget.tiny() if fast else Budget()
-    overrides = {
-        "epochs": args.epochs,
-        "steps_per_epoch": args.steps_per_epoch,
-        "batch_segments": args.batch_segments,
-    }
-    budget = dataclasses.replace(budget, **{k: v for k, v in overrides.items() if v is not None})
-    default_conditions = (
-        ("dutch", "czech") if args.pretrained else ("synthetic",) if fast else FULL_CONDITIONS
-    )
-    return CompareConfig(
-        methods=args.methods,
-        conditions=args.conditions or default_conditions,
-        seeds=args.seeds or ((0,) if fast or args.pretrained else (0, 1, 2)),
-        budget=budget,
-        fast=fast,
-        pretrained=args.pretrained,
-        max_items=args.max_items,
-        out_dir=args.out,
-        jobs=args.jobs,
-        backend=args.backend,
-    )
+    changes = {"max_epochs": args.epochs, "epoch_steps": args.steps_per_epoch, "batch_segments": args.batch_segments}
+    schedule = dataclasses.replace(MATCHED_FAST if fast else MATCHED, **{k: v for k, v in changes.items() if v})
+    return matched_study(
+        args.out, fast=fast, shipped=args.pretrained, methods=args.methods, schedule=schedule, seeds=args.seeds,
+        conditions=args.conditions or (("dutch", "czech") if args.pretrained else None),
+        max_items=args.max_items, backend=args.backend, jobs=args.jobs)
 
 
-def export_speech_models(config: CompareConfig, *, seed: int = 0) -> list[Path]:
-    """Ship the ``seed`` speech model of every learned method (see :mod:`vaesep.compare.shipping`)."""
-    from vaesep.compare.methods import get_method
-    from vaesep.compare.shipping import shipped_path
+def table_name(study: Study) -> str:
+    """``04_comparison``, plus ``_pretrained`` / ``_fast`` / ``_custom``, so that no other run
+    can overwrite the tables of the full comparison that README quotes."""
 
-    written = []
-    for name in config.methods:
-        if not get_method(name).learned:
-            continue
-        source = checkpoint_path(config, "speech", name, seed)
-        if source.is_file():
-            written.append(
-                export_compact(
-                    source, shipped_path(name, "speech"), name=pretrained_name(name, "speech")
-                )
-            )
-    return written
+    def scope(s: Study) -> tuple:
+        return ({m.name for m in s.methods}, set(s.conditions), set(s.seeds), s.schedule, s.max_items, s.backend)
+
+    custom = not (study.fast or study.shipped) and scope(study) != scope(matched_study("."))
+    return "04_comparison" + "_pretrained" * study.shipped + "_fast" * study.fast + "_custom" * custom
 
 
-def update_readme(path: str | Path, report: ComparisonReport) -> Path:
-    """Replace the text between :data:`README_START` and :data:`README_END` with the headline and conclusion."""
-    return fill_block(path, README_START, README_END, f"{report.headline_markdown()}\n\n{report.conclusion()}")
-
-
-def command(args: argparse.Namespace) -> int:
-    """Run ``vaesep compare`` with parsed arguments; prints the headline and where the tables went."""
-    config = config_from_args(args)
-    if args.readme and (config.fast or config.pretrained or is_custom(config)):
-        # README quotes the whole comparison; a partial or fast run must not replace it
-        raise ValueError(
-            "--readme rewrites README's comparison, so it needs the full run: drop --readme, or "
-            "run `vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds, "
-            "--max-items or budget options"
-        )
-    if args.readme:  # a README without the block would fail only after the whole run
-        fill_block(args.readme, README_START, README_END, None)
+def compare_command(args: argparse.Namespace) -> int:
+    study = study_from_args(args)
+    if args.readme:
+        if table_name(study) != "04_comparison":  # README quotes the whole comparison
+            raise ValueError(
+                "--readme rewrites README's comparison, so it needs the full run: drop --readme, or run "
+                "`vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds, --max-items "
+                "or budget options")
+        fill_block(args.readme, COMPARE_START, COMPARE_END, None)  # a missing block fails now, not after the run
     if args.out:
         writable_folder(args.out, "--out")
-    report = run_comparison(config, save=False)
-    tables = report.save()
-    print(report.headline_markdown())
-    print()
-    print(report.conclusion())
-    print(f"\ntables: {tables}")
+    execute(study)
+    runs = load_runs(study.out)
+    headline = "\n\n".join([results_markdown(runs, study), "\n".join(f"* {s}" for s in verdict_sentences(runs, study)),
+                            "One-ingredient contrasts (mean SDR differences): " + "; ".join(contrast_sentences(runs, study))])
+    print(headline)
+    print(f"\ntables: {save_table(comparison_markdown(runs, study), table_name(study), summary_data(runs, study))}")
     if args.export_pretrained:
-        for path in export_speech_models(config):
+        for path in ship_models(study):
             print(f"shipped {path}")
     if args.readme:
-        print(f"updated {update_readme(args.readme, report)}")
+        print(f"updated {fill_block(args.readme, COMPARE_START, COMPARE_END, headline)}")
     return 0

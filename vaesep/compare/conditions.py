@@ -1,8 +1,8 @@
-"""The test conditions of the comparison: which data, split, SNR and models.
+"""The test conditions: which data, split, SNR and source each table column is about.
 
-Speech models are trained once (Dutch, 0 dB, dynamic mixing) and tested on
-four conditions; the chorale and noise conditions use models trained on
-their own data. Notebook 04, section "The test conditions".
+Speech models are trained once (Dutch, 0 dB, dynamic mixing) and tested on four
+conditions; the chorale and noise conditions use models trained on their own data.
+Notebook 04, section "The test conditions".
 """
 
 from __future__ import annotations
@@ -10,21 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vaesep import data as datasets
+from vaesep.files import markdown_table
 
 
 @dataclass(frozen=True)
 class Condition:
-    """One test condition (one table of the comparison).
+    """One test condition (one column of the tables).
 
     Attributes:
-        name: short identifier, used in file names.
-        title: what the table is about, for headings.
-        data: the data set the test items come from.
-        split: its evaluation split.
+        name: short identifier, used in file names and result files.
+        title: what the column is about, for sentences and headings.
+        data, split: where the test items come from.
         snr_db: level of the first source over the other in the test items.
-        models: the data set the models were trained on (its train split, 0 dB).
-        source: the source the headline numbers are about (``None``: all
-            sources together), e.g. the speech in denoising.
+        models: the training domain whose models are tested here (its 0 dB train split).
+        source: the source the numbers are about (``None``: all sources together),
+            e.g. the speech in denoising.
     """
 
     name: str
@@ -35,18 +35,14 @@ class Condition:
     models: str = "speech"
     source: str | None = None
 
-    def dataset(self, *, fast: bool, seed: int = 0) -> datasets.BuiltDataset:
+    def dataset(self, *, fast: bool) -> datasets.BuiltDataset:
         """The built data set the test items come from (cached after the first build)."""
-        return datasets.build(self.data, seed=seed, snr_db=self.snr_db, fast=fast, progress=False)
-
-    def training_dataset(self, *, fast: bool, seed: int = 0) -> datasets.BuiltDataset:
-        """The data set the models of this condition are trained on."""
-        return training_dataset(self.models, fast=fast, seed=seed)
+        return datasets.build(self.data, snr_db=self.snr_db, fast=fast, progress=False)
 
 
-def training_dataset(name: str, *, fast: bool, seed: int = 0) -> datasets.BuiltDataset:
-    """Training data of one model domain: always the 0 dB build, split ``train``."""
-    return datasets.build(name, seed=seed, snr_db=0.0, fast=fast, progress=False)
+def training_dataset(domain: str, *, fast: bool) -> datasets.BuiltDataset:
+    """Training (and validation) data of one domain: always the 0 dB build."""
+    return datasets.build(domain, snr_db=0.0, fast=fast, progress=False)
 
 
 CONDITIONS: tuple[Condition, ...] = (
@@ -54,29 +50,11 @@ CONDITIONS: tuple[Condition, ...] = (
     Condition("czech", "speech, Czech actors (speaker-independent), 0 dB", "speech", "test_cs"),
     Condition("dutch-5db", "speech, Dutch test, −5 dB (v 5 dB below m)", "speech", "test", -5.0),
     Condition("dutch+5db", "speech, Dutch test, +5 dB (v 5 dB above m)", "speech", "test", 5.0),
-    Condition(
-        "chorales",
-        "Bach chorales, melody vs accompaniment, 0 dB (melody scored)",
-        "chorales",
-        "test",
-        models="chorales",
-        source="melody",
-    ),
-    Condition(
-        "noise",
-        "denoising: Dutch speech in unseen recorded noise, 0 dB (speech scored)",
-        "noise",
-        "test",
-        models="noise",
-        source="speech",
-    ),
-    Condition(
-        "synthetic",
-        "synthetic harmonic voices (CI fixture), 0 dB",
-        "synthetic",
-        "test",
-        models="synthetic",
-    ),
+    Condition("chorales", "Bach chorales, melody vs accompaniment, 0 dB (melody scored)", "chorales", "test",
+              models="chorales", source="melody"),
+    Condition("noise", "denoising: Dutch speech in unseen recorded noise, 0 dB (speech scored)", "noise", "test",
+              models="noise", source="speech"),
+    Condition("synthetic", "synthetic harmonic voices (CI fixture), 0 dB", "synthetic", "test", models="synthetic"),
 )
 """Every condition; the full comparison runs all but ``synthetic``."""
 
@@ -91,14 +69,13 @@ def get_condition(name: str) -> Condition:
     raise ValueError(f"unknown condition {name!r}; known: {[c.name for c in CONDITIONS]}")
 
 
-def conditions_markdown(names: tuple[str, ...] = FULL_CONDITIONS) -> str:
-    """A Markdown table of conditions: data, split, SNR, training domain, scored source.
+def domain_conditions(domain: str, names: tuple[str, ...] = FULL_CONDITIONS + ("synthetic",)) -> tuple[str, ...]:
+    """The conditions among ``names`` that test the models of one training domain."""
+    return tuple(name for name in names if get_condition(name).models == domain)
 
-    Notebook 04, section "The test conditions".
-    """
-    rows = [
-        f"| {c.name} | {c.title} | {c.data}/{c.split} | {c.snr_db:+g} dB | {c.models} | {c.source or 'all'} |"
-        for c in map(get_condition, names)
-    ]
-    header = "| condition | what | data/split | SNR | models trained on | scored |\n|---|---|---|---:|---|---|"
-    return "\n".join([header, *rows])
+
+def conditions_markdown(names: tuple[str, ...] = FULL_CONDITIONS) -> str:
+    """A Markdown table of conditions. Notebook 04, section "The test conditions"."""
+    rows = [[c.name, c.title, f"{c.data}/{c.split}", f"{c.snr_db:+g} dB", c.models, c.source or "all"]
+            for c in map(get_condition, names)]
+    return markdown_table(["condition", "what", "data/split", "SNR", "models trained on", "scored"], rows, "lllrll")

@@ -138,14 +138,16 @@ def study_comparison(root: str | Path = "results/converged") -> list[str]:
     mixtures, and (speech) each one's drop from the matched Dutch condition.
     Empty while the study has no generative runs.
     """
-    from vaesep.compare.study import StudyConfig
-    from vaesep.compare.study_report import BASELINES, VAE_FAMILY, condition_stats, load_runs
+    from vaesep.compare.report import condition_stats, load_runs
+    from vaesep.compare.study import converged_study
 
-    stats = condition_stats(load_runs(root), StudyConfig(out=Path(root)))
+    study = converged_study(root)
+    stats = condition_stats(load_runs(root), study)
+    trained_on_mixtures = {m.name for m in study.methods if m.group in ("vae", "baseline")}
     sentences = []
     for condition in (c for c in SHIFTED_CONDITIONS if "generative" in stats.get(c, {})):
         row = stats[condition]
-        trained = {m: s for m, s in row.items() if m in VAE_FAMILY + BASELINES}
+        trained = {m: s for m, s in row.items() if m in trained_on_mixtures}
         if not trained:
             continue
         best = max(trained, key=lambda m: trained[m].mean)

@@ -1,223 +1,177 @@
-"""The methods of the comparison, declared once, and the training budget they share.
+"""The rows of the comparison: every method declared once, with the grid searched for it.
 
-Every row of the paper's comparison is a :class:`Method`: a name for the
-tables, how to build or load it, and which group it belongs to (floor,
-ceiling, baseline, proposed, reference). Notebook 04, section "The
-contestants", prints :func:`methods_markdown` and explains the choices.
+Two lists share these definitions. :data:`CONVERGED_METHODS` are the methods
+of the comparison at convergence (``vaesep study``): each learned method has
+a small grid (three learning rates times its own knob). :data:`MATCHED_METHODS`
+are the rows of the second view at a matched 200-step budget (``vaesep compare``):
+one fixed configuration each, as that comparison first ran. Both start with the
+floor and the oracles. Notebook 04, sections "At convergence" and "The contestants".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from vaesep.models import MaskingNetwork, network_classes
-from vaesep.models.dnn import HUANG_GAMMA
-from vaesep.train import TrainConfig
+from vaesep.files import count_parameters, markdown_table
+
+GROUPS: dict[str, str] = {
+    "floor": "the unprocessed mixture: what doing nothing scores",
+    "ceiling": "oracle masks computed from the true sources",
+    "vae": "the paper's proposal (the verdict takes the best of them per condition)",
+    "baseline": "what the paper compares with: DNN and RNN with masking functions, autoencoders, NMF",
+    "reference": "a shipped model trained differently (not part of the verdict)",
+    "inference": "separation by inference with source priors (notebook 06; not part of the verdict)",
+}
+"""What each group of rows is; the verdict is the best ``vae`` row against the best ``baseline`` row."""
+
+LEARNING_RATES: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
+"""Adam step sizes searched for every network at convergence."""
 
 
 @dataclass(frozen=True)
 class Method:
-    """One row of the comparison.
+    """One row of the tables.
 
     Attributes:
-        name: row label and checkpoint stem, e.g. ``"drnn-discrim"``.
-        kind: ``"oracle"`` (name is the oracle), ``"pretrained"`` (a shipped
-            file, ``options["model"]``), or a network kind (``"vae"``,
-            ``"dnn"``, ``"drnn"``, ``"nmf"``) that is trained or fitted.
-        group: ``"floor"``, ``"ceiling"``, ``"baseline"``, ``"proposed"`` or ``"reference"``.
+        name: the row label (and, by default, the stem of its shipped model).
+        kind: ``"oracle"``, ``"shipped"`` (a shipped file, ``options["model"]``) or the
+            network kind that is trained: ``"vae"``, ``"dnn"``, ``"drnn"``, ``"nmf"``, ``"generative"``.
+        group: a key of :data:`GROUPS`.
         description: one line for the methods table.
-        options: config fields of the network (``source_names`` comes from the data).
+        options: network config fields fixed for this method.
+        knob: the option searched besides the learning rate (``None``: the learning rate only).
+            A generative method's knob is its inference iterations: they change nothing in
+            training, so each of its runs trains the priors once and picks the value itself.
+        knob_values: the values tried for ``knob``.
+        knob_from: take the knob's value from this method's selection instead of searching it.
+        precision: ``"bfloat16"`` where it was checked to stay within 0.1 dB of float32
+            (README, "Speed"); used by the schedules that allow it.
+        ship_as: stem of the shipped file (``<stem>-<domain>.pt``); default the name.
+        ship_variants: knob value → stem, to ship the best learning rate of each knob value.
     """
 
     name: str
     kind: str
     group: str
     description: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    knob: str | None = None
+    knob_values: tuple[Any, ...] = ()
+    knob_from: str | None = None
+    precision: str = "float32"
+    ship_as: str | None = None
+    ship_variants: dict[Any, str] | None = None
 
     @property
     def learned(self) -> bool:
-        """True for methods the comparison trains or fits itself (one model per seed)."""
-        return self.kind not in ("oracle", "pretrained")
+        """True for the methods a study trains or fits itself (one model per seed)."""
+        return self.kind not in ("oracle", "shipped")
+
+    def grid(self, learning_rates: Sequence[float] = LEARNING_RATES) -> list[dict[str, Any]]:
+        """Every configuration searched: a learning rate times a knob value (NMF: the knob only)."""
+        if not self.learned:
+            return [{}]
+        knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
+        if self.kind == "generative":  # its knob is chosen inside each run (see above)
+            return [{"learning_rate": lr} for lr in learning_rates]
+        if self.kind == "nmf":  # fitted by multiplicative updates: no learning rate
+            return knobs
+        return [{"learning_rate": lr, **knob} for knob, lr in itertools.product(knobs, learning_rates)]
 
 
-METHODS: tuple[Method, ...] = (
+ORACLES: tuple[Method, ...] = (
     Method("mixture", "oracle", "floor", "the unprocessed mixture as every estimate"),
-    Method("ibm", "oracle", "ceiling", "ideal binary mask from the true sources"),
-    Method(
-        "irm",
-        "oracle",
-        "ceiling",
-        "ideal ratio mask: each source's share of the magnitude (ceiling of every joint-mask model)",
-    ),
+    Method("irm", "oracle", "ceiling",
+           "ideal ratio mask: each source's share of the magnitude (the reference oracle of magnitude masking)"),
     Method("wiener", "oracle", "ceiling", "Wiener-like mask: each source's share of the power"),
-    Method(
-        "nmf",
-        "nmf",
-        "baseline",
-        "supervised NMF, KL divergence, 32 atoms per source, Wiener-style mask",
-        {"n_components": 32, "divergence": "kl", "iterations": 50},
-    ),
-    Method(
-        "dnn", "dnn", "baseline", "Huang et al. DNN, 3 × 256 ReLU, joint mask, MSE", {"gamma": 0.0}
-    ),
-    Method(
-        "dnn-discrim",
-        "dnn",
-        "baseline",
-        f"as dnn, discriminative objective γ = {HUANG_GAMMA}",
-        {"gamma": HUANG_GAMMA},
-    ),
-    Method(
-        "drnn",
-        "drnn",
-        "baseline",
-        "Huang et al. DRNN, recurrence at hidden layer 2 of 3, MSE",
-        {"gamma": 0.0, "recurrent_layer": 2},
-    ),
-    Method(
-        "drnn-discrim",
-        "drnn",
-        "baseline",
-        f"as drnn, discriminative objective γ = {HUANG_GAMMA}",
-        {"gamma": HUANG_GAMMA, "recurrent_layer": 2},
-    ),
-    Method(
-        "ae",
-        "vae",
-        "baseline",
-        "autoencoder: the VAE without sampling and KL, same size",
-        {"deterministic": True},
-    ),
-    Method(
-        "vae", "vae", "proposed", "VAE, one encoder/decoder pair per source (authors' layout)", {}
-    ),
-    Method(
-        "vae-shared",
-        "vae",
-        "proposed",
-        "VAE, one encoder and latent, a decoder per source",
-        {"variant": "shared"},
-    ),
-    Method(
-        "vae-shipped",
-        "pretrained",
-        "reference",
-        "the shipped vae-speech (trained longer: not budget-matched)",
-        {"model": "vae-speech", "domain": "speech"},
-    ),
+    Method("ibm", "oracle", "ceiling", "ideal binary mask from the true sources"),
 )
-"""Every method, in table order: floor, ceilings, baselines, the VAE, the reference."""
 
-PROPOSED: str = "vae"
-"""The method whose gap to the best baseline is the paper's claim."""
+CONVERGED_METHODS: tuple[Method, ...] = (
+    *ORACLES,
+    Method("vae", "vae", "vae",
+           "our VAE (mixture in, masked sources out), authors' sizes, β = 1; knob: scale-free likelihood",
+           {"beta": 1.0}, "likelihood", ("sigma", "is"), precision="bfloat16"),
+    Method("vae-unit", "vae", "vae",
+           "as vae, unit-variance Gaussian on magnitudes, as the authors' code scales it",
+           {"beta": 1.0, "likelihood": "gaussian"}, precision="bfloat16"),
+    Method("vae-large", "vae", "vae",
+           "as vae, 3 × 256 hidden layers in encoder and decoder (the DNN's size); likelihood: vae's selection",
+           {"beta": 1.0, "hidden": 256, "layers": 3}, "likelihood", ("sigma", "is"), knob_from="vae",
+           precision="bfloat16"),
+    Method("vae-authors", "vae", "vae",
+           "the authors' scheme: each source's VAE trained on its clean frames only, mixture in at test time",
+           {"beta": 1.0, "likelihood": "gaussian", "train_on": "clean", "context": 0, "kl_warmup_epochs": 1},
+           precision="bfloat16"),
+    Method("ae", "vae", "baseline",
+           "the VAE's network without sampling and KL (autoencoder), 513·5 → 128 → 64 → 128 → 513",
+           {"deterministic": True}, precision="bfloat16"),
+    Method("dnn", "dnn", "baseline", "Huang et al. DNN, 3 × 256 ReLU, joint mask; knob: discriminative γ (0 = MSE)",
+           {}, "gamma", (0.0, 0.05), precision="bfloat16", ship_variants={0.0: "dnn", 0.05: "dnn-discrim"}),
+    # bfloat16 was not checked for the recurrent layer: the DRNN stays in float32
+    Method("drnn", "drnn", "baseline", "Huang et al. DRNN, recurrence at hidden layer 2 of 3; knob: discriminative γ",
+           {"recurrent_layer": 2}, "gamma", (0.0, 0.05), ship_variants={0.0: "drnn", 0.05: "drnn-discrim"}),
+    Method("nmf", "nmf", "baseline", "supervised NMF, KL divergence, Wiener-style mask; knob: atoms per source",
+           {"divergence": "kl"}, "n_components", (16, 32, 64)),
+    Method("generative", "generative", "inference",
+           "a VAE prior per source trained on its clean audio only (noise: NMF fitted on the mixture), "
+           "separation by inference and Wiener filter; knob: inference iterations",
+           {}, "iterations", (0, 10, 50, 200)),
+)
+"""The comparison at convergence, in table order: floor and oracles, the VAE family, the baselines, inference."""
+
+MATCHED_METHODS: tuple[Method, ...] = (
+    ORACLES[0], ORACLES[3], ORACLES[1], ORACLES[2],
+    Method("nmf", "nmf", "baseline", "supervised NMF, KL divergence, 32 atoms per source, Wiener-style mask",
+           {"n_components": 32, "divergence": "kl", "iterations": 50}),
+    Method("dnn", "dnn", "baseline", "Huang et al. DNN, 3 × 256 ReLU, joint mask, MSE", {"gamma": 0.0}),
+    Method("dnn-discrim", "dnn", "baseline", "as dnn, discriminative objective γ = 0.05", {"gamma": 0.05}),
+    Method("drnn", "drnn", "baseline", "Huang et al. DRNN, recurrence at hidden layer 2 of 3, MSE",
+           {"gamma": 0.0, "recurrent_layer": 2}),
+    Method("drnn-discrim", "drnn", "baseline", "as drnn, discriminative objective γ = 0.05",
+           {"gamma": 0.05, "recurrent_layer": 2}),
+    Method("ae", "vae", "baseline", "autoencoder: the VAE without sampling and KL, same size", {"deterministic": True}),
+    # vae-speech is the project's main model, so the budget-matched VAE ships under another stem
+    Method("vae", "vae", "vae", "VAE, one encoder/decoder pair per source (authors' layout)", ship_as="vae-matched"),
+    Method("vae-shared", "vae", "vae", "VAE, one encoder and latent, a decoder per source", {"variant": "shared"}),
+    Method("vae-shipped", "shipped", "reference", "the shipped vae-speech (trained longer: not budget-matched)",
+           {"model": "vae-speech", "domain": "speech"}),
+)
+"""The matched-budget view, in the order its committed tables use."""
 
 
-def get_method(name: str) -> Method:
-    """The :class:`Method` called ``name`` (a ValueError lists the known ones)."""
-    for method in METHODS:
+def get_method(name: str, methods: Sequence[Method] = CONVERGED_METHODS) -> Method:
+    """The :class:`Method` called ``name`` in ``methods`` (a ValueError lists the known ones)."""
+    for method in methods:
         if method.name == name:
             return method
-    raise ValueError(f"unknown method {name!r}; known: {[m.name for m in METHODS]}")
+    raise ValueError(f"unknown method {name!r}; known: {[m.name for m in methods]}")
 
 
-def build_method_network(method: Method, source_names: Sequence[str]) -> MaskingNetwork:
-    """A freshly initialised network for a learned method and a data set's sources.
+def pretrained_name(method: Method, domain: str) -> str:
+    """The name :func:`vaesep.load_model` accepts for a method's shipped model on ``domain``."""
+    return method.options["model"] if method.kind == "shipped" else f"{method.ship_as or method.name}-{domain}"
 
-    Notebook 04, section "The contestants".
-    """
-    if not method.learned:
-        raise ValueError(f"{method.name} is not trained by the comparison (kind {method.kind!r})")
+
+def build_network(method: Method, source_names: Sequence[str], **settings: Any):
+    """A fresh network of a learned method: its options, then ``settings`` (one configuration)."""
+    from vaesep.models import network_classes
+
     network_class = network_classes()[method.kind]
-    config = network_class.config_class(source_names=tuple(source_names), **dict(method.options))
-    return network_class(config)
+    return network_class(network_class.config_class(source_names=tuple(source_names), **method.options, **settings))
 
 
-def parameter_count(network: MaskingNetwork) -> int:
-    """Learned numbers of a network (weights, or NMF dictionary entries); normalisation statistics excluded."""
-    return sum(parameter.numel() for parameter in network.parameters())
-
-
-@dataclass(frozen=True)
-class Budget:
-    """The training budget every learned method gets: same steps, same batch, same audio.
-
-    Attributes:
-        epochs, steps_per_epoch, batch_segments, segment_seconds: as in
-            :class:`vaesep.train.TrainConfig`; their product is the audio
-            each network sees.
-        learning_rate: Adam step size for every network.
-        nmf_seconds_per_source: audio per source for learning the NMF dictionaries.
-        nmf_iterations: multiplicative updates when learning them.
-    """
-
-    # 200 steps of 32 one-second mixtures: what fits 3 seeds × 8 methods × 3 domains in an hour
-    # on 2 cores. 8 short epochs rather than 2 long ones, so the VAE's 5-epoch KL warm-up ends
-    # and the last epochs train the true ELBO.
-    epochs: int = 8
-    steps_per_epoch: int = 25
-    batch_segments: int = 32
-    segment_seconds: float = 1.0
-    learning_rate: float = 1e-3
-    nmf_seconds_per_source: float = 60.0
-    nmf_iterations: int = 100
-
-    @classmethod
-    def tiny(cls) -> Budget:
-        """The fast-mode budget: seconds of compute, enough to exercise every code path."""
-        return cls(
-            epochs=2,
-            steps_per_epoch=4,
-            batch_segments=8,
-            segment_seconds=0.5,
-            nmf_seconds_per_source=10.0,
-            nmf_iterations=20,
-        )
-
-    def train_config(self, seed: int) -> TrainConfig:
-        """The :class:`~vaesep.train.TrainConfig` of one training run."""
-        return TrainConfig(
-            epochs=self.epochs,
-            steps_per_epoch=self.steps_per_epoch,
-            batch_segments=self.batch_segments,
-            segment_seconds=self.segment_seconds,
-            learning_rate=self.learning_rate,
-            seed=seed,
-        )
-
-    def audio_minutes(self) -> float:
-        """Minutes of mixture audio each network sees during training."""
-        return self.epochs * self.steps_per_epoch * self.batch_segments * self.segment_seconds / 60
-
-    def describe(self) -> str:
-        """One line for table captions."""
-        return (
-            f"{self.epochs} epochs × {self.steps_per_epoch} steps × {self.batch_segments} segments of "
-            f"{self.segment_seconds:g} s ({self.audio_minutes():.0f} min of mixtures), Adam "
-            f"{self.learning_rate:g}; NMF: {self.nmf_seconds_per_source:g} s per source, "
-            f"{self.nmf_iterations} updates"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def methods_markdown(
-    names: Sequence[str] | None = None, source_names: Sequence[str] = ("v", "m")
-) -> str:
-    """A Markdown table of methods: group, parameter count (two sources, 513 bins) and description.
+def methods_markdown(methods: Sequence[Method] = MATCHED_METHODS, source_names: Sequence[str] = ("v", "m")) -> str:
+    """Group, parameter count (two sources, 513 bins) and description of every method.
 
     Notebook 04, section "The contestants".
     """
     rows = []
-    for method in (get_method(name) for name in (names or [m.name for m in METHODS])):
-        count = (
-            f"{parameter_count(build_method_network(method, source_names)):,}"
-            if method.learned
-            else "—"
-        )
-        rows.append(f"| {method.name} | {method.group} | {count} | {method.description} |")
-    header = "| method | group | parameters | description |\n|---|---|---:|---|"
-    return "\n".join([header, *rows])
+    for method in methods:
+        learned = method.learned and method.kind != "generative"
+        count = f"{count_parameters(build_network(method, source_names)):,}" if learned else "—"
+        rows.append([method.name, method.group, count, method.description])
+    return markdown_table(["method", "group", "parameters", "description"], rows, "llrl")

@@ -1,475 +1,386 @@
-"""The comparison's report: every number from the run, with its commit and date.
+"""Tables, learning curves and the verdict, read from the result files of a study.
 
-:func:`run_comparison` is the one call behind ``vaesep compare`` and
-notebook 04: it executes what is unfinished, aggregates over seeds and
-writes ``results/04_comparison.{md,json}`` (plus per-seed detail tables).
-Notebook 04, section "Running the comparison".
+Notebook 04 (sections "At convergence", "The headline table", "Does the VAE beat the
+baselines by 2 dB?") and README's comparison blocks show what these functions print.
+Every number comes from the files :mod:`vaesep.compare.study` wrote, none is typed
+by hand. Each table frames the methods between the floor (the unprocessed mixture)
+and the ceiling (the oracle masks); each cell is the mean over training seeds ± their
+standard deviation, so a gap between methods can be held against the spread that
+retraining alone produces.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import math
-import time
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vaesep.compare.conditions import get_condition
-from vaesep.compare.methods import PROPOSED, get_method
-from vaesep.compare.runner import (
-    CompareConfig,
-    execute,
-    load_results,
-    results_root,
-    training_records,
-)
-from vaesep.compare.tables import (
-    MEAN_STATS,
-    MEDIAN_STATS,
-    WEIGHTED_STATS,
-    Gap,
-    SeedStat,
-    aggregate,
-    best_baseline_gap,
-    condition_table,
-    evidence_sentences,
-    gap_sentence,
-    headline_table,
-)
-from vaesep.metrics import EvaluationResult, compare_markdown
-from vaesep.files import save_table
-from vaesep.runtime import code_version
+from vaesep.compare.conditions import domain_conditions, get_condition
+from vaesep.compare.study import Study, config_id, load_result, pending, tuning_runs, winner
+from vaesep.files import atomic_write, markdown_table, write_json
+from vaesep.metrics.results import statistic_label
 
-TIMING_LOG = "timing.jsonl"
-"""Per results folder: one line per invocation that did work (what ran and how long it took)."""
+MEANS: tuple[str, ...] = ("sdr_mean", "sir_mean", "sar_mean", "nsdr_mean", "si_sdr_mean", "gnsdr", "gsir", "gsar")
+MEDIANS: tuple[str, ...] = ("sdr_median", "sir_median", "sar_median", "nsdr_median", "si_sdr_median")
+
+README_START, README_END = "<!-- vaesep-study:start -->", "<!-- vaesep-study:end -->"
+"""Markers around the README block that ``vaesep study --readme README.md`` rewrites."""
 
 
-@dataclass
-class ComparisonReport:
-    """Everything the comparison produced, ready for tables, plots and prose.
-
-    Attributes:
-        config: what was compared.
-        results: ``{condition: {method: {seed: EvaluationResult}}}``.
-        stats: the same, aggregated over seeds: ``{condition: {method: {stat: SeedStat}}}``.
-        training: ``{domain: {method: [per-seed record]}}`` with seconds and parameter counts.
-        timing: the invocations that did work (``wall_seconds``, task counts, jobs).
-        commit: the code version(s) the evaluations ran at; date: when the last
-            invocation that computed something finished (UTC).
-    """
-
-    config: CompareConfig
-    results: dict[str, dict[str, dict[int | None, EvaluationResult]]]
-    stats: dict[str, dict[str, dict[str, SeedStat]]]
-    training: dict[str, dict[str, list[dict[str, Any]]]]
-    timing: list[dict[str, Any]] = field(default_factory=list)
-    commit: str = ""
-    date: str = ""
-
-    def gaps(self, statistic: str = "sdr_mean") -> dict[str, Gap]:
-        """Per condition, the VAE against the best baseline (conditions lacking either are left out)."""
-        found = {
-            name: best_baseline_gap(self.stats[name], name, statistic=statistic)
-            for name in self.stats
-        }
-        return {name: gap for name, gap in found.items() if gap is not None}
-
-    def compute_seconds(self) -> float:
-        """CPU-thread seconds of all training runs and evaluations behind the tables."""
-        # shipped models were trained elsewhere: their time is not part of this run
-        train = (
-            0.0
-            if self.config.pretrained
-            else sum(
-                entry["train_seconds"]
-                for per_method in self.training.values()
-                for runs in per_method.values()
-                for entry in runs
-                if entry["seed"] is not None
-            )
-        )
-        evaluate = sum(
-            float(r.metadata.get("eval_seconds", 0.0))
-            for per_method in self.results.values()
-            for per_seed in per_method.values()
-            for r in per_seed.values()
-        )
-        return train + evaluate
-
-    def wall_seconds(self) -> float:
-        """Wall-clock seconds of the invocations that trained or evaluated something."""
-        return float(sum(entry["wall_seconds"] for entry in self.timing))
-
-    def conclusion(self) -> str:
-        """The honest paragraph: does the VAE beat the best baseline by ~2 dB here, and why (computed).
-
-        Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
-        """
-        gaps = self.gaps()
-        if not gaps:
-            return (
-                f"No condition has both {PROPOSED!r} and a baseline, so there is no gap to report."
-            )
-        values = np.array([gap.gap for gap in gaps.values()])
-        groups: dict[str, list[str]] = {}
-        for name, gap in gaps.items():
-            groups.setdefault(gap.verdict(), []).append(name)
-        seeds = min(gap.n_seeds for gap in gaps.values())
-        lines = [
-            f"The paper claims ~2 dB SDR over the best of its baselines. With every learned method "
-            f"given the same budget ({self.config.budget.describe()}) and {seeds} training seed(s), "
-            f"the VAE's gap to the best baseline ranges from {values.min():+.2f} to "
-            f"{values.max():+.2f} dB over {len(gaps)} condition(s) (mean {values.mean():+.2f} dB). "
-            + " ".join(
-                f"{verdict[0].upper()}{verdict[1:]}: {', '.join(names)}."
-                for verdict, names in groups.items()
-            ),
-            "",
-            *(f"* {gap_sentence(gap)}" for gap in gaps.values()),
-        ]
-        evidence = evidence_sentences(self.stats)
-        if evidence:
-            lines += [
-                "",
-                "What the one-ingredient contrasts say (mean SDR differences): "
-                + "; ".join(evidence)
-                + ".",
-            ]
-        return "\n".join(lines)
-
-    def methods_markdown(self) -> str:
-        """Sizes, parameter counts, budgets and measured training time per learned method."""
-        domains = list(self.training)
-        header = [
-            "method",
-            "group",
-            "parameters",
-            "budget",
-            *(f"train s/run ({d})" for d in domains),
-            "description",
-        ]
-        rows = []
-        for name in self.config.methods:
-            method = get_method(name)
-            runs = {d: self.training[d].get(name, []) for d in domains}
-            counts = {e["parameters"] for entries in runs.values() for e in entries}
-            times = [_time_cell([e["train_seconds"] for e in runs[d]]) for d in domains]
-            rows.append(
-                [
-                    name,
-                    method.group,
-                    ", ".join(f"{c:,}" for c in sorted(counts)) or "—",
-                    _budget_cell(next((e for entries in runs.values() for e in entries), None)),
-                    *times,
-                    method.description,
-                ]
-            )
-        caption = (
-            f"budget of every network: {self.config.budget.describe()}; times are wall seconds per run "
-            f"on CPU ({'one thread per run, ' if self.config.jobs > 1 else ''}mean ± std over seeds)"
-        )
-        lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines + ["", f"_{caption}_"])
-
-    def provenance(self) -> str:
-        """One line naming the commit, date, seeds, data and compute time."""
-        minutes = self.wall_seconds() / 60
-        return (
-            f"produced {self.date} at commit {self.commit}; training seeds {list(self.config.seeds)}; data seed "
-            f"{self.config.data_seed}, {'fast' if self.config.fast else 'full'} data"
-            f"{'' if self.config.max_items is None else f', first {self.config.max_items} items per split'}; "
-            f"BSS-eval backend {self.config.backend}; "
-            f"{'shipped models' if self.config.pretrained else 'models trained by the run'}; "
-            f"wall time {minutes:.1f} min with {self._jobs_text()} job(s), "
-            f"{self.compute_seconds() / 60:.1f} min of task time{self._cpu_note()}"
-        )
-
-    def _jobs_text(self) -> str:
-        """Parallel jobs of the invocations that did the work (not of the one reading the results)."""
-        jobs = sorted({int(entry.get("jobs", self.config.jobs)) for entry in self.timing})
-        return "/".join(str(j) for j in jobs) or str(self.config.jobs)
-
-    def cpu_seconds(self) -> float | None:
-        """CPU seconds of every training run and evaluation, or None if some were not recorded.
-
-        On a shared machine this, not the wall time, says what the run costs:
-        on ``n`` idle cores it takes about ``cpu_seconds / n`` of wall time.
-        """
-        train = [
-            entry.get("train_cpu_seconds")
-            for per_method in self.training.values()
-            for runs in per_method.values()
-            for entry in runs
-            if entry["seed"] is not None and not self.config.pretrained
-        ]
-        evaluate = [
-            r.metadata.get("eval_cpu_seconds")
-            for per_method in self.results.values()
-            for per_seed in per_method.values()
-            for r in per_seed.values()
-        ]
-        values = train + evaluate
-        return None if any(v is None for v in values) else float(sum(values))
-
-    def _cpu_note(self) -> str:
-        cpu = self.cpu_seconds()
-        return "" if cpu is None else f", {cpu / 60:.1f} min of CPU time"
-
-    def headline_markdown(self) -> str:
-        """The table README carries: methods × conditions, mean SDR ± seed std, and the gap row."""
-        return headline_table(
-            self.stats,
-            caption=f"mean SDR in dB, mean ± std over training seeds; {self.provenance()}",
-        )
-
-    def condition_markdown(self, name: str) -> str:
-        """One condition's two tables: means (with GNSDR/GSIR/GSAR) and medians, ± seed std."""
-        condition = get_condition(name)
-        per_method = self.stats[name]
-        scope = "all sources" if condition.source is None else f"source {condition.source!r}"
-        caption = f"dB, mean ± std over seeds of each seed's {{}} over items; {scope}; split {condition.split}"
-        means = condition_table(
-            per_method,
-            MEAN_STATS + WEIGHTED_STATS,
-            title=f"{condition.title}: means",
-            caption=caption.format("mean (GNSDR/GSIR/GSAR: length-weighted)"),
-        )
-        medians = condition_table(
-            per_method,
-            MEDIAN_STATS,
-            title=f"{condition.title}: medians",
-            caption=caption.format("median"),
-        )
-        return f"{means}\n\n{medians}"
-
-    def markdown(self) -> str:
-        """The full report: headline, conclusion, methods, and a means and a medians table per condition."""
-        parts = [
-            "## Baselines vs the VAE (notebook 04)",
-            "",
-            self.headline_markdown(),
-            "",
-            "**Does the VAE beat the best baseline by ~2 dB here?**",
-            "",
-            self.conclusion(),
-            "",
-            "### Methods",
-            "",
-            self.methods_markdown(),
-        ]
-        for name in self.stats:
-            parts += ["", self.condition_markdown(name)]
-        return "\n".join(parts)
-
-    def details_markdown(self) -> str:
-        """Per condition, the first seed's per-item means and medians (vaesep.metrics.compare_markdown)."""
-        parts = []
-        for name, per_method in self.results.items():
-            condition = get_condition(name)
-            # the mixture's SAR is infinite up to rounding: its row lives in the main tables only
-            first = {
-                method: next(iter(per_seed.values()))
-                for method, per_seed in per_method.items()
-                if method != "mixture"
-            }
-            if first:
-                parts += [
-                    compare_markdown(
-                        first, title=f"{condition.title}: first seed only", source=condition.source
-                    ),
-                    "",
-                ]
-        return "\n".join(parts)
-
-    def item_scores(self, condition: str, metric: str = "sdr") -> dict[str, np.ndarray]:
-        """Per method, the per-item scores of its first seed on one condition (for box plots).
-
-        Notebook 04, section "Every item, every method".
-        """
-        source = get_condition(condition).source
-        scores = {}
-        for method, per_seed in self.results[condition].items():
-            scores[method] = next(iter(per_seed.values())).item_values(metric, source)
-        return scores
-
-    def to_json_dict(self) -> dict[str, Any]:
-        """The tables' numbers, per-seed values included, with provenance (strict JSON)."""
-        return _strict(
-            {
-                "commit": self.commit,
-                "date": self.date,
-                "config": self.config.to_dict(),
-                "provenance": self.provenance(),
-                "wall_seconds": self.wall_seconds(),
-                "compute_seconds": self.compute_seconds(),
-                "cpu_seconds": self.cpu_seconds(),
-                "timing": self.timing,
-                "training": self.training,
-                "conditions": {
-                    name: {
-                        "title": get_condition(name).title,
-                        "source": get_condition(name).source,
-                        "methods": {
-                            m: {s: vars(v) for s, v in st.items()} for m, st in per_method.items()
-                        },
-                    }
-                    for name, per_method in self.stats.items()
-                },
-                "gaps": {name: gap.to_dict() for name, gap in self.gaps().items()},
-                "conclusion": self.conclusion(),
-            }
-        )
-
-    def default_name(self) -> str:
-        """``04_comparison``, plus ``_pretrained`` / ``_fast`` / ``_custom`` for those runs.
-
-        Fast, shipped-model and custom runs (see :func:`is_custom`) get their own
-        files, so they can never overwrite the tables of the full comparison that
-        README quotes.
-        """
-        return (
-            "04_comparison"
-            + ("_pretrained" if self.config.pretrained else "")
-            + ("_fast" if self.config.fast else "")
-            + ("_custom" if is_custom(self.config) else "")
-        )
-
-    def save(self, name: str | None = None) -> Path:
-        """Write ``<results>/<name>.md/.json`` and ``<name>_details.md``; returns the Markdown path."""
-        name = name or self.default_name()
-        save_table(self.details_markdown(), f"{name}_details")
-        return save_table(self.markdown(), name, data=self.to_json_dict())
+def load_runs(root: str | Path) -> list[dict[str, Any]]:
+    """Every finished run's result file under ``root``."""
+    return [load_result(path) for path in sorted(Path(root).glob("*/*/*.json"))]
 
 
-def is_custom(config: CompareConfig) -> bool:
-    """True for a full-mode run that is not the whole comparison README quotes.
+@dataclass(frozen=True)
+class SeedStat:
+    """One statistic over training seeds: the mean of the per-seed values, their sample std (n − 1)."""
 
-    That is: other methods, conditions or seeds than the defaults (a subset
-    included), another budget, backend or data seed, or ``max_items``. Its tables
-    go to ``04_comparison_custom.*`` instead of ``04_comparison.*``.
-    """
+    mean: float
+    std: float
+    values: tuple[float, ...]
 
-    def scope(c: CompareConfig) -> tuple:
-        sets = set(c.methods), set(c.conditions), set(c.seeds)
-        return (*sets, c.budget, c.max_items, c.backend, c.data_seed)
+    @classmethod
+    def of(cls, values: list[float]) -> SeedStat:
+        array = np.asarray(values, dtype=float)
+        std = float(np.std(array, ddof=1)) if array.size > 1 else math.nan
+        return cls(float(np.mean(array)), std, tuple(float(v) for v in array))
 
-    return not (config.fast or config.pretrained) and scope(config) != scope(CompareConfig())
+    def cell(self) -> str:
+        """``"7.12 ± 0.15"``, or ``"7.12"`` when one seed has no spread to show."""
+        if not math.isfinite(self.mean):
+            return "—"
+        return f"{self.mean:.2f}" if not math.isfinite(self.std) else f"{self.mean:.2f} ± {self.std:.2f}"
 
-
-def _budget_cell(entry: dict[str, Any] | None) -> str:
-    """What one training run of a method consumed, read from its checkpoint's settings."""
-    settings = (entry or {}).get("train_config") or {}
-    if "steps_per_epoch" in settings:
-        return (
-            f"{settings['epochs']} × {settings['steps_per_epoch']} steps × "
-            f"{settings['batch_segments']} × {settings['segment_seconds']:g} s"
-        )
-    if "iterations" in settings:
-        return f"{settings['iterations']} updates on {settings['seconds_per_source']:g} s/source"
-    return "—"
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std if math.isfinite(self.std) else None, "values": list(self.values)}
 
 
-def _time_cell(seconds: list[float]) -> str:
-    if not seconds:
-        return "—"
-    stat = SeedStat.of(seconds)
-    digits = 0 if stat.mean >= 10 else 1
-    if not math.isfinite(stat.std):
-        return f"{stat.mean:.{digits}f}"
-    return f"{stat.mean:.{digits}f} ± {stat.std:.{digits}f}"
+def selected_runs(runs: list[dict[str, Any]], study: Study, method: str) -> list[dict[str, Any]]:
+    """The runs of ``method``'s selected configuration (every seed and domain), by seed."""
+    config = winner(study, method)
+    chosen = [r for r in runs if r["method"] == method and config is not None and r.get("config", {}) == config]
+    return sorted(chosen, key=lambda r: r["seed"])
 
 
-def _strict(value: Any) -> Any:
-    """JSON-safe copy: NaN → null, tuples → lists, non-string keys → strings."""
-    if isinstance(value, dict):
-        return {str(key): _strict(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
+def condition_stats(runs: list[dict[str, Any]], study: Study, statistic: str = "sdr_mean") -> dict[str, dict[str, SeedStat]]:
+    """``{condition: {method: SeedStat over seeds}}`` for the selected configurations, in table order."""
+    table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for method in study.methods:
+        for run in selected_runs(runs, study, method.name):
+            for condition, scores in run["test"].items():
+                value = scores.get(statistic)  # older files hold NaN where newer ones leave it out
+                table[condition][method.name].append(math.nan if value is None else value)
+    return {c: {m: SeedStat.of(v) for m, v in per.items()} for c, per in table.items()}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The best VAE against the best baseline on one condition (by mean over seeds)."""
+
+    condition: str
+    statistic: str
+    proposed: str
+    baseline: str
+    proposed_mean: float
+    proposed_std: float
+    baseline_mean: float
+    baseline_std: float
+    gap: float
+    standard_error: float  # √(s_p²/n_p + s_b²/n_b); NaN with one seed
+    n_seeds: int
+
+    def verdict(self, claim_db: float = 2.0) -> str:
+        """How the gap compares with the paper's claim and with twice its standard error."""
+        noise = 2 * self.standard_error
+        if not math.isfinite(noise):
+            return "with one seed, seed noise cannot be judged"
+        if self.gap >= claim_db - noise and self.gap > noise:
+            return f"consistent with the paper's ~{claim_db:g} dB"
+        if self.gap > noise:
+            return f"the VAE is ahead, but by less than the paper's ~{claim_db:g} dB"
+        if self.gap >= -noise:
+            return "no difference beyond seed noise (within 2 standard errors)"
+        return "the VAE is behind the best baseline by more than seed noise"
+
+    def to_dict(self) -> dict[str, Any]:
+        values = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in vars(self).items()}
+        return {**values, "verdict": self.verdict()}
+
+
+def best_gap(stats: dict[str, SeedStat], condition: str, study: Study, statistic: str = "sdr_mean") -> Gap | None:
+    """The best method of the ``vae`` group against the best ``baseline`` on one condition."""
+    groups = {m.name: m.group for m in study.methods}
+    mine = {m: s for m, s in stats.items() if groups.get(m) == "vae"}
+    theirs = {m: s for m, s in stats.items() if groups.get(m) == "baseline"}
+    if not mine or not theirs:
         return None
-    if isinstance(value, np.generic):
-        return _strict(value.item())
-    return value
+    proposed, baseline = max(mine, key=lambda m: mine[m].mean), max(theirs, key=lambda m: theirs[m].mean)
+    p, b = mine[proposed], theirs[baseline]
+    n = min(len(p.values), len(b.values))
+    error = math.sqrt(p.std**2 / len(p.values) + b.std**2 / len(b.values)) if n > 1 else math.nan
+    return Gap(condition, statistic, proposed, baseline, p.mean, p.std, b.mean, b.std, p.mean - b.mean, error, n)
 
 
-def _timing_log(config: CompareConfig) -> Path:
-    return results_root(config) / TIMING_LOG
+def _conditions(stats: dict[str, Any], study: Study) -> list[str]:
+    return [c for c in study.conditions if c in stats]
 
 
-def build_report(config: CompareConfig) -> ComparisonReport:
-    """Read every finished result of ``config`` from disk into a :class:`ComparisonReport`."""
-    results = load_results(config)
-    log = _timing_log(config)
-    timing = (
-        [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-        if log.is_file()
-        else []
-    )
-    # provenance of the numbers, not of this aggregation: the commits the evaluations ran at,
-    # and the end of the last invocation that computed something
-    commits = sorted(
-        {
-            str(result.metadata.get("commit"))
-            for per_method in results.values()
-            for per_seed in per_method.values()
-            for result in per_seed.values()
-        }
-    )
-    finished = timing[-1]["finished"] if timing else None
-    return ComparisonReport(
-        config=config,
-        results=results,
-        stats=aggregate(results),
-        training=training_records(config),
-        timing=timing,
-        commit=", ".join(commits) or code_version(),
-        date=_utc_text(finished),
-    )
+def _config_cell(study: Study, method: str) -> str:
+    if not study.method(method).learned:
+        return "—"
+    return "shipped" if study.shipped else config_id(winner(study, method) or {})
 
 
-def _utc_text(iso: str | None) -> str:
-    """``"2026-11-24 13:47 UTC"`` for an ISO 8601 time (now, if None)."""
-    moment = (
-        datetime.datetime.fromisoformat(iso)
-        if iso is not None
-        else datetime.datetime.now(datetime.timezone.utc)
-    )
-    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def results_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+    """The headline table: mean ± std test SDR per method and condition, the selected configuration,
+    and the best VAE minus the best baseline. Notebook 04, section "The headline table"."""
+    stats = condition_stats(runs, study)
+    conditions = _conditions(stats, study)
+    rows = []
+    for method in study.methods:
+        if not any(method.name in stats[c] for c in conditions):
+            continue
+        seeds = max(len(stats[c][method.name].values) for c in conditions if method.name in stats[c])
+        cells = [stats[c][method.name].cell() if method.name in stats[c] else "—" for c in conditions]
+        # oracles and shipped references are deterministic: no training seed to count
+        rows.append([method.name, _config_cell(study, method.name), str(seeds) if method.learned else "—", *cells])
+    gaps = [best_gap(stats[c], c, study) for c in conditions]
+    rows.append(["**best VAE − best baseline**", "", "",
+                 *(f"{g.gap:+.2f} ({g.proposed} vs {g.baseline})" if g else "—" for g in gaps)])
+    header = ["method", "selected configuration", "seeds", *(f"{c} SDR" for c in conditions)]
+    return markdown_table(header, rows, "llr" + "r" * len(conditions))
 
 
-def run_comparison(
-    config: CompareConfig, *, progress: bool = True, save: bool = True
-) -> ComparisonReport:
-    """Train or load every method, evaluate it on every condition, and write the tables.
+def condition_markdown(runs: list[dict[str, Any]], study: Study, condition: str, statistics=MEANS) -> str:
+    """Every statistic of one condition, a row per method, mean ± std over seeds.
 
-    Resumable: finished training runs and evaluations found on disk are not
-    repeated, so calling it again only aggregates. Notebook 04, section
-    "Running the comparison".
-
-    Returns:
-        the :class:`ComparisonReport`; with ``save`` it is also written to
-        ``results/04_comparison.md`` and ``.json`` (see :mod:`vaesep.files`).
+    The mixture's SAR shows as "—": the mixture has no artifacts, so its SAR is
+    infinite up to rounding and means nothing. Notebook 04, section "The headline table".
     """
-    start = time.perf_counter()
-    work = execute(config, progress=progress)
-    if work.train or work.evaluate:
-        log = _timing_log(config)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        entry = {
-            "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "wall_seconds": round(time.perf_counter() - start, 1),
-            "trained": len(work.train),
-            "evaluated": len(work.evaluate),
-            "jobs": config.jobs,
-        }
-        with log.open("a", encoding="utf-8") as stream:
-            stream.write(json.dumps(entry) + "\n")
-    report = build_report(config)
-    if save:
-        report.save()
-    return report
+    columns = {statistic: condition_stats(runs, study, statistic).get(condition, {}) for statistic in statistics}
+    rows = [[m.name, str(len(columns[statistics[0]][m.name].values)) if m.learned else "—",
+             *(columns[s][m.name].cell() for s in statistics)]
+            for m in study.methods if m.name in columns[statistics[0]]]
+    spec = get_condition(condition)
+    scope = "all sources" if spec.source is None else f"source {spec.source!r}"
+    caption = f"_dB, mean ± std over seeds; {scope}; {spec.data}/{spec.split}_"
+    table = markdown_table(["method", "seeds", *map(statistic_label, statistics)], rows)
+    return f"**{spec.title}**\n\n{table}\n\n{caption}"
+
+
+def tuning_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+    """Every configuration tried (first domain, seed 0): validation SDR, steps to its best, why it stopped."""
+    found = {(r["method"], config_id(r.get("config", {})), r["domain"], r["seed"]): r for r in runs}
+    rows = []
+    for run in tuning_runs(study):
+        result = found.get((run.method, config_id(run.settings), run.domain, 0))
+        if result is None:
+            rows.append([run.method, config_id(run.settings), "(running or to do)", "", "", "", ""])
+            continue
+        steps = "—" if result.get("steps_to_best") is None else f"{result['steps_to_best']:,}"
+        minutes = result.get("train_wall_seconds", result.get("wall_seconds", 0)) / 60
+        valid = "—" if result["valid_sdr"] is None else f"{result['valid_sdr']:.2f}"
+        chosen = "✓" if winner(study, run.method) == result["config"] else ""
+        rows.append([run.method, config_id(run.settings), valid, steps, result["stopped"], f"{minutes:.1f} min", chosen])
+    header = ["method", "configuration", "valid SDR", "steps to best", "stopped", "train time", "selected"]
+    return markdown_table(header, rows, "llrrlrl")
+
+
+def convergence_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many trained runs stopped early (converged), which did not, which diverged, and the compute."""
+    learned = [r for r in runs if r.get("kind") not in ("oracle", "nmf", "shipped")]
+    diverged = [r for r in learned if r["stopped"] == "diverged"]
+    learned = [r for r in learned if r["stopped"] != "diverged"]
+    not_converged = [f"{r['domain']}/{r['method']}/{config_id(r['config'])}/seed{r['seed']}"
+                     for r in learned if r["stopped"] != "early_stopping"]
+    return {
+        "learned_runs": len(learned),
+        "early_stopped": len(learned) - len(not_converged),
+        "not_converged": not_converged,
+        "diverged": [f"{r['method']}/{config_id(r['config'])}/seed{r['seed']}" for r in diverged],
+        "max_steps_used": max((r["steps_total"] for r in learned), default=0),
+        "wall_hours": sum(r.get("wall_seconds", 0) for r in runs) / 3600,
+        "cpu_hours": sum(r.get("cpu_seconds", 0) for r in runs) / 3600,
+    }
+
+
+def verdict_sentences(runs: list[dict[str, Any]], study: Study, claim_db: float = 2.0) -> list[str]:
+    """One computed sentence per condition: the best VAE against the best baseline, with the seed spread.
+
+    Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
+    """
+    stats = condition_stats(runs, study)
+    sentences = []
+    for condition in _conditions(stats, study):
+        gap = best_gap(stats[condition], condition, study)
+        if gap is None:
+            continue
+        spread = "" if not math.isfinite(gap.standard_error) else f" ± {gap.standard_error:.2f} (1 s.e.)"
+        sentences.append(
+            f"{get_condition(condition).title}: best VAE {gap.proposed} "
+            f"{SeedStat(gap.proposed_mean, gap.proposed_std, ()).cell()} dB, best baseline {gap.baseline} "
+            f"{SeedStat(gap.baseline_mean, gap.baseline_std, ()).cell()} dB; gap {gap.gap:+.2f}{spread} dB over "
+            f"{gap.n_seeds} seed(s): {gap.verdict(claim_db)}."
+        )
+    return sentences
+
+
+CONTRASTS: tuple[tuple[str, str, str], ...] = (
+    ("vae", "ae", "the variational part (VAE vs the same-size autoencoder)"),
+    ("vae-shared", "vae", "one shared encoder and latent (vae-shared vs vae)"),
+    ("vae-large", "vae", "size (vae-large, 3 × 256, vs vae)"),
+    ("vae", "vae-authors", "training on mixtures (vae vs the authors' clean-trained scheme)"),
+    ("drnn", "dnn", "recurrence over time (DRNN vs DNN)"),
+    ("dnn-discrim", "dnn", "the discriminative term on the DNN"),
+    ("drnn-discrim", "drnn", "the discriminative term on the DRNN"),
+    ("vae-shipped", "vae", "longer training (the shipped vae-speech vs the budget-matched vae)"),
+    ("irm", "vae", "the distance from the VAE up to the IRM"),
+)
+"""Pairs of rows that differ in one ingredient, and what that ingredient is."""
+
+
+def contrast_sentences(runs: list[dict[str, Any]], study: Study) -> list[str]:
+    """Per pair of :data:`CONTRASTS` present: the mean SDR difference over conditions, and its range.
+
+    Computed observations that bear on *why* the gap is what it is (notebook 04).
+    """
+    stats = condition_stats(runs, study)
+    sentences = []
+    for first, second, ingredient in CONTRASTS:
+        differences = [row[first].mean - row[second].mean for row in stats.values() if first in row and second in row]
+        if differences:
+            spread = "" if len(differences) == 1 else (
+                f" (from {min(differences):+.2f} to {max(differences):+.2f} over {len(differences)} conditions)")
+            sentences.append(f"{ingredient}: {np.mean(differences):+.2f} dB{spread}")
+    return sentences
+
+
+def item_sdr(runs: list[dict[str, Any]], study: Study, condition: str) -> dict[str, np.ndarray]:
+    """Per method, the per-item SDRs of its first seed on one condition (for box plots; newer files only)."""
+    scores = {}
+    for method in study.methods:
+        first = [r for r in selected_runs(runs, study, method.name) if condition in r.get("item_sdr", {})][:1]
+        if first:
+            scores[method.name] = np.asarray(first[0]["item_sdr"][condition])
+    return scores
+
+
+def learning_curves_figure(runs: list[dict[str, Any]], study: Study, domain: str = "speech"):
+    """Validation SDR against optimizer steps (log axis) for each method's selected run, seed 0.
+
+    The 200-step comparison is the left edge of these curves; the dots mark where early
+    stopping found each run's best.
+    """
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(8, 4.5))
+    for method in study.methods:
+        chosen = [r for r in selected_runs(runs, study, method.name) if r["domain"] == domain and r["seed"] == 0]
+        if not chosen or not chosen[0].get("curve"):
+            continue
+        steps, sdr = zip(*chosen[0]["curve"], strict=True)
+        (line,) = axis.plot(steps, sdr, "-" if method.group == "vae" else "--", label=method.name)
+        best = chosen[0]["steps_to_best"]
+        axis.plot([best], [sdr[steps.index(best)]], "o", color=line.get_color())
+    axis.axvline(200, color="grey", linewidth=0.8)
+    axis.text(205, axis.get_ylim()[0], " 200 steps: the matched-budget table", color="grey", va="bottom")
+    axis.set(xscale="log", xlabel="optimizer steps (32 one-second mixtures each)", ylabel="validation SDR (dB)",
+             title=f"Learning curves, {domain}, seed 0: dashed baselines, solid VAEs; dots = best")
+    if axis.get_legend_handles_labels()[0]:  # no curves yet while the first runs train
+        axis.legend(ncol=2, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def summary_data(runs: list[dict[str, Any]], study: Study) -> dict[str, Any]:
+    """The tables' numbers as strict JSON: winners, per-seed values, gaps, verdict, compute."""
+    stats = condition_stats(runs, study)
+    learned = [m for m in study.methods if m.learned]
+    return {
+        "convergence": convergence_summary(runs),
+        "winners": {m.name: winner(study, m.name) for m in learned},
+        "stats": {c: {m: s.to_dict() for m, s in per.items()} for c, per in stats.items()},
+        "gaps": {c: g.to_dict() for c in _conditions(stats, study) if (g := best_gap(stats[c], c, study))},
+        "verdict": verdict_sentences(runs, study),
+        "methods": {m.name: m.description for m in learned},
+        "conditions": {domain: list(domain_conditions(domain, study.conditions)) for domain in study.domains},
+        "schedule": study.schedule.describe() if not study.shipped else "shipped models",
+        "commits": sorted({r.get("commit", "?") for r in runs}),
+    }
+
+
+def _bullets(sentences: list[str]) -> str:
+    return "\n".join(f"* {sentence}" for sentence in sentences)
+
+
+def write_summary(study: Study) -> Path:
+    """Write ``summary.md``, ``summary.json`` and ``learning_curves.png`` next to the result files."""
+    runs = load_runs(study.out)
+    summary = convergence_summary(runs)
+    schedule = study.schedule
+    text = "\n\n".join([
+        "# The comparison at convergence",
+        results_markdown(runs, study),
+        _bullets(verdict_sentences(runs, study)),
+        f"{summary['early_stopped']} of {summary['learned_runs']} learned runs stopped early "
+        f"(validation SDR flat for {schedule.patience} epochs of {schedule.epoch_steps} steps); the longest used "
+        f"{summary['max_steps_used']:,} of the {schedule.max_epochs * schedule.epoch_steps:,} allowed steps. "
+        f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. "
+        f"Diverged (recorded, never selected): {', '.join(summary['diverged']) or 'none'}.",
+        "## Tuning (speech, seed 0)",
+        tuning_markdown(runs, study),
+    ])
+    atomic_write(study.out / "summary.md", text + "\n")
+    write_json(study.out / "summary.json", summary_data(runs, study))
+    figure = learning_curves_figure(runs, study)
+    atomic_write(study.out / "learning_curves.png", lambda tmp: figure.savefig(tmp, dpi=110, format="png"))
+    return study.out / "summary.md"
+
+
+def readme_block(study: Study) -> str:
+    """The study's table, verdict and state for README, with the commits of its runs."""
+    runs = load_runs(study.out)
+    summary = convergence_summary(runs)
+    commits = sorted({run.get("commit", "?") for run in runs})
+    remaining = len(pending(study))
+    state = ("complete" if not remaining
+             else f"**in progress**: {remaining} runs still to do (more become due as tuning grids finish)")
+    return "\n\n".join([
+        results_markdown(runs, study),
+        _bullets(verdict_sentences(runs, study)) or "(no verdict yet)",
+        f"_Mean test SDR in dB ± std over training seeds, from `results/converged/` ({len(runs)} result "
+        f"files, commits {', '.join(commits)}); the study is {state}. {summary['early_stopped']} of "
+        f"{summary['learned_runs']} learned runs stopped early, the longest after "
+        f"{summary['max_steps_used']:,} of {study.schedule.max_epochs * study.schedule.epoch_steps:,} allowed steps; "
+        f"{summary['cpu_hours']:.1f} CPU-hours so far. Every row is the configuration selected by "
+        "validation SDR (`results/converged/summary.md` lists the grid)._",
+    ])
+
+
+def comparison_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+    """The matched-budget view as ``vaesep compare`` saves it: headline, verdict, methods, every condition."""
+    from vaesep.compare.methods import methods_markdown
+
+    summary = convergence_summary(runs)
+    how = "shipped models, seed 0" if study.shipped else study.schedule.describe()
+    parts = [
+        "## Baselines vs the VAE at a matched budget (notebook 04)",
+        results_markdown(runs, study),
+        f"_Mean test SDR in dB ± std over training seeds; {how}; {len(runs)} result files in `{study.out}`, "
+        f"commits {', '.join(sorted({r.get('commit', '?') for r in runs}))}; "
+        f"{summary['cpu_hours']:.2f} CPU-hours._",
+        "**Does the VAE beat the best baseline by ~2 dB here?**",
+        _bullets(verdict_sentences(runs, study)) or "(no condition has both a VAE and a baseline)",
+        "What the one-ingredient contrasts say (mean SDR differences): "
+        + "; ".join(contrast_sentences(runs, study)) + ".",
+        "### Methods",
+        methods_markdown(study.methods),
+    ]
+    for condition in _conditions(condition_stats(runs, study), study):
+        parts += [condition_markdown(runs, study, condition), condition_markdown(runs, study, condition, MEDIANS)]
+    return "\n\n".join(parts)
