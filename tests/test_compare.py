@@ -1,174 +1,225 @@
-"""The comparison runner of notebook 04: tables on the synthetic set, resumability, seeds and gaps."""
+"""The comparison loop and its report: grids, selection by validation SDR, resumption, tables, the CLI."""
 
-import argparse
 import json
 import math
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import vaesep
-from vaesep.compare import Budget, CompareConfig, SeedStat, best_baseline_gap, plan, run_comparison
-from vaesep.compare.cli import (
+from vaesep.cli import build_parser, main
+from vaesep.compare import one_run
+from vaesep.compare import study as study_module
+from vaesep.compare.cli import COMPARE_END, COMPARE_START, study_from_args, table_name
+from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
+from vaesep.compare.report import (
     README_END,
     README_START,
-    add_compare_parser,
-    config_from_args,
-    update_readme,
+    SeedStat,
+    best_gap,
+    condition_markdown,
+    item_sdr,
+    load_runs,
+    results_markdown,
+    summary_data,
+    verdict_sentences,
+    write_summary,
 )
-from vaesep.compare.runner import checkpoint_path
 from vaesep.compare.shipping import export_compact
-from vaesep.compare.tables import seed_statistics
-from vaesep.metrics import ITEM_METRICS, EvaluationResult
+from vaesep.compare.study import (
+    MATCHED_FAST,
+    Run,
+    Study,
+    config_id,
+    converged_study,
+    matched_study,
+    pending,
+    tuning_runs,
+    winner,
+)
 
-METHODS = ("mixture", "irm", "nmf", "dnn", "vae")
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _fake_result(study, run, valid_sdr, test=None, **fields):
+    path = run.path(study.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"method": run.method, "domain": run.domain, "seed": run.seed, "config": run.settings,
+                                "valid_sdr": valid_sdr, "test": test or {}, "kind": "vae", "stopped": "early_stopping",
+                                "steps_total": 100, "steps_to_best": 50, **fields}))
+
+
+def test_every_method_searches_at_most_six_configurations():
+    for method in (m for m in CONVERGED_METHODS if m.learned):
+        grid = method.grid()
+        assert 1 <= len(grid) <= 6, method.name
+        assert len({config_id(config) for config in grid}) == len(grid)
+        if method.kind != "nmf":
+            assert {config["learning_rate"] for config in grid} == set(study_module.LEARNING_RATES)
+    # the matched view: one configuration per learned method, Adam 1e-3
+    study = matched_study("unused")
+    assert all(len(tuning_runs(study, m.name)) == 1 for m in MATCHED_METHODS if m.learned and m.kind != "nmf")
+    assert {run.settings["learning_rate"] for run in tuning_runs(study) if run.method != "nmf"} == {1e-3}
+
+
+def test_a_knob_taken_from_another_method_waits_for_its_selection(tmp_path):
+    study = Study(tmp_path, tuple(get_method(name) for name in ("vae", "vae-large")))
+    assert [run.method for run in tuning_runs(study)] == ["vae"] * 6
+    for index, run in enumerate(tuning_runs(study)):
+        _fake_result(study, run, valid_sdr=float(index == 4))  # the 5th: likelihood "is", lr 1e-3
+    large = [run for run in tuning_runs(study) if run.method == "vae-large"]
+    assert len(large) == 3 and {run.settings["likelihood"] for run in large} == {"is"}
+
+
+def test_selection_by_validation_sdr_and_the_later_runs_it_unlocks(tmp_path):
+    study = Study(tmp_path, (get_method("mixture"), get_method("vae")), ("dutch", "noise"))
+    runs = tuning_runs(study)
+    assert winner(study, "vae") is None  # not before the whole grid is done
+    assert [(r.method, r.domain) for r in pending(study)][:2] == [("mixture", "speech"), ("mixture", "noise")]
+    for index, run in enumerate(runs):
+        _fake_result(study, run, valid_sdr=5.0 + (index == 4))
+    assert winner(study, "vae") == runs[4].settings
+    later = [run for run in pending(study) if run.method == "vae"]
+    assert [(run.domain, run.seed) for run in later] == [("speech", 1), ("speech", 2), ("noise", 0)]
+    assert all(run.settings == runs[4].settings for run in later)
+
+
+def test_a_diverged_configuration_is_recorded_and_never_selected(tmp_path, monkeypatch):
+    from vaesep.train import TrainingDiverged
+
+    study = Study(tmp_path, (get_method("ae"),))
+    runs = tuning_runs(study)
+    for run in runs[:2]:
+        _fake_result(study, run, valid_sdr=5.0 + runs.index(run))
+
+    def diverge(run, study):
+        raise TrainingDiverged("the loss became nan")
+
+    monkeypatch.setattr(one_run, "train_and_score", diverge)
+    one_run.execute_run(runs[2], study)
+    recorded = json.loads(runs[2].path(tmp_path).read_text())
+    assert recorded["stopped"] == "diverged" and recorded["valid_sdr"] is None
+    assert winner(study, "ae") == runs[1].settings
+
+
+def test_an_interrupted_study_does_not_retrain_finished_runs(tmp_path, monkeypatch):
+    study = Study(tmp_path, (*CONVERGED_METHODS[:4], get_method("vae")), ("dutch",), seeds=(0,), jobs=1)
+    done = tuning_runs(study)[:2]
+    for run in done:
+        _fake_result(study, run, 4.0)
+    executed = []
+
+    def fake_execute(run, study):
+        executed.append(run)
+        _fake_result(study, run, 3.0)
+        return run.path(study.out)
+
+    monkeypatch.setattr(study_module, "execute_run", fake_execute)
+    study_module.execute(study, log=lambda message: None)
+    assert not set(done) & set(executed)
+    assert len(executed) == len(tuning_runs(study)) - 2 + 4  # the rest of the grid and the four oracles
+    assert pending(study) == []
+
+
+def test_seed_statistics_and_the_verdict_of_the_best_vae_against_the_best_baseline():
+    stat = SeedStat.of([2.0, 5.0, 8.0])
+    assert math.isclose(stat.mean, 5.0) and math.isclose(stat.std, 3.0) and stat.cell() == "5.00 ± 3.00"
+    assert SeedStat.of([1.5]).cell() == "1.50" and SeedStat.of([1.5]).to_dict()["std"] is None
+    study = matched_study("unused")
+    stats = {"dnn": SeedStat.of([5.0, 5.2, 5.4]), "drnn": SeedStat.of([6.0, 6.2, 6.4]),
+             "vae": SeedStat.of([7.0, 7.1, 7.2]), "vae-shared": SeedStat.of([8.1, 8.2, 8.3]),
+             "vae-shipped": SeedStat.of([12.0]), "irm": SeedStat.of([14.0])}
+    gap = best_gap(stats, "dutch", study)  # the shipped reference and the oracle take no part
+    assert (gap.proposed, gap.baseline) == ("vae-shared", "drnn") and math.isclose(gap.gap, 2.0)
+    assert gap.verdict().startswith("consistent")
+    stats["vae-shared"] = stats["vae"] = SeedStat.of([6.0, 6.3, 6.5])
+    assert best_gap(stats, "dutch", study).verdict().startswith("no difference")
+
+
+def test_the_committed_result_files_are_read_as_they_are():
+    """Files of the study in progress: NaN for the mixture's SAR, no configuration for the oracles."""
+    study = converged_study(REPOSITORY / "results" / "converged")
+    runs = load_runs(study.out)
+    table = results_markdown(runs, study)
+    assert "| mixture | — | — | 0.09 |" in table and "best VAE − best baseline" in table
+    assert math.isnan(SeedStat.of([r["test"]["dutch"]["sar_mean"] for r in runs if r["method"] == "mixture" and r["domain"] == "speech"]).mean)
+    assert "| mixture | — |" in condition_markdown(runs, study, "dutch")
 
 
 @pytest.fixture(scope="module")
-def fast_run(synthetic_dataset, tmp_path_factory):
-    """One fast comparison on the synthetic set, with results written to a temporary folder."""
-    root = tmp_path_factory.mktemp("compare")
-    results = root / "results"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VAESEP_RESULTS_DIR", str(results))
-        config = CompareConfig(
-            methods=METHODS,
-            conditions=("synthetic",),
-            seeds=(0,),
-            budget=Budget.tiny(),
-            fast=True,
-            out_dir=str(root / "runs"),
-            max_items=3,
-        )
-        report = run_comparison(config, progress=False)
-    return config, report, results
+def matched_run(synthetic_dataset, tmp_path_factory):
+    """The matched-budget view in fast mode on the synthetic set, run once."""
+    methods = ("mixture", "irm", "nmf", "dnn", "vae")
+    study = matched_study(tmp_path_factory.mktemp("compare"), fast=True, methods=methods, max_items=3)
+    study_module.execute(study, log=lambda message: None)
+    return study, load_runs(study.out)
 
 
-def test_fast_comparison_writes_the_tables(fast_run):
-    config, report, results = fast_run
-    markdown = (results / "04_comparison_fast.md").read_text()
-    for method in METHODS:
-        assert f"| {method} |" in markdown
-    assert report.commit in markdown and "vae − best baseline" in markdown
-    data = json.loads((results / "04_comparison_fast.json").read_text())
-    sdr = data["conditions"]["synthetic"]["methods"]["irm"]["sdr_mean"]["mean"]
-    assert sdr > data["conditions"]["synthetic"]["methods"]["mixture"]["sdr_mean"]["mean"]
-    assert data["gaps"]["synthetic"]["proposed"] == "vae"
-    assert (results / "04_comparison_fast_details.md").is_file()
-    assert report.training["synthetic"]["dnn"][0]["parameters"] > 0
+def test_the_matched_view_writes_one_result_file_per_run(matched_run):
+    study, runs = matched_run
+    assert study.schedule == MATCHED_FAST and study.out.name == "2x4x8-0.5s-items3"
+    assert sorted((r["method"], config_id(r["config"])) for r in runs) == [
+        ("dnn", "lr0.001"), ("irm", "default"), ("mixture", "default"), ("nmf", "default"), ("vae", "lr0.001")]
+    dnn = next(r for r in runs if r["method"] == "dnn")
+    assert dnn["stopped"] == "epochs" and dnn["steps_total"] == 8 and dnn["parameters"] > 0
+    assert [step for step, _ in dnn["curve"]] == [4, 8] and len(dnn["item_sdr"]["synthetic"]) == 6
+    stats = summary_data(runs, study)["stats"]["synthetic"]
+    assert stats["irm"]["mean"] > stats["mixture"]["mean"] + 9.0
+    assert "| vae | lr0.001 | 1 |" in results_markdown(runs, study)
+    assert verdict_sentences(runs, study)[0].startswith("synthetic harmonic voices")
+    assert set(item_sdr(runs, study, "synthetic")) == {"mixture", "irm", "nmf", "dnn", "vae"}
+    before = {path: path.stat().st_mtime_ns for path in study.out.glob("*/*/*.json")}
+    study_module.execute(study, log=lambda message: None)  # nothing left: nothing rewritten
+    assert pending(study) == [] and before == {p: p.stat().st_mtime_ns for p in study.out.glob("*/*/*.json")}
 
 
-def test_finished_work_is_not_repeated(fast_run):
-    config, report, _ = fast_run
-    work = plan(config)
-    assert work.train == [] and work.evaluate == []
-    assert checkpoint_path(config, "synthetic", "dnn", 0).is_file()
-    assert len(report.timing) == 1 and report.timing[0]["trained"] == 3
-
-
-def test_three_seeds_are_required_outside_fast_mode():
-    with pytest.raises(ValueError, match="at least 3 training seeds"):
-        CompareConfig(seeds=(0,))
-    with pytest.raises(ValueError, match="unknown method"):
-        CompareConfig(methods=("nope",), fast=True, seeds=(0,))
-
-
-def _result(sdrs):
-    rows = [
-        {
-            "item": i,
-            "source": s,
-            "n_samples": 100,
-            "skipped": None,
-            **{m: float(v) for m in ITEM_METRICS},
-        }
-        for i, v in enumerate(sdrs)
-        for s in ("a", "b")
-    ]
-    return EvaluationResult(rows, ("a", "b"))
-
-
-def test_seed_statistics_are_mean_and_std_of_per_seed_means():
-    stats = seed_statistics(
-        {0: _result([1.0, 3.0]), 1: _result([4.0, 6.0]), 2: _result([7.0, 9.0])}
-    )
-    assert stats["sdr_mean"].values == (2.0, 5.0, 8.0)
-    assert math.isclose(stats["sdr_mean"].mean, 5.0) and math.isclose(stats["sdr_mean"].std, 3.0)
-    assert stats["sdr_mean"].cell() == "5.00 ± 3.00"
-
-
-def test_gap_against_the_best_baseline_and_its_verdict():
-    def row(*values):
-        return {"sdr_mean": SeedStat.of(values)}
-
-    stats = {
-        "dnn": row(5.0, 5.2, 5.4),
-        "drnn": row(6.0, 6.2, 6.4),
-        "vae": row(8.1, 8.2, 8.3),
-        "irm": row(14.0),
-    }
-    gap = best_baseline_gap(stats, "dutch")
-    assert gap.baseline == "drnn" and math.isclose(gap.gap, 2.0)
-    assert gap.verdict().startswith("consistent")
-    stats["vae"] = row(6.0, 6.3, 6.5)
-    assert best_baseline_gap(stats, "dutch").verdict().startswith("no difference")
-
-
-def test_command_line_options(tmp_path):
-    parser = argparse.ArgumentParser()
-    add_compare_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["compare", "--fast", "--methods", "mixture,dnn", "--out", str(tmp_path)]
-    )
-    config = config_from_args(args)
-    assert (
-        config.methods == ("mixture", "dnn")
-        and config.seeds == (0,)
-        and config.conditions == ("synthetic",)
-    )
-    assert config.budget == Budget.tiny()
-
-
-def test_the_vaesep_command_has_compare():
-    from vaesep.cli import build_parser
-
-    args = build_parser().parse_args(["compare", "--fast", "--methods", "mixture,irm"])
-    assert config_from_args(args).methods == ("mixture", "irm")
-
-
-def test_readme_block_is_rewritten(fast_run, tmp_path):
-    _, report, _ = fast_run
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
-    text = update_readme(readme, report).read_text()
-    assert "old" not in text and "vae − best baseline" in text and text.endswith("outro\n")
-
-
-def test_half_precision_export_separates_like_the_original(fast_run, synthetic_dataset, tmp_path):
-    config, _, _ = fast_run
-    source = checkpoint_path(config, "synthetic", "dnn", 0)
+def test_half_precision_export_separates_like_the_original(matched_run, synthetic_dataset, tmp_path):
+    study, _ = matched_run
+    source = study.checkpoint(Run("dnn", (("learning_rate", 1e-3),), 0, "synthetic"))
     shipped = export_compact(source, tmp_path / "dnn-synthetic.pt", name="dnn-synthetic")
     assert shipped.stat().st_size < 0.6 * source.stat().st_size
     mixture = synthetic_dataset.mixtures("test")[0]
     full = vaesep.load_model(source, device="cpu").separate(mixture, 16000)
     half = vaesep.load_model(shipped, device="cpu").separate(mixture, 16000)
-    error = np.sum((full - half) ** 2) / np.sum(full**2)
-    assert error < 1e-4
+    assert np.sum((full - half) ** 2) / np.sum(full**2) < 1e-4
 
 
-def test_provenance_names_the_jobs_of_the_run_that_did_the_work(fast_run):
-    import dataclasses
+def test_the_shipped_models_are_scored_without_training(speech_dataset, tmp_path):
+    study = matched_study(tmp_path, fast=True, shipped=True, methods=("mixture", "dnn", "vae-shipped", "vae"),
+                          conditions=("dutch",), max_items=2)
+    study_module.execute(study, log=lambda message: None)
+    runs = {r["method"]: r for r in load_runs(study.out)}
+    assert set(runs) == {"mixture", "dnn", "vae-shipped", "vae"} and runs["vae"]["model"] == "vae-matched-speech"
+    assert runs["dnn"]["kind"] == "shipped" and runs["dnn"]["valid_sdr"] is None and not study.checkpoint(
+        Run("dnn", (), 0, "speech")).exists()
+    assert "| dnn | shipped | 1 |" in results_markdown(list(runs.values()), study)
 
-    _, report, _ = fast_run
-    worked = {"finished": "2026-01-01T00:00:00+00:00", "wall_seconds": 60.0, "jobs": 2}
-    reread = dataclasses.replace(report, timing=[worked])
-    assert reread.config.jobs == 1
-    assert "wall time 1.0 min with 2 job(s)" in reread.provenance()
+
+def test_command_line_options(tmp_path):
+    args = build_parser().parse_args(["compare", "--fast", "--methods", "mixture,dnn", "--epochs", "3", "--out",
+                                      str(tmp_path)])
+    study = study_from_args(args)
+    assert [m.name for m in study.methods] == ["mixture", "dnn"] and study.seeds == (0,)
+    assert study.conditions == ("synthetic",) and study.schedule.max_epochs == 3
+    assert table_name(study) == "04_comparison_fast"
+    pretrained = study_from_args(build_parser().parse_args(["compare", "--pretrained", "--out", str(tmp_path)]))
+    assert pretrained.conditions == ("dutch", "czech") and table_name(pretrained).startswith("04_comparison_pretrained")
+    with pytest.raises(ValueError, match="at least 3 training seeds"):
+        matched_study(tmp_path, seeds=(0,))
+    with pytest.raises(ValueError, match="unknown method"):
+        matched_study(tmp_path, methods=("nope",), fast=True)
+
+
+def test_only_the_default_full_run_is_named_like_the_committed_tables(tmp_path):
+    assert table_name(matched_study(tmp_path)) == "04_comparison"
+    for change in ({"methods": ("vae", "irm")}, {"conditions": ("dutch",)}, {"max_items": 5},
+                   {"seeds": (3, 4, 5)}, {"schedule": study_module.Schedule(1, 25, None, bfloat16=False)}):
+        assert table_name(matched_study(tmp_path, **change)) == "04_comparison_custom", change
 
 
 def test_a_partial_full_mode_run_keeps_the_committed_tables(tmp_path, monkeypatch, capsys):
-    from vaesep.cli import main
-
     results = tmp_path / "results"
     results.mkdir()
     committed = results / "04_comparison.md"
@@ -179,33 +230,62 @@ def test_a_partial_full_mode_run_keeps_the_committed_tables(tmp_path, monkeypatc
             "--out", str(tmp_path / "runs")]
     assert main(argv) == 0
     assert committed.read_text() == "the full comparison README quotes\n"
-    assert "mixture" in (results / "04_comparison_custom.md").read_text()
+    assert "| irm | — | — |" in (results / "04_comparison_custom.md").read_text()
     assert "04_comparison_custom.md" in capsys.readouterr().out
 
 
-def test_only_the_default_full_run_is_named_like_the_committed_tables(fast_run):
-    import dataclasses
-
-    _, report, _ = fast_run
-    full = dataclasses.replace(report, config=CompareConfig())
-    assert full.default_name() == "04_comparison"
-    for change in ({"methods": ("vae", "irm")}, {"conditions": ("dutch",)}, {"max_items": 5},
-                   {"seeds": (3, 4, 5)}, {"budget": Budget(epochs=1)}):
-        custom = dataclasses.replace(report, config=CompareConfig(**change))
-        assert custom.default_name() == "04_comparison_custom", change
-
-
 def test_readme_is_not_rewritten_from_a_partial_run(tmp_path, monkeypatch, capsys):
-    from vaesep.cli import main
-
     def must_not_run(*args, **kwargs):
         raise AssertionError("the comparison ran although --readme was refused")
 
-    monkeypatch.setattr("vaesep.compare.cli.run_comparison", must_not_run)
+    monkeypatch.setattr("vaesep.compare.cli.execute", must_not_run)
     monkeypatch.setenv("VAESEP_FAST", "0")  # a full-mode run of two methods, then a fast one
     readme = tmp_path / "README.md"
-    readme.write_text(f"{README_START}\nquoted\n{README_END}\n")
+    readme.write_text(f"{COMPARE_START}\nquoted\n{COMPARE_END}\n")
     for extra in (["--methods", "vae,irm"], ["--fast"]):
         assert main(["compare", *extra, "--readme", str(readme)]) == 2
         assert "--readme" in capsys.readouterr().err
     assert "quoted" in readme.read_text()
+
+
+def test_the_study_report_and_readme_block_are_rewritten_from_the_files(tmp_path, monkeypatch):
+    out = tmp_path / "converged"
+    shutil.copytree(REPOSITORY / "results" / "converged" / "speech" / "mixture", out / "speech" / "mixture")
+    study = converged_study(out)
+    for index, run in enumerate(tuning_runs(study, "dnn")):
+        _fake_result(study, run, 5.0 + index, {"dutch": {"sdr_mean": 7.0 + index}}, kind="dnn")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
+    monkeypatch.setenv("VAESEP_FAST", "0")
+    assert main(["study", "--report-only", "--out", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old" not in text and "| dnn | lr0.003-gamma=0.05 | 1 | 12.00 |" in text and text.endswith("outro\n")
+    summary = (out / "summary.md").read_text()
+    assert "| dnn | lr0.003-gamma=0.05 | 10.00 | 50 | early_stopping | 0.0 min | ✓ |" in summary
+    assert json.loads((out / "summary.json").read_text())["winners"]["dnn"] == {"gamma": 0.05, "learning_rate": 0.003}
+
+
+@pytest.mark.slow
+def test_the_fast_study_runs_end_to_end(tmp_path, capsys):
+    assert main(["study", "--fast", "--out", str(tmp_path)]) == 0
+    study = converged_study(tmp_path, fast=True)
+    runs = load_runs(tmp_path)
+    learned = [run for run in runs if run.get("kind") not in ("oracle",)]
+    # the tuning grid (vae: 2 likelihoods, dnn: 2 γ, nmf: 3 sizes) plus seed 1 of each winner
+    assert len(learned) == 2 + 2 + 3 + 3
+    for run in learned:
+        assert run["test"]["dutch"]["n"] > 0 and run["valid_sdr"] == run["valid_sdr"]  # not NaN
+        if run["kind"] != "nmf":
+            assert [step for step, _ in run["curve"]] == list(range(5, run["steps_total"] + 1, 5))
+    assert "best VAE − best baseline" in results_markdown(runs, study)
+    assert (tmp_path / "learning_curves.png").stat().st_size > 10_000
+    assert str(write_summary(study)) in capsys.readouterr().out
+    # the seed-0 model of each selection ships, with its training record
+    assert main(["study", "--fast", "--out", str(tmp_path), "--report-only", "--ship"]) == 0
+    from vaesep.checkpoint import load_checkpoint
+
+    shipped = sorted(path.name for path in (tmp_path / "shipped").glob("*.pt"))
+    assert shipped == ["dnn-discrim-speech.pt", "dnn-speech.pt", "nmf-speech.pt", "vae-speech.pt"]
+    record = load_checkpoint(tmp_path / "shipped" / "vae-speech.pt")
+    assert record["stopped"] in ("early_stopping", "epochs") and record["train_config"]["patience"] == 1
+    assert vaesep.load_model(tmp_path / "shipped" / "dnn-speech.pt").separate(np.ones(4000) * 0.1, 16000).shape == (2, 4000)

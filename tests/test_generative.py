@@ -266,18 +266,18 @@ def test_the_iteration_measurement_runs_in_seconds(trained, synthetic_dataset):
     assert table.count("\n") == 3 and "| 10 |" in table
 
 
-def test_the_study_trains_priors_once_and_picks_the_iterations_on_validation(tmp_path, monkeypatch):
-    from vaesep.compare import study as study_module
+def test_the_study_trains_priors_once_and_picks_the_iterations_on_validation(tmp_path):
+    from vaesep.compare import one_run, study
+    from vaesep.compare.methods import get_method
 
-    shipped = study_module.get_study_method("generative")
+    shipped = get_method("generative")
     assert shipped.knob_values == (0, 10, 50, 200)
     assert [set(config) for config in shipped.grid()] == [{"learning_rate"}] * 3  # iterations: not a grid axis
     method = dataclasses.replace(shipped, options=TINY, knob_values=(0, 3))  # tiny, for the test's time
-    monkeypatch.setattr(study_module, "STUDY_METHODS", (method,))
-    study = study_module.StudyConfig(out=tmp_path / "results", checkpoints=tmp_path / "runs", fast=True,
-                                     max_epochs=1, epoch_steps=2, patience=1, max_items=2)
-    run = study_module.Run("generative", (("learning_rate", 1e-3),), 0, "synthetic")
-    result = json.loads(study_module.execute_run(run, study).read_text())
+    plan = study.Study(tmp_path / "results", (method,), ("synthetic",), schedule=study.Schedule(1, 2, 1),
+                       checkpoints=tmp_path / "runs", fast=True, max_items=2)
+    run = study.Run("generative", (("learning_rate", 1e-3),), 0, "synthetic")
+    result = json.loads(one_run.execute_run(run, plan).read_text())
     assert result["kind"] == "generative" and result["config"] == {"learning_rate": 1e-3}
     by_iterations = {int(k): v for k, v in result["valid_sdr_by_iterations"].items()}
     assert set(by_iterations) == set(method.knob_values)
@@ -286,7 +286,7 @@ def test_the_study_trains_priors_once_and_picks_the_iterations_on_validation(tmp
     assert set(result["prior_curves"]) == {"low", "high"} and result["steps_total"] == 4
     if result["iterations"]:
         assert set(result["test_amortised"]) == {"synthetic"}
-    assert study_module.NMF_SOURCES["noise"] == ("noise",)
+    assert one_run.NMF_SOURCES["noise"] == ("noise",)
 
 
 def test_one_item_is_separated_as_the_separator_does(trained, synthetic_dataset):
@@ -310,11 +310,11 @@ def test_the_verdict_is_computed_from_the_measurements():
 
 
 def test_the_study_comparison_reads_the_result_files(tmp_path):
-    from vaesep.compare import study as study_module
+    from vaesep.compare.study import converged_study, tuning_runs
 
-    study = study_module.StudyConfig(out=tmp_path)
+    study = converged_study(tmp_path)
     scores = {"generative": {"dutch": 6.0, "czech": 5.0, "noise": 4.0}, "dnn": {"dutch": 9.0, "czech": 4.5, "noise": 5.0}}
-    for run in study_module.tuning_runs(study):
+    for run in tuning_runs(study):
         if run.method in scores:
             path = run.path(tmp_path)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -303,15 +303,6 @@ def test_padding_beyond_lengths_is_ignored() -> None:
     assert result.per_item[0]["n_samples"] == SR // 2
 
 
-def test_worker_processes_give_the_same_rows() -> None:
-    references = np.stack([sources(2, 4000, seed) for seed in (21, 22, 23)])
-    estimates = np.stack([noisy_estimates(r, 24) for r in references])
-    mixtures = references.sum(axis=1)
-    serial = evaluate_batch(references, estimates, mixtures)
-    parallel = evaluate_batch(references, estimates, mixtures, n_jobs=2, progress=True)
-    assert parallel.per_item == serial.per_item
-
-
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
@@ -343,7 +334,7 @@ def test_nan_input_is_refused() -> None:
         bss_eval(references, references, backend="museval")  # type: ignore[arg-type]
 
 
-def test_json_round_trip(tmp_path) -> None:
+def test_json_file_is_strict(tmp_path) -> None:
     references = np.stack([sources(2, SR // 2, seed) for seed in (17, 18)])
     estimates = np.stack([noisy_estimates(r, 19) for r in references])
     estimates[1] = references[1]  # perfect: ratios above 100 dB must survive
@@ -364,19 +355,18 @@ def test_json_round_trip(tmp_path) -> None:
     strict = json.loads(path.read_text(), parse_constant=lambda token: pytest.fail(token))
     assert strict["summary"]["n_skipped_silent"] == 1
     assert list(tmp_path.iterdir()) == [path]  # the temporary file was moved, not left
-
-    loaded = EvaluationResult.from_json(path)
-    assert loaded.source_names == ("v", "m") and loaded.backend == "fast"
-    assert loaded.metadata == {"split": "test-cs", "snr_db": 0.0, "seed": 3}
-    assert len(loaded.per_item) == len(result.per_item)
-    for original, restored in zip(result.per_item, loaded.per_item, strict=True):
-        assert restored.keys() == original.keys()
+    assert strict["source_names"] == ["v", "m"] and strict["backend"] == "fast"
+    assert strict["metadata"] == {"split": "test-cs", "snr_db": 0.0, "seed": 3}
+    assert len(strict["per_item"]) == len(result.per_item)
+    for original, written in zip(result.per_item, strict["per_item"], strict=True):
+        assert written.keys() == original.keys()
         for key, value in original.items():
-            if isinstance(value, float):
-                assert restored[key] == pytest.approx(value, nan_ok=True), key
+            if isinstance(value, float) and not math.isfinite(value):
+                assert written[key] is None, key  # undefined or infinite: null
+            elif isinstance(value, float):
+                assert written[key] == pytest.approx(value), key
             else:
-                assert restored[key] == value, key
-    assert loaded.to_markdown() == result.to_markdown()
+                assert written[key] == value, key
 
 
 def test_markdown_tables() -> None:

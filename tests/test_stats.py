@@ -102,7 +102,8 @@ def test_local_snr_of_scaled_copies_is_their_gain():
 
 def test_split_and_speaker_summaries_are_tables_with_data(synthetic_dataset):
     markdown, data = stats.split_summary(synthetic_dataset)
-    assert sum(line.startswith("| ") for line in markdown.splitlines()) == len(synthetic_dataset.splits) + 1
+    # the header, the rule under it, and a row per split
+    assert sum(line.startswith("| ") for line in markdown.splitlines()) == len(synthetic_dataset.splits) + 2
     assert "| train | - | - | - | - |" in markdown  # generated audio: no language, no files
     assert set(data["splits"]) == set(synthetic_dataset.splits)
     f0 = stats.speaker_f0(synthetic_dataset, "valid", seconds=2.0, excerpt_seconds=2.0, progress=False)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
+from vaesep.files import markdown_table
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 F0_MIN_HZ: float = 60.0
@@ -45,13 +46,8 @@ _TINY = 1e-12
 
 @dataclass(frozen=True)
 class F0Track:
-    """A pitch track: one value per frame.
-
-    Attributes:
-        times: frame centres in seconds, ``(n_frames,)``.
-        f0_hz: fundamental frequency in Hz, NaN where the frame is unvoiced.
-        voiced_probability: pyin's probability that the frame is voiced, ``(n_frames,)``.
-    """
+    """A pitch track, one value per frame: ``times`` (frame centres, s), ``f0_hz`` (NaN where
+    unvoiced) and pyin's ``voiced_probability``, each ``(n_frames,)``."""
 
     times: np.ndarray
     f0_hz: np.ndarray
@@ -64,24 +60,13 @@ class F0Track:
 
 
 def estimate_f0(
-    signal: np.ndarray,
-    sr: int = SAMPLE_RATE,
-    *,
-    fmin: float = F0_MIN_HZ,
-    fmax: float = F0_MAX_HZ,
+    signal: np.ndarray, sr: int = SAMPLE_RATE, *, fmin: float = F0_MIN_HZ, fmax: float = F0_MAX_HZ,
     config: STFTConfig = DEFAULT_STFT,
 ) -> F0Track:
-    """F0 of a mono waveform with ``librosa.pyin``, on the STFT's frame grid.
+    """F0 of a mono waveform ``(n_samples,)`` at ``sr`` Hz with ``librosa.pyin``, searched in [fmin, fmax].
 
-    Args:
-        signal: ``(n_samples,)`` float waveform.
-        sr: its sample rate in Hz.
-        fmin, fmax: search range in Hz.
-        config: frame length (``n_fft``) and hop are taken from here, so
-            frame ``t`` of the track lines up with frame ``t`` of :func:`vaesep.spectral.stft`.
-
-    Returns:
-        an :class:`F0Track`.
+    Frame length and hop come from ``config`` (rescaled to ``sr``), so frame ``t`` of the
+    track lines up with frame ``t`` of :func:`vaesep.spectral.stft`.
     """
     import librosa
 
@@ -92,18 +77,9 @@ def estimate_f0(
     frame_length = max(int(round(config.n_fft / scale)), 64)
     hop_length = max(int(round(config.hop_length / scale)), 1)
     if signal.shape[0] < frame_length:
-        raise ValueError(
-            f"signal of {signal.shape[0]} samples is shorter than one analysis frame ({frame_length})"
-        )
-    f0, _, probability = librosa.pyin(
-        signal,
-        fmin=fmin,
-        fmax=fmax,
-        sr=sr,
-        frame_length=frame_length,
-        hop_length=hop_length,
-        center=True,
-    )
+        raise ValueError(f"signal of {signal.shape[0]} samples is shorter than one analysis frame ({frame_length})")
+    f0, _, probability = librosa.pyin(signal, fmin=fmin, fmax=fmax, sr=sr, frame_length=frame_length,
+                                      hop_length=hop_length, center=True)
     times = np.arange(f0.shape[0]) * hop_length / sr
     return F0Track(times, f0.astype(np.float64), np.nan_to_num(probability).astype(np.float64))
 
@@ -111,15 +87,9 @@ def estimate_f0(
 def both_voiced_window(tracks: Sequence[F0Track | np.ndarray], window_frames: int) -> int:
     """First frame of the ``window_frames``-long window where all tracks are voiced most often.
 
-    Used to find a stretch of a mixture where both voices sound at once, to
-    show their harmonics side by side.
-
-    Args:
-        tracks: F0 tracks (or F0 arrays, NaN when unvoiced) on the same frame grid.
-        window_frames: window length in frames.
-
-    Returns:
-        the start frame (0 when the tracks are shorter than the window).
+    Finds a stretch of a mixture where both voices sound at once, to show their harmonics
+    side by side. ``tracks`` are F0 tracks (or F0 arrays, NaN when unvoiced) on one frame
+    grid; 0 when they are shorter than the window.
     """
     arrays = [np.asarray(t.f0_hz if isinstance(t, F0Track) else t, dtype=float) for t in tracks]
     if not arrays:
@@ -128,41 +98,27 @@ def both_voiced_window(tracks: Sequence[F0Track | np.ndarray], window_frames: in
     together = np.all([np.isfinite(a[:length]) for a in arrays], axis=0).astype(float)
     if window_frames >= length:
         return 0
-    counts = np.convolve(together, np.ones(window_frames), mode="valid")
-    return int(np.argmax(counts))
+    return int(np.argmax(np.convolve(together, np.ones(window_frames), mode="valid")))
 
-def excerpt_offsets(
-    n_samples: int, excerpt_samples: int, n_excerpts: int, rng: np.random.Generator
-) -> np.ndarray:
+
+def excerpt_offsets(n_samples: int, excerpt_samples: int, n_excerpts: int, rng: np.random.Generator) -> np.ndarray:
     """Sorted start offsets of non-overlapping excerpts, drawn at random from a stream.
 
-    The stream is cut into consecutive excerpts of ``excerpt_samples`` and
-    ``n_excerpts`` of them are chosen without replacement (all of them if
-    there are fewer).
+    The stream is cut into consecutive excerpts of ``excerpt_samples``; ``n_excerpts`` of
+    them are chosen without replacement (all of them if there are fewer).
     """
     if excerpt_samples < 1:
         raise ValueError(f"excerpt_samples must be positive, got {excerpt_samples}")
     grid = np.arange(n_samples // excerpt_samples, dtype=np.int64) * excerpt_samples
     if grid.size == 0:
-        raise ValueError(
-            f"a stream of {n_samples} samples is shorter than one excerpt ({excerpt_samples})"
-        )
-    if n_excerpts >= grid.size:
-        return grid
-    return np.sort(rng.choice(grid, size=n_excerpts, replace=False))
+        raise ValueError(f"a stream of {n_samples} samples is shorter than one excerpt ({excerpt_samples})")
+    return grid if n_excerpts >= grid.size else np.sort(rng.choice(grid, size=n_excerpts, replace=False))
 
 
 @dataclass(frozen=True)
 class SpeakerF0:
-    """Voiced-frame F0 values of one source in one split.
-
-    Attributes:
-        source: source name, e.g. ``"v"``.
-        split: e.g. ``"train"`` (Dutch) or ``"test_cs"`` (Czech).
-        f0_hz: F0 of every voiced frame, in Hz.
-        n_frames: frames analysed, voiced or not.
-        seconds: audio analysed, in seconds.
-    """
+    """Voiced-frame F0 values (Hz) of one source (e.g. ``"v"``) in one split, from
+    ``n_frames`` analysed frames (voiced or not) and ``seconds`` of audio."""
 
     source: str
     split: str
@@ -185,26 +141,13 @@ class SpeakerF0:
 
 
 def speaker_f0(
-    dataset: Any,
-    split: str,
-    *,
-    seconds: float = 60.0,
-    excerpt_seconds: float = 4.0,
-    seed: int = 0,
+    dataset: Any, split: str, *, seconds: float = 60.0, excerpt_seconds: float = 4.0, seed: int = 0,
     progress: bool = True,
 ) -> dict[str, SpeakerF0]:
-    """F0 statistics of every source of a built data set, on random excerpts of its streams.
+    """F0 statistics of every source of a built data set, in source order.
 
-    Args:
-        dataset: a :class:`vaesep.data.BuiltDataset`.
-        split: which split's streams to analyse.
-        seconds: audio analysed per source (at most the whole stream).
-        excerpt_seconds: length of each excerpt; pyin runs once per excerpt.
-        seed: chooses the excerpts.
-        progress: show a tqdm bar.
-
-    Returns:
-        source name → :class:`SpeakerF0`, in source order.
+    pyin runs once per random excerpt of ``excerpt_seconds``, ``seconds`` of audio per
+    source at most; ``seed`` chooses the excerpts.
     """
     from tqdm.auto import tqdm
 
@@ -214,57 +157,39 @@ def speaker_f0(
     jobs = []
     for index, (name, stream) in enumerate(dataset.streams(split).items()):
         rng = np.random.default_rng([seed, index])
-        for offset in excerpt_offsets(stream.shape[0], excerpt, n_excerpts, rng):
-            jobs.append((name, stream, int(offset)))
+        jobs += [(name, stream, int(offset)) for offset in excerpt_offsets(stream.shape[0], excerpt, n_excerpts, rng)]
     values: dict[str, list[np.ndarray]] = {name: [] for name in dataset.source_names}
     frames = dict.fromkeys(dataset.source_names, 0)
-    for name, stream, offset in tqdm(
-        jobs, desc=f"pitch (pyin) of {dataset.name}/{split}", disable=not progress, leave=False
-    ):
+    for name, stream, offset in tqdm(jobs, desc=f"pitch (pyin) of {dataset.name}/{split}", disable=not progress,
+                                     leave=False):
         track = estimate_f0(np.array(stream[offset : offset + excerpt]), sr)
         values[name].append(track.f0_hz[track.voiced])
         frames[name] += track.f0_hz.size
     counts = {name: sum(1 for job in jobs if job[0] == name) for name in dataset.source_names}
-    return {
-        name: SpeakerF0(
-            source=name,
-            split=split,
-            f0_hz=np.concatenate(values[name]) if values[name] else np.zeros(0),
-            n_frames=frames[name],
-            seconds=counts[name] * excerpt / sr,
-        )
-        for name in dataset.source_names
-    }
+    return {name: SpeakerF0(name, split, np.concatenate(values[name]) if values[name] else np.zeros(0), frames[name],
+                            counts[name] * excerpt / sr)
+            for name in dataset.source_names}
 
 
 def frame_levels_db(signal: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
     """RMS level of each analysis frame in dB re. full scale (1.0), ``(n_frames,)``.
 
-    Frames are ``config.n_fft`` long, every ``config.hop_length`` samples,
-    starting at sample 0 (no padding); a signal shorter than one frame gives
-    one frame over all of it.
+    Frames are ``config.n_fft`` long, every ``config.hop_length`` samples, from sample 0
+    (no padding); a signal shorter than one frame gives one frame over all of it.
     """
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1 or signal.size == 0:
         raise ValueError(f"signal must be a non-empty 1-D array, got shape {signal.shape}")
     length = min(config.n_fft, signal.size)
-    n_frames = 1 + (signal.size - length) // config.hop_length
+    starts = np.arange(1 + (signal.size - length) // config.hop_length) * config.hop_length
     energy = np.concatenate([[0.0], np.cumsum(np.square(signal))])
-    starts = np.arange(n_frames) * config.hop_length
-    mean_square = (energy[starts + length] - energy[starts]) / length
-    return 10.0 * np.log10(np.maximum(mean_square, _TINY))
+    return 10.0 * np.log10(np.maximum((energy[starts + length] - energy[starts]) / length, _TINY))
 
 
 @dataclass(frozen=True)
 class LevelStatistics:
-    """Loudness of one source's stream.
-
-    Attributes:
-        source, split: which stream.
-        rms_dbfs: RMS of the whole stream in dB re. full scale.
-        active_fraction: share of frames within :data:`ACTIVE_BELOW_DB` of ``rms_dbfs``.
-        active_levels_db: level of every active frame relative to ``rms_dbfs`` (dB).
-    """
+    """Loudness of one source's stream: its RMS in dBFS, the share of active frames
+    (within :data:`ACTIVE_BELOW_DB` of it), and every active frame's level relative to it (dB)."""
 
     source: str
     split: str
@@ -281,19 +206,10 @@ class LevelStatistics:
 
 
 def level_statistics(
-    stream: np.ndarray,
-    *,
-    source: str = "",
-    split: str = "",
-    config: STFTConfig = DEFAULT_STFT,
+    stream: np.ndarray, *, source: str = "", split: str = "", config: STFTConfig = DEFAULT_STFT,
     max_seconds: float | None = 600.0,
 ) -> LevelStatistics:
-    """Level statistics of a stream (see :class:`LevelStatistics`).
-
-    Args:
-        stream: ``(n_samples,)`` float waveform.
-        max_seconds: analyse only the first this-many seconds (None: all).
-    """
+    """:class:`LevelStatistics` of a waveform ``(n_samples,)``, its first ``max_seconds`` (None: all)."""
     signal = np.asarray(stream, dtype=np.float64)
     if max_seconds is not None:
         signal = signal[: int(max_seconds * config.sample_rate)]
@@ -303,31 +219,18 @@ def level_statistics(
     return LevelStatistics(source, split, rms_db, float(np.mean(active)), relative[active])
 
 
-def dataset_levels(
-    dataset: Any, split: str, *, max_seconds: float | None = 600.0
-) -> dict[str, LevelStatistics]:
+def dataset_levels(dataset: Any, split: str, *, max_seconds: float | None = 600.0) -> dict[str, LevelStatistics]:
     """:func:`level_statistics` of every source stream of one split, in source order."""
-    return {
-        name: level_statistics(stream, source=name, split=split, max_seconds=max_seconds)
-        for name, stream in dataset.streams(split).items()
-    }
+    return {name: level_statistics(stream, source=name, split=split, max_seconds=max_seconds)
+            for name, stream in dataset.streams(split).items()}
 
 
-def local_snr_db(
-    sources: np.ndarray, *, config: STFTConfig = DEFAULT_STFT, floor_db: float = ACTIVE_BELOW_DB
-) -> np.ndarray:
-    """Frame-by-frame level of source 0 over source 1 in fixed mixtures, in dB.
+def local_snr_db(sources: np.ndarray, *, config: STFTConfig = DEFAULT_STFT, floor_db: float = ACTIVE_BELOW_DB) -> np.ndarray:
+    """Frame-by-frame level of source 0 over source 1 in fixed mixtures ``(n_items, 2, n_samples)``, in dB.
 
-    A mixture at 0 dB is 0 dB only on average; frame by frame one voice often
-    dominates, which is what masks exploit.
-
-    Args:
-        sources: ``(n_items, 2, n_samples)``, e.g. ``dataset.sources("test")``.
-        floor_db: frames whose mixture level is more than this below the
-            item's mixture RMS are left out (both voices pause).
-
-    Returns:
-        1-D array of the local SNRs of every kept frame of every item (dB).
+    A mixture at 0 dB is 0 dB only on average; frame by frame one voice often dominates,
+    which is what masks exploit. Frames whose mixture level is more than ``floor_db`` below
+    the item's mixture RMS (both voices pause) are left out; returns every kept frame of every item.
     """
     sources = np.asarray(sources, dtype=np.float64)
     if sources.ndim != 3 or sources.shape[1] != 2:
@@ -335,10 +238,9 @@ def local_snr_db(
     kept = []
     for first, second in sources:
         mixture = first + second
-        mixture_db = frame_levels_db(mixture, config)
         rms_db = 10.0 * math.log10(max(float(np.mean(np.square(mixture))), _TINY))
         difference = frame_levels_db(first, config) - frame_levels_db(second, config)
-        kept.append(difference[mixture_db - rms_db >= floor_db])
+        kept.append(difference[frame_levels_db(mixture, config) - rms_db >= floor_db])
     return np.concatenate(kept)
 
 
@@ -347,20 +249,15 @@ def dominance(local_snr: np.ndarray, threshold_db: float = 10.0) -> dict[str, fl
     local_snr = np.asarray(local_snr, dtype=float)
     if local_snr.size == 0:
         return {"first": math.nan, "second": math.nan, "neither": math.nan}
-    first = float(np.mean(local_snr > threshold_db))
-    second = float(np.mean(local_snr < -threshold_db))
+    first, second = float(np.mean(local_snr > threshold_db)), float(np.mean(local_snr < -threshold_db))
     return {"first": first, "second": second, "neither": 1.0 - first - second}
 
 
 def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
-    """A Markdown table of the splits of a built data set, and the same as plain data.
+    """A Markdown table of the splits of a built data set, and the same as data (for ``save_table``).
 
-    One row per split: its language (when the builder recorded one), the
-    number of recordings each source's stream was made of, the fixed
-    evaluation items, and each source's stream duration in minutes.
-
-    Returns:
-        ``(markdown, data)`` ready for :func:`vaesep.files.save_table`.
+    One row per split: its language (when the builder recorded one), the recordings each
+    source's stream was made of, the fixed evaluation items, each stream's minutes.
     """
     languages = dataset.manifest.get("notes", {}).get("languages", {})
     names = list(dataset.source_names)
@@ -372,82 +269,42 @@ def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
         minutes = {n: dataset.duration_seconds(split)[n] / 60.0 for n in names}
         count = dataset.manifest["item_counts"].get(split)
         language = languages.get(split, "-")
-        rows.append(
-            [split, language, "-" if count is None else str(count)]
-            + [str(files[n]) if index.get(n) else "-" for n in names]
-            + [f"{minutes[n]:.1f}" for n in names]
-        )
+        rows.append([split, language, "-" if count is None else str(count),
+                     *(str(files[n]) if index.get(n) else "-" for n in names), *(f"{minutes[n]:.1f}" for n in names)])
         data["splits"][split] = {"language": language, "items": count, "files": files, "minutes": minutes}
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
-        f"_{dataset.name}, seed {dataset.params.get('seed')}, SNR {dataset.snr_db:g} dB, "
-        f"{'fast' if dataset.params.get('fast') else 'full'} mode; items are fixed "
-        f"{dataset.params.get('segment_seconds')} s evaluation mixtures_",
-    ]
-    return "\n".join(lines), data
+    caption = (f"_{dataset.name}, seed {dataset.params.get('seed')}, SNR {dataset.snr_db:g} dB, "
+               f"{'fast' if dataset.params.get('fast') else 'full'} mode; items are fixed "
+               f"{dataset.params.get('segment_seconds')} s evaluation mixtures_")
+    return f"{markdown_table(header, rows, 'll' + 'r' * (len(header) - 2))}\n\n{caption}", data
 
 
 def speaker_summary(
     f0: Sequence[SpeakerF0], levels: Mapping[tuple[str, str], LevelStatistics] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """A Markdown table of per-speaker pitch (and level) statistics, and the same as data.
-
-    Args:
-        f0: one :class:`SpeakerF0` per (split, source), in row order.
-        levels: optional ``(split, source)`` → :class:`LevelStatistics`.
-
-    Returns:
-        ``(markdown, data)`` for :func:`vaesep.files.save_table`.
-    """
+    """A Markdown table of per-speaker pitch (and, given ``(split, source)`` → levels, loudness)
+    statistics, one row per :class:`SpeakerF0`, and the same as data (for ``save_table``)."""
     header = ["split", "source", "analysed (s)", "voiced", "F0 median (Hz)", "F0 10–90 % (Hz)"]
     if levels:
         header += ["RMS (dBFS)", "active frames", "level spread 10–90 % (dB)"]
     rows, data = [], []
     for entry in f0:
-        row = [
-            entry.split,
-            entry.source,
-            f"{entry.seconds:.0f}",
-            f"{100 * entry.voiced_fraction:.0f} %",
-            f"{entry.median_hz:.0f}",
-            f"{entry.percentile(10):.0f}–{entry.percentile(90):.0f}",
-        ]
+        row = [entry.split, entry.source, f"{entry.seconds:.0f}", f"{100 * entry.voiced_fraction:.0f} %",
+               f"{entry.median_hz:.0f}", f"{entry.percentile(10):.0f}–{entry.percentile(90):.0f}"]
         record: dict[str, Any] = {
-            "split": entry.split,
-            "source": entry.source,
-            "seconds": entry.seconds,
-            "voiced_fraction": entry.voiced_fraction,
-            "f0_median_hz": entry.median_hz,
-            "f0_p10_hz": entry.percentile(10),
-            "f0_p90_hz": entry.percentile(90),
+            "split": entry.split, "source": entry.source, "seconds": entry.seconds,
+            "voiced_fraction": entry.voiced_fraction, "f0_median_hz": entry.median_hz,
+            "f0_p10_hz": entry.percentile(10), "f0_p90_hz": entry.percentile(90),
         }
         level = (levels or {}).get((entry.split, entry.source))
-        if levels:
-            if level is None:
-                row += ["-", "-", "-"]
-            else:
-                row += [f"{level.rms_dbfs:.1f}", f"{100 * level.active_fraction:.0f} %", f"{level.spread_db():.1f}"]
-                record.update(
-                    rms_dbfs=level.rms_dbfs,
-                    active_fraction=level.active_fraction,
-                    level_spread_db=level.spread_db(),
-                )
+        if levels and level is None:
+            row += ["-", "-", "-"]
+        elif level is not None:
+            row += [f"{level.rms_dbfs:.1f}", f"{100 * level.active_fraction:.0f} %", f"{level.spread_db():.1f}"]
+            record.update(rms_dbfs=level.rms_dbfs, active_fraction=level.active_fraction,
+                          level_spread_db=level.spread_db())
         rows.append(row)
         data.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()})
-    lines = [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
-        *("| " + " | ".join(row) + " |" for row in rows),
-        "",
-        f"_F0 by pyin ({F0_MIN_HZ:g}–{F0_MAX_HZ:g} Hz) on random excerpts"
-        + (
-            f"; levels of the whole stream before mixing; active = within "
-            f"{-ACTIVE_BELOW_DB:g} dB of the stream's RMS level_"
-            if levels
-            else "_"
-        ),
-    ]
-    return "\n".join(lines), {"rows": data}
+    levels_note = (f"; levels of the whole stream before mixing; active = within {-ACTIVE_BELOW_DB:g} dB of the "
+                   "stream's RMS level" if levels else "")
+    caption = f"_F0 by pyin ({F0_MIN_HZ:g}–{F0_MAX_HZ:g} Hz) on random excerpts{levels_note}_"
+    return f"{markdown_table(header, rows, 'll' + 'r' * (len(header) - 2))}\n\n{caption}", {"rows": data}

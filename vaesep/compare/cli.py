@@ -48,8 +48,10 @@ def _list_of(item, what: str):
 
     def parse(text: str) -> tuple:
         names = tuple(part.strip() for part in text.split(",") if part.strip())
-        if not names or len(set(names)) != len(names):
-            raise argparse.ArgumentTypeError(f"give distinct {what}s, comma-separated (got {text!r})")
+        if not names:
+            raise argparse.ArgumentTypeError(f"give at least one {what}, comma-separated")
+        if len(set(names)) != len(names):
+            raise argparse.ArgumentTypeError(f"a {what} is listed twice in {text!r}")
         try:
             return tuple(item(name) for name in names)
         except (ValueError, argparse.ArgumentTypeError) as exc:
