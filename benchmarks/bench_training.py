@@ -35,9 +35,9 @@ FALLBACK_METHODS = {
 def method_spec(name: str) -> tuple[str, dict[str, Any]]:
     """``(network kind, config options)`` of a comparison method (``vaesep.compare`` if present)."""
     try:
-        from vaesep.compare.methods import get_method
+        from vaesep.compare.methods import MATCHED_METHODS, get_method
 
-        method = get_method(name)
+        method = get_method(name, MATCHED_METHODS)
         return method.kind, dict(method.options)
     except (ImportError, ValueError):
         if name not in FALLBACK_METHODS:
