@@ -91,9 +91,9 @@ from vaesep.compare.report import (
 )
 from vaesep.compare.study import converged_study, execute, matched_study, pending
 from vaesep.compare.views import separate_item
+from vaesep.files import save_figure
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
-from vaesep.files import save_figure
 from vaesep.runtime import mode_default, use_fast_mode
 
 # %% [markdown]
