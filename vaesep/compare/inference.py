@@ -23,6 +23,7 @@ import torch
 from vaesep.audio import rms
 from vaesep.data import BuiltDataset
 from vaesep.evaluate import separate_split
+from vaesep.files import markdown_table
 from vaesep.metrics import evaluate_batch
 from vaesep.models import GenerativeNetwork, NeuralSeparator
 from vaesep.models.generative import Inference
@@ -80,12 +81,10 @@ def iteration_curve(
 def iteration_markdown(rows: list[dict[str, Any]], title: str = "") -> str:
     """The rows of :func:`iteration_curve` as a Markdown table."""
     sources = [key.removeprefix("sdr_") for key in rows[0] if key.startswith("sdr_") and key != "sdr_mean"]
-    header = "| iterations | SDR (dB) | " + " | ".join(f"SDR {s}" for s in sources) + " | real-time factor |"
-    lines = ([f"**{title}**", ""] if title else []) + [header, "|---:|---:|" + "---:|" * len(sources) + "---:|"]
-    for row in rows:
-        cells = " | ".join(f"{row[f'sdr_{s}']:.2f}" for s in sources)
-        lines.append(f"| {row['iterations']} | {row['sdr_mean']:.2f} | {cells} | {row['rtf']:.3f} |")
-    return "\n".join(lines)
+    header = ["iterations", "SDR (dB)", *(f"SDR {s}" for s in sources), "real-time factor"]
+    cells = [[str(row["iterations"]), f"{row['sdr_mean']:.2f}", *(f"{row[f'sdr_{s}']:.2f}" for s in sources),
+              f"{row['rtf']:.3f}"] for row in rows]
+    return (f"**{title}**\n\n" if title else "") + markdown_table(header, cells, "r" * len(header))
 
 
 @torch.no_grad()

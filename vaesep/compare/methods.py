@@ -17,16 +17,6 @@ from typing import Any
 
 from vaesep.files import count_parameters, markdown_table
 
-GROUPS: dict[str, str] = {
-    "floor": "the unprocessed mixture: what doing nothing scores",
-    "ceiling": "oracle masks computed from the true sources",
-    "vae": "the paper's proposal (the verdict takes the best of them per condition)",
-    "baseline": "what the paper compares with: DNN and RNN with masking functions, autoencoders, NMF",
-    "reference": "a shipped model trained differently (not part of the verdict)",
-    "inference": "separation by inference with source priors (notebook 06; not part of the verdict)",
-}
-"""What each group of rows is; the verdict is the best ``vae`` row against the best ``baseline`` row."""
-
 LEARNING_RATES: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
 """Adam step sizes searched for every network at convergence."""
 
@@ -39,7 +29,10 @@ class Method:
         name: the row label (and, by default, the stem of its shipped model).
         kind: ``"oracle"``, ``"shipped"`` (a shipped file, ``options["model"]``) or the
             network kind that is trained: ``"vae"``, ``"dnn"``, ``"drnn"``, ``"nmf"``, ``"generative"``.
-        group: a key of :data:`GROUPS`.
+        group: what the row is in the verdict, which takes the best ``"vae"`` row against the
+            best ``"baseline"`` row: ``"floor"`` (the mixture), ``"ceiling"`` (oracles), ``"vae"``,
+            ``"baseline"``, ``"reference"`` (a shipped model trained otherwise) or ``"inference"``
+            (separation by inference, notebook 06); the last two take no part in the verdict.
         description: one line for the methods table.
         options: network config fields fixed for this method.
         knob: the option searched besides the learning rate (``None``: the learning rate only).
