@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 
 from vaesep.cli import positive_int, seed, writable_folder
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
@@ -90,7 +89,8 @@ def study_command(args: argparse.Namespace) -> int:
     if args.readme:
         print(f"rewrote {fill_block(args.readme, README_START, README_END, readme_block(study))}")
     if args.ship:
-        for path in ship_models(study, *([Path(args.out) / "shipped"] if fast else [])):
+        # a fast run's models are CI-sized: they never replace the shipped ones
+        for path in ship_models(study, *([study.out / "shipped"] if fast else [])):
             print(f"shipped {path}")
     return 0
 

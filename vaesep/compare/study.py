@@ -22,6 +22,7 @@ as they land.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -50,6 +51,7 @@ MAX_EPOCHS: int = 100
 
 PATIENCE: int = 8
 """Validations without a better SDR before a run stops (800 steps)."""
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -291,13 +293,13 @@ def pending(study: Study) -> list[Run]:
     return [run for run in planned_runs(study) if not run.path(study.out).is_file()]
 
 
-def execute(study: Study, *, log=print) -> None:
+def execute(study: Study, *, log=None) -> None:
     """Run everything still pending, ``study.jobs`` at a time, until nothing is left.
 
     New runs become ready as tuning grids complete (their winner is known), so the
     loop asks :func:`pending` again after every finished run.
     """
-    started = time.time()
+    started, log = time.time(), log or functools.partial(print, flush=True)  # a log file sees each run land
 
     def finished(run: Run, path: Path) -> None:
         log(f"[{(time.time() - started) / 60:6.1f} min] finished {run.domain}/{run.method} "
