@@ -38,7 +38,7 @@ VOICED_THRESHOLD = 0.6
 def _at_reference_level(mixtures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mixtures ``(n_items, n_samples)`` scaled to REFERENCE_RMS, as the network was trained,
     and the gains ``(n_items, 1)`` that did it (1 for a silent mixture)."""
-    level = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1, keepdims=True))
+    level = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1, keepdims=True))  # level: core redesign
     gains = np.where(level > 1e-9, REFERENCE_RMS / np.maximum(level, 1e-9), 1.0)
     return (mixtures * gains).astype(np.float32), gains.astype(np.float32)
 
