@@ -422,7 +422,7 @@ print(f"frames within +-10 dB (real overlap): {100 * shares['neither']:.0f} %")
 source_magnitudes = magnitude(stft(sources))  # (n_sources, n_bins, n_frames)
 oracle_masks = {"IBM": ideal_binary_mask(source_magnitudes), "IRM": ideal_ratio_mask(source_magnitudes),
                 "Wiener": wiener_mask(source_magnitudes)}
-figure = plot_masks({f"{name}, source {first}": mask[0] for name, mask in oracle_masks.items()},
+figure = plot_masks({f"{name}, source {first}": mask[0].T for name, mask in oracle_masks.items()},  # layout: core redesign
                     title=f"oracle masks of test item {EXAMPLE_ITEM}, source {first}")
 save_figure(figure, "01_oracle_masks")
 display(figure)
