@@ -39,8 +39,11 @@ LEARNING_RATES: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
 EPOCH_STEPS: int = 100
 """Optimizer steps between two validations; the learning curve's resolution."""
 
-MAX_EPOCHS: int = 100
-"""Safety cap (10,000 steps); the study reports any run that reaches it as not converged."""
+MAX_EPOCHS: int = 300
+"""Safety cap (30,000 steps); the study reports any run that reaches it as not converged.
+
+Raised from 100 epochs after the autoencoder at lr 3e-4 was still improving at 10,000 steps;
+runs that stopped at the old cap resume from their checkpoints to this one."""
 
 PATIENCE: int = 8
 """Validations without a better SDR before a run stops (800 steps)."""
