@@ -205,7 +205,7 @@ def test_two_listeners_get_two_files(tmp_path: Path) -> None:
     for path in tmp_path.glob("*.jsonl"):
         contents = read_results_file(path)
         assert len(contents.trials) == 1
-        assert contents.trials[0].listener_id == contents.header["listener_id"]
+        assert contents.trials[0]["listener_id"] == contents.header["listener_id"]
 
 
 def test_stored_trial_holds_everything_the_issue_asks_for(tmp_path: Path) -> None:
@@ -257,14 +257,14 @@ def test_torn_last_line_is_reported_and_resume_continues(tmp_path: Path) -> None
     with open(path, "ab") as handle:
         handle.write(b'{"type":"trial","listener_id":"anna","trial_id":"T03","rat')
     contents = read_results_file(path)
-    assert [t.trial_id for t in contents.trials] == ["T01", "T02"]
+    assert [t["trial_id"] for t in contents.trials] == ["T01", "T02"]
     assert contents.torn_lines == (4,)
     with open_session(tmp_path, "anna", design) as resumed:
         assert resumed.resumed and resumed.path == path
         assert resumed.next_trial.trial_id == "T03"
         submit_all_high(resumed, resumed.next_trial)
     contents = read_results_file(path)
-    assert [t.trial_id for t in contents.trials] == ["T01", "T02", "T03"]
+    assert [t["trial_id"] for t in contents.trials] == ["T01", "T02", "T03"]
     assert contents.torn_lines == (4,)
 
 
@@ -311,11 +311,11 @@ def test_killed_session_loses_nothing_and_resumes_at_the_right_trial(tmp_path: P
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
     (path,) = tmp_path.glob("kim__*.jsonl")
-    assert [t.trial_id for t in read_results_file(path).trials] == ["T01", "T02"]
+    assert [t["trial_id"] for t in read_results_file(path).trials] == ["T01", "T02"]
     with open_session(tmp_path, "kim", design) as resumed:  # the kill released the lock
         assert resumed.path == path
         assert resumed.next_trial.trial_id == "T03"
-        assert [t.trial_id for t in resumed.completed] == ["T01", "T02"]
+        assert [t["trial_id"] for t in resumed.completed] == ["T01", "T02"]
 
 
 def _race_to_open(results_dir: str, barrier, n_items: int) -> None:
@@ -524,7 +524,7 @@ def test_widget_walks_through_a_session_without_a_browser(stimuli, tmp_path: Pat
     view._next.click()
     saved = read_results_file(view.session.path).trials
     assert len(saved) == 1
-    stored = {r.letter: (r.rating, r.plays) for r in saved[0].ratings}
+    stored = {r["letter"]: (r["rating"], r["plays"]) for r in saved[0]["ratings"]}
     expected = {letter: (10.0 + i, 0) for i, letter in enumerate(letters[:-1])}
     expected[letters[-1]] = (99.0, 0)
     expected["B"] = (expected["B"][0], 1)
