@@ -245,7 +245,7 @@ simulated_files = simulate_listeners(
 )
 example = read_results_file(simulated_files[0])
 print("header:", example.header["simulation_model"])
-print("first trial:", example.trials[0].to_json())
+print("first trial, as stored:", example.trials[0])
 
 # %% [markdown]
 # ## Analysis

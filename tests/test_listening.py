@@ -35,7 +35,7 @@ from vaesep.listening import (
     simulate_listeners,
     summarise_conditions,
 )
-from vaesep.listening.analysis import Rating, load_results, mean_confidence_interval
+from vaesep.listening import Rating, load_results, mean_confidence_interval
 from vaesep.listening.design import balanced_orders, validate_listener_id
 from vaesep.listening.stimuli import PEAK_LIMIT, excerpt_bounds, level_align
 from vaesep.models import IdealRatioMask, MixtureSeparator

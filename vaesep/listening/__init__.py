@@ -3,24 +3,30 @@
 Read in this order: :mod:`~vaesep.listening.design` (conditions, letters, balanced
 orders), :mod:`~vaesep.listening.stimuli` (level-aligned audio and anchors),
 :mod:`~vaesep.listening.session` (one fsync'd line per trial, resume, locks),
-:mod:`~vaesep.listening.analysis` (post-screening, statistics, correlations) with
+:mod:`~vaesep.listening.results` (reading the files back, torn lines and all),
+:mod:`~vaesep.listening.analysis` (post-screening, statistics, correlations) with its
 :mod:`~vaesep.listening.plots`, and :mod:`~vaesep.listening.simulated` (a labelled
 simulated listener). The ipywidgets view is :mod:`vaesep.widgets.listening`; the
-logic lives here so it is tested without a browser.
+logic lives here, so it is tested without a browser.
 """
 
 from vaesep.listening.analysis import (
     ListeningReport,
-    Rating,
     analyse_folder,
     correlate_with_metrics,
-    load_results,
     mean_confidence_interval,
     post_screen,
     summarise_conditions,
 )
-from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, ListeningDesign, TrialPlan, position_counts
-from vaesep.listening.session import ListeningSession, SessionLockedError, open_session, read_results_file
+from vaesep.listening.design import (
+    HIDDEN_REFERENCE,
+    SCALE_LABELS,
+    ListeningDesign,
+    TrialPlan,
+    position_counts,
+)
+from vaesep.listening.results import Rating, load_results, read_results_file
+from vaesep.listening.session import ListeningSession, SessionLockedError, open_session
 from vaesep.listening.simulated import SimulatedListenerModel, simulate_listeners
 from vaesep.listening.stimuli import (
     ItemAudio,

@@ -81,21 +81,17 @@ class ListeningDesign:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        problems = {
-            "a listening design needs at least one item": not self.items,
-            f"items must be distinct, got {self.items}": len(set(self.items)) != len(self.items),
-            f"conditions must be distinct, got {self.conditions}":
-                len(set(self.conditions)) != len(self.conditions),
-            f"a MUSHRA trial needs at least two hidden conditions, got {self.conditions}":
-                len(self.conditions) < 2,
-            f"{len(self.conditions)} conditions do not fit behind {len(LETTERS)} letters":
-                len(self.conditions) > len(LETTERS),
-            f"the conditions must include {HIDDEN_REFERENCE!r}: post-screening relies on it":
-                HIDDEN_REFERENCE not in self.conditions,
-        }
-        for message, failed in problems.items():
-            if failed:
-                raise ValueError(message)
+        if not self.items or len(set(self.items)) != len(self.items):
+            raise ValueError(f"a design needs at least one item, each once; got {self.items}")
+        if len(set(self.conditions)) != len(self.conditions):
+            raise ValueError(f"conditions must be distinct, got {self.conditions}")
+        if not 2 <= len(self.conditions) <= len(LETTERS):
+            raise ValueError(
+                f"a MUSHRA trial hides 2 to {len(LETTERS)} conditions behind letters (BS.1534 "
+                f"recommends at most 12), got {self.conditions}"
+            )
+        if HIDDEN_REFERENCE not in self.conditions:
+            raise ValueError(f"conditions lack {HIDDEN_REFERENCE!r}, which post-screening uses")
 
     @property
     def n_trials(self) -> int:
@@ -104,8 +100,8 @@ class ListeningDesign:
     @property
     def design_id(self) -> str:
         """Fingerprint of the design; only a session of the same design is resumed."""
-        payload = json.dumps([self.stimulus_set_id, list(self.items), list(self.conditions), self.seed])
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+        payload = [self.stimulus_set_id, list(self.items), list(self.conditions), self.seed]
+        return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:16]
 
     def to_json(self) -> dict:
         return {
@@ -141,7 +137,7 @@ def balanced_orders(n_conditions: int, n_trials: int, rng: np.random.Generator) 
     position once, and a final partial block never repeats a position.
     """
     if n_conditions < 1 or n_trials < 0:
-        raise ValueError(f"need n_conditions >= 1 and n_trials >= 0, got {n_conditions}, {n_trials}")
+        raise ValueError(f"need n_conditions >= 1, n_trials >= 0; got {n_conditions}, {n_trials}")
     cyclic = (np.arange(n_conditions)[:, None] + np.arange(n_conditions)) % n_conditions
     blocks = [np.zeros((0, n_conditions), dtype=int)]
     for _ in range(-(-n_trials // n_conditions)):

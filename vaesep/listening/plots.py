@@ -59,20 +59,25 @@ def _boxplots(ax: Axes, ratings: Sequence[Any], conditions: Sequence[str], rotat
 
 def plot_condition_means(summaries: Sequence[Any], note: str = "") -> Figure:
     """Mean rating per condition, its confidence interval as error bars."""
-    figure = _figure(1.1 * len(summaries) + 3, 4, "Mean rating and 95 % confidence interval per condition", note)
+    title = "Mean rating and 95 % confidence interval per condition"
+    figure = _figure(1.1 * len(summaries) + 3, 4, title, note)
     ax = figure.add_subplot()
     draw_scale_bands(ax)
-    means = np.array([s.mean for s in summaries])
+    positions, means = np.arange(len(summaries)), np.array([s.mean for s in summaries])
     errors = np.array([[s.mean - s.ci_low, s.ci_high - s.mean] for s in summaries]).T
-    ax.errorbar(np.arange(len(summaries)), means, yerr=np.nan_to_num(errors), fmt="o", capsize=5, color="C0")
-    ax.set_xticks(np.arange(len(summaries)), labels=[s.condition for s in summaries], rotation=30, ha="right")
+    ax.errorbar(positions, means, yerr=np.nan_to_num(errors), fmt="o", capsize=5, color="C0")
+    labels = [s.condition for s in summaries]
+    ax.set_xticks(positions, labels=labels, rotation=30, ha="right")
     ax.set(xlabel="Condition", ylabel=RATING_AXIS_LABEL)
     return figure
 
 
-def plot_condition_boxplots(ratings: Sequence[Any], conditions: Sequence[str], note: str = "") -> Figure:
+def plot_condition_boxplots(
+    ratings: Sequence[Any], conditions: Sequence[str], note: str = ""
+) -> Figure:
     """All ratings of each condition (every kept listener and item) as box plots."""
-    figure = _figure(1.1 * len(conditions) + 3, 4, "Ratings per condition (all kept listeners and items)", note)
+    title = "Ratings per condition (all kept listeners and items)"
+    figure = _figure(1.1 * len(conditions) + 3, 4, title, note)
     ax = figure.add_subplot()
     draw_scale_bands(ax)
     _boxplots(ax, ratings, conditions, rotation=30)
@@ -80,8 +85,10 @@ def plot_condition_boxplots(ratings: Sequence[Any], conditions: Sequence[str], n
     return figure
 
 
-def plot_item_boxplots(ratings: Sequence[Any], conditions: Sequence[str], note: str = "", max_columns: int = 3) -> Figure:
-    """One panel per item: a system that fails on one item shows here even when the mean hides it."""
+def plot_item_boxplots(
+    ratings: Sequence[Any], conditions: Sequence[str], note: str = "", max_columns: int = 3
+) -> Figure:
+    """One panel per item: a system failing on one item shows here even when the mean hides it."""
     items = sorted({rating.item for rating in ratings})
     n_columns = max(1, min(max_columns, len(items)))
     n_rows = -(-len(items) // n_columns)
@@ -93,23 +100,27 @@ def plot_item_boxplots(ratings: Sequence[Any], conditions: Sequence[str], note: 
         ax.tick_params(axis="x", labelsize=8)
         ax.set_title(item, fontsize=10)
         ax.set_ylabel(RATING_AXIS_LABEL, fontsize=8)
-    for ax in axes[len(items):]:
+    for ax in axes[len(items) :]:
         ax.set_visible(False)
     return figure
 
 
 def plot_metric_correlations(correlations: Sequence[Any], note: str = "") -> Figure:
-    """Mean rating against each objective metric, one panel per metric, one colour per condition."""
-    figure = _figure(5 * max(1, len(correlations)), 4.2, "Mean rating against objective scores", note)
-    axes = figure.subplots(1, max(1, len(correlations)), squeeze=False)[0]
+    """Mean rating against each metric: one panel per metric, one colour per condition."""
+    n_panels = max(1, len(correlations))
+    figure = _figure(5 * n_panels, 4.2, "Mean rating against objective scores", note)
+    axes = figure.subplots(1, n_panels, squeeze=False)[0]
     for ax, correlation in zip(axes, correlations, strict=False):
         draw_scale_bands(ax, label_side=False)
         for colour, condition in enumerate(sorted({p[1] for p in correlation.points})):
             points = [p for p in correlation.points if p[1] == condition]
-            ax.scatter([p[2] for p in points], [p[3] for p in points], color=f"C{colour % 10}", label=condition, zorder=3)
-        ax.set(xlabel=f"{correlation.metric} of the item (dB)", ylabel="Mean rating over listeners (0-100)")
+            scores, means = [p[2] for p in points], [p[3] for p in points]
+            ax.scatter(scores, means, color=f"C{colour % 10}", label=condition, zorder=3)
+        ax.set_xlabel(f"{correlation.metric} of the item (dB)")
+        ax.set_ylabel("Mean rating over listeners (0-100)")
         ax.set_title(
-            f"{correlation.metric}: Pearson r = {correlation.pearson_r:.2f}, Spearman ρ = {correlation.spearman_rho:.2f}",
+            f"{correlation.metric}: Pearson r = {correlation.pearson_r:.2f}, "
+            f"Spearman ρ = {correlation.spearman_rho:.2f}",
             fontsize=10,
         )
         ax.legend(fontsize=8, loc="lower right")
@@ -120,7 +131,11 @@ def plot_metric_correlations(correlations: Sequence[Any], note: str = "") -> Fig
 
 
 def report_figures(
-    summaries: Sequence[Any], kept: Sequence[Any], conditions: Sequence[str], correlations: Sequence[Any], note: str = ""
+    summaries: Sequence[Any],
+    kept: Sequence[Any],
+    conditions: Sequence[str],
+    correlations: Sequence[Any],
+    note: str = "",
 ) -> dict[str, Figure]:
     """Every figure of a report, by name; the correlation figure only when there are metrics."""
     figures = {

@@ -25,82 +25,24 @@ import secrets
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import vaesep
 from vaesep.listening.design import ListeningDesign, TrialPlan, validate_listener_id
+from vaesep.listening.results import RESULTS_SUFFIX, ResultsFile, read_results_file
 
 try:  # POSIX advisory locks; elsewhere only O_EXCL creation protects the files
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-RESULTS_SUFFIX = ".jsonl"
 FILE_FORMAT = 1  # of the header and trial lines below; stored in every header
-_HEADER_KEYS = ("listener_id", "session_id", "created", "design", "plan")
-_TRIAL_KEYS = ("listener_id", "session_id", "trial_id", "item", "ratings")
 _OPEN_SESSIONS: dict[Path, ListeningSession] = {}  # so re-running a notebook cell reuses its lock
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-@dataclass(frozen=True)
-class ResultsFile:
-    """A results file as read: its header, its trial records, and the torn lines skipped."""
-
-    path: Path
-    header: dict
-    trials: tuple[dict, ...]  # the stored JSON records, first submission of each trial
-    familiarised: bool
-    torn_lines: tuple[int, ...]  # 1-based numbers of lines that are not whole JSON records
-
-    @property
-    def plan(self) -> tuple[TrialPlan, ...]:
-        return tuple(TrialPlan.from_json(record) for record in self.header["plan"])
-
-    @property
-    def is_complete(self) -> bool:
-        done = {trial["trial_id"] for trial in self.trials}
-        return all(plan.trial_id in done for plan in self.plan)
-
-
-def read_results_file(path: str | os.PathLike) -> ResultsFile:
-    """Parse one results file, skipping (and listing) torn lines.
-
-    Raises:
-        ValueError: the first line is not a session header, or a line was edited by hand.
-    """
-    path = Path(path)
-    header, trials, familiarised, torn = None, {}, False, []
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw.decode("utf-8"))
-            kind = record["type"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            torn.append(number)
-            continue
-        if number == 1:
-            header = record if kind == "session" else None
-            if header is None:
-                break
-        elif kind == "familiarisation":
-            familiarised = True
-        elif kind == "trial":
-            if any(key not in record for key in _TRIAL_KEYS):
-                raise ValueError(f"line {number} of {path} is a trial without {_TRIAL_KEYS}")
-            # a repeated line (only hand edits make one) must not count twice
-            trials.setdefault(record["trial_id"], record)
-    if header is None:
-        raise ValueError(f"{path} does not start with a vaesep listening-session header; move it out of the results folder")
-    if any(key not in header for key in _HEADER_KEYS):
-        raise ValueError(f"the session header of {path} lacks some of {_HEADER_KEYS}; it was edited by hand")
-    return ResultsFile(path, header, tuple(trials.values()), familiarised, tuple(torn))
 
 
 class SessionLockedError(RuntimeError):
@@ -116,27 +58,18 @@ class ListeningSession:
     def __init__(self, path: Path, fd: int, contents: ResultsFile, resumed: bool) -> None:
         self.path, self._fd, self.resumed = path, fd, resumed
         self.header = contents.header
+        self.listener_id: str = self.header["listener_id"]
+        self.session_id: str = self.header["session_id"]
         self.plan = contents.plan
+        self.n_trials = len(self.plan)
         self.familiarised = contents.familiarised
         self.torn_lines = contents.torn_lines
         self._done = {trial["trial_id"]: trial for trial in contents.trials}
 
     @property
-    def listener_id(self) -> str:
-        return self.header["listener_id"]
-
-    @property
-    def session_id(self) -> str:
-        return self.header["session_id"]
-
-    @property
-    def n_trials(self) -> int:
-        return len(self.plan)
-
-    @property
     def completed(self) -> tuple[dict, ...]:
         """The saved trial records, in plan order."""
-        return tuple(self._done[plan.trial_id] for plan in self.plan if plan.trial_id in self._done)
+        return tuple(self._done[p.trial_id] for p in self.plan if p.trial_id in self._done)
 
     @property
     def next_trial(self) -> TrialPlan | None:
@@ -155,8 +88,9 @@ class ListeningSession:
         done = len(self._done)
         state = "finished" if self.is_complete else f"next is trial {done + 1} of {self.n_trials}"
         return (
-            f"listener {self.listener_id}, session {self.session_id}{' (resumed)' if self.resumed else ''}: "
-            f"{done} of {self.n_trials} trials saved, {state}; results file {self.path}"
+            f"listener {self.listener_id}, session {self.session_id}"
+            f"{' (resumed)' if self.resumed else ''}: {done} of {self.n_trials} trials saved, "
+            f"{state}; results file {self.path}"
         )
 
     def __repr__(self) -> str:
@@ -164,7 +98,7 @@ class ListeningSession:
 
     def _append(self, record: dict) -> None:
         if self._fd is None:
-            raise RuntimeError(f"session {self.session_id} is closed; reopen it with vaesep.listening.open_session")
+            raise RuntimeError(f"session {self.session_id} is closed; open it again (open_session)")
         _write_line(self._fd, record)
 
     def mark_familiarised(self) -> None:
@@ -182,26 +116,36 @@ class ListeningSession:
         reference_plays: int = 0,
         started: str | None = None,
     ) -> dict:
-        """Check and store the current trial's ratings (letter -> 0..100); on disk when it returns.
+        """Check and store the current trial's ratings (letter -> 0..100), on disk when it returns.
 
         ``trial_id`` must be :attr:`next_trial`'s: trials are stored in order, once each.
-        ``plays`` counts how often each letter was played, ``reference_plays``
-        the labelled reference; ``started`` is when the trial was shown (ISO time).
+        ``plays`` counts how often each letter was played, ``reference_plays`` the
+        labelled reference; ``started`` is when the trial was shown (ISO time).
         """
         plan = self.next_trial
         if plan is None:
             raise ValueError(f"session {self.session_id} is finished; all trials are saved")
         if trial_id != plan.trial_id:
             state = "already saved" if trial_id in self._done else "not the current trial"
-            raise ValueError(f"expected trial {plan.trial_id}, got {trial_id} ({state}); trials are stored in order, once each")
-        if set(ratings) != set(plan.letter_to_condition):
-            raise ValueError(f"trial {trial_id} needs one rating for each of the letters {sorted(plan.letter_to_condition)}, got {sorted(ratings)}")
+            raise ValueError(
+                f"expected trial {plan.trial_id}, got {trial_id} ({state}); trials are stored "
+                "in order, once each"
+            )
+        letters = [letter for letter, _ in plan.letters]
+        if set(ratings) != set(letters):
+            raise ValueError(
+                f"trial {trial_id} needs one rating for each of the letters {letters}, "
+                f"got {sorted(ratings)}"
+            )
         entries = []
         for letter, condition in plan.letters:
             value = float(ratings[letter])
             if not (math.isfinite(value) and 0.0 <= value <= 100.0):
                 raise ValueError(f"rating of {letter} must lie in [0, 100], got {ratings[letter]}")
-            entries.append({"letter": letter, "condition": condition, "rating": value, "plays": int((plays or {}).get(letter, 0))})
+            played = int((plays or {}).get(letter, 0))
+            entries.append(
+                {"letter": letter, "condition": condition, "rating": value, "plays": played}
+            )
         record = {
             "type": "trial",
             "listener_id": self.listener_id,
@@ -235,10 +179,11 @@ class ListeningSession:
 
 
 def _write_line(fd: int, record: dict) -> None:
-    """Append one JSON line with a single ``write`` (whole, with ``O_APPEND``), then ``fsync``."""
-    view = memoryview((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8"))
+    """Append one JSON line with one ``write`` (whole, under ``O_APPEND``), then ``fsync``."""
+    line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+    view = memoryview(line.encode("utf-8"))
     while view:  # more than one round only if the disk fills up part-way
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
     os.fsync(fd)
 
 
@@ -250,7 +195,8 @@ def _lock_file(fd: int, path: Path) -> None:
     except BlockingIOError as exc:
         os.close(fd)
         raise SessionLockedError(
-            f"{path} is open in another kernel or process; finish or shut down that notebook, or use another listener id"
+            f"{path} is open in another kernel or process; finish or shut down that notebook, "
+            "or use another listener id"
         ) from exc
 
 
@@ -296,7 +242,9 @@ def _reopen(path: Path) -> ListeningSession:
     return ListeningSession(path, fd, contents, resumed=True)
 
 
-def _create(results_dir: Path, listener_id: str, design: ListeningDesign, ordinal: int, extra: dict) -> ListeningSession:
+def _create(
+    results_dir: Path, listener_id: str, design: ListeningDesign, ordinal: int, extra: dict
+) -> ListeningSession:
     session_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
     header = {
         "type": "session",

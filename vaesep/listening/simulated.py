@@ -25,7 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign, TrialPlan, stable_int
+from vaesep.listening.design import (
+    ANCHOR_PREFIX,
+    HIDDEN_REFERENCE,
+    ListeningDesign,
+    TrialPlan,
+    stable_int,
+)
 from vaesep.listening.session import open_session
 from vaesep.listening.stimuli import StimulusSet
 
@@ -49,11 +55,12 @@ class SimulatedListenerModel:
     def describe(self) -> str:
         """The model in one sentence, stored in every simulated results file."""
         return (
-            f"SIMULATED listener: hidden reference ~ N({self.reference_mean:g}, {self.reference_sd:g}^2); "
-            f"anchors ~ N({self.anchor_mean:g}, {self.anchor_sd:g}^2); others = 100*sigmoid(({self.metric} - "
-            f"{self.midpoint_db:g} dB)/{self.slope_db:g} dB) + bias + N(0, {self.noise_sd:g}^2), bias ~ N(0, "
-            f"{self.listener_bias_sd:g}^2) per listener; careless listeners rate everything "
-            f"U({self.careless_low:g}, {self.careless_high:g}); clipped to [0, 100], rounded"
+            f"SIMULATED listener: hidden reference ~ N({self.reference_mean:g}, "
+            f"{self.reference_sd:g}^2); anchors ~ N({self.anchor_mean:g}, {self.anchor_sd:g}^2); "
+            f"others = 100*sigmoid(({self.metric} - {self.midpoint_db:g} dB)/{self.slope_db:g} dB)"
+            f" + bias + N(0, {self.noise_sd:g}^2), bias ~ N(0, {self.listener_bias_sd:g}^2) per "
+            f"listener; careless listeners rate everything U({self.careless_low:g}, "
+            f"{self.careless_high:g}); clipped to [0, 100], rounded"
         )
 
     def rate_trial(
@@ -72,8 +79,9 @@ class SimulatedListenerModel:
                 score = metrics.get((plan.item, condition), {}).get(self.metric)
                 if score is None:
                     raise KeyError(
-                        f"no {self.metric!r} score for item {plan.item!r}, condition {condition!r}: the simulated "
-                        f"listener needs stimuli rendered with metrics={{{self.metric!r}: ...}} and a finite score"
+                        f"no {self.metric!r} score for item {plan.item!r}, condition {condition!r}:"
+                        f" the simulated listener needs stimuli rendered with metrics="
+                        f"{{{self.metric!r}: ...}}, and a finite score"
                     )
                 quality = 100.0 / (1.0 + np.exp(-(score - self.midpoint_db) / self.slope_db))
                 value = quality + bias + rng.normal(0.0, self.noise_sd)
@@ -108,10 +116,15 @@ def simulate_listeners(
         rng = np.random.default_rng([seed, stable_int(listener_id)])
         bias = rng.normal(0.0, model.listener_bias_sd)
         described = model.describe() + (" [careless]" if careless else "")
-        with open_session(results_dir, listener_id, design, stimuli_folder=stimuli.folder, simulated_model=described) as session:
+        folder = stimuli.folder
+        with open_session(
+            results_dir, listener_id, design, stimuli_folder=folder, simulated_model=described
+        ) as session:
             session.mark_familiarised()
-            while (plan := session.next_trial) is not None:  # none left if finished in an earlier run
+            # a listener finished in an earlier run is reopened complete: nothing to add
+            while (plan := session.next_trial) is not None:
                 ratings = model.rate_trial(plan, metrics, bias, careless, rng)
-                session.submit_trial(plan.trial_id, ratings, plays=dict.fromkeys(ratings, 1), reference_plays=1)
+                plays = dict.fromkeys(ratings, 1)
+                session.submit_trial(plan.trial_id, ratings, plays=plays, reference_plays=1)
             paths.append(session.path)
     return paths

@@ -39,8 +39,8 @@ Metric = Callable[[np.ndarray, np.ndarray], float]  # metric(reference, estimate
 
 @dataclass(frozen=True)
 class ItemAudio:
-    """One item before rendering: a mixture excerpt ``(n_samples,)`` and its sources
-    ``(n_sources, n_samples)``, which add up to it; ``target`` is the voice judged."""
+    """One item before rendering: a mixture excerpt ``(n_samples,)``, its sources
+    ``(n_sources, n_samples)`` (they add up to it), and the ``target`` voice judged."""
 
     item_id: str
     mixture: np.ndarray
@@ -52,22 +52,25 @@ class ItemAudio:
 
     def __post_init__(self) -> None:
         if self.target not in self.source_names:
-            raise ValueError(f"item {self.item_id!r}: target {self.target!r} is not one of {self.source_names}")
-        if np.shape(self.sources) != (len(self.source_names), np.shape(self.mixture)[-1]):
+            raise ValueError(
+                f"item {self.item_id!r}: target {self.target!r} is not one of {self.source_names}"
+            )
+        expected = (len(self.source_names), np.shape(self.mixture)[-1])
+        if np.shape(self.sources) != expected:
             raise ValueError(
                 f"item {self.item_id!r}: sources must have shape (n_sources, n_samples) = "
-                f"({len(self.source_names)}, {np.shape(self.mixture)[-1]}), got {np.shape(self.sources)}"
+                f"{expected}, got {np.shape(self.sources)}"
             )
 
 
 @dataclass(frozen=True)
 class StimulusItem:
-    """The rendered files of one item: condition -> file name, and condition -> metric -> score."""
+    """The files of one rendered item (condition -> file name) and each condition's scores."""
 
     item_id: str
     files: dict[str, str]
     description: str = ""
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # condition -> metric -> dB
 
 
 @dataclass(frozen=True)
@@ -85,37 +88,43 @@ class StimulusSet:
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.item_id for item in self.items)
 
-    def path(self, item_id: str, condition: str) -> Path:
-        by_id = {item.item_id: item for item in self.items}
-        if item_id not in by_id:
-            raise KeyError(f"no item {item_id!r} in {self.folder}; known items: {self.item_ids}")
-        return self.folder / by_id[item_id].files[condition]
-
     def load(self, item_id: str, condition: str) -> np.ndarray:
-        return load_audio(self.path(item_id, condition), sr=self.sample_rate)
+        """The waveform of one condition of one item."""
+        files = {item.item_id: item.files for item in self.items}
+        if item_id not in files:
+            raise KeyError(f"no item {item_id!r} in {self.folder}; known items: {self.item_ids}")
+        return load_audio(self.folder / files[item_id][condition], sr=self.sample_rate)
 
     def metrics(self) -> dict[tuple[str, str], dict[str, float]]:
         """``(item_id, condition) -> {metric: score}``, as the analysis takes them."""
-        return {(item.item_id, c): dict(v) for item in self.items for c, v in item.metrics.items()}
+        return {(item.item_id, c): s for item in self.items for c, s in item.metrics.items()}
 
-    def design(self, *, seed: int = 0, items: Sequence[str] | None = None, n_trials: int | None = None) -> ListeningDesign:
-        """A design over the items the teacher chose (default all), the first ``n_trials`` of them."""
+    def design(
+        self, *, seed: int = 0, items: Sequence[str] | None = None, n_trials: int | None = None
+    ) -> ListeningDesign:
+        """A design over the items the teacher chose (default all), or their first ``n_trials``."""
         chosen = tuple(self.item_ids if items is None else items)
         unknown = [item for item in chosen if item not in self.item_ids]
         if unknown:
             raise ValueError(f"items {unknown} are not in {self.folder}; known: {self.item_ids}")
         if n_trials is not None and not 1 <= n_trials <= len(chosen):
-            raise ValueError(f"n_trials must be between 1 and {len(chosen)} (the number of items), got {n_trials}")
+            raise ValueError(
+                f"n_trials must lie between 1 and {len(chosen)} (the items), got {n_trials}"
+            )
         return ListeningDesign(self.stimulus_set_id, chosen[:n_trials], self.conditions, seed)
 
 
-def low_pass_anchor(signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0, order: int = ANCHOR_FILTER_ORDER) -> np.ndarray:
-    """The MUSHRA low anchor: ``signal`` through a Butterworth low-pass run forwards and
-    backwards (zero phase, so not delayed; -6 dB at ``cutoff_hz``), ``float32``."""
+def low_pass_anchor(
+    signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0, order: int = ANCHOR_FILTER_ORDER
+) -> np.ndarray:
+    """The MUSHRA low anchor, ``float32``: ``signal`` through a Butterworth low-pass run
+    forwards and backwards (zero phase, so not delayed as well; -6 dB at ``cutoff_hz``)."""
     from scipy.signal import butter, sosfiltfilt
 
     if not 0 < cutoff_hz < sr / 2:
-        raise ValueError(f"anchor cutoff {cutoff_hz} Hz must lie between 0 and the Nyquist frequency {sr / 2} Hz")
+        raise ValueError(
+            f"anchor cutoff {cutoff_hz} Hz must lie between 0 and the Nyquist frequency {sr / 2} Hz"
+        )
     sos = butter(order, cutoff_hz, btype="lowpass", fs=sr, output="sos")
     signal = as_mono_float(signal, name="anchor input")
     # sosfiltfilt pads with a reflected copy; very short inputs need a shorter pad
@@ -123,16 +132,18 @@ def low_pass_anchor(signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0, orde
     return sosfiltfilt(sos, signal, padlen=pad).astype(np.float32)
 
 
-def level_align(waves: Mapping[str, np.ndarray], target_rms: float = TARGET_RMS, peak_limit: float = PEAK_LIMIT) -> dict[str, np.ndarray]:
-    """Scale every waveform to ``target_rms``, then all by one gain so no peak exceeds ``peak_limit``."""
+def level_align(
+    waves: Mapping[str, np.ndarray], target_rms: float = TARGET_RMS, peak_limit: float = PEAK_LIMIT
+) -> dict[str, np.ndarray]:
+    """Scale each waveform to ``target_rms``, then all by one gain so that none exceeds
+    ``peak_limit``: every version of an item keeps the same level."""
     scaled = {}
     for condition, wave in waves.items():
         level = rms(wave)
         if level <= 1e-9:
-            raise ValueError(f"condition {condition!r} is silent, so its level cannot be matched; choose another excerpt")
+            raise ValueError(f"condition {condition!r} is silent: its level cannot be matched")
         scaled[condition] = np.asarray(wave, dtype=np.float64) * (target_rms / level)
-    peak = max(float(np.max(np.abs(wave))) for wave in scaled.values())
-    gain = min(1.0, peak_limit / peak)
+    gain = min(1.0, peak_limit / max(float(np.max(np.abs(wave))) for wave in scaled.values()))
     return {condition: (wave * gain).astype(np.float32) for condition, wave in scaled.items()}
 
 
@@ -141,9 +152,11 @@ def _target_estimate(separator: Any, item: ItemAudio) -> np.ndarray:
     estimates = separator.separate(item.mixture, item.sample_rate, references=references)
     if item.target in separator.source_names:
         return estimates[separator.source_names.index(item.target)]
-    if estimates.shape[0] == len(item.source_names):  # other names, the data set's order
+    if estimates.shape[0] == len(item.source_names):  # named otherwise, in the data set's order
         return estimates[item.source_names.index(item.target)]
-    raise ValueError(f"separator {separator.name!r} returns {separator.source_names}; none is the target {item.target!r}")
+    raise ValueError(
+        f"separator {separator.name!r} returns {separator.source_names}; none is {item.target!r}"
+    )
 
 
 def render_stimuli(
@@ -156,26 +169,27 @@ def render_stimuli(
     metrics: Mapping[str, Metric] | None = None,
     seed: int = 0,
 ) -> StimulusSet:
-    """Render every condition of every item, level-aligned, into ``folder`` and index them.
+    """Render every condition of every item, level-aligned, into ``folder``, with its index.
 
-    ``separators`` are the systems under test (anything with ``name``,
-    ``source_names``, ``needs_references`` and ``separate(mixture, sr,
-    references=)``; oracles get the true sources). BS.1534-3 prescribes one
-    anchor at 3.5 kHz. ``metrics`` score each version against the clean target
-    before alignment; the scores go into the index. ``seed`` salts the file names.
+    ``separators`` are the systems under test: anything with ``name``,
+    ``source_names``, ``needs_references`` and ``separate(mixture, sr, references=)``
+    (oracles get the true sources). BS.1534-3 prescribes an anchor at 3.5 kHz.
+    ``metrics`` score each version against the clean target before the level
+    alignment, into the index. ``seed`` salts the opaque file names.
     """
     if not items or len({item.item_id for item in items}) != len(items):
-        raise ValueError("render_stimuli needs at least one item, with distinct item ids")
+        raise ValueError("render_stimuli needs at least one item, and distinct item ids")
     sample_rates = {item.sample_rate for item in items}
     if len(sample_rates) != 1:
-        raise ValueError(f"all items must share one sample rate, got {sorted(sample_rates)}")
+        raise ValueError(f"all items must share a sample rate, got {sorted(sample_rates)}")
     if not anchor_cutoffs_hz:
-        raise ValueError("BS.1534 requires at least one low anchor; pass anchor_cutoffs_hz=(3500,)")
+        raise ValueError("BS.1534 requires a low anchor; pass anchor_cutoffs_hz=(3500,)")
     (sample_rate,) = sample_rates
     anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
-    conditions = [HIDDEN_REFERENCE, *anchors, *(["mixture"] if include_mixture else []), *(s.name for s in separators)]
+    mixture = ["mixture"] if include_mixture else []  # named as the MixtureSeparator's output
+    conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
     if len(set(conditions)) != len(conditions):
-        raise ValueError(f"condition names collide: {conditions}; give each separator a distinct .name")
+        raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
     folder = Path(folder)
     # the salt depends on the seed only, so every machine that renders the same items gets
     # the same file names and stimulus-set id, and a class can pool its results
@@ -183,57 +197,66 @@ def render_stimuli(
     fingerprint = hashlib.sha256()
     rendered = []
     for item in items:
-        target = as_mono_float(item.sources[item.source_names.index(item.target)], name=f"{item.item_id} target")
+        target = as_mono_float(item.sources[item.source_names.index(item.target)])
         waves = {HIDDEN_REFERENCE: target}
-        waves.update({name: low_pass_anchor(target, sample_rate, cutoff) for name, cutoff in anchors.items()})
-        if include_mixture:
-            waves["mixture"] = as_mono_float(item.mixture, name=f"{item.item_id} mixture")
-        waves.update({separator.name: _target_estimate(separator, item) for separator in separators})
+        for name, cutoff in anchors.items():
+            waves[name] = low_pass_anchor(target, sample_rate, cutoff)
+        for name in mixture:
+            waves[name] = as_mono_float(item.mixture, name=f"{item.item_id} mixture")
+        for separator in separators:
+            waves[separator.name] = _target_estimate(separator, item)
         scores = {}
         for condition, wave in waves.items():
             if metrics and condition != HIDDEN_REFERENCE:  # the reference would score +inf
                 values = {name: float(metric(target, wave)) for name, metric in metrics.items()}
-                # a perfect estimate scores +inf too: not JSON, and every use skips it anyway
-                scores[condition] = {name: v for name, v in values.items() if math.isfinite(v)}
+                # so does a perfect estimate: not JSON, and every use skips it anyway
+                scores[condition] = {k: v for k, v in values.items() if math.isfinite(v)}
         files = {}
         for condition, wave in level_align(waves).items():
-            files[condition] = hashlib.sha256(f"{salt}|{item.item_id}|{condition}".encode()).hexdigest()[:16] + ".wav"
+            token = hashlib.sha256(f"{salt}|{item.item_id}|{condition}".encode()).hexdigest()
+            files[condition] = f"{token[:16]}.wav"
             save_audio(folder / files[condition], wave, sample_rate)
             # the set's identity is what was rendered, not the float bytes, which differ
             # in their last bits between CPUs and BLAS builds
             fingerprint.update(f"{item.item_id}|{item.description}|{files[condition]}".encode())
         rendered.append(StimulusItem(item.item_id, files, item.description, scores))
     cutoffs = ", ".join(f"{cutoff:g}" for cutoff in anchor_cutoffs_hz)
-    stimuli = StimulusSet(
-        folder,
-        fingerprint.hexdigest()[:16],
-        sample_rate,
-        tuple(conditions),
-        tuple(rendered),
+    anchor_filter = (
         f"Butterworth low-pass, order {ANCHOR_FILTER_ORDER}, applied forwards and backwards "
-        f"(scipy.signal.sosfiltfilt), -6 dB at {cutoffs} Hz",
+        f"(scipy.signal.sosfiltfilt), -6 dB at {cutoffs} Hz"
     )
-    index = {key: getattr(stimuli, key) for key in ("stimulus_set_id", "sample_rate", "conditions", "anchor_filter")}
-    write_json(folder / INDEX_NAME, {"format": 1, **index, "items": [vars(item) for item in rendered]})
+    stimuli = StimulusSet(
+        folder, fingerprint.hexdigest()[:16], sample_rate, tuple(conditions), tuple(rendered),
+        anchor_filter,
+    )
+    index = {key: value for key, value in vars(stimuli).items() if key not in ("folder", "items")}
+    items_json = [vars(item) for item in rendered]
+    write_json(folder / INDEX_NAME, {"format": 1, **index, "items": items_json})
     return stimuli
 
 
 def load_stimuli(folder: str | os.PathLike) -> StimulusSet:
-    """Read a stimulus set that :func:`render_stimuli` wrote."""
+    """Read the stimulus set that :func:`render_stimuli` wrote into ``folder``."""
     folder = Path(folder)
     if not (folder / INDEX_NAME).is_file():
-        raise FileNotFoundError(f"no {INDEX_NAME} in {folder}: render the stimuli first with vaesep.listening.render_stimuli(...)")
+        raise FileNotFoundError(
+            f"no {INDEX_NAME} in {folder}: render the stimuli first with "
+            "vaesep.listening.render_stimuli(...)"
+        )
     index = read_json(folder / INDEX_NAME)
-    items = tuple(
-        StimulusItem(entry["item_id"], dict(entry["files"]), entry.get("description", ""), entry.get("metrics", {}))
-        for entry in index["items"]
-    )
     return StimulusSet(
-        folder, index["stimulus_set_id"], int(index["sample_rate"]), tuple(index["conditions"]), items, index.get("anchor_filter", "")
+        folder,
+        index["stimulus_set_id"],
+        index["sample_rate"],
+        tuple(index["conditions"]),
+        tuple(StimulusItem(**item) for item in index["items"]),
+        index.get("anchor_filter", ""),
     )
 
 
-def excerpt_bounds(signal: np.ndarray, sr: int, max_seconds: float, hop_seconds: float = 0.25) -> tuple[int, int]:
+def excerpt_bounds(
+    signal: np.ndarray, sr: int, max_seconds: float, hop_seconds: float = 0.25
+) -> tuple[int, int]:
     """``(start, stop)`` of the most energetic ``max_seconds`` of ``signal``.
 
     BS.1534 asks for short excerpts (about 10 s at most) that listeners can hold
@@ -250,35 +273,41 @@ def excerpt_bounds(signal: np.ndarray, sr: int, max_seconds: float, hop_seconds:
     return start, start + length
 
 
-def items_from_dataset(dataset: Any, chosen: Sequence[tuple[str, int, str]], *, max_seconds: float = 8.0, sample_rate: int = SAMPLE_RATE) -> list[ItemAudio]:
+def items_from_dataset(
+    dataset: Any,
+    chosen: Sequence[tuple[str, int, str]],
+    *,
+    max_seconds: float = 8.0,
+    sample_rate: int = SAMPLE_RATE,
+) -> list[ItemAudio]:
     """Cut the items the teacher chose, ``(split, index, target)`` each, from a built data set.
 
-    ``("test", 3, "v")`` is Dutch mixture 3 judged on speaker ``v``,
-    ``("test_cs", 0, "m")`` a Czech one. Each item is the most energetic
-    ``max_seconds`` of its target; ids read like ``"test_cs-003-v"``.
+    ``("test", 3, "v")`` is Dutch mixture 3 judged on speaker ``v``, ``("test_cs", 0,
+    "m")`` a Czech one. Each item is the most energetic ``max_seconds`` of its
+    target; ids read like ``"test_cs-003-v"``.
     """
-    source_names = tuple(dataset.source_names)
+    names = tuple(dataset.source_names)
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     items = []
     for split, index, target in chosen:
-        if target not in source_names:
-            raise ValueError(f"target {target!r} is not a source of this data set: {source_names}")
+        if target not in names:
+            raise ValueError(f"target {target!r} is not a source of this data set: {names}")
         if split not in splits:
-            splits[split] = (np.asarray(dataset.mixtures(split)), np.asarray(dataset.sources(split)))
+            splits[split] = np.asarray(dataset.mixtures(split)), np.asarray(dataset.sources(split))
         mixtures, sources = splits[split]
         if not 0 <= index < mixtures.shape[0]:
-            raise IndexError(f"split {split!r} has {mixtures.shape[0]} mixtures; index {index} is out of range")
-        start, stop = excerpt_bounds(sources[index, source_names.index(target)], sample_rate, max_seconds)
-        description = f"split {split}, mixture {index}, target {target}, {start / sample_rate:.2f}-{stop / sample_rate:.2f} s"
+            raise IndexError(f"split {split!r} has {len(mixtures)} mixtures; no index {index}")
+        start, stop = excerpt_bounds(sources[index, names.index(target)], sample_rate, max_seconds)
+        times = f"{start / sample_rate:.2f}-{stop / sample_rate:.2f} s"
         items.append(
             ItemAudio(
                 f"{split}-{index:03d}-{target}",
                 mixtures[index, start:stop].astype(np.float32),
                 sources[index, :, start:stop].astype(np.float32),
-                source_names,
+                names,
                 target,
                 sample_rate,
-                description,
+                f"split {split}, mixture {index}, target {target}, {times}",
             )
         )
     return items
@@ -292,7 +321,10 @@ def separation_metrics() -> dict[str, Metric]:
     """
     from vaesep.metrics import bss_eval, si_sdr
 
-    return {
-        "SDR": lambda reference, estimate: float(bss_eval(reference[None], estimate[None])["sdr"][0]),
-        "SI-SDR": lambda reference, estimate: float(si_sdr(reference[None], estimate[None])[0]),
-    }
+    def sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+        return float(bss_eval(reference[None], estimate[None])["sdr"][0])
+
+    def scale_invariant_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+        return float(si_sdr(reference[None], estimate[None])[0])
+
+    return {"SDR": sdr, "SI-SDR": scale_invariant_sdr}

@@ -52,6 +52,11 @@ def _error(text: str) -> str:
     return f"<b style='color:#b00'>{html.escape(text)}</b>"
 
 
+def _tagged(widget: widgets.DOMWidget, css_class: str) -> widgets.DOMWidget:
+    widget.add_class(css_class)  # the browser test finds the controls by these classes
+    return widget
+
+
 def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
     """16-bit PCM WAV in memory: every browser plays it (float WAV is not universal)."""
     import soundfile as sf
@@ -79,14 +84,14 @@ class ListeningTestView(widgets.VBox):
         self.design = stimuli.design(**(design_kwargs or {}))
         self.session: ListeningSession | None = None
         self._audio_cache: dict[tuple[str, str], bytes] = {}
-        self._status = self._with_class(widgets.HTML(), "vaesep-status")
-        self._player = self._with_class(widgets.Box(layout=widgets.Layout(min_height="40px")), "vaesep-player")
-        self._error = self._with_class(widgets.HTML(), "vaesep-error")
+        self._status = _tagged(widgets.HTML(), "vaesep-status")
+        self._player = _tagged(widgets.Box(layout=widgets.Layout(min_height="40px")), "vaesep-player")
+        self._error = _tagged(widgets.HTML(), "vaesep-error")
         self._page = widgets.VBox()
         self._progress = widgets.IntProgress(min=0, max=self.design.n_trials, value=0)
         self._hint = widgets.HTML(TRIAL_HINT)
-        self._next = self._with_class(widgets.Button(description="Next", disabled=True, button_style="primary"), "vaesep-next")
-        self._next.on_click(lambda _: self.submit_current_trial())
+        self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
+        _tagged(self._next, "vaesep-next").on_click(lambda _: self.submit_current_trial())
         # the current trial's state, reset by _show_trial
         self._trial: TrialPlan | None = None
         self._trial_started = ""
@@ -94,24 +99,21 @@ class ListeningTestView(widgets.VBox):
         self._rated: dict[str, bool] = {}
         self._plays: dict[str, int] = {}
         self._reference_plays = 0
-        self.children = (widgets.HTML("<h2>Listening test</h2>"), self._status, self._page, self._player, self._error)
+        title = widgets.HTML("<h2>Listening test</h2>")
+        self.children = (title, self._status, self._page, self._player, self._error)
         if listener_id is None:
             self._show_login()
         else:
             self.start(listener_id)
 
-    @staticmethod
-    def _with_class(widget: widgets.DOMWidget, name: str) -> widgets.DOMWidget:
-        widget.add_class(name)  # the browser test finds the controls by these classes
-        return widget
-
     # ------------------------------------------------------------------ pages
     def _show_login(self) -> None:
-        name = self._with_class(widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:"), "vaesep-listener-id")
-        begin = self._with_class(widgets.Button(description="Begin", button_style="primary"), "vaesep-begin")
+        name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
+        begin = widgets.Button(description="Begin", button_style="primary")
         begin.on_click(lambda _: self.start(name.value.strip()))
         self._status.value = "Type the listener id your teacher gave you, then press Begin."
-        self._page.children = (widgets.HBox([name, begin]),)
+        row = [_tagged(name, "vaesep-listener-id"), _tagged(begin, "vaesep-begin")]
+        self._page.children = (widgets.HBox(row),)
 
     def start(self, listener_id: str) -> None:
         """Open (or resume) the listener's session and show the page they are at."""
@@ -138,10 +140,11 @@ class ListeningTestView(widgets.VBox):
         # the example's versions are numbered, not lettered, in the trial's order
         for number, (_, condition) in enumerate(example.letters, start=1):
             buttons.append(self._play_button(f"Version {number}", example.item, condition, None))
-        start = self._with_class(widgets.Button(description="Start the test", button_style="success"), "vaesep-start")
-        start.on_click(lambda _: self._finish_familiarisation())
+        start = widgets.Button(description="Start the test", button_style="success")
+        _tagged(start, "vaesep-start").on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
-        self._page.children = (widgets.HTML(INTRO_HTML), widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")), start)
+        versions = widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap"))
+        self._page.children = (widgets.HTML(INTRO_HTML), versions, start)
 
     def _finish_familiarisation(self) -> None:
         self.session.mark_familiarised()
@@ -158,19 +161,20 @@ class ListeningTestView(widgets.VBox):
         self._plays = {letter: 0 for letter, _ in plan.letters}
         self._rated = {letter: False for letter, _ in plan.letters}
         self._sliders = {}
-        columns = [self._scale_column(), *(self._rating_column(plan.item, letter, c) for letter, c in plan.letters)]
-        reference = self._with_class(self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference"), "vaesep-play-reference")
+        columns = [self._rating_column(plan.item, letter, c) for letter, c in plan.letters]
+        reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
         stop = widgets.Button(description="Stop", icon="stop")
         stop.on_click(lambda _: self._stop_audio())
         done, total = len(self.session.completed), self.session.n_trials
         self._progress.value = done
-        self._status.value = f"<b>Trial {done + 1} of {total}</b>" + (" (resumed session)" if self.session.resumed else "")
+        resumed = " (resumed session)" if self.session.resumed else ""
+        self._status.value = f"<b>Trial {done + 1} of {total}</b>{resumed}"
         self._next.disabled = True
         self._hint.value = TRIAL_HINT
         self._page.children = (
             widgets.HBox([self._progress, widgets.Label(f"{done} of {total} saved")]),
-            widgets.HBox([reference, stop]),
-            widgets.HBox(columns),
+            widgets.HBox([_tagged(reference, "vaesep-play-reference"), stop]),
+            widgets.HBox([self._scale_column(), *columns]),
             self._hint,
             self._next,
         )
@@ -187,17 +191,22 @@ class ListeningTestView(widgets.VBox):
 
     # -------------------------------------------------------------- controls
     def _scale_column(self) -> widgets.VBox:
-        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in reversed(SCALE_LABELS)]
-        scale = widgets.VBox(labels, layout=widgets.Layout(height=SLIDER_HEIGHT))
+        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in SCALE_LABELS]
+        scale = widgets.VBox(labels[::-1], layout=widgets.Layout(height=SLIDER_HEIGHT))
         return widgets.VBox([widgets.Label(""), scale], layout=widgets.Layout(margin="0 12px 0 0"))
 
     def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
         slider = widgets.IntSlider(
-            value=0, min=0, max=100, orientation="vertical", readout=False, layout=widgets.Layout(height=SLIDER_HEIGHT)
+            value=0,
+            min=0,
+            max=100,
+            orientation="vertical",
+            readout=False,
+            layout=widgets.Layout(height=SLIDER_HEIGHT),
         )
-        number = self._with_class(widgets.BoundedIntText(value=0, min=0, max=100, layout=widgets.Layout(width="64px")), f"vaesep-rating-{letter}")
+        number = widgets.BoundedIntText(value=0, min=0, max=100, layout=widgets.Layout(width="64px"))
         widgets.link((slider, "value"), (number, "value"))
-        mark = self._with_class(widgets.HTML("<span style='color:#888'>not rated</span>"), f"vaesep-mark-{letter}")
+        mark = widgets.HTML("<span style='color:#888'>not rated</span>")
 
         def on_change(_: dict) -> None:
             mark.value = "<span style='color:#070'>rated</span>"
@@ -205,11 +214,20 @@ class ListeningTestView(widgets.VBox):
 
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
-        play = self._play_button(letter, item, condition, letter)
-        column = widgets.VBox([play, slider, number, mark], layout=widgets.Layout(align_items="center", margin="0 6px"))
-        return self._with_class(column, f"vaesep-column-{letter}")
+        column = widgets.VBox(
+            [
+                self._play_button(letter, item, condition, letter),
+                slider,
+                _tagged(number, f"vaesep-rating-{letter}"),
+                _tagged(mark, f"vaesep-mark-{letter}"),
+            ],
+            layout=widgets.Layout(align_items="center", margin="0 6px"),
+        )
+        return _tagged(column, f"vaesep-column-{letter}")
 
-    def _play_button(self, label: str, item: str, condition: str, counter: str | None) -> widgets.Button:
+    def _play_button(
+        self, label: str, item: str, condition: str, counter: str | None
+    ) -> widgets.Button:
         """A play button; ``counter`` is the letter (or "reference") whose plays it counts."""
         button = widgets.Button(description=label, icon="play", layout=widgets.Layout(width="auto"))
         button.add_class(f"vaesep-play-{label.replace(' ', '-')}")
@@ -237,11 +255,12 @@ class ListeningTestView(widgets.VBox):
     # ---------------------------------------------------------------- actions
     def play(self, item: str, condition: str) -> None:
         """Replace the player with a fresh autoplaying audio widget."""
-        if (item, condition) not in self._audio_cache:
-            wave = self.stimuli.load(item, condition)
-            self._audio_cache[(item, condition)] = _wav_bytes(wave, self.stimuli.sample_rate)
+        key = (item, condition)
+        if key not in self._audio_cache:
+            self._audio_cache[key] = _wav_bytes(self.stimuli.load(*key), self.stimuli.sample_rate)
         self._stop_audio()
-        self._player.children = (widgets.Audio(value=self._audio_cache[(item, condition)], format="wav", autoplay=True, loop=False),)
+        audio = widgets.Audio(value=self._audio_cache[key], format="wav", autoplay=True, loop=False)
+        self._player.children = (audio,)
 
     def _stop_audio(self) -> None:
         for old in self._player.children:
@@ -270,14 +289,17 @@ class ListeningTestView(widgets.VBox):
                 started=self._trial_started,
             )
         except (ValueError, OSError, RuntimeError) as exc:
-            self._error.value = _error(f"Could not save this trial: {exc}. Your ratings are still on screen; tell your teacher.")
+            self._error.value = _error(
+                f"Could not save this trial: {exc}. Your ratings are still on screen; "
+                "tell your teacher."
+            )
             self._next.disabled = False
             return
         self._error.value = ""
         self._stop_audio()
         self._show_trial()
 
-    # ------------------------------------------------------- without a front-end
+    # --------------------------------------------------- without a widget front-end
     def describe(self) -> str:
         """Plain text: what a front-end without widgets (nbconvert, a terminal) shows."""
         if self.session is None:
@@ -285,14 +307,7 @@ class ListeningTestView(widgets.VBox):
                 f"Listening test over {self.design.n_trials} item(s) of {self.stimuli.folder}; "
                 "waiting for a listener id (needs a Jupyter front-end with ipywidgets)."
             )
-        saved = {trial["trial_id"] for trial in self.session.completed}
-        return "\n".join(
-            [f"Listening test: {self.session.describe()}"]
-            + [
-                f"  {plan.trial_id}: item {plan.item}, {len(plan.letters)} letters, {'saved' if plan.trial_id in saved else 'to do'}"
-                for plan in self.session.plan
-            ]
-        )
+        return f"Listening test: {self.session.describe()}"
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         # ipywidgets 8 builds the widget view's bundle here; 7 has no such method, so
@@ -330,6 +345,12 @@ def listening_test(
     class); without ``listener_id`` the first page asks for it. Re-running the cell,
     or restarting the kernel, resumes the listener's unfinished session.
     """
-    stimuli = stimuli if isinstance(stimuli, StimulusSet) else load_stimuli(stimuli)
-    design_kwargs = {"seed": seed, "items": items, "n_trials": n_trials}
-    return ListeningTestView(stimuli, results_dir, design_kwargs=design_kwargs, listener_id=listener_id, new_session=new_session)
+    if not isinstance(stimuli, StimulusSet):
+        stimuli = load_stimuli(stimuli)
+    return ListeningTestView(
+        stimuli,
+        results_dir,
+        design_kwargs={"seed": seed, "items": items, "n_trials": n_trials},
+        listener_id=listener_id,
+        new_session=new_session,
+    )
