@@ -17,8 +17,9 @@ from pathlib import Path
 from vaesep.listening.design import TrialPlan
 
 RESULTS_SUFFIX = ".jsonl"
-HEADER_KEYS = ("listener_id", "session_id", "created", "design", "plan")
-TRIAL_KEYS = ("listener_id", "session_id", "trial_id", "item", "ratings")
+HEADER_KEYS = {"listener_id", "session_id", "created", "design", "plan"}
+TRIAL_KEYS = {"listener_id", "session_id", "trial_id", "item", "ratings"}
+RATING_KEYS = {"letter", "condition", "rating", "plays"}
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def read_results_file(path: str | os.PathLike) -> ResultsFile:
         elif kind == "familiarisation":
             familiarised = True
         elif kind == "trial":
-            if any(key not in record for key in TRIAL_KEYS):
-                raise ValueError(f"line {number} of {path} is a trial without {TRIAL_KEYS}")
+            entries = record.get("ratings", [])
+            if not (TRIAL_KEYS <= record.keys() and all(RATING_KEYS <= r.keys() for r in entries)):
+                raise ValueError(f"line {number} of {path} is not a whole trial: edited by hand?")
             # a repeated line (only hand edits make one) must not count twice
             trials.setdefault(record["trial_id"], record)
     if header is None:
@@ -74,8 +76,9 @@ def read_results_file(path: str | os.PathLike) -> ResultsFile:
             f"{path} does not start with a vaesep listening-session header; it is not a results "
             "file of vaesep.listening (move it out of the results folder)"
         )
-    if any(key not in header for key in HEADER_KEYS):
-        raise ValueError(f"the header of {path} lacks one of {HEADER_KEYS}: edited by hand?")
+    if not HEADER_KEYS <= header.keys():
+        missing = sorted(HEADER_KEYS - header.keys())
+        raise ValueError(f"the header of {path} lacks {missing}: edited by hand?")
     return ResultsFile(path, header, tuple(trials.values()), familiarised, tuple(torn))
 
 
@@ -99,7 +102,7 @@ class CollectedResults:
     """Everything read from a folder of results files, and what was left out and why."""
 
     ratings: tuple[Rating, ...]
-    conditions: tuple[str, ...]  # in the order of the first file's design
+    conditions: tuple[str, ...]  # as the files' designs list them, the first file's first
     files: tuple[Path, ...]
     torn_lines: dict[Path, tuple[int, ...]] = field(default_factory=dict)
     skipped_files: dict[Path, str] = field(default_factory=dict)
@@ -145,14 +148,14 @@ def load_results(folder: str | os.PathLike) -> CollectedResults:
         if key not in sessions or len(contents.trials) > len(sessions[key].trials):
             sessions[key] = contents
     used = []
-    for (listener, _, ordinal), contents in readable:
-        kept = sessions[listener, _, ordinal]
-        if kept is contents:
+    for key, contents in readable:
+        if sessions[key] is contents:
             used.append(contents)
         else:
+            listener, _, ordinal = key
             skipped[contents.path] = (
                 f"a second file of session {ordinal} of listener {listener} (same design); "
-                f"{kept.path.name} is used instead"
+                f"{sessions[key].path.name} is used instead"
             )
     ratings = tuple(
         Rating(
