@@ -28,6 +28,7 @@ import numpy as np
 from vaesep.audio import SAMPLE_RATE, as_mono_float, load_audio, rms, save_audio
 from vaesep.files import read_json, write_json
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign
+from vaesep.models import MixtureSeparator
 
 INDEX_NAME = "stimuli.json"
 ANCHOR_FILTER_ORDER = 8  # of the Butterworth prototype, run forwards and backwards
@@ -186,7 +187,8 @@ def render_stimuli(
         raise ValueError("BS.1534 requires a low anchor; pass anchor_cutoffs_hz=(3500,)")
     (sample_rate,) = sample_rates
     anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
-    mixture = ["mixture"] if include_mixture else []  # named as the MixtureSeparator's output
+    # the unprocessed mixture goes by the name the comparison gives its floor
+    mixture = [MixtureSeparator.name] if include_mixture else []
     conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
@@ -201,8 +203,8 @@ def render_stimuli(
         waves = {HIDDEN_REFERENCE: target}
         for name, cutoff in anchors.items():
             waves[name] = low_pass_anchor(target, sample_rate, cutoff)
-        for name in mixture:
-            waves[name] = as_mono_float(item.mixture, name=f"{item.item_id} mixture")
+        if include_mixture:
+            waves[MixtureSeparator.name] = as_mono_float(item.mixture)
         for separator in separators:
             waves[separator.name] = _target_estimate(separator, item)
         scores = {}
