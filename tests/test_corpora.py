@@ -25,7 +25,7 @@ from vaesep.audio import resample
 from vaesep.data import DatasetWriter
 from vaesep.data.builder import get_builder
 from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, musdb18, tsp
-from vaesep.data.corpora.audio import read_sphere
+from vaesep.data.corpora.audio import read_corpus_audio
 from vaesep.data.corpora.base import NpyVectorAppender
 from vaesep.data.decode import ordered_map
 
@@ -322,12 +322,13 @@ def test_mir1k_reports_mono_and_truncated_clips_by_name(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- TIMIT
 
 
-def test_sphere_reader_matches_the_samples_written(tmp_path: Path) -> None:
+def test_sphere_files_decode_to_their_exact_samples(tmp_path: Path) -> None:
     signal = voice_like(0.5, 16000, 200.0, 0.5, seed=3)
     write_sphere(tmp_path / "SX37.WAV", signal)
-    decoded, rate = read_sphere(tmp_path / "SX37.WAV")
+    decoded, rate = read_corpus_audio(tmp_path / "SX37.WAV", "TIMIT")
     assert rate == 16000 and decoded.shape == (signal.size, 1)
-    np.testing.assert_allclose(decoded[:, 0], signal, atol=1.0 / 32767)
+    pcm = np.clip(np.round(signal * 32767), -32768, 32767).astype(np.int16)
+    np.testing.assert_array_equal(decoded[:, 0], pcm.astype(np.float32) / 32768)  # 16-bit PCM, exactly
 
 
 def test_timit_splits_by_speaker_without_sa_and_uses_the_given_noises(
@@ -360,7 +361,7 @@ def test_timit_reads_lower_case_and_converted_copies(
             target.mkdir(parents=True)
             continue
         target.write_bytes(path.read_bytes())
-        audio, rate = read_sphere(path)
+        audio, rate = sf.read(path)
         sf.write(target.with_name(target.name + ".wav"), audio, rate)  # as in converted copies
     builder = get_builder("timit")
     upper_files = builder.split_files("test", root)

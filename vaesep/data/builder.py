@@ -97,6 +97,7 @@ class DatasetBuilder(abc.ABC):
 
     def check_system_data(self, root: Path | None) -> None:
         """Raise :class:`~vaesep.data.MissingSystemDataError` if files or programs are absent."""
+        return None  # generated sets have nothing to check
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
         """Identifiers (relative paths) of the files of ``split``; empty for generated sets."""
@@ -236,8 +237,8 @@ class DatasetWriter:
         streams: Mapping[str, np.ndarray],
         stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
         request: BuildRequest,
-        segment_samples: int,
         max_items: int | None | Mapping[str, int | None],
+        segment_samples: int | None = None,
         **cut_options: Any,
     ) -> None:
         """Write a split of streams; all but ``train`` also get fixed items, cut by
@@ -246,6 +247,7 @@ class DatasetWriter:
 
         Args:
             max_items: a cap (None: every item the streams give), or split → cap.
+            segment_samples: item length; default ``request.settings["segment_seconds"]``.
             cut_options: ``primary``, ``aligned`` of ``cut_evaluation_items``.
         """
         if split == "train":
@@ -253,7 +255,7 @@ class DatasetWriter:
             return
         sources, items = cut_evaluation_items(
             streams,
-            segment_samples=segment_samples,
+            segment_samples=segment_samples or int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
             snr_db=request.snr_db,
             rng=request.rng("items", split),
             max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,

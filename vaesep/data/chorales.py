@@ -248,7 +248,6 @@ class ChoralesBuilder(DatasetBuilder):
                 )
             writer.add_split_with_items(
                 split, streams=streams, stream_index=stream_index, request=request,
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
                 max_items=settings["max_items"], aligned=True,
             )  # fmt: skip
         writer.note("instruments", {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"})

@@ -111,7 +111,6 @@ class NoiseBuilder(DatasetBuilder):
             writer.add_split_with_items(
                 split, streams={"speech": speech_stream, "noise": noise},
                 stream_index={"speech": speech_index, "noise": noise_index}, request=request,
-                segment_samples=int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
                 max_items=request.settings["max_items"], primary="speech",
             )  # fmt: skip
         writer.note("speech_manifest_sha256", speech.manifest_hash)

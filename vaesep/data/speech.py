@@ -134,7 +134,6 @@ class SpeechBuilder(DatasetBuilder):
                 )
             writer.add_split_with_items(
                 split, streams=streams, stream_index=stream_index, request=request,
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
                 max_items=settings["max_items"],
             )  # fmt: skip
         languages = {split: TRAINING_LANGUAGE for split in ("train", "valid", "test")}

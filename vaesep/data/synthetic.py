@@ -131,6 +131,5 @@ class SyntheticBuilder(DatasetBuilder):
             streams = {n: synthesize_voice(v, seconds, request.rng("voice", split, n)) for n, v in VOICES.items()}
             writer.add_split_with_items(
                 split, streams=streams, request=request, max_items=settings["items_per_split"],
-                segment_samples=int(round(segment_seconds * SAMPLE_RATE)),
             )  # fmt: skip
         writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from vaesep.audio import rms
+from vaesep.audio import SAMPLE_RATE, rms
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 from vaesep.data.decode import ordered_map
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
@@ -246,7 +246,6 @@ def add_recording_split(
     stream_index: Mapping[str, list[dict[str, Any]]],
     *,
     recordings_of: str,
-    segment_samples: int,
     items_per_recording: int | None,
 ) -> None:
     """Write a split of a music corpus, with its evaluation items cut *inside* each recording.
@@ -264,6 +263,7 @@ def add_recording_split(
         writer.add_split(split, streams=streams, stream_index=stream_index)
         return
     names, rng = list(streams), request.rng("items", split)
+    segment_samples = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
     thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
     chosen: list[tuple[int, Mapping[str, Any]]] = []
     for piece in stream_index[recordings_of]:

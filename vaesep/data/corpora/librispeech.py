@@ -1,23 +1,11 @@
 """LibriSpeech: women against men, a larger free two-speaker set.
 
-LibriSpeech (Panayotov et al., 2015) is about 1000 hours of read English
-audiobooks at 16 kHz, as FLAC:
-``LibriSpeech/<subset>/<speaker>/<chapter>/<speaker>-<chapter>-<utterance>.flac``;
-``LibriSpeech/SPEAKERS.TXT`` gives each reader's sex (``F``/``M``) in
-pipe-separated lines (``;`` starts a comment). Its subsets are speaker-disjoint.
-Our choices:
-
-* ``train`` is ``train-clean-100`` (251 readers, ~100 h), ``valid``
-  ``dev-clean``, ``test`` ``test-clean`` (40 readers each);
-  ``LibriSpeechBuilder(subsets=...)`` picks others;
-* source ``female`` is the split's utterances by women, ``male`` by men
-  (trimmed like the speech set, 40 dB), so dynamic mixing pairs a random woman
-  with a random man at every step; ``snr_db`` is the female-to-male ratio;
-* valid and test decode only about 0.5 and 1 hour per sex, files in hash order
-  so every reader can appear; items are capped at 200 (valid) and 400 (test).
-
-All of ``train-clean-100`` becomes about 23 GB of float32 streams in the cache.
-data/README.md, section "LibriSpeech".
+Source ``female`` is the split's utterances by women, ``male`` by men (sex from
+``SPEAKERS.TXT``), so dynamic mixing pairs a random woman with a random man.
+``train`` is ``train-clean-100`` (about 23 GB of streams when built whole),
+``valid`` ``dev-clean``, ``test`` ``test-clean``, of which only about 0.5 and
+1 hour per sex is decoded, files taken in hash order.
+data/README.md, section "LibriSpeech", has the corpus, its layout and our choices.
 """
 
 from __future__ import annotations
@@ -26,10 +14,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetWriter
 from vaesep.data.corpora.audio import decode_speech_file, first_seconds_in_hash_order
-from vaesep.data.corpora.base import CorpusBuilder, Unit, child, find_corpus_dir, layout_error, relative_id
+from vaesep.data.corpora.base import (
+    CorpusBuilder,
+    Unit,
+    child,
+    find_corpus_dir,
+    layout_error,
+    relative_id,
+)
 
 SECTION = "LibriSpeech"
 SPEAKERS_FILE = "SPEAKERS.TXT"
@@ -135,7 +129,6 @@ class LibriSpeechBuilder(CorpusBuilder):
             streams, index, empty = self.decode_split(request, writer, split, units, decode_speech_file)
             writer.add_split_with_items(
                 split, streams=streams, stream_index=index, request=request, max_items=settings["max_items"],
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
             )  # fmt: skip
             writer.note(f"empty_files_skipped_{split}", empty)
         writer.note("subsets", dict(self.subsets))

@@ -1,18 +1,10 @@
 """MIR-1K: singing voice against accompaniment, with the split of the DRNN papers.
 
-MIR-1K (Hsu and Jang, 2010) holds 1000 clips of 4–13 s from 110 karaoke
-recordings of Chinese pop songs by 19 amateur singers, 133 minutes:
-``MIR-1K/Wavfile/<singer>_<song>_<clip>.wav``, 16 kHz stereo with the
-accompaniment on the left channel and the voice on the right, so both
-sources are exact. As in Huang et al. (2014, 2015), the 175 clips of
-``abjones`` and ``amy`` are for training, the other 825 (17 unseen singers)
-for test, mixed at 0 dB (``voice`` is the target). Our choices: validation is
-the first ninth of the 175 clips in hash order (20 clips); items are 4 s cut
-inside each clip (every audible one, so a clip gives one to three where the
-papers score whole clips: GNSDR weights by length either way, but the numbers
-are not the papers' to the decimal); training mixes fresh voice and
-accompaniment segments (dynamic mixing), the counterpart of Huang et al.'s
-circular shifts. data/README.md, section "MIR-1K".
+``MIR-1K/Wavfile/<singer>_<song>_<clip>.wav`` is stereo with the accompaniment
+on the left and the voice on the right. The clips of ``abjones`` and ``amy``
+train (the first ninth in hash order validates), the other 17 singers test, as
+in Huang et al. (2014, 2015); items are 4 s inside each clip.
+data/README.md, section "MIR-1K", has the corpus, its layout and our choices.
 """
 
 from __future__ import annotations
@@ -21,12 +13,19 @@ import math
 from pathlib import Path
 from typing import Any
 
-from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetWriter
 from vaesep.data.corpora.audio import read_corpus_audio, to_mono_16k
 from vaesep.data.corpora.base import (
-    CorpusBuilder, DecodedUnit, Unit, add_recording_split, child, file_error, files_with_suffix,
-    find_corpus_dir, layout_error, relative_id,
+    CorpusBuilder,
+    DecodedUnit,
+    Unit,
+    add_recording_split,
+    child,
+    file_error,
+    files_with_suffix,
+    find_corpus_dir,
+    layout_error,
+    relative_id,
 )  # fmt: skip
 from vaesep.data.splits import hash_order
 
@@ -126,7 +125,6 @@ class MIR1KBuilder(CorpusBuilder):
             streams, index, empty = self.decode_split(request, writer, split, units, decode_clip)
             add_recording_split(
                 writer, split, request, streams, index, recordings_of="voice",
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
                 items_per_recording=settings["items_per_clip"].get(split),
             )  # fmt: skip
             writer.note(f"empty_clips_skipped_{split}", empty)

@@ -1,22 +1,11 @@
-"""MUSDB18: vocals against accompaniment (the sum of drums, bass and other).
+"""MUSDB18: vocals against accompaniment (drums + bass + other).
 
-MUSDB18 (Rafii et al., 2017) holds 150 full-length tracks (about 10 hours;
-100 train, 50 test) with ``vocals``, ``drums``, ``bass`` and ``other`` stems
-and their ``mixture``, 44.1 kHz stereo, in two editions:
-
-* MUSDB18-HQ, ``train|test/<track>/{mixture,vocals,drums,bass,other}.wav``
-  (the compressed edition decoded by the ``musdb`` package's
-  ``musdbconvert`` has the same layout);
-* MUSDB18, ``train|test/<track>.stem.mp4`` (streams: 0 mixture, 1 drums,
-  2 bass, 3 other, 4 vocals; AAC), decoded only when ``ffmpeg`` is on ``PATH``.
-
-Splits follow the ``musdb`` package: its 14 ``validation_tracks`` are
-``valid``, the other 86 training tracks ``train``, the 50 test tracks
-``test``. Stems are averaged to mono and resampled to 16 kHz; the
-accompaniment is drums + bass + other (``mixture`` is not read). Items are
-4 s inside one track where both sources are audible, at most 4 per valid and
-10 per test track, mixed at ``snr_db`` (vocals over accompaniment, 0 dB by
-default, unlike the natural mix). data/README.md, section "MUSDB18".
+Reads MUSDB18-HQ (``train|test/<track>/<stem>.wav``; also the compressed set
+decoded by ``musdbconvert``) or, with ``ffmpeg`` on ``PATH``, the compressed
+``train|test/<track>.stem.mp4``. The musdb package's 14 validation tracks are
+``valid``; stems are averaged to mono at 16 kHz; items are 4 s inside a track,
+at most 4 per valid and 10 per test track.
+data/README.md, section "MUSDB18", has the corpus, its layout and our choices.
 """
 
 from __future__ import annotations
@@ -28,12 +17,20 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetWriter
 from vaesep.data.corpora.audio import read_corpus_audio, to_mono_16k
 from vaesep.data.corpora.base import (
-    CorpusBuilder, CorpusLayoutError, DecodedUnit, Unit, add_recording_split, child, file_error,
-    find_corpus_dir, layout_error, readme_pointer, relative_id,
+    CorpusBuilder,
+    CorpusLayoutError,
+    DecodedUnit,
+    Unit,
+    add_recording_split,
+    child,
+    file_error,
+    find_corpus_dir,
+    layout_error,
+    readme_pointer,
+    relative_id,
 )  # fmt: skip
 from vaesep.data.splits import hash_order
 
@@ -219,7 +216,6 @@ class MUSDB18Builder(CorpusBuilder):
             streams, index, _ = self.decode_split(request, writer, split, units, function)
             add_recording_split(
                 writer, split, request, streams, index, recordings_of="vocals",
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
                 items_per_recording=settings["items_per_track"].get(split),
             )  # fmt: skip
         writer.note("layout", "MUSDB18-HQ / decoded WAV" if layout == "wav" else "stems via ffmpeg")

@@ -1,26 +1,12 @@
 """TIMIT: speech against noise, for the denoising task.
 
-TIMIT (LDC93S1) holds 6300 read sentences, ten from each of 630 speakers of
-eight US dialect regions, 16 kHz 16-bit, as on the LDC disc:
-``TIMIT/TRAIN|TEST/DR1..DR8/<sex><initials><digit>/<utterance>.WAV`` with
-NIST SPHERE headers (``sa1``/``sa2`` are the two sentences every speaker
-reads). Lower-case copies and copies with converted ``SA1.WAV.wav`` files are
-read as well. Speaker-disjoint splits (our choices): ``test`` is every ``TEST``
-speaker (168); of the 462 ``TRAIN`` speakers the first tenth in hash order is
-``valid``, the rest ``train``; the ``sa`` sentences are left out (shared
-texts would put test sentences into training). Utterances are trimmed like
-the speech set (40 dB).
-
-The ``noise`` source is the offline noises of the ``noise`` set
-(``sonic-pi-samples``; separate recordings per split,
-:data:`vaesep.data.noise.NOISE_FILES`) or your own folder,
-``TIMITBuilder(noise_dir=...)`` or ``$VAESEP_NOISE_DIR``: with ``train/``,
-``valid/`` and ``test/`` sub-folders, or flat (the first tenth in hash order
-test, the next tenth valid, at least one file each). Each recording is
-trimmed, scaled to unit RMS and tiled to at least 8 s
-(:func:`vaesep.data.noise.noise_stream`); noises are held in memory, so keep
-such a folder under an hour or so. ``snr_db`` is the speech-to-noise ratio.
-data/README.md, section "TIMIT".
+Speaker-disjoint splits: ``TEST`` is test, the first tenth of the ``TRAIN``
+speakers in hash order valid; the shared ``SA`` sentences are left out.
+Upper- and lower-case copies and converted ``SA1.WAV.wav`` files are read.
+The noise is the ``noise`` set's recordings (:mod:`vaesep.data.noise`) or a
+folder of your own (``noise_dir=`` or ``$VAESEP_NOISE_DIR``: ``train/``,
+``valid/``, ``test/`` sub-folders, or flat, split by hash).
+data/README.md, section "TIMIT", has the corpus, its layout and our choices.
 """
 
 from __future__ import annotations
@@ -33,12 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetWriter
 from vaesep.data.corpora.audio import decode_speech_file, first_seconds_in_hash_order
 from vaesep.data.corpora.base import (
-    CorpusBuilder, CorpusFileError, CorpusLayoutError, Unit, child, find_corpus_dir, layout_error,
-    readme_pointer, relative_id,
+    CorpusBuilder,
+    CorpusFileError,
+    CorpusLayoutError,
+    Unit,
+    child,
+    find_corpus_dir,
+    layout_error,
+    readme_pointer,
+    relative_id,
 )  # fmt: skip
 from vaesep.data.noise import NOISE_FILES, PACKAGE, SONIC_PI_SAMPLES, noise_stream
 from vaesep.data.splits import hash_order
@@ -201,8 +193,7 @@ class TIMITBuilder(CorpusBuilder):
             streams, index, _ = self.decode_split(request, writer, split, units, decode_speech_file, ("speech",))
             streams["noise"], index["noise"] = _noise(Path(noise["dir"]), noise["files"][split])
             writer.add_split_with_items(
-                split, streams=streams, stream_index=index, request=request, max_items=settings["max_items"],
-                segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)), primary="speech",
+                split, streams=streams, stream_index=index, request=request, max_items=settings["max_items"], primary="speech",
             )  # fmt: skip
         writer.note("noise", {"source": noise["source"], "dir": noise["dir"]})
         writer.note("utterance_counts", {split: len(files) for split, files in plan.items()})

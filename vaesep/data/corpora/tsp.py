@@ -1,23 +1,11 @@
 """TSP (McGill): two-speaker mixtures as in Huang et al. (TASLP 2015).
 
-The TSP speech database (P. Kabal, McGill University) holds about 60 Harvard
-sentences read by each of two dozen speakers (women ``F*``, men ``M*``,
-children ``C*``) at 48 kHz, distributed as ``48k.zip`` and low-passed
-``16k-LP7.zip``: ``<rate folder>/<speaker>/<speaker><list>_<sentence>.wav``.
-Huang et al. mix the pairs FA–MC, FA–FB and MC–MD at 0 dB, at 16 kHz, and
-test on the last 10 % of each speaker's audio. Here:
-
-* ``tsp`` is FA–MC, ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs (sources
-  named after the speakers; the first is the target of ``snr_db``); another
-  pair is ``data.register("tsp-fb-mc", TSPBuilder(("FB", "MC")))``;
-* each utterance is resampled to 16 kHz and trimmed (40 dB, our choice, as for
-  the speech set); a speaker's utterances are concatenated in file-name order;
-  the last 10 % of that stream is ``test``, the last ninth of the rest
-  ``valid``, the first 80 % ``train`` (cuts at sample positions);
-* items are 2 s (a test split is only ~15 s per speaker);
-* ``48k`` is used when both rate folders are unpacked, else ``16k-LP7``.
-
-data/README.md, section "TSP".
+``tsp`` is the pair FA–MC, ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs of
+Huang et al. (the first speaker is the target of ``snr_db``). Each speaker's
+utterances (``48k/<speaker>/<speaker><list>_<sentence>.wav``, or ``16k-LP7``)
+are resampled, trimmed and concatenated in file-name order; the last 10 % of
+that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
+data/README.md, section "TSP", has the corpus, its layout and our choices.
 """
 
 from __future__ import annotations
@@ -30,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetWriter
 from vaesep.data.corpora.audio import decode_speech_file
 from vaesep.data.corpora.base import CorpusBuilder, Unit, child, layout_error, relative_id
@@ -135,7 +122,6 @@ class TSPBuilder(CorpusBuilder):
                     split, request=request, max_items=settings["max_items"],
                     streams={s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names},
                     stream_index={s: slice_index(index[s], *bounds[s]) for s in self.source_names},
-                    segment_samples=int(round(settings["segment_seconds"] * SAMPLE_RATE)),
                 )  # fmt: skip
             del whole
         writer.note("recordings", relative_id(folder, root) if folder != root else ".")
