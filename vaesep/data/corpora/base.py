@@ -9,7 +9,8 @@ stream per source: files decoded on a small process pool, in order, appended
 to the stream's ``.npy`` file on disk, so memory grows with the longest
 file, not with the corpus. A wrong folder or a damaged file stops the build
 with a message naming it and the section of ``data/README.md`` to read.
-data/README.md, sections "Real corpora", "Memory and disk" and "When something is wrong".
+Notebook 01, section "Bring your own corpus"; data/README.md, sections
+"Real corpora", "Memory and disk" and "When something is wrong".
 """
 
 from __future__ import annotations
