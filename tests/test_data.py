@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -123,6 +124,12 @@ def test_same_seed_gives_identical_arrays_and_manifest(tmp_path: Path) -> None:
         np.testing.assert_array_equal(first.sources(split), second.sources(split))
     for name, stream in first.streams("train").items():
         np.testing.assert_array_equal(stream, second.streams("train")[name])
+
+
+def test_built_folder_is_readable_like_any_other_folder(tmp_path: Path) -> None:
+    built = data.build("synthetic", fast=True, cache_dir=tmp_path, progress=False)
+    (tmp_path / "plain").mkdir()  # what the umask gives: a shared cache stays readable to others
+    assert stat.S_IMODE(built.path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
 
 
 def test_different_seed_gives_different_mixtures(tmp_path: Path) -> None:

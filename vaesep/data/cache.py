@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import socket
-import tempfile
+import uuid
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -193,8 +193,8 @@ def build(
     builder.check_system_data(resolved_root)
     base.mkdir(parents=True, exist_ok=True)
     _remove_dead_builds(base, key)
-    owner = f"{socket.gethostname()}-{os.getpid()}-"
-    temporary = Path(tempfile.mkdtemp(prefix=f".{key}{_BUILDING}{owner}", dir=base))
+    temporary = base / f".{key}{_BUILDING}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary.mkdir()  # not tempfile.mkdtemp: its owner-only mode would stay on the published build
     request = BuildRequest(
         name=name, seed=int(seed), snr_db=float(snr_db), fast=fast, root=resolved_root,
         settings=settings, progress=progress, cache_root=cache_root,

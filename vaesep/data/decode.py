@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -38,12 +37,10 @@ class TrimmedAudio(NamedTuple):
     Attributes:
         audio: ``(n_samples,)`` float32 at 16 kHz.
         file_offset: where ``audio`` starts in the decoded, untrimmed file, in samples.
-        decoded_length: samples of the whole decoded file.
     """
 
     audio: np.ndarray
     file_offset: int
-    decoded_length: int
 
 
 def trim_silence(signal: np.ndarray, top_db: float) -> tuple[np.ndarray, int]:
@@ -67,10 +64,8 @@ def decode_trimmed(path: str, top_db: float) -> TrimmedAudio:
     import soundfile as sf
 
     if sf.info(path).frames == 0:
-        return TrimmedAudio(np.zeros(0, dtype=np.float32), 0, 0)
-    decoded = load_audio(path, SAMPLE_RATE)
-    audio, start = trim_silence(decoded, top_db)
-    return TrimmedAudio(audio, start, int(decoded.shape[0]))
+        return TrimmedAudio(np.zeros(0, dtype=np.float32), 0)
+    return TrimmedAudio(*trim_silence(load_audio(path, SAMPLE_RATE), top_db))
 
 
 def worker_count() -> int:
@@ -125,7 +120,3 @@ def parallel_map(
             bar.update()
         return results
 
-
-def decode_many(paths: Sequence[Path], *, top_db: float, progress: bool, desc: str) -> list[TrimmedAudio]:
-    """Decode and trim ``paths`` in parallel; results in the order of ``paths``."""
-    return parallel_map(decode_trimmed, [(str(p), top_db) for p in paths], progress=progress, desc=desc)

@@ -30,7 +30,7 @@ import soundfile as sf
 
 from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
-from vaesep.data.decode import TrimmedAudio, decode_many
+from vaesep.data.decode import TrimmedAudio, decode_trimmed, parallel_map
 from vaesep.data.mixing import concatenate_pieces
 from vaesep.data.splits import assign_split, hash_order
 from vaesep.data.system import missing_data_error
@@ -188,7 +188,7 @@ def _decode_plan(
         ]
         if not batch:
             return decoded
-        results = decode_many([root / f for f in batch], top_db=top_db, progress=progress,
-                              desc=f"decoding {len(batch)} utterances")  # fmt: skip
+        results = parallel_map(decode_trimmed, [(str(root / f), top_db) for f in batch], progress=progress,
+                               desc=f"decoding {len(batch)} utterances")  # fmt: skip
         decoded.update(zip(batch, results, strict=True))
         batch = []
