@@ -42,7 +42,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaesep.data.mixing import MIXTURE  # the ``input`` label of frames encoded from the mixture
 from vaesep.models.network import REFERENCE_RMS
 from vaesep.models.neural import NeuralSeparator
 from vaesep.models.vae import VAENetwork
@@ -51,6 +50,9 @@ from vaesep.train import spectrogram_batch
 
 ACTIVE_THRESHOLD: float = 0.01
 """Burda et al. (2016): dimension d is active when ``Var_x(μ_d(x)) > 0.01``."""
+
+MIXTURE = "mixture"
+"""The ``input`` label of frames encoded from the mixture (the others carry a source name)."""
 
 F0_RANGE: tuple[float, float] = (60.0, 400.0)
 """Pitch range (Hz) searched by :func:`periodicity`: covers both speakers of the speech set."""

@@ -17,10 +17,6 @@ import numpy as np
 from vaesep.audio import mix_at_snr, rms
 from vaesep.data.dataset import BuiltDataset
 
-MIXTURE = "mixture"
-"""The name of the sum of the sources wherever it stands next to them: the frames encoded
-from it (notebook 03), the unprocessed condition of the listening test (notebook 05)."""
-
 SILENCE_BELOW_DB = -30.0
 """A segment more than 30 dB below its stream's RMS counts as silent: its SNR would be
 set by residual noise, so it is skipped or redrawn."""
