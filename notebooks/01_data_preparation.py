@@ -121,7 +121,7 @@ from vaesep.stats import (
 #
 # The only cell a teacher needs to change. `DATA` is any name from
 # `vaesep.data.available()` (or a corpus you registered yourself, see
-# `vaesep/data/registry.py`); the pitch and level sections assume two sources.
+# `vaesep/data/builder.py`); the pitch and level sections assume two sources.
 # `FAST` is on when the environment variable `VAESEP_FAST=1` is set, as in CI:
 # the same code runs on less data.
 
@@ -526,7 +526,7 @@ for name in ("chorales", "noise"):
 # the commands, e.g. `vaesep data prepare mir1k --root /data/MIR-1K`. In a
 # notebook, set `DATA = "mir1k"` and `ROOT = "/data/MIR-1K"` in the parameters
 # cell. Another corpus plugs in by subclassing `DatasetBuilder` and calling
-# `vaesep.data.register` (the contract is in `vaesep/data/registry.py`).
+# `vaesep.data.register` (the contract is in `vaesep/data/builder.py`).
 
 # %%
 print("registered data sets:", ", ".join(data.available()))

@@ -12,7 +12,7 @@ from vaesep.api import load_model
 from vaesep.compare.conditions import get_condition
 from vaesep.compare.methods import get_method
 from vaesep.compare.runner import CompareConfig, model_source
-from vaesep.data.registry import get_builder
+from vaesep.data.builder import get_builder
 
 
 def target_source(condition: str) -> str:
