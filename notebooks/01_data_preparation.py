@@ -121,7 +121,7 @@ from vaesep.stats import (
 #
 # The only cell a teacher needs to change. `DATA` is any name from
 # `vaesep.data.available()` (or a corpus you registered yourself, see
-# `vaesep/data/registry.py`); the pitch and level sections assume two sources.
+# `vaesep/data/builder.py`); the pitch and level sections assume two sources.
 # `FAST` is on when the environment variable `VAESEP_FAST=1` is set, as in CI:
 # the same code runs on less data.
 
@@ -422,7 +422,7 @@ print(f"frames within +-10 dB (real overlap): {100 * shares['neither']:.0f} %")
 source_magnitudes = magnitude(stft(sources))  # (n_sources, n_bins, n_frames)
 oracle_masks = {"IBM": ideal_binary_mask(source_magnitudes), "IRM": ideal_ratio_mask(source_magnitudes),
                 "Wiener": wiener_mask(source_magnitudes)}
-figure = plot_masks({f"{name}, source {first}": mask[0] for name, mask in oracle_masks.items()},
+figure = plot_masks({f"{name}, source {first}": mask[0].T for name, mask in oracle_masks.items()},  # layout: core redesign
                     title=f"oracle masks of test item {EXAMPLE_ITEM}, source {first}")
 save_figure(figure, "01_oracle_masks")
 display(figure)
@@ -526,7 +526,7 @@ for name in ("chorales", "noise"):
 # the commands, e.g. `vaesep data prepare mir1k --root /data/MIR-1K`. In a
 # notebook, set `DATA = "mir1k"` and `ROOT = "/data/MIR-1K"` in the parameters
 # cell. Another corpus plugs in by subclassing `DatasetBuilder` and calling
-# `vaesep.data.register` (the contract is in `vaesep/data/registry.py`).
+# `vaesep.data.register` (the contract is in `vaesep/data/builder.py`).
 
 # %%
 print("registered data sets:", ", ".join(data.available()))

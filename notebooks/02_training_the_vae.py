@@ -487,8 +487,8 @@ print("same network configuration:", model.network.config_dict() == pretrained.n
 # %%
 sources = np.array(ds.sources("test")[EXAMPLE_ITEM])
 mixture = sources.sum(axis=0)
-truth = magnitude(stft(sources))
-mixture_magnitude = magnitude(stft(mixture))
+truth = magnitude(stft(sources)).transpose(0, 2, 1)  # (n_sources, n_frames, n_bins); layout: core redesign
+mixture_magnitude = magnitude(stft(mixture)).T  # layout: core redesign
 ideal = ideal_ratio_mask(truth)
 inside = {"this notebook": network_outputs(model, mixture, sr), "pretrained": network_outputs(pretrained, mixture, sr)}
 for index, name in enumerate(ds.source_names):

@@ -48,7 +48,8 @@
 # have run it; otherwise the pretrained
 # `vae-speech` shipped with `vaesep` is used, so this notebook also works on its
 # own. The speech test set of notebook 01 is built on first use (a few minutes,
-# then cached). The computations live in `vaesep.latent`, the figures in
+# then cached). The computations live in `vaesep.latent` (`latent/codes.py`
+# for sections 1 to 3, `latent/decoding.py` for section 4), the figures in
 # `vaesep.plots.latent` and the slider view in `vaesep.widgets.latent`.
 # Headphones help in the listening cells.
 #
@@ -80,10 +81,10 @@ from IPython.display import Audio, Markdown, display
 import vaesep
 import vaesep.data
 from vaesep import latent
+from vaesep.files import save_figure
 from vaesep.metrics import si_sdr
 from vaesep.plots import latent as latent_plots
 from vaesep.plots import plot_spectrograms
-from vaesep.files import save_figure
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import DEFAULT_STFT
 from vaesep.widgets.latent import LatentExplorer
@@ -328,8 +329,7 @@ print(f"the top {enough} units per encoder get within 1 dB of all {max(curve)} (
 mixture = sources[ITEM].sum(axis=0)
 display(Markdown("**mixture**"), Audio(mixture, rate=dataset.sample_rate))
 for k in sorted({0, enough, config.latent}):
-    ranked = [np.argsort(-stats.activity[e])[:k] for e in range(len(stats.encoder_names))]
-    estimate = latent.resynthesise(model, mixture, latent.keep_only_dims(ranked))[0]
+    estimate = latent.resynthesise(model, mixture, latent.keep_only_dims(stats.top_units(k)))[0]
     score = si_sdr(sources[ITEM][:1], estimate[None])[0]
     display(Markdown(f"**{model.source_names[0]}, top {k} units per encoder** (SI-SDR {score:.1f} dB)"),
             Audio(estimate, rate=dataset.sample_rate))

@@ -69,6 +69,7 @@ from IPython.display import display
 
 import vaesep
 import vaesep.data
+from vaesep.files import results_dir
 from vaesep.listening import (
     analyse_folder,
     items_from_dataset,
@@ -78,7 +79,6 @@ from vaesep.listening import (
     separation_metrics,
     simulate_listeners,
 )
-from vaesep.files import results_dir
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.widgets.listening import listening_test
 
@@ -245,7 +245,7 @@ simulated_files = simulate_listeners(
 )
 example = read_results_file(simulated_files[0])
 print("header:", example.header["simulation_model"])
-print("first trial:", example.trials[0].to_json())
+print("first trial, as stored:", example.trials[0])
 
 # %% [markdown]
 # ## Analysis

@@ -30,7 +30,7 @@ def require_system_data(name: str) -> None:
     The reason names the apt command; under ``CI=true`` the skip fails the test
     (see the top-level ``conftest.py``).
     """
-    from vaesep.data.registry import get_builder, resolve_root
+    from vaesep.data.builder import get_builder, resolve_root
 
     builder = get_builder(name)
     try:

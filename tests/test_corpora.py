@@ -3,12 +3,13 @@
 Every test writes its own miniature corpus (TSP file naming at 48 kHz,
 stereo MIR-1K clips, NIST SPHERE TIMIT files, MUSDB18-HQ stems, LibriSpeech
 FLAC with SPEAKERS.TXT) and checks splits, pairing, levels, error messages
-and resumable building. Nothing needs the real corpora or the network.
+and that an interrupted build leaves nothing behind. Nothing needs the real corpora or the network.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import stat
 import sys
 from collections.abc import Callable
@@ -21,10 +22,12 @@ import soundfile as sf
 
 from vaesep import data
 from vaesep.audio import resample
-from vaesep.data.cache import DatasetWriter
-from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, musdb18, streaming, tsp
-from vaesep.data.corpora.sphere import read_sphere
-from vaesep.data.corpora.streaming import NpyVectorAppender
+from vaesep.data import DatasetWriter
+from vaesep.data.builder import get_builder
+from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, musdb18, tsp
+from vaesep.data.corpora.audio import read_corpus_audio
+from vaesep.data.corpora.base import NpyVectorAppender
+from vaesep.data.decode import ordered_map
 
 CORPORA = ("tsp", "tsp-fa-fb", "tsp-mc-md", "mir1k", "timit", "musdb18", "librispeech")
 
@@ -319,12 +322,13 @@ def test_mir1k_reports_mono_and_truncated_clips_by_name(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- TIMIT
 
 
-def test_sphere_reader_matches_the_samples_written(tmp_path: Path) -> None:
+def test_sphere_files_decode_to_their_exact_samples(tmp_path: Path) -> None:
     signal = voice_like(0.5, 16000, 200.0, 0.5, seed=3)
     write_sphere(tmp_path / "SX37.WAV", signal)
-    decoded, rate = read_sphere(tmp_path / "SX37.WAV")
+    decoded, rate = read_corpus_audio(tmp_path / "SX37.WAV", "TIMIT")
     assert rate == 16000 and decoded.shape == (signal.size, 1)
-    np.testing.assert_allclose(decoded[:, 0], signal, atol=1.0 / 32767)
+    pcm = np.clip(np.round(signal * 32767), -32768, 32767).astype(np.int16)
+    np.testing.assert_array_equal(decoded[:, 0], pcm.astype(np.float32) / 32768)  # 16-bit PCM, exactly
 
 
 def test_timit_splits_by_speaker_without_sa_and_uses_the_given_noises(
@@ -357,9 +361,9 @@ def test_timit_reads_lower_case_and_converted_copies(
             target.mkdir(parents=True)
             continue
         target.write_bytes(path.read_bytes())
-        audio, rate = read_sphere(path)
+        audio, rate = sf.read(path)
         sf.write(target.with_name(target.name + ".wav"), audio, rate)  # as in converted copies
-    builder = data.registry.get_builder("timit")
+    builder = get_builder("timit")
     upper_files = builder.split_files("test", root)
     assert builder.split_files("test", lower) == [f.lower() for f in upper_files]  # originals win
     for original in lower.rglob("*.wav"):
@@ -400,7 +404,7 @@ def test_timit_without_noises_names_both_ways_to_get_them(
     monkeypatch.delenv("VAESEP_NOISE_DIR")
     monkeypatch.setattr("vaesep.data.corpora.timit.SONIC_PI_SAMPLES", tmp_path / "nowhere")
     with pytest.raises(data.MissingSystemDataError, match="sonic-pi-samples.*VAESEP_NOISE_DIR"):
-        data.registry.get_builder("timit").check_noise()
+        get_builder("timit").check_noise()
 
 
 # ---------------------------------------------------------------- MUSDB18
@@ -513,16 +517,13 @@ def test_librispeech_missing_subset_is_named(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- streaming and resuming
 
 
-def test_appender_grows_a_valid_npy_file_and_resumes_from_a_checkpoint(tmp_path: Path) -> None:
-    path = tmp_path / "stream.npy"
-    appender = NpyVectorAppender(path)
+def test_appender_writes_the_same_bytes_as_numpy(tmp_path: Path) -> None:
+    appender = NpyVectorAppender(tmp_path / "stream.npy")
     appender.append(np.arange(5, dtype=np.float32))
-    appender.append(np.arange(5, 8, dtype=np.float32))
-    appender.flush()
-    resumed = NpyVectorAppender(path, keep_samples=5)  # the checkpoint knew only 5 samples
-    resumed.append(np.full(2, -1.0, dtype=np.float32))
-    resumed.close()
-    np.testing.assert_array_equal(np.load(path), [0, 1, 2, 3, 4, -1, -1])
+    appender.append(np.arange(5, 8, dtype=np.float64))  # stored as float32 like the rest
+    appender.close()
+    np.save(tmp_path / "saved.npy", np.array([0, 1, 2, 3, 4, 5, 6, 7], dtype=np.float32))
+    assert (tmp_path / "stream.npy").read_bytes() == (tmp_path / "saved.npy").read_bytes()
 
 
 def test_writer_keeps_a_stream_written_in_place_and_refuses_partial_views(tmp_path: Path) -> None:
@@ -549,7 +550,7 @@ def test_parallel_decoding_keeps_file_order(
         paths.append(tmp_path / f"u{index}.flac")
         sf.write(paths[-1], np.full(160 * (index + 1), 0.1), 16000, format="FLAC")
     arguments = [(str(p), "s", 60.0, "TSP") for p in paths]
-    lengths = [u.audio["s"].size for u in streaming.ordered_map(tsp.decode_speech_file, arguments)]
+    lengths = [u.audio["s"].size for u in ordered_map(tsp.decode_speech_file, arguments)]
     assert lengths == [160 * (index + 1) for index in range(9)]
 
 
@@ -568,11 +569,10 @@ def counting(
     return wrapper
 
 
-def test_interrupted_prepare_resumes_after_the_last_decoded_file(
+def test_interrupted_prepare_leaves_nothing_and_a_rerun_builds_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VAESEP_DATA_WORKERS", "1")
-    monkeypatch.setattr(streaming, "CHECKPOINT_SECONDS", 0.0)
     root = write_tsp(tmp_path / "tsp")
     original = tsp.decode_speech_file
     first: list[str] = []
@@ -580,15 +580,12 @@ def test_interrupted_prepare_resumes_after_the_last_decoded_file(
     with pytest.raises(KeyboardInterrupt):
         build("tsp", root, tmp_path / "cache", fast=True)
     assert len(first) == 25
-    assert list((tmp_path / "cache" / "tsp").glob(".*.resume"))  # the decoded part is kept
-    second: list[str] = []
-    monkeypatch.setattr(tsp, "decode_speech_file", counting(original, second, fail_at=None))
-    resumed = build("tsp", root, tmp_path / "cache", fast=True)
-    assert len(second) == 40 - 25 and not set(first) & set(second)
-    assert not list((tmp_path / "cache" / "tsp").glob(".*.resume"))  # cleaned after publishing
+    assert os.listdir(tmp_path / "cache" / "tsp") == []  # no half-built folder, no temporary one
     monkeypatch.setattr(tsp, "decode_speech_file", original)
+    rerun = build("tsp", root, tmp_path / "cache", fast=True)
     fresh = build("tsp", root, tmp_path / "fresh", fast=True)
-    assert fresh.manifest_hash == resumed.manifest_hash
+    assert fresh.manifest_hash == rerun.manifest_hash
+    assert os.listdir(tmp_path / "cache" / "tsp") == [rerun.path.name]
     for split in fresh.splits:
         for source, stream in fresh.streams(split).items():
-            np.testing.assert_array_equal(stream, resumed.streams(split)[source])
+            np.testing.assert_array_equal(stream, rerun.streams(split)[source])

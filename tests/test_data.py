@@ -1,9 +1,13 @@
-"""Tests of vaesep.data: determinism, caching, splits, mixing and frames."""
+"""Tests of vaesep.data: determinism, caching, splits and mixing."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import stat
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -11,15 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from vaesep import data
 from vaesep.audio import rms
-from vaesep.data import registry
-from vaesep.data.cache import MANIFEST
+from vaesep.data import builder
+from vaesep.data.dataset import MANIFEST
 from vaesep.data.noise import NOISE_FILES
 from vaesep.data.speech import check_czech_held_out, language_of
-from vaesep.spectral import stft
 
 
 def level_ratio_db(sources: np.ndarray) -> np.ndarray:
@@ -34,7 +36,7 @@ class _ToneBuilder(data.DatasetBuilder):
     source_names = ("tone", "hiss")
     splits = ("train", "test")
 
-    def build(self, request: registry.BuildRequest, writer: data.DatasetWriter) -> None:
+    def build(self, request: data.BuildRequest, writer: data.DatasetWriter) -> None:
         rng = request.rng("noise")
         t = np.arange(4 * 16000) / 16000
         silent_half = (t >= 2.0).astype(np.float32)
@@ -52,7 +54,7 @@ class _ToneBuilder(data.DatasetBuilder):
 class _FailingBuilder(_ToneBuilder):
     """Writes one split, then dies as an interrupted build would."""
 
-    def build(self, request: registry.BuildRequest, writer: data.DatasetWriter) -> None:
+    def build(self, request: data.BuildRequest, writer: data.DatasetWriter) -> None:
         writer.add_split(
             "train", streams={"tone": np.ones(100, np.float32), "hiss": np.ones(100, np.float32)}
         )
@@ -62,7 +64,7 @@ class _FailingBuilder(_ToneBuilder):
 @pytest.fixture
 def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let a test register builders without leaking them into other tests."""
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    monkeypatch.setattr(builder, "_REGISTRY", dict(builder._REGISTRY))
 
 
 # ---------------------------------------------------------------- registry and errors
@@ -124,6 +126,12 @@ def test_same_seed_gives_identical_arrays_and_manifest(tmp_path: Path) -> None:
         np.testing.assert_array_equal(stream, second.streams("train")[name])
 
 
+def test_built_folder_is_readable_like_any_other_folder(tmp_path: Path) -> None:
+    built = data.build("synthetic", fast=True, cache_dir=tmp_path, progress=False)
+    (tmp_path / "plain").mkdir()  # what the umask gives: a shared cache stays readable to others
+    assert stat.S_IMODE(built.path.stat().st_mode) == stat.S_IMODE((tmp_path / "plain").stat().st_mode)
+
+
 def test_different_seed_gives_different_mixtures(tmp_path: Path) -> None:
     first = data.build("synthetic", seed=0, fast=True, cache_dir=tmp_path, progress=False)
     second = data.build("synthetic", seed=1, fast=True, cache_dir=tmp_path, progress=False)
@@ -159,26 +167,61 @@ def test_corrupted_cache_is_detected_and_rebuilt(tmp_path: Path, damage: str) ->
     assert rebuilt.manifest_hash == built.manifest_hash
 
 
+class _RacingBuilder(_ToneBuilder):
+    """While building, lets a second build of the same set finish first, as a concurrent process would."""
+
+    raced = False
+
+    def build(self, request: data.BuildRequest, writer: data.DatasetWriter) -> None:
+        if not _RacingBuilder.raced:
+            _RacingBuilder.raced = True
+            data.build(request.name, fast=request.fast, cache_dir=request.cache_root, progress=False)
+        super().build(request, writer)
+
+
 def test_interrupted_build_leaves_nothing_and_next_build_recovers(
     tmp_path: Path, isolated_registry: None
 ) -> None:
     data.register("test-tone", _FailingBuilder())
     with pytest.raises(KeyboardInterrupt):
         data.build("test-tone", cache_dir=tmp_path, progress=False)
-    assert [
-        p.name for p in (tmp_path / "test-tone").iterdir() if not p.name.endswith(".lock")
-    ] == []
-    # a leftover temporary dir from a killed process (no chance to clean up) is removed
+    assert list((tmp_path / "test-tone").iterdir()) == []
+    # the temporary folder of a killed build (no chance to clean up) is removed by the next
+    # build; one of a live process is left alone
     data.register("test-tone", _ToneBuilder(), replace=True)
-    key = data.cache.dataset_key(
-        "test-tone", "1", {"seed": 0, "snr_db": 0.0, "fast": True, "root": None}
-    )
-    leftover = tmp_path / "test-tone" / f".{key}.partial-999999"
-    (leftover / "junk").mkdir(parents=True)
+    key = data.cache.dataset_key("test-tone", "1", {"seed": 0, "snr_db": 0.0, "fast": True, "root": None})
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    owner = f".{key}.building-{socket.gethostname()}"
+    dead = tmp_path / "test-tone" / f"{owner}-{int(finished.stdout)}-x1"
+    live = tmp_path / "test-tone" / f"{owner}-{os.getppid()}-x2"
+    for leftover in (dead, live):
+        (leftover / "junk").mkdir(parents=True)
     built = data.build("test-tone", fast=True, cache_dir=tmp_path, progress=False)
     assert built.path.name == key
-    assert not leftover.exists()
+    assert not dead.exists() and live.exists()
     assert built.sources("test").shape[1:] == (2, 8000)
+
+
+def test_losing_a_build_race_keeps_the_winners_build(tmp_path: Path, isolated_registry: None) -> None:
+    _RacingBuilder.raced = False
+    data.register("test-tone", _RacingBuilder())
+    built = data.build("test-tone", fast=True, cache_dir=tmp_path, progress=False)
+    assert _RacingBuilder.raced
+    assert [p.name for p in (tmp_path / "test-tone").iterdir()] == [built.path.name]  # ours discarded
+    assert data.cache.verification_problem(built.path, built.params) is None
+
+
+def test_concurrent_processes_build_one_intact_copy(tmp_path: Path) -> None:
+    script = (
+        "from vaesep import data; "
+        f"print(data.build('synthetic', seed=5, fast=True, cache_dir={str(tmp_path)!r}, progress=False).manifest_hash)"
+    )
+    workers = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE) for _ in range(3)]
+    hashes = {worker.communicate()[0].strip() for worker in workers}
+    assert all(worker.returncode == 0 for worker in workers)
+    assert len(hashes) == 1
+    (folder,) = (tmp_path / "synthetic").iterdir()
+    assert data.BuiltDataset.open(folder).manifest_hash == hashes.pop().decode()
 
 
 def test_register_rejects_duplicates_and_non_builders(isolated_registry: None) -> None:
@@ -246,38 +289,6 @@ def test_random_segments_skip_silent_stretches(tmp_path: Path, isolated_registry
     np.testing.assert_allclose(level_ratio_db(batch), 0.0, atol=0.01)
     items = ds.items("test")  # fixed items also avoid the silent first half
     assert all(item["sources"]["tone"]["stream_offset"] >= 2 * 16000 for item in items)
-
-
-# ---------------------------------------------------------------- frames
-
-
-def test_frame_dataset_shapes_values_and_context_edges() -> None:
-    rng = np.random.default_rng(0)
-    sources = rng.standard_normal((3, 2, 4000)).astype(np.float32)
-    frames = data.FrameDataset(sources, context=2)
-    per_item = 4000 // 256 + 1
-    assert len(frames) == 3 * per_item
-    mixture, target = frames[0]
-    assert mixture.shape == (5, 513) and target.shape == (2, 513)
-    assert frames.mixture_magnitude.shape == (3 * per_item, 513)
-    assert frames.source_magnitude.shape == (3 * per_item, 2, 513)
-    expected = np.abs(stft(sources.sum(axis=1)))  # (items, bins, frames)
-    np.testing.assert_allclose(
-        frames.mixture_magnitude.numpy(), expected.transpose(0, 2, 1).reshape(-1, 513), atol=1e-4
-    )
-    first_of_item_1 = per_item
-    assert frames.context_index[first_of_item_1].tolist() == [per_item] * 3 + [
-        per_item + 1,
-        per_item + 2,
-    ]
-    last_of_item_0 = per_item - 1
-    assert (
-        frames.context_index[last_of_item_0].tolist()
-        == [per_item - 3, per_item - 2] + [per_item - 1] * 3
-    )
-    mixture, _ = frames[last_of_item_0]
-    assert torch.equal(mixture[2], mixture[4])  # repeated edge frame, not the next item's
-    assert data.FrameDataset(sources)[5][0].shape == (1, 513)
 
 
 # ---------------------------------------------------------------- real data (Debian packages)

@@ -1,4 +1,4 @@
-"""vaesep.inspection and the data/model figures of notebooks 01 and 02."""
+"""vaesep.inspection and the figures of notebooks 01, 02, 04 and 06 (vaesep.plots)."""
 
 import numpy as np
 import pytest
@@ -8,14 +8,22 @@ from matplotlib.figure import Figure
 from vaesep import inspection
 from vaesep.checkpoint import save_checkpoint
 from vaesep.models import NeuralSeparator, VAEConfig, VAENetwork
-from vaesep.plots.data import (
+from vaesep.plots import (
+    LiveLossPlot,
     plot_db_histograms,
     plot_f0_histograms,
     plot_harmonic_zoom,
+    plot_history,
+    plot_iteration_curves,
+    plot_kl_schedule,
+    plot_masks,
+    plot_metric_boxes,
+    plot_objective,
+    plot_spectrograms,
     plot_split_durations,
     plot_stft_resolutions,
+    plot_waveforms,
 )
-from vaesep.plots.model import plot_kl_schedule
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 
@@ -25,16 +33,23 @@ def vae():
     return VAENetwork(VAEConfig(source_names=("a", "b"), context=1, hidden=16, latent=4))
 
 
+def _counts(table: str) -> dict[str, int]:
+    """The parameters column of a parameter table, by module."""
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    return {row[0].strip("|` *"): int(row[3].strip("* ").replace(",", "")) for row in rows}
+
+
 def test_parameter_counts_add_up(vae):
-    counts = inspection.parameter_counts(vae)
+    counts = _counts(inspection.parameter_table(vae))
+    total = counts.pop("total")
     assert list(counts) == ["encoders.0", "encoders.1", "decoders.0", "decoders.1"]
-    assert sum(counts.values()) == sum(p.numel() for p in vae.parameters())
+    assert sum(counts.values()) == total == sum(p.numel() for p in vae.parameters())
     assert counts["encoders.0"] == (3 * 513 * 16 + 16) + (16 * 8 + 8)
-    assert inspection.parameter_counts(vae, depth=1) == {
-        "encoders": 2 * counts["encoders.0"], "decoders": 2 * counts["decoders.0"]
+    assert _counts(inspection.parameter_table(vae, depth=1)) == {
+        "encoders": 2 * counts["encoders.0"], "decoders": 2 * counts["decoders.0"], "total": total
     }
     with pytest.raises(ValueError):
-        inspection.parameter_counts(vae, depth=0)
+        inspection.parameter_table(vae, depth=0)
 
 
 def test_parameter_table_labels_sources(vae):
@@ -65,9 +80,9 @@ def test_network_outputs_match_the_separator(vae):
     mixture = (0.3 * rng.standard_normal(8_000)).astype(np.float32)
     outputs = inspection.network_outputs(separator, mixture)
     n_frames = DEFAULT_STFT.n_frames(8_000)
-    assert outputs["mixture"].shape == (513, n_frames)
+    assert outputs["mixture"].shape == (n_frames, 513)
     for key in ("estimates", "masks", "separated"):
-        assert outputs[key].shape == (2, 513, n_frames)
+        assert outputs[key].shape == (2, n_frames, 513)
     assert outputs["mu"].shape == (2, n_frames, 4)
     np.testing.assert_allclose(outputs["masks"].sum(axis=0), 1.0, atol=1e-4)
     np.testing.assert_allclose(outputs["separated"].sum(axis=0), outputs["mixture"], rtol=1e-4, atol=1e-6)
@@ -76,7 +91,7 @@ def test_network_outputs_match_the_separator(vae):
     assert waves.shape == (2, 8_000)
     from vaesep.spectral import apply_masks, stft
 
-    expected = apply_masks(outputs["masks"], stft(mixture), 8_000)
+    expected = apply_masks(outputs["masks"].transpose(0, 2, 1), stft(mixture), 8_000)  # layout: core redesign
     np.testing.assert_allclose(waves, expected, atol=1e-4)
     assert vae.training is False
     with pytest.raises(TypeError):
@@ -114,3 +129,31 @@ def test_data_figures(synthetic_dataset):
     assert "Hz" in figures[1].axes[0].get_xlabel()
     with pytest.raises(ValueError, match="window"):
         plot_harmonic_zoom({"x": low}, start=100.0)
+
+
+def test_time_frequency_figures_take_time_major_arrays():
+    """Spectrograms and masks are given (n_frames, n_bins) and drawn with time across."""
+    n_frames = 40
+    spectrogram = np.random.default_rng(0).random((n_frames, DEFAULT_STFT.n_bins))
+    figure = plot_spectrograms({"array": spectrogram, "wave": np.zeros(8_000, dtype=np.float32) + 0.1})
+    image = figure.axes[0].images[0]
+    assert image.get_array().shape == (DEFAULT_STFT.n_bins, n_frames)
+    assert image.get_extent()[1] == pytest.approx(n_frames * DEFAULT_STFT.hop_length / DEFAULT_STFT.sample_rate)
+    assert figure.axes[1].images[0].get_array().shape == (DEFAULT_STFT.n_bins, DEFAULT_STFT.n_frames(8_000))
+    masks = plot_masks({"m": spectrogram})
+    assert masks.axes[0].images[0].get_array().shape == (DEFAULT_STFT.n_bins, n_frames)
+
+
+def test_curve_figures():
+    history = {"epoch": [1, 2], "train_loss": [3.0, 2.0], "valid_loss": [3.5, 2.5], "train_kl": [1.0, 1.2]}
+    figures = [
+        plot_waveforms({"a": np.zeros(100), "b": np.ones(100)}, sr=100),
+        plot_history(history),
+        plot_metric_boxes({"x": [1.0, 2.0, np.nan], "y": [3.0]}, reference_lines={"floor": 0.0}),
+        plot_objective({"a": [3.0, 2.0, 1.5]}, sdr={0: 1.0, 2: 3.0}),
+        plot_iteration_curves({"a": [{"iterations": 0, "sdr_mean": 1.0, "rtf": 0.1},
+                                     {"iterations": 10, "sdr_mean": 2.0, "rtf": 0.5}]}),
+    ]
+    assert all(isinstance(figure, Figure) for figure in figures)
+    assert [axis.get_title() for axis in figures[1].axes] == ["loss", "kl"]
+    LiveLossPlot()(1, history)  # outside a notebook: draws nothing, raises nothing

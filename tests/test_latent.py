@@ -80,6 +80,19 @@ def test_encode_frames_subsamples_and_shared_variant() -> None:
         latent.as_vae(torch.nn.Linear(2, 2))  # type: ignore[arg-type]
 
 
+def test_mixture_codes_are_what_the_separator_encodes() -> None:
+    """Scaled once to the training level, whatever the input level: the separator's own μ."""
+    from vaesep.inspection import network_outputs
+
+    network, sources = _network(), _sources(n_items=1)
+    codes = latent.encode_frames(network, sources, include_sources=False, min_level_db=None)
+    louder = latent.encode_frames(network, 10 * sources, include_sources=False, min_level_db=None)
+    tolerance = 1e-4 * np.abs(codes.mu).max()  # float32 rounding, amplified by the large random weights
+    np.testing.assert_allclose(louder.mu, codes.mu, atol=tolerance)
+    inside = network_outputs(network, sources[0].sum(axis=0))["mu"]  # (encoders, frames, latent)
+    np.testing.assert_allclose(codes.mu, inside.transpose(1, 0, 2), atol=tolerance)
+
+
 def test_active_units_on_a_constructed_case() -> None:
     rng = np.random.default_rng(0)
     n, d = 2000, 10
@@ -90,7 +103,7 @@ def test_active_units_on_a_constructed_case() -> None:
     logvar[:, :3] = np.log(0.1)
     stats = latent.unit_statistics(mu, logvar, encoder_names=["only"])
     assert stats.n_active == {"only": 3}
-    assert list(stats.active_dims("only")) == [0, 1, 2]
+    assert list(stats.top_units(3)[0]) == [0, 1, 2]
     np.testing.assert_allclose(stats.kl[0, 5:], 0.0, atol=1e-12)
     np.testing.assert_allclose(stats.posterior_variance[0, 3:], 1.0)
     expected_kl0 = 0.5 * (mu[:, 0].var() + 0.1 - 1 - np.log(0.1))
@@ -110,7 +123,7 @@ def test_interpolation_endpoints_decode_to_the_endpoints(codes: latent.LatentSet
     assert not np.allclose(decoded[0], decoded[-1])
     # per_source pairs encoder m with decoder m only
     with pytest.raises(ValueError):
-        latent.decoder_index(network, "m", source="v")
+        latent.decode_latents(network, points, encoder="m", source="v")
 
 
 def test_resynthesis_without_edit_is_the_separator() -> None:
@@ -121,7 +134,7 @@ def test_resynthesis_without_edit_is_the_separator() -> None:
     resynthesised = latent.resynthesise(network, mixture)
     assert resynthesised.shape == separated.shape == (2, mixture.size)
     np.testing.assert_allclose(resynthesised, separated, atol=1e-3 * np.abs(separated).max())
-    edited = latent.resynthesise(network, mixture[None], latent.set_dims(range(LATENT), 0.0))
+    edited = latent.resynthesise(network, mixture[None], latent.keep_only_dims([[], []]))
     assert edited.shape == (1, 2, mixture.size) and not np.allclose(edited[0], resynthesised)
 
 

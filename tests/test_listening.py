@@ -22,11 +22,14 @@ from vaesep.listening import (
     HIDDEN_REFERENCE,
     ItemAudio,
     ListeningDesign,
+    Rating,
     SessionLockedError,
     analyse_folder,
     correlate_with_metrics,
+    load_results,
     load_stimuli,
     low_pass_anchor,
+    mean_confidence_interval,
     open_session,
     position_counts,
     post_screen,
@@ -35,7 +38,6 @@ from vaesep.listening import (
     simulate_listeners,
     summarise_conditions,
 )
-from vaesep.listening.analysis import Rating, load_results, mean_confidence_interval
 from vaesep.listening.design import balanced_orders, validate_listener_id
 from vaesep.listening.stimuli import PEAK_LIMIT, excerpt_bounds, level_align
 from vaesep.models import IdealRatioMask, MixtureSeparator
@@ -125,6 +127,18 @@ def test_positions_are_balanced_across_a_class() -> None:
     assert np.abs(counts - expected).max() < 0.25 * expected
 
 
+def test_design_id_and_plans_do_not_change_between_versions() -> None:
+    # a session is resumed only under the same design id, and a class shares one plan per
+    # listener: a release that changed either would split running classes in two
+    design = make_design()
+    assert design.design_id == "bd7110c4ffb76a77"
+    first = design.plan_session("anna")[0]
+    assert first.item == "item-9"
+    assert first.letters == (
+        ("A", "sys_a"), ("B", "sys_b"), ("C", HIDDEN_REFERENCE), ("D", "anchor_3.5kHz"), ("E", "mixture")
+    )
+
+
 @pytest.mark.parametrize(
     "bad", ["", "a b", "../etc", "x" * 41, "-lead", "é", "anna\n", "anna\r\n", "an\tna", "a/b", "a\\b"]
 )
@@ -177,6 +191,16 @@ def test_oracle_estimate_is_close_to_the_reference(stimuli) -> None:
         assert (item, HIDDEN_REFERENCE) not in scores  # infinite, never stored
 
 
+def test_infinite_scores_stay_out_of_the_strict_json_index(tmp_path: Path) -> None:
+    # a perfect estimate scores +inf, which strict JSON refuses; the analysis skips it anyway
+    metrics = {"SI-SDR": si_sdr, "perfect": lambda reference, estimate: float("inf")}
+    rendered = render_stimuli(tiny_items(1), [], tmp_path, metrics=metrics)
+    stored = json.loads((tmp_path / "stimuli.json").read_text())["items"][0]["metrics"]
+    assert set(stored) == {"anchor_3.5kHz", "mixture"}
+    assert all(set(scores) == {"SI-SDR"} for scores in stored.values())
+    assert load_stimuli(tmp_path) == rendered
+
+
 def test_excerpt_bounds_pick_the_loud_part() -> None:
     signal = np.zeros(10 * SR)
     signal[6 * SR : 8 * SR] = 1.0
@@ -205,7 +229,7 @@ def test_two_listeners_get_two_files(tmp_path: Path) -> None:
     for path in tmp_path.glob("*.jsonl"):
         contents = read_results_file(path)
         assert len(contents.trials) == 1
-        assert contents.trials[0].listener_id == contents.header["listener_id"]
+        assert contents.trials[0]["listener_id"] == contents.header["listener_id"]
 
 
 def test_stored_trial_holds_everything_the_issue_asks_for(tmp_path: Path) -> None:
@@ -257,14 +281,14 @@ def test_torn_last_line_is_reported_and_resume_continues(tmp_path: Path) -> None
     with open(path, "ab") as handle:
         handle.write(b'{"type":"trial","listener_id":"anna","trial_id":"T03","rat')
     contents = read_results_file(path)
-    assert [t.trial_id for t in contents.trials] == ["T01", "T02"]
+    assert [t["trial_id"] for t in contents.trials] == ["T01", "T02"]
     assert contents.torn_lines == (4,)
     with open_session(tmp_path, "anna", design) as resumed:
         assert resumed.resumed and resumed.path == path
         assert resumed.next_trial.trial_id == "T03"
         submit_all_high(resumed, resumed.next_trial)
     contents = read_results_file(path)
-    assert [t.trial_id for t in contents.trials] == ["T01", "T02", "T03"]
+    assert [t["trial_id"] for t in contents.trials] == ["T01", "T02", "T03"]
     assert contents.torn_lines == (4,)
 
 
@@ -311,11 +335,11 @@ def test_killed_session_loses_nothing_and_resumes_at_the_right_trial(tmp_path: P
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
     (path,) = tmp_path.glob("kim__*.jsonl")
-    assert [t.trial_id for t in read_results_file(path).trials] == ["T01", "T02"]
+    assert [t["trial_id"] for t in read_results_file(path).trials] == ["T01", "T02"]
     with open_session(tmp_path, "kim", design) as resumed:  # the kill released the lock
         assert resumed.path == path
         assert resumed.next_trial.trial_id == "T03"
-        assert [t.trial_id for t in resumed.completed] == ["T01", "T02"]
+        assert [t["trial_id"] for t in resumed.completed] == ["T01", "T02"]
 
 
 def _race_to_open(results_dir: str, barrier, n_items: int) -> None:
@@ -461,9 +485,14 @@ def test_analysis_reports_torn_lines_and_unreadable_files(stimuli, tmp_path: Pat
     with open(path, "ab") as handle:
         handle.write(b'{"type": "tri')
     (tmp_path / "notes.jsonl").write_text("not json\n")
+    header, *records = path.read_text().splitlines()
+    trial = next(line for line in records if '"type":"trial"' in line)
+    edited = tmp_path / "edited__by-hand.jsonl"  # a whole line, but a rating lost its letter
+    edited.write_text(header + "\n" + trial.replace('"letter":', '"lettre":') + "\n")
     report = analyse_folder(tmp_path, make_figures=False)
     assert report.collected.torn_lines == {path: (len(design.items) + 3,)}
     assert tmp_path / "notes.jsonl" in report.collected.skipped_files
+    assert "not a whole trial" in report.collected.skipped_files[edited]
     assert "ignored incomplete line" in report.text()
 
 
@@ -524,7 +553,7 @@ def test_widget_walks_through_a_session_without_a_browser(stimuli, tmp_path: Pat
     view._next.click()
     saved = read_results_file(view.session.path).trials
     assert len(saved) == 1
-    stored = {r.letter: (r.rating, r.plays) for r in saved[0].ratings}
+    stored = {r["letter"]: (r["rating"], r["plays"]) for r in saved[0]["ratings"]}
     expected = {letter: (10.0 + i, 0) for i, letter in enumerate(letters[:-1])}
     expected[letters[-1]] = (99.0, 0)
     expected["B"] = (expected["B"][0], 1)

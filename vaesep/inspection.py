@@ -1,8 +1,9 @@
-"""Looking inside a model: parameter counts, checkpoint contents, intermediate outputs.
+"""Looking inside a model: its parameters, its checkpoint file, what it computes (notebook 02).
 
-Notebook 02 uses these to show what the VAE is made of, what a checkpoint
-file holds, and what the network computes on the way from a mixture to the
-separated sources (decoder outputs ŷ_i, masks m_i, separated magnitudes ŝ_i).
+Notebook 02 uses :func:`parameter_table` in "The network", :func:`describe_checkpoint`
+in "What a checkpoint holds" and :func:`network_outputs` in "Separating test
+mixtures", to show the decoder outputs ŷ_i, masks m_i and separated magnitudes
+ŝ_i on the way from a mixture to the sources.
 """
 
 from __future__ import annotations
@@ -17,86 +18,59 @@ import torch
 from torch import nn
 
 from vaesep.audio import SAMPLE_RATE, as_mono_float, check_sample_rate, resample
+from vaesep.checkpoint import load_checkpoint
+from vaesep.files import count_parameters, markdown_table
 from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
-from vaesep.models.neural import NeuralSeparator
 from vaesep.spectral import stft
 
 
-def parameter_counts(module: nn.Module, depth: int = 2) -> dict[str, int]:
-    """Trainable parameters grouped by the first ``depth`` parts of their names.
-
-    For the VAE, ``depth=2`` gives one entry per encoder and decoder
-    (``encoders.0``, ``decoders.1`` …). Order follows ``named_parameters``.
-    """
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    counts: dict[str, int] = {}
-    for name, parameter in module.named_parameters():
-        if parameter.requires_grad:
-            key = ".".join(name.split(".")[:depth])
-            counts[key] = counts.get(key, 0) + parameter.numel()
-    return counts
-
-
 def _role(name: str, network: nn.Module) -> str:
+    """What a VAE sub-module ``encoders.i`` / ``decoders.i`` is for."""
     match = re.fullmatch(r"(encoders|decoders)\.(\d+)", name)
     sources = getattr(network, "source_names", None)
     if not match or not sources:
         return ""
     kind, index = match.group(1), int(match.group(2))
-    if kind == "encoders" and len(getattr(network, "encoders", [])) == 1:
-        return "encoder q(z|x), shared by all sources"
+    if kind == "encoders" and len(network.encoders) == 1:
+        return "encoder q(z\\|x), shared by all sources"
     source = sources[index] if index < len(sources) else "?"
-    return f"encoder q(z|x) of source {source}" if kind == "encoders" else f"decoder of source {source}"
-
-
-def _cell(text: str) -> str:
-    """Escape the pipes that would otherwise end a Markdown table cell."""
-    return text.replace("|", r"\|")
+    return f"encoder q(z\\|x) of source {source}" if kind == "encoders" else f"decoder of source {source}"
 
 
 def parameter_table(network: nn.Module, depth: int = 2) -> str:
-    """A Markdown table of trainable parameters per sub-module, with shapes and shares.
+    """A Markdown table of trainable parameters per sub-module, with their shapes and shares.
 
-    Args:
-        network: any torch module; VAE encoders/decoders are labelled with their source.
-        depth: grouping depth, as in :func:`parameter_counts`.
+    Parameters are grouped by the first ``depth`` parts of their names: for the
+    VAE, ``depth=2`` gives one row per encoder and decoder (``encoders.0`` …),
+    each labelled with its source.
     """
-    counts = parameter_counts(network, depth)
-    total = sum(counts.values())
+    if depth < 1:
+        raise ValueError(f"depth must be at least 1, got {depth}")
     shapes: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     for name, parameter in network.named_parameters():
         if parameter.requires_grad:
             key = ".".join(name.split(".")[:depth])
-            shapes.setdefault(key, []).append("×".join(str(size) for size in parameter.shape))
-    lines = [
-        "| module | role | parameter shapes (out×in, bias) | parameters | share |",
-        "|---|---|---|---:|---:|",
-    ]
-    for key, count in counts.items():
-        lines.append(
-            f"| `{key}` | {_cell(_role(key, network))} | {', '.join(shapes[key])} | {count:,} | "
-            f"{100 * count / total:.1f} % |"
-        )
-    lines.append(f"| **total** | | | **{total:,}** | 100 % |")
-    return "\n".join(lines)
+            shapes.setdefault(key, []).append("×".join(map(str, parameter.shape)))
+            counts[key] = counts.get(key, 0) + parameter.numel()
+    total = count_parameters(network)
+    rows = [[f"`{key}`", _role(key, network), ", ".join(shapes[key]), f"{count:,}", f"{100 * count / total:.1f} %"]
+            for key, count in counts.items()]
+    rows.append(["**total**", "", "", f"**{total:,}**", "100 %"])
+    return markdown_table(["module", "role", "parameter shapes (out×in, bias)", "parameters", "share"], rows, "lllrr")
 
 
 def _summarise(value: Any) -> str:
+    """One line about a checkpoint entry: a tensor's shape, a dict's keys, a short repr."""
     if isinstance(value, torch.Tensor):
         return f"tensor {tuple(value.shape)} {str(value.dtype).replace('torch.', '')}"
     if isinstance(value, Mapping):
-        tensors = [v for v in value.values() if isinstance(v, torch.Tensor)]
-        if tensors and len(tensors) == len(value):
-            numbers = sum(t.numel() for t in tensors)
-            return f"{len(value)} tensors, {numbers:,} numbers"
-        keys = list(value)
-        shown = ", ".join(str(k) for k in keys[:6]) + (", …" if len(keys) > 6 else "")
-        return f"dict of {len(keys)}: {shown}"
+        if value and all(isinstance(v, torch.Tensor) for v in value.values()):
+            return f"{len(value)} tensors, {sum(v.numel() for v in value.values()):,} numbers"
+        keys = [str(k) for k in value]
+        return f"dict of {len(keys)}: {', '.join(keys[:6])}" + (", …" if len(keys) > 6 else "")
     if isinstance(value, (list, tuple)):
         return f"{type(value).__name__} of {len(value)}"
-    if value is None:
-        return "None"
     if isinstance(value, float):
         return f"{value:.6g}"
     text = repr(value)
@@ -104,75 +78,56 @@ def _summarise(value: Any) -> str:
 
 
 def describe_checkpoint(record_or_path: Mapping[str, Any] | str | os.PathLike) -> str:
-    """A Markdown table of what a checkpoint holds: each top-level entry and a summary of it.
-
-    The ``resume`` entry (present while training is unfinished) is expanded
-    one level, since it is what makes resuming possible.
+    """A Markdown table of a checkpoint's top-level entries, each summarised; the ``resume``
+    entry (present while training is unfinished) is expanded one level, since it is what
+    makes resuming possible.
 
     Args:
-        record_or_path: a checkpoint path or the dict :func:`vaesep.checkpoint.load_checkpoint` returned.
+        record_or_path: a checkpoint path, or the dict :func:`vaesep.checkpoint.load_checkpoint` returned.
     """
-    if isinstance(record_or_path, Mapping):
-        record = record_or_path
-    else:
-        from vaesep.checkpoint import load_checkpoint
-
-        record = load_checkpoint(record_or_path)
-    lines = ["| entry | contents |", "|---|---|"]
+    record = record_or_path if isinstance(record_or_path, Mapping) else load_checkpoint(record_or_path)
+    rows = []
     for key, value in record.items():
-        lines.append(f"| `{key}` | {_cell(_summarise(value))} |")
+        rows.append([f"`{key}`", _summarise(value).replace("|", r"\|")])
         if key == "resume" and isinstance(value, Mapping):
-            for sub_key, sub_value in value.items():
-                lines.append(f"| `{key}.{sub_key}` | {_cell(_summarise(sub_value))} |")
-    return "\n".join(lines)
-
-
-def _network(model: NeuralSeparator | MaskingNetwork) -> MaskingNetwork:
-    if isinstance(model, NeuralSeparator):
-        return model.network
-    if isinstance(model, MaskingNetwork):
-        return model
-    raise TypeError(
-        f"expected a NeuralSeparator (vaesep.load_model(...)) or a MaskingNetwork, got {type(model).__name__}"
-    )
+            rows += [[f"`resume.{k}`", _summarise(v).replace("|", r"\|")] for k, v in value.items()]
+    return markdown_table(["entry", "contents"], rows, "ll")
 
 
 @torch.no_grad()
-def network_outputs(
-    model: NeuralSeparator | MaskingNetwork, mixture: np.ndarray, sr: int = SAMPLE_RATE
-) -> dict[str, np.ndarray]:
-    """What a masking network computes for one mixture, as NumPy arrays.
+def network_outputs(model, mixture: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, np.ndarray]:
+    """What a masking network computes for one mixture, as NumPy arrays, time-major.
 
-    The mixture is scaled to the network's reference level first, exactly
-    as :class:`~vaesep.models.neural.NeuralSeparator` does; magnitudes are
-    scaled back to the input's level.
+    The mixture is brought to the network's reference level first, as the
+    separator does, and magnitudes are scaled back to the input's level.
 
     Args:
-        model: a loaded separator or a bare network (evaluated in eval mode, z = μ).
-        mixture: ``(n_samples,)`` waveform at ``sr``.
+        model: a loaded separator or a bare network (run in eval mode, so z = μ).
+        mixture: ``(n_samples,)`` at ``sr``.
 
     Returns:
-        ``"mixture"`` ``(n_bins, n_frames)``; ``"estimates"`` (decoder outputs ŷ_i),
-        ``"masks"`` and ``"separated"`` (m_i ⊙ |X|), each ``(n_sources, n_bins, n_frames)``;
-        and for a VAE ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``.
+        ``"mixture"`` ``(n_frames, n_bins)``; ``"estimates"`` (decoder outputs ŷ_i),
+        ``"masks"`` and ``"separated"`` (m_i ⊙ |X|), each ``(n_sources, n_frames, n_bins)``;
+        for a VAE also ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``.
     """
-    network = _network(model)
+    network = getattr(model, "network", model)
+    if not isinstance(network, MaskingNetwork):
+        raise TypeError(f"expected a separator from vaesep.load_model(...) or a MaskingNetwork, "
+                        f"got {type(model).__name__}")
     wave = resample(as_mono_float(mixture, name="mixture"), check_sample_rate(sr), SAMPLE_RATE)
     level = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
-    gain = REFERENCE_RMS / level if level > 1e-9 else 1.0
+    gain = REFERENCE_RMS / level if level > 1e-9 else 1.0  # level: core redesign
     device = next(network.parameters()).device
-    spectrum = stft(torch.from_numpy(wave * np.float32(gain)).to(device)).abs()
+    spectrum = stft(torch.from_numpy(wave * np.float32(gain)).to(device)).abs().T  # layout: core redesign
     was_training = network.training
     network.eval()
     try:
-        outputs = network(spectrum.T[None])
+        outputs = network(spectrum[None])
     finally:
         network.train(was_training)
     result = {"mixture": spectrum.cpu().numpy() / gain}
-    for key in ("estimates", "masks", "separated"):
-        value = outputs[key][0].transpose(-1, -2).cpu().numpy()
-        result[key] = value / gain if key != "masks" else value
-    for key in ("mu", "logvar"):
+    for key in ("estimates", "masks", "separated", "mu", "logvar"):
         if key in outputs:
-            result[key] = outputs[key][0].cpu().numpy()
+            value = outputs[key][0].cpu().numpy()
+            result[key] = value / gain if key in ("estimates", "separated") else value
     return result

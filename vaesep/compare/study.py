@@ -46,8 +46,11 @@ from vaesep.compare.one_run import execute_run
 EPOCH_STEPS: int = 100
 """Optimizer steps between two validations at convergence; the learning curve's resolution."""
 
-MAX_EPOCHS: int = 100
-"""Safety cap at convergence (10,000 steps); a run that reaches it is reported as not converged."""
+MAX_EPOCHS: int = 300
+"""Safety cap at convergence (30,000 steps); a run that reaches it is reported as not converged.
+
+Raised from 100 epochs after the autoencoder at lr 3e-4 was still improving at 10,000 steps;
+runs that stopped at the old cap resume from their checkpoints to this one."""
 
 PATIENCE: int = 8
 """Validations without a better SDR before a run stops (800 steps)."""

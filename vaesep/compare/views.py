@@ -12,12 +12,11 @@ from vaesep.api import list_pretrained, load_model
 from vaesep.compare.conditions import get_condition
 from vaesep.compare.methods import pretrained_name
 from vaesep.compare.study import Run, Study, winner
+from vaesep.data.builder import get_builder
 
 
 def target_source(condition: str) -> str:
     """The source a condition's listening row shows: its scored source, else the data set's first."""
-    from vaesep.data.registry import get_builder
-
     spec = get_condition(condition)
     return spec.source if spec.source is not None else get_builder(spec.data).source_names[0]
 

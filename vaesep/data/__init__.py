@@ -1,46 +1,44 @@
-"""Deterministic, cached, offline data sets for source separation.
+"""Deterministic, cached, offline data sets for source separation (notebook 01).
 
 >>> from vaesep import data
 >>> ds = data.build("speech")            # doctest: +SKIP
 >>> print(ds.describe())                 # doctest: +SKIP
 
-Four offline data sets are registered (notebook 01, section "The speech data"):
+Four offline sets, read from Debian packages (``bash scripts/install-system-data.sh``)
+or generated, never downloaded:
 
-* ``speech`` (default): two real speakers, ``v`` vs ``m``, Dutch for
-  train/valid/test and Czech (other actors) as ``test_cs``; Debian packages
-  ``fillets-ng-data-nl fillets-ng-data-cs``.
+* ``speech`` (default): two real speakers, ``v`` vs ``m``; Dutch for
+  train/valid/test, Czech (other actors) as ``test_cs`` (:mod:`~vaesep.data.speech`);
 * ``chorales``: Bach chorales, soprano ``melody`` vs alto+tenor+bass
-  ``accompaniment``, rendered with FluidSynth; ``fluidsynth fluid-soundfont-gm``.
-* ``noise``: Dutch ``speech`` vs real recorded ``noise`` (unseen noises at
-  test time); ``sonic-pi-samples`` plus the speech packages.
-* ``synthetic``: two harmonic "voices", ``low`` vs ``high``, pure numpy; works
-  everywhere and is what the unit tests use.
+  ``accompaniment``, rendered with FluidSynth (:mod:`~vaesep.data.chorales`);
+* ``noise``: Dutch ``speech`` vs real recorded ``noise`` (:mod:`~vaesep.data.noise`);
+* ``synthetic``: two harmonic "voices", pure numpy, what the unit tests use.
 
 Loaders for corpora you download yourself (``tsp``, ``mir1k``, ``timit``,
-``musdb18``, ``librispeech``) live in :mod:`vaesep.data.corpora`; see
-``data/README.md``.
+``musdb18``, ``librispeech``) are the optional subpackage
+:mod:`vaesep.data.corpora`; see ``data/README.md``.
 
-Nothing is downloaded: real audio comes from system packages
-(``bash scripts/install-system-data.sh``). Every build is deterministic from
-its seed and cached under :func:`cache_dir` with a sha256 manifest.
+Reading order: :mod:`~vaesep.data.splits` (which file goes where),
+:mod:`~vaesep.data.mixing` (items and dynamic mixing), :mod:`~vaesep.data.builder`
+(the builder contract), :mod:`~vaesep.data.cache` (``build``),
+:mod:`~vaesep.data.dataset` (the handle), then one builder.
 """
 
 from __future__ import annotations
 
-from vaesep.data.building import build
-from vaesep.data.cache import DatasetWriter, cache_dir
-from vaesep.data.chorales import ChoralesBuilder
-from vaesep.data.dataset import BuiltDataset
-from vaesep.data.frames import FrameDataset
-from vaesep.data.mixing import random_segments
-from vaesep.data.noise import NoiseBuilder
-from vaesep.data.registry import (
+from vaesep.data.builder import (
     BuildRequest,
     DatasetBuilder,
+    DatasetWriter,
     available,
     register,
     split_files,
 )
+from vaesep.data.cache import build, cache_dir
+from vaesep.data.chorales import ChoralesBuilder
+from vaesep.data.dataset import BuiltDataset
+from vaesep.data.mixing import random_segments
+from vaesep.data.noise import NoiseBuilder
 from vaesep.data.speech import SpeechBuilder
 from vaesep.data.synthetic import SyntheticBuilder
 from vaesep.data.system import MissingSystemDataError
@@ -57,7 +55,6 @@ __all__ = [
     "BuiltDataset",
     "DatasetBuilder",
     "DatasetWriter",
-    "FrameDataset",
     "MissingSystemDataError",
     "available",
     "build",

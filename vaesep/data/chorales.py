@@ -26,13 +26,14 @@ Our choices (the paper's music experiments used MIR-1K, which we cannot ship):
   test mixture is real music; training by :func:`vaesep.data.random_segments`
   may pair stems of different chorales (pass ``aligned=True`` to keep them together).
 
-Notebook 01, section "Other data sets: music and noise".
+Notebook 01, section "A short tour of the other data sets".
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,9 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
-from vaesep.data.cache import DatasetWriter
+from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.registry import BuildRequest, DatasetBuilder
 from vaesep.data.splits import assign_split, hash_order
 from vaesep.data.system import missing_data_error, require_executable
 
@@ -54,9 +54,7 @@ MELODY_PROGRAM = 52  # 0-based General MIDI program: 53 "Choir Aahs"
 ACCOMPANIMENT_PROGRAM = 48  # 49 "String Ensemble 1"
 TEMPO_QPM = 90.0
 FLUIDSYNTH_GAIN = 0.5  # FluidSynth's default 0.2 is quiet; 0.5 stays well below clipping
-RENDER_TRIM_TOP_DB = (
-    60.0  # cut only the true silence before the first note and after the reverb tail
-)
+RENDER_TRIM_TOP_DB = 60.0  # cut only the true silence before the first note and after the reverb tail
 SATB = ("Soprano", "Alto", "Tenor", "Bass")
 
 
@@ -138,27 +136,12 @@ def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> 
 
 def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.ndarray:
     command = [
-        fluidsynth,
-        "-ni",
-        "-q",
-        "-g",
-        str(FLUIDSYNTH_GAIN),
-        "-r",
-        str(SAMPLE_RATE),
-        "-O",
-        "float",
-        "-T",
-        "wav",
-        "-F",
-        str(wav),
-        str(soundfont),
-        str(midi),
-    ]
+        fluidsynth, "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN), "-r", str(SAMPLE_RATE),
+        "-O", "float", "-T", "wav", "-F", str(wav), str(soundfont), str(midi),
+    ]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     if finished.returncode != 0 or not wav.is_file():
-        raise RuntimeError(
-            f"fluidsynth failed on {midi.name}: {' '.join(command)}\n{finished.stderr}"
-        )
+        raise RuntimeError(f"fluidsynth failed on {midi.name}: {' '.join(command)}\n{finished.stderr}")
     return load_audio(wav, SAMPLE_RATE)
 
 
@@ -234,60 +217,38 @@ class ChoralesBuilder(DatasetBuilder):
         return [chorale for chorale in chorale_ids() if assign_split(chorale) == split]
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
-        settings = request.settings
+        settings, counts = request.settings, request.settings["chorales_per_split"]
         soundfont = str((request.root or SOUNDFONT_DIR) / SOUNDFONT_FILE)
         fluidsynth = require_executable("chorales", "fluidsynth", PACKAGES[:1])
-        scratch = str(writer.scratch_dir())
         eligible = chorale_ids()
-        wanted = {
-            split: hash_order(c for c in eligible if assign_split(c) == split)
-            for split in self.splits
-        }
+        wanted = {s: hash_order(c for c in eligible if assign_split(c) == s) for s in self.splits}
         rendered: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
         failed: set[str] = set()
-        while True:
-            # take the first `count` renderable chorales of each split in hash order
-            batch = []
-            for split, candidates in wanted.items():
-                usable = [c for c in candidates if c not in failed]
-                batch += [
-                    c for c in usable[: settings["chorales_per_split"][split]] if c not in rendered
-                ]
-            if not batch:
-                break
-            results = parallel_map(
-                render_chorale,
-                [(c, scratch, fluidsynth, soundfont) for c in batch],
-                progress=request.progress,
-                desc=f"rendering {len(batch)} chorales",
-                unit="chorale",
-            )
-            for chorale, result in zip(batch, results, strict=True):
-                if result is None:
-                    failed.add(chorale)
-                else:
-                    rendered[chorale] = result
-        segment_samples = int(round(settings["segment_seconds"] * SAMPLE_RATE))
+        with tempfile.TemporaryDirectory(prefix=".render-", dir=writer.directory) as scratch:
+            while True:  # the first `count` renderable chorales of each split in hash order
+                usable = {s: [c for c in wanted[s] if c not in failed][: counts[s]] for s in wanted}
+                batch = [c for chosen in usable.values() for c in chosen if c not in rendered]
+                if not batch:
+                    break
+                results = parallel_map(
+                    render_chorale, [(c, scratch, fluidsynth, soundfont) for c in batch],
+                    progress=request.progress, desc=f"rendering {len(batch)} chorales", unit="chorale",
+                )  # fmt: skip
+                for chorale, result in zip(batch, results, strict=True):
+                    if result is None:
+                        failed.add(chorale)
+                    else:
+                        rendered[chorale] = result
         for split, candidates in wanted.items():
-            chosen = sorted(
-                [c for c in candidates if c not in failed][: settings["chorales_per_split"][split]]
-            )
+            chosen = sorted([c for c in candidates if c not in failed][: counts[split]])
             streams, stream_index = {}, {}
             for position, source in enumerate(self.source_names):
                 streams[source], stream_index[source] = concatenate_pieces(
                     [(c, rendered[c][position], rendered[c][2]) for c in chosen]
                 )
             writer.add_split_with_items(
-                split,
-                streams=streams,
-                stream_index=stream_index,
-                request=request,
-                segment_samples=segment_samples,
-                max_items=settings["max_items"],
-                aligned=True,
-            )
-        writer.note(
-            "instruments",
-            {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"},
-        )
+                split, streams=streams, stream_index=stream_index, request=request,
+                max_items=settings["max_items"], aligned=True,
+            )  # fmt: skip
+        writer.note("instruments", {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"})
         writer.note("skipped_chorales", sorted(failed))

@@ -1,10 +1,11 @@
-"""Decoding many recordings to trimmed 16 kHz audio, on all (up to two) cores.
+"""Decoding many recordings to trimmed 16 kHz audio on all (up to two) cores.
 
-Decoding OGG/Vorbis and resampling 22.05 → 16 kHz is the slow part of
-building the speech set, and it parallelises perfectly. We use a process
-pool of at most two workers (the reference machine has two cores; set
-``VAESEP_DATA_WORKERS`` to change it) and fall back to a plain loop where
-forking is unavailable. Notebook 01, section "Getting the data".
+Decoding and resampling are the slow part of building a data set and
+parallelise perfectly: a process pool of at most two workers (the reference
+machine has two cores; ``VAESEP_DATA_WORKERS`` changes it) returns results in
+order with only a few in flight, so a long corpus never sits in memory.
+Where forking is unsafe (macOS, Windows) files are decoded in one process.
+Notebook 01, section "Where the audio comes from".
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -23,36 +25,32 @@ from vaesep.audio import SAMPLE_RATE, load_audio
 
 WORKERS_ENV = "VAESEP_DATA_WORKERS"
 MAX_DEFAULT_WORKERS = 2
+IN_FLIGHT_PER_WORKER = 2
 _SERIAL_BELOW = 8  # starting processes costs more than decoding a handful of files
 
-JobT = TypeVar("JobT")
 ResultT = TypeVar("ResultT")
 
 
 class TrimmedAudio(NamedTuple):
-    """One decoded recording with its leading and trailing silence removed.
+    """One decoded recording without its leading and trailing silence.
 
     Attributes:
         audio: ``(n_samples,)`` float32 at 16 kHz.
-        file_offset: where ``audio`` starts inside the decoded (untrimmed) file, in samples.
-        decoded_length: samples of the whole decoded file.
+        file_offset: where ``audio`` starts in the decoded, untrimmed file, in samples.
     """
 
     audio: np.ndarray
     file_offset: int
-    decoded_length: int
 
 
 def trim_silence(signal: np.ndarray, top_db: float) -> tuple[np.ndarray, int]:
-    """Cut leading and trailing stretches quieter than ``top_db`` below the loudest frame.
-
-    Uses ``librosa.effects.trim`` (2048-sample frames, hop 512). A recording
-    that is silent throughout is returned whole.
+    """Cut leading and trailing stretches quieter than ``top_db`` below the loudest frame
+    (``librosa.effects.trim``, 2048-sample frames, hop 512); a silent recording stays whole.
 
     Returns:
         ``(trimmed (n,) float32, start offset in samples)``.
     """
-    import librosa.effects  # imported here: costs ~1.5 s, needed only while building
+    import librosa.effects  # ~1.5 s to import, needed only while building
 
     trimmed, (start, _) = librosa.effects.trim(signal, top_db=top_db)
     if trimmed.size == 0:
@@ -61,82 +59,64 @@ def trim_silence(signal: np.ndarray, top_db: float) -> tuple[np.ndarray, int]:
 
 
 def decode_trimmed(path: str, top_db: float) -> TrimmedAudio:
-    """Load one file as 16 kHz mono and trim its silence (the unit of work of the pool).
-
-    A file with no samples (the Dutch pack has two) gives an empty ``audio``
-    so the caller can skip it and say so.
-    """
+    """One file as trimmed 16 kHz mono; a file without samples (the Dutch pack has two)
+    gives empty ``audio``, which the caller skips and records."""
     import soundfile as sf
 
     if sf.info(path).frames == 0:
-        return TrimmedAudio(np.zeros(0, dtype=np.float32), 0, 0)
-    decoded = load_audio(path, SAMPLE_RATE)
-    audio, start = trim_silence(decoded, top_db)
-    return TrimmedAudio(audio, start, int(decoded.shape[0]))
-
-
-def _call(job: tuple[Callable[..., Any], tuple[Any, ...]]) -> Any:
-    function, arguments = job
-    return function(*arguments)
+        return TrimmedAudio(np.zeros(0, dtype=np.float32), 0)
+    return TrimmedAudio(*trim_silence(load_audio(path, SAMPLE_RATE), top_db))
 
 
 def worker_count() -> int:
-    """How many decoding processes to use: ``$VAESEP_DATA_WORKERS`` or min(2, cores)."""
+    """Decoding processes: ``$VAESEP_DATA_WORKERS``, else min(2, cores)."""
     configured = os.environ.get(WORKERS_ENV, "").strip()
     if configured:
         return max(1, int(configured))
     return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
-def _fork_context() -> multiprocessing.context.BaseContext | None:
-    # fork starts workers that already hold numpy/librosa and, unlike spawn,
-    # does not re-run a user's script or notebook; macOS and Windows lack a
-    # safe fork, so they decode in one process.
-    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork")
+def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]]) -> Iterator[ResultT]:
+    """``function(*a)`` for each ``a``, yielded in order, with at most two results per worker
+    in flight. ``function`` must be module-level (the workers receive it by name)."""
+    workers = min(worker_count(), len(arguments))
+    # fork starts workers that already hold numpy and librosa and, unlike spawn,
+    # does not re-run the user's script or notebook; macOS and Windows lack a safe fork
+    forkable = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 1 or not forkable or len(arguments) < _SERIAL_BELOW:
+        for argument in arguments:
+            yield function(*argument)
+        return
+    trim_silence(np.zeros(4096, dtype=np.float32), 60.0)  # import librosa once, shared by the workers
+    queue = iter(arguments)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[ResultT]] = deque(
+            pool.submit(function, *a) for a in islice(queue, workers * IN_FLIGHT_PER_WORKER)
+        )
+        try:
+            while pending:
+                result = pending.popleft().result()
+                following = next(queue, None)
+                if following is not None:
+                    pending.append(pool.submit(function, *following))
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def parallel_map(
-    function: Callable[..., ResultT],
-    arguments: Sequence[tuple[Any, ...]],
-    *,
-    progress: bool,
-    desc: str,
+    function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *, progress: bool, desc: str,
     unit: str = "file",
-) -> list[ResultT]:
-    """``[function(*a) for a in arguments]`` on a small process pool, in order, with a progress bar.
-
-    ``function`` must be a module-level function (it is sent to the workers by name).
-    """
+) -> list[ResultT]:  # fmt: skip
+    """``[function(*a) for a in arguments]`` through :func:`ordered_map`, with a progress bar."""
     from tqdm.auto import tqdm
 
-    workers = min(worker_count(), len(arguments))
-    context = _fork_context()
-    jobs: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]] = ((function, a) for a in arguments)
-    bar = tqdm(total=len(arguments), desc=desc, unit=unit, disable=not progress, leave=False)
-    results: list[ResultT] = []
-    try:
-        if workers <= 1 or context is None or len(arguments) < _SERIAL_BELOW:
-            for job in jobs:
-                results.append(_call(job))
-                bar.update()
-            return results
-        # import librosa (~1.5 s) once in the parent, so the forked workers share it
-        trim_silence(np.zeros(4096, dtype=np.float32), 60.0)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for result in pool.map(_call, jobs, chunksize=4):
-                results.append(result)
-                bar.update()
+    with tqdm(total=len(arguments), desc=desc, unit=unit, disable=not progress, leave=False) as bar:
+        results = []
+        for result in ordered_map(function, arguments):
+            results.append(result)
+            bar.update()
         return results
-    finally:
-        bar.close()
 
-
-def decode_many(
-    paths: Sequence[Path], *, top_db: float, progress: bool, desc: str
-) -> list[TrimmedAudio]:
-    """Decode and trim ``paths`` in parallel; results in the order of ``paths``."""
-    return parallel_map(
-        decode_trimmed, [(str(p), top_db) for p in paths], progress=progress, desc=desc
-    )

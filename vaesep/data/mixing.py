@@ -1,44 +1,36 @@
 """Cutting mixtures out of source streams: fixed evaluation items and dynamic mixing.
 
-Both use the same convention as :func:`vaesep.audio.mix_at_snr`: every
-source segment is scaled to unit RMS, then every source after the first is
-scaled by ``10 ** (-snr_db / 20)``; the mixture is the plain sum.
-Notebook 01, section "From files to mixtures" (fixed items) and notebook 02,
-section "Dynamic mixing" (fresh pairings every step).
+Both follow :func:`vaesep.audio.mix_at_snr`: every source segment is scaled to
+unit RMS, every source after the first then by ``10 ** (-snr_db / 20)``, and
+the mixture is the plain sum. Notebook 01, section "Building the data set"
+(fixed items); notebook 02, section "From waveforms to training frames (dynamic mixing)".
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from vaesep.audio import mix_at_snr, rms
-
-if TYPE_CHECKING:
-    from vaesep.data.dataset import BuiltDataset
+from vaesep.data.dataset import BuiltDataset
 
 SILENCE_BELOW_DB = -30.0
-"""A segment whose RMS is more than 30 dB below its stream's RMS counts as silent:
-its SNR would be set by residual noise, so it is skipped or redrawn."""
+"""A segment more than 30 dB below its stream's RMS counts as silent: its SNR would be
+set by residual noise, so it is skipped or redrawn."""
 
 MAX_REDRAWS = 100
 """Redraws per example before concluding that a stream is silent almost everywhere."""
 
+STREAM_LEVEL_CHUNK = 1 << 22
+"""Samples per read when measuring a memory-mapped stream (16 MB of float32)."""
+
 
 def scale_to_snr(segments: np.ndarray, snr_db: float) -> np.ndarray:
-    """Scale equal-length source segments so the first leads every other one by ``snr_db``.
-
-    Args:
-        segments: ``(n_sources, n_samples)``.
-        snr_db: wanted level ratio of source 0 to each other source, in dB.
-
-    Returns:
-        ``(n_sources, n_samples)`` float32: source 0 at unit RMS, the others
-        at RMS ``10 ** (-snr_db / 20)`` (pairwise :func:`vaesep.audio.mix_at_snr`).
-    """
+    """``(n_sources, n_samples)`` segments scaled so source 0 has unit RMS and leads every
+    other one by ``snr_db`` (pairwise :func:`vaesep.audio.mix_at_snr`); float32."""
     if segments.shape[0] == 1:
         return (segments / rms(segments[0])).astype(np.float32)
     scaled = np.empty(segments.shape, dtype=np.float32)
@@ -47,18 +39,9 @@ def scale_to_snr(segments: np.ndarray, snr_db: float) -> np.ndarray:
     return scaled
 
 
-STREAM_LEVEL_CHUNK = 1 << 22
-"""Samples per read when measuring a memory-mapped stream (16 MB of float32)."""
-
-
 def stream_level(stream: np.ndarray) -> float:
-    """RMS of a whole stream without a full-size float64 copy when it is memory-mapped.
-
-    In-memory arrays go through :func:`vaesep.audio.rms` exactly as before, so
-    the manifests of existing data sets do not change; a memory-mapped stream
-    (a corpus built on disk, data/README.md, section "Memory and disk") is
-    read in chunks of :data:`STREAM_LEVEL_CHUNK` samples.
-    """
+    """RMS of a whole stream; a memory-mapped one (a corpus built on disk) is read in chunks
+    instead of as one float64 copy. In-memory arrays go through :func:`vaesep.audio.rms`."""
     if not isinstance(stream, np.memmap):
         return rms(stream)
     total = 0.0
@@ -69,12 +52,12 @@ def stream_level(stream: np.ndarray) -> float:
 
 
 def silence_threshold(stream_rms: float) -> float:
-    """Segment RMS below which a segment of a stream with ``stream_rms`` counts as silent."""
+    """Segment RMS below which a segment of a stream with RMS ``stream_rms`` counts as silent."""
     return stream_rms * 10.0 ** (SILENCE_BELOW_DB / 20.0)
 
 
 def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndarray:
-    """RMS of ``stream[o:o+length]`` for each offset ``o``; shape ``offsets.shape``."""
+    """RMS of ``stream[o:o+length]`` for each offset ``o``."""
     return np.array(
         [np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets]
     )
@@ -83,59 +66,38 @@ def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndar
 def concatenate_pieces(
     pieces: Sequence[tuple[str, np.ndarray, int]],
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Join audio pieces into one stream and record where each came from.
-
-    Args:
-        pieces: ``(file id, audio (n,), offset of the audio inside the decoded file)``, in order.
+    """Join ``(file id, audio, offset of the audio in the decoded file)`` pieces into one stream.
 
     Returns:
-        ``(stream (n_total,) float32, index)`` where ``index`` has one
+        ``(stream (n_total,) float32, index)``, one
         ``{"file", "stream_offset", "length", "file_offset"}`` per piece.
     """
-    index: list[dict[str, Any]] = []
-    position = 0
+    index, position = [], 0
     for file_id, audio, file_offset in pieces:
         index.append(
-            {
-                "file": file_id,
-                "stream_offset": position,
-                "length": int(audio.shape[0]),
-                "file_offset": int(file_offset),
-            }
-        )
+            {"file": file_id, "stream_offset": position, "length": int(audio.shape[0]),
+             "file_offset": int(file_offset)}
+        )  # fmt: skip
         position += int(audio.shape[0])
     if not pieces:
         return np.zeros(0, dtype=np.float32), index
-    stream = np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces])
-    return stream, index
+    return np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]), index
 
 
 def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list[dict[str, Any]]:
-    """Which files a stretch ``[offset, offset + length)`` of a stream was cut from.
-
-    Args:
-        index: the stream's pieces, as built by :func:`concatenate_pieces`.
-
-    Returns:
-        one ``{"file", "file_offset", "length"}`` per overlapped piece, in order
-        (offsets in samples at 16 kHz, relative to the decoded file).
-    """
-    starts = [piece["stream_offset"] for piece in index]
-    position = max(bisect.bisect_right(starts, offset) - 1, 0)
-    found = []
-    end = offset + length
+    """The files a stretch ``[offset, offset + length)`` of a stream was cut from: one
+    ``{"file", "file_offset", "length"}`` per overlapped piece of ``index``, in order."""
+    position = max(bisect.bisect_right([p["stream_offset"] for p in index], offset) - 1, 0)
+    found, end = [], offset + length
     while position < len(index) and index[position]["stream_offset"] < end:
         piece = index[position]
         lo = max(offset, piece["stream_offset"])
         hi = min(end, piece["stream_offset"] + piece["length"])
         if hi > lo:
             found.append(
-                {
-                    "file": piece["file"],
-                    "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
-                    "length": hi - lo,
-                }
-            )
+                {"file": piece["file"], "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
+                 "length": hi - lo}
+            )  # fmt: skip
         position += 1
     return found
 
@@ -143,8 +105,23 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
 def _voiced_grid(stream: np.ndarray, length: int) -> np.ndarray:
     """Offsets of the consecutive, non-silent ``length``-sample segments of a stream."""
     grid = np.arange(stream.shape[0] // length, dtype=np.int64) * length
-    loud = segment_rms(stream, grid, length) >= silence_threshold(stream_level(stream))
-    return grid[loud]
+    return grid[segment_rms(stream, grid, length) >= silence_threshold(stream_level(stream))]
+
+
+def _random_voiced_offsets(
+    stream: np.ndarray, count: int, length: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``count`` seeded random offsets of non-silent segments (overlap allowed)."""
+    if stream.shape[0] < length:
+        raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})")
+    threshold = silence_threshold(stream_level(stream))
+    offsets = rng.integers(0, stream.shape[0] - length + 1, size=count)
+    for _ in range(MAX_REDRAWS):
+        quiet = segment_rms(stream, offsets, length) < threshold
+        if not quiet.any():
+            return offsets
+        offsets[quiet] = rng.integers(0, stream.shape[0] - length + 1, size=int(quiet.sum()))
+    raise ValueError("could not find enough non-silent segments; the stream is almost all silence")
 
 
 def cut_evaluation_items(
@@ -160,30 +137,25 @@ def cut_evaluation_items(
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Cut fixed, non-overlapping evaluation mixtures from per-source streams.
 
-    The scheme, simple enough to state in one breath: the *primary* stream
-    (by default the shortest) is cut into consecutive segments, skipping
-    near-silent ones; each is paired with a segment of every other source
-    drawn without replacement from that source's own consecutive segments,
-    in seeded random order. If another stream has fewer segments than needed
-    (a short noise recording), its segments start at seeded random offsets
-    and may overlap. With ``aligned=True`` all sources are cut at the same
-    offsets (music stems that belong together).
+    The *primary* stream (default: the shortest) is cut into consecutive
+    segments, near-silent ones skipped; each is paired with a segment of every
+    other source, drawn without replacement from that source's own consecutive
+    segments in seeded random order. A stream with too few segments (a short
+    noise recording) gives seeded random, possibly overlapping ones instead.
+    ``aligned=True`` cuts every source at the same offsets (stems of one piece
+    of music), keeping only segments where every stem is audible.
 
     Args:
         streams: source name → ``(n_samples,)`` float32, in source order.
-        segment_samples: length of every item in samples.
-        snr_db: level of source 0 over each other source (see :func:`scale_to_snr`).
+        segment_samples: length of every item.
+        snr_db: level of source 0 over each other source (:func:`scale_to_snr`).
         rng: the only source of randomness.
-        max_items: keep at most this many, a seeded random subset of the
-            primary segments kept in stream order.
-        primary: the source whose stream is cut consecutively.
-        aligned: cut every source at the primary's offsets (equal-length streams).
+        max_items: keep at most this many (a seeded subset, in stream order).
         stream_index: source → pieces, to record which files each item came from.
 
     Returns:
-        ``(sources, items)``: ``(n_items, n_sources, segment_samples)``
-        float32 and one dict per item with the stream offset, gain and files of
-        every source. Notebook 01, section "From files to mixtures".
+        ``(sources (n_items, n_sources, segment_samples) float32, items)``, one dict
+        per item with the stream offset, gain and files of every source.
     """
     names = list(streams)
     if primary is None:
@@ -219,16 +191,11 @@ def cut_evaluation_items(
     sources = np.empty((n_items, len(names), segment_samples), dtype=np.float32)
     items: list[dict[str, Any]] = []
     for item in range(n_items):
-        segments = np.stack(
-            [
-                streams[name][offsets[name][item] : offsets[name][item] + segment_samples]
-                for name in names
-            ]
-        )
+        starts = [int(offsets[name][item]) for name in names]
+        segments = np.stack([streams[n][o : o + segment_samples] for n, o in zip(names, starts, strict=True)])
         sources[item] = scale_to_snr(segments, snr_db)
         record: dict[str, Any] = {"index": item, "snr_db": float(snr_db), "sources": {}}
-        for position, name in enumerate(names):
-            offset = int(offsets[name][item])
+        for position, (name, offset) in enumerate(zip(names, starts, strict=True)):
             entry: dict[str, Any] = {
                 "stream_offset": offset,
                 "gain": rms(sources[item, position]) / rms(segments[position]),
@@ -238,24 +205,6 @@ def cut_evaluation_items(
             record["sources"][name] = entry
         items.append(record)
     return sources, items
-
-
-def _random_voiced_offsets(
-    stream: np.ndarray, count: int, length: int, rng: np.random.Generator
-) -> np.ndarray:
-    """``count`` seeded random offsets of non-silent ``length``-sample segments (overlap allowed)."""
-    if stream.shape[0] < length:
-        raise ValueError(
-            f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})"
-        )
-    threshold = silence_threshold(stream_level(stream))
-    offsets = rng.integers(0, stream.shape[0] - length + 1, size=count)
-    for _ in range(MAX_REDRAWS):
-        quiet = segment_rms(stream, offsets, length) < threshold
-        if not quiet.any():
-            return offsets
-        offsets[quiet] = rng.integers(0, stream.shape[0] - length + 1, size=int(quiet.sum()))
-    raise ValueError("could not find enough non-silent segments; the stream is almost all silence")
 
 
 def random_segments(
@@ -270,11 +219,10 @@ def random_segments(
 ) -> np.ndarray:
     """Draw ``n`` fresh training mixtures from a split's streams (dynamic mixing).
 
-    For each example, every source gets its own random offset in its stream,
-    so pairings never repeat; each segment is scaled to unit RMS and every
-    source after the first by ``10 ** (-snr_db / 20)``
-    (:func:`vaesep.audio.mix_at_snr`). Segments more than 30 dB below their
-    stream's RMS are redrawn so the SNR is defined.
+    Every source gets its own random offset per example, so pairings never
+    repeat (``aligned=True``: one offset for all, stems of the same music);
+    segments more than 30 dB below their stream's RMS are redrawn so the SNR is
+    defined; levels as in :func:`scale_to_snr`.
 
     Args:
         dataset: a built data set.
@@ -283,16 +231,13 @@ def random_segments(
         seconds: length of each example.
         rng: e.g. ``np.random.default_rng(step)``; the only source of randomness.
         snr_db: defaults to the data set's own SNR.
-        aligned: use one offset for all sources (stems of the same music).
 
     Returns:
         ``(n, n_sources, n_samples)`` float32; the mixture is ``.sum(axis=1)``.
-
-    Notebook 02, section "Dynamic mixing".
     """
     streams = [dataset.streams(split)[name] for name in dataset.source_names]
-    stream_rms = dataset.stream_rms(split)
-    thresholds = np.array([silence_threshold(stream_rms[name]) for name in dataset.source_names])
+    levels = dataset.stream_rms(split)
+    thresholds = np.array([silence_threshold(levels[name]) for name in dataset.source_names])
     snr = dataset.snr_db if snr_db is None else float(snr_db)
     length = int(round(seconds * dataset.sample_rate))
     if n < 0 or length <= 0:
@@ -300,24 +245,20 @@ def random_segments(
     limits = np.array([stream.shape[0] - length + 1 for stream in streams])
     if limits.min() <= 0:
         shortest = min(stream.shape[0] for stream in streams) / dataset.sample_rate
-        raise ValueError(
-            f"{seconds} s segments do not fit in the {split!r} streams ({shortest:.1f} s)"
-        )
+        raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams ({shortest:.1f} s)")
     if aligned and len(set(limits.tolist())) != 1:
         raise ValueError("aligned segments need streams of equal length")
-    n_sources = len(streams)
-    out = np.empty((n, n_sources, length), dtype=np.float32)
-    segments = np.empty((n_sources, length), dtype=np.float32)
+    out = np.empty((n, len(streams), length), dtype=np.float32)
+    segments = np.empty((len(streams), length), dtype=np.float32)
     for example in range(n):
         for _ in range(MAX_REDRAWS):
             if aligned:
-                offsets = np.full(n_sources, rng.integers(0, limits[0]))
+                offsets = np.full(len(streams), rng.integers(0, limits[0]))
             else:
                 offsets = rng.integers(0, limits)
             for source, stream in enumerate(streams):
                 segments[source] = stream[offsets[source] : offsets[source] + length]
-            levels = np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1))
-            if np.all(levels >= thresholds):
+            if np.all(np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1)) >= thresholds):
                 break
         else:
             raise ValueError(

@@ -8,7 +8,7 @@ small MLP can learn to tell the voices apart from their spectra but not from
 a single fixed tone. It needs no system packages and builds in well under
 two seconds, which is why the unit tests of the whole project use it.
 
-Notebook 01, section "A synthetic warm-up".
+Notebook 01 does not show it: it is the data of the unit tests (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.cache import DatasetWriter
-from vaesep.data.registry import BuildRequest, DatasetBuilder
+from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 
 
 @dataclass(frozen=True)
@@ -124,23 +123,13 @@ class SyntheticBuilder(DatasetBuilder):
         }
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
-        settings = request.settings
-        segment_seconds = settings["segment_seconds"]
-        # evaluation streams hold 25 % more than the items so pairings have choice
+        settings, segment_seconds = request.settings, request.settings["segment_seconds"]
+        # evaluation streams hold 25 % more than the items, so pairings have a choice
         evaluation_seconds = settings["items_per_split"] * segment_seconds * 1.25
         for split in self.splits:
-            seconds = (
-                settings["train_seconds_per_source"] if split == "train" else evaluation_seconds
-            )
-            streams = {
-                name: synthesize_voice(voice, seconds, request.rng("voice", split, name))
-                for name, voice in VOICES.items()
-            }
+            seconds = settings["train_seconds_per_source"] if split == "train" else evaluation_seconds
+            streams = {n: synthesize_voice(v, seconds, request.rng("voice", split, n)) for n, v in VOICES.items()}
             writer.add_split_with_items(
-                split,
-                streams=streams,
-                request=request,
-                segment_samples=int(round(segment_seconds * SAMPLE_RATE)),
-                max_items=settings["items_per_split"],
-            )
+                split, streams=streams, request=request, max_items=settings["items_per_split"],
+            )  # fmt: skip
         writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})

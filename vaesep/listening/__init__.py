@@ -1,40 +1,32 @@
-"""A blinded MUSHRA-style listening test (ITU-R BS.1534) and its analysis.
+"""A blinded MUSHRA-style listening test (ITU-R BS.1534) and its analysis: notebook 05.
 
-The logic lives here, apart from the ipywidgets view in
-:mod:`vaesep.widgets.listening`, so it can be tested without a browser:
-
-* :mod:`~vaesep.listening.design` -- conditions, letters, balanced random orders;
-* :mod:`~vaesep.listening.stimuli` -- rendering level-aligned stimuli and anchors;
-* :mod:`~vaesep.listening.session` -- per-listener results files, resume;
-* :mod:`~vaesep.listening.analysis` -- post-screening, statistics, correlations;
-* :mod:`~vaesep.listening.plots` -- the figures of the analysis;
-* :mod:`~vaesep.listening.simulated` -- a clearly labelled simulated listener.
-
-Notebook 05 ("A listening test") uses all of them.
+Read in this order: :mod:`~vaesep.listening.design` (conditions, letters, balanced
+orders), :mod:`~vaesep.listening.stimuli` (level-aligned audio and anchors),
+:mod:`~vaesep.listening.session` (one fsync'd line per trial, resume, locks),
+:mod:`~vaesep.listening.results` (reading the files back, torn lines and all),
+:mod:`~vaesep.listening.analysis` (post-screening, statistics, correlations) with its
+:mod:`~vaesep.listening.plots`, and :mod:`~vaesep.listening.simulated` (a labelled
+simulated listener). The ipywidgets view is :mod:`vaesep.widgets.listening`; the
+logic lives here, so it is tested without a browser.
 """
 
 from vaesep.listening.analysis import (
     ListeningReport,
     analyse_folder,
     correlate_with_metrics,
-    load_results,
+    mean_confidence_interval,
     post_screen,
     summarise_conditions,
 )
 from vaesep.listening.design import (
     HIDDEN_REFERENCE,
-    MIXTURE,
     SCALE_LABELS,
     ListeningDesign,
     TrialPlan,
     position_counts,
 )
-from vaesep.listening.session import (
-    ListeningSession,
-    SessionLockedError,
-    open_session,
-    read_results_file,
-)
+from vaesep.listening.results import Rating, load_results, read_results_file
+from vaesep.listening.session import ListeningSession, SessionLockedError, open_session
 from vaesep.listening.simulated import SimulatedListenerModel, simulate_listeners
 from vaesep.listening.stimuli import (
     ItemAudio,
@@ -48,12 +40,12 @@ from vaesep.listening.stimuli import (
 
 __all__ = [
     "HIDDEN_REFERENCE",
-    "MIXTURE",
     "SCALE_LABELS",
     "ItemAudio",
     "ListeningDesign",
     "ListeningReport",
     "ListeningSession",
+    "Rating",
     "SessionLockedError",
     "SimulatedListenerModel",
     "StimulusSet",
@@ -64,6 +56,7 @@ __all__ = [
     "load_results",
     "load_stimuli",
     "low_pass_anchor",
+    "mean_confidence_interval",
     "open_session",
     "position_counts",
     "post_screen",

@@ -1,9 +1,10 @@
 """Figures of the VAE's latent space (notebook 03).
 
-2-D projections coloured by frame labels, active units and KL per dimension,
-decoded spectrum frames along a line or from the prior, and a grid of decoded
-frames for the static version of the latent explorer. The computations are
-in :mod:`vaesep.latent`; these functions only draw.
+2-D projections coloured by frame labels (section 2), activity and KL per
+dimension (section 3), decoded frames along a line or from the prior
+(section 4) and a grid of decoded frames, the static latent explorer
+(section 5). :mod:`vaesep.latent` computes; these functions only draw.
+Decoded frames are ``(n_frames, n_bins)``, shown in dB (:func:`frames_db`).
 """
 
 from __future__ import annotations
@@ -14,78 +15,68 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from vaesep.latent import MIXTURE, LatentSet, UnitStatistics, frames_db
+from vaesep.latent import MIXTURE, LatentSet, UnitStatistics
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 INPUT_COLOURS = {"v": "tab:blue", "m": "tab:orange", MIXTURE: "tab:grey"}
 """Colours of the inputs; sources of other data sets cycle through the tab10 palette."""
-
 COLOURINGS = {
     "input": "what the encoder was fed",
     "dominant": "loudest speaker in the frame",
     "level_db": "frame level (dB re mixture average)",
     "periodicity": "periodicity (voicing)",
 }
-"""Labels of a :class:`~vaesep.latent.LatentSet` that :func:`plot_projections` can colour by."""
+"""Labels of a :class:`~vaesep.latent.LatentSet` that :func:`plot_projections` colours by, and their titles."""
 
 
-def _input_colour(name: str, order: Sequence[str]) -> str:
-    if name in INPUT_COLOURS:
-        return INPUT_COLOURS[name]
-    return f"C{list(order).index(name) % 10}"
+def frames_db(frames: np.ndarray, floor_db: float = -80.0, reference: float | None = None) -> np.ndarray:
+    """Magnitude frames in dB re ``reference`` (default: their overall peak), floored at ``floor_db``.
+
+    A decoded frame carries no absolute level (the soft mask only sees ratios),
+    so it is shown relative to a peak.
+    """
+    frames = np.asarray(frames, dtype=np.float64)
+    reference = float(frames.max()) if reference is None else float(reference)
+    return np.maximum(20 * np.log10(np.maximum(frames, 1e-12) / max(reference, 1e-12)), floor_db)
 
 
-def plot_projections(
-    projections: Mapping[str, np.ndarray],
-    codes: LatentSet,
-    colour_by: Sequence[str] = ("input", "level_db", "periodicity"),
-    *,
-    title: str | None = None,
-    point_size: float = 6.0,
-) -> Figure:
+def _db_floor(decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0) -> float:
+    """A lower plot limit just under the quietest shown bin (decoded frames span a small range)."""
+    shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
+    return float(max(-80.0, np.floor((shown.min() - margin) / 10.0) * 10.0))
+
+
+def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
+                     colour_by: Sequence[str] = ("input", "level_db", "periodicity"), *,
+                     title: str | None = None, point_size: float = 6.0) -> Figure:
     """One row per 2-D projection, one column per colouring.
 
     Args:
         projections: row title → coordinates ``(len(codes), 2)``, e.g.
             ``{"PCA · encoder v": ..., "t-SNE · encoder v": ...}``.
-        codes: the frames that were projected (their labels colour the points).
-        colour_by: keys of ``codes.labels``; categorical ones (``"input"``,
-            ``"dominant"``) get a legend, continuous ones a colour bar.
+        codes: the projected frames, whose labels colour the points.
+        colour_by: keys of ``codes.labels``; categories (``"input"``, ``"dominant"``)
+            get a legend, continuous labels a colour bar.
     """
     n_rows, n_cols = len(projections), len(colour_by)
     figure = Figure(figsize=(3.6 * n_cols + 0.6, 3.3 * n_rows), layout="constrained")
-    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False))
+    axes = figure.subplots(n_rows, n_cols, squeeze=False)
     order = [*codes.source_names, MIXTURE]
     for row, (name, coords) in enumerate(projections.items()):
         coords = np.asarray(coords)
         for col, key in enumerate(colour_by):
-            axis = axes[row, col]
-            values = codes.labels[key]
+            axis, values = axes[row, col], codes.labels[key]
             if values.dtype.kind in "OUS":
                 for label in [n for n in order if n in set(values.tolist())]:
-                    chosen = values == label
-                    axis.scatter(
-                        *coords[chosen].T,
-                        s=point_size,
-                        alpha=0.6,
-                        linewidths=0,
-                        color=_input_colour(label, order),
-                        label=label,
-                    )
+                    colour = INPUT_COLOURS.get(label, f"C{order.index(label) % 10}")
+                    axis.scatter(*coords[values == label].T, s=point_size, alpha=0.6, linewidths=0,
+                                 color=colour, label=label)
                 axis.legend(markerscale=3, fontsize="small", loc="best")
             else:
-                cmap = "viridis" if key == "periodicity" else "magma"
                 limits = (0.0, 1.0) if key == "periodicity" else np.percentile(values, [2, 98])
-                points = axis.scatter(
-                    *coords.T,
-                    c=values,
-                    s=point_size,
-                    alpha=0.8,
-                    linewidths=0,
-                    cmap=cmap,
-                    vmin=limits[0],
-                    vmax=limits[1],
-                )
+                points = axis.scatter(*coords.T, c=values, s=point_size, alpha=0.8, linewidths=0,
+                                      cmap="viridis" if key == "periodicity" else "magma",
+                                      vmin=limits[0], vmax=limits[1])
                 figure.colorbar(points, ax=axis, shrink=0.85)
             axis.set_xticks([])
             axis.set_yticks([])
@@ -99,14 +90,13 @@ def plot_projections(
 
 
 def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Figure:
-    """Per encoder: activity ``Var_x(μ_d)`` (log scale, threshold marked) and mean KL per dimension.
+    """Per encoder: activity ``Var_x(μ_d)`` (log scale, threshold dashed) above, KL and σ² below.
 
-    Dimensions are sorted by activity, most active first, so the active units
-    form the left end of each panel.
+    Dimensions are sorted by activity, so the active units (green) form the left end.
     """
     n_encoders = len(stats.encoder_names)
     figure = Figure(figsize=(5.2 * n_encoders, 5.2), layout="constrained")
-    axes = np.atleast_2d(figure.subplots(2, n_encoders, squeeze=False, sharex=True))
+    axes = figure.subplots(2, n_encoders, squeeze=False, sharex=True)
     for e, name in enumerate(stats.encoder_names):
         order = np.argsort(-stats.activity[e])
         ranks = np.arange(order.size)
@@ -114,13 +104,8 @@ def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Fig
         top, bottom = axes[0, e], axes[1, e]
         top.bar(ranks, np.maximum(stats.activity[e][order], 1e-8), color=colours, width=0.85)
         top.set_yscale("log")
-        top.axhline(
-            stats.threshold,
-            color="black",
-            linestyle="--",
-            linewidth=1,
-            label=f"threshold {stats.threshold:g}",
-        )
+        top.axhline(stats.threshold, color="black", linestyle="--", linewidth=1,
+                    label=f"threshold {stats.threshold:g}")
         top.set_ylabel("activity Var$_x$(μ$_d$)")
         top.set_title(f"encoder {name}: {int(stats.active[e].sum())} of {order.size} units active")
         top.legend(fontsize="small")
@@ -136,60 +121,28 @@ def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Fig
     return figure
 
 
-def _frequency_axis(config: STFTConfig) -> np.ndarray:
-    return config.bin_frequencies()
-
-
-def _db_floor(
-    decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0
-) -> float:
-    """A lower plot limit just under the quietest shown bin (decoded frames have a small range)."""
-    shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
-    return float(max(-80.0, np.floor((shown.min() - margin) / 10.0) * 10.0))
-
-
-def plot_interpolation(
-    frames: np.ndarray,
-    alphas: np.ndarray,
-    *,
-    config: STFTConfig = DEFAULT_STFT,
-    max_frequency: float = 4000.0,
-    endpoint_labels: tuple[str, str] = ("z₀", "z₁"),
-    title: str | None = None,
-) -> Figure:
-    """Decoded frames ``(n_steps, n_bins)`` along a line: an image (α × frequency) and the spectra.
-
-    Levels are in dB re the loudest decoded bin of the whole line.
-    """
-    decibels = frames_db(frames)
-    freqs = _frequency_axis(config)
+def plot_interpolation(frames: np.ndarray, alphas: np.ndarray, *, config: STFTConfig = DEFAULT_STFT,
+                       max_frequency: float = 4000.0, endpoint_labels: tuple[str, str] = ("z₀", "z₁"),
+                       title: str | None = None) -> Figure:
+    """Decoded frames ``(n_steps, n_bins)`` along a line: an image (α across, frequency up) and
+    the spectra, in dB re the loudest decoded bin of the whole line."""
+    decibels, freqs = frames_db(frames), config.bin_frequencies()
     floor = _db_floor(decibels, config, max_frequency)
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
     step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
-    image = image_axis.imshow(
-        decibels.T,
-        origin="lower",
-        aspect="auto",
-        cmap="magma",
-        vmin=floor,
-        vmax=0,
-        extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]),
-        interpolation="nearest",
-    )
+    image = image_axis.imshow(decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=floor, vmax=0,
+                              extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]),
+                              interpolation="nearest")
     image_axis.set_ylim(0, max_frequency)
     image_axis.set_xlabel(f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
     image_axis.set_ylabel("frequency (Hz)")
     figure.colorbar(image, ax=image_axis, label="dB re max")
     palette = matplotlib.colormaps["coolwarm"]
     for i, (alpha, row) in enumerate(zip(alphas, decibels, strict=True)):
-        line_axis.plot(
-            freqs,
-            row,
-            color=palette(float(alpha)),
-            linewidth=1.4 if i in (0, len(alphas) - 1) else 0.7,
-            label=f"α = {alpha:.2f}" if i in (0, len(alphas) - 1) else None,
-        )
+        end = i in (0, len(alphas) - 1)
+        line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if end else 0.7,
+                       label=f"α = {alpha:.2f}" if end else None)
     line_axis.set_xlim(0, max_frequency)
     line_axis.set_ylim(floor, 3)
     line_axis.set_xlabel("frequency (Hz)")
@@ -200,32 +153,22 @@ def plot_interpolation(
     return figure
 
 
-def plot_decoded_frames(
-    frame_sets: Mapping[str, np.ndarray],
-    *,
-    config: STFTConfig = DEFAULT_STFT,
-    max_frequency: float = 4000.0,
-    title: str | None = None,
-) -> Figure:
+def plot_decoded_frames(frame_sets: Mapping[str, np.ndarray], *, config: STFTConfig = DEFAULT_STFT,
+                        max_frequency: float = 4000.0, title: str | None = None) -> Figure:
     """One panel per named set of decoded frames ``(n_frames, n_bins)``, overlaid.
 
-    Each frame is in dB re its own peak (decoded frames carry no absolute
-    level); thin lines are the frames, the thick line their median, so sets
-    (e.g. prior samples and real codes) can be compared at a glance.
+    Each frame is in dB re its own peak; thin lines are the frames, the thick line
+    their median, so that sets (prior samples, real codes) compare at a glance.
     """
-    freqs = _frequency_axis(config)
-    decibels = {
-        name: np.stack([frames_db(frame) for frame in np.asarray(frames)])
-        for name, frames in frame_sets.items()
-    }
+    freqs = config.bin_frequencies()
+    decibels = {name: np.stack([frames_db(frame) for frame in np.asarray(frames)])
+                for name, frames in frame_sets.items()}
     floor = min(_db_floor(values, config, max_frequency) for values in decibels.values())
     figure = Figure(figsize=(4.6 * len(decibels), 3.4), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(decibels), sharey=True))
-    for axis, (name, values), colour in zip(
-        axes, decibels.items(), ["tab:purple", "tab:green", "tab:blue"] * 9, strict=False
-    ):
+    axes = figure.subplots(1, len(decibels), sharey=True, squeeze=False)[0]
+    for index, (axis, (name, values)) in enumerate(zip(axes, decibels.items(), strict=True)):
         for row in values:
-            axis.plot(freqs, row, color=colour, linewidth=0.6, alpha=0.5)
+            axis.plot(freqs, row, color=("tab:purple", "tab:green", "tab:blue")[index % 3], linewidth=0.6, alpha=0.5)
         axis.plot(freqs, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
         axis.set_xlim(0, max_frequency)
         axis.set_ylim(floor, 3)
@@ -238,37 +181,27 @@ def plot_decoded_frames(
     return figure
 
 
-def plot_frame_grid(
-    frames: np.ndarray,
-    row_labels: Sequence[str],
-    column_labels: Sequence[str],
-    *,
-    reference: np.ndarray | None = None,
-    config: STFTConfig = DEFAULT_STFT,
-    max_frequency: float = 4000.0,
-    title: str | None = None,
-) -> Figure:
+def plot_frame_grid(frames: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str], *,
+                    reference: np.ndarray | None = None, config: STFTConfig = DEFAULT_STFT,
+                    max_frequency: float = 4000.0, title: str | None = None) -> Figure:
     """A grid of decoded frames ``(n_rows, n_cols, n_bins)``: the static latent explorer.
 
-    Every panel is in dB re the peak of ``reference`` (default: the whole
-    grid's peak), so level changes between panels are visible; ``reference``
-    is also drawn faintly in every panel.
+    Every panel is in dB re the peak of ``reference`` (default: the whole grid's),
+    so level changes between panels show; ``reference`` is drawn faintly in each.
     """
     frames = np.asarray(frames)
     n_rows, n_cols = frames.shape[:2]
     peak = float((reference if reference is not None else frames).max())
-    freqs = _frequency_axis(config)
+    freqs = config.bin_frequencies()
     floor = _db_floor(frames_db(frames, reference=peak), config, max_frequency)
     figure = Figure(figsize=(2.6 * n_cols + 0.4, 1.9 * n_rows + 0.5), layout="constrained")
-    axes = np.atleast_2d(figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True))
+    axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
     for r in range(n_rows):
         for c in range(n_cols):
             axis = axes[r, c]
             if reference is not None:
                 axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
-            axis.plot(
-                freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9
-            )
+            axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
             axis.set_xlim(0, max_frequency)
             axis.set_ylim(floor, 10)
             if r == 0:

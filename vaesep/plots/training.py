@@ -1,28 +1,28 @@
-"""Loss curves, drawn once at the end or redrawn live after every epoch.
+"""Training curves (notebook 02, sections "The objective" and "Training").
 
-Notebook 02, section "Training", shows reconstruction and KL separately,
-because a VAE's total loss hides which of the two is moving.
+Reconstruction and KL get a panel each, because a VAE's total loss hides which
+of the two is moving; the KL weight's warm-up is drawn per epoch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 
 def plot_history(history: Mapping[str, Sequence[float]], title: str | None = None) -> Figure:
-    """Train/valid curves of every loss term in a :func:`vaesep.train.train` history.
+    """Train and valid curves of every loss term of a :func:`vaesep.train.train` history.
 
-    One panel per term (``loss``, ``reconstruction``, ``kl`` …), epochs on x.
+    One panel per term (``loss``, ``reconstruction``, ``kl`` …), epochs across.
     """
     terms = [key[len("train_") :] for key in history if key.startswith("train_")]
     figure = Figure(figsize=(4.0 * max(len(terms), 1), 3.0), layout="constrained")
     axes = figure.subplots(1, max(len(terms), 1), squeeze=False)[0]
     epochs = list(history.get("epoch", range(1, len(history.get("train_loss", [])) + 1)))
-    # with no terms there is still one (empty) axis, hence strict=False
-    for axis, term in zip(axes, terms, strict=False):
+    for axis, term in zip(axes, terms, strict=False):  # no terms: one empty axis
         for split, style in (("train", "-"), ("valid", "--")):
             values = history.get(f"{split}_{term}")
             if values:
@@ -38,9 +38,9 @@ def plot_history(history: Mapping[str, Sequence[float]], title: str | None = Non
 
 
 class LiveLossPlot:
-    """Redraws :func:`plot_history` in place; pass as ``train(..., on_epoch_end=LiveLossPlot())``.
+    """Redraws :func:`plot_history` in place: ``train(..., on_epoch_end=LiveLossPlot())``.
 
-    Outside a notebook (no display) it draws nothing and costs nothing.
+    Outside a notebook (no IPython kernel) it draws nothing and costs nothing.
     """
 
     def __init__(self, title: str | None = None) -> None:
@@ -60,3 +60,16 @@ class LiveLossPlot:
             self._handle = display(figure, display_id=True)
         else:
             self._handle.update(figure)
+
+
+def plot_kl_schedule(weights: Sequence[float], title: str | None = None) -> Figure:
+    """The KL weight β of each training epoch (a warm-up ramp, then flat)."""
+    figure = Figure(figsize=(5.0, 2.6), layout="constrained")
+    axis = figure.subplots()
+    axis.step(np.arange(1, len(weights) + 1), weights, where="mid", marker="o", markersize=3)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("KL weight β (unitless)")
+    axis.set_ylim(0, max(max(weights, default=1.0), 1e-6) * 1.1)
+    axis.grid(alpha=0.3)
+    axis.set_title(title or "β warm-up")
+    return figure

@@ -1,14 +1,13 @@
-"""An ipywidgets explorer of one encoder's latent space (notebook 03, "Exploring by hand").
+"""Sliders over one encoder's latent space, decoded live (notebook 03, section 5 "Exploring by hand").
 
-Sliders move a latent point along the top principal directions of the
-encoder's posterior means (in units of the cloud's standard deviation along
-each), the matching decoder turns the point into a spectrum frame, and the
-plot is redrawn; a button plays the frame held for a moment. The figure is
-rendered to PNG into an ``ipywidgets.Image``, so the view looks the same in
-JupyterLab, classic Notebook and VS Code, and builds without any frontend
-(the tests and ``nbmake`` drive it headless). :meth:`LatentExplorer.static_figure`
-draws the same decodings for a few slider settings as a plain matplotlib
-grid, for readers of a static copy of the notebook.
+Each slider moves a latent point along one of the top principal directions of
+the encoder's posterior means, in units of the cloud's standard deviation
+along it; the matching decoder turns the point into a spectrum frame and the
+plot is redrawn. The figure is rendered to PNG in an ``ipywidgets.Image``, so
+the view looks the same in JupyterLab, classic Notebook, VS Code and Colab
+(ipywidgets 7 and 8), and builds with no frontend at all (tests, ``nbmake``).
+:meth:`LatentExplorer.static_figure` draws the same decodings for a few slider
+settings, for readers of a static copy of the notebook.
 """
 
 from __future__ import annotations
@@ -18,34 +17,22 @@ from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
+from IPython.display import Audio
 from matplotlib.figure import Figure
 
-from vaesep.latent import (
-    LatentSet,
-    as_vae,
-    decode_latents,
-    frames_db,
-    hold_frame,
-    pca_projection,
-)
-from vaesep.models.network import MaskingNetwork
-from vaesep.models.neural import NeuralSeparator
-from vaesep.plots.latent import plot_frame_grid
+from vaesep.latent import LatentSet, as_vae, decode_latents, griffin_lim, pca_projection
+from vaesep.plots.latent import frames_db, plot_frame_grid
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 
-def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(signal, -1.0, 1.0), sample_rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
-def _png_bytes(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return buffer.getvalue()
+def hold_frame(frame: np.ndarray, seconds: float = 0.75, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
+    """A short sound of one decoded frame: the frame repeated, through Griffin-Lim, with fades."""
+    n_frames = max(int(seconds * config.sample_rate / config.hop_length), 2)
+    wave = griffin_lim(np.repeat(np.asarray(frame)[None], n_frames, axis=0), n_iter=16, config=config)
+    ramp = np.linspace(0.0, 1.0, min(len(wave) // 8, 800), dtype=np.float32)
+    wave[: ramp.size] *= ramp
+    wave[len(wave) - ramp.size :] *= ramp[::-1]
+    return wave
 
 
 class LatentExplorer:
@@ -53,107 +40,68 @@ class LatentExplorer:
 
     Args:
         model: a VAE separator or network.
-        codes: encoded frames (:func:`vaesep.latent.encode_frames`); their μ
-            for ``encoder`` define the principal directions and slider scales.
-        encoder: which encoder's latent to explore (default: the first).
-        bases: named starting points ``(latent,)``; default the cloud's mean.
-        n_directions: number of sliders (principal directions).
-        slider_range: each slider spans ± this many standard deviations.
-        config: STFT settings (frequency axis, sound).
-        max_frequency: upper limit of the plot's frequency axis (Hz).
+        codes: encoded frames (:func:`vaesep.latent.encode_frames`); their μ for
+            ``encoder`` give the principal directions and the slider scales.
+        encoder: the encoder whose latent to explore (default: the first).
+        bases: named starting points ``(latent,)``, besides the cloud's mean.
+        n_directions: number of sliders; slider_range: each spans ± this many σ.
+        max_frequency: top of the plot's frequency axis (Hz).
     """
 
-    def __init__(
-        self,
-        model: MaskingNetwork | NeuralSeparator,
-        codes: LatentSet,
-        *,
-        encoder: str | None = None,
-        bases: Mapping[str, np.ndarray] | None = None,
-        n_directions: int = 4,
-        slider_range: float = 3.0,
-        config: STFTConfig = DEFAULT_STFT,
-        max_frequency: float = 4000.0,
-    ) -> None:
+    def __init__(self, model, codes: LatentSet, *, encoder: str | None = None,
+                 bases: Mapping[str, np.ndarray] | None = None, n_directions: int = 4,
+                 slider_range: float = 3.0, config: STFTConfig = DEFAULT_STFT,
+                 max_frequency: float = 4000.0) -> None:
         self.network = as_vae(model)
         self.encoder = encoder or codes.encoder_names[0]
         self.config = config
         self.pca = pca_projection(codes.means(self.encoder), n_components=n_directions)
         self.bases = {"mean of the codes": self.pca.mean.astype(np.float32), **dict(bases or {})}
-
         self.sliders = [
-            widgets.FloatSlider(
-                value=0.0,
-                min=-slider_range,
-                max=slider_range,
-                step=0.1,
-                description=f"PC{k + 1} ({100 * self.pca.explained[k]:.0f} %)",
-                continuous_update=False,
-                readout_format="+.1f",
-                style={"description_width": "90px"},
-                layout=widgets.Layout(width="380px"),
-            )
-            for k in range(self.pca.components.shape[0])
+            widgets.FloatSlider(value=0.0, min=-slider_range, max=slider_range, step=0.1,
+                                description=f"PC{k + 1} ({100 * share:.0f} %)", continuous_update=False,
+                                readout_format="+.1f", style={"description_width": "90px"},
+                                layout=widgets.Layout(width="380px"))
+            for k, share in enumerate(self.pca.explained)
         ]
-        self.base_menu = widgets.Dropdown(
-            options=list(self.bases), description="start at", layout=widgets.Layout(width="380px")
-        )
+        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at",
+                                          layout=widgets.Layout(width="380px"))
         self.reset_button = widgets.Button(description="reset sliders", icon="undo")
         self.play_button = widgets.Button(description="play frame", icon="play")
         self.player = widgets.Box()
         self.image = widgets.Image(format="png")
 
-        freqs = config.bin_frequencies()
         self.figure = Figure(figsize=(7.5, 3.2), layout="constrained")
         self.axis = self.figure.subplots()
-        base_frame = self._decode(self._base())
-        self._peak = float(base_frame.max())
-        (self.base_line,) = self.axis.plot(
-            freqs,
-            frames_db(base_frame, reference=self._peak),
-            color="0.7",
-            linewidth=1.0,
-            label="start point",
-        )
-        (self.line,) = self.axis.plot(
-            freqs,
-            frames_db(base_frame, reference=self._peak),
-            color="tab:purple",
-            linewidth=1.2,
-            label="slider point",
-        )
+        freqs = config.bin_frequencies()
+        (self.base_line,) = self.axis.plot(freqs, freqs * 0, color="0.7", linewidth=1.0, label="start point")
+        (self.line,) = self.axis.plot(freqs, freqs * 0, color="tab:purple", linewidth=1.2, label="slider point")
         self.axis.set_xlim(0, max_frequency)
-        shown = frames_db(base_frame, reference=self._peak)[freqs <= max_frequency]
-        self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
         self.axis.set_xlabel("frequency (Hz)")
         self.axis.set_ylabel("decoded level (dB re start)")
         self.axis.legend(loc="upper right", fontsize="small")
+        self._draw_base()
+        shown = self.base_line.get_ydata()[freqs <= max_frequency]
+        self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
 
         for slider in self.sliders:
             slider.observe(self._on_change, names="value")
         self.base_menu.observe(self._on_base, names="value")
         self.reset_button.on_click(lambda _button: self.reset())
         self.play_button.on_click(lambda _button: self.play())
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox(
-                    [
-                        widgets.VBox([self.base_menu, *self.sliders]),
-                        widgets.VBox([self.reset_button, self.play_button, self.player]),
-                    ]
-                ),
-                self.image,
-            ]
-        )
+        controls = widgets.HBox([widgets.VBox([self.base_menu, *self.sliders]),
+                                 widgets.VBox([self.reset_button, self.play_button, self.player])])
+        self.widget = widgets.VBox([controls, self.image])
         self.update()
-
-    # ------------------------------------------------------------------ state
-
-    def _base(self) -> np.ndarray:
-        return self.bases[self.base_menu.value]
 
     def _decode(self, z: np.ndarray) -> np.ndarray:
         return decode_latents(self.network, np.asarray(z)[None], encoder=self.encoder)[0]
+
+    def _draw_base(self) -> None:
+        """Decode the start point; its peak is 0 dB of the plot."""
+        base_frame = self._decode(self.bases[self.base_menu.value])
+        self._peak = float(base_frame.max())
+        self.base_line.set_ydata(frames_db(base_frame, reference=self._peak))
 
     @property
     def offsets(self) -> np.ndarray:
@@ -162,35 +110,30 @@ class LatentExplorer:
 
     def latent(self) -> np.ndarray:
         """The latent point the sliders describe, ``(latent,)``."""
-        return self.pca.point(self.offsets, base=self._base())
+        return self.pca.point(self.offsets, base=self.bases[self.base_menu.value])
 
     def decoded(self) -> np.ndarray:
         """The decoder's frame for the current point, ``(n_bins,)``."""
         return self._decode(self.latent())
 
-    # ------------------------------------------------------------------ callbacks
-
     def update(self) -> None:
-        """Decode the current point, redraw the line and re-render the image."""
+        """Decode the current point, redraw its line and re-render the image."""
         self.line.set_ydata(frames_db(self.decoded(), reference=self._peak))
-        norm = float(np.linalg.norm(self.latent()))
-        self.axis.set_title(
-            f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {norm:.1f}",
-            fontsize="small",
-        )
-        self.image.value = _png_bytes(self.figure)
+        self.axis.set_title(f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, "
+                            f"‖z‖ = {np.linalg.norm(self.latent()):.1f}", fontsize="small")
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=90)
+        self.image.value = buffer.getvalue()
 
     def _on_change(self, _change: dict) -> None:
         self.update()
 
     def _on_base(self, _change: dict) -> None:
-        base_frame = self._decode(self._base())
-        self._peak = float(base_frame.max())
-        self.base_line.set_ydata(frames_db(base_frame, reference=self._peak))
+        self._draw_base()
         self.update()
 
     def reset(self) -> None:
-        """All sliders back to 0 (one redraw)."""
+        """All sliders back to 0, with one redraw instead of one per slider."""
         for slider in self.sliders:
             slider.unobserve(self._on_change, names="value")
             slider.value = 0.0
@@ -198,44 +141,26 @@ class LatentExplorer:
         self.update()
 
     def play(self, seconds: float = 0.75) -> np.ndarray:
-        """Put a player for the current frame, held ``seconds``, in the view; returns the sound."""
+        """Put a player of the current frame, held ``seconds``, in the view; returns the sound."""
         wave = hold_frame(self.decoded(), seconds, self.config)
-        self.player.children = (
-            widgets.Audio(
-                value=_wav_bytes(wave, self.config.sample_rate),
-                format="wav",
-                autoplay=True,
-                loop=False,
-            ),
-        )
+        # IPython's Audio writes the 16-bit PCM WAV that every browser plays
+        wav = Audio(np.clip(wave, -1.0, 1.0), rate=self.config.sample_rate, normalize=False).data
+        self.player.children = (widgets.Audio(value=wav, format="wav", autoplay=True, loop=False),)
         return wave
 
-    # ------------------------------------------------------------------ static version
-
-    def static_figure(
-        self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None
-    ) -> Figure:
-        """Decoded frames for a few settings of each slider (the others at 0), as a grid.
-
-        Rows are principal directions, columns slider values; the start point's
-        frame is drawn in grey in every panel.
-        """
+    def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None) -> Figure:
+        """Decoded frames for a few values of each slider (the others at 0) as a grid:
+        rows are principal directions, columns slider values, the start point in grey."""
         n = len(self.sliders) if n_directions is None else min(n_directions, len(self.sliders))
-        base = self._base()
-        grid = np.empty((n, len(values), self.config.n_bins), dtype=np.float32)
-        for k in range(n):
-            offsets = np.zeros(n)
-            points = []
-            for value in values:
-                offsets[k] = value
-                points.append(self.pca.point(offsets, base=base))
-            grid[k] = decode_latents(self.network, np.stack(points), encoder=self.encoder)
+        base = self.bases[self.base_menu.value]
+        grid = np.stack([
+            decode_latents(self.network, np.stack([self.pca.point(np.eye(n)[k] * value, base=base) for value in values]),
+                           encoder=self.encoder)
+            for k in range(n)
+        ])
         return plot_frame_grid(
-            grid,
-            [f"PC{k + 1}" for k in range(n)],
-            [f"{value:+g} σ" for value in values],
-            reference=self._decode(base),
-            config=self.config,
+            grid, [f"PC{k + 1}" for k in range(n)], [f"{value:+g} σ" for value in values],
+            reference=self._decode(base), config=self.config,
             title=f"Decoder {self.encoder} along the top principal directions of encoder {self.encoder}'s codes",
         )
 
@@ -243,10 +168,3 @@ class LatentExplorer:
         from IPython.display import display
 
         display(self.widget)
-
-
-def latent_explorer(
-    model: MaskingNetwork | NeuralSeparator, codes: LatentSet, **options: object
-) -> LatentExplorer:
-    """Build a :class:`LatentExplorer`; display it with ``display(explorer.widget)``."""
-    return LatentExplorer(model, codes, **options)

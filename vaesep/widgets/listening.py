@@ -1,17 +1,15 @@
-"""The ipywidgets view of the MUSHRA-style listening test.
+"""The listening test on screen: an ipywidgets view over :mod:`vaesep.listening`.
 
-Pages, in order: listener id (if none was given) → familiarisation →
-one page per trial → thank-you. All decisions (orders, letters, storage,
-resume) are made by :mod:`vaesep.listening`; this module only draws and
-forwards clicks, so the logic is tested without a browser and the view stays
-thin. Notebook 05, section "Running a real session".
+Notebook 05, section "Running a real session". Pages: listener id (unless given)
+→ familiarisation → one page per trial → thank-you. Orders, letters, storage and
+resume are all decided by :mod:`vaesep.listening`; this view only draws and
+forwards clicks, so the logic is tested without a browser.
 
-Audio is played by a fresh ``ipywidgets.Audio`` widget per click, placed in a
-one-slot player box: it renders the same way in JupyterLab, classic Notebook
-and a headless browser (no HTML output to be sanitised), and replacing the
-widget stops whatever was playing. Playback restarts at the beginning on
-every switch; dedicated MUSHRA software can switch seamlessly in place, a
-limitation we accept for a notebook.
+Each play puts a fresh ``ipywidgets.Audio`` into a one-slot player box: it renders
+alike in JupyterLab, Notebook 7, Colab and a headless browser (no HTML to be
+sanitised), and replacing it stops what was playing. Playback restarts at the
+beginning on every switch; dedicated MUSHRA software switches seamlessly, a
+limitation we accept in a notebook. Works with ipywidgets 7 and 8.
 """
 
 from __future__ import annotations
@@ -26,19 +24,14 @@ import ipywidgets as widgets
 import numpy as np
 from IPython.display import display
 
-from vaesep.listening.design import (
-    HIDDEN_REFERENCE,
-    SCALE_LABELS,
-    TrialPlan,
-    validate_listener_id,
-)
+from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, TrialPlan, validate_listener_id
 from vaesep.listening.session import ListeningSession, open_session, utc_now
 from vaesep.listening.stimuli import StimulusSet, load_stimuli
 
 SLIDER_HEIGHT = "240px"
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-_INTRO_HTML = """
+INTRO_HTML = """
 <h3>Listening test: familiarisation</h3>
 <p>In each trial you hear a <b>reference</b>: one clean voice. Behind the letters are
 several versions of the same excerpt, in a new random order every trial. One of them is
@@ -49,11 +42,19 @@ purpose. Rate how close each letter sounds to the reference, from 0 (<i>Bad</i>)
 range of quality you will meet. Use headphones, in a quiet room, at a comfortable level
 that you keep for the whole test.</p>
 """
-
-_TRIAL_HINT = (
+TRIAL_HINT = (
     "Move every slider (or type a number) to rate it; to give 0, move the slider up and back. "
     "<b>Next</b> is enabled once every letter is rated. Each trial is saved when you press it."
 )
+
+
+def _error(text: str) -> str:
+    return f"<b style='color:#b00'>{html.escape(text)}</b>"
+
+
+def _tagged(widget: widgets.DOMWidget, css_class: str) -> widgets.DOMWidget:
+    widget.add_class(css_class)  # the browser test finds the controls by these classes
+    return widget
 
 
 def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
@@ -66,18 +67,7 @@ def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
 
 
 class ListeningTestView(widgets.VBox):
-    """The whole listening test as one widget; display it in a notebook cell.
-
-    Notebook 05, section "Running a real session". Build it with
-    :func:`listening_test` rather than directly.
-
-    Args:
-        stimuli: the rendered stimulus set.
-        results_dir: where the listener's results file lives.
-        design_kwargs: passed to :meth:`StimulusSet.design` (seed, items, n_trials).
-        listener_id: who listens; None shows a page asking for it.
-        new_session: start afresh instead of resuming.
-    """
+    """The whole test as one widget; build it with :func:`listening_test`."""
 
     def __init__(
         self,
@@ -90,33 +80,27 @@ class ListeningTestView(widgets.VBox):
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
         self.add_class("vaesep-listening")
-        self.stimuli = stimuli
-        self.results_dir = Path(results_dir)
+        self.stimuli, self.results_dir, self.new_session = stimuli, Path(results_dir), new_session
         self.design = stimuli.design(**(design_kwargs or {}))
-        self.new_session = new_session
         self.session: ListeningSession | None = None
         self._audio_cache: dict[tuple[str, str], bytes] = {}
-        self._title = widgets.HTML("<h2>Listening test</h2>")
-        self._status = widgets.HTML()
-        self._status.add_class("vaesep-status")
-        self._progress = widgets.IntProgress(min=0, max=self.design.n_trials, value=0)
-        self._player = widgets.Box(layout=widgets.Layout(min_height="40px"))
-        self._player.add_class("vaesep-player")
+        self._status = _tagged(widgets.HTML(), "vaesep-status")
+        self._player = _tagged(widgets.Box(layout=widgets.Layout(min_height="40px")), "vaesep-player")
+        self._error = _tagged(widgets.HTML(), "vaesep-error")
         self._page = widgets.VBox()
-        self._error = widgets.HTML()
-        self._error.add_class("vaesep-error")
-        # per-trial state, reset by _show_trial
+        self._progress = widgets.IntProgress(min=0, max=self.design.n_trials, value=0)
+        self._hint = widgets.HTML(TRIAL_HINT)
+        self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
+        _tagged(self._next, "vaesep-next").on_click(lambda _: self.submit_current_trial())
+        # the current trial's state, reset by _show_trial
         self._trial: TrialPlan | None = None
         self._trial_started = ""
         self._sliders: dict[str, widgets.IntSlider] = {}
         self._rated: dict[str, bool] = {}
         self._plays: dict[str, int] = {}
         self._reference_plays = 0
-        self._hint = widgets.HTML(_TRIAL_HINT)
-        self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
-        self._next.add_class("vaesep-next")
-        self._next.on_click(lambda _: self.submit_current_trial())
-        self.children = (self._title, self._status, self._page, self._player, self._error)
+        title = widgets.HTML("<h2>Listening test</h2>")
+        self.children = (title, self._status, self._page, self._player, self._error)
         if listener_id is None:
             self._show_login()
         else:
@@ -125,96 +109,77 @@ class ListeningTestView(widgets.VBox):
     # ------------------------------------------------------------------ pages
     def _show_login(self) -> None:
         name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
-        name.add_class("vaesep-listener-id")
         begin = widgets.Button(description="Begin", button_style="primary")
-        begin.add_class("vaesep-begin")
         begin.on_click(lambda _: self.start(name.value.strip()))
         self._status.value = "Type the listener id your teacher gave you, then press Begin."
-        self._page.children = (widgets.HBox([name, begin]),)
+        row = [_tagged(name, "vaesep-listener-id"), _tagged(begin, "vaesep-begin")]
+        self._page.children = (widgets.HBox(row),)
 
     def start(self, listener_id: str) -> None:
-        """Open (or resume) the listener's session and show the right page."""
+        """Open (or resume) the listener's session and show the page they are at."""
         try:
-            validate_listener_id(listener_id)
             self.session = open_session(
                 self.results_dir,
-                listener_id,
+                validate_listener_id(listener_id),
                 self.design,
                 stimuli_folder=self.stimuli.folder,
                 new_session=self.new_session,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            self._error.value = f"<b style='color:#b00'>{html.escape(str(exc))}</b>"
+            self._error.value = _error(str(exc))
             return
         self._error.value = ""
-        if self.session.is_complete:
-            self._show_finished()
-        elif not self.session.familiarised:
+        if not self.session.is_complete and not self.session.familiarised:
             self._show_familiarisation()
         else:
             self._show_trial()
 
     def _show_familiarisation(self) -> None:
-        assert self.session is not None
         example = self.session.plan[0]
         buttons = [self._play_button("Reference", example.item, HIDDEN_REFERENCE, None)]
-        # the example's versions are numbered, not lettered, and come in the trial's order
-        for number, (_letter, condition) in enumerate(example.letters, start=1):
+        # the example's versions are numbered, not lettered, in the trial's order
+        for number, (_, condition) in enumerate(example.letters, start=1):
             buttons.append(self._play_button(f"Version {number}", example.item, condition, None))
         start = widgets.Button(description="Start the test", button_style="success")
-        start.add_class("vaesep-start")
-        start.on_click(lambda _: self._finish_familiarisation())
+        _tagged(start, "vaesep-start").on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
-        self._page.children = (
-            widgets.HTML(_INTRO_HTML),
-            widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap")),
-            start,
-        )
+        versions = widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap"))
+        self._page.children = (widgets.HTML(INTRO_HTML), versions, start)
 
     def _finish_familiarisation(self) -> None:
-        assert self.session is not None
         self.session.mark_familiarised()
         self._stop_audio()
         self._show_trial()
 
     def _show_trial(self) -> None:
-        assert self.session is not None
-        plan = self.session.next_trial
+        plan = self._trial = self.session.next_trial
         if plan is None:
             self._show_finished()
             return
-        self._trial = plan
         self._trial_started = utc_now()
         self._reference_plays = 0
         self._plays = {letter: 0 for letter, _ in plan.letters}
         self._rated = {letter: False for letter, _ in plan.letters}
         self._sliders = {}
-        columns = [self._scale_column()]
-        for letter, condition in plan.letters:
-            columns.append(self._rating_column(plan.item, letter, condition))
+        columns = [self._rating_column(plan.item, letter, c) for letter, c in plan.letters]
         reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
-        reference.add_class("vaesep-play-reference")
         stop = widgets.Button(description="Stop", icon="stop")
         stop.on_click(lambda _: self._stop_audio())
-        done = len(self.session.completed)
+        done, total = len(self.session.completed), self.session.n_trials
         self._progress.value = done
-        self._status.value = f"<b>Trial {done + 1} of {self.session.n_trials}</b>" + (
-            " (resumed session)" if self.session.resumed else ""
-        )
+        resumed = " (resumed session)" if self.session.resumed else ""
+        self._status.value = f"<b>Trial {done + 1} of {total}</b>{resumed}"
         self._next.disabled = True
-        self._hint.value = _TRIAL_HINT
+        self._hint.value = TRIAL_HINT
         self._page.children = (
-            widgets.HBox(
-                [self._progress, widgets.Label(f"{done} of {self.session.n_trials} saved")]
-            ),
-            widgets.HBox([reference, stop]),
-            widgets.HBox(columns),
+            widgets.HBox([self._progress, widgets.Label(f"{done} of {total} saved")]),
+            widgets.HBox([_tagged(reference, "vaesep-play-reference"), stop]),
+            widgets.HBox([self._scale_column(), *columns]),
             self._hint,
             self._next,
         )
 
     def _show_finished(self) -> None:
-        assert self.session is not None
         self._stop_audio()
         self._progress.value = self.session.n_trials
         self._status.value = (
@@ -226,17 +191,11 @@ class ListeningTestView(widgets.VBox):
 
     # -------------------------------------------------------------- controls
     def _scale_column(self) -> widgets.VBox:
-        labels = [
-            widgets.Label(name, layout=widgets.Layout(flex="1 1 0", align_items="center"))
-            for name in reversed(SCALE_LABELS)
-        ]
-        return widgets.VBox(
-            [widgets.Label(""), widgets.VBox(labels, layout=widgets.Layout(height=SLIDER_HEIGHT))],
-            layout=widgets.Layout(margin="0 12px 0 0"),
-        )
+        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in SCALE_LABELS]
+        scale = widgets.VBox(labels[::-1], layout=widgets.Layout(height=SLIDER_HEIGHT))
+        return widgets.VBox([widgets.Label(""), scale], layout=widgets.Layout(margin="0 12px 0 0"))
 
     def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
-        play = self._play_button(letter, item, condition, letter)
         slider = widgets.IntSlider(
             value=0,
             min=0,
@@ -245,31 +204,31 @@ class ListeningTestView(widgets.VBox):
             readout=False,
             layout=widgets.Layout(height=SLIDER_HEIGHT),
         )
-        number = widgets.BoundedIntText(
-            value=0, min=0, max=100, layout=widgets.Layout(width="64px")
-        )
-        number.add_class(f"vaesep-rating-{letter}")
+        number = widgets.BoundedIntText(value=0, min=0, max=100, layout=widgets.Layout(width="64px"))
         widgets.link((slider, "value"), (number, "value"))
         mark = widgets.HTML("<span style='color:#888'>not rated</span>")
-        mark.add_class(f"vaesep-mark-{letter}")
 
-        def on_change(change: dict) -> None:
-            self._rated[letter] = True
+        def on_change(_: dict) -> None:
             mark.value = "<span style='color:#070'>rated</span>"
-            self._update_next()
+            self._mark_rated(letter)
 
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
         column = widgets.VBox(
-            [play, slider, number, mark],
+            [
+                self._play_button(letter, item, condition, letter),
+                slider,
+                _tagged(number, f"vaesep-rating-{letter}"),
+                _tagged(mark, f"vaesep-mark-{letter}"),
+            ],
             layout=widgets.Layout(align_items="center", margin="0 6px"),
         )
-        column.add_class(f"vaesep-column-{letter}")
-        return column
+        return _tagged(column, f"vaesep-column-{letter}")
 
     def _play_button(
         self, label: str, item: str, condition: str, counter: str | None
     ) -> widgets.Button:
+        """A play button; ``counter`` is the letter (or "reference") whose plays it counts."""
         button = widgets.Button(description=label, icon="play", layout=widgets.Layout(width="auto"))
         button.add_class(f"vaesep-play-{label.replace(' ', '-')}")
 
@@ -283,21 +242,22 @@ class ListeningTestView(widgets.VBox):
         button.on_click(on_click)
         return button
 
-    def _update_next(self) -> None:
+    def _mark_rated(self, letter: str) -> None:
+        self._rated[letter] = True
         missing = [letter for letter, rated in self._rated.items() if not rated]
         self._next.disabled = bool(missing)
-        if missing:
-            self._hint.value = f"{_TRIAL_HINT}<br>Still to rate: {', '.join(missing)}"
-        else:
-            self._hint.value = "Every letter is rated; press <b>Next</b> to save this trial."
+        self._hint.value = (
+            f"{TRIAL_HINT}<br>Still to rate: {', '.join(missing)}"
+            if missing
+            else "Every letter is rated; press <b>Next</b> to save this trial."
+        )
 
     # ---------------------------------------------------------------- actions
     def play(self, item: str, condition: str) -> None:
         """Replace the player with a fresh autoplaying audio widget."""
         key = (item, condition)
         if key not in self._audio_cache:
-            wave = self.stimuli.load(item, condition)
-            self._audio_cache[key] = _wav_bytes(wave, self.stimuli.sample_rate)
+            self._audio_cache[key] = _wav_bytes(self.stimuli.load(*key), self.stimuli.sample_rate)
         self._stop_audio()
         audio = widgets.Audio(value=self._audio_cache[key], format="wav", autoplay=True, loop=False)
         self._player.children = (audio,)
@@ -308,18 +268,16 @@ class ListeningTestView(widgets.VBox):
         self._player.children = ()
 
     def rate(self, letter: str, value: int) -> None:
-        """Set one slider, as a listener dragging it would (used by tests)."""
+        """Set one slider as a listener would (tests use it); dragging back to 0 still counts."""
         self._sliders[letter].value = int(value)
-        # a listener who drags back to the start value has still rated it
-        self._rated[letter] = True
-        self._update_next()
+        self._mark_rated(letter)
 
     def submit_current_trial(self) -> None:
-        """Store the current trial (the Next button) and show the next one."""
+        """Save the current trial (the Next button) and show the next one."""
         if self.session is None or self._trial is None:
             return
         if not all(self._rated.values()):
-            self._error.value = "<b style='color:#b00'>Rate every letter before pressing Next.</b>"
+            self._error.value = _error("Rate every letter before pressing Next.")
             return
         self._next.disabled = True  # a double click must not submit twice
         try:
@@ -331,9 +289,9 @@ class ListeningTestView(widgets.VBox):
                 started=self._trial_started,
             )
         except (ValueError, OSError, RuntimeError) as exc:
-            self._error.value = (
-                f"<b style='color:#b00'>Could not save this trial: {html.escape(str(exc))}. "
-                "Your ratings are still on screen; tell your teacher.</b>"
+            self._error.value = _error(
+                f"Could not save this trial: {exc}. Your ratings are still on screen; "
+                "tell your teacher."
             )
             self._next.disabled = False
             return
@@ -341,25 +299,15 @@ class ListeningTestView(widgets.VBox):
         self._stop_audio()
         self._show_trial()
 
-    # ------------------------------------------------------- text fallback
+    # --------------------------------------------------- without a widget front-end
     def describe(self) -> str:
-        """Plain-text summary: what a front-end without widgets shows."""
+        """Plain text: what a front-end without widgets (nbconvert, a terminal) shows."""
         if self.session is None:
             return (
                 f"Listening test over {self.design.n_trials} item(s) of {self.stimuli.folder}; "
                 "waiting for a listener id (needs a Jupyter front-end with ipywidgets)."
             )
-        lines = [f"Listening test: {self.session.describe()}"]
-        for plan in self.session.plan:
-            state = (
-                "saved"
-                if plan.trial_id in {t.trial_id for t in self.session.completed}
-                else "to do"
-            )
-            lines.append(
-                f"  {plan.trial_id}: item {plan.item}, {len(plan.letters)} letters, {state}"
-            )
-        return "\n".join(lines)
+        return f"Listening test: {self.session.describe()}"
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
         # ipywidgets 8 builds the widget view's bundle here; 7 has no such method, so
@@ -368,8 +316,7 @@ class ListeningTestView(widgets.VBox):
         bundle = (base(**kwargs) if base else None) or {
             WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
         }
-        # with no widget front-end (nbconvert, nbmake, a terminal) this is what shows
-        bundle["text/plain"] = self.describe()
+        bundle["text/plain"] = self.describe()  # what shows without a widget front-end
         return bundle
 
     def _ipython_display_(self, **kwargs: object) -> None:
@@ -393,17 +340,10 @@ def listening_test(
 ) -> ListeningTestView:
     """The listening-test widget for one listener; show it as a cell's last line.
 
-    Notebook 05, section "Running a real session". Re-running the cell (or
-    restarting the kernel) resumes the listener's unfinished session.
-
-    Args:
-        stimuli: a :class:`StimulusSet` or the folder it was rendered into.
-        results_dir: the results folder (one file per listener and session).
-        listener_id: who listens; None asks for it on the first page.
-        seed: the design seed (the same for the whole class).
-        items: the items the teacher chose (default: all).
-        n_trials: keep only the first ``n_trials`` items.
-        new_session: start afresh instead of resuming.
+    ``stimuli`` is a :class:`StimulusSet` or the folder it was rendered into;
+    ``seed``, ``items`` and ``n_trials`` choose the design (the same for the whole
+    class); without ``listener_id`` the first page asks for it. Re-running the cell,
+    or restarting the kernel, resumes the listener's unfinished session.
     """
     if not isinstance(stimuli, StimulusSet):
         stimuli = load_stimuli(stimuli)

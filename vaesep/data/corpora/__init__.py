@@ -16,24 +16,26 @@ name               sources                             splits
 ``librispeech``    ``female``, ``male``                train / valid / test
 =================  ==================================  =============================
 
+This subpackage is optional: the rest of :mod:`vaesep.data` does not depend
+on it, and ``vaesep/data/__init__.py`` imports it only to register the loaders. Each loader is a short adapter
+over :mod:`vaesep.data.corpora.base` (find the corpus, list each split's
+files per source, decode them into streams) and :mod:`vaesep.data.corpora.audio`
+(read WAV, FLAC and SPHERE files, reporting damaged ones by name).
 data/README.md has each corpus's origin, licence, size, expected layout and
-the command that prepares it; notebook 01, section "Bring your own corpus",
-shows how to write a loader for another one.
+the command that prepares it; notebook 01, section "Bring your own corpus".
 """
 
 from __future__ import annotations
 
-from vaesep.data.corpora.base import CorpusBuilder
-from vaesep.data.corpora.errors import CorpusFileError, CorpusLayoutError
+from vaesep.data.builder import register
+from vaesep.data.corpora.base import CorpusBuilder, CorpusFileError, CorpusLayoutError
 from vaesep.data.corpora.librispeech import LibriSpeechBuilder
 from vaesep.data.corpora.mir1k import MIR1KBuilder
 from vaesep.data.corpora.musdb18 import MUSDB18Builder
 from vaesep.data.corpora.timit import TIMITBuilder
 from vaesep.data.corpora.tsp import HUANG_PAIRS, TSPBuilder
-from vaesep.data.registry import register
 
-for _pair in HUANG_PAIRS:
-    _tsp = TSPBuilder(_pair)
+for _tsp in (TSPBuilder(pair) for pair in HUANG_PAIRS):
     register(_tsp.corpus, _tsp)
 register("mir1k", MIR1KBuilder())
 register("timit", TIMITBuilder())

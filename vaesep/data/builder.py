@@ -1,0 +1,332 @@
+"""How a data set is built: the request, the builder contract, the writer and the registry.
+
+``data.build(name)`` looks ``name`` up in the registry, asks its builder to
+write every split through a :class:`DatasetWriter`, and caches the result
+(:mod:`vaesep.data.cache`). Notebook 01, section "Bring your own corpus".
+
+The contract: subclass :class:`DatasetBuilder`, implement
+``build(request, writer)``, and :func:`register` an instance. ``build`` must
+
+* read only local files (under ``request.root``), never the network;
+* depend only on the request, drawing every random number from
+  ``request.rng("some", "label")``, so that the same request gives
+  bit-identical files;
+* write each split in :attr:`DatasetBuilder.splits` once:
+  ``writer.add_split_with_items(split, streams=..., request=request, ...)``
+  stores the streams (source name → 1-D float32 16 kHz array) and, except for
+  ``train``, cuts the fixed evaluation items; ``writer.add_split`` takes items
+  you cut yourself;
+* write nothing outside ``writer.directory``.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaesep.audio import SAMPLE_RATE
+from vaesep.data.dataset import MANIFEST
+from vaesep.data.mixing import cut_evaluation_items, stream_level
+from vaesep.files import write_json
+
+MANIFEST_FORMAT = 1
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """Everything a builder may depend on.
+
+    Attributes:
+        name: the registered name.
+        seed: seed of every random choice (pairings, offsets, synthesis).
+        snr_db: level of the first source over each other one in the items, dB.
+        fast: True for the small CI-sized variant.
+        root: where the system data or corpus lives (None for generated sets).
+        settings: the builder's size settings for this mode; part of the cache key.
+        progress: show progress bars.
+        cache_root: the cache in use, so a builder can build a set it depends on
+            into the same cache (the noise set reuses the speech set).
+    """
+
+    name: str
+    seed: int
+    snr_db: float
+    fast: bool
+    root: Path | None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    progress: bool = True
+    cache_root: Path | None = None
+
+    def rng(self, *labels: str) -> np.random.Generator:
+        """A random generator for one purpose, derived from the seed and ``labels``: a new
+        draw for one split never shifts the numbers another split receives."""
+        words = tuple(int.from_bytes(hashlib.sha1(s.encode("utf-8")).digest()[:4], "big") for s in labels)
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=words))
+
+
+class DatasetBuilder(abc.ABC):
+    """Base class of every data set builder (the contract is in the module docstring).
+
+    Attributes:
+        version: bump it whenever the output changes: it is part of the cache key,
+            so old caches are rebuilt rather than silently reused.
+        source_names: one name per source, in the order of the ``sources`` axis.
+        splits: every split the builder writes, in display order.
+    """
+
+    version: str = "1"
+    source_names: tuple[str, ...] = ()
+    splits: tuple[str, ...] = ("train", "valid", "test")
+
+    def default_root(self) -> Path | None:
+        """Where the data lives when ``root=None`` (None: nothing to read)."""
+        return None
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        """Size parameters (segment length, caps) for full or fast mode; JSON-serialisable."""
+        return {}
+
+    def check_system_data(self, root: Path | None) -> None:
+        """Raise :class:`~vaesep.data.MissingSystemDataError` if files or programs are absent."""
+        return None  # generated sets have nothing to check
+
+    def split_files(self, split: str, root: Path | None) -> list[str]:
+        """Identifiers (relative paths) of the files of ``split``; empty for generated sets."""
+        self.require_split(split)
+        return []
+
+    def require_split(self, split: str) -> None:
+        """ValueError naming the valid splits if ``split`` is not one of them."""
+        if split not in self.splits:
+            raise ValueError(f"unknown split {split!r}; this data set has {list(self.splits)}")
+
+    @abc.abstractmethod
+    def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
+        """Write every split of the data set through ``writer``."""
+
+
+def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
+    """Hex sha256 of a file, read in chunks so large streams need no extra memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
+    """True if ``array`` is the whole memory map of ``destination``, which then stays as it is.
+
+    A corpus too large for memory is decoded straight into its final file and
+    passed as a memory map; a partial view of that file cannot be saved over itself.
+    """
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or not filename or not destination.exists():
+        return False
+    if not os.path.samefile(filename, destination):
+        return False
+    on_disk = np.load(destination, mmap_mode="r")
+    if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
+        raise ValueError(
+            f"{what} is a partial or non-float32 view of {destination.name}; pass the whole "
+            "float32 memory map of the file (or an in-memory array)"
+        )
+    array.flush()
+    return True
+
+
+class DatasetWriter:
+    """What a builder writes its splits through; :func:`vaesep.data.build` creates it.
+
+    Args:
+        directory: the (temporary) folder being filled.
+        source_names: the data set's sources, in ``sources`` axis order.
+    """
+
+    def __init__(self, directory: Path, source_names: Sequence[str]) -> None:
+        bad = [s for s in source_names if not _SAFE_NAME.match(s)]
+        if bad:
+            raise ValueError(f"source names {bad} must be letters, digits, '-' or '_'")
+        self.directory = Path(directory)
+        self.source_names = tuple(source_names)
+        self.sample_rate = SAMPLE_RATE
+        self.splits: list[str] = []
+        self.item_counts: dict[str, int] = {}
+        self.durations: dict[str, dict[str, float]] = {}
+        self.stream_rms: dict[str, dict[str, float]] = {}
+        self.notes: dict[str, Any] = {}
+
+    def stream_path(self, split: str, source: str) -> Path:
+        """Where the stream of ``source`` in ``split`` is kept (a builder may write it itself)."""
+        return self.directory / f"stream_{split}_{source}.npy"
+
+    def sources_path(self, split: str) -> Path:
+        """Where the evaluation items of ``split`` are kept (a builder may write them itself)."""
+        return self.directory / f"sources_{split}.npy"
+
+    def note(self, key: str, value: Any) -> None:
+        """Record a builder-specific fact (instruments, noise files, …) in the manifest."""
+        self.notes[key] = value
+
+    def add_split(
+        self,
+        split: str,
+        *,
+        streams: Mapping[str, np.ndarray],
+        stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
+        sources: np.ndarray | None = None,
+        items: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Write one split.
+
+        Args:
+            split: its name (letters, digits, ``_``).
+            streams: source name → ``(n_samples,)`` float32 concatenated audio.
+            stream_index: source name → pieces ``{"file", "stream_offset", "length",
+                "file_offset"}`` saying which file each stretch came from.
+            sources: evaluation items ``(n_items, n_sources, n_samples)`` float32 at the
+                data set's SNR; None for a split used only through its streams (train).
+            items: one metadata dict per item (required with ``sources``).
+        """
+        if not _SAFE_NAME.match(split) or split in self.splits:
+            raise ValueError(f"split name {split!r} is invalid or already written")
+        if set(streams) != set(self.source_names):
+            raise ValueError(f"streams have sources {sorted(streams)}; expected {self.source_names}")
+        self.durations[split], self.stream_rms[split] = {}, {}
+        for source in self.source_names:
+            stream, path = streams[source], self.stream_path(split, source)
+            in_place = _kept_in_place(stream, path, f"stream {split}/{source}")
+            stream = stream if in_place else np.ascontiguousarray(stream, dtype=np.float32)
+            if stream.ndim != 1 or stream.size == 0:
+                raise ValueError(f"stream {split}/{source} must be a non-empty 1-D array")
+            if not in_place:
+                np.save(path, stream)
+            self.durations[split][source] = round(stream.size / self.sample_rate, 3)
+            self.stream_rms[split][source] = stream_level(stream)
+        if stream_index is not None:
+            write_json(self.directory / f"stream_index_{split}.json", dict(stream_index), sort_keys=True)
+        if sources is not None:
+            in_place = _kept_in_place(sources, self.sources_path(split), f"sources of split {split!r}")
+            sources = sources if in_place else np.ascontiguousarray(sources, dtype=np.float32)
+            if sources.ndim != 3 or sources.shape[1] != len(self.source_names):
+                raise ValueError(
+                    f"sources of split {split!r} have shape {sources.shape}; expected "
+                    f"(n_items, {len(self.source_names)}, n_samples)"
+                )
+            if items is None or len(items) != sources.shape[0]:
+                raise ValueError(f"split {split!r} needs one item dict per row of sources")
+            if not in_place:
+                np.save(self.sources_path(split), sources)
+            write_json(self.directory / f"items_{split}.json", items, sort_keys=True)
+            self.item_counts[split] = int(sources.shape[0])
+        self.splits.append(split)
+
+    def add_split_with_items(
+        self,
+        split: str,
+        *,
+        streams: Mapping[str, np.ndarray],
+        stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
+        request: BuildRequest,
+        max_items: int | None | Mapping[str, int | None],
+        segment_samples: int | None = None,
+        **cut_options: Any,
+    ) -> None:
+        """Write a split of streams; all but ``train`` also get fixed items, cut by
+        :func:`vaesep.data.mixing.cut_evaluation_items` with ``request.rng("items", split)``
+        at ``request.snr_db``, so every builder cuts its items the same reproducible way.
+
+        Args:
+            max_items: a cap (None: every item the streams give), or split → cap.
+            segment_samples: item length; default ``request.settings["segment_seconds"]``.
+            cut_options: ``primary``, ``aligned`` of ``cut_evaluation_items``.
+        """
+        if split == "train":
+            self.add_split(split, streams=streams, stream_index=stream_index)
+            return
+        sources, items = cut_evaluation_items(
+            streams,
+            segment_samples=segment_samples or int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
+            snr_db=request.snr_db,
+            rng=request.rng("items", split),
+            max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
+            stream_index=stream_index,
+            **cut_options,
+        )
+        self.add_split(split, streams=streams, stream_index=stream_index, sources=sources, items=items)
+
+    def finish(self, header: Mapping[str, Any]) -> dict[str, Any]:
+        """Hash every file and write ``manifest.json`` (``header``: name, key, params, versions)."""
+        files = sorted(p for p in self.directory.iterdir() if p.is_file() and p.name != MANIFEST)
+        manifest = {
+            **header,
+            "format": MANIFEST_FORMAT,
+            "source_names": list(self.source_names),
+            "sample_rate": self.sample_rate,
+            "splits": list(self.splits),
+            "evaluation_splits": [s for s in self.splits if s in self.item_counts],
+            "item_counts": self.item_counts,
+            "durations_seconds": self.durations,
+            "stream_rms": self.stream_rms,
+            "notes": self.notes,
+            "files": {p.name: file_sha256(p) for p in files},
+            "file_bytes": {p.name: p.stat().st_size for p in files},
+        }
+        write_json(self.directory / MANIFEST, manifest, sort_keys=True)
+        return manifest
+
+
+_REGISTRY: dict[str, DatasetBuilder] = {}
+
+
+def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> None:
+    """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name
+    (a notebook that redefines its loader). Notebook 01, section "Bring your own corpus"."""
+    if not isinstance(builder, DatasetBuilder):
+        raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
+    if not name or not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
+        raise ValueError(f"data set names are lowercase letters, digits, '-' and '_'; got {name!r}")
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"a data set named {name!r} is already registered; pass replace=True")
+    _REGISTRY[name] = builder
+
+
+def available() -> list[str]:
+    """Names :func:`vaesep.data.build` accepts, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_builder(name: str) -> DatasetBuilder:
+    """The builder registered as ``name``; ValueError listing the names if unknown."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown data set {name!r}; available data sets: {', '.join(available())}") from None
+
+
+def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Path | None:
+    """``root`` as an absolute path, or the builder's default location when None."""
+    return builder.default_root() if root is None else Path(root).expanduser().absolute()
+
+
+def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:
+    """The files (relative paths; chorale ids for ``chorales``) that make up one split, sorted.
+
+    This is the whole split; a capped build (fast mode, ``test_cs``) uses a
+    deterministic subset, recorded in the built data set's stream index.
+    Notebook 01, section "Splits that never leak".
+    """
+    builder = get_builder(name)
+    builder.require_split(split)
+    resolved = resolve_root(builder, root)
+    builder.check_system_data(resolved)
+    return builder.split_files(split, resolved)
