@@ -155,8 +155,10 @@ def compare_command(args: argparse.Namespace) -> int:
         writable_folder(args.out, "--out")
     execute(study)
     runs = load_runs(study.out)
+    contrasts = contrast_sentences(runs, study)
     headline = "\n\n".join([results_markdown(runs, study), "\n".join(f"* {s}" for s in verdict_sentences(runs, study)),
-                            "One-ingredient contrasts (mean SDR differences): " + "; ".join(contrast_sentences(runs, study))])
+                            *(["One-ingredient contrasts (mean SDR differences): " + "; ".join(contrasts) + "."]
+                              if contrasts else [])])
     print(headline)
     print(f"\ntables: {save_table(comparison_markdown(runs, study), table_name(study), summary_data(runs, study))}")
     if args.export_pretrained:

@@ -377,7 +377,7 @@ def comparison_markdown(runs: list[dict[str, Any]], study: Study) -> str:
         "**Does the VAE beat the best baseline by ~2 dB here?**",
         _bullets(verdict_sentences(runs, study)) or "(no condition has both a VAE and a baseline)",
         "What the one-ingredient contrasts say (mean SDR differences): "
-        + "; ".join(contrast_sentences(runs, study)) + ".",
+        + ("; ".join(contrast_sentences(runs, study)) or "no pair of them was run") + ".",
         "### Methods",
         methods_markdown(study.methods),
     ]
