@@ -25,8 +25,7 @@ from vaesep.audio import resample
 from vaesep.data import DatasetWriter
 from vaesep.data.builder import get_builder
 from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, musdb18, tsp
-from vaesep.data.corpora.audio import read_corpus_audio
-from vaesep.data.corpora.base import NpyVectorAppender
+from vaesep.data.corpora.base import NpyVectorAppender, read_corpus_audio
 from vaesep.data.decode import ordered_map
 
 CORPORA = ("tsp", "tsp-fa-fb", "tsp-mc-md", "mir1k", "timit", "musdb18", "librispeech")
@@ -550,7 +549,7 @@ def test_parallel_decoding_keeps_file_order(
         paths.append(tmp_path / f"u{index}.flac")
         sf.write(paths[-1], np.full(160 * (index + 1), 0.1), 16000, format="FLAC")
     arguments = [(str(p), "s", 60.0, "TSP") for p in paths]
-    lengths = [u.audio["s"].size for u in ordered_map(tsp.decode_speech_file, arguments)]
+    lengths = [audio["s"].size for audio, _ in ordered_map(tsp.decode_speech_file, arguments)]
     assert lengths == [160 * (index + 1) for index in range(9)]
 
 

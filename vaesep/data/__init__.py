@@ -18,21 +18,19 @@ Loaders for corpora you download yourself (``tsp``, ``mir1k``, ``timit``,
 ``musdb18``, ``librispeech``) are the optional subpackage
 :mod:`vaesep.data.corpora`; see ``data/README.md``.
 
-Reading order: :mod:`~vaesep.data.splits` (which file goes where),
-:mod:`~vaesep.data.mixing` (items and dynamic mixing), :mod:`~vaesep.data.builder`
-(the builder contract), :mod:`~vaesep.data.cache` (``build``),
-:mod:`~vaesep.data.dataset` (the handle), then one builder.
+Reading order: splits, mixing, builder (the contract), cache (``build``), dataset
+(the handle), then one builder.
 """
 
 from __future__ import annotations
 
 from vaesep.data.builder import (
-    BuildRequest,
-    DatasetBuilder,
-    DatasetWriter,
-    available,
-    register,
-    split_files,
+           BuildRequest,
+           DatasetBuilder,
+           DatasetWriter,
+           available,
+           register,
+           split_files,
 )
 from vaesep.data.cache import build, cache_dir
 from vaesep.data.chorales import ChoralesBuilder
@@ -50,16 +48,5 @@ register("synthetic", SyntheticBuilder())
 
 from vaesep.data import corpora  # noqa: E402, F401  (registers tsp, mir1k, timit, musdb18, librispeech)
 
-__all__ = [
-    "BuildRequest",
-    "BuiltDataset",
-    "DatasetBuilder",
-    "DatasetWriter",
-    "MissingSystemDataError",
-    "available",
-    "build",
-    "cache_dir",
-    "random_segments",
-    "register",
-    "split_files",
-]
+__all__ = ["BuildRequest", "BuiltDataset", "DatasetBuilder", "DatasetWriter", "MissingSystemDataError",
+           "available", "build", "cache_dir", "random_segments", "register", "split_files"]  # fmt: skip

@@ -1,22 +1,11 @@
 """How a data set is built: the request, the builder contract, the writer and the registry.
 
-``data.build(name)`` looks ``name`` up in the registry, asks its builder to
-write every split through a :class:`DatasetWriter`, and caches the result
-(:mod:`vaesep.data.cache`). Notebook 01, section "Bring your own corpus".
-
-The contract: subclass :class:`DatasetBuilder`, implement
-``build(request, writer)``, and :func:`register` an instance. ``build`` must
-
-* read only local files (under ``request.root``), never the network;
-* depend only on the request, drawing every random number from
-  ``request.rng("some", "label")``, so that the same request gives
-  bit-identical files;
-* write each split in :attr:`DatasetBuilder.splits` once:
-  ``writer.add_split_with_items(split, streams=..., request=request, ...)``
-  stores the streams (source name → 1-D float32 16 kHz array) and, except for
-  ``train``, cuts the fixed evaluation items; ``writer.add_split`` takes items
-  you cut yourself;
-* write nothing outside ``writer.directory``.
+The contract: subclass :class:`DatasetBuilder`, implement ``build(request, writer)`` and
+:func:`register` an instance. ``build`` reads only local files (under ``request.root``),
+draws every random number from ``request.rng("some", "label")`` (same request,
+bit-identical files), and writes each split once through the writer:
+``writer.add_split_with_items`` stores the streams (source → 1-D float32 16 kHz) and,
+except for ``train``, cuts the fixed evaluation items. Notebook 01, "Bring your own corpus".
 """
 
 from __future__ import annotations
@@ -43,19 +32,9 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """Everything a builder may depend on.
-
-    Attributes:
-        name: the registered name.
-        seed: seed of every random choice (pairings, offsets, synthesis).
-        snr_db: level of the first source over each other one in the items, dB.
-        fast: True for the small CI-sized variant.
-        root: where the system data or corpus lives (None for generated sets).
-        settings: the builder's size settings for this mode; part of the cache key.
-        progress: show progress bars.
-        cache_root: the cache in use, so a builder can build a set it depends on
-            into the same cache (the noise set reuses the speech set).
-    """
+    """Everything a builder may depend on. ``settings`` are the builder's size settings for
+    this mode (part of the cache key); ``cache_root`` lets a builder build a set it depends
+    on into the same cache (the noise set reuses the speech set)."""
 
     name: str
     seed: int
@@ -74,22 +53,15 @@ class BuildRequest:
 
 
 class DatasetBuilder(abc.ABC):
-    """Base class of every data set builder (the contract is in the module docstring).
-
-    Attributes:
-        version: bump it whenever the output changes: it is part of the cache key,
-            so old caches are rebuilt rather than silently reused.
-        source_names: one name per source, in the order of the ``sources`` axis.
-        splits: every split the builder writes, in display order.
-    """
+    """Base class of every data set builder. Bump ``version`` whenever the output changes: it
+    is part of the cache key, so old caches are rebuilt rather than silently reused."""
 
     version: str = "1"
     source_names: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("train", "valid", "test")
 
     def default_root(self) -> Path | None:
-        """Where the data lives when ``root=None`` (None: nothing to read)."""
-        return None
+        return None  # where the data lives when root=None
 
     def settings(self, fast: bool) -> dict[str, Any]:
         """Size parameters (segment length, caps) for full or fast mode; JSON-serialisable."""
@@ -105,7 +77,6 @@ class DatasetBuilder(abc.ABC):
         return []
 
     def require_split(self, split: str) -> None:
-        """ValueError naming the valid splits if ``split`` is not one of them."""
         if split not in self.splits:
             raise ValueError(f"unknown split {split!r}; this data set has {list(self.splits)}")
 
@@ -124,11 +95,8 @@ def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
 
 
 def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
-    """True if ``array`` is the whole memory map of ``destination``, which then stays as it is.
-
-    A corpus too large for memory is decoded straight into its final file and
-    passed as a memory map; a partial view of that file cannot be saved over itself.
-    """
+    """True if ``array`` is the whole memory map of ``destination`` (a corpus decoded straight
+    into its final file), which then stays as it is; a partial view cannot be saved over itself."""
     filename = getattr(array, "filename", None)
     if not isinstance(array, np.memmap) or not filename or not destination.exists():
         return False
@@ -145,12 +113,7 @@ def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
 
 
 class DatasetWriter:
-    """What a builder writes its splits through; :func:`vaesep.data.build` creates it.
-
-    Args:
-        directory: the (temporary) folder being filled.
-        source_names: the data set's sources, in ``sources`` axis order.
-    """
+    """What a builder writes its splits through, into the (temporary) ``directory``."""
 
     def __init__(self, directory: Path, source_names: Sequence[str]) -> None:
         bad = [s for s in source_names if not _SAFE_NAME.match(s)]
@@ -166,11 +129,9 @@ class DatasetWriter:
         self.notes: dict[str, Any] = {}
 
     def stream_path(self, split: str, source: str) -> Path:
-        """Where the stream of ``source`` in ``split`` is kept (a builder may write it itself)."""
         return self.directory / f"stream_{split}_{source}.npy"
 
     def sources_path(self, split: str) -> Path:
-        """Where the evaluation items of ``split`` are kept (a builder may write them itself)."""
         return self.directory / f"sources_{split}.npy"
 
     def note(self, key: str, value: Any) -> None:
@@ -186,17 +147,9 @@ class DatasetWriter:
         sources: np.ndarray | None = None,
         items: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Write one split.
-
-        Args:
-            split: its name (letters, digits, ``_``).
-            streams: source name → ``(n_samples,)`` float32 concatenated audio.
-            stream_index: source name → pieces ``{"file", "stream_offset", "length",
-                "file_offset"}`` saying which file each stretch came from.
-            sources: evaluation items ``(n_items, n_sources, n_samples)`` float32 at the
-                data set's SNR; None for a split used only through its streams (train).
-            items: one metadata dict per item (required with ``sources``).
-        """
+        """Write one split: ``streams`` source → ``(n_samples,)`` float32; ``stream_index``
+        source → pieces ``{"file", "stream_offset", "length", "file_offset"}``; ``sources``
+        ``(n_items, n_sources, n_samples)`` float32 with one ``items`` dict per row, or None."""
         if not _SAFE_NAME.match(split) or split in self.splits:
             raise ValueError(f"split name {split!r} is invalid or already written")
         if set(streams) != set(self.source_names):
@@ -242,14 +195,8 @@ class DatasetWriter:
         **cut_options: Any,
     ) -> None:
         """Write a split of streams; all but ``train`` also get fixed items, cut by
-        :func:`vaesep.data.mixing.cut_evaluation_items` with ``request.rng("items", split)``
-        at ``request.snr_db``, so every builder cuts its items the same reproducible way.
-
-        Args:
-            max_items: a cap (None: every item the streams give), or split → cap.
-            segment_samples: item length; default ``request.settings["segment_seconds"]``.
-            cut_options: ``primary``, ``aligned`` of ``cut_evaluation_items``.
-        """
+        :func:`vaesep.data.mixing.cut_evaluation_items` with ``request.rng("items", split)`` at
+        ``request.snr_db``. ``max_items``: a cap, None (all), or split → cap."""
         if split == "train":
             self.add_split(split, streams=streams, stream_index=stream_index)
             return
@@ -289,8 +236,7 @@ _REGISTRY: dict[str, DatasetBuilder] = {}
 
 
 def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> None:
-    """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name
-    (a notebook that redefines its loader). Notebook 01, section "Bring your own corpus"."""
+    """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name."""
     if not isinstance(builder, DatasetBuilder):
         raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
     if not name or not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
@@ -301,7 +247,7 @@ def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> No
 
 
 def available() -> list[str]:
-    """Names :func:`vaesep.data.build` accepts, in registration order."""
+    """Names :func:`vaesep.data.build` accepts."""
     return list(_REGISTRY)
 
 
@@ -319,12 +265,8 @@ def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Pat
 
 
 def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:
-    """The files (relative paths; chorale ids for ``chorales``) that make up one split, sorted.
-
-    This is the whole split; a capped build (fast mode, ``test_cs``) uses a
-    deterministic subset, recorded in the built data set's stream index.
-    Notebook 01, section "Splits that never leak".
-    """
+    """The files (relative paths; chorale ids for ``chorales``) of one whole split, sorted; a
+    capped build uses a subset, recorded in its stream index. Notebook 01, "Splits that never leak"."""
     builder = get_builder(name)
     builder.require_split(split)
     resolved = resolve_root(builder, root)

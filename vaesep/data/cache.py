@@ -1,17 +1,11 @@
 """``data.build``: a data set from the cache, built first if it is not there.
 
-A build is written into a temporary folder next to its final place,
-``<cache>/<name>/.<key>.building-<host>-<pid>-<random>/``, and renamed into place
-when its manifest is complete. The rename is atomic, so a folder at the
-final place is always a finished build; an interrupted build leaves only its
-temporary folder, which the next build removes once its process is gone.
-Two processes building the same set at once both finish; the first rename
-wins and the other discards its identical copy. No locks.
-
-``<key>`` is a short hash of the name, the builder's version and every
-parameter, so a changed seed, SNR, mode, root or setting builds into a new
-folder. The manifest lists the sha256 and size of every file, checked on
-every later call. Notebook 01, section "Building the data set".
+A build is written into ``<cache>/<name>/.<key>.building-<host>-<pid>-<random>/`` and
+renamed to ``<cache>/<name>/<key>`` once its manifest is complete: the rename is atomic,
+so a folder at the final place is always finished, and of two concurrent builds the
+first rename wins (no locks). ``<key>`` hashes the name, builder version and every
+parameter; the manifest's sha256 and size of every file are checked on every later
+call. Notebook 01, section "Building the data set".
 """
 
 from __future__ import annotations
@@ -51,7 +45,7 @@ def cache_dir() -> Path:
 
 
 def _cache_root(given: str | os.PathLike | None) -> Path:
-    return Path(given).expanduser() if given is not None else cache_dir()
+    return Path(given).expanduser() if given is not None else cache_dir()  # the parameter shadows it
 
 
 def _canonical(value: Any) -> str:
@@ -60,14 +54,13 @@ def _canonical(value: Any) -> str:
 
 
 def dataset_key(name: str, builder_version: str, params: Mapping[str, Any]) -> str:
-    """The short hash naming the cache folder of one (name, version, params) combination."""
     blob = _canonical({"name": name, "builder_version": builder_version, "params": params})
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:KEY_LENGTH]
 
 
 def verification_problem(directory: Path, params: Mapping[str, Any]) -> str | None:
-    """None if every file of a built folder has its recorded size and sha256 and the
-    parameters are the requested ones; else the first problem found, in words."""
+    """None if a built folder's files have their recorded size and sha256 and its parameters
+    are the requested ones; else the first problem, in words."""
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -89,8 +82,7 @@ def verification_problem(directory: Path, params: Mapping[str, Any]) -> str | No
 
 
 def _remove(directory: Path) -> None:
-    """Delete a damaged build; renamed first (to a name :func:`_remove_dead_builds` also
-    cleans up), so a half-deleted folder is never read as a build."""
+    """Delete a damaged build, renamed first so a half-deleted folder is never read as a build."""
     doomed = directory.with_name(f".{directory.name}{_BUILDING}{socket.gethostname()}-{os.getpid()}-old")
     try:
         os.replace(directory, doomed)
@@ -144,26 +136,12 @@ def build(
     root: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> BuiltDataset:
-    """Build a registered data set once into the cache and return a handle to it.
-
-    A later call with the same arguments checks the cached files against their
-    manifest (size and sha256 of each) and returns them; a missing or changed
-    file gives a warning and a rebuild.
-
-    Args:
-        name: one of :func:`vaesep.data.available`, e.g. ``"speech"``.
-        seed: seed of every random choice (pairings, offsets; synthesis for
-            ``"synthetic"``). File splits do not depend on it.
-        snr_db: level of the first source over each other one in the fixed items (dB).
-        fast: small CI-sized variant; None means :func:`vaesep.runtime.fast_mode`.
-        cache_dir: cache root; default :func:`vaesep.data.cache_dir`.
-        root: where the system data or corpus lives; default the builder's own.
-        progress: show progress bars.
-
-    Raises:
-        ValueError: unknown ``name``.
-        MissingSystemDataError: the packages or corpus files the set is read from are absent.
-    """
+    """Build data set ``name`` (:func:`vaesep.data.available`) once into the cache and return
+    a handle; a later call verifies the cached files and rebuilds them, with a warning, if
+    one is missing or changed. ``seed`` drives every random choice but not the file splits;
+    ``snr_db`` is the level of source 0 over each other one in the fixed items; ``fast=None``
+    follows :func:`vaesep.runtime.fast_mode`; ``root`` defaults to the builder's own.
+    Raises ValueError for an unknown name, MissingSystemDataError for absent data."""
     from vaesep import __version__  # late import: the package imports this module
 
     builder = get_builder(name)

@@ -6,25 +6,13 @@ rendered to its own audio stem by the ``fluidsynth`` program with the
 FluidR3 General MIDI soundfont. Rendering stems separately gives the exact
 ground truth that recorded music never has: the mixture is their sum.
 
-Our choices (the paper's music experiments used MIR-1K, which we cannot ship):
-
-* Instruments: the soprano is sung by GM 53 "Choir Aahs" and the
-  accompaniment played by GM 49 "String Ensemble 1". Both are sustained,
-  harmonic and overlap in pitch (the alto often sits a third below the
-  soprano), so as in singing-voice separation the two sources share
-  harmonics; what tells them apart is timbre and register, which is what a
-  magnitude-spectrum model can learn. A piano accompaniment would make the
-  task easier (percussive onsets) and less like the voice/accompaniment case.
-* Tempo: 90 quarter notes per minute for every chorale (the corpus files
-  carry no performance tempo), FluidSynth's default reverb and chorus on.
-* Which chorales: the corpus's files with exactly four parts named Soprano,
-  Alto, Tenor, Bass (363 of them); split by a hash of the chorale id
-  (80/10/10); capped at 40/5/5 chorales (4/1/2 in fast mode), the first in
-  hash order, because each takes about a second of CPU to render. 40
-  chorales give about 30 minutes of training audio, like the speech set.
-* Evaluation items are 4 s, cut at the *same* offsets in both stems, so a
-  test mixture is real music; training by :func:`vaesep.data.random_segments`
-  may pair stems of different chorales (pass ``aligned=True`` to keep them together).
+Our choices (the paper used MIR-1K, which we cannot ship): GM 53 "Choir Aahs" sings
+the soprano, GM 49 "String Ensemble 1" plays the rest, both sustained and overlapping
+in pitch, so as in singing-voice separation timbre and register tell them apart;
+90 quarter notes per minute; the 363 corpus files with exactly the parts Soprano,
+Alto, Tenor, Bass, split by a hash of the id (80/10/10) and capped at 40/5/5
+chorales (4/1/2 fast), the first in hash order (about 30 minutes of training audio).
+Items are 4 s at the *same* offsets in both stems, so a test mixture is real music.
 
 Notebook 01, section "A short tour of the other data sets".
 """
@@ -59,12 +47,7 @@ SATB = ("Soprano", "Alto", "Tenor", "Bass")
 
 
 def corpus_directory() -> Path:
-    """Directory of the corpus that ships inside the ``music21`` package.
-
-    Raises:
-        ModuleNotFoundError: naming the install command, when music21 (the optional
-            ``music`` extra: separating a file does not need it) is not installed.
-    """
+    """The corpus inside the ``music21`` package (the optional ``music`` extra)."""
     try:
         from music21 import common
     except ImportError as exc:
@@ -99,13 +82,9 @@ def chorale_ids() -> list[str]:
 
 
 def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> None:
-    """Write the soprano and the lower three parts of a parsed chorale as two MIDI files.
-
-    The score is translated to MIDI once and its tracks are split, which is
-    much faster than translating two copies of the score. Each part gets its
-    own MIDI channel, so an alto and tenor in unison sound as two notes
-    instead of one cutting the other off.
-    """
+    """Write the soprano and the lower three parts as two MIDI files: translated once and
+    split by track (faster than two translations), one channel per part, so an alto and
+    tenor in unison sound as two notes instead of one cutting the other off."""
     from music21 import instrument, midi, tempo
     from music21.midi import translate
 
@@ -148,19 +127,8 @@ def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.n
 def render_chorale(
     chorale_id: str, work_dir: str, fluidsynth: str, soundfont: str
 ) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Render one chorale as two aligned stems.
-
-    Args:
-        chorale_id: e.g. ``"bach/bwv1.6"``.
-        work_dir: scratch directory for the MIDI and WAV files.
-        fluidsynth: path of the ``fluidsynth`` program.
-        soundfont: path of ``FluidR3_GM.sf2``.
-
-    Returns:
-        ``(melody (n,), accompaniment (n,), trim offset)`` float32 at 16 kHz,
-        both cut to the span where the mixture is audible; None if the score
-        does not parse into exactly four parts.
-    """
+    """One chorale (``"bach/bwv1.6"``) as ``(melody, accompaniment, trim offset)``, float32 at
+    16 kHz cut to where the mixture is audible; None if it does not parse into four parts."""
     from music21 import corpus
 
     try:

@@ -26,21 +26,10 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True, eq=False)
 class BuiltDataset:
-    """A data set built into the cache by :func:`vaesep.data.build`.
-
-    Arrays are read-only memory maps: opening a data set costs nothing, and only
-    the parts you index are read from disk. Two handles are equal when their
-    manifests are.
-
-    Attributes:
-        name: registered name, e.g. ``"speech"``.
-        path: the cache folder holding the files.
-        source_names: one per source, e.g. ``("v", "m")``.
-        sample_rate: Hz (16000).
-        splits: every split, e.g. ``("train", "valid", "test", "test_cs")``.
-        params: seed, snr_db, fast, root and the builder's size settings.
-        manifest_hash: sha256 of ``manifest.json``; model checkpoints store it.
-    """
+    """A data set built into the cache by :func:`vaesep.data.build`. Arrays are read-only
+    memory maps, so only the parts you index are read from disk. ``params`` holds seed,
+    snr_db, fast, root and the size settings; ``manifest_hash`` (sha256 of manifest.json,
+    stored in checkpoints) makes two handles equal."""
 
     name: str
     path: Path
@@ -54,7 +43,7 @@ class BuiltDataset:
 
     @classmethod
     def open(cls, path: str | Path) -> BuiltDataset:
-        """Open a built folder (without verification: :func:`vaesep.data.build` does that)."""
+        """Open a built folder without verifying it (:func:`vaesep.data.build` does that)."""
         path = Path(path)
         raw = (path / MANIFEST).read_bytes()
         manifest = json.loads(raw)
@@ -81,12 +70,10 @@ class BuiltDataset:
 
     @property
     def evaluation_splits(self) -> tuple[str, ...]:
-        """Splits with fixed evaluation items (all but ``train`` for the built-in sets)."""
-        return tuple(self.manifest["evaluation_splits"])
+        return tuple(self.manifest["evaluation_splits"])  # splits with fixed items
 
     @property
     def snr_db(self) -> float:
-        """Level of the first source over each other one in the fixed items, in dB."""
         return float(self.params["snr_db"])
 
     def _require_split(self, split: str, *, items: bool = False) -> None:
@@ -125,7 +112,6 @@ class BuiltDataset:
         return {source: self._array(f"stream_{split}_{source}.npy") for source in self.source_names}
 
     def stream_rms(self, split: str) -> dict[str, float]:
-        """Per source, the RMS of the whole stream (the reference for "near-silent")."""
         self._require_split(split)
         return dict(self.manifest["stream_rms"][split])
 
@@ -143,7 +129,6 @@ class BuiltDataset:
         return json.loads(index_path.read_text(encoding="utf-8"))
 
     def duration_seconds(self, split: str) -> dict[str, float]:
-        """Per source, the duration of the split's stream in seconds."""
         self._require_split(split)
         return dict(self.manifest["durations_seconds"][split])
 

@@ -32,24 +32,15 @@ ResultT = TypeVar("ResultT")
 
 
 class TrimmedAudio(NamedTuple):
-    """One decoded recording without its leading and trailing silence.
-
-    Attributes:
-        audio: ``(n_samples,)`` float32 at 16 kHz.
-        file_offset: where ``audio`` starts in the decoded, untrimmed file, in samples.
-    """
+    """A recording without leading and trailing silence; ``file_offset``: where it starts."""
 
     audio: np.ndarray
     file_offset: int
 
 
 def trim_silence(signal: np.ndarray, top_db: float) -> tuple[np.ndarray, int]:
-    """Cut leading and trailing stretches quieter than ``top_db`` below the loudest frame
-    (``librosa.effects.trim``, 2048-sample frames, hop 512); a silent recording stays whole.
-
-    Returns:
-        ``(trimmed (n,) float32, start offset in samples)``.
-    """
+    """``(trimmed float32, start)``: without the ends quieter than ``top_db`` below the loudest
+    frame (``librosa.effects.trim``); a silent recording stays whole."""
     import librosa.effects  # ~1.5 s to import, needed only while building
 
     trimmed, (start, _) = librosa.effects.trim(signal, top_db=top_db)

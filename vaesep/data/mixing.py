@@ -17,15 +17,9 @@ import numpy as np
 from vaesep.audio import mix_at_snr, rms
 from vaesep.data.dataset import BuiltDataset
 
-SILENCE_BELOW_DB = -30.0
-"""A segment more than 30 dB below its stream's RMS counts as silent: its SNR would be
-set by residual noise, so it is skipped or redrawn."""
-
-MAX_REDRAWS = 100
-"""Redraws per example before concluding that a stream is silent almost everywhere."""
-
-STREAM_LEVEL_CHUNK = 1 << 22
-"""Samples per read when measuring a memory-mapped stream (16 MB of float32)."""
+SILENCE_BELOW_DB = -30.0  # quieter segments are skipped or redrawn: their SNR would be set by noise
+MAX_REDRAWS = 100  # per example, before concluding that a stream is silent almost everywhere
+STREAM_LEVEL_CHUNK = 1 << 22  # samples per read when measuring a memory-mapped stream (16 MB)
 
 
 def scale_to_snr(segments: np.ndarray, snr_db: float) -> np.ndarray:
@@ -40,8 +34,7 @@ def scale_to_snr(segments: np.ndarray, snr_db: float) -> np.ndarray:
 
 
 def stream_level(stream: np.ndarray) -> float:
-    """RMS of a whole stream; a memory-mapped one (a corpus built on disk) is read in chunks
-    instead of as one float64 copy. In-memory arrays go through :func:`vaesep.audio.rms`."""
+    """RMS of a whole stream; a memory-mapped one (a corpus built on disk) is read in chunks."""
     if not isinstance(stream, np.memmap):
         return rms(stream)
     total = 0.0
@@ -52,12 +45,10 @@ def stream_level(stream: np.ndarray) -> float:
 
 
 def silence_threshold(stream_rms: float) -> float:
-    """Segment RMS below which a segment of a stream with RMS ``stream_rms`` counts as silent."""
     return stream_rms * 10.0 ** (SILENCE_BELOW_DB / 20.0)
 
 
 def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndarray:
-    """RMS of ``stream[o:o+length]`` for each offset ``o``."""
     return np.array(
         [np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets]
     )
@@ -66,12 +57,8 @@ def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndar
 def concatenate_pieces(
     pieces: Sequence[tuple[str, np.ndarray, int]],
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Join ``(file id, audio, offset of the audio in the decoded file)`` pieces into one stream.
-
-    Returns:
-        ``(stream (n_total,) float32, index)``, one
-        ``{"file", "stream_offset", "length", "file_offset"}`` per piece.
-    """
+    """Join ``(file id, audio, offset in the decoded file)`` pieces into ``(stream, index)``,
+    one ``{"file", "stream_offset", "length", "file_offset"}`` per piece."""
     index, position = [], 0
     for file_id, audio, file_offset in pieces:
         index.append(
@@ -111,7 +98,7 @@ def _voiced_grid(stream: np.ndarray, length: int) -> np.ndarray:
 def _random_voiced_offsets(
     stream: np.ndarray, count: int, length: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """``count`` seeded random offsets of non-silent segments (overlap allowed)."""
+    """``count`` seeded random offsets of non-silent segments, overlap allowed."""
     if stream.shape[0] < length:
         raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})")
     threshold = silence_threshold(stream_level(stream))
@@ -135,28 +122,12 @@ def cut_evaluation_items(
     aligned: bool = False,
     stream_index: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """Cut fixed, non-overlapping evaluation mixtures from per-source streams.
-
-    The *primary* stream (default: the shortest) is cut into consecutive
-    segments, near-silent ones skipped; each is paired with a segment of every
-    other source, drawn without replacement from that source's own consecutive
-    segments in seeded random order. A stream with too few segments (a short
-    noise recording) gives seeded random, possibly overlapping ones instead.
-    ``aligned=True`` cuts every source at the same offsets (stems of one piece
-    of music), keeping only segments where every stem is audible.
-
-    Args:
-        streams: source name → ``(n_samples,)`` float32, in source order.
-        segment_samples: length of every item.
-        snr_db: level of source 0 over each other source (:func:`scale_to_snr`).
-        rng: the only source of randomness.
-        max_items: keep at most this many (a seeded subset, in stream order).
-        stream_index: source → pieces, to record which files each item came from.
-
-    Returns:
-        ``(sources (n_items, n_sources, segment_samples) float32, items)``, one dict
-        per item with the stream offset, gain and files of every source.
-    """
+    """Fixed, non-overlapping evaluation items: ``(sources (n_items, n_sources, segment_samples)
+    float32, one dict per item)``. The *primary* stream (default: the shortest) is cut into
+    consecutive non-silent segments, each paired with a segment of every other source drawn
+    without replacement from its own consecutive segments (seeded random, possibly
+    overlapping ones if too few); ``aligned=True`` cuts every source at the same offsets,
+    where every stem is audible. ``max_items`` keeps a seeded subset, in stream order."""
     names = list(streams)
     if primary is None:
         primary = min(names, key=lambda name: streams[name].shape[0])
@@ -217,24 +188,10 @@ def random_segments(
     snr_db: float | None = None,
     aligned: bool = False,
 ) -> np.ndarray:
-    """Draw ``n`` fresh training mixtures from a split's streams (dynamic mixing).
-
-    Every source gets its own random offset per example, so pairings never
-    repeat (``aligned=True``: one offset for all, stems of the same music);
-    segments more than 30 dB below their stream's RMS are redrawn so the SNR is
-    defined; levels as in :func:`scale_to_snr`.
-
-    Args:
-        dataset: a built data set.
-        split: usually ``"train"``.
-        n: number of examples.
-        seconds: length of each example.
-        rng: e.g. ``np.random.default_rng(step)``; the only source of randomness.
-        snr_db: defaults to the data set's own SNR.
-
-    Returns:
-        ``(n, n_sources, n_samples)`` float32; the mixture is ``.sum(axis=1)``.
-    """
+    """``n`` fresh training mixtures of ``seconds`` from a split's streams (dynamic mixing):
+    ``(n, n_sources, n_samples)`` float32, the mixture is ``.sum(axis=1)``. Every source gets
+    its own random offset (``aligned=True``: one for all); near-silent segments are redrawn;
+    levels as in :func:`scale_to_snr` at ``snr_db`` (default the data set's)."""
     streams = [dataset.streams(split)[name] for name in dataset.source_names]
     levels = dataset.stream_rms(split)
     thresholds = np.array([silence_threshold(levels[name]) for name in dataset.source_names])

@@ -48,11 +48,7 @@ MIN_NOISE_SECONDS = 8.0
 
 
 def noise_stream(root: Path, files: tuple[str, ...]) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """``files`` trimmed, normalised, tiled and concatenated (see the module docstring).
-
-    Returns:
-        ``(stream (n,) float32, stream index)``, one piece per repetition of a recording.
-    """
+    """``files`` trimmed, normalised, tiled and concatenated: ``(stream, index)``."""
     pieces = []
     for name in files:
         audio, start = trim_silence(load_audio(root / name, SAMPLE_RATE), NOISE_TRIM_TOP_DB)

@@ -160,9 +160,8 @@ def decoded_files(files: list[str], decoded: Mapping[str, TrimmedAudio], needed_
 def _decode_plan(
     root: Path, plan: Plan, needed: Mapping[str, float | None], top_db: float, progress: bool
 ) -> dict[str, TrimmedAudio]:
-    """Decode every file the streams need, in as few parallel batches as possible: all files
-    of uncapped splits, and for capped ones the next files in hash order, sized from their
-    headers, until their trimmed audio suffices. Returns relative path → trimmed audio."""
+    """Relative path → trimmed audio of every file the streams need, in few parallel batches:
+    all of uncapped splits; for capped ones the next in hash order until enough."""
     decoded: dict[str, TrimmedAudio] = {}
 
     def shortfall(files: list[str], seconds: float) -> list[str]:

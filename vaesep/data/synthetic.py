@@ -1,14 +1,9 @@
 """A pure-numpy stand-in for the speech set: two synthetic harmonic "voices".
 
-Source ``low`` sings "syllables" with a fundamental (F0) between 90 and
-160 Hz, source ``high`` between 200 and 320 Hz, a range split like the two
-real speakers'. Each syllable has its own F0 glide, vibrato, vowel-like
-formants and a smooth amplitude envelope, with a little breath noise, so a
-small MLP can learn to tell the voices apart from their spectra but not from
-a single fixed tone. It needs no system packages and builds in well under
-two seconds, which is why the unit tests of the whole project use it.
-
-Notebook 01 does not show it: it is the data of the unit tests (tests/conftest.py).
+Source ``low`` sings "syllables" at 90–160 Hz, ``high`` at 200–320 Hz, each with its own
+F0 glide, vibrato, formants, envelope and a little breath noise: separable from spectra,
+not from one fixed tone. It needs no system packages and builds in about a second,
+so it is the data of the unit tests (tests/conftest.py); notebook 01 does not show it.
 """
 
 from __future__ import annotations
@@ -44,12 +39,8 @@ _TABLE_SIZE = 2048
 
 
 def _wavetable(f0_max: float, formants: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One period of a vowel-like waveform, shape ``(_TABLE_SIZE,)``.
-
-    Harmonic k has amplitude ``1/k`` (a glottal-like tilt) times two
-    resonance bumps at the formant frequencies (placed for ``f0_max``, so
-    they stay roughly put during the glide); phases are random per syllable.
-    """
+    """One period of a vowel-like waveform: harmonic k at ``1/k`` (a glottal-like tilt) times
+    two formant bumps (placed for ``f0_max``, so they stay put during the glide)."""
     n_harmonics = min(_TABLE_SIZE // 2 - 1, max(1, int(HARMONICS_UP_TO_HZ // f0_max)))
     k = np.arange(1, n_harmonics + 1)
     frequencies = k * f0_max
@@ -91,12 +82,8 @@ def synthesize_syllable(voice: VoiceRange, n_samples: int, rng: np.random.Genera
 
 
 def synthesize_voice(voice: VoiceRange, seconds: float, rng: np.random.Generator) -> np.ndarray:
-    """Syllables separated by short pauses until ``seconds`` are filled.
-
-    Returns:
-        ``(round(seconds * 16000),)`` float32. The pauses hold a faint noise
-        floor (about -60 dB) rather than digital silence, as a microphone would.
-    """
+    """Syllables and short pauses filling ``seconds``; the pauses hold a faint noise floor
+    (about -60 dB) rather than digital silence, as a microphone would."""
     total = int(round(seconds * SAMPLE_RATE))
     signal = (rng.standard_normal(total) * 1e-3).astype(np.float32)
     position = int(rng.uniform(*voice.gap_seconds) * SAMPLE_RATE)

@@ -16,13 +16,9 @@ name               sources                             splits
 ``librispeech``    ``female``, ``male``                train / valid / test
 =================  ==================================  =============================
 
-This subpackage is optional: the rest of :mod:`vaesep.data` does not depend
-on it, and ``vaesep/data/__init__.py`` imports it only to register the loaders. Each loader is a short adapter
-over :mod:`vaesep.data.corpora.base` (find the corpus, list each split's
-files per source, decode them into streams) and :mod:`vaesep.data.corpora.audio`
-(read WAV, FLAC and SPHERE files, reporting damaged ones by name).
-data/README.md has each corpus's origin, licence, size, expected layout and
-the command that prepares it; notebook 01, section "Bring your own corpus".
+Optional: nothing else in :mod:`vaesep.data` depends on it. Each loader is a short
+adapter over :mod:`vaesep.data.corpora.base`; data/README.md has each corpus's origin,
+licence, layout and commands. Notebook 01, section "Bring your own corpus".
 """
 
 from __future__ import annotations
@@ -42,13 +38,5 @@ register("timit", TIMITBuilder())
 register("musdb18", MUSDB18Builder())
 register("librispeech", LibriSpeechBuilder())
 
-__all__ = [
-    "CorpusBuilder",
-    "CorpusFileError",
-    "CorpusLayoutError",
-    "LibriSpeechBuilder",
-    "MIR1KBuilder",
-    "MUSDB18Builder",
-    "TIMITBuilder",
-    "TSPBuilder",
-]
+__all__ = ["CorpusBuilder", "CorpusFileError", "CorpusLayoutError", "LibriSpeechBuilder", "MIR1KBuilder",
+           "MUSDB18Builder", "TIMITBuilder", "TSPBuilder"]  # fmt: skip

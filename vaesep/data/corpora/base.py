@@ -1,37 +1,43 @@
-"""What every corpus loader shares: finding the corpus, clear errors, decoding it to streams.
+"""What every corpus loader shares: finding the corpus, reading its files, decoding it to streams.
 
-A corpus loader is a :class:`~vaesep.data.DatasetBuilder` whose files the
-user downloads (:class:`CorpusBuilder`). It finds the corpus inside the
-folder the user passed (either the folder an archive unpacked into or the
-corpus folder itself, in upper or lower case), lists each split's files as
-decoding :class:`Unit` s, and :func:`decode_streams` turns them into one
-stream per source: files decoded on a small process pool, in order, appended
-to the stream's ``.npy`` file on disk, so memory grows with the longest
-file, not with the corpus. A wrong folder or a damaged file stops the build
-with a message naming it and the section of ``data/README.md`` to read.
-Notebook 01, section "Bring your own corpus"; data/README.md, sections
-"Real corpora", "Memory and disk" and "When something is wrong".
+A loader (:class:`CorpusBuilder`) finds the corpus inside the folder the user
+passed (the corpus folder or the folder an archive unpacked into, any case),
+lists each split's files and decodes them on a small process pool, in order,
+appending to one ``.npy`` stream per source on disk: memory grows with the
+longest file, not with the corpus. A wrong folder or a damaged file stops the
+build with a message naming it and the section of ``data/README.md`` to read.
+Notebook 01, section "Bring your own corpus"; data/README.md, "When something is wrong".
 """
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE, rms
+from vaesep.audio import SAMPLE_RATE, resample, rms
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
-from vaesep.data.decode import ordered_map
+from vaesep.data.decode import ordered_map, trim_silence
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
+from vaesep.data.splits import hash_order
 from vaesep.data.system import MissingSystemDataError
+
+DECOMPRESS_HINT = (
+    "decompress it first, e.g. `sph2pipe -f wav in.wav out.wav` (sph2pipe from the LDC) "
+    "or `sox in.sph out.wav`"
+)
+
+Unit = tuple[str, tuple[Any, ...]]
+"""One decoding job: (file id relative to the root, arguments of the decode function)."""
+Decoded = tuple[dict[str, np.ndarray], int]
+"""A decoded unit: (source → (n,) float32 at 16 kHz, where the audio starts in the file)."""
 
 
 class CorpusLayoutError(MissingSystemDataError):
-    """The corpus root is not given or lacks the files the loader expects. A
-    :class:`~vaesep.data.MissingSystemDataError`, so code that skips absent data skips it too."""
+    """The corpus root is not given or lacks the expected files (so code that skips absent data skips it)."""
 
 
 class CorpusFileError(RuntimeError):
@@ -43,8 +49,7 @@ def readme_pointer(section: str) -> str:
 
 
 def layout_error(corpus: str, root: Path, missing: str, expected: str, section: str) -> CorpusLayoutError:
-    """The error for a root that does not look like the corpus: ``missing`` is the first
-    expected file or folder that is not there, ``expected`` the layout in one line."""
+    """``missing``: the first expected file or folder not there; ``expected``: the layout in one line."""
     return CorpusLayoutError(
         f"The {corpus!r} corpus was not found under {root}: {missing} is missing. "
         f"Expected {expected}, as unpacked from the original archive (no renaming); "
@@ -53,7 +58,6 @@ def layout_error(corpus: str, root: Path, missing: str, expected: str, section: 
 
 
 def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
-    """The error for one damaged corpus file, named in full, with what to do about it."""
     return CorpusFileError(
         f"{path}: {problem}. Re-extract or re-download this file from the original archive; "
         f"{readme_pointer(section)}"
@@ -70,57 +74,133 @@ def child(directory: Path, name: str) -> Path | None:
     return matches[0] if matches else None
 
 
+def subdir(directory: Path, name: str) -> Path:
+    """:func:`child`, or ``directory / name`` (which may not exist) when there is none."""
+    return child(directory, name) or directory / name
+
+
 def find_corpus_dir(root: Path, looks_right: Callable[[Path], bool], wrappers: Sequence[str]) -> Path | None:
     """``root`` itself or the first ``root/<wrapper>`` (any case) that ``looks_right``."""
-    if looks_right(root):
-        return root
-    for wrapper in wrappers:
-        candidate = child(root, wrapper)
+    for candidate in (root, *(child(root, wrapper) for wrapper in wrappers)):
         if candidate is not None and looks_right(candidate):
             return candidate
     return None
 
 
-def files_with_suffix(directory: Path, suffixes: Iterable[str]) -> list[Path]:
-    """Files directly in ``directory`` with one of ``suffixes`` (any case), sorted."""
-    wanted = {suffix.lower() for suffix in suffixes}
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in wanted)
-
-
 def relative_id(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` with forward slashes: the id stream indexes record."""
     return path.relative_to(root).as_posix()
 
 
-class Unit(NamedTuple):
-    """One decoding job: a file (speech), a clip (MIR-1K) or a track (MUSDB18).
+def _check_sphere(path: Path, section: str) -> None:
+    """Refuse a compressed or truncated NIST SPHERE file: libsndfile would fail obscurely
+    on the first and read the second without a word."""
+    import soundfile as sf
 
-    Attributes:
-        file_id: path relative to the corpus root, recorded in the stream index.
-        arguments: for the decode function, which returns a :class:`DecodedUnit`.
-    """
+    with open(path, "rb") as handle:
+        head = handle.read(1024)  # TIMIT's headers are 1024 bytes; larger ones are read in full
+        if not head.startswith(b"NIST_1A"):
+            return
+        size = head.split(b"\n", 2)[1].strip()
+        head += handle.read(max(0, int(size) - len(head)) if size.isdigit() else 0)
+    fields = {}
+    for line in head.decode("ascii", "replace").splitlines()[2:]:
+        if line.strip() == "end_head":
+            break
+        if len(parts := line.split(" ", 2)) == 3:
+            fields[parts[0]] = parts[2].strip()
+    coding = fields.get("sample_coding", "pcm")
+    if coding.lower() != "pcm":
+        problem = f"its samples are coded as {coding!r}, which vaesep does not decode; {DECOMPRESS_HINT}"
+        raise file_error(path, problem, section)
+    announced, present = int(fields.get("sample_count", 0)), sf.info(str(path)).frames
+    if present < announced:
+        problem = f"truncated: the header announces {announced} samples but only {present} are present"
+        raise file_error(path, problem, section)
 
-    file_id: str
-    arguments: tuple[Any, ...]
+
+def riff_shortfall(path: Path) -> int:
+    """Bytes missing from the end of a RIFF/WAVE data chunk (libsndfile reads a cut-off WAV
+    silently shortened); 0 if complete or not RIFF."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        position = 12
+        while position + 8 <= size:
+            handle.seek(position)
+            chunk_id, length = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":  # streaming writers leave the size open (0 or 0xFFFFFFFF)
+                return 0 if length in (0, 0xFFFFFFFF) else max(0, position + 8 + length - size)
+            position += 8 + length + (length & 1)  # chunks are padded to even sizes
+    return 0
 
 
-class DecodedUnit(NamedTuple):
-    """A decoded unit: source name → ``(n,)`` float32 at 16 kHz (all sources of one length for
-    music; the one source a speech file belongs to), and where the audio starts in the decoded
-    file (non-zero after trimming leading silence)."""
+def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
+    """A WAV, FLAC or SPHERE file at its own rate: ``((n, n_channels) float32, rate)``; a
+    missing, unreadable, truncated or compressed file raises :class:`CorpusFileError`."""
+    import soundfile as sf
 
-    audio: dict[str, np.ndarray]
-    file_offset: int
+    path = Path(path)
+    if not path.is_file():
+        raise file_error(path, "the file is missing (it was listed when the build started)", section)
+    try:
+        _check_sphere(path, section)
+        if missing := riff_shortfall(path):
+            raise file_error(path, f"truncated: {missing} bytes of its audio data are missing", section)
+        expected = sf.info(str(path)).frames
+        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except CorpusFileError:
+        raise
+    except (RuntimeError, OSError, ValueError, struct.error) as exc:
+        raise file_error(path, f"unreadable ({exc})", section) from None
+    if samples.shape[0] < expected:
+        raise file_error(path, f"truncated: {expected} frames announced, {samples.shape[0]} decoded", section)
+    return samples, int(rate)
+
+
+def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``(n, n_channels)`` at any rate → ``(n',)`` float32 at 16 kHz (channel mean, soxr HQ)."""
+    mono = samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float32)
+    return resample(np.ascontiguousarray(mono, dtype=np.float32), sample_rate, SAMPLE_RATE)
+
+
+def decode_speech_file(path: str, source: str, top_db: float, section: str) -> Decoded:
+    """One utterance as trimmed 16 kHz mono for ``source``; an empty file gives an empty array."""
+    samples, rate = read_corpus_audio(Path(path), section)
+    if samples.shape[0] == 0:
+        return {source: np.zeros(0, dtype=np.float32)}, 0
+    trimmed, start = trim_silence(to_mono_16k(samples, rate), top_db)
+    return {source: trimmed}, start
+
+
+def first_seconds_in_hash_order(
+    files: Sequence[tuple[str, Path]], seconds: float | None, section: str
+) -> list[tuple[str, Path]]:
+    """The ``(id, path)`` pairs first in hash order of their ids whose header durations reach
+    ``seconds`` (None: all), in id order: a capped subset that favours no speaker or chapter."""
+    import soundfile as sf
+
+    if seconds is None:
+        return sorted(files)
+    by_id, chosen, total = dict(files), [], 0.0
+    for file_id in hash_order(by_id):
+        if total >= seconds:
+            break
+        chosen.append((file_id, by_id[file_id]))
+        try:
+            _check_sphere(by_id[file_id], section)
+            total += float(sf.info(str(by_id[file_id])).duration)
+        except CorpusFileError:
+            raise
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise file_error(by_id[file_id], f"unreadable header ({exc})", section) from None
+    return sorted(chosen)
 
 
 class NpyVectorAppender:
-    """A float32 ``.npy`` vector written at its end in constant memory.
-
-    numpy's format-1.0 header reserves room for the length to grow, so
-    :meth:`close` rewrites it in place and the samples are never copied.
-    """
+    """A float32 ``.npy`` vector written at its end in constant memory: the format-1.0 header
+    reserves room for the length to grow, so :meth:`close` rewrites it in place."""
 
     def __init__(self, path: Path) -> None:
         self.path, self.n_samples = Path(path), 0
@@ -137,7 +217,6 @@ class NpyVectorAppender:
         self.n_samples += int(audio.shape[0])
 
     def close(self) -> None:
-        """Write the final length into the header; the file is then a normal ``.npy`` vector."""
         self._handle.seek(0)
         self._write_header()
         if self._handle.tell() != self._data_offset:  # numpy changed its padding: never corrupt
@@ -145,69 +224,18 @@ class NpyVectorAppender:
         self._handle.close()
 
 
-def decode_streams(
-    paths: Mapping[str, Path],
-    units: Sequence[Unit],
-    function: Callable[..., DecodedUnit],
-    *,
-    progress: bool,
-    desc: str,
-) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]], list[str]]:
-    """Decode ``units`` in order into one ``.npy`` stream per source.
-
-    Args:
-        paths: source → the stream file to write (usually ``writer.stream_path``).
-        units: the files, in stream order.
-        function: module-level decode function, called as ``function(*unit.arguments)``.
-
-    Returns:
-        ``(streams, index, empty_files)``: source → read-only memory map; source →
-        pieces ``{"file", "stream_offset", "length", "file_offset"}``; ids of units
-        without audio (skipped).
-    """
-    from tqdm.auto import tqdm
-
-    appenders = {source: NpyVectorAppender(path) for source, path in paths.items()}
-    index: dict[str, list[dict[str, Any]]] = {source: [] for source in paths}
-    empty: list[str] = []
-    try:
-        decoded_units = ordered_map(function, [unit.arguments for unit in units])
-        for unit, decoded in tqdm(zip(units, decoded_units, strict=True), total=len(units), desc=desc, disable=not progress):
-            if all(audio.size == 0 for audio in decoded.audio.values()):
-                empty.append(unit.file_id)
-            for source, audio in decoded.audio.items():
-                if audio.size:
-                    index[source].append(
-                        {"file": unit.file_id, "stream_offset": appenders[source].n_samples,
-                         "length": int(audio.shape[0]), "file_offset": int(decoded.file_offset)}
-                    )  # fmt: skip
-                    appenders[source].append(audio)
-    finally:
-        for appender in appenders.values():
-            appender.close()
-    return {s: np.load(path, mmap_mode="r") for s, path in paths.items()}, index, empty
-
-
 class CorpusBuilder(DatasetBuilder):
-    """Base class of the loaders for downloaded corpora.
-
-    Attributes:
-        corpus: the registered name used in messages, e.g. ``"tsp"``.
-        readme_section: the ``data/README.md`` section describing the corpus.
-    """
+    """Base class of the loaders for downloaded corpora; ``corpus`` names it in messages,
+    ``readme_section`` is its section of data/README.md. Subclasses implement ``locate``."""
 
     corpus: str = ""
     readme_section: str = ""
 
-    def default_root(self) -> Path | None:
-        return None  # corpora live wherever the user unpacked them
-
-    @abc.abstractmethod
     def locate(self, root: Path) -> Path:
         """The corpus folder inside ``root``, or :class:`CorpusLayoutError` naming what is missing."""
+        raise NotImplementedError
 
     def require_root(self, root: Path | None) -> Path:
-        """``root``, or the error saying how to pass one (corpora have no default location)."""
         if root is None:
             raise CorpusLayoutError(
                 f"The {self.corpus!r} corpus is read from files you download yourself, so it needs "
@@ -221,74 +249,79 @@ class CorpusBuilder(DatasetBuilder):
 
     def decode_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, units: Sequence[Unit],
-        function: Callable[..., DecodedUnit], sources: Sequence[str] | None = None,
+        function: Callable[..., Decoded], sources: Sequence[str] | None = None,
         paths: Mapping[str, Path] | None = None,
     ) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]], list[str]]:  # fmt: skip
-        """:func:`decode_streams` into the split's stream files (or ``paths``); ``sources``
-        (default all) are the sources the units fill. Raises if one gets no audio at all."""
-        sources = self.source_names if sources is None else sources
-        paths = paths or {source: writer.stream_path(split, source) for source in sources}
-        desc = f"{self.corpus} {split}"
-        streams, index, empty = decode_streams(paths, units, function, progress=request.progress, desc=desc)
-        silent = [source for source, pieces in index.items() if not pieces]
-        if silent:
+        """Decode ``units`` in order (``function(*arguments)`` on the pool) into one ``.npy`` per
+        source (``paths``, default the split's stream files). Returns memory-mapped streams, the
+        stream index and the ids of units without audio; raises if a source gets none."""
+        from tqdm.auto import tqdm
+
+        paths = paths or {s: writer.stream_path(split, s) for s in sources or self.source_names}
+        appenders = {source: NpyVectorAppender(path) for source, path in paths.items()}
+        index: dict[str, list[dict[str, Any]]] = {source: [] for source in paths}
+        empty: list[str] = []
+        try:
+            decoded = ordered_map(function, [arguments for _, arguments in units])
+            bar = tqdm(zip(units, decoded, strict=True), total=len(units), desc=f"{self.corpus} {split}",
+                       disable=not request.progress)  # fmt: skip
+            for (file_id, _), (audio, file_offset) in bar:
+                if all(a.size == 0 for a in audio.values()):
+                    empty.append(file_id)
+                for source, samples in audio.items():
+                    if samples.size:
+                        index[source].append(
+                            {"file": file_id, "stream_offset": appenders[source].n_samples,
+                             "length": int(samples.shape[0]), "file_offset": int(file_offset)}
+                        )  # fmt: skip
+                        appenders[source].append(samples)
+        finally:
+            for appender in appenders.values():
+                appender.close()
+        if silent := [source for source, pieces in index.items() if not pieces]:
             raise CorpusLayoutError(
                 f"the {split!r} split of {self.corpus!r} has no audio for {silent}; the corpus folder "
                 f"is incomplete; {readme_pointer(self.readme_section)}"
             )
-        return streams, index, empty
+        return {s: np.load(path, mmap_mode="r") for s, path in paths.items()}, index, empty
 
 
 def add_recording_split(
-    writer: DatasetWriter,
-    split: str,
-    request: BuildRequest,
-    streams: Mapping[str, np.ndarray],
-    stream_index: Mapping[str, list[dict[str, Any]]],
-    *,
-    recordings_of: str,
-    items_per_recording: int | None,
-) -> None:
-    """Write a split of a music corpus, with its evaluation items cut *inside* each recording.
-
-    MIR-1K and MUSDB18 are scored per clip or track, so an item must not
-    straddle two songs: each recording (a piece of the stream index of
-    ``recordings_of``) is cut into consecutive segments, a segment is kept only if every
-    stem is audible in it (as elsewhere, within 30 dB of the stem's stream
-    level), and at most ``items_per_recording`` of them are kept (a seeded
-    choice with ``request.rng("items", split)``). Items are written straight to
-    disk, so a large test set never sits in memory; ``train`` keeps only streams.
-    data/README.md, section "How the corpora are mixed".
-    """
+    writer: DatasetWriter, split: str, request: BuildRequest, streams: Mapping[str, np.ndarray],
+    stream_index: Mapping[str, list[dict[str, Any]]], *, recordings_of: str, items_per_recording: int | None,
+) -> None:  # fmt: skip
+    """Write a split of a music corpus whose items are cut *inside* each recording (a piece of
+    ``stream_index[recordings_of]``), since MIR-1K and MUSDB18 are scored per clip or track:
+    consecutive segments in which every stem is audible, at most ``items_per_recording`` per
+    recording (seeded by ``request.rng("items", split)``), written straight to disk.
+    data/README.md, section "How the corpora are mixed"."""
     if split == "train":
         writer.add_split(split, streams=streams, stream_index=stream_index)
         return
     names, rng = list(streams), request.rng("items", split)
-    segment_samples = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+    segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
     thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
     chosen: list[tuple[int, Mapping[str, Any]]] = []
     for piece in stream_index[recordings_of]:
-        count = int(piece["length"]) // segment_samples
-        offsets = int(piece["stream_offset"]) + np.arange(count, dtype=np.int64) * segment_samples
+        offsets = int(piece["stream_offset"]) + np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
         for name in names:
             if offsets.size:
-                offsets = offsets[segment_rms(streams[name], offsets, segment_samples) >= thresholds[name]]
+                offsets = offsets[segment_rms(streams[name], offsets, segment) >= thresholds[name]]
         if items_per_recording is not None and offsets.size > items_per_recording:
             offsets = np.sort(rng.choice(offsets, size=items_per_recording, replace=False))
         chosen += [(int(offset), piece) for offset in offsets]
     if not chosen:
         raise ValueError(
-            f"no segment of {segment_samples} samples in which every stem is audible; "
+            f"no segment of {segment} samples in which every stem is audible; "
             "the split is too short or silent for even one item"
         )
     path = writer.sources_path(split)
-    shape = (len(chosen), len(names), segment_samples)
-    sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+    sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(chosen), len(names), segment))
     items: list[dict[str, Any]] = []
     for position, (offset, piece) in enumerate(chosen):
-        segments = np.stack([streams[name][offset : offset + segment_samples] for name in names])
+        segments = np.stack([streams[name][offset : offset + segment] for name in names])
         sources[position] = scale_to_snr(segments, request.snr_db)
-        where = {"file": piece["file"], "length": segment_samples,
+        where = {"file": piece["file"], "length": segment,
                  "file_offset": int(piece["file_offset"]) + offset - int(piece["stream_offset"])}  # fmt: skip
         gains = {name: rms(sources[position, slot]) / rms(segments[slot]) for slot, name in enumerate(names)}
         items.append(

@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from vaesep.data.builder import BuildRequest, DatasetWriter
-from vaesep.data.corpora.audio import decode_speech_file, first_seconds_in_hash_order
 from vaesep.data.corpora.base import (
     CorpusBuilder,
-    Unit,
     child,
+    decode_speech_file,
     find_corpus_dir,
+    first_seconds_in_hash_order,
     layout_error,
     relative_id,
-)
+    subdir,
+)  # fmt: skip
 
 SECTION = "LibriSpeech"
 SPEAKERS_FILE = "SPEAKERS.TXT"
@@ -95,8 +96,8 @@ class LibriSpeechBuilder(CorpusBuilder):
         """``(id, path)`` of every utterance of ``split`` per source (sex), sorted; readers
         missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         folder = self.locate(root)
-        sexes = read_speaker_sexes(child(folder, SPEAKERS_FILE) or folder / SPEAKERS_FILE)
-        subset_dir = child(folder, self.subsets[split]) or folder / self.subsets[split]
+        sexes = read_speaker_sexes(subdir(folder, SPEAKERS_FILE))
+        subset_dir = subdir(folder, self.subsets[split])
         files: dict[str, list[tuple[str, Path]]] = {source: [] for source in self.source_names}
         for speaker_dir in sorted(p for p in subset_dir.iterdir() if p.is_dir() and p.name in sexes):
             source = SEX_TO_SOURCE[sexes[speaker_dir.name]]
@@ -122,7 +123,7 @@ class LibriSpeechBuilder(CorpusBuilder):
             hours = settings["hours_per_source"][split]
             seconds = None if hours is None else hours * 3600.0
             units = [
-                Unit(file_id, (str(path), source, settings["trim_top_db"], SECTION))
+                (file_id, (str(path), source, settings["trim_top_db"], SECTION))
                 for source, files in self.files_by_source(root, split).items()
                 for file_id, path in first_seconds_in_hash_order(files, seconds, SECTION)
             ]

@@ -14,18 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from vaesep.data.builder import BuildRequest, DatasetWriter
-from vaesep.data.corpora.audio import read_corpus_audio, to_mono_16k
 from vaesep.data.corpora.base import (
     CorpusBuilder,
-    DecodedUnit,
-    Unit,
+    Decoded,
     add_recording_split,
-    child,
     file_error,
-    files_with_suffix,
     find_corpus_dir,
     layout_error,
+    read_corpus_audio,
     relative_id,
+    subdir,
+    to_mono_16k,
 )  # fmt: skip
 from vaesep.data.splits import hash_order
 
@@ -52,7 +51,7 @@ def split_clips(clips: list[Path]) -> dict[str, list[Path]]:
     }
 
 
-def decode_clip(path: str) -> DecodedUnit:
+def decode_clip(path: str) -> Decoded:
     """One stereo clip → ``{"voice": right, "accompaniment": left}`` at 16 kHz."""
     samples, rate = read_corpus_audio(Path(path), SECTION)
     if samples.shape[1] != 2:
@@ -61,7 +60,7 @@ def decode_clip(path: str) -> DecodedUnit:
         )
     voice = to_mono_16k(samples[:, VOICE_CHANNEL : VOICE_CHANNEL + 1], rate)
     accompaniment = to_mono_16k(samples[:, ACCOMPANIMENT_CHANNEL : ACCOMPANIMENT_CHANNEL + 1], rate)
-    return DecodedUnit({"voice": voice, "accompaniment": accompaniment}, 0)
+    return {"voice": voice, "accompaniment": accompaniment}, 0
 
 
 class MIR1KBuilder(CorpusBuilder):
@@ -101,7 +100,8 @@ class MIR1KBuilder(CorpusBuilder):
     @staticmethod
     def clips(folder: Path) -> list[Path]:
         """Every clip in ``<folder>/Wavfile``, sorted."""
-        return files_with_suffix(child(folder, CLIP_FOLDER) or folder / CLIP_FOLDER, [".wav"])
+        clips = subdir(folder, CLIP_FOLDER)
+        return sorted(p for p in clips.iterdir() if p.is_file() and p.suffix.lower() == ".wav") if clips.is_dir() else []
 
     def planned_clips(self, root: Path, max_clips: dict[str, int] | None) -> dict[str, list[Path]]:
         """Clips per split; capped (fast mode) to the first ones in hash order."""
@@ -121,7 +121,7 @@ class MIR1KBuilder(CorpusBuilder):
         settings = request.settings
         plan = self.planned_clips(root, settings["max_clips"])
         for split in self.splits:
-            units = [Unit(relative_id(clip, root), (str(clip),)) for clip in plan[split]]
+            units = [(relative_id(clip, root), (str(clip),)) for clip in plan[split]]
             streams, index, empty = self.decode_split(request, writer, split, units, decode_clip)
             add_recording_split(
                 writer, split, request, streams, index, recordings_of="voice",

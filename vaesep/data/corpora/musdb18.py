@@ -18,19 +18,20 @@ from typing import Any
 import numpy as np
 
 from vaesep.data.builder import BuildRequest, DatasetWriter
-from vaesep.data.corpora.audio import read_corpus_audio, to_mono_16k
 from vaesep.data.corpora.base import (
     CorpusBuilder,
     CorpusLayoutError,
-    DecodedUnit,
-    Unit,
+    Decoded,
     add_recording_split,
     child,
     file_error,
     find_corpus_dir,
     layout_error,
+    read_corpus_audio,
     readme_pointer,
     relative_id,
+    subdir,
+    to_mono_16k,
 )  # fmt: skip
 from vaesep.data.splits import hash_order
 
@@ -70,7 +71,7 @@ def _stem_16k(path: Path) -> np.ndarray:
     return to_mono_16k(samples, rate)
 
 
-def decode_wav_track(track_dir: str) -> DecodedUnit:
+def decode_wav_track(track_dir: str) -> Decoded:
     """One HQ track folder → ``{"vocals", "accompaniment"}`` at 16 kHz mono; stems are read one
     at a time, so a worker holds about one stereo 44.1 kHz stem (~85 MB for four minutes)."""
     folder = Path(track_dir)
@@ -84,10 +85,10 @@ def decode_wav_track(track_dir: str) -> DecodedUnit:
                 f"{vocals.shape[0]}; the stems of a track must have one length", SECTION,
             )  # fmt: skip
         accompaniment += audio
-    return DecodedUnit({"vocals": vocals, "accompaniment": accompaniment}, 0)
+    return {"vocals": vocals, "accompaniment": accompaniment}, 0
 
 
-def decode_stems_file(path: str, ffmpeg: str) -> DecodedUnit:
+def decode_stems_file(path: str, ffmpeg: str) -> Decoded:
     """One ``.stem.mp4`` → ``{"vocals", "accompaniment"}`` through ``ffmpeg``, each stem as
     stereo float at its own rate, then averaged and resampled exactly like the WAV stems."""
     stems = {}
@@ -108,7 +109,7 @@ def decode_stems_file(path: str, ffmpeg: str) -> DecodedUnit:
     if len(set(lengths.values())) != 1:
         raise file_error(path, f"its stems decode to different lengths {lengths}", SECTION)
     accompaniment = sum(stems[stem] for stem in ACCOMPANIMENT_STEMS)
-    return DecodedUnit({"vocals": stems["vocals"], "accompaniment": accompaniment}, 0)
+    return {"vocals": stems["vocals"], "accompaniment": accompaniment}, 0
 
 
 class MUSDB18Builder(CorpusBuilder):
@@ -145,7 +146,7 @@ class MUSDB18Builder(CorpusBuilder):
 
     def layout(self, folder: Path) -> str:
         """``"wav"`` for the HQ/decoded layout, ``"stems"`` for ``.stem.mp4`` files."""
-        split_dirs = [child(folder, name) or folder / name for name in ("train", "test")]
+        split_dirs = [subdir(folder, name) for name in ("train", "test")]
         if any(split_tracks(d, "wav") for d in split_dirs):
             return "wav"
         return "stems" if any(split_tracks(d, "stems") for d in split_dirs) else "wav"
@@ -154,7 +155,7 @@ class MUSDB18Builder(CorpusBuilder):
         """Tracks per musdb folder (``train``, ``test``), checked to be complete and decodable."""
         layout, found = self.layout(folder), {}
         for name in ("train", "test"):
-            split_dir = child(folder, name) or folder / name
+            split_dir = subdir(folder, name)
             found[name] = split_tracks(split_dir, layout)
             if not found[name]:
                 raise layout_error(
@@ -212,7 +213,7 @@ class MUSDB18Builder(CorpusBuilder):
                 function, extra = decode_wav_track, ()
             else:
                 function, extra = decode_stems_file, (self.ffmpeg(),)
-            units = [Unit(relative_id(track, root), (str(track), *extra)) for track in plan[split]]
+            units = [(relative_id(track, root), (str(track), *extra)) for track in plan[split]]
             streams, index, _ = self.decode_split(request, writer, split, units, function)
             add_recording_split(
                 writer, split, request, streams, index, recordings_of="vocals",

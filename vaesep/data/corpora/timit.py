@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 
 from vaesep.data.builder import BuildRequest, DatasetWriter
-from vaesep.data.corpora.audio import decode_speech_file, first_seconds_in_hash_order
 from vaesep.data.corpora.base import (
     CorpusBuilder,
     CorpusFileError,
     CorpusLayoutError,
-    Unit,
     child,
+    decode_speech_file,
     find_corpus_dir,
+    first_seconds_in_hash_order,
     layout_error,
     readme_pointer,
     relative_id,
+    subdir,
 )  # fmt: skip
 from vaesep.data.noise import NOISE_FILES, PACKAGE, SONIC_PI_SAMPLES, noise_stream
 from vaesep.data.splits import hash_order
@@ -65,12 +66,12 @@ def speaker_dirs(part_dir: Path) -> list[Path]:
 
 def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
     """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
-    by_id = {s.name.lower(): s for s in speaker_dirs(child(corpus_dir, "TRAIN") or corpus_dir / "TRAIN")}
+    by_id = {s.name.lower(): s for s in speaker_dirs(subdir(corpus_dir, "TRAIN"))}
     valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
     return {
         "train": [by_id[s] for s in sorted(by_id) if s not in valid],
         "valid": [by_id[s] for s in sorted(by_id) if s in valid],
-        "test": speaker_dirs(child(corpus_dir, "TEST") or corpus_dir / "TEST"),
+        "test": speaker_dirs(subdir(corpus_dir, "TEST")),
     }
 
 
@@ -189,7 +190,7 @@ class TIMITBuilder(CorpusBuilder):
         settings, noise = request.settings, request.settings["noise"]
         plan = self.planned_files(root, settings["seconds_per_split"])
         for split in self.splits:
-            units = [Unit(i, (str(path), "speech", settings["trim_top_db"], SECTION)) for i, path in plan[split]]
+            units = [(i, (str(path), "speech", settings["trim_top_db"], SECTION)) for i, path in plan[split]]
             streams, index, _ = self.decode_split(request, writer, split, units, decode_speech_file, ("speech",))
             streams["noise"], index["noise"] = _noise(Path(noise["dir"]), noise["files"][split])
             writer.add_split_with_items(

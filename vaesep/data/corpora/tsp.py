@@ -1,11 +1,11 @@
 """TSP (McGill): two-speaker mixtures as in Huang et al. (TASLP 2015).
 
-``tsp`` is the pair FA–MC, ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs of
-Huang et al. (the first speaker is the target of ``snr_db``). Each speaker's
-utterances (``48k/<speaker>/<speaker><list>_<sentence>.wav``, or ``16k-LP7``)
-are resampled, trimmed and concatenated in file-name order; the last 10 % of
-that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
-data/README.md, section "TSP", has the corpus, its layout and our choices.
+``tsp`` is the pair FA–MC, ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs
+(the first speaker is the target of ``snr_db``). Each speaker's utterances
+(``48k/<speaker>/<speaker><list>_<sentence>.wav``, or ``16k-LP7``) are
+resampled, trimmed and concatenated in file-name order; the last 10 % of that
+stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
+data/README.md, section "TSP".
 """
 
 from __future__ import annotations
@@ -19,22 +19,28 @@ from typing import Any
 import numpy as np
 
 from vaesep.data.builder import BuildRequest, DatasetWriter
-from vaesep.data.corpora.audio import decode_speech_file
-from vaesep.data.corpora.base import CorpusBuilder, Unit, child, layout_error, relative_id
+from vaesep.data.corpora.base import (
+    CorpusBuilder,
+    child,
+    decode_speech_file,
+    layout_error,
+    relative_id,
+    subdir,
+)
 from vaesep.data.mixing import locate
 
 SECTION = "TSP"
 HUANG_PAIRS: tuple[tuple[str, str], ...] = (("FA", "MC"), ("FA", "FB"), ("MC", "MD"))
 RATE_FOLDERS = ("48k", "16k-LP7")  # preferred first: we resample the 48 kHz originals ourselves
-FILE_NAME = re.compile(r"^(?P<speaker>[A-Z]{2})(?P<list>\d{2})_(?P<sentence>\d{2})\.wav$", re.IGNORECASE)
+FILE_NAME = re.compile(r"^(?P<speaker>[A-Z]{2})\d{2}_\d{2}\.wav$", re.IGNORECASE)
 TEST_FRACTION = 0.1
 VALID_SHARE_OF_REST = 1.0 / 9.0
 TRIM_TOP_DB = 40.0
 
 
 def speaker_files(folder: Path, speaker: str) -> list[Path]:
-    """The utterances of ``speaker`` in ``folder/<speaker>/`` (any case), in file-name order."""
-    speaker_dir = child(folder, speaker) or folder / speaker
+    """The utterances in ``folder/<speaker>/`` (any case), in file-name order."""
+    speaker_dir = subdir(folder, speaker)
     if not speaker_dir.is_dir():
         return []
     return sorted(
@@ -59,11 +65,9 @@ def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[
 
 
 class TSPBuilder(CorpusBuilder):
-    """Builds ``data.build("tsp", root=...)`` and the other pairs; ``pair``: two TSP speaker
-    codes, e.g. ``("FA", "MC")``, the first the target of ``snr_db``."""
+    """``data.build("tsp", root=...)`` and the other pairs; ``pair``: two speaker codes."""
 
     version = "1"
-    splits = ("train", "valid", "test")
     readme_section = SECTION
 
     def __init__(self, pair: Sequence[str] = HUANG_PAIRS[0]) -> None:
@@ -75,13 +79,10 @@ class TSPBuilder(CorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "pair": list(self.source_names),
-            "segment_seconds": 2.0,
-            "trim_top_db": TRIM_TOP_DB,
-            "test_fraction": TEST_FRACTION,
-            "valid_share_of_rest": VALID_SHARE_OF_REST,
+            "pair": list(self.source_names), "segment_seconds": 2.0, "trim_top_db": TRIM_TOP_DB,
+            "test_fraction": TEST_FRACTION, "valid_share_of_rest": VALID_SHARE_OF_REST,
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
-        }
+        }  # fmt: skip
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
@@ -92,8 +93,7 @@ class TSPBuilder(CorpusBuilder):
         nearest = candidates[0]  # a rate folder if one exists: that is where the speakers belong
         speaker = next(s for s in self.source_names if not speaker_files(nearest, s))
         raise layout_error(
-            self.corpus, root,
-            f"{(nearest / speaker).relative_to(root).as_posix()}/ with files like {speaker}01_01.wav",
+            self.corpus, root, f"{relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav",
             f"48k/{speaker}/{speaker}01_01.wav … (or 16k-LP7/…) under the folder you unzipped "
             "48k.zip or 16k-LP7.zip into", SECTION,
         )  # fmt: skip
@@ -101,15 +101,14 @@ class TSPBuilder(CorpusBuilder):
     def split_files(self, split: str, root: Path | None) -> list[str]:
         # every file feeds every split: the splits are stretches of each speaker's stream
         self.require_split(split)
-        root = self.require_root(root)
-        folder = self.locate(root)
+        folder = self.locate(root := self.require_root(root))
         return sorted(relative_id(p, root) for s in self.source_names for p in speaker_files(folder, s))
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         root = self.require_root(request.root)
         folder, settings = self.locate(root), request.settings
         units = [
-            Unit(relative_id(path, root), (str(path), speaker, settings["trim_top_db"], SECTION))
+            (relative_id(path, root), (str(path), speaker, settings["trim_top_db"], SECTION))
             for speaker in self.source_names
             for path in speaker_files(folder, speaker)
         ]
