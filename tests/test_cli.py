@@ -330,9 +330,9 @@ def test_output_options_are_checked_before_any_work(argv, says, tmp_path, capsys
     def no_work(*args, **kwargs):
         raise AssertionError("work started before the output options were checked")
 
-    monkeypatch.setattr("vaesep.cli._build_data", no_work)
+    monkeypatch.setattr("vaesep.cli.commands.build_data", no_work)
     monkeypatch.setattr("vaesep.reproduce.reproduce", no_work)
-    monkeypatch.setattr("vaesep.compare.cli.execute", no_work)
+    monkeypatch.setattr("vaesep.cli.compare.execute", no_work)
     monkeypatch.setenv("VAESEP_FAST", "0")  # --readme is only allowed in full mode
     (tmp_path / "file").write_text("no README block here\n")
     (tmp_path / "dir").mkdir()

@@ -12,7 +12,7 @@ import vaesep
 from vaesep.cli import build_parser, main
 from vaesep.compare import one_run
 from vaesep.compare import study as study_module
-from vaesep.compare.cli import COMPARE_END, COMPARE_START, study_from_args, table_name
+from vaesep.cli.compare import COMPARE_END, COMPARE_START, study_from_args, table_name
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
 from vaesep.compare.report import (
     README_END,
@@ -238,7 +238,7 @@ def test_readme_is_not_rewritten_from_a_partial_run(tmp_path, monkeypatch, capsy
     def must_not_run(*args, **kwargs):
         raise AssertionError("the comparison ran although --readme was refused")
 
-    monkeypatch.setattr("vaesep.compare.cli.execute", must_not_run)
+    monkeypatch.setattr("vaesep.cli.compare.execute", must_not_run)
     monkeypatch.setenv("VAESEP_FAST", "0")  # a full-mode run of two methods, then a fast one
     readme = tmp_path / "README.md"
     readme.write_text(f"{COMPARE_START}\nquoted\n{COMPARE_END}\n")

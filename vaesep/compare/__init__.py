@@ -13,9 +13,9 @@ on our data, in modules read in this order:
 * :mod:`~vaesep.compare.report`: the tables, the verdict and the learning curves, read
   from the result files;
 * :mod:`~vaesep.compare.views` (one item through every method),
-  :mod:`~vaesep.compare.shipping` (the shipped models), :mod:`~vaesep.compare.cli`
-  (``vaesep study`` and ``vaesep compare``), and :mod:`~vaesep.compare.inference`
-  (SDR and cost against inference iterations, notebook 06).
+  :mod:`~vaesep.compare.shipping` (the shipped models), and :mod:`~vaesep.compare.inference`
+  (SDR and cost against inference iterations, notebook 06). ``vaesep study`` and
+  ``vaesep compare`` are in :mod:`vaesep.cli.compare`.
 
 Example::
 

@@ -1,0 +1,252 @@
+"""What each ``vaesep`` subcommand does: thin wrappers over the library functions.
+
+Every command calls the functions the notebooks call; nothing is computed here
+that the library does not also offer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import vaesep
+from vaesep.cli.arguments import build_data, writable_file, writable_folder
+from vaesep.runtime import fast_mode
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from vaesep.api import ORACLES
+
+    print("pretrained:", ", ".join(vaesep.list_pretrained()) or "(none)")
+    print("oracles:   ", ", ".join(sorted(ORACLES)))
+    return 0
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from vaesep import data
+
+    if args.data_command == "list":
+        for name in data.available():
+            print(name)
+        return 0
+    dataset = build_data(args)
+    print(dataset.describe())
+    print(f"cached at {dataset.path}")
+    return 0
+
+
+TRAIN_OPTIONS = ("context", "hidden", "layers", "latent", "variant", "beta", "likelihood", "gamma",
+                 "train_on", "recurrent_layer", "n_components", "nmf_sources", "iterations")
+"""Network options ``vaesep train`` passes on when given; each network keeps its own defaults otherwise."""
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from vaesep.api import export_model
+    from vaesep.models import fit_nmf, network_classes, save_nmf
+    from vaesep.priors import train_generative
+    from vaesep.train import TrainConfig, train
+
+    writable_file(args.out, "--out")
+    if args.export:
+        writable_file(args.export, "--export")
+    kind = "vae" if args.model == "ae" else args.model
+    network_class = network_classes()[kind]
+    known = set(network_class.config_class.__dataclass_fields__)
+    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
+        raise ValueError(f"{flags} do(es) not apply to --model {args.model}")
+    if args.model == "ae":
+        given["deterministic"] = True
+    dataset = build_data(args)
+    config = network_class.config_class(source_names=dataset.source_names, **given)
+    fast = args.fast or fast_mode()
+    if kind == "nmf":
+        fit = fit_nmf(dataset, config, seed=args.seed, iterations=args.epochs or (20 if fast else 200),
+                      seconds_per_source=30.0 if fast else 120.0)
+        save_nmf(fit, args.out, dataset)
+        print(f"fitted {config.n_components} atoms per source; checkpoint {args.out}")
+    else:
+        # fast mode only changes the defaults: budgets given on the command line are kept
+        train_config = TrainConfig(
+            epochs=args.epochs or (2 if fast else 100),
+            steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
+            patience=args.patience,
+            seed=args.seed,
+            learning_rate=args.lr,
+            precision=args.precision,
+        )
+        if kind == "generative":
+            # a prior per source, each stopped on its own validation loss (vaesep.priors)
+            _, results = train_generative(dataset, config, train_config, checkpoint_path=args.out,
+                                          resume=not args.restart, device=args.device)
+            for source, result in results.items():
+                loss = result.history["valid_loss"][result.best_epoch]
+                print(f"prior {source}: best epoch {result.best_epoch + 1} of {len(result.history['epoch'])} "
+                      f"({result.stopped}); valid loss {loss:.1f} per frame")
+            print(f"checkpoint {args.out}; the priors' training checkpoints are beside it")
+        else:
+            result = train(network_class(config), dataset, train_config, checkpoint_path=args.out,
+                           resume=not args.restart, device=args.device)
+            best = result.best_epoch
+            print(
+                f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
+                f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}"
+            )
+    if args.export:
+        print(f"exported {export_model(args.out, args.export)}")
+    return 0
+
+
+def _check_input(path: Path):
+    """Refuse an input that is missing, a folder, not audio, empty or undecodable; returns its info.
+
+    The whole file is decoded once here and again when it is separated: decoding
+    is fast next to separating, and holding every input in memory is not.
+    """
+    import soundfile as sf
+
+    from vaesep.audio import load_audio
+
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; pass the audio files in it (e.g. {path}/*.wav)")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        info = sf.info(str(path))
+    except sf.SoundFileError as exc:
+        raise ValueError(
+            f"{path} is not audio that libsndfile can read ({exc}); vaesep reads WAV, FLAC and "
+            f"OGG/Vorbis: convert other formats first (ffmpeg -i {path} {path.stem}-converted.wav)"
+        ) from None
+    if info.frames == 0:
+        raise ValueError(f"{path} is empty: it holds no samples")
+    # a cut FLAC, NaN samples or too many channels show only when the samples are read
+    _warn_if_truncated(path, info, len(load_audio(path, info.samplerate)))
+    return info
+
+
+_UNKNOWN_LENGTH = {0x7FFFFFFF, 0xFFFFFFFF}
+"""WAV data sizes that streaming writers leave when the length is not known yet."""
+
+
+def _warn_if_truncated(path: Path, info, n_read: int) -> None:
+    """Say so when a file holds fewer samples than its header announces (a cut-off copy)."""
+    import soundfile as sf
+
+    present = n_read / info.samplerate
+    announced = info.frames / info.samplerate
+    with sf.SoundFile(str(path)) as stream:
+        log = stream.extra_info
+    # libsndfile reads a WAV whose data chunk is cut short without an error; only its log
+    # says "data : <bytes in the header> (should be <bytes present>)"
+    cut = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", log, re.MULTILINE)
+    if cut and int(cut[1]) not in _UNKNOWN_LENGTH and int(cut[1]) > int(cut[2]) > 0:
+        announced = present * int(cut[1]) / int(cut[2])
+    if announced > present:
+        print(
+            f"vaesep separate: warning: {path} is truncated: its header announces "
+            f"{announced:.2f} s but only {present:.2f} s are present; separating what is there",
+            file=sys.stderr,
+        )
+
+
+def _refuse_shared_names(inputs: list[Path]) -> None:
+    """Two inputs with one file stem (``a/x.wav``, ``b/x.flac``) would write the same stems.
+
+    They are refused rather than renamed, so stem names stay predictable.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    for path in inputs:
+        by_stem.setdefault(path.stem.casefold(), []).append(path)  # casefold: macOS, Windows
+    clashes = [paths for paths in by_stem.values() if len(paths) > 1]
+    if clashes:
+        listed = "; ".join(" and ".join(map(str, paths)) for paths in clashes)
+        raise ValueError(
+            f"inputs with the same name would overwrite each other's stems: {listed}; "
+            "separate them in separate calls with different --out-dir"
+        )
+
+
+def _stem_paths(
+    inputs: list[Path], out_dir: Path, sources: tuple[str, ...], *, overwrite: bool
+) -> dict[Path, list[Path]]:
+    """Where each input's stems go; an input is never overwritten, not even with ``overwrite``."""
+    planned = {path: [out_dir / f"{path.stem}_{name}.wav" for name in sources] for path in inputs}
+    stems = [stem for paths in planned.values() for stem in paths]
+    inputs_hit = sorted(
+        {str(stem) for stem in stems for path in inputs if stem.exists() and stem.samefile(path)}
+    )
+    if inputs_hit:
+        raise ValueError(
+            f"the stems would overwrite input files: {', '.join(inputs_hit)}; choose another "
+            "--out-dir"
+        )
+    folders = [str(stem) for stem in stems if stem.is_dir()]
+    if folders:
+        raise ValueError(
+            f"these output names are folders: {', '.join(folders)}; choose another --out-dir"
+        )
+    existing = [str(stem) for stem in stems if stem.exists()]
+    if existing and not overwrite:
+        raise ValueError(
+            f"these output files exist already: {', '.join(existing)}; pass --overwrite to replace "
+            "them, or choose another --out-dir"
+        )
+    return planned
+
+
+def _cmd_separate(args: argparse.Namespace) -> int:
+    from vaesep.api import ORACLES
+    from vaesep.audio import load_audio, save_audio
+
+    if args.model in ORACLES:
+        raise ValueError(
+            f"{args.model} is an oracle: it needs the true sources, which a mixture file does not "
+            f"have; score it on a data set instead (vaesep evaluate {args.model} --data speech)"
+        )
+    # every check that can fail runs before the first separation, so a bad argument
+    # never costs a long run, and nothing is written unless all of it can be
+    inputs = {path: _check_input(path) for path in map(Path, args.inputs)}
+    _refuse_shared_names(list(inputs))
+    out_dir = writable_folder(args.out_dir, "--out-dir")
+    model = vaesep.load_model(args.model, device=args.device)
+    planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
+    for path, stems in planned.items():
+        sr = inputs[path].samplerate
+        estimates = model.separate(load_audio(path, sr), sr)
+        for stem, estimate in zip(stems, estimates, strict=True):
+            print(save_audio(stem, estimate, sr))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from vaesep.evaluate import evaluate_separator
+
+    if args.json:
+        writable_file(args.json, "--json")
+    dataset = build_data(args)
+    model = vaesep.load_model(args.model, device=args.device, source_names=dataset.source_names)
+    result = evaluate_separator(model, dataset, args.split, max_items=args.max_items, backend=args.backend)
+    title = f"{model.name} on {dataset.name}/{args.split}, SNR {args.snr_db:+g} dB, seed {args.seed}"
+    print(result.to_markdown(title=title))
+    if args.json:
+        result.to_json(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from vaesep.reproduce import reproduce
+
+    writable_folder(args.out, "--out")
+    runs = reproduce(
+        fast=args.fast or fast_mode(),
+        notebooks_dir=args.notebooks,
+        out_dir=args.out,
+        start_at=args.start_at,
+    )
+    return 0 if runs and all(run.ok for run in runs) else 1
