@@ -252,7 +252,7 @@ def test_stored_trial_holds_everything_the_issue_asks_for(tmp_path: Path) -> Non
         assert line[key]
     assert line["reference_plays"] == 2
     assert {r["letter"]: r["rating"] for r in line["ratings"]} == ratings
-    assert {r["letter"]: r["condition"] for r in line["ratings"]} == plan.letter_to_condition
+    assert {r["letter"]: r["condition"] for r in line["ratings"]} == dict(plan.letters)
     assert [r["plays"] for r in line["ratings"]] == [3, 0, 0, 0, 0]
 
 
@@ -427,7 +427,6 @@ def test_post_screening_applies_the_bs1534_rule() -> None:
     verdicts = {v.listener_id: v for v in post_screen(ratings)}
     assert {name for name, v in verdicts.items() if v.excluded} == {"two-in-7"}
     assert verdicts["two-in-7"].n_misses == 2 and verdicts["two-in-7"].n_trials == 7
-    assert "EXCLUDED" in verdicts["two-in-7"].explain()
 
 
 def test_mean_and_t_confidence_interval_on_known_values() -> None:
