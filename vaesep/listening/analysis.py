@@ -240,8 +240,7 @@ def correlate_with_metrics(
 @dataclass
 class ListeningReport:
     """The analysis of one results folder. ``print(report)`` tells it; ``figures`` holds
-    ``condition_means``, ``condition_boxplots``, ``item_boxplots`` and, with metrics,
-    ``metric_correlation``."""
+    ``condition_means``, ``item_boxplots`` and, with metrics, ``metric_correlation``."""
 
     folder: Path
     collected: CollectedResults

@@ -49,7 +49,6 @@ def _boxplots(ax: Axes, ratings: Sequence[Any], conditions: Sequence[str], rotat
     ax.boxplot([[r.rating for r in ratings if r.condition == c] for c in present])
     # labels set afterwards: boxplot's own keyword was renamed in matplotlib 3.9
     ax.set_xticks(np.arange(1, len(present) + 1), labels=present, rotation=rotation, ha="right")
-    ax.set_ylabel(RATING_AXIS_LABEL, fontsize=8 if rotation > 30 else None)
 
 
 def report_figures(
@@ -60,21 +59,16 @@ def report_figures(
     note: str = "",
 ) -> dict[str, Figure]:
     """Every figure of a report, by name; the correlation figure only when there are metrics."""
-    width = 1.1 * len(conditions) + 3
-    means = _figure(width, 4, "Mean rating and 95 % confidence interval per condition", note)
+    title = "Ratings per condition: spread (boxes), mean and 95 % confidence interval (red)"
+    means = _figure(1.1 * len(conditions) + 3, 4.2, title, note)
     ax = means.add_subplot()
     _scale_bands(ax, name_bands=True)
-    positions, centres = np.arange(len(summaries)), np.array([s.mean for s in summaries])
-    errors = np.array([[s.mean - s.ci_low, s.ci_high - s.mean] for s in summaries]).T
-    ax.errorbar(positions, centres, yerr=np.nan_to_num(errors), fmt="o", capsize=5, color="C0")
-    ax.set_xticks(positions, labels=[s.condition for s in summaries], rotation=30, ha="right")
-    ax.set(xlabel="Condition", ylabel=RATING_AXIS_LABEL)
-
-    spread = _figure(width, 4, "Ratings per condition (all kept listeners and items)", note)
-    ax = spread.add_subplot()
-    _scale_bands(ax, name_bands=True)
     _boxplots(ax, kept, conditions, rotation=30)
-    ax.set_xlabel("Condition")
+    centres = np.array([s.mean for s in summaries])
+    errors = np.array([[s.mean - s.ci_low, s.ci_high - s.mean] for s in summaries]).T
+    positions = np.arange(1, len(summaries) + 1)
+    ax.errorbar(positions, centres, yerr=np.nan_to_num(errors), fmt="o", capsize=5, color="C3")
+    ax.set(xlabel="Condition", ylabel=RATING_AXIS_LABEL)
 
     # one panel per item: a system failing on one item shows here even when the mean hides it
     items = sorted({rating.item for rating in kept})
@@ -87,9 +81,10 @@ def report_figures(
         _boxplots(ax, [r for r in kept if r.item == item], conditions, rotation=45)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_title(item, fontsize=10)
+        ax.set_ylabel(RATING_AXIS_LABEL, fontsize=8)
     for ax in axes[len(items) :]:
         ax.set_visible(False)
-    figures = {"condition_means": means, "condition_boxplots": spread, "item_boxplots": per_item}
+    figures = {"condition_means": means, "item_boxplots": per_item}
     if correlations:
         figures["metric_correlation"] = _correlation_figure(correlations, note)
     return figures

@@ -254,50 +254,6 @@ def _listener_lock(results_dir: Path, listener_id: str) -> Iterator[None]:
         os.close(fd)  # the lock goes with the descriptor, even on a crash
 
 
-def _listener_files(results_dir: Path, listener_id: str) -> list[ResultsFile]:
-    """This listener's readable results files, oldest first."""
-    found = []
-    for path in sorted(results_dir.glob(f"{listener_id}__*{RESULTS_SUFFIX}")):
-        try:
-            contents = read_results_file(path)
-        except (OSError, ValueError) as exc:
-            warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=3)
-            continue
-        if contents.header["listener_id"] == listener_id:
-            found.append(contents)
-    return sorted(found, key=lambda contents: str(contents.header["created"]))
-
-
-def _create(
-    results_dir: Path, listener_id: str, design: ListeningDesign, ordinal: int, extra: dict
-) -> Path:
-    session_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
-    header = {
-        "type": "session",
-        "format": FILE_FORMAT,
-        "listener_id": listener_id,
-        "session_id": session_id,
-        "session_ordinal": ordinal,
-        "created": utc_now(),
-        "vaesep_version": vaesep.__version__,
-        **extra,
-        "design": {**dataclasses.asdict(design), "design_id": design.design_id},
-        "plan": [plan._asdict() for plan in design.plan_session(listener_id, ordinal)],
-    }
-    path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
-    # O_EXCL: fail rather than ever touch a file that someone else created
-    fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
-    _write_line(fd, header)
-    os.close(fd)  # reopened below like any other session, under the listener lock
-    try:  # make the new file's name durable too, not only its bytes
-        folder_fd = os.open(results_dir, os.O_RDONLY)
-        os.fsync(folder_fd)
-        os.close(folder_fd)
-    except OSError:  # pragma: no cover - Windows cannot open folders; some file systems refuse
-        pass
-    return path
-
-
 def open_session(
     results_dir: str | os.PathLike,
     listener_id: str,
@@ -315,21 +271,46 @@ def open_session(
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     with _listener_lock(results_dir, listener_id):
-        existing = _listener_files(results_dir, listener_id)
-        same_design = [f for f in existing if f.header["design"]["design_id"] == design.design_id]
+        same_design = []
+        for path in sorted(results_dir.glob(f"{listener_id}__*{RESULTS_SUFFIX}")):
+            try:
+                contents = read_results_file(path)
+            except (OSError, ValueError) as exc:
+                warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=2)
+                continue
+            header = contents.header  # the glob also finds "anna_"'s files for "anna"
+            ours = header["listener_id"] == listener_id
+            if ours and header["design"]["design_id"] == design.design_id:
+                same_design.append(contents)
+        same_design.sort(key=lambda contents: str(contents.header["created"]))
         unfinished = [f for f in same_design if not f.is_complete]
-        if same_design and not new_session:
-            path, resumed = (unfinished or same_design)[-1].path, True
+        resumed = bool(same_design) and not new_session
+        if resumed:
+            path = (unfinished or same_design)[-1].path
             if path.resolve() in _OPEN_SESSIONS:  # the cell run again in the same kernel
                 _OPEN_SESSIONS[path.resolve()].close()
         else:
-            extra = {
+            session_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+            path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
+            header = {
+                "type": "session",
+                "format": FILE_FORMAT,
+                "listener_id": listener_id,
+                "session_id": session_id,
+                "session_ordinal": len(same_design),
+                "created": utc_now(),
+                "vaesep_version": vaesep.__version__,
                 "simulated": simulated_model is not None,
                 "simulation_model": simulated_model,
                 "stimuli_folder": None if stimuli_folder is None else str(stimuli_folder),
+                "design": {**dataclasses.asdict(design), "design_id": design.design_id},
+                "plan": [p._asdict() for p in design.plan_session(listener_id, len(same_design))],
             }
-            path = _create(results_dir, listener_id, design, len(same_design), extra)
-            resumed = False
+            # O_EXCL: fail rather than ever touch a file that someone else created
+            fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
+            _write_line(fd, header)
+            os.close(fd)  # reopened below like any session, still under the listener lock
+            _fsync_folder(results_dir)
         fd = _open_locked(path, os.O_WRONLY | os.O_APPEND)
         if path.read_bytes()[-1:] not in (b"", b"\n"):
             # a crash cut the last line short: end it, so the next record starts a line of
@@ -339,3 +320,13 @@ def open_session(
         session = ListeningSession(read_results_file(path), fd, resumed)  # read under the lock
     _OPEN_SESSIONS[path.resolve()] = session
     return session
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new file's name durable too, not only its bytes."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    except OSError:  # pragma: no cover - Windows cannot open folders; some file systems refuse
+        pass

@@ -89,8 +89,9 @@ def simulate_listeners(
         rng = np.random.default_rng([seed, stable_int(listener_id)])
         bias = rng.normal(0.0, model.listener_bias_sd)
         described = model.describe() + (" [careless]" if careless else "")
+        folder = stimuli.folder
         with open_session(
-            results_dir, listener_id, design, stimuli_folder=stimuli.folder, simulated_model=described
+            results_dir, listener_id, design, stimuli_folder=folder, simulated_model=described
         ) as session:
             session.mark_familiarised()
             while (plan := session.next_trial) is not None:
