@@ -16,7 +16,7 @@ import os
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,17 +47,16 @@ class Rating(NamedTuple):
     simulated: bool
 
 
-@dataclass(frozen=True)
-class CollectedResults:
+class CollectedResults(NamedTuple):
     """Every rating read from a folder of results files, and what was left out and why."""
 
     ratings: tuple[Rating, ...]
     conditions: tuple[str, ...]  # as the files' designs list them, the first file's first
     files: tuple[Path, ...]
-    torn_lines: dict[Path, tuple[int, ...]] = field(default_factory=dict)
-    skipped_files: dict[Path, str] = field(default_factory=dict)
-    incomplete_sessions: tuple[Path, ...] = ()
-    simulated_listeners: frozenset[str] = frozenset()
+    torn_lines: dict[Path, tuple[int, ...]]
+    skipped_files: dict[Path, str]
+    incomplete_sessions: tuple[Path, ...]
+    simulated_listeners: frozenset[str]
 
 
 def load_results(folder: str | os.PathLike) -> CollectedResults:
