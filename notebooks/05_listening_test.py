@@ -266,13 +266,12 @@ report = analyse_folder(SIMULATED_DIR, metrics=stimuli)
 print(report)
 
 # %% [markdown]
-# The means with their confidence intervals, then the spread of the ratings per
-# condition and per item (a system that fails on one item shows up there even
-# when the mean hides it).
+# The spread of the ratings per condition (boxes) with the means and their
+# confidence intervals drawn over it, then the spread per item (a system that
+# fails on one item shows up there even when the mean hides it).
 
 # %%
 display(report.figures["condition_means"])
-display(report.figures["condition_boxplots"])
 display(report.figures["item_boxplots"])
 
 # %% [markdown]

@@ -1,68 +1,28 @@
 """A blinded MUSHRA-style listening test (ITU-R BS.1534) and its analysis: notebook 05.
 
-Read in this order: :mod:`~vaesep.listening.design` (conditions, letters, balanced
-orders), :mod:`~vaesep.listening.stimuli` (level-aligned audio and anchors),
-:mod:`~vaesep.listening.session` (one fsync'd line per trial, resume, locks),
-:mod:`~vaesep.listening.results` (reading the files back, torn lines and all),
-:mod:`~vaesep.listening.analysis` (post-screening, statistics, correlations) with its
-:mod:`~vaesep.listening.plots`, and :mod:`~vaesep.listening.simulated` (a labelled
-simulated listener). The ipywidgets view is :mod:`vaesep.widgets.listening`; the
-logic lives here, so it is tested without a browser.
+Read in this order: :mod:`~vaesep.listening.design` (letters, balanced orders),
+:mod:`~vaesep.listening.stimuli` (level-aligned audio and anchors),
+:mod:`~vaesep.listening.session` (one fsync'd line per trial, resume, locks, reading back),
+:mod:`~vaesep.listening.analysis` (post-screening, statistics) with its
+:mod:`~vaesep.listening.plots`, and :mod:`~vaesep.listening.simulated`. The ipywidgets
+view is :mod:`vaesep.widgets.listening`; the logic lives here, tested without a browser.
 """
 
-from vaesep.listening.analysis import (
-    ListeningReport,
-    analyse_folder,
-    correlate_with_metrics,
-    mean_confidence_interval,
-    post_screen,
-    summarise_conditions,
-)
-from vaesep.listening.design import (
-    HIDDEN_REFERENCE,
-    SCALE_LABELS,
-    ListeningDesign,
-    TrialPlan,
-    position_counts,
-)
-from vaesep.listening.results import Rating, load_results, read_results_file
-from vaesep.listening.session import ListeningSession, SessionLockedError, open_session
+from vaesep.listening.analysis import analyse_folder, load_results, post_screen
+from vaesep.listening.design import HIDDEN_REFERENCE, ListeningDesign, position_counts
+from vaesep.listening.session import SessionLockedError, open_session, read_results_file
 from vaesep.listening.simulated import SimulatedListenerModel, simulate_listeners
 from vaesep.listening.stimuli import (
     ItemAudio,
-    StimulusSet,
     items_from_dataset,
     load_stimuli,
-    low_pass_anchor,
     render_stimuli,
     separation_metrics,
 )
 
 __all__ = [
-    "HIDDEN_REFERENCE",
-    "SCALE_LABELS",
-    "ItemAudio",
-    "ListeningDesign",
-    "ListeningReport",
-    "ListeningSession",
-    "Rating",
-    "SessionLockedError",
-    "SimulatedListenerModel",
-    "StimulusSet",
-    "TrialPlan",
-    "analyse_folder",
-    "correlate_with_metrics",
-    "items_from_dataset",
-    "load_results",
-    "load_stimuli",
-    "low_pass_anchor",
-    "mean_confidence_interval",
-    "open_session",
-    "position_counts",
-    "post_screen",
-    "read_results_file",
-    "render_stimuli",
-    "separation_metrics",
-    "simulate_listeners",
-    "summarise_conditions",
+    "HIDDEN_REFERENCE", "ItemAudio", "ListeningDesign", "SessionLockedError",
+    "SimulatedListenerModel", "analyse_folder", "items_from_dataset", "load_results",
+    "load_stimuli", "open_session", "position_counts", "post_screen", "read_results_file",
+    "render_stimuli", "separation_metrics", "simulate_listeners",
 ]

@@ -1,14 +1,12 @@
 """The analysis of a class's listening test: post-screening, means with intervals, correlations.
 
-Notebook 05, sections "Analysis", "Post-screening" and "Do the numbers agree with
-the ears?". The teacher puts every listener's results file in one folder and calls
-:func:`analyse_folder`. It applies ITU-R BS.1534-3's post-screening (a listener
-who rates the hidden reference below 90 in more than 15 % of their trials is not
-judging what the test asks, and is excluded), then reports per condition the mean
-and its 95 % confidence interval (Student's t over all kept ratings), and how well
-objective scores (SDR, SI-SDR) predict the mean rating of each item and condition.
-One listener's ratings are not independent (each person uses the scale their own
-way), so the interval describes the spread, as BS.1534 reports it, not an exact test.
+Notebook 05, sections "Analysis", "Post-screening" and "Do the numbers agree with the
+ears?". :func:`analyse_folder` reads every results file of a folder, applies ITU-R
+BS.1534-3's post-screening (a listener who rates the hidden reference below 90 in more
+than 15 % of their trials is excluded), then reports per condition the mean and its
+95 % Student-t interval over all kept ratings, and how well SDR and SI-SDR predict the
+mean rating of each item and condition. One listener's ratings are not independent, so
+the interval describes the spread, as BS.1534 reports it, not an exact test.
 """
 
 from __future__ import annotations
@@ -20,12 +18,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
 
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE
-from vaesep.listening.results import CollectedResults, Rating, load_results
+from vaesep.listening.session import RESULTS_SUFFIX, read_results_file
 from vaesep.listening.stimuli import StimulusSet
 
 REFERENCE_THRESHOLD = 90.0  # BS.1534-3: a hidden-reference rating below this is a miss ...
@@ -34,28 +33,95 @@ MAX_MISS_FRACTION = 0.15  # ... and more misses than this fraction of trials exc
 MetricTable = Mapping[tuple[str, str], Mapping[str, float]]  # (item, condition) -> {metric: score}
 
 
-@dataclass(frozen=True)
-class ScreeningOutcome:
+class Rating(NamedTuple):
+    """One slider of one trial of one listener: the long format every statistic reads."""
+
+    listener_id: str
+    session_id: str
+    trial_id: str
+    item: str
+    condition: str
+    letter: str
+    rating: float
+    plays: int
+    simulated: bool
+
+
+class CollectedResults(NamedTuple):
+    """Every rating read from a folder of results files, and what was left out and why."""
+
+    ratings: tuple[Rating, ...]
+    conditions: tuple[str, ...]  # as the files' designs list them, the first file's first
+    files: tuple[Path, ...]
+    torn_lines: dict[Path, tuple[int, ...]]
+    skipped_files: dict[Path, str]
+    incomplete_sessions: tuple[Path, ...]
+    simulated_listeners: frozenset[str]
+
+
+def load_results(folder: str | os.PathLike) -> CollectedResults:
+    """Read every ``*.jsonl`` results file in ``folder`` (not its subfolders).
+
+    Two files of one session (same listener, design and session number, as a creation
+    race of older versions made them) would count a listener twice: only the one with
+    the most trials is read; the other is listed in ``skipped_files``.
+    """
+    folder = Path(folder)
+    paths = sorted(folder.glob(f"*{RESULTS_SUFFIX}")) if folder.is_dir() else []
+    if not paths:
+        raise FileNotFoundError(
+            f"no *{RESULTS_SUFFIX} results files in {folder}; copy the listeners' files there"
+        )
+    skipped, sessions = {}, {}
+    for path in paths:
+        try:
+            contents = read_results_file(path)
+        except (OSError, ValueError) as exc:
+            skipped[path] = str(exc)
+            continue
+        header = contents.header
+        # a header without a session number stands alone: there is nothing to match it on
+        ordinal = header.get("session_ordinal", str(path))
+        key = (header["listener_id"], header["design"]["design_id"], ordinal)
+        best, other = contents, sessions.get(key)
+        if other is not None and len(other.trials) >= len(contents.trials):
+            best, other = other, contents
+        sessions[key] = best
+        if other is not None:
+            skipped[other.path] = (
+                f"a second file of session {ordinal} of listener {key[0]} (same design); "
+                f"{best.path.name} is used instead"
+            )
+    used = sorted(sessions.values(), key=lambda contents: contents.path)
+    ratings = tuple(
+        Rating(
+            trial["listener_id"], trial["session_id"], trial["trial_id"], trial["item"],
+            entry["condition"], entry["letter"], float(entry["rating"]), int(entry["plays"]),
+            bool(trial.get("simulated", False)),
+        )
+        for contents in used
+        for trial in contents.trials
+        for entry in trial["ratings"]
+    )
+    conditions = [c for contents in used for c in contents.header["design"]["conditions"]]
+    return CollectedResults(
+        ratings,
+        tuple(dict.fromkeys(conditions)),
+        tuple(contents.path for contents in used),
+        {contents.path: contents.torn_lines for contents in used if contents.torn_lines},
+        skipped,
+        tuple(contents.path for contents in used if not contents.is_complete),
+        frozenset(c.header["listener_id"] for c in used if c.header.get("simulated")),
+    )
+
+
+class ScreeningOutcome(NamedTuple):
     """The post-screening verdict on one listener."""
 
     listener_id: str
     n_trials: int  # trials with a hidden-reference rating
     n_misses: int  # of those, rated below the threshold
     excluded: bool
-    threshold: float = REFERENCE_THRESHOLD
-    max_fraction: float = MAX_MISS_FRACTION
-
-    @property
-    def miss_fraction(self) -> float:
-        return self.n_misses / self.n_trials if self.n_trials else 0.0
-
-    def explain(self) -> str:
-        verdict, relation = ("EXCLUDED", ">") if self.excluded else ("kept", "<=")
-        return (
-            f"{self.listener_id}: {verdict} -- hidden reference rated below {self.threshold:g} "
-            f"in {self.n_misses} of {self.n_trials} trials ({100 * self.miss_fraction:.0f} % "
-            f"{relation} {100 * self.max_fraction:.0f} %)"
-        )
 
 
 def post_screen(
@@ -72,24 +138,19 @@ def post_screen(
         is_reference = rating.condition == HIDDEN_REFERENCE
         trials[rating.listener_id] += is_reference
         misses[rating.listener_id] += is_reference and rating.rating < threshold
-    outcomes = []
-    for listener in sorted(trials):
-        n_trials, n_misses = trials[listener], misses[listener]
-        # the tolerance keeps "exactly 15 %" from being excluded by rounding error
-        excluded = n_trials > 0 and n_misses / n_trials > max_fraction + 1e-12
-        outcomes.append(
-            ScreeningOutcome(listener, n_trials, n_misses, excluded, threshold, max_fraction)
-        )
-    return tuple(outcomes)
+    # the tolerance keeps "exactly 15 %" from being excluded by rounding error
+    limit = {name: (max_fraction + 1e-12) * n for name, n in trials.items()}
+    return tuple(
+        ScreeningOutcome(name, trials[name], misses[name], misses[name] > limit[name])
+        for name in sorted(trials)
+    )
 
 
 def mean_confidence_interval(
     values: Sequence[float], confidence: float = 0.95
 ) -> tuple[float, float, float]:
-    """``(mean, low, high)`` with ``mean ± t_{(1+confidence)/2, n-1} · s / √n``.
-
-    The bounds are NaN for fewer than two values (and the mean too for none).
-    """
+    """``(mean, low, high)`` with ``mean ± t_{(1+confidence)/2, n-1} · s / √n``; the bounds
+    are NaN for fewer than two values (and the mean too for none)."""
     values = np.asarray(values, dtype=np.float64)
     mean = float(values.mean()) if values.size else math.nan
     if values.size < 2:
@@ -99,8 +160,7 @@ def mean_confidence_interval(
     return mean, mean - half_width, mean + half_width
 
 
-@dataclass(frozen=True)
-class ConditionSummary:
+class ConditionSummary(NamedTuple):
     """The ratings of one condition: how many, their mean and spread, the interval."""
 
     condition: str
@@ -126,16 +186,14 @@ def summarise_conditions(
     summaries = []
     for condition in [c for c in (conditions or sorted(by_condition)) if c in by_condition]:
         values = by_condition[condition]
-        mean, low, high = mean_confidence_interval(values, confidence)
         std = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+        mean, low, high = mean_confidence_interval(values, confidence)
         summaries.append(ConditionSummary(condition, len(values), mean, std, low, high))
     return tuple(summaries)
 
 
-@dataclass(frozen=True)
-class MetricCorrelation:
-    """How well one metric predicts the mean ratings, over ``points``:
-    ``(item, condition, score, mean rating)`` each."""
+class MetricCorrelation(NamedTuple):
+    """How well one metric predicts mean ratings; ``points`` are (item, condition, score, mean)."""
 
     metric: str
     points: tuple[tuple[str, str, float, float], ...]
@@ -150,26 +208,19 @@ class MetricCorrelation:
 
 
 def correlate_with_metrics(
-    ratings: Iterable[Rating],
-    metrics: MetricTable,
-    *,
-    exclude_conditions: Sequence[str] = (HIDDEN_REFERENCE,),
-    include_anchors: bool = False,
+    ratings: Iterable[Rating], metrics: MetricTable, *, include_anchors: bool = False
 ) -> tuple[MetricCorrelation, ...]:
     """Pearson and Spearman correlation of mean ratings with each metric (sorted by name).
 
-    One point per (item, condition) with a mean rating and a finite score. The
-    hidden reference (infinite SDR) is left out, and so are the anchors unless
-    asked for: a low-passed reference keeps a high SDR while it sounds muffled,
-    which would measure the metric's blindness to bandwidth, not its use for
-    separation. Coefficients are NaN with fewer than three points or no spread.
+    One point per (item, condition) with a finite score. The hidden reference (infinite
+    SDR) is left out, and the anchors unless asked for: a low-passed reference keeps a
+    high SDR while it sounds muffled. NaN with fewer than three points or no spread.
     """
     by_pair = defaultdict(list)
-    for rating in ratings:
-        if rating.condition not in exclude_conditions and (
-            include_anchors or not rating.condition.startswith(ANCHOR_PREFIX)
-        ):
-            by_pair[rating.item, rating.condition].append(rating.rating)
+    for r in ratings:
+        anchor = r.condition.startswith(ANCHOR_PREFIX)
+        if r.condition != HIDDEN_REFERENCE and (include_anchors or not anchor):
+            by_pair[r.item, r.condition].append(r.rating)
     correlations = []
     for name in sorted({name for scores in metrics.values() for name in scores}):
         points = tuple(
@@ -187,20 +238,16 @@ def correlate_with_metrics(
 
 @dataclass
 class ListeningReport:
-    """The whole analysis of one results folder. ``print(report)`` tells it; ``figures``
-    holds ``condition_means``, ``condition_boxplots``, ``item_boxplots`` and, with
-    metrics, ``metric_correlation``."""
+    """The analysis of one results folder. ``print(report)`` tells it; ``figures`` holds
+    ``condition_means``, ``item_boxplots`` and, with metrics, ``metric_correlation``."""
 
     folder: Path
     collected: CollectedResults
     screening: tuple[ScreeningOutcome, ...]
-    kept: tuple[Rating, ...]  # the ratings of the listeners post-screening kept
     summaries: tuple[ConditionSummary, ...]
     correlations: tuple[MetricCorrelation, ...]
     figures: dict[str, object]
     confidence: float = 0.95
-    threshold: float = REFERENCE_THRESHOLD
-    max_fraction: float = MAX_MISS_FRACTION
     include_anchors: bool = False
 
     @property
@@ -215,21 +262,28 @@ class ListeningReport:
                 f"are machine-generated ({', '.join(sorted(collected.simulated_listeners))}); "
                 "these numbers say nothing about how the systems sound."
             )
+        n_items = len({r.item for r in collected.ratings})
         lines.append(
             f"Results folder {self.folder}: {len(collected.files)} file(s), "
-            f"{len(collected.listeners)} listener(s), {len(collected.items)} item(s)."
+            f"{len(self.screening)} listener(s), {n_items} item(s)."
         )
-        for path, reason in collected.skipped_files.items():
-            lines.append(f"  skipped unreadable file {path.name}: {reason}")
+        lines += [f"  skipped file {p.name}: {why}" for p, why in collected.skipped_files.items()]
         for path, numbers in collected.torn_lines.items():
             lines.append(f"  {path.name}: ignored incomplete line(s) {list(numbers)}")
         for path in collected.incomplete_sessions:
             lines.append(f"  {path.name}: session not finished (its submitted trials are used)")
         lines.append(
             "Post-screening (ITU-R BS.1534-3): exclude listeners who rate the hidden reference "
-            f"below {self.threshold:g} in more than {100 * self.max_fraction:.0f} % of trials."
+            f"below {REFERENCE_THRESHOLD:g} in more than {100 * MAX_MISS_FRACTION:.0f} % of trials."
         )
-        lines += [f"  {outcome.explain()}" for outcome in self.screening]
+        for s in self.screening:
+            verdict, relation = ("EXCLUDED", ">") if s.excluded else ("kept", "<=")
+            lines.append(
+                f"  {s.listener_id}: {verdict} -- hidden reference below {REFERENCE_THRESHOLD:g} "
+                f"in {s.n_misses} of {s.n_trials} trials "
+                f"({100 * s.n_misses / max(s.n_trials, 1):.0f} % {relation} "
+                f"{100 * MAX_MISS_FRACTION:.0f} %)"
+            )
         lines.append(
             f"Kept {len(self.screening) - len(self.excluded_listeners)} of {len(self.screening)} "
             f"listener(s); mean and {100 * self.confidence:.0f} % confidence interval "
@@ -256,21 +310,17 @@ def analyse_folder(
     folder: str | os.PathLike,
     metrics: MetricTable | StimulusSet | None = None,
     *,
-    threshold: float = REFERENCE_THRESHOLD,
-    max_fraction: float = MAX_MISS_FRACTION,
     confidence: float = 0.95,
     include_anchors: bool = False,
     make_figures: bool = True,
 ) -> ListeningReport:
     """Read, post-screen, summarise, correlate and plot one folder of results files.
-
-    ``metrics`` are the objective scores per (item, condition), or the
-    :class:`StimulusSet` whose index holds them; None skips the correlations.
-    """
+    ``metrics`` are the scores per (item, condition), or the :class:`StimulusSet` holding
+    them; None skips the correlations."""
     collected = load_results(folder)
     if not collected.ratings:
         raise ValueError(f"the results files in {folder} hold no submitted trial yet")
-    screening = post_screen(collected.ratings, threshold=threshold, max_fraction=max_fraction)
+    screening = post_screen(collected.ratings)
     excluded = {s.listener_id for s in screening if s.excluded}
     kept = tuple(r for r in collected.ratings if r.listener_id not in excluded)
     if not kept:
@@ -290,6 +340,6 @@ def analyse_folder(
         note = "SIMULATED LISTENERS - not real data" if collected.simulated_listeners else ""
         figures = report_figures(summaries, kept, collected.conditions, correlations, note)
     return ListeningReport(
-        Path(folder), collected, screening, kept, summaries, correlations, figures,
-        confidence, threshold, max_fraction, include_anchors,
+        Path(folder), collected, screening, summaries, correlations, figures, confidence,
+        include_anchors,
     )

@@ -1,12 +1,10 @@
 """Which versions a listener hears, behind which letters, in which order.
 
 Notebook 05, sections "Why a hidden reference and an anchor" and "Blinding and
-balanced orders". ITU-R BS.1534 (MUSHRA) hides every condition of a trial
-behind a letter: the hidden reference, at least one low anchor and the systems
-under test. Letters are drawn afresh per trial and per listener, and balanced:
-within each block of ``n_conditions`` trials every condition sits behind every
-letter exactly once. Plans are deterministic (design seed, listener id, session
-number), which is what lets a session resume after a crash.
+balanced orders". Every condition of a trial hides behind a letter, drawn afresh per
+trial and listener, and balanced: within each block of ``n_conditions`` trials every
+condition sits behind every letter once. Plans depend only on (design seed, listener
+id, session number), which is what lets a session resume after a crash.
 """
 
 from __future__ import annotations
@@ -54,26 +52,11 @@ class TrialPlan(NamedTuple):
     item: str
     letters: tuple[tuple[str, str], ...]
 
-    @property
-    def letter_to_condition(self) -> dict[str, str]:
-        return dict(self.letters)
-
-    def to_json(self) -> dict:
-        return {**self._asdict(), "letters": [list(pair) for pair in self.letters]}
-
-    @classmethod
-    def from_json(cls, record: dict) -> TrialPlan:
-        letters = tuple((str(letter), str(condition)) for letter, condition in record["letters"])
-        return cls(str(record["trial_id"]), int(record["index"]), str(record["item"]), letters)
-
 
 @dataclass(frozen=True)
 class ListeningDesign:
     """The items (one trial each), the hidden conditions, and the seed of every order.
-
-    ``stimulus_set_id`` names the rendered audio, so ratings are never matched
-    to other stimuli.
-    """
+    ``stimulus_set_id`` names the rendered audio, so ratings never meet other stimuli."""
 
     stimulus_set_id: str
     items: tuple[str, ...]
@@ -83,13 +66,10 @@ class ListeningDesign:
     def __post_init__(self) -> None:
         if not self.items or len(set(self.items)) != len(self.items):
             raise ValueError(f"a design needs at least one item, each once; got {self.items}")
-        if len(set(self.conditions)) != len(self.conditions):
-            raise ValueError(f"conditions must be distinct, got {self.conditions}")
-        if not 2 <= len(self.conditions) <= len(LETTERS):
-            raise ValueError(
-                f"a MUSHRA trial hides 2 to {len(LETTERS)} conditions behind letters (BS.1534 "
-                f"recommends at most 12), got {self.conditions}"
-            )
+        if len(set(self.conditions)) != len(self.conditions) or len(self.conditions) < 2:
+            raise ValueError(f"a trial hides 2 or more distinct conditions, got {self.conditions}")
+        if len(self.conditions) > len(LETTERS):
+            raise ValueError(f"at most {len(LETTERS)} conditions (BS.1534 advises 12 at most)")
         if HIDDEN_REFERENCE not in self.conditions:
             raise ValueError(f"conditions lack {HIDDEN_REFERENCE!r}, which post-screening uses")
 
@@ -102,15 +82,6 @@ class ListeningDesign:
         """Fingerprint of the design; only a session of the same design is resumed."""
         payload = [self.stimulus_set_id, list(self.items), list(self.conditions), self.seed]
         return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:16]
-
-    def to_json(self) -> dict:
-        return {
-            "stimulus_set_id": self.stimulus_set_id,
-            "items": list(self.items),
-            "conditions": list(self.conditions),
-            "seed": self.seed,
-            "design_id": self.design_id,
-        }
 
     def plan_session(self, listener_id: str, session_ordinal: int = 0) -> tuple[TrialPlan, ...]:
         """The trials of one listener's session (0 = first, 1 = a repeat with fresh orders)."""
@@ -132,12 +103,10 @@ class ListeningDesign:
 def balanced_orders(n_conditions: int, n_trials: int, rng: np.random.Generator) -> np.ndarray:
     """``(n_trials, n_conditions)`` condition indices shown at letters A, B, C, ...
 
-    Each block of ``n_conditions`` trials is a cyclic Latin square with its rows,
-    columns and symbols shuffled: in a whole block each condition takes each
-    position once, and a final partial block never repeats a position.
+    Each block of ``n_conditions`` trials is a cyclic Latin square with shuffled rows,
+    columns and symbols: a whole block puts each condition at each position once, and
+    a final partial block never repeats a position.
     """
-    if n_conditions < 1 or n_trials < 0:
-        raise ValueError(f"need n_conditions >= 1, n_trials >= 0; got {n_conditions}, {n_trials}")
     cyclic = (np.arange(n_conditions)[:, None] + np.arange(n_conditions)) % n_conditions
     blocks = [np.zeros((0, n_conditions), dtype=int)]
     for _ in range(-(-n_trials // n_conditions)):

@@ -1,23 +1,18 @@
 """One results file per listener and session: every rating on disk at once, resumable.
 
-Notebook 05, section "Nothing lost: how results are stored". A session is one
-JSON Lines file, ``<listener>__<session>.jsonl``, in the results folder:
-
-* line 1, the header: listener, session, package version, the design and the
-  whole trial plan, so the file alone says what the listener heard;
-* one line per submitted trial (every rating, letter, condition, play count and
-  timestamp), written by one ``write`` and ``fsync``'d before the interface moves on.
-
-A crash mid-write leaves at most a torn last line, which the reader reports and
-skips. Reopening a listener resumes their newest unfinished session of the same
-design at its first unsaved trial. Files are created with ``O_EXCL`` and held
-under an exclusive ``flock`` while open, so two kernels never write one file;
-resume-or-start is decided under a per-listener lock (``.<listener>.lock``), so
-two kernels opening one new listener at once start one session, not two.
+Notebook 05, section "Nothing lost: how results are stored". A session is one JSON
+Lines file, ``<listener>__<session>.jsonl``: a header line (listener, package version,
+the design and the whole trial plan, so the file alone says what was heard), then one
+line per submitted trial, written by one ``write`` and ``fsync``'d before the screen
+moves on. A crash mid-write leaves at most a torn last line, which the reader skips
+and reports. Files are created with ``O_EXCL`` and held under ``flock`` while open, so
+two kernels never write one file; resume-or-start is decided under a per-listener lock,
+so two kernels opening one new listener at once start one session, not two.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -27,18 +22,22 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import vaesep
 from vaesep.listening.design import ListeningDesign, TrialPlan, validate_listener_id
-from vaesep.listening.results import RESULTS_SUFFIX, ResultsFile, read_results_file
 
 try:  # POSIX advisory locks; elsewhere only O_EXCL creation protects the files
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-FILE_FORMAT = 1  # of the header and trial lines below; stored in every header
-_OPEN_SESSIONS: dict[Path, ListeningSession] = {}  # so re-running a notebook cell reuses its lock
+RESULTS_SUFFIX = ".jsonl"
+FILE_FORMAT = 1  # of the header and trial lines; stored in every header
+HEADER_KEYS = {"listener_id", "session_id", "created", "design", "plan"}
+TRIAL_KEYS = {"listener_id", "session_id", "trial_id", "item", "ratings"}
+RATING_KEYS = {"letter", "condition", "rating", "plays"}
+_OPEN_SESSIONS: dict[Path, ListeningSession] = {}  # a re-run notebook cell reuses its lock
 
 
 def utc_now() -> str:
@@ -49,21 +48,73 @@ class SessionLockedError(RuntimeError):
     """The results file is open in another kernel or process."""
 
 
+class ResultsFile(NamedTuple):
+    """A results file as read: its header, its trial records, and the torn lines skipped."""
+
+    path: Path
+    header: dict
+    trials: tuple[dict, ...]  # the stored records, the first submission of each trial
+    familiarised: bool
+    torn_lines: tuple[int, ...]  # 1-based numbers of lines that are not whole JSON records
+
+    @property
+    def plan(self) -> tuple[TrialPlan, ...]:
+        return tuple(
+            TrialPlan(p["trial_id"], p["index"], p["item"], tuple(map(tuple, p["letters"])))
+            for p in self.header["plan"]
+        )
+
+    @property
+    def is_complete(self) -> bool:
+        done = {trial["trial_id"] for trial in self.trials}
+        return all(plan["trial_id"] in done for plan in self.header["plan"])
+
+
+def read_results_file(path: str | os.PathLike) -> ResultsFile:
+    """Parse one results file, skipping (and listing) torn lines; ``ValueError`` if the
+    first line is no session header or a whole line was edited by hand."""
+    path = Path(path)
+    header, trials, familiarised, torn = None, {}, False, []
+    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"))
+            kind = record["type"]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
+            torn.append(number)
+            continue
+        if number == 1:
+            header = record if kind == "session" else None
+            if header is None:
+                break
+        elif kind == "familiarisation":
+            familiarised = True
+        elif kind == "trial":
+            if not TRIAL_KEYS <= record.keys() or any(
+                not RATING_KEYS <= entry.keys() for entry in record["ratings"]
+            ):
+                raise ValueError(f"line {number} of {path} is not a whole trial: edited by hand?")
+            trials.setdefault(record["trial_id"], record)  # a repeated line must not count twice
+    if header is None:
+        raise ValueError(
+            f"{path} does not start with a vaesep listening-session header; it is not a results "
+            "file of vaesep.listening (move it out of the results folder)"
+        )
+    if not HEADER_KEYS <= header.keys():
+        raise ValueError(f"the header of {path} lacks {sorted(HEADER_KEYS - header.keys())}")
+    return ResultsFile(path, header, tuple(trials.values()), familiarised, tuple(torn))
+
+
 class ListeningSession:
     """One listener's open session: the plan, the trials saved, the locked results file.
+    Get one from :func:`open_session`; close it, or use it in a ``with`` block."""
 
-    Get one from :func:`open_session`; close it, or use it in a ``with`` block.
-    """
-
-    def __init__(self, path: Path, fd: int, contents: ResultsFile, resumed: bool) -> None:
-        self.path, self._fd, self.resumed = path, fd, resumed
-        self.header = contents.header
-        self.listener_id: str = self.header["listener_id"]
-        self.session_id: str = self.header["session_id"]
-        self.plan = contents.plan
+    def __init__(self, contents: ResultsFile, fd: int, resumed: bool) -> None:
+        self.path, self.header, self.plan = contents.path, contents.header, contents.plan
+        self.listener_id, self.session_id = self.header["listener_id"], self.header["session_id"]
+        self.familiarised, self.resumed, self._fd = contents.familiarised, resumed, fd
         self.n_trials = len(self.plan)
-        self.familiarised = contents.familiarised
-        self.torn_lines = contents.torn_lines
         self._done = {trial["trial_id"]: trial for trial in contents.trials}
 
     @property
@@ -87,14 +138,11 @@ class ListeningSession:
     def describe(self) -> str:
         done = len(self._done)
         state = "finished" if self.is_complete else f"next is trial {done + 1} of {self.n_trials}"
+        resumed = " (resumed)" if self.resumed else ""
         return (
-            f"listener {self.listener_id}, session {self.session_id}"
-            f"{' (resumed)' if self.resumed else ''}: {done} of {self.n_trials} trials saved, "
-            f"{state}; results file {self.path}"
+            f"listener {self.listener_id}, session {self.session_id}{resumed}: {done} of "
+            f"{self.n_trials} trials saved, {state}; results file {self.path}"
         )
-
-    def __repr__(self) -> str:
-        return f"ListeningSession({self.describe()})"
 
     def _append(self, record: dict) -> None:
         if self._fd is None:
@@ -116,12 +164,8 @@ class ListeningSession:
         reference_plays: int = 0,
         started: str | None = None,
     ) -> dict:
-        """Check and store the current trial's ratings (letter -> 0..100), on disk when it returns.
-
-        ``trial_id`` must be :attr:`next_trial`'s: trials are stored in order, once each.
-        ``plays`` counts how often each letter was played, ``reference_plays`` the
-        labelled reference; ``started`` is when the trial was shown (ISO time).
-        """
+        """Store the ratings (letter -> 0..100) of :attr:`next_trial`; on disk when it returns.
+        ``plays`` counts the plays per letter; ``started`` is when the trial was shown."""
         plan = self.next_trial
         if plan is None:
             raise ValueError(f"session {self.session_id} is finished; all trials are saved")
@@ -133,10 +177,7 @@ class ListeningSession:
             )
         letters = [letter for letter, _ in plan.letters]
         if set(ratings) != set(letters):
-            raise ValueError(
-                f"trial {trial_id} needs one rating for each of the letters {letters}, "
-                f"got {sorted(ratings)}"
-            )
+            raise ValueError(f"trial {trial_id} needs one rating for each of the letters {letters}")
         entries = []
         for letter, condition in plan.letters:
             value = float(ratings[letter])
@@ -180,98 +221,37 @@ class ListeningSession:
 
 def _write_line(fd: int, record: dict) -> None:
     """Append one JSON line with one ``write`` (whole, under ``O_APPEND``), then ``fsync``."""
-    line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
-    view = memoryview(line.encode("utf-8"))
+    view = memoryview((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode())
     while view:  # more than one round only if the disk fills up part-way
         view = view[os.write(fd, view) :]
     os.fsync(fd)
 
 
-def _lock_file(fd: int, path: Path) -> None:
-    if fcntl is None:
-        return
+def _open_locked(path: Path, flags: int) -> int:
+    fd = os.open(path, flags, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
         os.close(fd)
         raise SessionLockedError(
             f"{path} is open in another kernel or process; finish or shut down that notebook, "
             "or use another listener id"
         ) from exc
+    return fd
 
 
 @contextmanager
 def _listener_lock(results_dir: Path, listener_id: str) -> Iterator[None]:
-    """Hold ``.<listener>.lock`` while choosing between resuming and creating a session.
-
-    Without it two processes could both find no session and both create session 0.
-    The (empty) lock file stays; the lock goes with the descriptor, even on a crash.
-    """
+    """Hold ``.<listener>.lock`` while choosing between resuming and creating a session:
+    without it two processes could both find no session and both create session 0."""
     fd = os.open(results_dir / f".{listener_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: the other side holds it for milliseconds
         yield
     finally:
-        os.close(fd)
-
-
-def _listener_files(results_dir: Path, listener_id: str) -> list[ResultsFile]:
-    """This listener's readable results files, oldest first."""
-    found = []
-    for path in sorted(results_dir.glob(f"{listener_id}__*{RESULTS_SUFFIX}")):
-        try:
-            contents = read_results_file(path)
-        except (OSError, ValueError) as exc:
-            warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=3)
-            continue
-        if contents.header["listener_id"] == listener_id:
-            found.append(contents)
-    return sorted(found, key=lambda contents: str(contents.header["created"]))
-
-
-def _reopen(path: Path) -> ListeningSession:
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    _lock_file(fd, path)
-    contents = read_results_file(path)  # read again under the lock: the truth is on disk now
-    if path.read_bytes()[-1:] not in (b"", b"\n"):
-        # a crash cut the last line short: end it, so the next record starts a line of its
-        # own and the fragment stays visible (and skipped) as a torn line
-        os.write(fd, b"\n")
-        os.fsync(fd)
-    return ListeningSession(path, fd, contents, resumed=True)
-
-
-def _create(
-    results_dir: Path, listener_id: str, design: ListeningDesign, ordinal: int, extra: dict
-) -> ListeningSession:
-    session_id = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
-    header = {
-        "type": "session",
-        "format": FILE_FORMAT,
-        "listener_id": listener_id,
-        "session_id": session_id,
-        "session_ordinal": ordinal,
-        "created": utc_now(),
-        "vaesep_version": vaesep.__version__,
-        **extra,
-        "design": design.to_json(),
-        "plan": [plan.to_json() for plan in design.plan_session(listener_id, ordinal)],
-    }
-    path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
-    # O_EXCL: fail rather than ever touch a file that someone else created
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-    _lock_file(fd, path)
-    _write_line(fd, header)
-    try:  # make the new file's name durable too, not only its bytes
-        folder_fd = os.open(results_dir, os.O_RDONLY)
-        try:
-            os.fsync(folder_fd)
-        finally:
-            os.close(folder_fd)
-    except OSError:  # pragma: no cover - Windows cannot open folders; some file systems refuse
-        pass
-    return ListeningSession(path, fd, read_results_file(path), resumed=False)
+        os.close(fd)  # the lock goes with the descriptor, even on a crash
 
 
 def open_session(
@@ -283,36 +263,70 @@ def open_session(
     new_session: bool = False,
     simulated_model: str | None = None,
 ) -> ListeningSession:
-    """Resume this listener's session of ``design``, or start one.
-
-    Only a session of the same design (same ``design_id``) is resumed: the
-    newest unfinished one, else the newest finished one, which then reports
-    ``is_complete`` (so re-running a cell after the last trial never starts the
-    test over). ``new_session=True`` starts a repeat with fresh orders instead.
-    ``simulated_model`` marks machine-made ratings: the header says
-    ``"simulated": true`` and stores the model. ``stimuli_folder`` is noted for the teacher.
-
-    Raises:
-        SessionLockedError: the session's file is open in another process.
-    """
+    """Resume this listener's session of ``design`` (the newest unfinished, else the newest
+    finished, which reports ``is_complete``), or start one; ``new_session=True`` starts a
+    repeat with fresh orders. ``simulated_model`` marks machine-made ratings in the header.
+    Raises :class:`SessionLockedError` when the file is open in another process."""
     validate_listener_id(listener_id)
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     with _listener_lock(results_dir, listener_id):
-        existing = _listener_files(results_dir, listener_id)
-        same_design = [f for f in existing if f.header["design"]["design_id"] == design.design_id]
+        same_design = []
+        for path in sorted(results_dir.glob(f"{listener_id}__*{RESULTS_SUFFIX}")):
+            try:
+                contents = read_results_file(path)
+            except (OSError, ValueError) as exc:
+                warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=2)
+                continue
+            header = contents.header  # the glob also finds "anna_"'s files for "anna"
+            ours = header["listener_id"] == listener_id
+            if ours and header["design"]["design_id"] == design.design_id:
+                same_design.append(contents)
+        same_design.sort(key=lambda contents: str(contents.header["created"]))
         unfinished = [f for f in same_design if not f.is_complete]
-        if same_design and not new_session:
+        resumed = bool(same_design) and not new_session
+        if resumed:
             path = (unfinished or same_design)[-1].path
             if path.resolve() in _OPEN_SESSIONS:  # the cell run again in the same kernel
                 _OPEN_SESSIONS[path.resolve()].close()
-            session = _reopen(path)
         else:
-            extra = {
+            session_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+            path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
+            header = {
+                "type": "session",
+                "format": FILE_FORMAT,
+                "listener_id": listener_id,
+                "session_id": session_id,
+                "session_ordinal": len(same_design),
+                "created": utc_now(),
+                "vaesep_version": vaesep.__version__,
                 "simulated": simulated_model is not None,
                 "simulation_model": simulated_model,
                 "stimuli_folder": None if stimuli_folder is None else str(stimuli_folder),
+                "design": {**dataclasses.asdict(design), "design_id": design.design_id},
+                "plan": [p._asdict() for p in design.plan_session(listener_id, len(same_design))],
             }
-            session = _create(results_dir, listener_id, design, len(same_design), extra)
-    _OPEN_SESSIONS[session.path.resolve()] = session
+            # O_EXCL: fail rather than ever touch a file that someone else created
+            fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
+            _write_line(fd, header)
+            os.close(fd)  # reopened below like any session, still under the listener lock
+            _fsync_folder(results_dir)
+        fd = _open_locked(path, os.O_WRONLY | os.O_APPEND)
+        if path.read_bytes()[-1:] not in (b"", b"\n"):
+            # a crash cut the last line short: end it, so the next record starts a line of
+            # its own and the fragment stays visible (and skipped) as a torn line
+            os.write(fd, b"\n")
+            os.fsync(fd)
+        session = ListeningSession(read_results_file(path), fd, resumed)  # read under the lock
+    _OPEN_SESSIONS[path.resolve()] = session
     return session
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a new file's name durable too, not only its bytes."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    except OSError:  # pragma: no cover - Windows cannot open folders; some file systems refuse
+        pass

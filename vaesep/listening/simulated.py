@@ -1,20 +1,13 @@
 """A *simulated* listener: machine-made ratings from a stated model, not data.
 
-Notebook 05, section "A simulated listener (not real data)". It lets the notebook
-and the tests run the whole analysis headless, on a listener whose behaviour is
-known. Its files go through the same session code as a real listener's, and every
-header says ``"simulated": true``, which the report and its figures announce.
-The model, per rating (the fields of :class:`SimulatedListenerModel`):
-
-* hidden reference: ``N(98, 2.5²)`` (below 90 in fewer than 1 in 1000 trials);
-* low anchor: ``N(20, 8²)``, deliberately *not* from SI-SDR: a low-passed
-  reference keeps a high SI-SDR yet sounds plainly muffled, and listeners rate it low;
-* any other condition: ``100 · sigmoid((SI-SDR − 5 dB) / 4 dB) + bias + N(0, 8²)``,
-  with a per-listener ``bias ~ N(0, 5²)`` for each person's use of the scale;
-* a *careless* listener ignores the audio and rates everything ``U(20, 100)``, so
-  misses the hidden reference in most trials and post-screening removes them;
-
-then clipped to [0, 100] and rounded to an integer, as the sliders are.
+Notebook 05, section "A simulated listener (not real data)": it lets the notebook and
+the tests run the whole analysis headless. Its files go through the same session code
+as a real listener's, with ``"simulated": true`` in every header, which the report
+and its figures announce. Per rating: hidden reference ``N(98, 2.5²)``; low anchor
+``N(20, 8²)`` (not from SI-SDR: a low-passed voice keeps a high SI-SDR yet sounds
+muffled); any other condition ``100 · sigmoid((SI-SDR − 5 dB) / 4 dB) + bias + N(0, 8²)``
+with a per-listener ``bias ~ N(0, 5²)``; a *careless* listener rates everything
+``U(20, 100)``; then clipped to [0, 100] and rounded, as the sliders are.
 """
 
 from __future__ import annotations
@@ -25,13 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaesep.listening.design import (
-    ANCHOR_PREFIX,
-    HIDDEN_REFERENCE,
-    ListeningDesign,
-    TrialPlan,
-    stable_int,
-)
+from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign, stable_int
 from vaesep.listening.session import open_session
 from vaesep.listening.stimuli import StimulusSet
 
@@ -63,30 +50,20 @@ class SimulatedListenerModel:
             f"{self.careless_high:g}); clipped to [0, 100], rounded"
         )
 
-    def rate_trial(
-        self, plan: TrialPlan, metrics: dict, bias: float, careless: bool, rng: np.random.Generator
-    ) -> dict[str, float]:
-        """Letter -> rating for one trial; ``metrics`` maps (item, condition) to {metric: score}."""
-        ratings = {}
-        for letter, condition in plan.letters:
-            if careless:
-                value = rng.uniform(self.careless_low, self.careless_high)
-            elif condition == HIDDEN_REFERENCE:
-                value = rng.normal(self.reference_mean, self.reference_sd)
-            elif condition.startswith(ANCHOR_PREFIX):
-                value = rng.normal(self.anchor_mean, self.anchor_sd)
-            else:
-                score = metrics.get((plan.item, condition), {}).get(self.metric)
-                if score is None:
-                    raise KeyError(
-                        f"no {self.metric!r} score for item {plan.item!r}, condition {condition!r}:"
-                        f" the simulated listener needs stimuli rendered with metrics="
-                        f"{{{self.metric!r}: ...}}, and a finite score"
-                    )
-                quality = 100.0 / (1.0 + np.exp(-(score - self.midpoint_db) / self.slope_db))
-                value = quality + bias + rng.normal(0.0, self.noise_sd)
-            ratings[letter] = float(np.round(np.clip(value, 0.0, 100.0)))
-        return ratings
+    def rate(self, item: str, condition: str, metrics: dict, bias: float, rng) -> float:
+        """One careful rating; ``metrics`` maps (item, condition) to {metric: score}."""
+        if condition == HIDDEN_REFERENCE:
+            return rng.normal(self.reference_mean, self.reference_sd)
+        if condition.startswith(ANCHOR_PREFIX):
+            return rng.normal(self.anchor_mean, self.anchor_sd)
+        score = metrics.get((item, condition), {}).get(self.metric)
+        if score is None:
+            raise KeyError(
+                f"no {self.metric!r} score for item {item!r}, condition {condition!r}: the "
+                f"simulated listener needs stimuli rendered with metrics={{{self.metric!r}: ...}}"
+            )
+        quality = 100.0 / (1.0 + np.exp(-(score - self.midpoint_db) / self.slope_db))
+        return quality + bias + rng.normal(0.0, self.noise_sd)
 
 
 def simulate_listeners(
@@ -99,17 +76,13 @@ def simulate_listeners(
     seed: int = 0,
     model: SimulatedListenerModel | None = None,
 ) -> list[Path]:
-    """Write one complete simulated results file per listener ``sim-01``, ``sim-02``, ...
-
-    The last ``n_careless`` listeners are careless. Keep ``results_dir`` apart from
-    real results. A listener who already finished this design there is not
-    simulated again, so re-running is idempotent. Returns the files' paths.
-    """
+    """Write one complete results file per listener ``sim-01``, ``sim-02``, ...; the last
+    ``n_careless`` are careless. Keep ``results_dir`` apart from real results. A listener
+    who already finished is not simulated again, so re-running adds nothing."""
     if not 0 <= n_careless <= n_listeners:
         raise ValueError(f"need 0 <= n_careless <= n_listeners, got {n_careless}, {n_listeners}")
     model = model or SimulatedListenerModel()
-    metrics = stimuli.metrics()
-    paths = []
+    metrics, paths = stimuli.metrics(), []
     for number in range(1, n_listeners + 1):
         listener_id = f"sim-{number:02d}"
         careless = number > n_listeners - n_careless
@@ -121,9 +94,14 @@ def simulate_listeners(
             results_dir, listener_id, design, stimuli_folder=folder, simulated_model=described
         ) as session:
             session.mark_familiarised()
-            # a listener finished in an earlier run is reopened complete: nothing to add
             while (plan := session.next_trial) is not None:
-                ratings = model.rate_trial(plan, metrics, bias, careless, rng)
+                ratings = {}
+                for letter, condition in plan.letters:
+                    if careless:
+                        value = rng.uniform(model.careless_low, model.careless_high)
+                    else:
+                        value = model.rate(plan.item, condition, metrics, bias, rng)
+                    ratings[letter] = float(np.round(np.clip(value, 0.0, 100.0)))
                 plays = dict.fromkeys(ratings, 1)
                 session.submit_trial(plan.trial_id, ratings, plays=plays, reference_plays=1)
             paths.append(session.path)

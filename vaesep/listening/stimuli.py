@@ -1,16 +1,11 @@
 """The audio a listening test plays, rendered once into a folder with an index.
 
-Notebook 05, section "Building the stimuli". For each item (an excerpt of one
-target voice in a test mixture) one WAV per condition: the hidden reference
-(the clean target), low-pass anchors, optionally the unprocessed mixture, and
-every separator's estimate of the target. Two rules shape the code:
-
-* **Equal level.** Listeners prefer the louder of two similar sounds, and
-  separators do not preserve level, so all versions of an item get the same
-  RMS, turned down together if any would clip (RMS stands in for a loudness
-  model such as ITU-R BS.1770; for speech against speech it is close enough).
-* **Nothing in a name.** Files have opaque names; only ``stimuli.json`` maps
-  them to conditions, so neither a file browser nor the player gives them away.
+Notebook 05, section "Building the stimuli". Per item (an excerpt of one target voice
+in a test mixture), one WAV per condition: the hidden reference (the clean target),
+low-pass anchors, optionally the unprocessed mixture, and every separator's estimate.
+All versions of an item get the same RMS (listeners prefer the louder of two similar
+sounds, and separators do not keep the level), turned down together if any would clip.
+Files have opaque names; only ``stimuli.json`` maps them to conditions.
 """
 
 from __future__ import annotations
@@ -19,9 +14,9 @@ import hashlib
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,26 +47,21 @@ class ItemAudio:
     description: str = ""  # for the teacher: split, mixture, excerpt times
 
     def __post_init__(self) -> None:
-        if self.target not in self.source_names:
-            raise ValueError(
-                f"item {self.item_id!r}: target {self.target!r} is not one of {self.source_names}"
-            )
         expected = (len(self.source_names), np.shape(self.mixture)[-1])
-        if np.shape(self.sources) != expected:
+        if self.target not in self.source_names or np.shape(self.sources) != expected:
             raise ValueError(
-                f"item {self.item_id!r}: sources must have shape (n_sources, n_samples) = "
-                f"{expected}, got {np.shape(self.sources)}"
+                f"item {self.item_id!r}: target {self.target!r} must be one of {self.source_names}"
+                f", and sources of shape {expected}, not {np.shape(self.sources)}"
             )
 
 
-@dataclass(frozen=True)
-class StimulusItem:
+class StimulusItem(NamedTuple):
     """The files of one rendered item (condition -> file name) and each condition's scores."""
 
     item_id: str
     files: dict[str, str]
     description: str = ""
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # condition -> metric -> dB
+    metrics: dict[str, dict[str, float]] = {}  # condition -> metric -> dB; never mutated
 
 
 @dataclass(frozen=True)
@@ -109,42 +99,32 @@ class StimulusSet:
         if unknown:
             raise ValueError(f"items {unknown} are not in {self.folder}; known: {self.item_ids}")
         if n_trials is not None and not 1 <= n_trials <= len(chosen):
-            raise ValueError(
-                f"n_trials must lie between 1 and {len(chosen)} (the items), got {n_trials}"
-            )
+            raise ValueError(f"n_trials must lie between 1 and {len(chosen)} (the items)")
         return ListeningDesign(self.stimulus_set_id, chosen[:n_trials], self.conditions, seed)
 
 
-def low_pass_anchor(
-    signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0, order: int = ANCHOR_FILTER_ORDER
-) -> np.ndarray:
-    """The MUSHRA low anchor, ``float32``: ``signal`` through a Butterworth low-pass run
-    forwards and backwards (zero phase, so not delayed as well; -6 dB at ``cutoff_hz``)."""
+def low_pass_anchor(signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0) -> np.ndarray:
+    """The MUSHRA low anchor: a Butterworth low-pass run forwards and backwards (zero
+    phase, so not delayed as well; -6 dB at ``cutoff_hz``), as ``float32``."""
     from scipy.signal import butter, sosfiltfilt
 
     if not 0 < cutoff_hz < sr / 2:
-        raise ValueError(
-            f"anchor cutoff {cutoff_hz} Hz must lie between 0 and the Nyquist frequency {sr / 2} Hz"
-        )
-    sos = butter(order, cutoff_hz, btype="lowpass", fs=sr, output="sos")
+        raise ValueError(f"anchor cutoff {cutoff_hz} Hz must lie between 0 and {sr / 2} Hz")
+    sos = butter(ANCHOR_FILTER_ORDER, cutoff_hz, btype="lowpass", fs=sr, output="sos")
     signal = as_mono_float(signal, name="anchor input")
-    # sosfiltfilt pads with a reflected copy; very short inputs need a shorter pad
-    pad = min(3 * (2 * len(sos) + 1), signal.shape[0] - 1)
+    pad = min(3 * (2 * len(sos) + 1), signal.shape[0] - 1)  # short inputs need a shorter pad
     return sosfiltfilt(sos, signal, padlen=pad).astype(np.float32)
 
 
-def level_align(
-    waves: Mapping[str, np.ndarray], target_rms: float = TARGET_RMS, peak_limit: float = PEAK_LIMIT
-) -> dict[str, np.ndarray]:
-    """Scale each waveform to ``target_rms``, then all by one gain so that none exceeds
-    ``peak_limit``: every version of an item keeps the same level."""
+def level_align(waves: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Scale each waveform to ``TARGET_RMS``, then all by one gain so none exceeds
+    ``PEAK_LIMIT``: every version of an item keeps the same level."""
     scaled = {}
     for condition, wave in waves.items():
-        level = rms(wave)
-        if level <= 1e-9:
+        if rms(wave) <= 1e-9:
             raise ValueError(f"condition {condition!r} is silent: its level cannot be matched")
-        scaled[condition] = np.asarray(wave, dtype=np.float64) * (target_rms / level)
-    gain = min(1.0, peak_limit / max(float(np.max(np.abs(wave))) for wave in scaled.values()))
+        scaled[condition] = np.asarray(wave, dtype=np.float64) * (TARGET_RMS / rms(wave))
+    gain = min(1.0, PEAK_LIMIT / max(float(np.max(np.abs(wave))) for wave in scaled.values()))
     return {condition: (wave * gain).astype(np.float32) for condition, wave in scaled.items()}
 
 
@@ -155,9 +135,8 @@ def _target_estimate(separator: Any, item: ItemAudio) -> np.ndarray:
         return estimates[separator.source_names.index(item.target)]
     if estimates.shape[0] == len(item.source_names):  # named otherwise, in the data set's order
         return estimates[item.source_names.index(item.target)]
-    raise ValueError(
-        f"separator {separator.name!r} returns {separator.source_names}; none is {item.target!r}"
-    )
+    names = separator.source_names
+    raise ValueError(f"separator {separator.name!r} returns {names}; none is {item.target!r}")
 
 
 def render_stimuli(
@@ -170,34 +149,29 @@ def render_stimuli(
     metrics: Mapping[str, Metric] | None = None,
     seed: int = 0,
 ) -> StimulusSet:
-    """Render every condition of every item, level-aligned, into ``folder``, with its index.
+    """Render every condition of every item, level-aligned, into ``folder`` with its index.
 
-    ``separators`` are the systems under test: anything with ``name``,
-    ``source_names``, ``needs_references`` and ``separate(mixture, sr, references=)``
-    (oracles get the true sources). BS.1534-3 prescribes an anchor at 3.5 kHz.
-    ``metrics`` score each version against the clean target before the level
-    alignment, into the index. ``seed`` salts the opaque file names.
+    ``separators`` are the systems under test (``name``, ``source_names``,
+    ``needs_references``, ``separate(mixture, sr, references=)``). ``metrics`` score each
+    version against the clean target, before level alignment. ``seed`` salts file names.
     """
     if not items or len({item.item_id for item in items}) != len(items):
         raise ValueError("render_stimuli needs at least one item, and distinct item ids")
-    sample_rates = {item.sample_rate for item in items}
-    if len(sample_rates) != 1:
-        raise ValueError(f"all items must share a sample rate, got {sorted(sample_rates)}")
+    if len({item.sample_rate for item in items}) != 1:
+        raise ValueError("all items must share a sample rate")
     if not anchor_cutoffs_hz:
         raise ValueError("BS.1534 requires a low anchor; pass anchor_cutoffs_hz=(3500,)")
-    (sample_rate,) = sample_rates
+    sample_rate = items[0].sample_rate
     anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
-    # the unprocessed mixture goes by the name the comparison gives its floor
-    mixture = [MixtureSeparator.name] if include_mixture else []
+    mixture = [MixtureSeparator.name] if include_mixture else []  # the comparison's floor
     conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
     folder = Path(folder)
-    # the salt depends on the seed only, so every machine that renders the same items gets
-    # the same file names and stimulus-set id, and a class can pool its results
+    # the salt depends on the seed only: every machine rendering the same items gets the
+    # same file names and stimulus-set id, so a class can pool its results
     salt = hashlib.sha256(f"vaesep-stimuli|{seed}".encode()).hexdigest()
-    fingerprint = hashlib.sha256()
-    rendered = []
+    fingerprint, rendered = hashlib.sha256(), []
     for item in items:
         target = as_mono_float(item.sources[item.source_names.index(item.target)])
         waves = {HIDDEN_REFERENCE: target}
@@ -211,15 +185,14 @@ def render_stimuli(
         for condition, wave in waves.items():
             if metrics and condition != HIDDEN_REFERENCE:  # the reference would score +inf
                 values = {name: float(metric(target, wave)) for name, metric in metrics.items()}
-                # so does a perfect estimate: not JSON, and every use skips it anyway
+                # a perfect estimate too: +inf is not JSON, and every use skips it anyway
                 scores[condition] = {k: v for k, v in values.items() if math.isfinite(v)}
         files = {}
         for condition, wave in level_align(waves).items():
             token = hashlib.sha256(f"{salt}|{item.item_id}|{condition}".encode()).hexdigest()
             files[condition] = f"{token[:16]}.wav"
             save_audio(folder / files[condition], wave, sample_rate)
-            # the set's identity is what was rendered, not the float bytes, which differ
-            # in their last bits between CPUs and BLAS builds
+            # identity is what was rendered, not the float bytes (they differ between CPUs)
             fingerprint.update(f"{item.item_id}|{item.description}|{files[condition]}".encode())
         rendered.append(StimulusItem(item.item_id, files, item.description, scores))
     cutoffs = ", ".join(f"{cutoff:g}" for cutoff in anchor_cutoffs_hz)
@@ -232,7 +205,7 @@ def render_stimuli(
         anchor_filter,
     )
     index = {key: value for key, value in vars(stimuli).items() if key not in ("folder", "items")}
-    items_json = [vars(item) for item in rendered]
+    items_json = [item._asdict() for item in rendered]
     write_json(folder / INDEX_NAME, {"format": 1, **index, "items": items_json})
     return stimuli
 
@@ -246,70 +219,53 @@ def load_stimuli(folder: str | os.PathLike) -> StimulusSet:
             "vaesep.listening.render_stimuli(...)"
         )
     index = read_json(folder / INDEX_NAME)
+    items = tuple(StimulusItem(**item) for item in index["items"])
+    keys = ("stimulus_set_id", "sample_rate")
     return StimulusSet(
-        folder,
-        index["stimulus_set_id"],
-        index["sample_rate"],
-        tuple(index["conditions"]),
-        tuple(StimulusItem(**item) for item in index["items"]),
+        folder, *(index[key] for key in keys), tuple(index["conditions"]), items,
         index.get("anchor_filter", ""),
     )
 
 
-def excerpt_bounds(
-    signal: np.ndarray, sr: int, max_seconds: float, hop_seconds: float = 0.25
-) -> tuple[int, int]:
-    """``(start, stop)`` of the most energetic ``max_seconds`` of ``signal``.
-
-    BS.1534 asks for short excerpts (about 10 s at most) that listeners can hold
-    in memory; the loudest stretch of the target avoids judging mostly silence.
-    """
+def excerpt_bounds(signal: np.ndarray, sr: int, max_seconds: float) -> tuple[int, int]:
+    """``(start, stop)`` of the most energetic ``max_seconds`` of ``signal`` (on a 0.25 s
+    grid): BS.1534 asks for short excerpts, and the loudest avoids judging silence."""
     n_samples, length = int(np.shape(signal)[-1]), int(round(max_seconds * sr))
     if length <= 0:
         raise ValueError(f"max_seconds must be positive, got {max_seconds}")
     if n_samples <= length:
         return 0, n_samples
     energy = np.concatenate([[0.0], np.cumsum(np.square(signal, dtype=np.float64))])
-    starts = np.arange(0, n_samples - length + 1, max(1, int(hop_seconds * sr)))
+    starts = np.arange(0, n_samples - length + 1, max(1, int(0.25 * sr)))
     start = int(starts[int(np.argmax(energy[starts + length] - energy[starts]))])
     return start, start + length
 
 
 def items_from_dataset(
-    dataset: Any,
-    chosen: Sequence[tuple[str, int, str]],
-    *,
-    max_seconds: float = 8.0,
-    sample_rate: int = SAMPLE_RATE,
+    dataset: Any, chosen: Sequence[tuple[str, int, str]], *, max_seconds: float = 8.0
 ) -> list[ItemAudio]:
-    """Cut the items the teacher chose, ``(split, index, target)`` each, from a built data set.
-
-    ``("test", 3, "v")`` is Dutch mixture 3 judged on speaker ``v``, ``("test_cs", 0,
-    "m")`` a Czech one. Each item is the most energetic ``max_seconds`` of its
-    target; ids read like ``"test_cs-003-v"``.
-    """
-    names = tuple(dataset.source_names)
-    splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    """Cut the items the teacher chose, ``(split, index, target)`` each, from a built data
+    set: ``("test_cs", 0, "m")`` is Czech mixture 0 judged on speaker ``m``. Each item is
+    the most energetic ``max_seconds`` of its target; ids read like ``"test_cs-000-m"``."""
+    names, sr = tuple(dataset.source_names), SAMPLE_RATE
     items = []
     for split, index, target in chosen:
         if target not in names:
             raise ValueError(f"target {target!r} is not a source of this data set: {names}")
-        if split not in splits:
-            splits[split] = np.asarray(dataset.mixtures(split)), np.asarray(dataset.sources(split))
-        mixtures, sources = splits[split]
-        if not 0 <= index < mixtures.shape[0]:
+        mixtures, sources = dataset.mixtures(split), dataset.sources(split)
+        if not 0 <= index < len(mixtures):
             raise IndexError(f"split {split!r} has {len(mixtures)} mixtures; no index {index}")
-        start, stop = excerpt_bounds(sources[index, names.index(target)], sample_rate, max_seconds)
-        times = f"{start / sample_rate:.2f}-{stop / sample_rate:.2f} s"
+        start, stop = excerpt_bounds(sources[index, names.index(target)], sr, max_seconds)
+        description = f"split {split}, mixture {index}, target {target}, "
         items.append(
             ItemAudio(
                 f"{split}-{index:03d}-{target}",
-                mixtures[index, start:stop].astype(np.float32),
-                sources[index, :, start:stop].astype(np.float32),
+                np.asarray(mixtures[index, start:stop], dtype=np.float32),
+                np.asarray(sources[index, :, start:stop], dtype=np.float32),
                 names,
                 target,
-                sample_rate,
-                f"split {split}, mixture {index}, target {target}, {times}",
+                sr,
+                description + f"{start / sr:.2f}-{stop / sr:.2f} s",
             )
         )
     return items
@@ -317,16 +273,10 @@ def items_from_dataset(
 
 def separation_metrics() -> dict[str, Metric]:
     """SDR (BSS-eval v3) and SI-SDR in dB, for :func:`render_stimuli`'s ``metrics``.
-
-    Against the target alone BSS-eval's SDR does not depend on the other source:
-    its interference and artefact terms add up to everything outside the target.
-    """
+    Against the target alone, SDR does not depend on the other source."""
     from vaesep.metrics import bss_eval, si_sdr
 
-    def sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
-        return float(bss_eval(reference[None], estimate[None])["sdr"][0])
-
-    def scale_invariant_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
-        return float(si_sdr(reference[None], estimate[None])[0])
-
-    return {"SDR": sdr, "SI-SDR": scale_invariant_sdr}
+    return {
+        "SDR": lambda ref, est: float(bss_eval(ref[None], est[None])["sdr"][0]),
+        "SI-SDR": lambda ref, est: float(si_sdr(ref[None], est[None])[0]),
+    }

@@ -1,15 +1,12 @@
 """The listening test on screen: an ipywidgets view over :mod:`vaesep.listening`.
 
-Notebook 05, section "Running a real session". Pages: listener id (unless given)
-→ familiarisation → one page per trial → thank-you. Orders, letters, storage and
-resume are all decided by :mod:`vaesep.listening`; this view only draws and
-forwards clicks, so the logic is tested without a browser.
-
-Each play puts a fresh ``ipywidgets.Audio`` into a one-slot player box: it renders
-alike in JupyterLab, Notebook 7, Colab and a headless browser (no HTML to be
-sanitised), and replacing it stops what was playing. Playback restarts at the
-beginning on every switch; dedicated MUSHRA software switches seamlessly, a
-limitation we accept in a notebook. Works with ipywidgets 7 and 8.
+Notebook 05, section "Running a real session". Pages: listener id (unless given),
+familiarisation, one page per trial, thank-you. Orders, storage and resume are decided
+in :mod:`vaesep.listening`; this view only draws and forwards clicks. Each play puts a
+fresh ``ipywidgets.Audio`` into a one-slot player: it renders alike in JupyterLab,
+Notebook 7, Colab and a headless browser, and replacing it stops what was playing (so
+playback restarts on every switch, unlike dedicated MUSHRA software). Works with
+ipywidgets 7 and 8; the CSS classes ``vaesep-*`` are what the browser test clicks.
 """
 
 from __future__ import annotations
@@ -21,16 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
-import numpy as np
 from IPython.display import display
 
-from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, TrialPlan, validate_listener_id
-from vaesep.listening.session import ListeningSession, open_session, utc_now
+from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, ListeningDesign
+from vaesep.listening.session import open_session, utc_now
 from vaesep.listening.stimuli import StimulusSet, load_stimuli
 
 SLIDER_HEIGHT = "240px"
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
-
 INTRO_HTML = """
 <h3>Listening test: familiarisation</h3>
 <p>In each trial you hear a <b>reference</b>: one clean voice. Behind the letters are
@@ -48,22 +42,9 @@ TRIAL_HINT = (
 )
 
 
-def _error(text: str) -> str:
-    return f"<b style='color:#b00'>{html.escape(text)}</b>"
-
-
 def _tagged(widget: widgets.DOMWidget, css_class: str) -> widgets.DOMWidget:
-    widget.add_class(css_class)  # the browser test finds the controls by these classes
+    widget.add_class(css_class)
     return widget
-
-
-def _wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
-    """16-bit PCM WAV in memory: every browser plays it (float WAV is not universal)."""
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(signal, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    return buffer.getvalue()
 
 
 class ListeningTestView(widgets.VBox):
@@ -73,73 +54,54 @@ class ListeningTestView(widgets.VBox):
         self,
         stimuli: StimulusSet,
         results_dir: str | os.PathLike,
-        *,
-        design_kwargs: dict | None = None,
+        design: ListeningDesign,
         listener_id: str | None = None,
         new_session: bool = False,
     ) -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
-        self.add_class("vaesep-listening")
-        self.stimuli, self.results_dir, self.new_session = stimuli, Path(results_dir), new_session
-        self.design = stimuli.design(**(design_kwargs or {}))
-        self.session: ListeningSession | None = None
-        self._audio_cache: dict[tuple[str, str], bytes] = {}
+        self.stimuli, self.results_dir, self.design = stimuli, Path(results_dir), design
+        self.new_session, self.session = new_session, None
+        self._wav_cache: dict[tuple[str, str], bytes] = {}
         self._status = _tagged(widgets.HTML(), "vaesep-status")
-        self._player = _tagged(widgets.Box(layout=widgets.Layout(min_height="40px")), "vaesep-player")
+        player = widgets.Box(layout=widgets.Layout(min_height="40px"))
+        self._player = _tagged(player, "vaesep-player")
         self._error = _tagged(widgets.HTML(), "vaesep-error")
         self._page = widgets.VBox()
-        self._progress = widgets.IntProgress(min=0, max=self.design.n_trials, value=0)
         self._hint = widgets.HTML(TRIAL_HINT)
         self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
         _tagged(self._next, "vaesep-next").on_click(lambda _: self.submit_current_trial())
-        # the current trial's state, reset by _show_trial
-        self._trial: TrialPlan | None = None
-        self._trial_started = ""
-        self._sliders: dict[str, widgets.IntSlider] = {}
-        self._rated: dict[str, bool] = {}
-        self._plays: dict[str, int] = {}
-        self._reference_plays = 0
+        self._trial, self._sliders, self._rated, self._plays = None, {}, {}, {}
         title = widgets.HTML("<h2>Listening test</h2>")
         self.children = (title, self._status, self._page, self._player, self._error)
         if listener_id is None:
-            self._show_login()
+            name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
+            begin = widgets.Button(description="Begin", button_style="primary")
+            begin.on_click(lambda _: self.start(name.value.strip()))
+            self._status.value = "Type the listener id your teacher gave you, then press Begin."
+            row = [_tagged(name, "vaesep-listener-id"), _tagged(begin, "vaesep-begin")]
+            self._page.children = (widgets.HBox(row),)
         else:
             self.start(listener_id)
-
-    # ------------------------------------------------------------------ pages
-    def _show_login(self) -> None:
-        name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
-        begin = widgets.Button(description="Begin", button_style="primary")
-        begin.on_click(lambda _: self.start(name.value.strip()))
-        self._status.value = "Type the listener id your teacher gave you, then press Begin."
-        row = [_tagged(name, "vaesep-listener-id"), _tagged(begin, "vaesep-begin")]
-        self._page.children = (widgets.HBox(row),)
 
     def start(self, listener_id: str) -> None:
         """Open (or resume) the listener's session and show the page they are at."""
         try:
             self.session = open_session(
-                self.results_dir,
-                validate_listener_id(listener_id),
-                self.design,
-                stimuli_folder=self.stimuli.folder,
-                new_session=self.new_session,
+                self.results_dir, listener_id, self.design,
+                stimuli_folder=self.stimuli.folder, new_session=self.new_session,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            self._error.value = _error(str(exc))
+            self._show_error(str(exc))
             return
         self._error.value = ""
-        if not self.session.is_complete and not self.session.familiarised:
-            self._show_familiarisation()
-        else:
+        if self.session.is_complete or self.session.familiarised:
             self._show_trial()
-
-    def _show_familiarisation(self) -> None:
+            return
         example = self.session.plan[0]
-        buttons = [self._play_button("Reference", example.item, HIDDEN_REFERENCE, None)]
+        buttons = [self._play_button("Reference", example.item, HIDDEN_REFERENCE)]
         # the example's versions are numbered, not lettered, in the trial's order
         for number, (_, condition) in enumerate(example.letters, start=1):
-            buttons.append(self._play_button(f"Version {number}", example.item, condition, None))
+            buttons.append(self._play_button(f"Version {number}", example.item, condition))
         start = widgets.Button(description="Start the test", button_style="success")
         _tagged(start, "vaesep-start").on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
@@ -148,65 +110,53 @@ class ListeningTestView(widgets.VBox):
 
     def _finish_familiarisation(self) -> None:
         self.session.mark_familiarised()
-        self._stop_audio()
         self._show_trial()
 
     def _show_trial(self) -> None:
+        self._stop_audio()
         plan = self._trial = self.session.next_trial
+        done, total = len(self.session.completed), self.session.n_trials
+        progress = widgets.IntProgress(min=0, max=total, value=done)
         if plan is None:
-            self._show_finished()
+            self._status.value = (
+                f"<b>All {total} trials are saved. Thank you!</b><br>"
+                f"Results file: <code>{html.escape(str(self.session.path))}</code>"
+            )
+            self._page.children = (progress,)
+            self.session.close()
             return
-        self._trial_started = utc_now()
-        self._reference_plays = 0
-        self._plays = {letter: 0 for letter, _ in plan.letters}
+        self._started = utc_now()
+        self._plays = {letter: 0 for letter, _ in plan.letters} | {"reference": 0}
         self._rated = {letter: False for letter, _ in plan.letters}
         self._sliders = {}
+        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in SCALE_LABELS]
+        scale_layout = widgets.Layout(height=SLIDER_HEIGHT, margin="28px 12px 0 0")
+        scale = widgets.VBox(labels[::-1], layout=scale_layout)  # beside the sliders
         columns = [self._rating_column(plan.item, letter, c) for letter, c in plan.letters]
         reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
         stop = widgets.Button(description="Stop", icon="stop")
         stop.on_click(lambda _: self._stop_audio())
-        done, total = len(self.session.completed), self.session.n_trials
-        self._progress.value = done
         resumed = " (resumed session)" if self.session.resumed else ""
         self._status.value = f"<b>Trial {done + 1} of {total}</b>{resumed}"
-        self._next.disabled = True
-        self._hint.value = TRIAL_HINT
+        self._next.disabled, self._hint.value = True, TRIAL_HINT
         self._page.children = (
-            widgets.HBox([self._progress, widgets.Label(f"{done} of {total} saved")]),
+            widgets.HBox([progress, widgets.Label(f"{done} of {total} saved")]),
             widgets.HBox([_tagged(reference, "vaesep-play-reference"), stop]),
-            widgets.HBox([self._scale_column(), *columns]),
+            widgets.HBox([scale, *columns]),
             self._hint,
             self._next,
         )
 
-    def _show_finished(self) -> None:
-        self._stop_audio()
-        self._progress.value = self.session.n_trials
-        self._status.value = (
-            f"<b>All {self.session.n_trials} trials are saved. Thank you!</b><br>"
-            f"Results file: <code>{html.escape(str(self.session.path))}</code>"
-        )
-        self._page.children = (self._progress,)
-        self.session.close()
-
-    # -------------------------------------------------------------- controls
-    def _scale_column(self) -> widgets.VBox:
-        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in SCALE_LABELS]
-        scale = widgets.VBox(labels[::-1], layout=widgets.Layout(height=SLIDER_HEIGHT))
-        return widgets.VBox([widgets.Label(""), scale], layout=widgets.Layout(margin="0 12px 0 0"))
-
     def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
+        layout = widgets.Layout(height=SLIDER_HEIGHT)
         slider = widgets.IntSlider(
-            value=0,
-            min=0,
-            max=100,
-            orientation="vertical",
-            readout=False,
-            layout=widgets.Layout(height=SLIDER_HEIGHT),
+            value=0, min=0, max=100, orientation="vertical", readout=False, layout=layout
         )
-        number = widgets.BoundedIntText(value=0, min=0, max=100, layout=widgets.Layout(width="64px"))
+        box = widgets.Layout(width="64px")
+        number = widgets.BoundedIntText(value=0, min=0, max=100, layout=box)
         widgets.link((slider, "value"), (number, "value"))
         mark = widgets.HTML("<span style='color:#888'>not rated</span>")
+        _tagged(mark, f"vaesep-mark-{letter}")
 
         def on_change(_: dict) -> None:
             mark.value = "<span style='color:#070'>rated</span>"
@@ -214,28 +164,18 @@ class ListeningTestView(widgets.VBox):
 
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
-        column = widgets.VBox(
-            [
-                self._play_button(letter, item, condition, letter),
-                slider,
-                _tagged(number, f"vaesep-rating-{letter}"),
-                _tagged(mark, f"vaesep-mark-{letter}"),
-            ],
-            layout=widgets.Layout(align_items="center", margin="0 6px"),
-        )
+        parts = [self._play_button(letter, item, condition, letter), slider]
+        parts += [_tagged(number, f"vaesep-rating-{letter}"), mark]
+        column = widgets.VBox(parts, layout=widgets.Layout(align_items="center", margin="0 6px"))
         return _tagged(column, f"vaesep-column-{letter}")
 
-    def _play_button(
-        self, label: str, item: str, condition: str, counter: str | None
-    ) -> widgets.Button:
+    def _play_button(self, label: str, item: str, condition: str, counter: str | None = None):
         """A play button; ``counter`` is the letter (or "reference") whose plays it counts."""
         button = widgets.Button(description=label, icon="play", layout=widgets.Layout(width="auto"))
         button.add_class(f"vaesep-play-{label.replace(' ', '-')}")
 
         def on_click(_: widgets.Button) -> None:
-            if counter == "reference":
-                self._reference_plays += 1
-            elif counter is not None:
+            if counter is not None:
                 self._plays[counter] += 1
             self.play(item, condition)
 
@@ -247,19 +187,26 @@ class ListeningTestView(widgets.VBox):
         missing = [letter for letter, rated in self._rated.items() if not rated]
         self._next.disabled = bool(missing)
         self._hint.value = (
-            f"{TRIAL_HINT}<br>Still to rate: {', '.join(missing)}"
-            if missing
+            f"{TRIAL_HINT}<br>Still to rate: {', '.join(missing)}" if missing
             else "Every letter is rated; press <b>Next</b> to save this trial."
         )
 
-    # ---------------------------------------------------------------- actions
+    def _show_error(self, text: str) -> None:
+        self._error.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
+
     def play(self, item: str, condition: str) -> None:
         """Replace the player with a fresh autoplaying audio widget."""
         key = (item, condition)
-        if key not in self._audio_cache:
-            self._audio_cache[key] = _wav_bytes(self.stimuli.load(*key), self.stimuli.sample_rate)
+        if key not in self._wav_cache:  # 16-bit PCM: every browser plays it, not all float WAV
+            import soundfile
+
+            buffer = io.BytesIO()
+            signal = self.stimuli.load(*key).clip(-1.0, 1.0)
+            rate = self.stimuli.sample_rate
+            soundfile.write(buffer, signal, rate, subtype="PCM_16", format="WAV")
+            self._wav_cache[key] = buffer.getvalue()
         self._stop_audio()
-        audio = widgets.Audio(value=self._audio_cache[key], format="wav", autoplay=True, loop=False)
+        audio = widgets.Audio(value=self._wav_cache[key], format="wav", autoplay=True, loop=False)
         self._player.children = (audio,)
 
     def _stop_audio(self) -> None:
@@ -277,7 +224,7 @@ class ListeningTestView(widgets.VBox):
         if self.session is None or self._trial is None:
             return
         if not all(self._rated.values()):
-            self._error.value = _error("Rate every letter before pressing Next.")
+            self._show_error("Rate every letter before pressing Next.")
             return
         self._next.disabled = True  # a double click must not submit twice
         try:
@@ -285,21 +232,19 @@ class ListeningTestView(widgets.VBox):
                 self._trial.trial_id,
                 {letter: slider.value for letter, slider in self._sliders.items()},
                 plays=self._plays,
-                reference_plays=self._reference_plays,
-                started=self._trial_started,
+                reference_plays=self._plays["reference"],
+                started=self._started,
             )
         except (ValueError, OSError, RuntimeError) as exc:
-            self._error.value = _error(
+            self._show_error(
                 f"Could not save this trial: {exc}. Your ratings are still on screen; "
                 "tell your teacher."
             )
             self._next.disabled = False
             return
         self._error.value = ""
-        self._stop_audio()
         self._show_trial()
 
-    # --------------------------------------------------- without a widget front-end
     def describe(self) -> str:
         """Plain text: what a front-end without widgets (nbconvert, a terminal) shows."""
         if self.session is None:
@@ -314,7 +259,9 @@ class ListeningTestView(widgets.VBox):
         # build the same one (its protocol's view version is 2.0 in both)
         base = getattr(super(), "_repr_mimebundle_", None)
         bundle = (base(**kwargs) if base else None) or {
-            WIDGET_VIEW_MIME: {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2, "version_minor": 0, "model_id": self.model_id,
+            }
         }
         bundle["text/plain"] = self.describe()  # what shows without a widget front-end
         return bundle
@@ -340,17 +287,12 @@ def listening_test(
 ) -> ListeningTestView:
     """The listening-test widget for one listener; show it as a cell's last line.
 
-    ``stimuli`` is a :class:`StimulusSet` or the folder it was rendered into;
-    ``seed``, ``items`` and ``n_trials`` choose the design (the same for the whole
-    class); without ``listener_id`` the first page asks for it. Re-running the cell,
-    or restarting the kernel, resumes the listener's unfinished session.
+    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed``, ``items`` and
+    ``n_trials`` choose the design (the same for the whole class); without
+    ``listener_id`` the first page asks for it. Re-running the cell, or restarting the
+    kernel, resumes the listener's unfinished session.
     """
     if not isinstance(stimuli, StimulusSet):
         stimuli = load_stimuli(stimuli)
-    return ListeningTestView(
-        stimuli,
-        results_dir,
-        design_kwargs={"seed": seed, "items": items, "n_trials": n_trials},
-        listener_id=listener_id,
-        new_session=new_session,
-    )
+    design = stimuli.design(seed=seed, items=items, n_trials=n_trials)
+    return ListeningTestView(stimuli, results_dir, design, listener_id, new_session)
