@@ -261,10 +261,8 @@ def test_frame_dataset_shapes_values_and_context_edges() -> None:
     assert mixture.shape == (5, 513) and target.shape == (2, 513)
     assert frames.mixture_magnitude.shape == (3 * per_item, 513)
     assert frames.source_magnitude.shape == (3 * per_item, 2, 513)
-    expected = np.abs(stft(sources.sum(axis=1)))  # (items, bins, frames)
-    np.testing.assert_allclose(
-        frames.mixture_magnitude.numpy(), expected.transpose(0, 2, 1).reshape(-1, 513), atol=1e-4
-    )
+    expected = np.abs(stft(sources.sum(axis=1)))  # (items, frames, bins)
+    np.testing.assert_allclose(frames.mixture_magnitude.numpy(), expected.reshape(-1, 513), atol=1e-4)
     first_of_item_1 = per_item
     assert frames.context_index[first_of_item_1].tolist() == [per_item] * 3 + [
         per_item + 1,

@@ -65,9 +65,9 @@ def test_network_outputs_match_the_separator(vae):
     mixture = (0.3 * rng.standard_normal(8_000)).astype(np.float32)
     outputs = inspection.network_outputs(separator, mixture)
     n_frames = DEFAULT_STFT.n_frames(8_000)
-    assert outputs["mixture"].shape == (513, n_frames)
+    assert outputs["mixture"].shape == (n_frames, 513)
     for key in ("estimates", "masks", "separated"):
-        assert outputs[key].shape == (2, 513, n_frames)
+        assert outputs[key].shape == (2, n_frames, 513)
     assert outputs["mu"].shape == (2, n_frames, 4)
     np.testing.assert_allclose(outputs["masks"].sum(axis=0), 1.0, atol=1e-4)
     np.testing.assert_allclose(outputs["separated"].sum(axis=0), outputs["mixture"], rtol=1e-4, atol=1e-6)

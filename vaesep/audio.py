@@ -15,6 +15,10 @@ import numpy as np
 SAMPLE_RATE: int = 16_000
 """The sample rate every model in this package works at (Hz)."""
 
+MIXTURE: str = "mixture"
+"""The name of the mixture wherever signals are named like sources: the floor separator,
+frames encoded by the VAE (notebook 03), a listening-test condition (notebook 05)."""
+
 MIN_SAMPLE_RATE: int = 4_000
 MAX_SAMPLE_RATE: int = 384_000
 """The sample rates (Hz) :func:`check_sample_rate` accepts: telephone speech to

@@ -459,6 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # With torch's default two OpenMP threads, idle workers spin; on a 2-core machine shared with
+    # other jobs that made training 4-6x slower, and passive waiting recovered most of it
+    # (benchmarks/README.md, "Thread settings"). Effective only before torch loads, which
+    # `import vaesep` does not do; a value the user set is kept. Notebooks run by `vaesep
+    # reproduce` inherit it.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

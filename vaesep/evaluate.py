@@ -14,7 +14,7 @@ import numpy as np
 
 from vaesep import data as datasets
 from vaesep.metrics import EvaluationResult, compare_markdown, evaluate_batch
-from vaesep.models.base import Separator
+from vaesep.models import Separator
 from vaesep.runtime import code_version
 
 
@@ -70,7 +70,7 @@ def evaluate_separator(
     """Separate and score every item of a split.
 
     Args:
-        separator: any :class:`~vaesep.models.base.Separator` whose sources match the data set's.
+        separator: any :class:`~vaesep.models.separator.Separator` whose sources match the data set's.
         dataset: a built data set.
         split: e.g. ``"test"`` (Dutch) or ``"test_cs"`` (Czech) for ``speech``.
         max_items: evaluate only the first items (fast mode, quick looks).

@@ -17,9 +17,8 @@ import torch
 from torch import nn
 
 from vaesep.audio import SAMPLE_RATE, as_mono_float, check_sample_rate, resample
-from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
-from vaesep.models.neural import NeuralSeparator
-from vaesep.spectral import stft
+from vaesep.models import MaskingNetwork, NeuralSeparator
+from vaesep.spectral import normalise_level, stft
 
 
 def parameter_counts(module: nn.Module, depth: int = 2) -> dict[str, int]:
@@ -144,7 +143,7 @@ def network_outputs(
     """What a masking network computes for one mixture, as NumPy arrays.
 
     The mixture is scaled to the network's reference level first, exactly
-    as :class:`~vaesep.models.neural.NeuralSeparator` does; magnitudes are
+    as :class:`~vaesep.models.separator.Separator` does; magnitudes are
     scaled back to the input's level.
 
     Args:
@@ -152,25 +151,25 @@ def network_outputs(
         mixture: ``(n_samples,)`` waveform at ``sr``.
 
     Returns:
-        ``"mixture"`` ``(n_bins, n_frames)``; ``"estimates"`` (decoder outputs ŷ_i),
-        ``"masks"`` and ``"separated"`` (m_i ⊙ |X|), each ``(n_sources, n_bins, n_frames)``;
+        ``"mixture"`` ``(n_frames, n_bins)``; ``"estimates"`` (decoder outputs ŷ_i),
+        ``"masks"`` and ``"separated"`` (m_i ⊙ |X|), each ``(n_sources, n_frames, n_bins)``;
         and for a VAE ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``.
     """
     network = _network(model)
     wave = resample(as_mono_float(mixture, name="mixture"), check_sample_rate(sr), SAMPLE_RATE)
-    level = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
-    gain = REFERENCE_RMS / level if level > 1e-9 else 1.0
+    scaled, gain = normalise_level(wave)
+    gain = float(gain[0])
     device = next(network.parameters()).device
-    spectrum = stft(torch.from_numpy(wave * np.float32(gain)).to(device)).abs()
+    spectrum = stft(torch.from_numpy(scaled).to(device)).abs()  # (n_frames, n_bins)
     was_training = network.training
     network.eval()
     try:
-        outputs = network(spectrum.T[None])
+        outputs = network(spectrum[None])
     finally:
         network.train(was_training)
     result = {"mixture": spectrum.cpu().numpy() / gain}
     for key in ("estimates", "masks", "separated"):
-        value = outputs[key][0].transpose(-1, -2).cpu().numpy()
+        value = outputs[key][0].cpu().numpy()
         result[key] = value / gain if key != "masks" else value
     for key in ("mu", "logvar"):
         if key in outputs:

@@ -42,17 +42,22 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaesep.models.network import REFERENCE_RMS
-from vaesep.models.neural import NeuralSeparator
-from vaesep.models.vae import VAENetwork
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, apply_masks, istft, joint_soft_mask, stft
-from vaesep.train import spectrogram_batch
+from vaesep.audio import MIXTURE
+from vaesep.batches import spectrogram_batch
+from vaesep.models import NeuralSeparator, VAENetwork
+from vaesep.spectral import (
+    DEFAULT_STFT,
+    REFERENCE_RMS,
+    STFTConfig,
+    apply_masks,
+    istft,
+    joint_soft_mask,
+    normalise_level,
+    stft,
+)
 
 ACTIVE_THRESHOLD: float = 0.01
 """Burda et al. (2016): dimension d is active when ``Var_x(μ_d(x)) > 0.01``."""
-
-MIXTURE = "mixture"
-"""The ``input`` label of frames encoded from the mixture (the others carry a source name)."""
 
 F0_RANGE: tuple[float, float] = (60.0, 400.0)
 """Pitch range (Hz) searched by :func:`periodicity`: covers both speakers of the speech set."""
@@ -154,7 +159,7 @@ def _frames(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
 
 
 def frame_level_db(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
-    """RMS of each STFT frame in dB re :data:`~vaesep.models.network.REFERENCE_RMS`.
+    """RMS of each STFT frame in dB re :data:`~vaesep.spectral.REFERENCE_RMS`.
 
     Args:
         waves: ``(..., n_samples)`` at the level the network sees (mixture RMS = REFERENCE_RMS).
@@ -197,13 +202,6 @@ def periodicity(
         r_w[low : high + 1] / r_w[0]
     )
     return np.clip(ratio.max(axis=-1), 0.0, 1.0)
-
-
-def level_normalise(sources: np.ndarray) -> np.ndarray:
-    """Scale each item ``(n_items, n_sources, n_samples)`` so its mixture has REFERENCE_RMS (as in training)."""
-    sources = np.asarray(sources, dtype=np.float32)
-    level = np.sqrt(np.mean(np.square(sources.sum(axis=1), dtype=np.float64), axis=-1))
-    return (sources * (REFERENCE_RMS / np.maximum(level, 1e-9))[:, None, None]).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- encoding
@@ -319,11 +317,13 @@ def encode_frames(
         a :class:`LatentSet`, inputs in the order sources…, ``"mixture"``.
     """
     network = as_vae(model)
-    scaled = level_normalise(sources)
+    sources = np.asarray(sources, dtype=np.float32)
+    _, gain = normalise_level(sources.sum(axis=1))  # the mixture's gain, applied to its sources
+    scaled = (sources * gain[:, None]).astype(np.float32)
     n_items, n_sources, _ = scaled.shape
     if n_sources != network.n_sources:
         raise ValueError(f"sources have {n_sources} rows, the model separates {network.n_sources}")
-    mixture_magnitude, source_magnitude = spectrogram_batch(scaled, torch.device("cpu"))
+    mixture_magnitude, source_magnitude = spectrogram_batch(sources, torch.device("cpu"))
     source_levels = frame_level_db(scaled)  # (items, sources, frames)
     dominant = np.asarray(network.source_names)[source_levels.argmax(axis=1)]
     ranked_levels = np.sort(source_levels, axis=1)
@@ -630,8 +630,8 @@ def griffin_lim(
     Søndergaard (2013) as in ``librosa.griffinlim``. The result is scaled to
     ``rms``, since decoded frames carry no absolute level.
     """
-    magnitude = torch.as_tensor(np.asarray(frames, dtype=np.float32)).T  # (n_bins, n_frames)
-    length = (magnitude.shape[-1] - 1) * config.hop_length
+    magnitude = torch.as_tensor(np.asarray(frames, dtype=np.float32))  # (n_frames, n_bins)
+    length = (magnitude.shape[0] - 1) * config.hop_length
     generator = torch.Generator().manual_seed(seed)
     angles = torch.polar(
         torch.ones_like(magnitude), 2 * np.pi * torch.rand(magnitude.shape, generator=generator)
@@ -689,12 +689,9 @@ def resynthesise(
     """
     network = as_vae(model)
     batch = np.atleast_2d(np.asarray(mixtures, dtype=np.float32))
-    level = np.sqrt(np.mean(np.square(batch, dtype=np.float64), axis=-1, keepdims=True))
-    gains = np.where(level > 1e-9, REFERENCE_RMS / np.maximum(level, 1e-9), 1.0).astype(np.float32)
-    spectrum = stft(torch.from_numpy(batch * gains), config)  # (items, n_bins, n_frames)
-    mu, _ = encode_magnitudes(
-        network, spectrum.abs().transpose(1, 2).numpy()
-    )  # (items, frames, enc, latent)
+    scaled, gains = normalise_level(batch)  # as the separator does; gains (items, 1)
+    spectrum = stft(torch.from_numpy(scaled), config)  # (items, n_frames, n_bins)
+    mu, _ = encode_magnitudes(network, spectrum.abs().numpy())  # (items, frames, enc, latent)
     z = np.ascontiguousarray(mu.transpose(0, 2, 1, 3))  # (items, enc, frames, latent)
     if edit is not None:
         z = np.asarray(edit(z), dtype=np.float32)
@@ -702,7 +699,7 @@ def resynthesise(
     estimates = network.decode(
         torch.from_numpy(z).to(device)
     ).cpu()  # (items, sources, frames, bins)
-    masks = joint_soft_mask(estimates, source_axis=1).transpose(-1, -2)
+    masks = joint_soft_mask(estimates, source_axis=1)  # (items, sources, frames, bins)
     waves = apply_masks(masks, spectrum, batch.shape[-1], config).numpy() / gains[:, :, None]
     waves = waves.astype(np.float32)
     return waves[0] if np.ndim(mixtures) == 1 else waves

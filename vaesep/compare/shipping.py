@@ -16,10 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from vaesep.api import PRETRAINED_DIR, export_model
-from vaesep.checkpoint import load_checkpoint, save_checkpoint
 
 SHIPPED_ALIASES: dict[str, str] = {"vae": "vae-matched"}
 """Method names whose shipped file needs another stem (``vae-speech`` is taken)."""
@@ -35,16 +32,7 @@ def export_compact(checkpoint_path: str | Path, out_path: str | Path, *, name: s
 
     Notebook 04, section "Shipped models".
     """
-    path = export_model(checkpoint_path, out_path, name=name)
-    record = load_checkpoint(path)
-    record["state_dict"] = {
-        key: value.half() if value.is_floating_point() else value
-        for key, value in record["state_dict"].items()
-    }
-    record["weights_dtype"] = str(torch.float16)
-    for key in ("format", "format_version", "vaesep_version"):
-        record.pop(key, None)
-    return save_checkpoint(path, record)
+    return export_model(checkpoint_path, out_path, name=name, half=True)
 
 
 def shipped_path(method: str, domain: str, directory: str | Path = PRETRAINED_DIR) -> Path:

@@ -58,11 +58,11 @@ class FrameDataset(Dataset):
         with torch.no_grad():
             for start in range(0, n_items, _STFT_BATCH_ITEMS):
                 chunk = torch.from_numpy(np.array(sources[start : start + _STFT_BATCH_ITEMS]))
-                source_mag = stft(chunk, stft_config).abs()  # (b, n_sources, n_bins, n_frames)
-                mixture_mag = stft(chunk.sum(dim=1), stft_config).abs()  # (b, n_bins, n_frames)
-                mixture_parts.append(mixture_mag.transpose(1, 2).reshape(-1, stft_config.n_bins))
+                source_mag = stft(chunk, stft_config).abs()  # (b, n_sources, n_frames, n_bins)
+                mixture_mag = stft(chunk.sum(dim=1), stft_config).abs()  # (b, n_frames, n_bins)
+                mixture_parts.append(mixture_mag.reshape(-1, stft_config.n_bins))
                 source_parts.append(
-                    source_mag.permute(0, 3, 1, 2).reshape(-1, n_sources, stft_config.n_bins)
+                    source_mag.transpose(1, 2).reshape(-1, n_sources, stft_config.n_bins)
                 )
         self.mixture_magnitude = torch.cat(mixture_parts).contiguous()
         self.source_magnitude = torch.cat(source_parts).contiguous()

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vaesep.audio import MIXTURE  # condition name of the unprocessed mixture (optional floor)
+
 HIDDEN_REFERENCE = "hidden_reference"
 """Condition name of the hidden reference (the clean target, unlabelled)."""
-
-MIXTURE = "mixture"
-"""Condition name of the unprocessed mixture (optional floor condition)."""
 
 ANCHOR_PREFIX = "anchor_"
 """Condition names of low-pass anchors start with this, e.g. ``anchor_3.5kHz``."""

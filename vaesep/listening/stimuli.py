@@ -37,7 +37,7 @@ from vaesep.listening.design import (
     MIXTURE,
     ListeningDesign,
 )
-from vaesep.models.base import Separator
+from vaesep.models import Separator
 
 INDEX_NAME = "stimuli.json"
 """File name of the index inside a stimuli folder."""

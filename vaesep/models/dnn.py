@@ -1,4 +1,4 @@
-"""Huang et al.'s baseline: a feed-forward DNN ending in the joint soft-mask layer.
+"""Huang et al.'s baselines: a feed-forward DNN, and a deep RNN, ending in the joint soft mask.
 
 Huang, Kim, Hasegawa-Johnson & Smaragdis, *Joint Optimization of Masks and
 Deep Recurrent Neural Networks for Monaural Source Separation* (IEEE/ACM
@@ -25,6 +25,14 @@ The discriminative objective (Huang et al. 2015, eq. 7) for two sources is
 
 i.e. each separated source is pulled towards its own target and pushed away
 from the other one. With γ = 0 it is the plain MSE objective.
+
+The DRNN is the DNN with one hidden layer also fed its own output of the
+previous frame, ``h_t = ReLU(W x_t + U h_{t−1} + b)``: an Elman layer with
+ReLU running forwards in time (causal). Huang et al.'s best singing-voice
+model put it at the 2nd of 3 hidden layers ("DRNN-2"), our default. The
+trainer hands every network whole segments ``(batch, n_frames, n_bins)``, so
+the recurrence runs over the frames of each 1-s training segment, and at
+test time over a whole item (the state starts at zero for each).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaesep.models.network import MaskingNetwork
+from vaesep.models.vae import MaskingNetwork
 
 HUANG_GAMMA: float = 0.05
 """γ of Huang et al.'s best singing-voice setting (``pos_neg_r`` in their code)."""
@@ -103,7 +111,7 @@ def discriminative_loss(
     section "The baselines".
 
     Args:
-        network: supplies :meth:`~vaesep.models.network.MaskingNetwork.reconstruction_loss`.
+        network: supplies :meth:`~vaesep.models.vae.MaskingNetwork.reconstruction_loss`.
         separated: masked mixture magnitudes ``(batch, n_sources, n_frames, n_bins)``.
         source_magnitude: the true sources, same shape.
         gamma: weight of the confusion term.
@@ -152,7 +160,8 @@ class DNNNetwork(MaskingNetwork):
             hidden = layer(hidden)
         batch, n_frames, _ = hidden.shape
         outputs = self.output(hidden).view(batch, n_frames, self.n_sources, self.config.n_bins)
-        # Huang's "softabs": a linear output layer whose magnitude feeds the mask
+        # Huang's "softabs": a linear output layer whose magnitude feeds the mask;
+        # (batch, n_frames, n_sources, n_bins) -> (batch, n_sources, n_frames, n_bins)
         return {"estimates": outputs.transpose(1, 2).abs()}
 
     def loss(
@@ -166,3 +175,41 @@ class DNNNetwork(MaskingNetwork):
         if self.config.gamma == 0.0:
             return super().loss(outputs, source_magnitude, epoch=epoch)
         return discriminative_loss(self, outputs["separated"], source_magnitude, self.config.gamma)
+
+
+@dataclass
+class DRNNConfig(DNNConfig):
+    """:class:`DNNConfig` plus ``recurrent_layer``, the 1-based index of the recurrent hidden layer."""
+
+    recurrent_layer: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 1 <= self.recurrent_layer <= self.layers:
+            raise ValueError(
+                f"recurrent_layer must be one of the hidden layers 1..{self.layers}, got {self.recurrent_layer}"
+            )
+
+
+class _ElmanReLU(nn.Module):
+    """One recurrent ReLU layer over time: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
+
+    def __init__(self, n_in: int, hidden: int) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(n_in, hidden, nonlinearity="relu", batch_first=True)
+
+    def forward(self, sequence: torch.Tensor) -> torch.Tensor:
+        output, _ = self.rnn(sequence)
+        return output
+
+
+class DRNNNetwork(DNNNetwork):
+    """Deep RNN of Huang et al. (2015); shapes and loss as :class:`DNNNetwork`."""
+
+    kind = "drnn"
+    config_class = DRNNConfig
+
+    def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
+        if index + 1 == self.config.recurrent_layer:
+            return _ElmanReLU(n_in if index == 0 else self.config.hidden, self.config.hidden)
+        return super()._hidden_layer(index, n_in)

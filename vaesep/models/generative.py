@@ -47,12 +47,12 @@ plus ``log P + 1``, a constant). The scheme (:meth:`GenerativeNetwork.infer`):
 3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``
    (NMF sources: ``[W_n H_n]_ft`` in the numerator; ``10⁻⁸`` is the
    :data:`vaesep.spectral.EPS` of every mask), the posterior mean of each
-   source; the mixture's phase, inverse STFT (:class:`~vaesep.models.base.MaskSeparator`).
+   source; the mixture's phase, inverse STFT (:class:`~vaesep.models.separator.Separator`).
 
-``GenerativeNetwork`` is a :class:`~vaesep.models.network.MaskingNetwork`
-whose estimates are the variances, so the joint soft mask of the other
-networks *is* the Wiener filter here; like NMF it is fitted per mixture, not
-trained, and loads and separates like every network (``vaesep.load_model``).
+``GenerativeNetwork`` gives the variances as its estimates, so the joint soft
+mask of the other networks *is* the Wiener filter here; like NMF it is fitted
+per mixture, not trained as a whole, and loads and separates like every
+network (``vaesep.load_model``).
 """
 
 from __future__ import annotations
@@ -64,9 +64,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from vaesep.models.network import MaskingNetwork
+from vaesep.models.vae import Network, VAEConfig, VAENetwork
 from vaesep.models.nmf import DIVIDE_FLOOR
-from vaesep.models.vae import VAEConfig, VAENetwork
+from vaesep.spectral import joint_soft_mask
 
 FLOOR_RATIO: float = 1e-6
 """ε of the variance model, relative to the mixture's mean power (keeps log V finite)."""
@@ -83,7 +83,6 @@ class GenerativeConfig:
         nmf_sources: the sources without a prior, modelled by NMF fitted on
             each mixture (denoising: ``("noise",)``); the others have a prior each.
         n_bins, hidden, layers, latent: sizes of every prior VAE.
-        context: always 0 (one-frame encoders; kept because every network config has it).
         iterations: inference iterations per mixture (0: the encoders' codes, gains and NMF fitted).
         step_size: Adam's initial step size on ``z``.
         n_components: NMF components ``K`` per NMF source.
@@ -94,7 +93,6 @@ class GenerativeConfig:
     source_names: tuple[str, ...] = ("v", "m")
     nmf_sources: tuple[str, ...] = ()
     n_bins: int = 513
-    context: int = 0
     hidden: int = 128
     layers: int = 1
     latent: int = 64
@@ -115,8 +113,6 @@ class GenerativeConfig:
             raise ValueError("at least one source needs a prior; nmf_sources names them all")
         if any(not name or "." in name for name in self.source_names):
             raise ValueError(f"source names must be non-empty and without '.' (they name the priors), got {self.source_names}")
-        if self.context != 0:
-            raise ValueError("the priors' encoders read one frame: context must be 0")
         if min(self.n_bins, self.hidden, self.layers, self.latent, self.n_components) < 1:
             raise ValueError("n_bins, hidden, layers, latent and n_components must be positive")
         if self.iterations < 0 or self.start_iterations < 0 or not self.step_size > 0:
@@ -242,12 +238,12 @@ def multiplicative_update(
     return gains, dictionaries, activations
 
 
-class GenerativeNetwork(MaskingNetwork):
+class GenerativeNetwork(Network):
     """VAE source priors (and NMF sources) that separate a mixture by inference.
 
     Input ``(batch, n_frames, n_bins)`` mixture magnitudes at the level the
-    priors were trained at (:data:`~vaesep.models.network.REFERENCE_RMS`,
-    which :class:`~vaesep.models.neural.NeuralSeparator` sees to); estimates
+    priors were trained at (:data:`~vaesep.spectral.REFERENCE_RMS`,
+    which :class:`~vaesep.models.separator.Separator` sees to); estimates
     are the source variances ``(batch, n_sources, n_frames, n_bins)``, whose
     joint soft mask is the Wiener filter. ``config.iterations`` is the
     number of inference iterations (the module docstring).
@@ -280,10 +276,6 @@ class GenerativeNetwork(MaskingNetwork):
         view = copy.copy(self)
         view.config = dataclasses.replace(self.config, iterations=int(iterations))
         return view
-
-    @torch.no_grad()
-    def initialise_weights(self) -> None:
-        """Nothing to draw: the priors are trained on their own (:mod:`vaesep.priors`)."""
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """``v_ift = d_i(z_it)²``, ``(batch, n_priors, n_frames, n_bins)``, from ``(batch, n_priors, n_frames, latent)``."""
@@ -360,12 +352,8 @@ class GenerativeNetwork(MaskingNetwork):
             activations=activations,
         )
 
-    def loss(self, outputs, source_magnitude, *, epoch=None):
-        raise TypeError(
-            "a GenerativeNetwork is not trained as a whole: train its priors, one per source on clean "
-            "audio (vaesep.priors.train_generative, or vaesep train --model generative)"
-        )
-
-    def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The inference's variances as ``"estimates"`` and their joint soft mask, the Wiener filter, as ``"masks"``."""
         inference = self.infer(mixture_magnitude)
-        return {"estimates": inference.variances, "objective": inference.objective}
+        masks = joint_soft_mask(inference.variances, source_axis=1)
+        return {"estimates": inference.variances, "objective": inference.objective, "masks": masks}

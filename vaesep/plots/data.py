@@ -206,7 +206,8 @@ def plot_harmonic_zoom(
         n_harmonics: harmonics drawn per source.
     """
     f0_tracks = dict(f0_tracks or {})
-    spectra = {name: magnitude(stft(np.asarray(s, dtype=np.float32), config)) for name, s in signals.items()}
+    # (n_bins, n_frames) here: turned round for display, frequency upwards
+    spectra = {name: magnitude(stft(np.asarray(s, dtype=np.float32), config)).T for name, s in signals.items()}
     peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
     names = list(spectra)
     shown = names[-1]
@@ -292,7 +293,7 @@ def plot_stft_resolutions(
     axes = np.atleast_1d(figure.subplots(len(configs), 1, sharex=True))
     spectra = []
     for config in configs:
-        spectrum = magnitude(stft(np.asarray(signal, dtype=np.float32), config))
+        spectrum = magnitude(stft(np.asarray(signal, dtype=np.float32), config)).T  # (n_bins, n_frames) for display
         # the window's gain grows with its length; normalise so rows share one scale
         spectra.append(spectrum / config.n_fft)
     peak = max(float(np.max(s)) for s in spectra) or 1.0

@@ -49,7 +49,7 @@ def plot_spectrograms(
 
     Args:
         signals: name → waveform ``(n_samples,)`` at ``config.sample_rate``, or
-            name → magnitude spectrogram ``(n_bins, n_frames)``.
+            name → magnitude spectrogram ``(n_frames, n_bins)``.
         max_frequency: upper limit of the frequency axis in Hz (speech
             harmonics that matter for separation sit below 4 kHz).
     """
@@ -76,13 +76,13 @@ def _time_frequency_rows(
     title: str | None,
     max_frequency: float,
 ) -> Figure:
-    """One row per ``(n_bins, n_frames)`` image on shared time/frequency axes, one colour bar."""
+    """One row per ``(n_frames, n_bins)`` image on shared time/frequency axes, one colour bar."""
     figure, axes = _figure(len(images))
     image = None
     for axis, (name, values) in zip(axes, images.items(), strict=True):
-        duration = values.shape[1] * config.hop_length / config.sample_rate
+        duration = values.shape[0] * config.hop_length / config.sample_rate
         image = axis.imshow(
-            values,
+            values.T,  # (n_bins, n_frames): frequency upwards, for display only
             origin="lower",
             aspect="auto",
             extent=(0.0, duration, 0.0, config.sample_rate / 2),
@@ -107,5 +107,5 @@ def plot_masks(
     title: str | None = None,
     max_frequency: float = 4000.0,
 ) -> Figure:
-    """Masks ``(n_bins, n_frames)`` with values in [0, 1], one row each."""
+    """Masks ``(n_frames, n_bins)`` with values in [0, 1], one row each."""
     return _time_frequency_rows(masks, config, (0.0, 1.0), "viridis", "mask value", title, max_frequency)

@@ -28,8 +28,7 @@ from vaesep.latent import (
     hold_frame,
     pca_projection,
 )
-from vaesep.models.network import MaskingNetwork
-from vaesep.models.neural import NeuralSeparator
+from vaesep.models import MaskingNetwork, NeuralSeparator
 from vaesep.plots.latent import plot_frame_grid
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
