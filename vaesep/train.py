@@ -92,9 +92,9 @@ def train_step(
     grad_clip: float = 5.0,
     precision: str = "float32",
 ) -> dict[str, float]:
-    """One optimisation step on one batch; returns the loss terms as floats.
+    """One optimisation step on one batch: forward and loss, backward, clip the gradient's norm, update.
 
-    Raises:
+    Returns the loss terms as floats. Raises:
         TrainingDiverged: the loss is NaN or infinite (nothing is updated then).
     """
     with torch.autocast(batch.mixture.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
