@@ -31,7 +31,7 @@ from vaesep.models import (
 )
 from vaesep.models.generative import Inference, itakura_saito, model_variance, multiplicative_update
 from vaesep.priors import OneSource, save_generative, train_generative, train_prior
-from vaesep.train import TrainConfig, evaluate_loss, train
+from vaesep.train import TrainConfig, train
 
 TINY = {"hidden": 32, "latent": 8}
 BUDGET = TrainConfig(epochs=3, steps_per_epoch=20, batch_segments=8, learning_rate=3e-3, patience=3)
@@ -72,14 +72,14 @@ def test_priors_stop_on_their_validation_loss(trained):
 
 
 def test_validation_loss_of_a_clean_trained_vae_is_its_training_objective(synthetic_dataset, items):
-    """Before, evaluate_loss scored the masked mixture even for VAEs trained on clean sources."""
+    """Before, the validation loss scored the masked mixture even for VAEs trained on clean sources."""
     torch.manual_seed(0)
     network = VAENetwork(VAEConfig(source_names=synthetic_dataset.source_names, train_on="clean", context=0, **TINY))
     network.fit_normalisation(items.mixture)
     network.eval()
     with torch.no_grad():
         expected = network.loss(network.training_outputs(SpectralBatch(items.mixture, items.sources)), items.sources)
-    assert evaluate_loss(network, items.mixture, items.sources)["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
+    assert items.loss(network)["loss"] == pytest.approx(float(expected["loss"]), rel=1e-5)
 
 
 def test_checkpoints_written_before_select_on_existed_still_resume(synthetic_dataset, tmp_path):

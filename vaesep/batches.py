@@ -193,7 +193,7 @@ class ValidationSet:
         references: ``(n_items, n_sources, n_samples)`` true sources.
 
     Attributes:
-        mixture, sources: their magnitudes at the training level, for the validation loss.
+        mixture, sources: their magnitudes at the training level, for :meth:`loss`.
     """
 
     def __init__(self, references: np.ndarray) -> None:
@@ -201,6 +201,23 @@ class ValidationSet:
         self.mixtures = references.sum(axis=1)  # (n_items, n_samples)
         self.mixture, self.sources = spectrogram_batch(references)
         self.subspaces = [ReferenceSubspaces(item.astype(np.float64)) for item in references]
+
+    @torch.no_grad()
+    def loss(self, network: Network, *, epoch: int | None = None, batch_items: int = 16) -> dict[str, float]:
+        """Mean loss terms over the items in eval mode (z = μ), the full KL weight unless ``epoch`` is given.
+
+        It is the training loss (``training_outputs``), so a clean-trained VAE is
+        scored on rebuilding its clean sources.
+        """
+        was_training = network.training
+        network.eval()
+        device, n_items, totals = next(network.parameters()).device, len(self.mixture), {}
+        for start in range(0, n_items, batch_items):
+            batch = SpectralBatch(self.mixture[start : start + batch_items].to(device), self.sources[start : start + batch_items].to(device))
+            for key, value in network.loss(network.training_outputs(batch), batch.sources, epoch=epoch).items():
+                totals[key] = totals.get(key, 0.0) + float(value) * (batch.mixture.shape[0] / n_items)
+        network.train(was_training)
+        return totals
 
     def score(self, network: Network, *, batch_items: int = 16) -> float:
         """Mean BSS-eval SDR over items and sources (dB) of ``network``'s separation."""

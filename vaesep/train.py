@@ -1,20 +1,18 @@
 """Training: one step you can call, and the loop around it (notebook 02, section "Training").
 
-:func:`train_step` is the whole of learning: forward, loss, backward, clip,
-update. :func:`train` repeats it on fresh random mixtures (dynamic mixing:
-new pairings and offsets at every step, cut from the training streams in the
-STFT domain by :class:`~vaesep.batches.StreamSpectra`), and after every epoch
-scores the fixed validation mixtures: early stopping keeps the epoch of the
-best validation SDR, because the losses of different methods are not
-comparable and SDRs are (a source prior, which separates nothing, keeps the
-best validation loss: ``select_on="loss"``). After every epoch a
+:func:`train_step` is the whole of learning. :func:`train` repeats it on fresh
+random mixtures (dynamic mixing, :class:`~vaesep.batches.StreamSpectra`) and
+after every epoch scores the fixed validation mixtures: early stopping keeps
+the epoch of the best validation SDR, since the losses of different methods
+are not comparable and SDRs are. Every epoch writes a
 :class:`~vaesep.checkpoint.Checkpoint` with the best weights and the state to
-resume from is written, so an interrupted run continues where it stopped.
+resume from, so an interrupted run continues where it stopped.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -72,9 +70,8 @@ class TrainingDiverged(RuntimeError):
 
 @dataclasses.dataclass
 class TrainResult:
-    """What :func:`train` returns: the network with its best weights loaded (on the CPU, eval mode),
-    the per-epoch ``history``, the zero-based ``best_epoch``, why it ``stopped``
-    (``"epochs"``, ``"early_stopping"``) and where the checkpoint is, if anywhere."""
+    """The network with its best weights (CPU, eval mode), the per-epoch history, the zero-based
+    best epoch, why it stopped (``"epochs"``, ``"early_stopping"``) and the checkpoint's path."""
 
     network: MaskingNetwork
     history: dict[str, list[float]]
@@ -106,27 +103,6 @@ def train_step(
     torch.nn.utils.clip_grad_norm_(network.parameters(), grad_clip)
     optimizer.step()
     return {key: float(value.detach()) for key, value in terms.items()}
-
-
-@torch.no_grad()
-def evaluate_loss(
-    network: MaskingNetwork, mixture_magnitude: torch.Tensor, source_magnitude: torch.Tensor, *, epoch: int | None = None, batch_items: int = 16
-) -> dict[str, float]:
-    """Mean loss terms over fixed items, in eval mode (z = μ), full KL weight unless ``epoch`` is given.
-
-    It is the training loss (:meth:`~vaesep.models.vae.MaskingNetwork.training_outputs`),
-    so a clean-trained VAE is scored on rebuilding its clean sources.
-    """
-    was_training = network.training
-    network.eval()
-    totals: dict[str, float] = {}
-    n_items = mixture_magnitude.shape[0]
-    for start in range(0, n_items, batch_items):
-        batch = SpectralBatch(mixture_magnitude[start : start + batch_items], source_magnitude[start : start + batch_items])
-        for key, value in network.loss(network.training_outputs(batch), batch.sources, epoch=epoch).items():
-            totals[key] = totals.get(key, 0.0) + float(value) * (batch.mixture.shape[0] / n_items)
-    network.train(was_training)
-    return totals
 
 
 def train(
@@ -180,8 +156,7 @@ def train(
             network.initialise_weights()
         # feature statistics from a fixed draw of training mixtures
         network.fit_normalisation(streams.draw(np.random.default_rng([config.seed, 1_000_003]), 256, segment_frames, snr_db).mixture)
-        checkpoint = Checkpoint.of(network, dataset, train_config=dataclasses.asdict(config))
-        checkpoint.state_dict = None  # no best weights before the first epoch
+        checkpoint = dataclasses.replace(Checkpoint.of(network, dataset), state_dict=None)  # no best weights yet
     checkpoint.train_config = dataclasses.asdict(config)
     network.to(torch_device).train()
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
@@ -190,7 +165,6 @@ def train(
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
     validation = ValidationSet(np.asarray(dataset.sources("valid")))
-    valid_mixture, valid_sources = validation.mixture.to(torch_device), validation.sources.to(torch_device)
     history = checkpoint.history
     best_score = _scores(history, config.select_on)[checkpoint.best_epoch] if checkpoint.best_epoch >= 0 else -math.inf
     bad_epochs = int(state["bad_epochs"])
@@ -199,10 +173,10 @@ def train(
         started, cpu_started = time.perf_counter(), time.process_time()
         # dynamic mixing: new draws every epoch; a fixed training set: the same draws every epoch
         rng = np.random.default_rng([config.seed, epoch if config.dynamic_mixing else 2_000_003])
-        draw = lambda: streams.draw(rng, config.batch_segments, segment_frames, snr_db)  # noqa: E731, B023
+        draw = functools.partial(streams.draw, rng, config.batch_segments, segment_frames, snr_db)
         means, n_frames = _train_epoch(network, optimizer, config, epoch, draw, torch_device, progress)
         # validation weighs the KL fully, so the losses of warm-up epochs stay comparable
-        valid_terms = evaluate_loss(network, valid_mixture, valid_sources)
+        valid_terms = validation.loss(network)
         valid_sdr = validation.score(network) if config.select_on == "sdr" else math.nan
         score = valid_sdr if config.select_on == "sdr" else -valid_terms["loss"]
         if not (math.isfinite(valid_terms["loss"]) and math.isfinite(score)):

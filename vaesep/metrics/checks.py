@@ -84,6 +84,29 @@ def check_same_shape(references: np.ndarray, estimates: np.ndarray) -> None:
         )
 
 
+def checked_pair(references: np.ndarray, estimates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both as finite float64 ``(n_sources, n_samples)`` arrays of the same shape, or a clear error."""
+    references, estimates = as_sources(references, "references"), as_sources(estimates, "estimates")
+    check_same_shape(references, estimates)
+    return references, estimates
+
+
+def silence_reason(references: np.ndarray, estimates: np.ndarray, mixture: np.ndarray) -> str | None:
+    """Why an item cannot be scored, ``"silent_reference"``, ``"silent_estimate"`` (with a warning:
+    the separator failed) or ``"silent_mixture"``; ``None`` if it can."""
+    for reason, signals in (("silent_reference", references), ("silent_estimate", estimates), ("silent_mixture", mixture[None])):
+        if silent_rows(signals).any():
+            if reason == "silent_estimate":
+                warnings.warn(
+                    "an estimate is silent (the separator returned nothing for a source); "
+                    "the item is reported as NaN and left out of the aggregates",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            return reason
+    return None
+
+
 def silent_rows(sources: np.ndarray) -> np.ndarray:
     """Boolean mask, shape ``(n_sources,)``: which rows of ``(n_sources, n_samples)`` are silent."""
     # mean of squares rather than norm / sqrt(n): no overflow for int-scaled input
@@ -124,13 +147,13 @@ def check_long_enough(references: np.ndarray) -> None:
         )
 
 
-def refuse_silence(sources: np.ndarray, what: str) -> None:
+def refuse_silence(sources: np.ndarray, what: str, metric: str = "BSS-eval") -> None:
+    """Raise :class:`SilentSourceError` if any row of ``sources`` is silent."""
     silent = np.flatnonzero(silent_rows(sources))
     if silent.size:
         raise SilentSourceError(
-            f"{what} source(s) {silent.tolist()} are silent (RMS below "
-            "vaesep.metrics.SILENCE_RMS); BSS-eval is undefined for them. "
-            "evaluate_item/evaluate_batch report such items as NaN and skip them."
+            f"{what} source(s) {silent.tolist()} are silent (RMS below vaesep.metrics.SILENCE_RMS); "
+            f"{metric} is undefined for them. evaluate_item/evaluate_batch report such items as NaN and skip them."
         )
 
 

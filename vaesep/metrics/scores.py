@@ -15,20 +15,16 @@ of *all* references. Then, in dB,
     SIR = 10 log10 ‖s_target‖² / ‖e_interf‖²
     SAR = 10 log10 ‖s_target + e_interf‖² / ‖e_artif‖²
 
-exactly as ``mir_eval.separation.bss_eval_sources(..., compute_permutation=False)``
-computes them. The fast backend here shares the expensive part: the
-references' correlations and the Gram matrix of their delayed copies depend
-on the references only, so they are built and Cholesky-factored once per item
-(:class:`ReferenceSubspaces`) and reused for every estimate, and for the
-mixture. Every energy is a quadratic form in the 512-tap filter coefficients,
-so no projection is ever synthesised. On speech it agrees with mir_eval to
-about 1e-9 dB; for references with almost no energy in part of the band both
-lose digits to rounding and can differ by a few hundredths of a dB.
+as ``mir_eval.separation.bss_eval_sources(..., compute_permutation=False)`` does.
+The Gram matrix of the delayed references is factored once per item
+(:class:`ReferenceSubspaces`) and serves every estimate and the mixture; every
+energy is a quadratic form in the filter coefficients. On speech this agrees
+with mir_eval to about 1e-9 dB (references with next to no energy in part of
+the band lose digits to rounding in both, up to a few hundredths of a dB).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -37,14 +33,12 @@ import scipy.linalg
 
 from vaesep.metrics.checks import (
     FILTER_LENGTH,
-    SilentSourceError,
     as_signal,
-    as_sources,
     bss_eval_mir_eval,
     check_long_enough,
-    check_same_shape,
+    checked_pair,
     refuse_silence,
-    silent_rows,
+    silence_reason,
     single_threaded_blas,
 )
 
@@ -174,22 +168,18 @@ def _db(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 def bss_eval(references: np.ndarray, estimates: np.ndarray, *, backend: Backend = "fast") -> dict[str, np.ndarray]:
     """BSS-eval v3 ``{"sdr", "sir", "sar"}`` of estimate ``j`` against reference ``j``, each ``(n_sources,)`` dB.
 
-    There is no permutation search: the separators here emit sources in a fixed
-    order. A ratio whose error term is exactly zero is ``+inf``.
-
-    Args:
-        references, estimates: ``(n_sources, n_samples)``, at least
-            ``n_sources × 512`` samples (:func:`~vaesep.metrics.checks.check_long_enough`).
-        backend: ``"fast"`` (2.5-5× faster than mir_eval) or ``"mir_eval"`` (the reference).
+    ``references`` and ``estimates`` are ``(n_sources, n_samples)``, at least
+    ``n_sources × 512`` samples. No permutation search (our separators keep the
+    sources' order); a ratio with an error of exactly zero is ``+inf``.
+    ``backend``: ``"fast"`` (2.5-5× faster) or ``"mir_eval"`` (the reference).
 
     Raises:
         ValueError: wrong shapes or lengths, NaN/inf, too short, or an unknown backend.
-        SilentSourceError: a reference or an estimate is silent; the ratios are undefined then.
+        SilentSourceError: a silent reference or estimate, for which the ratios are undefined.
     """
     if backend not in ("fast", "mir_eval"):
         raise ValueError(f"backend must be 'fast' or 'mir_eval', got {backend!r}")
-    references, estimates = as_sources(references, "references"), as_sources(estimates, "estimates")
-    check_same_shape(references, estimates)
+    references, estimates = checked_pair(references, estimates)
     check_long_enough(references)
     refuse_silence(references, "reference")
     refuse_silence(estimates, "estimate")
@@ -208,19 +198,14 @@ def si_sdr(references: np.ndarray, estimates: np.ndarray, *, zero_mean: bool = F
     are; ours come from an inverse STFT and are zero-mean to about 1e-6 dB.
     ``zero_mean=True`` centres both first (as e.g. Asteroid does).
 
-    Raises:
-        ValueError: wrong shapes, mismatched lengths or NaN/inf samples.
-        SilentSourceError: a reference or an estimate is silent.
+    Raises ``ValueError`` (shapes, NaN/inf) or ``SilentSourceError`` as :func:`bss_eval` does.
     """
-    references, estimates = as_sources(references, "references"), as_sources(estimates, "estimates")
-    check_same_shape(references, estimates)
+    references, estimates = checked_pair(references, estimates)
     if zero_mean:
         references = references - references.mean(axis=-1, keepdims=True)
         estimates = estimates - estimates.mean(axis=-1, keepdims=True)
-    for sources, what in ((references, "reference"), (estimates, "estimate")):
-        silent = np.flatnonzero(silent_rows(sources))
-        if silent.size:
-            raise SilentSourceError(f"{what} source(s) {silent.tolist()} are silent; SI-SDR is undefined for them")
+    refuse_silence(references, "reference", "SI-SDR")
+    refuse_silence(estimates, "estimate", "SI-SDR")
     scale = np.einsum("sn,sn->s", estimates, references) / np.einsum("sn,sn->s", references, references)
     target = scale[:, np.newaxis] * references
     noise = estimates - target  # formed explicitly: ‖ŝ‖² - ‖αs‖² would lose every digit above ~80 dB
@@ -229,45 +214,27 @@ def si_sdr(references: np.ndarray, estimates: np.ndarray, *, zero_mean: bool = F
 
 
 def evaluate_item(references: np.ndarray, estimates: np.ndarray, mixture: np.ndarray, *, backend: Backend = "fast") -> dict[str, Any]:
-    """Every score of one separated item, and the mixture's as the baseline.
+    """Every score of one item (``references``, ``estimates``: ``(n_sources, n_samples)``), and the mixture's.
 
-    The mixture, used unchanged as the estimate of every source, is the floor;
-    the improvements are measured from it: ``nsdr = sdr - mixture_sdr`` (the
-    NSDR of Huang et al. 2014) and ``si_sdri = si_sdr - mixture_si_sdr``. The
-    mixture's SAR is left out (it has no artifacts, so it is rounding noise; for
-    the same reason its SIR equals its SDR), and a method's SAR above
-    :data:`UNDEFINED_SAR_DB` is NaN (the floor itself, in a comparison).
-
-    If a reference, an estimate or the mixture is silent (RMS below
-    :data:`~vaesep.metrics.checks.SILENCE_RMS`), every metric is undefined: the
-    item gets NaN everywhere and ``skipped`` says why (``"silent_reference"``,
-    ``"silent_estimate"``, warned about since the separator failed, or
-    ``"silent_mixture"``); aggregates leave it out and count it.
-
-    Args:
-        references, estimates: ``(n_sources, n_samples)``; mixture: ``(n_samples,)``.
+    The mixture ``(n_samples,)``, used unchanged as the estimate of every
+    source, is the floor the improvements are measured from: ``nsdr = sdr -
+    mixture_sdr`` (Huang et al. 2014) and ``si_sdri = si_sdr - mixture_si_sdr``.
+    It has no artifacts, so its SAR (rounding noise) is left out and its SIR
+    equals its SDR; a method's SAR above :data:`UNDEFINED_SAR_DB` is NaN. If a
+    reference, an estimate or the mixture is silent, every metric is undefined:
+    NaN, and ``skipped`` says why (:func:`~vaesep.metrics.checks.silence_reason`);
+    aggregates leave the item out and count it.
 
     Returns:
         each name of :data:`ITEM_METRICS` → ``(n_sources,)`` dB, ``"n_samples"``
         and ``"skipped"`` (``None``, or the reason).
     """
-    references, estimates = as_sources(references, "references"), as_sources(estimates, "estimates")
-    check_same_shape(references, estimates)
+    references, estimates = checked_pair(references, estimates)
     mixture = as_signal(mixture, "mixture", references.shape[1])
     check_long_enough(references)
     n_sources, n_samples = references.shape
-    reason = next(
-        (why for why, signals in (("silent_reference", references), ("silent_estimate", estimates), ("silent_mixture", mixture[None])) if silent_rows(signals).any()),
-        None,
-    )
+    reason = silence_reason(references, estimates, mixture)
     if reason is not None:
-        if reason == "silent_estimate":
-            warnings.warn(
-                "an estimate is silent (the separator returned nothing for a source); "
-                "the item is reported as NaN and left out of the aggregates",
-                RuntimeWarning,
-                stacklevel=2,
-            )
         return {**{name: np.full(n_sources, np.nan) for name in ITEM_METRICS}, "n_samples": n_samples, "skipped": reason}
     mixture_rows = np.broadcast_to(mixture, (n_sources, n_samples))
     if backend == "fast":  # one factorisation of the references serves the estimates and the mixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaesep.audio import MIXTURE
+from vaesep.audio import MIXTURE, as_mono_float, fit_length, resample
 from vaesep.models.separator import Separator
 from vaesep.spectral import ideal_binary_mask, ideal_ratio_mask, wiener_mask
 
@@ -22,6 +22,20 @@ class _Oracle(Separator):
 
     def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
         self.source_names = tuple(source_names)
+
+    def _references(self, references: np.ndarray | None, n_samples: int, sr: int, work_length: int) -> np.ndarray:
+        """The true sources ``(n_sources, n_samples)`` at ``sr``, as ``(1, n_sources, work_length)`` at 16 kHz."""
+        if references is None:
+            raise ValueError(
+                f"{self.name} is an oracle: pass the true sources as references=array of shape ({self.n_sources}, {n_samples})"
+            )
+        references = np.asarray(references)
+        if references.shape != (self.n_sources, n_samples):
+            raise ValueError(
+                f"references have shape {references.shape}; expected ({self.n_sources}, {n_samples}) = (n_sources, len(mixture))"
+            )
+        converted = [resample(as_mono_float(r, name="reference"), sr, self.sample_rate) for r in references]
+        return np.stack([fit_length(r, work_length) for r in converted])[None]
 
     def masks(self, mixture_magnitude: torch.Tensor, reference_magnitudes: torch.Tensor | None) -> torch.Tensor:
         if reference_magnitudes is None:

@@ -125,20 +125,8 @@ class Separator:
         return output
 
     def _references(self, references: np.ndarray | None, n_samples: int, sr: int, work_length: int) -> np.ndarray | None:
-        """The true sources at the working rate and length, ``(1, n_sources, work_length)``; None unless an oracle."""
-        if not self.needs_references:
-            return None
-        if references is None:
-            raise ValueError(
-                f"{self.name} is an oracle: pass the true sources as references=array of shape ({self.n_sources}, {n_samples})"
-            )
-        references = np.asarray(references)
-        if references.shape != (self.n_sources, n_samples):
-            raise ValueError(
-                f"references have shape {references.shape}; expected ({self.n_sources}, {n_samples}) = (n_sources, len(mixture))"
-            )
-        converted = [resample(as_mono_float(r, name="reference"), sr, self.sample_rate) for r in references]
-        return np.stack([fit_length(r, work_length) for r in converted])[None]
+        """The true sources at the working rate and length: oracles only (:mod:`vaesep.models.oracles`)."""
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, source_names={self.source_names!r})"

@@ -1,26 +1,17 @@
 """The paper's model: an MLP variational autoencoder on magnitude frames, and its ELBO.
 
 Pandey, Kumar & Namboodiri (2018) encode a mixture spectrogram frame into a
-Gaussian latent and decode a separated source from it. The sizes follow the
-authors' released code (513 → 128 → 64-d latent → 128 → 513 per source).
-Notebook 02, section "The model, from the ELBO", derives every line of the
-loss below and states where we depart from the paper:
+Gaussian latent and decode a separated source from it, with the sizes of the
+authors' code (513 → 128 → 64-d latent → 128 → 513 per source). Notebook 02,
+section "The model, from the ELBO", derives the loss below term by term and
+states where we depart from the paper: the textbook ELBO on the *separated*
+magnitudes (after the joint soft mask of Huang et al. 2015) with β warmed up;
+standardised log-magnitude inputs with context frames; z = μ at test time;
+``deterministic=True`` is the paper's plain autoencoder baseline.
 
-* the ELBO is the textbook one (Kingma & Welling 2014): a likelihood of the
-  *separated* magnitudes (after the joint soft mask of Huang et al. 2015)
-  plus β·KL(q(z|x) ‖ N(0, I)), β warmed up linearly over the first epochs;
-* the encoder sees standardised log-magnitudes of the frame and, by default,
-  two context frames on each side;
-* ``variant="per_source"`` is one VAE per source (the authors' code),
-  ``"shared"`` one encoder and latent with a decoder head per source;
-* at test time z = μ, as the authors do; ``deterministic=True`` drops the
-  sampling and the KL: the paper's plain autoencoder baseline.
-
-:class:`MaskingNetwork`, the part every trained separator shares (input
-features, the soft mask, the likelihoods), is defined here first because the
-VAE is the model it was written for; the DNN/RNN baselines
-(:mod:`vaesep.models.dnn`) reuse it. Shapes: mixture magnitudes
-``(batch, n_frames, n_bins)``, per-source tensors ``(batch, n_sources, n_frames, n_bins)``.
+:class:`MaskingNetwork`, what every trained separator shares (input features,
+the soft mask, the likelihoods), comes first; the DNN/RNN baselines reuse it.
+Shapes: mixtures ``(batch, n_frames, n_bins)``, per source ``(batch, n_sources, n_frames, n_bins)``.
 """
 
 from __future__ import annotations
@@ -36,15 +27,10 @@ from vaesep.spectral import joint_soft_mask
 LOG_FLOOR: float = 1e-3
 """Magnitude floor inside the log of the input features (avoids log(0) in silence)."""
 
-LIKELIHOODS = ("gaussian", "laplace", "sigma", "is")
-
 
 def frames_with_context(features: torch.Tensor, context: int) -> torch.Tensor:
-    """``(batch, n_frames, n_bins)`` → ``(batch, n_frames, (2 * context + 1) * n_bins)``.
-
-    Each frame is stacked with ``context`` neighbours on either side; the edge
-    frames repeat the first and last frame.
-    """
+    """Each frame with ``context`` neighbours either side (edges repeated), side by side:
+    ``(batch, n_frames, n_bins)`` → ``(batch, n_frames, (2 * context + 1) * n_bins)``."""
     if context == 0:
         return features
     first, last = features[:, :1], features[:, -1:]
@@ -54,11 +40,8 @@ def frames_with_context(features: torch.Tensor, context: int) -> torch.Tensor:
 
 
 class Network(nn.Module):
-    """What every separator network has: a config dataclass naming its sources, and a ``kind``.
-
-    ``kind`` is the name stored in checkpoints; ``forward(mixture_magnitude)``
-    returns a dict with at least ``"masks"``, ``(batch, n_sources, n_frames, n_bins)``.
-    """
+    """Every network: a config dataclass naming its sources, a ``kind`` (its name in checkpoints),
+    and ``forward(mixture_magnitude)`` giving a dict with at least ``"masks"``."""
 
     kind: ClassVar[str] = "base"
     config_class: ClassVar[type]
@@ -81,11 +64,10 @@ class Network(nn.Module):
 
 
 class MaskingNetwork(Network):
-    """A network trained by gradient steps: input features, the joint soft mask and the likelihoods.
+    """A network trained by gradient steps: input features, the joint soft mask, the likelihoods.
 
-    The trainer calls only :meth:`training_outputs` and :meth:`loss`. Subclasses
-    take a config with at least ``source_names``, ``n_bins``, ``context`` and
-    ``likelihood``, and implement :meth:`estimate`.
+    The trainer calls only :meth:`training_outputs` and :meth:`loss`. Subclasses implement
+    :meth:`estimate`; their config has ``source_names``, ``n_bins``, ``context`` and ``likelihood``.
     """
 
     def __init__(self, config: Any) -> None:
@@ -134,21 +116,16 @@ class MaskingNetwork(Network):
         return self(batch.mixture)
 
     def reconstruction_loss(self, separated: torch.Tensor, source_magnitude: torch.Tensor) -> torch.Tensor:
-        """Negative log-likelihood of the true sources per frame (summed over sources and bins, mean over frames).
+        """Negative log-likelihood of the true sources per frame: summed over sources and bins, mean over frames.
 
-        ``config.likelihood`` picks it (notebook 02, "The likelihood has a scale"):
-
-        * ``"gaussian"``: unit-variance Gaussian, ½ squared error, as the
-          authors' code scales it; its size, and so the meaning of β, depends
-          on the level convention :data:`vaesep.spectral.REFERENCE_RMS`;
-        * ``"laplace"``: unit-scale Laplace, absolute error; the same caveat;
-        * ``"sigma"``: Gaussian with the variance σ² at its maximum-likelihood
-          value on the batch, the mean squared error (σ-VAE, Rybkin et al.
-          2021): ½ log σ² per source, frame and bin, up to a constant. One σ²
-          for all bins keeps the loud bins, which dominate SDR, weighted as in
-          the squared error. Rescaling the data adds a constant only;
-        * ``"is"``: complex Gaussian on the STFT with variance ŝ² (the
-          Itakura–Saito divergence of Leglaive et al. 2018); scale-free too.
+        ``config.likelihood`` (notebook 02, "The likelihood has a scale"): ``"gaussian"``, unit
+        variance, ½ squared error as the authors' code scales it, so its size and the meaning
+        of β depend on :data:`vaesep.spectral.REFERENCE_RMS`; ``"laplace"``, absolute error,
+        likewise; ``"sigma"``, a Gaussian whose variance σ² is its maximum-likelihood value on
+        the batch, the mean squared error (σ-VAE, Rybkin et al. 2021): ½ log σ² per source,
+        frame and bin, so rescaling the data only adds a constant, and one σ² for all bins keeps
+        the loud bins, which dominate SDR, weighted as in the squared error; ``"is"``, a complex
+        Gaussian on the STFT with variance ŝ² (Itakura–Saito, Leglaive et al. 2018), scale-free.
         """
         error = separated - source_magnitude
         likelihood = self.config.likelihood
@@ -164,15 +141,12 @@ class MaskingNetwork(Network):
             ratio = (source_magnitude.square() + floor) / (separated.square() + floor)
             per_frame = (ratio - torch.log(ratio) - 1.0).sum(dim=(1, 3))
         else:
-            raise ValueError(f"unknown likelihood {likelihood!r}; use one of {LIKELIHOODS}")
+            raise ValueError(f"unknown likelihood {likelihood!r}; use 'gaussian', 'laplace', 'sigma' or 'is'")
         return per_frame.mean()
 
     def loss(self, outputs: dict[str, torch.Tensor], source_magnitude: torch.Tensor, *, epoch: int | None = None) -> dict[str, torch.Tensor]:
-        """The training objective under ``"loss"``; other entries are logged.
-
-        ``epoch`` (zero-based) drives schedules such as the KL warm-up; ``None``
-        means after every schedule has finished.
-        """
+        """The objective under ``"loss"``, other entries logged; ``epoch`` (zero-based) drives
+        schedules such as the KL warm-up, ``None`` meaning after every schedule has finished."""
         reconstruction = self.reconstruction_loss(outputs["separated"], source_magnitude)
         return {"loss": reconstruction, "reconstruction": reconstruction}
 
