@@ -29,7 +29,7 @@ from vaesep.models import (
     VAEConfig,
     VAENetwork,
 )
-from vaesep.models.generative import Inference, itakura_saito, model_variance, multiplicative_update
+from vaesep.models.generative import DIVIDE_FLOOR, Inference, model_variance, multiplicative_update
 from vaesep.priors import OneSource, save_generative, train_generative, train_prior
 from vaesep.train import TrainConfig, train
 
@@ -49,6 +49,12 @@ def trained(synthetic_dataset):
 def items(synthetic_dataset):
     """Magnitudes of the first test mixtures at the priors' level, and their true sources."""
     return ValidationSet(np.asarray(synthetic_dataset.sources("test"))[:3])
+
+
+def itakura_saito(power: torch.Tensor, variance: torch.Tensor) -> torch.Tensor:
+    """``Σ_ft P/V − log(P/V) − 1`` per item: L's likelihood term minus a constant."""
+    ratio = (power + DIVIDE_FLOOR) / variance
+    return (ratio - torch.log(ratio) - 1.0).sum(dim=(1, 2))
 
 
 def test_a_prior_sees_only_its_own_source(synthetic_dataset):

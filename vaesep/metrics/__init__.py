@@ -29,15 +29,7 @@ from vaesep.metrics.results import WEIGHTED_METRICS, EvaluationResult, compare_m
 from vaesep.metrics.scores import ITEM_METRICS, bss_eval, evaluate_item, si_sdr
 
 __all__ = [
-    "FILTER_LENGTH",
-    "ITEM_METRICS",
-    "SILENCE_RMS",
-    "WEIGHTED_METRICS",
-    "EvaluationResult",
-    "SilentSourceError",
-    "bss_eval",
-    "compare_markdown",
-    "evaluate_batch",
-    "evaluate_item",
+    "FILTER_LENGTH", "ITEM_METRICS", "SILENCE_RMS", "WEIGHTED_METRICS", "EvaluationResult",
+    "SilentSourceError", "bss_eval", "compare_markdown", "evaluate_batch", "evaluate_item",
     "si_sdr",
 ]

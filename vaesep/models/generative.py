@@ -170,12 +170,6 @@ def negative_log_posterior(
     return (likelihood + prior) / power.shape[1]
 
 
-def itakura_saito(power: torch.Tensor, variance: torch.Tensor) -> torch.Tensor:
-    """``Σ_ft P/V − log(P/V) − 1`` per item (``(batch,)``): L's likelihood term minus a constant."""
-    ratio = (power + DIVIDE_FLOOR) / variance
-    return (ratio - torch.log(ratio) - 1.0).sum(dim=(1, 2))
-
-
 def model_variance(
     decoded: torch.Tensor, gains: torch.Tensor, dictionaries: torch.Tensor, activations: torch.Tensor,
     floor: torch.Tensor,
@@ -215,7 +209,7 @@ def multiplicative_update(
 
     (10⁻¹² is added to each denominator.) Each line is a majorise-minimise step for the Itakura–Saito divergence
     (Févotte & Idier 2011, exponent ½; the gains as in Leglaive et al. 2018),
-    so :func:`itakura_saito` of ``P`` and ``V``, and with it L, never increases.
+    so the Itakura–Saito divergence of ``P`` and ``V``, and with it L, never increases.
     Shapes as in :func:`model_variance`; returns the new ``(gains, W, H)``.
     """
 
