@@ -1,10 +1,7 @@
 """Training batches drawn in the STFT domain, and the validation set scored by SDR.
 
-What :mod:`vaesep.train` feeds its training step. Notebook 02, section "From
-waveforms to training frames (dynamic mixing)".
-
-Dynamic mixing (notebook 02, section "Dynamic mixing") draws fresh pairings
-every step. Doing it on waveforms means an STFT of every source and every
+What :mod:`vaesep.train` feeds its training step. Dynamic mixing (notebook
+02, section "From waveforms to training frames") draws fresh pairings every step. Doing it on waveforms means an STFT of every source and every
 mixture at every step, about a quarter of a training step. The STFT is
 linear, so the spectrogram of a mixture of frame-aligned segments is the sum
 of the segments' spectrograms: :class:`StreamSpectra` computes each training
