@@ -93,6 +93,7 @@ from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises
     split_summaries,
     split_tables_markdown,
 )
+from vaesep.files import runs_dir, save_figure, save_table
 from vaesep.inspection import describe_checkpoint, network_outputs, parameter_table
 from vaesep.metrics import compare_markdown
 from vaesep.models import VAEConfig, VAENetwork
@@ -104,7 +105,6 @@ from vaesep.plots import (
     plot_metric_boxes,
     plot_spectrograms,
 )
-from vaesep.files import runs_dir, save_figure, save_table
 from vaesep.runtime import mode_default, pick_device, use_fast_mode
 from vaesep.spectral import ideal_ratio_mask, magnitude, stft
 from vaesep.train import TrainConfig, train, train_step

@@ -100,11 +100,11 @@ from vaesep.compare.inference import (
     iteration_markdown,
     study_comparison,
 )
+from vaesep.files import save_figure, save_table
 from vaesep.metrics import bss_eval
 from vaesep.models.generative import multiplicative_update, negative_log_posterior
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
 from vaesep.priors import load_or_train
-from vaesep.files import save_figure, save_table
 from vaesep.runtime import code_version, mode_default, use_fast_mode
 
 STARTED = time.perf_counter()

@@ -14,7 +14,13 @@ from pathlib import Path
 import torch
 
 from vaesep.audio import MIXTURE
-from vaesep.checkpoint import Checkpoint, CheckpointError, checked_weights, load_checkpoint, save_checkpoint
+from vaesep.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    checked_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 from vaesep.models import (
     IdealBinaryMask,
     IdealRatioMask,

@@ -91,8 +91,8 @@ def train_step(
 ) -> dict[str, float]:
     """One optimisation step on one batch: forward and loss, backward, clip the gradient's norm, update.
 
-    Returns the loss terms as floats. Raises:
-        TrainingDiverged: the loss is NaN or infinite (nothing is updated then).
+    Returns the loss terms as floats; raises :class:`TrainingDiverged`, updating
+    nothing, if the loss is NaN or infinite.
     """
     with torch.autocast(batch.mixture.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         terms = network.loss(network.training_outputs(batch), batch.sources, epoch=epoch)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaesep.audio import MIXTURE  # condition name of the unprocessed mixture (optional floor)
+from vaesep.audio import MIXTURE  # noqa: F401  (re-exported: the condition name of the unprocessed mixture)
 
 HIDDEN_REFERENCE = "hidden_reference"
 """Condition name of the hidden reference (the clean target, unlabelled)."""

@@ -25,7 +25,12 @@ Example::
 """
 
 from vaesep.metrics.checks import FILTER_LENGTH, SILENCE_RMS, SilentSourceError
-from vaesep.metrics.results import WEIGHTED_METRICS, EvaluationResult, compare_markdown, evaluate_batch
+from vaesep.metrics.results import (
+    WEIGHTED_METRICS,
+    EvaluationResult,
+    compare_markdown,
+    evaluate_batch,
+)
 from vaesep.metrics.scores import ITEM_METRICS, bss_eval, evaluate_item, si_sdr
 
 __all__ = [

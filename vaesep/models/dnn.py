@@ -82,17 +82,10 @@ class DNNConfig:
 
 
 def competing_targets(source_magnitude: torch.Tensor) -> torch.Tensor:
-    """For each source, what it must *not* look like: the sum of the other sources.
+    """For each source ``(batch, n_sources, n_frames, n_bins)``, what it must *not* look like: ``Σ_{j≠i} s_j``.
 
-    With two sources this swaps them, which is exactly Huang et al.'s
-    negative target; with more it generalises to "everything else".
-    Notebook 04, section "The baselines".
-
-    Args:
-        source_magnitude: ``(batch, n_sources, n_frames, n_bins)``.
-
-    Returns:
-        same shape: entry ``i`` is ``Σ_{j≠i} s_j``.
+    With two sources this swaps them, exactly Huang et al.'s negative target;
+    with more it generalises to "everything else". Notebook 04, "The baselines".
     """
     return source_magnitude.sum(dim=1, keepdim=True) - source_magnitude
 
@@ -103,21 +96,13 @@ def discriminative_loss(
     source_magnitude: torch.Tensor,
     gamma: float,
 ) -> dict[str, torch.Tensor]:
-    """Huang et al.'s objective: reconstruction − γ × confusion with the competing sources.
+    """Huang et al.'s objective, ``{"loss", "reconstruction", "confusion"}``: reconstruction − γ × confusion.
 
-    Both terms use the network's own reconstruction error (½ squared error
-    per frame for ``likelihood="gaussian"``), so γ = 0 reduces to the MSE
-    objective every other network in vaesep trains with. Notebook 04,
-    section "The baselines".
-
-    Args:
-        network: supplies :meth:`~vaesep.models.vae.MaskingNetwork.reconstruction_loss`.
-        separated: masked mixture magnitudes ``(batch, n_sources, n_frames, n_bins)``.
-        source_magnitude: the true sources, same shape.
-        gamma: weight of the confusion term.
-
-    Returns:
-        ``{"loss", "reconstruction", "confusion"}`` (scalars).
+    Both terms are the network's own reconstruction error
+    (:meth:`~vaesep.models.vae.MaskingNetwork.reconstruction_loss`, ½ squared error per
+    frame for ``likelihood="gaussian"``) of the separated magnitudes, against the true
+    sources and against :func:`competing_targets`; γ = 0 is the MSE objective every other
+    network trains with. Notebook 04, section "The baselines".
     """
     reconstruction = network.reconstruction_loss(separated, source_magnitude)
     confusion = network.reconstruction_loss(separated, competing_targets(source_magnitude))
