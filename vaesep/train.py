@@ -58,10 +58,8 @@ class TrainConfig:
         if self.epochs < 1 or self.steps_per_epoch < 1 or self.batch_segments < 1:
             raise ValueError("epochs, steps_per_epoch and batch_segments must be at least 1")
         if self.segment_seconds * DEFAULT_STFT.sample_rate < DEFAULT_STFT.n_fft:
-            raise ValueError(
-                f"segment_seconds={self.segment_seconds} is shorter than one STFT frame "
-                f"({DEFAULT_STFT.n_fft / DEFAULT_STFT.sample_rate:.3f} s)"
-            )
+            frame = DEFAULT_STFT.n_fft / DEFAULT_STFT.sample_rate
+            raise ValueError(f"segment_seconds={self.segment_seconds} is shorter than one STFT frame ({frame:.3f} s)")
 
 
 class TrainingDiverged(RuntimeError):

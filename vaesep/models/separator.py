@@ -1,12 +1,10 @@
 """From a mixture to its stems: STFT → masks → inverse STFT, in one method.
 
-Every separator in the package, the VAE, the baselines and the oracles, is a
-:class:`Separator`, and they differ only in where their masks come from
-(:meth:`Separator.masks`): a trained network, NMF, or the true sources. The
-whole method is :meth:`Separator.separate_batch`; :meth:`Separator.separate`
-only brings any audio to 16 kHz mono and back. Because every method sits
-behind this one interface, a comparison is one loop (notebook 04). Notebook
-02, section "Separating test mixtures", uses it.
+Every separator, the VAE, the baselines and the oracles, is a :class:`Separator`;
+they differ only in where their masks come from (:meth:`Separator.masks`). The
+whole method is :meth:`Separator.separate_batch`; :meth:`Separator.separate` only
+brings any audio to 16 kHz mono and back. With one interface for every method, a
+comparison is one loop (notebook 04). Notebook 02, "Separating test mixtures".
 """
 
 from __future__ import annotations
