@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from vaesep.cli import positive_int, seed, writable_folder
+from vaesep.cli import positive_int, seed
+from vaesep.cli_files import writable_folder
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.methods import MATCHED_METHODS, get_method
 from vaesep.compare.report import (

@@ -25,10 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE, as_mono_float, load_audio, rms, save_audio
+from vaesep.audio import MIXTURE, SAMPLE_RATE, as_mono_float, load_audio, rms, save_audio
 from vaesep.files import read_json, write_json
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign
-from vaesep.models import MixtureSeparator
 
 INDEX_NAME = "stimuli.json"
 ANCHOR_FILTER_ORDER = 8  # of the Butterworth prototype, run forwards and backwards
@@ -188,7 +187,7 @@ def render_stimuli(
     (sample_rate,) = sample_rates
     anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
     # the unprocessed mixture goes by the name the comparison gives its floor
-    mixture = [MixtureSeparator.name] if include_mixture else []
+    mixture = [MIXTURE] if include_mixture else []
     conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
@@ -204,7 +203,7 @@ def render_stimuli(
         for name, cutoff in anchors.items():
             waves[name] = low_pass_anchor(target, sample_rate, cutoff)
         if include_mixture:
-            waves[MixtureSeparator.name] = as_mono_float(item.mixture)
+            waves[MIXTURE] = as_mono_float(item.mixture)
         for separator in separators:
             waves[separator.name] = _target_estimate(separator, item)
         scores = {}
