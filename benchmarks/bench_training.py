@@ -67,8 +67,8 @@ def _step_timing(network, dataset, config, steps: int) -> dict[str, float]:
     import torch
 
     from vaesep import data as datasets
-    from vaesep.batches import SpectralBatch, StreamSpectra
-    from vaesep.train import spectrogram_batch, train_step
+    from vaesep.batches import SpectralBatch, StreamSpectra, spectrogram_batch
+    from vaesep.train import train_step
 
     network.train()
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
@@ -108,6 +108,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
     """Params: ``method``, ``data`` (data set name), ``epochs``, ``steps``, ``step_repeats``."""
     import torch
 
+    from vaesep.files import count_parameters
     from vaesep.train import TrainConfig, train
 
     name = params.get("method", "vae")
@@ -135,7 +136,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
                 "nmf_seconds_per_source": seconds,
                 "nmf_iterations": iterations,
                 "epoch_frames_per_second": [],
-                "n_parameters": sum(p.numel() for p in fit.network.parameters()),
+                "n_parameters": count_parameters(fit.network),
             }
         )
         return out
@@ -171,7 +172,7 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
                 "batch_segments": config.batch_segments,
                 "segment_seconds": config.segment_seconds,
             },
-            "n_parameters": sum(p.numel() for p in network.parameters() if p.requires_grad),
+            "n_parameters": count_parameters(network),
             "unit": "spectrogram frames per second",
         }
     )

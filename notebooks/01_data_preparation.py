@@ -419,10 +419,10 @@ print(f"frames within +-10 dB (real overlap): {100 * shares['neither']:.0f} %")
 # minus these):
 
 # %%
-source_magnitudes = magnitude(stft(sources))  # (n_sources, n_bins, n_frames)
+source_magnitudes = magnitude(stft(sources))  # (n_sources, n_frames, n_bins)
 oracle_masks = {"IBM": ideal_binary_mask(source_magnitudes), "IRM": ideal_ratio_mask(source_magnitudes),
                 "Wiener": wiener_mask(source_magnitudes)}
-figure = plot_masks({f"{name}, source {first}": mask[0].T for name, mask in oracle_masks.items()},  # layout: core redesign
+figure = plot_masks({f"{name}, source {first}": mask[0] for name, mask in oracle_masks.items()},
                     title=f"oracle masks of test item {EXAMPLE_ITEM}, source {first}")
 save_figure(figure, "01_oracle_masks")
 display(figure)

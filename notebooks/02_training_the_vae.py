@@ -30,13 +30,14 @@
 # ## What you will learn
 #
 # * the VAE's objective, the ELBO, term by term, and how each term appears in
-#   the code (`vaesep/models/vae.py`, `vaesep/models/network.py`);
+#   the code (`vaesep/models/vae.py`);
 # * the reparameterisation trick, why the KL weight β is warmed up, and why
 #   we use z = μ at test time;
 # * how the joint soft-mask layer of Huang et al. (2015) turns the decoders'
 #   outputs into masks on the mixture;
-# * a training loop with dynamic mixing, live loss curves, validation, early
-#   stopping and resumable checkpoints;
+# * one training step, written out in `vaesep.train.train_step`, and the loop
+#   around it: dynamic mixing, live loss curves, validation, early stopping and
+#   resumable checkpoints;
 # * how separation is scored (SDR, SIR, SAR, NSDR, SI-SDR), and how to read a
 #   result against its floor and ceiling.
 #
@@ -74,7 +75,9 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import copy
 import dataclasses
+import inspect
 
 import numpy as np
 import torch
@@ -82,6 +85,7 @@ from IPython.display import Audio, Markdown, display
 
 import vaesep
 from vaesep import data
+from vaesep.batches import SpectralBatch, ValidationSet, spectrogram_batch
 from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises use it
     evaluate_separator,
     evaluate_test_splits,
@@ -89,6 +93,7 @@ from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises
     split_summaries,
     split_tables_markdown,
 )
+from vaesep.files import runs_dir, save_figure, save_table
 from vaesep.inspection import describe_checkpoint, network_outputs, parameter_table
 from vaesep.metrics import compare_markdown
 from vaesep.models import VAEConfig, VAENetwork
@@ -100,10 +105,9 @@ from vaesep.plots import (
     plot_metric_boxes,
     plot_spectrograms,
 )
-from vaesep.files import runs_dir, save_figure, save_table
 from vaesep.runtime import mode_default, pick_device, use_fast_mode
 from vaesep.spectral import ideal_ratio_mask, magnitude, stft
-from vaesep.train import TrainConfig, spectrogram_batch, train
+from vaesep.train import TrainConfig, train, train_step
 
 # %% [markdown]
 # ## Parameters
@@ -252,9 +256,7 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 # authors' code scales it").
 
 # %%
-from vaesep.batches import ValidationSet
 from vaesep.latent import unit_statistics
-from vaesep.train import evaluate_loss
 
 shipped_vae = vaesep.load_model(PRETRAINED).network.eval()
 validation = ValidationSet(ds.sources("valid")[: 8 if FAST else None])
@@ -397,10 +399,36 @@ figure = plot_kl_schedule([network.kl_weight(epoch) for epoch in range(EPOCHS + 
 display(figure)
 
 # %% [markdown]
+# ### One training step, by hand
+#
+# All of learning happens in one short function, `vaesep.train.train_step`:
+# the forward pass (`training_outputs`: the network on the mixture), the loss
+# above, its gradient, a clip of the gradient's norm, and an Adam update. The
+# training loop below calls it for every batch, and so does the training
+# benchmark (`benchmarks/bench_training.py`). Here it is:
+
+# %%
+print(inspect.getsource(train_step))
+
+# %% [markdown]
+# Three steps on the two mixtures above, on a copy of the network so that
+# the run below starts from the same weights. The loss falls a little with
+# each step on the same batch:
+
+# %%
+trial = copy.deepcopy(network)
+trial.fit_normalisation(mixture_magnitude)  # the feature statistics, from these two mixtures only
+optimizer = torch.optim.Adam(trial.parameters(), lr=LEARNING_RATE)
+two_mixtures = SpectralBatch(mixture_magnitude, source_magnitude)
+for step in range(3):
+    terms = train_step(trial, optimizer, two_mixtures, epoch=0)
+    print(f"step {step + 1}:", {key: round(value, 2) for key, value in terms.items()}, "(nats per frame)")
+
+# %% [markdown]
 # ## Training
 #
-# `vaesep.train.train` runs the loop: each step draws a batch, takes an Adam
-# step on $\mathcal{L}$, and after each epoch computes the loss on the fixed
+# `vaesep.train.train` runs the loop: each step draws a batch and calls
+# `train_step` on it, and after each epoch computes the loss on the fixed
 # validation mixtures (z = μ, full β). It keeps the weights of the best
 # validation epoch, stops early when `PATIENCE` epochs bring no improvement,
 # and writes a checkpoint after every epoch. The curves below are redrawn
@@ -487,8 +515,8 @@ print("same network configuration:", model.network.config_dict() == pretrained.n
 # %%
 sources = np.array(ds.sources("test")[EXAMPLE_ITEM])
 mixture = sources.sum(axis=0)
-truth = magnitude(stft(sources)).transpose(0, 2, 1)  # (n_sources, n_frames, n_bins); layout: core redesign
-mixture_magnitude = magnitude(stft(mixture)).T  # layout: core redesign
+truth = magnitude(stft(sources))  # (n_sources, n_frames, n_bins)
+mixture_magnitude = magnitude(stft(mixture))  # (n_frames, n_bins)
 ideal = ideal_ratio_mask(truth)
 inside = {"this notebook": network_outputs(model, mixture, sr), "pretrained": network_outputs(pretrained, mixture, sr)}
 for index, name in enumerate(ds.source_names):

@@ -100,11 +100,11 @@ from vaesep.compare.inference import (
     iteration_markdown,
     study_comparison,
 )
+from vaesep.files import save_figure, save_table
 from vaesep.metrics import bss_eval
 from vaesep.models.generative import multiplicative_update, negative_log_posterior
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
 from vaesep.priors import load_or_train
-from vaesep.files import save_figure, save_table
 from vaesep.runtime import code_version, mode_default, use_fast_mode
 
 STARTED = time.perf_counter()
@@ -222,7 +222,7 @@ print(f"{sum(p.numel() for p in network.parameters()):,} parameters; inference s
 # %%
 with torch.no_grad():
     codes = torch.randn(1, 1, 120, network.config.latent)
-    sampled = {f"prior {name}": prior.decode(codes)[0, 0].numpy() for name, prior in network.priors.items()}
+    sampled = {f"prior {name}": prior.decode(codes)[0, 0].numpy() for name, prior in network.priors.items()}  # (frames, bins)
 display(plot_spectrograms(sampled, title="Decoded codes z ~ N(0, I), one frame each"))
 
 # %% [markdown]
@@ -321,7 +321,7 @@ for count in (0, last):
 print(f"the noisy mixture itself: speech SDR {bss_eval(noisy_references, np.stack([noisy_mixture] * 2))['sdr'][0]:.2f} dB")
 
 # %%
-noise_model = noisy_inferences[last].variances[0, 1].sqrt().numpy()  # |W H|^½ in magnitude units
+noise_model = noisy_inferences[last].variances[0, 1].sqrt().numpy()  # |W H|^½ in magnitude units, (frames, bins)
 figure = plot_spectrograms(
     {"noisy mixture": noisy_mixture, "clean speech": noisy_references[0],
      **{f"speech, {count} it.": noisy_estimates[count][0] for count in (0, last)}},

@@ -137,14 +137,14 @@ def test_vanishing_interference_rounded_below_zero_gives_infinite_sir(
     less than any real energy, which makes the vanishing term negative on any
     machine. SIR must then be +inf (zero interference), never NaN.
     """
-    import vaesep.metrics.bss as bss
+    import vaesep.metrics.scores as scores
 
     rng = np.random.default_rng(21)
     references = np.stack([speech_like(SR // 2, 150, rng)] * 2)
     references[1] *= scale
     estimates = references + 0.1 * rng.standard_normal(references.shape)
-    exact = bss._quadratic
-    monkeypatch.setattr(bss, "_quadratic", lambda gram, c: exact(gram, c) - 1e-9)
+    exact = scores._quadratic
+    monkeypatch.setattr(scores, "_quadratic", lambda gram, c: exact(gram, c) - 1e-9)
     result = bss_eval(references, estimates)
     assert np.all(result["sir"] == np.inf)
     assert np.all(np.isfinite(result["sdr"])) and np.all(np.isfinite(result["sar"]))

@@ -8,7 +8,7 @@ import vaesep
 from vaesep.api import export_model
 from vaesep.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from vaesep.models import IdealRatioMask, MixtureSeparator, NeuralSeparator, VAEConfig, VAENetwork
-from vaesep.models.network import frames_with_context
+from vaesep.models.vae import frames_with_context
 
 
 def _tiny_batch(seed=0, n_frames=40):
@@ -198,14 +198,6 @@ def test_oracles_load_by_name():
     assert oracle.needs_references and oracle.source_names == ("v", "m")
 
 
-def test_long_inputs_in_chunks_match_one_pass():
-    separator = _small_separator()  # context 1
-    mixture = np.random.default_rng(6).standard_normal(16000 * 3).astype(np.float32)
-    whole = separator.separate(mixture, 16000)
-    separator.max_frames = 37  # force many chunks, with an odd size
-    np.testing.assert_allclose(separator.separate(mixture, 16000), whole, atol=1e-6)
-
-
 @pytest.mark.parametrize(
     "sr, error, message",
     [
@@ -284,16 +276,16 @@ def test_long_inputs_in_sample_chunks_match_one_pass(make):
 
 def test_long_inputs_never_reach_the_stft_whole(monkeypatch):
     """Memory: STFTs, masks and inverse STFTs are held for one chunk at a time."""
-    import vaesep.models.base as base
+    import vaesep.models.separator as separator_module
 
     seen = []
-    real_stft = base.stft
+    real_stft = separator_module.stft
 
     def recording_stft(signal, config):
         seen.append(signal.shape[-1])
         return real_stft(signal, config)
 
-    monkeypatch.setattr(base, "stft", recording_stft)
+    monkeypatch.setattr(separator_module, "stft", recording_stft)
     separator = _small_separator()
     separator.chunk_frames = 50
     mixture = np.random.default_rng(9).standard_normal(16000 * 4).astype(np.float32)
@@ -405,3 +397,56 @@ def test_oracle_source_names_must_be_distinct_names(names):
 def test_unknown_device_is_named():
     with pytest.raises(ValueError, match="unknown device 'tpu'.*'cpu'"):
         vaesep.load_model("vae-speech", device="tpu")
+
+
+# Separations of one fixed synthetic mixture by every shipped model, measured with the code
+# before the redesign of issue 14: per source, the RMS and the inner product with a fixed
+# random probe. The redesign reproduced them to the last bit; loading and separating the
+# shipped files must keep doing so (up to float rounding).
+SHIPPED_SIGNATURES = {
+    "ae-speech": ((0.03123999844, -5.241106704), (0.03278685158, 3.455742941)),
+    "dnn-discrim-speech": ((0.02981880347, -3.424679632), (0.02941038013, 1.639315448)),
+    "dnn-speech": ((0.03181068093, -3.596748518), (0.0255217799, 1.811384679)),
+    "drnn-discrim-speech": ((0.02827409481, -2.620603999), (0.03224547199, 0.8352399928)),
+    "drnn-speech": ((0.02870864801, -2.712853413), (0.03039099347, 0.9274908671)),
+    "nmf-speech": ((0.03009972862, -6.163021488), (0.0274475347, 4.377658858)),
+    "vae-matched-speech": ((0.03004946268, -3.722539802), (0.03410210651, 1.937174969)),
+    "vae-shared-speech": ((0.02931497032, -3.280712861), (0.03395003225, 1.495349302)),
+    "vae-speech": ((0.03089027085, -4.299780794), (0.02909449159, 2.514417445)),
+}
+
+
+def _signature_mixture() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(2024)
+    t = np.arange(2 * 16000) / 16000
+    low = sum(np.sin(2 * np.pi * h * 130 * t * (1 + 0.02 * np.sin(2 * np.pi * 3 * t))) / h for h in range(1, 12))
+    high = sum(np.sin(2 * np.pi * h * 240 * t) / h for h in range(1, 8)) * (0.5 + 0.5 * np.sin(2 * np.pi * 2 * t) ** 2)
+    mixture = (0.05 * low + 0.03 * high + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+    return mixture, rng.standard_normal(t.size)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_SIGNATURES))
+def test_shipped_models_separate_as_they_always_did(name):
+    assert sorted(SHIPPED_SIGNATURES) == vaesep.list_pretrained()
+    mixture, probe = _signature_mixture()
+    estimates = vaesep.load_model(name, device="cpu").separate(mixture, 16000).astype(np.float64)
+    measured = [(np.sqrt(np.mean(estimate**2)), estimate @ probe) for estimate in estimates]
+    np.testing.assert_allclose(measured, SHIPPED_SIGNATURES[name], rtol=1e-5)
+
+
+def test_checkpoints_of_nmf_and_generative_models_written_as_masking_networks_still_load(tmp_path):
+    """Before issue 14 NMF and the generative model stored context=0 and unused feature statistics."""
+    from vaesep.models import GenerativeConfig, GenerativeNetwork, build_network
+
+    nmf = vaesep.load_model("nmf-speech").network  # the shipped file is of the older layout
+    stored = load_checkpoint(vaesep.api.PRETRAINED_DIR / "nmf-speech.pt")
+    assert stored["config"]["context"] == 0 and "feature_mean" in stored["state_dict"]
+    assert not hasattr(nmf.config, "context") and "feature_mean" not in nmf.state_dict()
+    network = GenerativeNetwork(GenerativeConfig(hidden=8, latent=4, iterations=2))
+    old_layout = {**network.state_dict(), "feature_mean": torch.zeros(513), "feature_std": torch.ones(513)}
+    path = save_checkpoint(tmp_path / "generative.pt", {"kind": "generative", "config": {**network.config_dict(), "context": 0}, "state_dict": old_layout})
+    loaded = vaesep.load_model(path).network
+    for key, value in network.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    with pytest.raises(CheckpointError, match="does not know"):
+        build_network("nmf", {**stored["config"], "context": 1})  # only the fixed 0 is converted

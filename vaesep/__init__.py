@@ -2,7 +2,9 @@
 
 A teaching and reproduction package for Pandey, Kumar & Namboodiri,
 "Monaural Audio Source Separation Using Variational Autoencoders"
-(Interspeech 2018). Start with the notebooks in ``notebooks/``.
+(Interspeech 2018). Start with the notebooks in ``notebooks/``; the code of
+the method is in five files, read in this order: ``spectral.py``,
+``models/vae.py``, ``models/separator.py``, ``train.py``, ``metrics/scores.py``.
 
 Public API (stable)::
 
@@ -10,18 +12,21 @@ Public API (stable)::
     model.source_names                        # ("v", "m")
     estimates = model.separate(mixture, sr)   # (n_sources, len(mixture)) float32
     vaesep.list_pretrained()
-"""
 
-import os as _os
+Importing the package loads nothing heavy and changes nothing: torch is
+imported with the first model.
+"""
 
 __version__ = "0.1.0"
 
-# With torch's default two OpenMP threads, waiting threads spin; on a busy 2-core
-# laptop that made training 3-4x slower (benchmarks/README.md). Passive waiting
-# costs nothing measurable on an idle machine. Only effective before torch loads,
-# and never overrides a value the user set.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from vaesep.api import list_pretrained, load_model  # noqa: E402
-
 __all__ = ["__version__", "list_pretrained", "load_model"]
+
+
+def __getattr__(name: str):
+    # load_model and list_pretrained come from vaesep.api on first use, so that `import vaesep`
+    # (and the command line, which sets OpenMP's wait policy before torch loads) stays light
+    if name in ("load_model", "list_pretrained"):
+        from vaesep import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'vaesep' has no attribute {name!r}")

@@ -1,8 +1,8 @@
-"""Waveform input/output: loading, mono down-mixing, resampling and mixing.
+"""Waveforms in and out: loading, mono down-mixing, resampling, levels and mixing.
 
-Everything downstream of this module works on mono ``float32`` arrays at
-:data:`SAMPLE_RATE` (16 kHz). Notebook 01 (section "From files to mixtures")
-walks through these steps on the default speech data.
+Everything downstream works on mono ``float32`` arrays at :data:`SAMPLE_RATE`
+(16 kHz); this module is where any other audio is checked and converted.
+Notebook 01, section "From files to mixtures", walks through these steps.
 """
 
 from __future__ import annotations
@@ -15,31 +15,27 @@ import numpy as np
 SAMPLE_RATE: int = 16_000
 """The sample rate every model in this package works at (Hz)."""
 
+MIXTURE: str = "mixture"
+"""The name of the mixture wherever signals are named like sources: the floor separator,
+frames encoded by the VAE (notebook 03), a listening-test condition (notebook 05)."""
+
+# Telephone speech to the highest rate audio interfaces offer: anything outside is a mistake
+# (a rate in kHz, a flag passed by position), and resampling from it would exhaust memory.
 MIN_SAMPLE_RATE: int = 4_000
 MAX_SAMPLE_RATE: int = 384_000
-"""The sample rates (Hz) :func:`check_sample_rate` accepts: telephone speech to
-the highest rate audio interfaces offer. Anything outside is a mistake (a rate
-in kHz, a flag passed by position), and resampling from it would ask for
-absurd amounts of memory."""
 
 MAX_RESAMPLED_SAMPLES: int = 2**30
-"""Most samples :func:`resample` will produce (4 GiB of float32, 18 hours at
-16 kHz): a guard against a bogus rate or length exhausting memory."""
+"""Most samples :func:`resample` will produce (4 GiB of float32, 18 hours at 16 kHz)."""
 
 _MAX_CHANNELS = 8
 _STREAM_BLOCK = 2**20  # input samples per soxr call when resampling long signals
 
 
 def check_sample_rate(sr: object, *, name: str = "sr") -> int:
-    """Return ``sr`` as an ``int`` number of Hz, or say clearly why it is not one.
+    """``sr`` as an ``int`` number of Hz, or a ``TypeError``/``ValueError`` that says why it is not one.
 
-    Accepts Python and NumPy integers and integral floats (``16000.0``)
-    between :data:`MIN_SAMPLE_RATE` and :data:`MAX_SAMPLE_RATE`. ``bool``
-    is refused although Python counts it as an int: ``True`` would mean 1 Hz.
-
-    Raises:
-        TypeError: not a number, or a bool.
-        ValueError: not finite, not whole, or outside the accepted range.
+    Integers and whole floats (``16000.0``) from :data:`MIN_SAMPLE_RATE` to
+    :data:`MAX_SAMPLE_RATE`; ``bool`` is refused although Python counts it as an int.
     """
     is_number = isinstance(sr, (int, float, np.integer, np.floating))
     if isinstance(sr, (bool, np.bool_)) or not is_number:
@@ -61,27 +57,17 @@ def check_sample_rate(sr: object, *, name: str = "sr") -> int:
 
 
 def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
-    """Validate an audio array and return it as mono ``float32``.
+    """An audio array as mono ``float32`` ``(n_samples,)``, or an error that says what is wrong.
 
-    Args:
-        signal: shape ``(n_samples,)``, or ``(n_samples, n_channels)`` as
-            soundfile returns it, or ``(n_channels, n_samples)`` as librosa
-            returns it (at most 8 channels; the shorter axis is taken as channels).
-            Float arrays are taken as they are (full scale is ±1). 8-, 16- and
-            32-bit integer arrays are PCM and scaled from their dtype's full
-            range to [-1, 1) (unsigned ones centred first, as in 8-bit WAV).
-            64-bit integers are refused: no audio format stores them, so their
-            scale is unknown, and a Python list of ints becomes one (scaling
-            16-bit values by the int64 range would make them near-silent).
-        name: what to call the array in error messages.
-
-    Returns:
-        ``float32`` array, shape ``(n_samples,)``.
-
-    Raises:
-        TypeError: not a real numeric array, or 64-bit integers.
-        ValueError: empty input, more than two dimensions, ambiguous channel
-            layout, or non-finite samples.
+    ``signal`` is ``(n_samples,)``, ``(n_samples, n_channels)`` as soundfile
+    returns it or ``(n_channels, n_samples)`` as librosa does (at most 8
+    channels, the shorter axis; they are averaged). Floats are taken as they are
+    (full scale ±1); 8-, 16- and 32-bit integers are PCM, scaled from their full
+    range (unsigned ones centred first, as in 8-bit WAV). 64-bit integers are
+    refused: no audio format stores them, and a Python list of ints becomes one
+    (scaled by the int64 range, 16-bit values would be near-silent). ``name``
+    names the array in the errors: ``TypeError`` for non-numeric arrays and 64-bit
+    integers, ``ValueError`` for empty, non-finite or ambiguous input.
     """
     array = np.asarray(signal)
     if array.dtype == object or not (
@@ -129,20 +115,9 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
 
 
 def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample a mono waveform with soxr's high-quality polyphase filter.
-
-    Args:
-        signal: ``(n_samples,)`` float array.
-        orig_sr: its sample rate in Hz.
-        target_sr: the wanted rate in Hz.
-
-    Returns:
-        ``float32`` array of ``round(n_samples * target_sr / orig_sr)`` samples.
-
-    Raises:
-        TypeError, ValueError: a rate :func:`check_sample_rate` refuses, or an
-            output longer than :data:`MAX_RESAMPLED_SAMPLES`.
-    """
+    """A mono waveform at ``target_sr`` Hz (soxr's high-quality filter): ``float32``,
+    ``round(n_samples * target_sr / orig_sr)`` samples. Refuses rates :func:`check_sample_rate`
+    refuses and outputs longer than :data:`MAX_RESAMPLED_SAMPLES`."""
     orig_sr = check_sample_rate(orig_sr, name="orig_sr")
     target_sr = check_sample_rate(target_sr, name="target_sr")
     signal = np.asarray(signal, dtype=np.float32)
@@ -185,15 +160,7 @@ def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
 
 
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
-    """Read a WAV/FLAC/OGG file as mono ``float32`` at ``sr`` Hz.
-
-    Args:
-        path: any format libsndfile reads (no ffmpeg is needed or used).
-        sr: target sample rate in Hz.
-
-    Returns:
-        ``(n_samples,)`` float32 array.
-    """
+    """A WAV/FLAC/OGG file (anything libsndfile reads; no ffmpeg) as mono ``float32`` at ``sr`` Hz."""
     import soundfile as sf
 
     path = Path(path)
@@ -237,19 +204,11 @@ def rms(signal: np.ndarray) -> float:
 def mix_at_snr(
     target: np.ndarray, interferer: np.ndarray, snr_db: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Scale two equal-length sources so the target-to-interferer ratio is ``snr_db``.
+    """Two equal-length sources ``(n_samples,)`` scaled so that the target is ``snr_db`` above the interferer.
 
-    Both are first normalised to unit RMS (the design's convention, matching
-    Huang et al.'s unit-energy sources), then the interferer is scaled by
-    ``10 ** (-snr_db / 20)``. The mixture is the sum of the two returned arrays.
-
-    Args:
-        target: ``(n_samples,)``.
-        interferer: ``(n_samples,)``.
-        snr_db: wanted ratio in dB.
-
-    Returns:
-        ``(scaled_target, scaled_interferer)``, each ``float32 (n_samples,)``.
+    Both are first brought to unit RMS (Huang et al.'s unit-energy sources), then
+    the interferer is scaled by ``10 ** (-snr_db / 20)``; the mixture is their
+    sum. Returns ``(scaled_target, scaled_interferer)``, each ``float32``.
     """
     if target.shape != interferer.shape:
         raise ValueError(

@@ -1,7 +1,7 @@
 """Training batches drawn in the STFT domain, and the validation set scored by SDR.
 
-Dynamic mixing (notebook 02, section "Dynamic mixing") draws fresh pairings
-every step. Doing it on waveforms means an STFT of every source and every
+What :mod:`vaesep.train` feeds its training step. Dynamic mixing (notebook
+02, section "From waveforms to training frames") draws fresh pairings every step. Doing it on waveforms means an STFT of every source and every
 mixture at every step, about a quarter of a training step. The STFT is
 linear, so the spectrogram of a mixture of frame-aligned segments is the sum
 of the segments' spectrograms: :class:`StreamSpectra` computes each training
@@ -11,9 +11,9 @@ Offsets are whole hops (16 ms), a negligible restriction on the pairings.
 Levels follow :func:`vaesep.data.random_segments`: each segment at unit
 energy, every source after the first ``snr_db`` below the first, segments
 more than 30 dB below their stream's level redrawn; then the mixture is
-scaled to :data:`~vaesep.models.network.REFERENCE_RMS`. Energies come from
-the spectra by Parseval's theorem (the squared Hann windows at 75 % overlap
-sum to 1.5), so no waveform is touched after the first STFT.
+scaled to :data:`~vaesep.spectral.REFERENCE_RMS`. Energies come from the
+spectra by Parseval's theorem (the squared Hann windows at 75 % overlap sum
+to 1.5), so no waveform is touched after the first STFT.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from vaesep.data.mixing import MAX_REDRAWS, SILENCE_BELOW_DB
-from vaesep.metrics.bss import ReferenceSubspaces
-from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, istft, stft
+from vaesep.metrics.scores import ReferenceSubspaces
+from vaesep.models import Network, NeuralSeparator
+from vaesep.spectral import DEFAULT_STFT, STFTConfig, normalise_level, reference_gain, stft
 
 STFT_CHUNK_SECONDS = 60.0
 """Stream length transformed per call, to bound the temporary memory of a long stream."""
@@ -49,7 +49,7 @@ def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> to
     """Complex STFT of a long stream, ``(n_frames, n_bins)``, computed in chunks.
 
     Each chunk is read with one window of overlap, so every frame sees exactly
-    the samples it would in one call: the result equals ``stft(stream).T``.
+    the samples it would in one call: the result equals ``stft(stream)``.
     """
     hop = config.hop_length
     # the reflect padding of a centred STFT, once; then frame f is padded[f*hop : f*hop + n_fft]
@@ -62,7 +62,7 @@ def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> to
         last = min(n_frames, first + frames_per_chunk)
         piece = torch.from_numpy(padded[first * hop : (last - 1) * hop + config.n_fft])
         spec = torch.stft(piece, config.n_fft, hop, window=window, center=False, return_complex=True)
-        out[first:last] = spec.T  # (n_bins, last - first) -> (last - first, n_bins)
+        out[first:last] = spec.T  # torch's (n_bins, frames) turned round, as vaesep.spectral.stft does
     return out
 
 
@@ -160,9 +160,21 @@ class StreamSpectra:
         gains = torch.from_numpy(gains).float()[:, :, None, None]  # (n, n_sources, 1, 1)
         mixture = (gather(self.spectra) * gains).sum(dim=1).abs()  # (n, n_frames, n_bins)
         level = (frame_energies(mixture).mean(dim=-1) / DEFAULT_STFT.hop_length).sqrt()  # (n,) RMS
-        scale = REFERENCE_RMS / level.clamp_min(1e-12)
+        scale = reference_gain(level)  # the mixture at REFERENCE_RMS, as normalise_level does for waveforms
         sources = gather(self.magnitudes) * (gains * scale[:, None, None, None])
         return SpectralBatch(mixture * scale[:, None, None], sources)
+
+
+def spectrogram_batch(sources: np.ndarray, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Magnitudes of waveform segments ``(batch, n_sources, n_samples)`` and of their sums, the mixtures.
+
+    Each item is scaled by its mixture's :func:`~vaesep.spectral.normalise_level` gain, as
+    in training. Returns ``(batch, n_frames, n_bins)`` and ``(batch, n_sources, n_frames, n_bins)``.
+    """
+    sources = np.asarray(sources, dtype=np.float32)
+    _, gain = normalise_level(sources.sum(axis=1))  # (batch, 1)
+    scaled = torch.from_numpy((sources * gain[:, None]).astype(np.float32)).to(device)
+    return stft(scaled.sum(dim=1)).abs(), stft(scaled).abs()
 
 
 class ValidationSet:
@@ -170,39 +182,48 @@ class ValidationSet:
 
     Early stopping and tuning select by validation SDR, the quantity the
     comparison reports, because the losses of different methods (and of one
-    VAE under different likelihoods) are not comparable. The references'
-    BSS-eval projections are prepared once, so each evaluation costs one
-    forward pass, one iSTFT and the projections.
+    VAE under different likelihoods) are not comparable. The score is that of
+    :meth:`~vaesep.models.separator.Separator.separate_batch`, the path every
+    separation takes; the references' BSS-eval projections are prepared once.
 
     Args:
         references: ``(n_items, n_sources, n_samples)`` true sources.
+
+    Attributes:
+        mixture, sources: their magnitudes at the training level, for :meth:`loss`.
     """
 
     def __init__(self, references: np.ndarray) -> None:
         references = np.asarray(references, dtype=np.float32)
-        mixtures = references.sum(axis=1)
-        level = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1))
-        self.gains = (REFERENCE_RMS / np.maximum(level, 1e-9)).astype(np.float32)
-        self.n_samples = references.shape[-1]
-        self.mixture_stft = stft(torch.from_numpy(mixtures * self.gains[:, None]))  # (n_items, n_bins, n_frames)
-        source_stft = stft(torch.from_numpy(references * self.gains[:, None, None]))
-        self.mixture = self.mixture_stft.abs().transpose(1, 2)  # (n_items, n_frames, n_bins)
-        self.sources = source_stft.abs().transpose(2, 3)  # (n_items, n_sources, n_frames, n_bins)
+        self.mixtures = references.sum(axis=1)  # (n_items, n_samples)
+        self.mixture, self.sources = spectrogram_batch(references)
         self.subspaces = [ReferenceSubspaces(item.astype(np.float64)) for item in references]
 
     @torch.no_grad()
-    def score(self, network: MaskingNetwork, *, batch_items: int = 16) -> float:
-        """Mean BSS-eval SDR over items and sources (dB) of ``network``'s separation."""
+    def loss(self, network: Network, *, epoch: int | None = None, batch_items: int = 16) -> dict[str, float]:
+        """Mean loss terms over the items in eval mode (z = μ), the full KL weight unless ``epoch`` is given.
+
+        It is the training loss (``training_outputs``), so a clean-trained VAE is
+        scored on rebuilding its clean sources.
+        """
         was_training = network.training
         network.eval()
-        device = next(network.parameters()).device
+        device, n_items, totals = next(network.parameters()).device, len(self.mixture), {}
+        for start in range(0, n_items, batch_items):
+            batch = SpectralBatch(self.mixture[start : start + batch_items].to(device), self.sources[start : start + batch_items].to(device))
+            for key, value in network.loss(network.training_outputs(batch), batch.sources, epoch=epoch).items():
+                totals[key] = totals.get(key, 0.0) + float(value) * (batch.mixture.shape[0] / n_items)
+        network.train(was_training)
+        return totals
+
+    def score(self, network: Network, *, batch_items: int = 16) -> float:
+        """Mean BSS-eval SDR over items and sources (dB) of ``network``'s separation."""
+        was_training = network.training
+        separator = NeuralSeparator(network, device=next(network.parameters()).device)  # eval mode
         sdrs = []
         for start in range(0, len(self.subspaces), batch_items):
-            stop = start + batch_items
-            masks = network(self.mixture[start:stop].to(device))["masks"].cpu()  # (b, n_sources, frames, bins)
-            separated = masks.transpose(2, 3) * self.mixture_stft[start:stop, None]
-            estimates = istft(separated, self.n_samples).numpy() / self.gains[start:stop, None, None]
-            for subspaces, estimate in zip(self.subspaces[start:stop], estimates, strict=True):
+            estimates = separator.separate_batch(self.mixtures[start : start + batch_items])
+            for subspaces, estimate in zip(self.subspaces[start : start + batch_items], estimates, strict=True):
                 sdrs.append(subspaces.ratios(estimate.astype(np.float64))[0])
         network.train(was_training)
         return float(np.mean(sdrs))

@@ -1,20 +1,15 @@
-"""Checkpoint files: written atomically, read without executing code.
+"""Checkpoint files: one small record type, written atomically, read without executing code.
 
-A checkpoint is a dict of plain values and tensors saved with ``torch.save``
-and read with ``torch.load(..., weights_only=True)``, so opening a file from
-someone else can never run code. It carries everything needed to rebuild the
-model and to judge what it was trained on:
-
-``format``, ``format_version``, ``vaesep_version``, ``kind`` (network class),
-``config`` (its dataclass as a dict), ``state_dict`` (best weights),
-``weights_sha256`` (a hash of ``state_dict``, checked on every load),
-``dataset`` (name, params, manifest hash), ``train_config``, ``history``,
-and, while training is unfinished, ``resume`` (current weights, optimizer
-and RNG state). Notebook 02, section "Checkpoints", shows one.
+A file is a dict of plain values and tensors saved with ``torch.save`` and read
+with ``torch.load(..., weights_only=True)``, so opening a file from someone
+else can never run code. :class:`Checkpoint` names its entries; the weights
+carry a sha256 (``weights_sha256``) that every load checks. Notebook 02,
+section "What a checkpoint holds", shows one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Mapping
@@ -24,14 +19,13 @@ from typing import Any
 import torch
 
 import vaesep
+from vaesep.files import atomic_write
 
 FORMAT = "vaesep-checkpoint"
 FORMAT_VERSION = 1
 HASH_KEY = "weights_sha256"
 
-_WHAT_TO_PASS = (
-    "pass a shipped name (vaesep.list_pretrained()) or a .pt file written by `vaesep train`"
-)
+_WHAT_TO_PASS = "pass a shipped name (vaesep.list_pretrained()) or a .pt file written by `vaesep train`"
 # first bytes of the audio files most likely to be passed as a model by mistake
 _AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"ID3", b"FORM")
 
@@ -40,13 +34,80 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, foreign or incompatible."""
 
 
-def weights_sha256(state_dict: Mapping[str, Any]) -> str:
-    """sha256 of a ``state_dict``, independent of its key order and of the file's layout.
+@dataclasses.dataclass
+class Checkpoint:
+    """What a checkpoint holds: enough to rebuild the model and to judge what it was trained on.
 
-    Each entry, in sorted key order, contributes its key, dtype, shape and raw
-    bytes (other values than tensors: their ``repr``). Stored with every
-    checkpoint, it catches weights changed after saving (a corrupted copy or
-    download), which would otherwise load silently and separate badly.
+    Attributes:
+        kind: the network class (``"vae"``, ``"dnn"``, ...; :func:`vaesep.models.network_classes`).
+        config: its config dataclass as a dict.
+        state_dict: the best weights so far; ``None`` before an epoch gave valid ones.
+        dataset: the training data's ``name``, ``params`` and ``manifest_hash``.
+        train_config: how it was trained (a :class:`vaesep.train.TrainConfig` as a dict, or NMF's settings).
+        history: per-epoch lists (losses, validation SDR, seconds, ...).
+        best_epoch: zero-based epoch of ``state_dict``.
+        stopped: ``"running"``, ``"epochs"``, ``"early_stopping"``, ...
+        resume: while training may go on: current weights, optimiser and RNG
+            state, ``next_epoch`` and ``bad_epochs``; ``None`` once it is final.
+        name: the model's name in tables (exported files).
+        extra: any other entry of the file, kept as it is.
+    """
+
+    kind: str
+    config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor] | None
+    dataset: dict[str, Any] | None = None
+    train_config: dict[str, Any] = dataclasses.field(default_factory=dict)
+    history: dict[str, Any] = dataclasses.field(default_factory=dict)
+    best_epoch: int = -1
+    stopped: str = "running"
+    resume: dict[str, Any] | None = None
+    name: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, network: Any, dataset: Any, **entries: Any) -> Checkpoint:
+        """A checkpoint of ``network`` (its current weights, copied to the CPU) trained on ``dataset``."""
+        return cls(
+            kind=network.kind,
+            config=network.config_dict(),
+            state_dict=cpu_copy(network.state_dict()),
+            dataset={"name": dataset.name, "params": dict(dataset.params), "manifest_hash": dataset.manifest_hash},
+            **entries,
+        )
+
+    def to_record(self) -> dict[str, Any]:
+        """The dict written to the file."""
+        fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "extra"}
+        return {**self.extra, **{key: value for key, value in fields.items() if value is not None or key != "name"}}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Checkpoint:
+        known = {field.name for field in dataclasses.fields(cls)} - {"extra"}
+        skipped = {"format", "format_version", "vaesep_version", HASH_KEY}
+        entries = {key: value for key, value in record.items() if key in known and value is not None}
+        extra = {key: value for key, value in record.items() if key not in known | skipped}
+        return cls(**{"state_dict": None, **entries}, extra=extra)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        return save_checkpoint(path, self.to_record())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Checkpoint:
+        return cls.from_record(load_checkpoint(path))
+
+
+def cpu_copy(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Detached CPU copies of a ``state_dict``'s tensors (a snapshot later steps cannot change)."""
+    return {key: value.detach().cpu().clone() for key, value in state_dict.items()}
+
+
+def weights_sha256(state_dict: Mapping[str, Any]) -> str:
+    """sha256 of a ``state_dict``, independent of key order and of the file's layout.
+
+    Each entry, in sorted key order, adds its key, dtype, shape and raw bytes
+    (other values: their ``repr``). It catches weights changed after saving (a
+    damaged copy or download), which would otherwise load and separate badly.
     """
     digest = hashlib.sha256()
     for key in sorted(state_dict):
@@ -61,34 +122,23 @@ def weights_sha256(state_dict: Mapping[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (plus format fields and the weights' hash) to ``path`` atomically.
+    """Write ``payload``, the format fields and a fresh hash of its weights to ``path``, atomically.
 
-    The file is written next to its destination and renamed into place, so an
-    interrupted save leaves the previous checkpoint intact. The hash is always
-    computed afresh, so a record that was loaded, changed and saved again
-    (an export) carries the hash of what it now holds.
+    The hash is always computed afresh, so a record that was loaded, changed and
+    saved again (an export) carries the hash of what it now holds.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaesep_version": vaesep.__version__}
-    record.update(payload)
+    record = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaesep_version": vaesep.__version__, **payload}
     record.pop(HASH_KEY, None)
-    if isinstance(record.get("state_dict"), Mapping):  # None while no epoch has finished
+    if isinstance(record.get("state_dict"), Mapping):
         record[HASH_KEY] = weights_sha256(record["state_dict"])
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        torch.save(record, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return atomic_write(path, lambda temporary: torch.save(record, temporary))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`.
+    """Read a checkpoint written by :func:`save_checkpoint`, as its dict.
 
     Raises:
-        CheckpointError: with a message saying what is wrong and what to do.
+        CheckpointError: saying what is wrong and what to do.
     """
     path = Path(path)
     if not path.is_file():
@@ -96,8 +146,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     with path.open("rb") as file:
         if file.read(4).startswith(_AUDIO_MAGIC):
             raise CheckpointError(
-                f"{path} is an audio file, not a vaesep checkpoint: the model comes first, then "
-                f"the audio; {_WHAT_TO_PASS}"
+                f"{path} is an audio file, not a vaesep checkpoint: the model comes first, then the audio; {_WHAT_TO_PASS}"
             )
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
@@ -108,23 +157,19 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"need code execution to load are refused on purpose); {_WHAT_TO_PASS}"
         ) from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} is a torch file but not a vaesep checkpoint (no format={FORMAT!r} field); "
-            f"{_WHAT_TO_PASS}"
-        )
+        raise CheckpointError(f"{path} is a torch file but not a vaesep checkpoint (no format={FORMAT!r} field); {_WHAT_TO_PASS}")
     version = record.get("format_version", 0)
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise CheckpointError(
-            f"{path} uses checkpoint format {version!r}, which this vaesep "
-            f"({vaesep.__version__}) does not understand (it reads {FORMAT_VERSION}); upgrade vaesep"
+            f"{path} uses checkpoint format {version!r}, which this vaesep ({vaesep.__version__}) "
+            f"does not understand (it reads {FORMAT_VERSION}); upgrade vaesep"
         )
     for key in ("kind", "config", "state_dict"):
         if key not in record:
             raise CheckpointError(f"{path} lacks the {key!r} entry; it is incomplete")
     # files written before hashes were stored have none: they load unverified
     if HASH_KEY in record and (
-        not isinstance(record["state_dict"], Mapping)
-        or weights_sha256(record["state_dict"]) != record[HASH_KEY]
+        not isinstance(record["state_dict"], Mapping) or weights_sha256(record["state_dict"]) != record[HASH_KEY]
     ):
         raise CheckpointError(
             f"{path}: its weights do not match the sha256 stored with them, so the file changed "
@@ -134,14 +179,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return record
 
 
-def checked_weights(record: dict[str, Any], path: str | os.PathLike) -> Mapping[str, Any]:
-    """The record's ``state_dict``, if it is one that a model can be built from.
+def checked_weights(record: Mapping[str, Any], path: str | os.PathLike) -> Mapping[str, Any]:
+    """The record's ``state_dict``, if a model can be built from it.
 
     Raises:
-        CheckpointError: no weights (training stopped before an epoch
-            finished, or diverged at once) or non-finite weights (NaN or inf,
-            from a diverged run or a damaged file), which would separate into
-            NaN stems.
+        CheckpointError: no weights (training stopped before an epoch finished,
+            or diverged at once), or NaN/infinite ones (a diverged run or a
+            damaged file), which would separate into NaN stems.
     """
     weights = record["state_dict"]
     if not isinstance(weights, Mapping):
@@ -153,14 +197,11 @@ def checked_weights(record: dict[str, Any], path: str | os.PathLike) -> Mapping[
     broken = [
         key
         for key, value in weights.items()
-        if isinstance(value, torch.Tensor)
-        and value.is_floating_point()
-        and not bool(torch.isfinite(value).all())
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
     ]
     if broken:
         raise CheckpointError(
             f"{path} has NaN or infinite weights in {broken[:3]}{' ...' if len(broken) > 3 else ''}: "
-            "its training diverged or the file is damaged; train again with a lower --lr, or "
-            "use another checkpoint"
+            "its training diverged or the file is damaged; train again with a lower --lr, or use another checkpoint"
         )
     return weights

@@ -14,7 +14,7 @@ import numpy as np
 
 from vaesep import data as datasets
 from vaesep.metrics import EvaluationResult, compare_markdown, evaluate_batch
-from vaesep.models.base import Separator
+from vaesep.models import Separator
 from vaesep.runtime import code_version
 
 TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")

@@ -20,8 +20,8 @@ from torch import nn
 from vaesep.audio import SAMPLE_RATE, as_mono_float, check_sample_rate, resample
 from vaesep.checkpoint import load_checkpoint
 from vaesep.files import count_parameters, markdown_table
-from vaesep.models.network import REFERENCE_RMS, MaskingNetwork
-from vaesep.spectral import stft
+from vaesep.models import MaskingNetwork
+from vaesep.spectral import normalise_level, stft
 
 
 def _role(name: str, network: nn.Module) -> str:
@@ -115,10 +115,10 @@ def network_outputs(model, mixture: np.ndarray, sr: int = SAMPLE_RATE) -> dict[s
         raise TypeError(f"expected a separator from vaesep.load_model(...) or a MaskingNetwork, "
                         f"got {type(model).__name__}")
     wave = resample(as_mono_float(mixture, name="mixture"), check_sample_rate(sr), SAMPLE_RATE)
-    level = float(np.sqrt(np.mean(np.square(wave, dtype=np.float64))))
-    gain = REFERENCE_RMS / level if level > 1e-9 else 1.0  # level: core redesign
+    scaled, gain = normalise_level(wave)
+    gain = float(gain[0])
     device = next(network.parameters()).device
-    spectrum = stft(torch.from_numpy(wave * np.float32(gain)).to(device)).abs().T  # layout: core redesign
+    spectrum = stft(torch.from_numpy(scaled).to(device)).abs()  # (n_frames, n_bins)
     was_training = network.training
     network.eval()
     try:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import vaesep
-from vaesep.checkpoint import save_checkpoint
+from vaesep.checkpoint import Checkpoint
 from vaesep.data import BuiltDataset
 from vaesep.models.generative import GenerativeConfig, GenerativeNetwork
 from vaesep.models.vae import VAENetwork
@@ -153,18 +153,8 @@ def save_generative(
     train_config: TrainConfig,
 ) -> Path:
     """Write a checkpoint that :func:`vaesep.load_model` turns into a separator."""
-    return save_checkpoint(
-        path,
-        {
-            "kind": network.kind,
-            "config": network.config_dict(),
-            "state_dict": {key: value.detach().cpu() for key, value in network.state_dict().items()},
-            "train_config": {**dataclasses.asdict(train_config), "select_on": "loss"},
-            "dataset": {"name": dataset.name, "params": dict(dataset.params), "manifest_hash": dataset.manifest_hash},
-            "history": histories,
-            "stopped": "priors trained",
-        },
-    )
+    train_config = {**dataclasses.asdict(train_config), "select_on": "loss"}
+    return Checkpoint.of(network, dataset, train_config=train_config, history=histories, stopped="priors trained").save(path)
 
 
 def load_or_train(

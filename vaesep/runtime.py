@@ -8,8 +8,10 @@ notebook runs in CI; the code paths stay the same as in full mode.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 FAST_ENV = "VAESEP_FAST"
 
@@ -48,6 +50,8 @@ def mode_default(value, *, fast, full):
 
 def pick_device(preferred: str | None = None) -> torch.device:
     """``preferred`` if given, else CUDA when available, else CPU."""
+    import torch
+
     if preferred:
         try:
             device = torch.device(preferred)

@@ -1,17 +1,20 @@
-"""Short-time Fourier analysis, magnitudes and time-frequency masks.
+"""Spectrograms, the one level convention, and time-frequency masks.
 
-The reference configuration (16 kHz, Hann window, ``n_fft`` 1024, hop 256,
-513 frequency bins) is explained in notebook 01, section "Why this STFT".
-Masks are explained in notebook 01, section "Oracle masks: the ceiling", and
-the joint soft-mask layer of Huang et al. (2015) in notebook 02.
+The first file to read. Notebook 01 explains the STFT settings ("Why this
+STFT") and the oracle masks ("Oracle masks: the ceiling"); notebook 02 the
+joint soft mask ("From estimates to masks") and the level ("The likelihood
+has a scale").
 
-All functions are batched torch code: any leading dimensions are carried
-through, so a batch of mixtures is transformed in one call. NumPy arrays are
-accepted and NumPy arrays are returned for them.
+One layout everywhere: a spectrogram is ``(..., n_frames, n_bins)``, one row
+per STFT frame, as the networks read it; leading dimensions are batch
+dimensions (items, sources). Only plots turn it round, to draw frequency
+upwards. Every function is torch code that also takes NumPy arrays, and then
+gives NumPy back.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,17 +23,21 @@ import torch
 from vaesep.audio import SAMPLE_RATE
 
 EPS: float = 1e-8
-"""Added to denominators so that masks of silent bins are defined (equal shares)."""
+"""Added to mask denominators so that the masks of silent bins are defined (equal shares)."""
+
+REFERENCE_RMS: float = 0.1
+"""Every mixture is scaled to this RMS before a network sees it, in training and at test time,
+so that separation does not depend on how loud a recording is (:func:`normalise_level`)."""
 
 
 @dataclass(frozen=True)
 class STFTConfig:
     """The analysis settings shared by every model, oracle and plot.
 
-    At 16 kHz a 1024-point frame spans 64 ms (15.6 Hz per bin) and the hop
-    of 256 samples advances 16 ms: fine enough in frequency to resolve the
-    harmonics of both voices, with 75 % overlap so the Hann windows sum to a
-    constant and the inverse is exact.
+    At 16 kHz a 1024-point frame spans 64 ms (15.6 Hz per bin) and the hop of
+    256 samples advances 16 ms: fine enough in frequency to resolve the
+    harmonics of both voices, with 75 % overlap so that the Hann windows sum to
+    a constant and the inverse is exact.
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -39,16 +46,12 @@ class STFTConfig:
 
     @property
     def n_bins(self) -> int:
-        """Number of non-negative frequency bins, ``n_fft // 2 + 1``."""
+        """Non-negative frequency bins, ``n_fft // 2 + 1``."""
         return self.n_fft // 2 + 1
 
     def n_frames(self, n_samples: int) -> int:
-        """Frames produced for a centred STFT of ``n_samples`` samples."""
+        """Frames of a centred STFT of ``n_samples`` samples."""
         return n_samples // self.hop_length + 1
-
-    def frame_times(self, n_frames: int) -> np.ndarray:
-        """Centre time of each frame, in seconds."""
-        return np.arange(n_frames) * self.hop_length / self.sample_rate
 
     def bin_frequencies(self) -> np.ndarray:
         """Centre frequency of each bin, in Hz."""
@@ -58,173 +61,128 @@ class STFTConfig:
 DEFAULT_STFT = STFTConfig()
 
 
-def _to_tensor(array: np.ndarray | torch.Tensor) -> tuple[torch.Tensor, bool]:
-    if isinstance(array, torch.Tensor):
-        return array, False
-    return torch.from_numpy(np.ascontiguousarray(array)), True
+def _numpy_too(function):
+    """Let a torch function take NumPy arrays as well, and hand NumPy back for them."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        was_numpy = any(isinstance(arg, np.ndarray) for arg in args)
+        args = [torch.from_numpy(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in args]
+        result = function(*args, **kwargs)
+        if not was_numpy:
+            return result
+        return tuple(r.numpy() for r in result) if isinstance(result, tuple) else result.numpy()
+
+    return wrapper
 
 
-def _window(config: STFTConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    return torch.hann_window(config.n_fft, periodic=True, device=device, dtype=dtype)
+@_numpy_too
+def stft(signal: torch.Tensor, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
+    """Complex STFT of waveforms ``(..., n_samples)`` → ``(..., n_frames, n_bins)``.
 
-
-def stft(
-    signal: np.ndarray | torch.Tensor, config: STFTConfig = DEFAULT_STFT
-) -> np.ndarray | torch.Tensor:
-    """Complex STFT of one or many waveforms.
-
-    Args:
-        signal: real waveforms, shape ``(..., n_samples)``.
-        config: analysis settings.
-
-    Returns:
-        complex spectrogram, shape ``(..., n_bins, n_frames)`` with
-        ``n_frames = n_samples // hop + 1`` (frames are centred, reflect-padded).
+    Frames are centred (reflect-padded), so ``n_frames = n_samples // hop + 1``.
     """
-    tensor, was_numpy = _to_tensor(signal)
-    if tensor.shape[-1] < config.n_fft // 2 + 1:
+    if signal.shape[-1] < config.n_fft // 2 + 1:
         raise ValueError(
-            f"signal of {tensor.shape[-1]} samples is too short for an STFT with n_fft="
+            f"signal of {signal.shape[-1]} samples is too short for an STFT with n_fft="
             f"{config.n_fft}; give at least {config.n_fft // 2 + 1} samples"
         )
-    tensor = tensor.float()
-    leading = tensor.shape[:-1]
-    spec = torch.stft(
-        tensor.reshape(-1, tensor.shape[-1]),
+    signal = signal.float()
+    spectrum = torch.stft(
+        signal.reshape(-1, signal.shape[-1]),  # (signals, n_samples)
         n_fft=config.n_fft,
         hop_length=config.hop_length,
-        window=_window(config, tensor.device, tensor.dtype),
+        window=torch.hann_window(config.n_fft, device=signal.device),
         center=True,
         pad_mode="reflect",
         return_complex=True,
-    )
-    spec = spec.reshape(*leading, *spec.shape[-2:])
-    return spec.numpy() if was_numpy else spec
+    ).transpose(-1, -2)  # torch gives (signals, n_bins, n_frames): turned round once, here
+    return spectrum.reshape(*signal.shape[:-1], *spectrum.shape[-2:])
 
 
-def istft(
-    spectrogram: np.ndarray | torch.Tensor, length: int, config: STFTConfig = DEFAULT_STFT
-) -> np.ndarray | torch.Tensor:
-    """Inverse of :func:`stft`, returning exactly ``length`` samples.
-
-    Args:
-        spectrogram: complex, shape ``(..., n_bins, n_frames)``.
-        length: number of samples of the original waveform.
-        config: the settings used for the forward transform.
-
-    Returns:
-        real waveforms, shape ``(..., length)``.
-    """
-    tensor, was_numpy = _to_tensor(spectrogram)
-    if tensor.shape[-2] != config.n_bins:
+@_numpy_too
+def istft(spectrogram: torch.Tensor, length: int, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
+    """Inverse of :func:`stft`: ``(..., n_frames, n_bins)`` complex → ``(..., length)`` real."""
+    if spectrogram.shape[-1] != config.n_bins:
         raise ValueError(
-            f"spectrogram has {tensor.shape[-2]} bins on axis -2; expected {config.n_bins} "
-            f"(shape (..., n_bins, n_frames))"
+            f"spectrogram has {spectrogram.shape[-1]} bins on its last axis; expected "
+            f"{config.n_bins} (shape (..., n_frames, n_bins))"
         )
-    leading = tensor.shape[:-2]
-    flat = tensor.reshape(-1, *tensor.shape[-2:])
-    wave = torch.istft(
-        flat,
-        n_fft=config.n_fft,
-        hop_length=config.hop_length,
-        window=_window(config, flat.device, flat.real.dtype),
-        center=True,
-        length=length,
-    )
-    wave = wave.reshape(*leading, length)
-    return wave.numpy() if was_numpy else wave
+    flat = spectrogram.reshape(-1, *spectrogram.shape[-2:]).transpose(-1, -2)  # (signals, n_bins, n_frames)
+    window = torch.hann_window(config.n_fft, device=flat.device, dtype=flat.real.dtype)
+    wave = torch.istft(flat, n_fft=config.n_fft, hop_length=config.hop_length, window=window, center=True, length=length)
+    return wave.reshape(*spectrogram.shape[:-2], length)
 
 
-def magnitude(spectrogram: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
+@_numpy_too
+def magnitude(spectrogram: torch.Tensor) -> torch.Tensor:
     """Absolute value of a complex spectrogram (same shape, real dtype)."""
-    return np.abs(spectrogram) if isinstance(spectrogram, np.ndarray) else spectrogram.abs()
+    return spectrogram.abs()
 
 
-def _ratio(shares: torch.Tensor, source_axis: int) -> torch.Tensor:
-    return shares / (shares.sum(dim=source_axis, keepdim=True) + EPS)
+def reference_gain(rms: torch.Tensor) -> torch.Tensor:
+    """The gain that brings a signal of RMS ``rms`` to :data:`REFERENCE_RMS` (1 for silence, below 1e-9)."""
+    return torch.where(rms > 1e-9, REFERENCE_RMS / rms.clamp_min(1e-9), 1.0)
 
 
-def ideal_binary_mask(
-    source_magnitudes: np.ndarray | torch.Tensor, source_axis: int = -3
-) -> np.ndarray | torch.Tensor:
-    """Ideal binary mask: 1 where a source is the loudest in a bin, else 0.
+@_numpy_too
+def normalise_level(mixture: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Scale each waveform ``(..., n_samples)`` to :data:`REFERENCE_RMS`: the train/test invariant.
 
-    Args:
-        source_magnitudes: true source magnitudes, shape ``(..., n_sources, n_bins, n_frames)``.
-        source_axis: the axis that indexes sources.
-
-    Returns:
-        masks of the same shape whose values are 0 or 1 and sum to 1 over sources.
+    Returns ``(scaled, gain)``: ``scaled = mixture * gain`` in float32, and the
+    gain ``(..., 1)`` in float64. Divide what was computed on ``scaled`` by the
+    gain to return to the input's level; scale a mixture's sources by its gain
+    to keep them at their level inside it.
     """
-    tensor, was_numpy = _to_tensor(source_magnitudes)
-    winner = tensor.argmax(dim=source_axis, keepdim=True)
-    mask = torch.zeros_like(tensor).scatter_(source_axis, winner, 1.0)
-    return mask.numpy() if was_numpy else mask
+    gain = reference_gain(mixture.double().square().mean(dim=-1, keepdim=True).sqrt())
+    return (mixture * gain).float(), gain
 
 
-def ideal_ratio_mask(
-    source_magnitudes: np.ndarray | torch.Tensor, source_axis: int = -3
-) -> np.ndarray | torch.Tensor:
-    """Ideal ratio mask ``|S_i| / Σ_j |S_j|`` (shape as the input)."""
-    tensor, was_numpy = _to_tensor(source_magnitudes)
-    mask = _ratio(tensor, source_axis)
-    return mask.numpy() if was_numpy else mask
+# Masks are (..., n_sources, n_frames, n_bins) and sum to one over the sources. The oracles
+# (notebook 01) compute them from the true sources' magnitudes, which no real system has.
 
 
-def wiener_mask(
-    source_magnitudes: np.ndarray | torch.Tensor, source_axis: int = -3
-) -> np.ndarray | torch.Tensor:
-    """Wiener-like mask ``|S_i|² / Σ_j |S_j|²`` (shape as the input)."""
-    tensor, was_numpy = _to_tensor(source_magnitudes)
-    mask = _ratio(tensor.square(), source_axis)
-    return mask.numpy() if was_numpy else mask
+def _shares(values: torch.Tensor, source_axis: int) -> torch.Tensor:
+    return values / (values.sum(dim=source_axis, keepdim=True) + EPS)
 
 
-def joint_soft_mask(
-    estimated_magnitudes: np.ndarray | torch.Tensor, source_axis: int = -3
-) -> np.ndarray | torch.Tensor:
-    """The joint soft-mask layer of Huang et al. (2015), eq. (4).
+@_numpy_too
+def ideal_binary_mask(source_magnitudes: torch.Tensor, source_axis: int = -3) -> torch.Tensor:
+    """1 where a source is the loudest in a bin, else 0."""
+    winner = source_magnitudes.argmax(dim=source_axis, keepdim=True)
+    return torch.zeros_like(source_magnitudes).scatter_(source_axis, winner, 1.0)
 
-    Turns non-negative per-source estimates ``ŷ_i`` into masks
-    ``|ŷ_i| / Σ_j |ŷ_j|`` that sum to one, so the separated magnitudes
-    ``mask_i ⊙ |X|`` always add up to the mixture magnitude. It is the same
-    formula as :func:`ideal_ratio_mask`, applied to estimates instead of truths.
 
-    Args:
-        estimated_magnitudes: shape ``(..., n_sources, n_bins, n_frames)``, non-negative.
+@_numpy_too
+def ideal_ratio_mask(source_magnitudes: torch.Tensor, source_axis: int = -3) -> torch.Tensor:
+    """``|S_i| / Σ_j |S_j|``."""
+    return _shares(source_magnitudes, source_axis)
 
-    Returns:
-        masks of the same shape, differentiable (torch input keeps its graph).
+
+@_numpy_too
+def wiener_mask(source_magnitudes: torch.Tensor, source_axis: int = -3) -> torch.Tensor:
+    """``|S_i|² / Σ_j |S_j|²``."""
+    return _shares(source_magnitudes.square(), source_axis)
+
+
+@_numpy_too
+def joint_soft_mask(estimated_magnitudes: torch.Tensor, source_axis: int = -3) -> torch.Tensor:
+    """The joint soft-mask layer of Huang et al. (2015), eq. (4): ``|ŷ_i| / Σ_j |ŷ_j|``.
+
+    The formula of :func:`ideal_ratio_mask`, applied to a model's estimates
+    instead of the truth: the separated magnitudes ``mask_i ⊙ |X|`` always add
+    up to the mixture's. Differentiable (a torch input keeps its graph).
     """
-    tensor, was_numpy = _to_tensor(estimated_magnitudes)
-    mask = _ratio(tensor.abs(), source_axis)
-    return mask.numpy() if was_numpy else mask
+    return _shares(estimated_magnitudes.abs(), source_axis)
 
 
-def apply_masks(
-    masks: np.ndarray | torch.Tensor,
-    mixture_stft: np.ndarray | torch.Tensor,
-    length: int,
-    config: STFTConfig = DEFAULT_STFT,
-) -> np.ndarray | torch.Tensor:
-    """Mask the mixture STFT per source and invert with the mixture phase.
-
-    Args:
-        masks: real, shape ``(..., n_sources, n_bins, n_frames)``.
-        mixture_stft: complex, shape ``(..., n_bins, n_frames)``.
-        length: samples of the mixture waveform.
-
-    Returns:
-        separated waveforms, shape ``(..., n_sources, length)``.
-    """
-    mask_tensor, was_numpy = _to_tensor(masks)
-    stft_tensor, _ = _to_tensor(mixture_stft)
-    if mask_tensor.shape[-2:] != stft_tensor.shape[-2:]:
+@_numpy_too
+def apply_masks(masks: torch.Tensor, mixture_stft: torch.Tensor, length: int, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
+    """Masks ``(..., n_sources, n_frames, n_bins)`` on a mixture STFT ``(..., n_frames, n_bins)``,
+    inverted with the mixture's phase: the separated waveforms ``(..., n_sources, length)``."""
+    if masks.shape[-2:] != mixture_stft.shape[-2:]:
         raise ValueError(
-            f"masks of shape {tuple(mask_tensor.shape)} do not match the mixture STFT of shape "
-            f"{tuple(stft_tensor.shape)}; expected (..., n_sources, n_bins, n_frames) against "
-            "(..., n_bins, n_frames)"
+            f"masks of shape {tuple(masks.shape)} do not match the mixture STFT of shape "
+            f"{tuple(mixture_stft.shape)}; expected (..., n_sources, n_frames, n_bins) against (..., n_frames, n_bins)"
         )
-    separated = mask_tensor * stft_tensor.unsqueeze(-3)
-    waves = istft(separated, length, config)
-    return waves.numpy() if was_numpy else waves
+    return istft(masks * mixture_stft.unsqueeze(-3), length, config)

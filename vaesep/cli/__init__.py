@@ -7,6 +7,7 @@ checks they share, ``compare.py`` the two views of notebook 04's comparison.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import vaesep
@@ -148,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # With torch's two OpenMP threads, idle workers spin; on a 2-core machine shared with other
+    # jobs that made training 4-6x slower (1,000-1,500 instead of 5,500 frames/s at a load of
+    # 5-7), and passive waiting recovered most of it. Effective only before torch loads, which
+    # `import vaesep` does not do; a value the user set is kept. Notebooks run by
+    # `vaesep reproduce` inherit it.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

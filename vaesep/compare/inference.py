@@ -20,15 +20,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaesep.audio import rms
 from vaesep.data import BuiltDataset
 from vaesep.evaluate import separate_split
 from vaesep.files import markdown_table
 from vaesep.metrics import evaluate_batch
 from vaesep.models import GenerativeNetwork, NeuralSeparator
 from vaesep.models.generative import Inference
-from vaesep.models.network import REFERENCE_RMS
-from vaesep.spectral import apply_masks, joint_soft_mask, stft
+from vaesep.spectral import apply_masks, joint_soft_mask, normalise_level, stft
 
 ITERATIONS: tuple[int, ...] = (0, 10, 50, 200)
 """The iteration counts of the measurement (issue 13)."""
@@ -95,12 +93,11 @@ def infer_item(network: GenerativeNetwork, mixture: np.ndarray, iterations: int)
         the estimates ``(n_sources, n_samples)`` (what ``NeuralSeparator(network).separate``
         gives) and the :class:`~vaesep.models.generative.Inference` of the one item.
     """
-    mixture = np.asarray(mixture, dtype=np.float32)
-    gain = REFERENCE_RMS / max(rms(mixture), 1e-9)  # the level the priors were trained at
-    spectrum = stft(torch.from_numpy(mixture * gain))  # (n_bins, n_frames)
-    inference = network.infer(spectrum.abs().T[None], iterations)
-    masks = joint_soft_mask(inference.variances[0].transpose(-1, -2), source_axis=0)  # the Wiener filter
-    return apply_masks(masks, spectrum, len(mixture)).numpy() / gain, inference
+    scaled, gain = normalise_level(np.asarray(mixture, dtype=np.float32))  # the level the priors were trained at
+    spectrum = stft(torch.from_numpy(scaled))  # (n_frames, n_bins)
+    inference = network.infer(spectrum.abs()[None], iterations)
+    masks = joint_soft_mask(inference.variances[0], source_axis=0)  # the Wiener filter
+    return (apply_masks(masks, spectrum, len(mixture)).numpy() / gain).astype(np.float32), inference
 
 
 def inference_verdict(curves: Mapping[str, list[dict[str, Any]]]) -> list[str]:

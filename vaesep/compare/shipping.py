@@ -13,23 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from vaesep.api import PRETRAINED_DIR, export_model
-from vaesep.checkpoint import load_checkpoint, save_checkpoint
 from vaesep.compare.study import Run, Study, load_result, tuning_runs, winner
 
 
 def export_compact(checkpoint_path: str | Path, out_path: str | Path, *, name: str) -> Path:
-    """:func:`vaesep.api.export_model`, then floating-point weights stored as float16."""
-    path = export_model(checkpoint_path, out_path, name=name)
-    record = load_checkpoint(path)
-    record["state_dict"] = {key: value.half() if value.is_floating_point() else value
-                            for key, value in record["state_dict"].items()}
-    record["weights_dtype"] = str(torch.float16)
-    for key in ("format", "format_version", "vaesep_version"):
-        record.pop(key, None)
-    return save_checkpoint(path, record)
+    """:func:`vaesep.api.export_model` with floating-point weights stored as float16."""
+    return export_model(checkpoint_path, out_path, name=name, half=True)
 
 
 def shipped_configs(study: Study, name: str) -> dict[str, dict]:

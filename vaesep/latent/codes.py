@@ -14,38 +14,18 @@ import numpy as np
 import torch
 
 from vaesep.api import PRETRAINED_DIR, list_pretrained
+from vaesep.audio import MIXTURE
 from vaesep.checkpoint import load_checkpoint
 from vaesep.files import markdown_table, runs_dir
-from vaesep.models.network import REFERENCE_RMS
 from vaesep.models.vae import VAENetwork
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, stft
+from vaesep.spectral import DEFAULT_STFT, REFERENCE_RMS, STFTConfig, normalise_level, stft
 
 ACTIVE_THRESHOLD = 0.01
 """Burda et al. (2016): dimension d is active when ``Var_x(μ_d(x)) > 0.01``."""
-MIXTURE = "mixture"
-"""The ``input`` label of frames encoded from the mixture (the others carry a source name)."""
 F0_RANGE = (60.0, 400.0)
 """Pitch range (Hz) that :func:`periodicity` searches: both speakers of the speech set."""
 VOICED_THRESHOLD = 0.6
 """A frame is voiced when its periodicity reaches this and its level is above -30 dB."""
-
-
-# ---------------------------------------------------------------- level and layout
-# Every level scaling and STFT of the latent package goes through these two helpers (and
-# decoding.py's inverse): mixtures at REFERENCE_RMS, spectrograms (..., n_frames, n_bins).
-
-
-def _at_reference_level(mixtures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mixtures ``(n_items, n_samples)`` scaled to REFERENCE_RMS, as the network was trained,
-    and the gains ``(n_items, 1)`` that did it (1 for a silent mixture)."""
-    level = np.sqrt(np.mean(np.square(mixtures, dtype=np.float64), axis=-1, keepdims=True))  # level: core redesign
-    gains = np.where(level > 1e-9, REFERENCE_RMS / np.maximum(level, 1e-9), 1.0)
-    return (mixtures * gains).astype(np.float32), gains.astype(np.float32)
-
-
-def _stft(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
-    """Complex STFT ``(..., n_frames, n_bins)`` of waves ``(..., n_samples)``."""
-    return stft(torch.as_tensor(waves), config).transpose(-1, -2)  # layout: core redesign
 
 
 # ---------------------------------------------------------------- the model
@@ -206,8 +186,8 @@ def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = 
     sources = np.asarray(sources, dtype=np.float32)
     if sources.shape[1] != network.n_sources:
         raise ValueError(f"sources have {sources.shape[1]} rows, the model separates {network.n_sources}")
-    mixtures, gains = _at_reference_level(sources.sum(axis=1))
-    sources = sources * gains[:, :, None]
+    mixtures, gains = normalise_level(sources.sum(axis=1))  # gains (items, 1), as the separator's
+    sources = (sources * gains[:, :, None]).astype(np.float32)  # each source at its level in the mixture
     source_levels = frame_level_db(sources)  # (items, sources, frames)
     dominant = np.asarray(network.source_names)[source_levels.argmax(axis=1)]
     ranked = np.sort(source_levels, axis=1)
@@ -218,7 +198,7 @@ def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = 
     rng = np.random.default_rng(seed)
     parts = []
     for name, waves in inputs:  # waves: (items, samples)
-        mu, logvar = _encode(network, _stft(waves).abs())
+        mu, logvar = _encode(network, stft(torch.as_tensor(waves)).abs())
         n_items, n_frames = mu.shape[:2]
         part = {
             "mu": mu.reshape(-1, *mu.shape[2:]), "logvar": logvar.reshape(-1, *logvar.shape[2:]),

@@ -18,26 +18,17 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from vaesep.latent.codes import (
-    UnitStatistics,
-    _at_reference_level,
-    _encode,
-    _stft,
-    as_vae,
-    encoder_names,
+from vaesep.latent.codes import UnitStatistics, _encode, as_vae, encoder_names
+from vaesep.spectral import (
+    DEFAULT_STFT,
+    REFERENCE_RMS,
+    STFTConfig,
+    apply_masks,
+    istft,
+    joint_soft_mask,
+    normalise_level,
+    stft,
 )
-from vaesep.models.network import REFERENCE_RMS
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, apply_masks, istft, joint_soft_mask
-
-
-def _istft(spectrum: torch.Tensor, length: int, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
-    """Waves ``(..., length)`` from a complex spectrogram ``(..., n_frames, n_bins)``."""
-    return istft(spectrum.transpose(-1, -2), length, config)  # layout: core redesign
-
-
-def _apply_masks(masks: torch.Tensor, spectrum: torch.Tensor, length: int, config: STFTConfig) -> torch.Tensor:
-    """Waves ``(..., n_sources, length)`` from masks ``(..., n_sources, n_frames, n_bins)``."""
-    return apply_masks(masks.transpose(-1, -2), spectrum.transpose(-1, -2), length, config)  # layout: core redesign
 
 
 @torch.no_grad()
@@ -106,10 +97,10 @@ def griffin_lim(frames: np.ndarray, *, n_iter: int = 32, momentum: float = 0.99,
     angles = torch.polar(torch.ones_like(magnitude), 2 * np.pi * torch.rand(magnitude.shape, generator=generator))
     previous = torch.zeros_like(angles)
     for _ in range(n_iter):
-        rebuilt = _stft(_istft(magnitude * angles, length, config), config)
+        rebuilt = stft(istft(magnitude * angles, length, config), config)
         accelerated = rebuilt - (momentum / (1 + momentum)) * previous
         angles, previous = accelerated / accelerated.abs().clamp_min(1e-8), rebuilt
-    wave = _istft(magnitude * angles, length, config).numpy()
+    wave = istft(magnitude * angles, length, config).numpy()
     level = float(np.sqrt(np.mean(np.square(wave))))
     return (wave * (rms / level if level > 0 else 1.0)).astype(np.float32)
 
@@ -129,15 +120,16 @@ def resynthesise(model, mixtures: np.ndarray, edit: LatentEdit | None = None,
     the result ``(n_sources, n_samples)`` or ``(n_items, n_sources, n_samples)``, at their level.
     """
     network = as_vae(model)
-    scaled, gains = _at_reference_level(np.atleast_2d(np.asarray(mixtures, dtype=np.float32)))
-    spectrum = _stft(scaled, config)  # (items, frames, bins)
+    scaled, gains = normalise_level(torch.from_numpy(np.atleast_2d(np.asarray(mixtures, dtype=np.float32))))
+    spectrum = stft(scaled, config)  # (items, frames, bins), at the level the network was trained at
     mu, _ = _encode(network, spectrum.abs())  # (items, frames, encoders, latent)
     z = np.ascontiguousarray(mu.transpose(0, 2, 1, 3))  # (items, encoders, frames, latent)
     if edit is not None:
         z = np.asarray(edit(z), dtype=np.float32)
     estimates = network.decode(torch.from_numpy(z).to(next(network.parameters()).device)).cpu()
     masks = joint_soft_mask(estimates, source_axis=1)  # (items, sources, frames, bins)
-    waves = (_apply_masks(masks, spectrum, scaled.shape[-1], config).numpy() / gains[:, :, None]).astype(np.float32)
+    waves = apply_masks(masks, spectrum, scaled.shape[-1], config) / gains[:, :, None]  # back to the input's level
+    waves = waves.float().numpy()
     return waves[0] if np.ndim(mixtures) == 1 else waves
 
 

@@ -20,10 +20,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE, as_mono_float, load_audio, rms, save_audio
+from vaesep.audio import MIXTURE, SAMPLE_RATE, as_mono_float, load_audio, rms, save_audio
 from vaesep.files import read_json, write_json
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign
-from vaesep.models import MixtureSeparator
 
 INDEX_NAME = "stimuli.json"
 ANCHOR_FILTER_ORDER = 8  # of the Butterworth prototype, run forwards and backwards
@@ -163,7 +162,8 @@ def render_stimuli(
         raise ValueError("BS.1534 requires a low anchor; pass anchor_cutoffs_hz=(3500,)")
     sample_rate = items[0].sample_rate
     anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
-    mixture = [MixtureSeparator.name] if include_mixture else []  # the comparison's floor
+    # the unprocessed mixture goes by the name the comparison gives its floor
+    mixture = [MIXTURE] if include_mixture else []
     conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
@@ -178,7 +178,7 @@ def render_stimuli(
         for name, cutoff in anchors.items():
             waves[name] = low_pass_anchor(target, sample_rate, cutoff)
         if include_mixture:
-            waves[MixtureSeparator.name] = as_mono_float(item.mixture)
+            waves[MIXTURE] = as_mono_float(item.mixture)
         for separator in separators:
             waves[separator.name] = _target_estimate(separator, item)
         scores = {}

@@ -7,19 +7,14 @@ package scores them). What the numbers mean, and why BSS-eval forgives a
 section "Measuring separation"; Notebook 04 uses :func:`evaluate_batch` and
 :func:`compare_markdown` to build the paper's comparison table.
 
-Protocol (see ``DESIGN.md``, "Evaluation protocol"):
-
-* :func:`bss_eval` gives the numbers of
-  ``mir_eval.separation.bss_eval_sources(..., compute_permutation=False)``;
-  the default ``"fast"`` backend reuses one factorisation per item and
-  agrees with mir_eval to ~1e-9 dB on speech.
-* :func:`si_sdr` is scale-invariant SDR without mean removal by default.
-* :func:`evaluate_item` adds NSDR and SI-SDRi, the gains over the mixture
-  used as the estimate of every source, and marks items with a silent
-  reference (RMS below :data:`SILENCE_RMS`) as undefined (NaN).
-* :func:`evaluate_batch` returns an :class:`EvaluationResult` with means,
-  medians and the length-weighted GNSDR/GSIR/GSAR of Huang et al. (2014);
-  silent items are skipped and counted.
+* :mod:`vaesep.metrics.scores`: BSS-eval v3 (:func:`bss_eval`, the numbers of
+  ``mir_eval.separation.bss_eval_sources(..., compute_permutation=False)``,
+  computed about 3× faster), :func:`si_sdr`, and :func:`evaluate_item`, the
+  scores of one item with the mixture's as the baseline (NSDR, SI-SDRi);
+  items with a silent reference are undefined (NaN);
+* :mod:`vaesep.metrics.results`: :func:`evaluate_batch` and
+  :class:`EvaluationResult`, with means, medians and the length-weighted
+  GNSDR/GSIR/GSAR of Huang et al. (2014).
 
 Example::
 
@@ -29,26 +24,17 @@ Example::
     print(result.to_markdown(title="VAE, Czech test speakers"))
 """
 
-from vaesep.metrics._validation import SILENCE_RMS, SilentSourceError
-from vaesep.metrics.bss import FILTER_LENGTH, bss_eval
+from vaesep.metrics.checks import FILTER_LENGTH, SILENCE_RMS, SilentSourceError
 from vaesep.metrics.results import (
     WEIGHTED_METRICS,
     EvaluationResult,
     compare_markdown,
     evaluate_batch,
 )
-from vaesep.metrics.scores import ITEM_METRICS, evaluate_item, si_sdr
+from vaesep.metrics.scores import ITEM_METRICS, bss_eval, evaluate_item, si_sdr
 
 __all__ = [
-    "FILTER_LENGTH",
-    "ITEM_METRICS",
-    "SILENCE_RMS",
-    "WEIGHTED_METRICS",
-    "EvaluationResult",
-    "SilentSourceError",
-    "bss_eval",
-    "compare_markdown",
-    "evaluate_batch",
-    "evaluate_item",
+    "FILTER_LENGTH", "ITEM_METRICS", "SILENCE_RMS", "WEIGHTED_METRICS", "EvaluationResult",
+    "SilentSourceError", "bss_eval", "compare_markdown", "evaluate_batch", "evaluate_item",
     "si_sdr",
 ]

@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from vaesep.files import markdown_table, write_json
-from vaesep.metrics.bss import Backend
-from vaesep.metrics.scores import ITEM_METRICS, evaluate_item
+from vaesep.metrics.scores import ITEM_METRICS, Backend, evaluate_item
 
 WEIGHTED_METRICS: dict[str, str] = {"gnsdr": "nsdr", "gsir": "sir", "gsar": "sar"}
 """Length-weighted means (Huang et al., 2014) and the per-item metric each averages."""

@@ -1,4 +1,4 @@
-"""Huang et al.'s baseline: a feed-forward DNN ending in the joint soft-mask layer.
+"""Huang et al.'s baselines: a feed-forward DNN, and a deep RNN, ending in the joint soft mask.
 
 Huang, Kim, Hasegawa-Johnson & Smaragdis, *Joint Optimization of Masks and
 Deep Recurrent Neural Networks for Monaural Source Separation* (IEEE/ACM
@@ -25,6 +25,14 @@ The discriminative objective (Huang et al. 2015, eq. 7) for two sources is
 
 i.e. each separated source is pulled towards its own target and pushed away
 from the other one. With γ = 0 it is the plain MSE objective.
+
+The DRNN is the DNN with one hidden layer also fed its own output of the
+previous frame, ``h_t = ReLU(W x_t + U h_{t−1} + b)``: an Elman layer with
+ReLU running forwards in time (causal). Huang et al.'s best singing-voice
+model put it at the 2nd of 3 hidden layers ("DRNN-2"), our default. The
+trainer hands every network whole segments ``(batch, n_frames, n_bins)``, so
+the recurrence runs over the frames of each 1-s training segment, and at
+test time over a whole item (the state starts at zero for each).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vaesep.models.network import MaskingNetwork
+from vaesep.models.vae import MaskingNetwork
 
 HUANG_GAMMA: float = 0.05
 """γ of Huang et al.'s best singing-voice setting (``pos_neg_r`` in their code)."""
@@ -74,17 +82,10 @@ class DNNConfig:
 
 
 def competing_targets(source_magnitude: torch.Tensor) -> torch.Tensor:
-    """For each source, what it must *not* look like: the sum of the other sources.
+    """For each source ``(batch, n_sources, n_frames, n_bins)``, what it must *not* look like: ``Σ_{j≠i} s_j``.
 
-    With two sources this swaps them, which is exactly Huang et al.'s
-    negative target; with more it generalises to "everything else".
-    Notebook 04, section "The baselines".
-
-    Args:
-        source_magnitude: ``(batch, n_sources, n_frames, n_bins)``.
-
-    Returns:
-        same shape: entry ``i`` is ``Σ_{j≠i} s_j``.
+    With two sources this swaps them, exactly Huang et al.'s negative target;
+    with more it generalises to "everything else". Notebook 04, "The baselines".
     """
     return source_magnitude.sum(dim=1, keepdim=True) - source_magnitude
 
@@ -95,21 +96,13 @@ def discriminative_loss(
     source_magnitude: torch.Tensor,
     gamma: float,
 ) -> dict[str, torch.Tensor]:
-    """Huang et al.'s objective: reconstruction − γ × confusion with the competing sources.
+    """Huang et al.'s objective, ``{"loss", "reconstruction", "confusion"}``: reconstruction − γ × confusion.
 
-    Both terms use the network's own reconstruction error (½ squared error
-    per frame for ``likelihood="gaussian"``), so γ = 0 reduces to the MSE
-    objective every other network in vaesep trains with. Notebook 04,
-    section "The baselines".
-
-    Args:
-        network: supplies :meth:`~vaesep.models.network.MaskingNetwork.reconstruction_loss`.
-        separated: masked mixture magnitudes ``(batch, n_sources, n_frames, n_bins)``.
-        source_magnitude: the true sources, same shape.
-        gamma: weight of the confusion term.
-
-    Returns:
-        ``{"loss", "reconstruction", "confusion"}`` (scalars).
+    Both terms are the network's own reconstruction error
+    (:meth:`~vaesep.models.vae.MaskingNetwork.reconstruction_loss`, ½ squared error per
+    frame for ``likelihood="gaussian"``) of the separated magnitudes, against the true
+    sources and against :func:`competing_targets`; γ = 0 is the MSE objective every other
+    network trains with. Notebook 04, section "The baselines".
     """
     reconstruction = network.reconstruction_loss(separated, source_magnitude)
     confusion = network.reconstruction_loss(separated, competing_targets(source_magnitude))
@@ -152,7 +145,8 @@ class DNNNetwork(MaskingNetwork):
             hidden = layer(hidden)
         batch, n_frames, _ = hidden.shape
         outputs = self.output(hidden).view(batch, n_frames, self.n_sources, self.config.n_bins)
-        # Huang's "softabs": a linear output layer whose magnitude feeds the mask
+        # Huang's "softabs": a linear output layer whose magnitude feeds the mask;
+        # (batch, n_frames, n_sources, n_bins) -> (batch, n_sources, n_frames, n_bins)
         return {"estimates": outputs.transpose(1, 2).abs()}
 
     def loss(
@@ -166,3 +160,41 @@ class DNNNetwork(MaskingNetwork):
         if self.config.gamma == 0.0:
             return super().loss(outputs, source_magnitude, epoch=epoch)
         return discriminative_loss(self, outputs["separated"], source_magnitude, self.config.gamma)
+
+
+@dataclass
+class DRNNConfig(DNNConfig):
+    """:class:`DNNConfig` plus ``recurrent_layer``, the 1-based index of the recurrent hidden layer."""
+
+    recurrent_layer: int = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 1 <= self.recurrent_layer <= self.layers:
+            raise ValueError(
+                f"recurrent_layer must be one of the hidden layers 1..{self.layers}, got {self.recurrent_layer}"
+            )
+
+
+class _ElmanReLU(nn.Module):
+    """One recurrent ReLU layer over time: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
+
+    def __init__(self, n_in: int, hidden: int) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(n_in, hidden, nonlinearity="relu", batch_first=True)
+
+    def forward(self, sequence: torch.Tensor) -> torch.Tensor:
+        output, _ = self.rnn(sequence)
+        return output
+
+
+class DRNNNetwork(DNNNetwork):
+    """Deep RNN of Huang et al. (2015); shapes and loss as :class:`DNNNetwork`."""
+
+    kind = "drnn"
+    config_class = DRNNConfig
+
+    def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
+        if index + 1 == self.config.recurrent_layer:
+            return _ElmanReLU(n_in if index == 0 else self.config.hidden, self.config.hidden)
+        return super()._hidden_layer(index, n_in)

@@ -5,54 +5,40 @@ model of each source, trained on that source alone (:mod:`vaesep.priors`),
 and separates a mixture by *inference*: it looks for the latent codes whose
 decoded sources explain the mixture (Leglaive, Girin & Horaud, MLSP 2018;
 Bando et al., ICASSP 2018). Notebook 06, section "From the generative model
-to the objective", derives what follows; the code below computes it term by term.
+to the objective", derives the model; the code below computes it term by term::
 
-The model, per mixture, frame ``t`` and frequency bin ``f``::
+    X_ft = Σ_i S_ift,   S_ift ~ CN(0, g_it · v_ift),   v_ift = d_i(z_it)_f²,   z_it ~ N(0, I),   g_it > 0
 
-    X_ft = Σ_i S_ift                       (the STFT is linear)
-    S_ift ~ CN(0, g_it · v_ift)            (independent complex Gaussians)
-    v_ift = d_i(z_it)_f²                   (prior i's decoder output, squared)
-    z_it ~ N(0, I)                         (its latent code, one per frame)
-    g_it > 0                               (a gain per frame, flat prior)
-
-so ``X_ft ~ CN(0, V_ft)`` with ``V_ft = Σ_i g_it v_ift``. A source without a
-prior (the noise in denoising) is an NMF model fitted on the mixture itself,
-its variance ``[W_n H_n]_ft`` taking the place of ``g_it v_ift``. Inference
-minimises the negative log-posterior per frame, up to constants
-(:func:`negative_log_posterior`)::
+so ``X_ft ~ CN(0, V_ft)``. A source without a prior (the noise in denoising)
+is an NMF model fitted on the mixture itself, ``[W_n H_n]_ft`` in place of
+``g_it v_ift``. Inference minimises the negative log-posterior per frame, up
+to constants (:func:`negative_log_posterior`; ``log V + P / V`` is the
+Itakura–Saito divergence between ``P`` and ``V`` plus a constant)::
 
     L(z, g, W, H) = (1/T) [ Σ_ft ( log V_ft + P_ft / V_ft ) + ½ Σ_it ‖z_it‖² ]
     V_ft = Σ_i g_it v_ift + Σ_n [W_n H_n]_ft + ε,    P_ft = |X_ft|²,   ε = 10⁻⁶ · mean_ft P_ft
 
-(``log V + P / V`` is the Itakura–Saito divergence between ``P`` and ``V``
-plus ``log P + 1``, a constant). The scheme (:meth:`GenerativeNetwork.infer`):
+The scheme (:meth:`GenerativeNetwork.infer`):
 
-1. **Start (amortised inference).** ``z_it = μ_i(X_t)``: each prior's encoder
-   reads the mixture frame. The gains start from one scale per frame shared
-   by the priors, the closed-form optimum ``ĝ_t = mean_f (P_ft / Σ_i v_ift)``
-   (without NMF and ε), times ``n_priors / n_sources`` so that every source
-   starts with an equal share; NMF sources from a seeded random ``W``
-   (entries uniform in [0.5, 1.5], drawn once for every item) and flat
-   ``H_kt = mean_f P_ft / (K · n_sources)``. Then, with ``z`` fixed,
-   ``start_iterations`` multiplicative updates of the gains and NMF (below):
-   these parts have no encoder to guess them. ``iterations=0`` stops here.
+1. **Start (amortised).** ``z_it = μ_i(X_t)``, each prior's encoder reading the
+   mixture. The gains start from the closed-form scale per frame shared by the
+   priors, ``ĝ_t = mean_f (P_ft / Σ_i v_ift)``, times ``n_priors / n_sources``
+   (an equal share each); NMF from a seeded ``W`` uniform in [0.5, 1.5] (one
+   draw for every item) and ``H_kt = mean_f P_ft / (K · n_sources)``; then
+   ``start_iterations`` multiplicative updates of gains and NMF with ``z``
+   fixed, since these have no encoder to guess them. ``iterations=0`` stops here.
 2. **Each iteration.** (a) One Adam step on ``z`` along ∇_z L, per item with
-   step size ``α_b`` (``m ← β₁m + (1−β₁)∇``, ``s ← β₂s + (1−β₂)∇²``,
-   ``z ← z − α_b m̂ / (√ŝ + 10⁻⁸)`` with bias-corrected ``m̂``, ``ŝ``;
-   ``β₁ = 0.9``, ``β₂ = 0.999``). A step that raises an item's L is taken back
-   and its ``α_b`` halved. (b) One multiplicative update of the gains and
-   every ``H_n``, then of every ``W_n`` (:func:`multiplicative_update`), a
+   its own step size ``α_b`` (β₁ = 0.9, β₂ = 0.999, bias-corrected, 10⁻⁸ in
+   the denominator); a step that raises an item's L is taken back and its
+   ``α_b`` halved. (b) One multiplicative update of the gains and every
+   ``H_n``, then of every ``W_n`` (:func:`multiplicative_update`), a
    majorise-minimise step that never raises L. So L never rises; it is
    recorded at the start and after every iteration.
-3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``
-   (NMF sources: ``[W_n H_n]_ft`` in the numerator; ``10⁻⁸`` is the
-   :data:`vaesep.spectral.EPS` of every mask), the posterior mean of each
-   source; the mixture's phase, inverse STFT (:class:`~vaesep.models.base.MaskSeparator`).
-
-``GenerativeNetwork`` is a :class:`~vaesep.models.network.MaskingNetwork`
-whose estimates are the variances, so the joint soft mask of the other
-networks *is* the Wiener filter here; like NMF it is fitted per mixture, not
-trained, and loads and separates like every network (``vaesep.load_model``).
+3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``, the
+   posterior mean, with the mixture's phase: :class:`GenerativeNetwork` gives
+   the variances as its estimates, so the joint soft mask of the other networks
+   *is* the Wiener filter. Like NMF it is fitted per mixture, not trained as a
+   whole, and loads and separates like every network (``vaesep.load_model``).
 """
 
 from __future__ import annotations
@@ -64,9 +50,9 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from vaesep.models.network import MaskingNetwork
 from vaesep.models.nmf import DIVIDE_FLOOR
-from vaesep.models.vae import VAEConfig, VAENetwork
+from vaesep.models.vae import Network, VAEConfig, VAENetwork
+from vaesep.spectral import joint_soft_mask
 
 FLOOR_RATIO: float = 1e-6
 """ε of the variance model, relative to the mixture's mean power (keeps log V finite)."""
@@ -83,7 +69,6 @@ class GenerativeConfig:
         nmf_sources: the sources without a prior, modelled by NMF fitted on
             each mixture (denoising: ``("noise",)``); the others have a prior each.
         n_bins, hidden, layers, latent: sizes of every prior VAE.
-        context: always 0 (one-frame encoders; kept because every network config has it).
         iterations: inference iterations per mixture (0: the encoders' codes, gains and NMF fitted).
         step_size: Adam's initial step size on ``z``.
         n_components: NMF components ``K`` per NMF source.
@@ -94,7 +79,6 @@ class GenerativeConfig:
     source_names: tuple[str, ...] = ("v", "m")
     nmf_sources: tuple[str, ...] = ()
     n_bins: int = 513
-    context: int = 0
     hidden: int = 128
     layers: int = 1
     latent: int = 64
@@ -115,8 +99,6 @@ class GenerativeConfig:
             raise ValueError("at least one source needs a prior; nmf_sources names them all")
         if any(not name or "." in name for name in self.source_names):
             raise ValueError(f"source names must be non-empty and without '.' (they name the priors), got {self.source_names}")
-        if self.context != 0:
-            raise ValueError("the priors' encoders read one frame: context must be 0")
         if min(self.n_bins, self.hidden, self.layers, self.latent, self.n_components) < 1:
             raise ValueError("n_bins, hidden, layers, latent and n_components must be positive")
         if self.iterations < 0 or self.start_iterations < 0 or not self.step_size > 0:
@@ -174,12 +156,6 @@ def negative_log_posterior(
     return (likelihood + prior) / power.shape[1]
 
 
-def itakura_saito(power: torch.Tensor, variance: torch.Tensor) -> torch.Tensor:
-    """``Σ_ft P/V − log(P/V) − 1`` per item (``(batch,)``): L's likelihood term minus a constant."""
-    ratio = (power + DIVIDE_FLOOR) / variance
-    return (ratio - torch.log(ratio) - 1.0).sum(dim=(1, 2))
-
-
 def model_variance(
     decoded: torch.Tensor, gains: torch.Tensor, dictionaries: torch.Tensor, activations: torch.Tensor,
     floor: torch.Tensor,
@@ -219,7 +195,7 @@ def multiplicative_update(
 
     (10⁻¹² is added to each denominator.) Each line is a majorise-minimise step for the Itakura–Saito divergence
     (Févotte & Idier 2011, exponent ½; the gains as in Leglaive et al. 2018),
-    so :func:`itakura_saito` of ``P`` and ``V``, and with it L, never increases.
+    so the Itakura–Saito divergence of ``P`` and ``V``, and with it L, never increases.
     Shapes as in :func:`model_variance`; returns the new ``(gains, W, H)``.
     """
 
@@ -242,12 +218,12 @@ def multiplicative_update(
     return gains, dictionaries, activations
 
 
-class GenerativeNetwork(MaskingNetwork):
+class GenerativeNetwork(Network):
     """VAE source priors (and NMF sources) that separate a mixture by inference.
 
     Input ``(batch, n_frames, n_bins)`` mixture magnitudes at the level the
-    priors were trained at (:data:`~vaesep.models.network.REFERENCE_RMS`,
-    which :class:`~vaesep.models.neural.NeuralSeparator` sees to); estimates
+    priors were trained at (:data:`~vaesep.spectral.REFERENCE_RMS`,
+    which :class:`~vaesep.models.separator.Separator` sees to); estimates
     are the source variances ``(batch, n_sources, n_frames, n_bins)``, whose
     joint soft mask is the Wiener filter. ``config.iterations`` is the
     number of inference iterations (the module docstring).
@@ -280,10 +256,6 @@ class GenerativeNetwork(MaskingNetwork):
         view = copy.copy(self)
         view.config = dataclasses.replace(self.config, iterations=int(iterations))
         return view
-
-    @torch.no_grad()
-    def initialise_weights(self) -> None:
-        """Nothing to draw: the priors are trained on their own (:mod:`vaesep.priors`)."""
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """``v_ift = d_i(z_it)²``, ``(batch, n_priors, n_frames, n_bins)``, from ``(batch, n_priors, n_frames, latent)``."""
@@ -360,12 +332,8 @@ class GenerativeNetwork(MaskingNetwork):
             activations=activations,
         )
 
-    def loss(self, outputs, source_magnitude, *, epoch=None):
-        raise TypeError(
-            "a GenerativeNetwork is not trained as a whole: train its priors, one per source on clean "
-            "audio (vaesep.priors.train_generative, or vaesep train --model generative)"
-        )
-
-    def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The inference's variances as ``"estimates"`` and their joint soft mask, the Wiener filter, as ``"masks"``."""
         inference = self.infer(mixture_magnitude)
-        return {"estimates": inference.variances, "objective": inference.objective}
+        masks = joint_soft_mask(inference.variances, source_axis=1)
+        return {"estimates": inference.variances, "objective": inference.objective, "masks": masks}

@@ -6,17 +6,19 @@ Smaragdis, Raj & Shashanka (2007) and the NMF baselines of Huang et al.
 (2015). A mixture frame is explained as ``V ≈ Σ_i W_i H_i`` with the
 dictionaries fixed and only the activations ``H`` fitted; each source's part
 ``W_i H_i`` then becomes a Wiener-style mask ``W_i H_i / Σ_j W_j H_j`` on the
-mixture STFT. That mask is exactly the joint soft-mask layer every network
-here ends in, so NMF is written as a :class:`~vaesep.models.network.MaskingNetwork`
-(kind ``"nmf"``) whose "weights" are the dictionaries: it saves, loads
-(``vaesep.load_model``) and separates like the networks, but is fitted by
-:func:`fit_nmf` instead of the gradient trainer.
+mixture STFT. That mask is the joint soft mask every network here ends in,
+so :class:`NMFNetwork` (kind ``"nmf"``) gives masks like a network and its
+"weights" are the dictionaries: it saves, loads (``vaesep.load_model``) and
+separates like the networks, but it is fitted by :func:`fit_nmf`, not by the
+gradient trainer, and has no input features or loss of its own.
 
 Our choices (notebook 04, section "The baselines"): the generalised
 Kullback–Leibler divergence by default (``divergence="euclidean"`` is the
 alternative), magnitude spectra (power 1), 32 components per source, no
 sparsity penalty, Lee & Seung's (2001) multiplicative updates, which never
-increase the divergence.
+increase the divergence. The updates are written in the textbook layout
+``V ≈ W H`` with ``V`` of shape ``(n_bins, n_frames)``; :meth:`NMFNetwork.forward`
+turns the spectrograms' ``(n_frames, n_bins)`` round once on the way in.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from vaesep.models.network import MaskingNetwork
+from vaesep.checkpoint import Checkpoint
+from vaesep.models.vae import Network
+from vaesep.spectral import joint_soft_mask
 
 if TYPE_CHECKING:
     from vaesep.data import BuiltDataset
@@ -50,8 +54,6 @@ class NMFConfig:
     Attributes:
         source_names: one name per source, one dictionary each.
         n_bins: frequency bins (513 for n_fft 1024).
-        context: always 0: NMF explains every frame on its own (kept because
-            every :class:`MaskingNetwork` config has it).
         n_components: dictionary atoms per source.
         divergence: ``"kl"`` (generalised Kullback–Leibler) or ``"euclidean"``.
         iterations: multiplicative updates of the activations per mixture.
@@ -59,7 +61,6 @@ class NMFConfig:
 
     source_names: tuple[str, ...] = ("v", "m")
     n_bins: int = 513
-    context: int = 0
     n_components: int = 32
     divergence: str = "kl"
     iterations: int = 50
@@ -70,8 +71,8 @@ class NMFConfig:
             raise ValueError("a separator needs at least two source names")
         if self.divergence not in ("kl", "euclidean"):
             raise ValueError(f"divergence must be 'kl' or 'euclidean', got {self.divergence!r}")
-        if min(self.n_components, self.iterations, self.n_bins) < 1 or self.context != 0:
-            raise ValueError("n_components, iterations and n_bins must be positive and context 0")
+        if min(self.n_components, self.iterations, self.n_bins) < 1:
+            raise ValueError("n_components, iterations and n_bins must be positive")
 
 
 def nmf_divergence(
@@ -188,12 +189,13 @@ def learn_dictionary(
     return dictionary / (dictionary.sum(dim=0, keepdim=True) + DIVIDE_FLOOR), history
 
 
-class NMFNetwork(MaskingNetwork):
-    """Supervised NMF behind the masking-network interface.
+class NMFNetwork(Network):
+    """Supervised NMF with the masks of a network.
 
-    Input ``(batch, n_frames, n_bins)`` mixture magnitudes; output estimates
-    ``W_i H_i`` of shape ``(batch, n_sources, n_frames, n_bins)`` and the
-    activations ``(batch, n_sources × n_components, n_frames)``.
+    Input ``(batch, n_frames, n_bins)`` mixture magnitudes; outputs the parts
+    ``W_i H_i`` as ``"estimates"``, their joint soft mask as ``"masks"``, both
+    ``(batch, n_sources, n_frames, n_bins)``, and the activations
+    ``(batch, n_sources × n_components, n_frames)``.
     """
 
     kind = "nmf"
@@ -210,31 +212,13 @@ class NMFNetwork(MaskingNetwork):
         """All atoms side by side, ``(n_bins, n_sources × n_components)``, source-major."""
         return self.dictionaries.detach().permute(1, 0, 2).reshape(self.config.n_bins, -1)
 
-    def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
-        target = mixture_magnitude.transpose(1, 2)  # (batch, n_bins, n_frames)
-        activations = fit_activations(
-            target, self.stacked_dictionary(), self.config.iterations, self.config.divergence
-        )
-        per_source = activations.view(
-            target.shape[0], self.n_sources, self.config.n_components, target.shape[-1]
-        )
+    def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
+        target = mixture_magnitude.transpose(1, 2)  # V: (batch, n_bins, n_frames), the textbook layout
+        activations = fit_activations(target, self.stacked_dictionary(), self.config.iterations, self.config.divergence)
+        per_source = activations.view(target.shape[0], self.n_sources, self.config.n_components, target.shape[-1])
+        # W_i H_i of each source, back in the spectrogram layout (batch, n_sources, n_frames, n_bins)
         parts = torch.einsum("sfk,bskt->bstf", self.dictionaries.detach(), per_source)
-        return {"estimates": parts, "activations": activations}
-
-    def loss(
-        self,
-        outputs: dict[str, torch.Tensor],
-        source_magnitude: torch.Tensor,
-        *,
-        epoch: int | None = None,
-    ) -> dict[str, torch.Tensor]:
-        """Divergence of the separated magnitudes from the truth (for validation only).
-
-        NMF is fitted with :func:`fit_nmf`; the gradient trainer does not apply.
-        """
-        value = nmf_divergence(source_magnitude, outputs["separated"], self.config.divergence)
-        frames = source_magnitude.shape[0] * source_magnitude.shape[2]
-        return {"loss": value / frames, "reconstruction": value / frames}
+        return {"estimates": parts, "activations": activations, "masks": joint_soft_mask(parts, source_axis=1)}
 
 
 @dataclass
@@ -264,8 +248,8 @@ def training_frames(
     Returns:
         one ``(n_bins, n_frames_i)`` tensor per source, in a list.
     """
+    from vaesep.batches import spectrogram_batch
     from vaesep.data import random_segments
-    from vaesep.train import spectrogram_batch
 
     count = max(1, math.ceil(seconds_per_source / segment_seconds))
     segments = random_segments(
@@ -274,9 +258,7 @@ def training_frames(
     _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
     frames = []
     for index in range(dataset.n_sources):
-        per_frame = source_magnitude[:, index].reshape(
-            -1, source_magnitude.shape[-1]
-        )  # (N, n_bins)
+        per_frame = source_magnitude[:, index].reshape(-1, source_magnitude.shape[-1])  # (segments × frames, n_bins)
         totals = per_frame.sum(dim=1)
         frames.append(per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous())
     return frames
@@ -330,22 +312,6 @@ def fit_nmf(
 
 def save_nmf(fit: NMFFit, path: str | Path, dataset: BuiltDataset) -> Path:
     """Write a checkpoint that :func:`vaesep.load_model` reads like any network's."""
-    from vaesep.checkpoint import save_checkpoint
-
-    network = fit.network
-    return save_checkpoint(
-        path,
-        {
-            "kind": network.kind,
-            "config": network.config_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
-            "train_config": dict(fit.settings),
-            "dataset": {
-                "name": dataset.name,
-                "params": dict(dataset.params),
-                "manifest_hash": dataset.manifest_hash,
-            },
-            "history": fit.history,
-            "stopped": "iterations",
-        },
-    )
+    return Checkpoint.of(
+        fit.network, dataset, train_config=dict(fit.settings), history=fit.history, stopped="iterations"
+    ).save(path)

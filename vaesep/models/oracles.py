@@ -1,8 +1,8 @@
-"""Floor and ceiling: the unprocessed mixture and the oracle masks.
+"""Floor and ceiling: the unprocessed mixture, and the masks of the true sources.
 
-Oracles are given the true sources and show what a mask-based method could
-reach at best; the mixture itself shows what doing nothing scores. Notebook
-01, section "Oracle masks: the ceiling", listens to each of them.
+The oracles are given the true sources and show what a mask-based method
+could reach at best; the mixture itself shows what doing nothing scores.
+Notebook 01, section "Oracle masks: the ceiling", listens to each of them.
 """
 
 from __future__ import annotations
@@ -10,66 +10,67 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vaesep.models.base import MaskSeparator, Separator
+from vaesep.audio import MIXTURE, as_mono_float, fit_length, resample
+from vaesep.models.separator import Separator
 from vaesep.spectral import ideal_binary_mask, ideal_ratio_mask, wiener_mask
 
 
-class MixtureSeparator(Separator):
-    """The floor: returns the unprocessed mixture as the estimate of every source."""
+class _Oracle(Separator):
+    """The ceiling: masks computed from the true sources, which no real system has (notebook 01)."""
 
-    name = "mixture"
-
-    def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
-        self.source_names = tuple(source_names)
-
-    def separate_batch(
-        self, mixtures: np.ndarray, references: np.ndarray | None = None
-    ) -> np.ndarray:
-        mixtures = np.asarray(mixtures, dtype=np.float32)
-        return np.repeat(mixtures[:, None, :], self.n_sources, axis=1)
-
-
-class _OracleMask(MaskSeparator):
     needs_references = True
 
     def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
         self.source_names = tuple(source_names)
 
-    def _mask(self, reference_magnitudes: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+    def _references(self, references: np.ndarray | None, n_samples: int, sr: int, work_length: int) -> np.ndarray:
+        """The true sources ``(n_sources, n_samples)`` at ``sr``, as ``(1, n_sources, work_length)`` at 16 kHz."""
+        if references is None:
+            raise ValueError(
+                f"{self.name} is an oracle: pass the true sources as references=array of shape ({self.n_sources}, {n_samples})"
+            )
+        references = np.asarray(references)
+        if references.shape != (self.n_sources, n_samples):
+            raise ValueError(
+                f"references have shape {references.shape}; expected ({self.n_sources}, {n_samples}) = (n_sources, len(mixture))"
+            )
+        converted = [resample(as_mono_float(r, name="reference"), sr, self.sample_rate) for r in references]
+        return np.stack([fit_length(r, work_length) for r in converted])[None]
 
-    def estimate_masks(
-        self,
-        mixture_magnitude: torch.Tensor,
-        reference_magnitudes: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    def masks(self, mixture_magnitude: torch.Tensor, reference_magnitudes: torch.Tensor | None) -> torch.Tensor:
         if reference_magnitudes is None:
             raise ValueError(f"{self.name} needs the true sources (references=...)")
-        return self._mask(reference_magnitudes)
+        return self.oracle_mask(reference_magnitudes)
 
 
-class IdealBinaryMask(_OracleMask):
-    """Oracle ceiling: each bin goes wholly to the source that is loudest in it."""
+class IdealBinaryMask(_Oracle):
+    """Each bin goes wholly to the source that is loudest in it."""
 
     name = "ibm"
-
-    def _mask(self, reference_magnitudes: torch.Tensor) -> torch.Tensor:
-        return ideal_binary_mask(reference_magnitudes)
+    oracle_mask = staticmethod(ideal_binary_mask)
 
 
-class IdealRatioMask(_OracleMask):
-    """Oracle ceiling of any joint soft-mask model: ``|S_i| / Σ_j |S_j|``."""
+class IdealRatioMask(_Oracle):
+    """``|S_i| / Σ_j |S_j|``: the ceiling of every joint soft-mask model."""
 
     name = "irm"
-
-    def _mask(self, reference_magnitudes: torch.Tensor) -> torch.Tensor:
-        return ideal_ratio_mask(reference_magnitudes)
+    oracle_mask = staticmethod(ideal_ratio_mask)
 
 
-class WienerMask(_OracleMask):
-    """Oracle Wiener-like mask ``|S_i|² / Σ_j |S_j|²``."""
+class WienerMask(_Oracle):
+    """``|S_i|² / Σ_j |S_j|²``."""
 
     name = "wiener"
+    oracle_mask = staticmethod(wiener_mask)
 
-    def _mask(self, reference_magnitudes: torch.Tensor) -> torch.Tensor:
-        return wiener_mask(reference_magnitudes)
+
+class MixtureSeparator(Separator):
+    """The floor: the unprocessed mixture as the estimate of every source."""
+
+    name = MIXTURE
+
+    def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
+        self.source_names = tuple(source_names)
+
+    def separate_batch(self, mixtures: np.ndarray, references: np.ndarray | None = None) -> np.ndarray:
+        return np.repeat(np.asarray(mixtures, dtype=np.float32)[:, None, :], self.n_sources, axis=1)

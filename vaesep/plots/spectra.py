@@ -25,7 +25,7 @@ _HARMONIC_COLOURS = ("white", "cyan", "lime", "yellow")
 
 def _magnitudes(wave: np.ndarray, config: STFTConfig) -> np.ndarray:
     """Magnitude spectrogram ``(n_frames, n_bins)`` of one waveform."""
-    return magnitude(stft(np.asarray(wave, dtype=np.float32), config)).T  # layout: core redesign
+    return magnitude(stft(np.asarray(wave, dtype=np.float32), config))
 
 
 def _decibels(spectrum: np.ndarray, peak: float) -> np.ndarray:
