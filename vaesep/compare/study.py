@@ -26,7 +26,12 @@ from typing import Any
 
 from vaesep.compare.conditions import FULL_CONDITIONS, domain_conditions, get_condition
 from vaesep.compare.methods import (
-    CONVERGED_METHODS, LEARNING_RATES, MATCHED_METHODS, Method, get_method, pretrained_name,
+    CONVERGED_METHODS,
+    LEARNING_RATES,
+    MATCHED_METHODS,
+    Method,
+    get_method,
+    pretrained_name,
 )
 from vaesep.compare.one_run import execute_run
 
