@@ -25,12 +25,8 @@ def separate_split(
     separator: Separator, dataset: datasets.BuiltDataset, split: str, *, max_items: int | None = None,
     batch_size: int = 8, progress: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run ``separator`` over a split's mixtures, ``batch_size`` items at a time.
-
-    Returns:
-        ``(references, estimates, mixtures)`` of shapes ``(n_items, n_sources, n_samples)``
-        (twice) and ``(n_items, n_samples)``.
-    """
+    """Separate a split ``batch_size`` items at a time: ``(references, estimates, mixtures)``,
+    ``(n_items, n_sources, n_samples)`` twice and ``(n_items, n_samples)``."""
     from tqdm.auto import tqdm
 
     if separator.n_sources != len(dataset.source_names):
@@ -51,11 +47,8 @@ def evaluate_separator(
     separator: Separator, dataset: datasets.BuiltDataset, split: str = "test", *, max_items: int | None = None,
     batch_size: int = 8, backend: str = "fast", progress: bool = True,
 ) -> EvaluationResult:
-    """Separate and score every item of a split (``max_items``: only the first ones).
-
-    ``split`` is e.g. ``"test"`` (Dutch) or ``"test_cs"`` (Czech) for ``speech``;
-    ``backend`` the BSS-eval implementation, ``"fast"`` or ``"mir_eval"``.
-    """
+    """Separate and score a split (e.g. speech ``"test"``, Dutch, or ``"test_cs"``, Czech); ``backend``:
+    ``"fast"`` or ``"mir_eval"``."""
     references, estimates, mixtures = separate_split(
         separator, dataset, split, max_items=max_items, batch_size=batch_size, progress=progress)
     metadata = {"method": separator.name, "data": dataset.name, "split": split, "snr_db": dataset.params.get("snr_db"),
@@ -78,9 +71,9 @@ def evaluate_test_splits(
     separators: Mapping[str, Separator], dataset: datasets.BuiltDataset, *, max_items: int | None = None,
     progress: bool = True,
 ) -> SplitResults:
-    """Score every separator (label → separator, in row order) on every test split the data set has.
+    """Score every separator (label → separator, in row order) on every test split of the data set.
 
-    Notebook 01, section "Scores on the test sets", and notebook 02, section "Measuring separation".
+    Notebook 01, "Scores on the test sets", and notebook 02, "Measuring separation".
     """
     return {split: {label: evaluate_separator(separator, dataset, split, max_items=max_items, progress=progress)
                     for label, separator in separators.items()}

@@ -1,22 +1,11 @@
 """What the data sounds like, in numbers: pitch (F0), levels, local SNR, split sizes.
 
-Notebook 01 ("Who is speaking: pitch and level") narrates these functions.
-Separation by spectral masks works when, in most time-frequency bins, one
-source is much louder than the other. Two things make that likely for two
-voices: their fundamental frequencies (F0) differ, so their harmonics fall
-in different bins, and speech is bursty, so within a 0 dB mixture one voice
-often dominates a frame. The functions below measure both.
-
-Our choices (the paper reports no such statistics):
-
-* F0 by probabilistic YIN (``librosa.pyin``; Mauch & Dixon 2014) between
-  :data:`F0_MIN_HZ` and :data:`F0_MAX_HZ`, on the same 64 ms frames and
-  16 ms hop as the separation STFT; only frames pyin calls voiced are kept.
-  pyin costs about a second of CPU per 10 s of audio, so statistics are
-  taken on random excerpts of each stream, not on all of it.
-* A frame counts as *active* when its level is at most
-  :data:`ACTIVE_BELOW_DB` below the RMS level of the whole stream, the same
-  -30 dB rule :mod:`vaesep.data.mixing` uses to skip silent segments.
+Notebook 01 ("Who is speaking: pitch and level") narrates these. Masks work when one source
+dominates most time-frequency bins: two voices with different F0 put their harmonics in
+different bins, and bursty speech lets one voice lead many frames of a 0 dB mixture. F0 is
+probabilistic YIN (``librosa.pyin``) on the separation STFT's frames, on random excerpts (it
+costs ~1 s of CPU per 10 s of audio); a frame is *active* within :data:`ACTIVE_BELOW_DB` of the
+stream's RMS level, the rule :mod:`vaesep.data.mixing` uses to skip silence.
 """
 
 from __future__ import annotations
@@ -32,22 +21,16 @@ from vaesep.audio import SAMPLE_RATE
 from vaesep.files import markdown_table
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
-F0_MIN_HZ: float = 60.0
-"""Lowest F0 searched (Hz): below any adult speaking voice."""
-
-F0_MAX_HZ: float = 500.0
-"""Highest F0 searched (Hz): above the small fish's excited lines."""
-
-ACTIVE_BELOW_DB: float = -30.0
-"""A frame is active when its level is at most this far below the stream's RMS level (dB)."""
+F0_MIN_HZ: float = 60.0  # below any adult speaking voice
+F0_MAX_HZ: float = 500.0  # above the small fish's excited lines
+ACTIVE_BELOW_DB: float = -30.0  # a frame this far below the stream's RMS level, or less, is active
 
 _TINY = 1e-12
 
 
 @dataclass(frozen=True)
 class F0Track:
-    """A pitch track, one value per frame: ``times`` (frame centres, s), ``f0_hz`` (NaN where
-    unvoiced) and pyin's ``voiced_probability``, each ``(n_frames,)``."""
+    """Per frame ``(n_frames,)``: centre time (s), F0 (Hz, NaN unvoiced), pyin's voiced probability."""
 
     times: np.ndarray
     f0_hz: np.ndarray
@@ -55,7 +38,6 @@ class F0Track:
 
     @property
     def voiced(self) -> np.ndarray:
-        """Boolean mask of voiced frames."""
         return np.isfinite(self.f0_hz)
 
 
@@ -63,11 +45,8 @@ def estimate_f0(
     signal: np.ndarray, sr: int = SAMPLE_RATE, *, fmin: float = F0_MIN_HZ, fmax: float = F0_MAX_HZ,
     config: STFTConfig = DEFAULT_STFT,
 ) -> F0Track:
-    """F0 of a mono waveform ``(n_samples,)`` at ``sr`` Hz with ``librosa.pyin``, searched in [fmin, fmax].
-
-    Frame length and hop come from ``config`` (rescaled to ``sr``), so frame ``t`` of the
-    track lines up with frame ``t`` of :func:`vaesep.spectral.stft`.
-    """
+    """F0 of a mono waveform ``(n_samples,)`` by ``librosa.pyin`` in [fmin, fmax], on the frames of
+    :func:`vaesep.spectral.stft` (``config`` rescaled to ``sr``)."""
     import librosa
 
     signal = np.ascontiguousarray(signal, dtype=np.float32)
@@ -85,12 +64,8 @@ def estimate_f0(
 
 
 def both_voiced_window(tracks: Sequence[F0Track | np.ndarray], window_frames: int) -> int:
-    """First frame of the ``window_frames``-long window where all tracks are voiced most often.
-
-    Finds a stretch of a mixture where both voices sound at once, to show their harmonics
-    side by side. ``tracks`` are F0 tracks (or F0 arrays, NaN when unvoiced) on one frame
-    grid; 0 when they are shorter than the window.
-    """
+    """First frame of the ``window_frames`` window where all tracks (or F0 arrays) are voiced most
+    often: where both voices sound at once; 0 when the tracks are shorter than the window."""
     arrays = [np.asarray(t.f0_hz if isinstance(t, F0Track) else t, dtype=float) for t in tracks]
     if not arrays:
         raise ValueError("give at least one F0 track")
@@ -102,11 +77,7 @@ def both_voiced_window(tracks: Sequence[F0Track | np.ndarray], window_frames: in
 
 
 def excerpt_offsets(n_samples: int, excerpt_samples: int, n_excerpts: int, rng: np.random.Generator) -> np.ndarray:
-    """Sorted start offsets of non-overlapping excerpts, drawn at random from a stream.
-
-    The stream is cut into consecutive excerpts of ``excerpt_samples``; ``n_excerpts`` of
-    them are chosen without replacement (all of them if there are fewer).
-    """
+    """Sorted starts of ``n_excerpts`` consecutive excerpts chosen at random (all if there are fewer)."""
     if excerpt_samples < 1:
         raise ValueError(f"excerpt_samples must be positive, got {excerpt_samples}")
     grid = np.arange(n_samples // excerpt_samples, dtype=np.int64) * excerpt_samples
@@ -117,8 +88,7 @@ def excerpt_offsets(n_samples: int, excerpt_samples: int, n_excerpts: int, rng: 
 
 @dataclass(frozen=True)
 class SpeakerF0:
-    """Voiced-frame F0 values (Hz) of one source (e.g. ``"v"``) in one split, from
-    ``n_frames`` analysed frames (voiced or not) and ``seconds`` of audio."""
+    """Voiced-frame F0 values (Hz) of one source in one split, from ``n_frames`` frames and ``seconds``."""
 
     source: str
     split: str
@@ -128,11 +98,9 @@ class SpeakerF0:
 
     @property
     def voiced_fraction(self) -> float:
-        """Share of the analysed frames that are voiced (0..1)."""
         return self.f0_hz.size / self.n_frames if self.n_frames else math.nan
 
     def percentile(self, q: float) -> float:
-        """The ``q``-th percentile of the voiced F0 values in Hz (NaN if none)."""
         return float(np.percentile(self.f0_hz, q)) if self.f0_hz.size else math.nan
 
     @property
@@ -144,11 +112,7 @@ def speaker_f0(
     dataset: Any, split: str, *, seconds: float = 60.0, excerpt_seconds: float = 4.0, seed: int = 0,
     progress: bool = True,
 ) -> dict[str, SpeakerF0]:
-    """F0 statistics of every source of a built data set, in source order.
-
-    pyin runs once per random excerpt of ``excerpt_seconds``, ``seconds`` of audio per
-    source at most; ``seed`` chooses the excerpts.
-    """
+    """F0 statistics of every source of a built data set: pyin on random excerpts, ``seconds`` each."""
     from tqdm.auto import tqdm
 
     sr = dataset.sample_rate
@@ -172,11 +136,7 @@ def speaker_f0(
 
 
 def frame_levels_db(signal: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
-    """RMS level of each analysis frame in dB re. full scale (1.0), ``(n_frames,)``.
-
-    Frames are ``config.n_fft`` long, every ``config.hop_length`` samples, from sample 0
-    (no padding); a signal shorter than one frame gives one frame over all of it.
-    """
+    """RMS level in dBFS of each unpadded ``config.n_fft`` frame, ``(n_frames,)`` (one if shorter)."""
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 1 or signal.size == 0:
         raise ValueError(f"signal must be a non-empty 1-D array, got shape {signal.shape}")
@@ -188,8 +148,7 @@ def frame_levels_db(signal: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np
 
 @dataclass(frozen=True)
 class LevelStatistics:
-    """Loudness of one source's stream: its RMS in dBFS, the share of active frames
-    (within :data:`ACTIVE_BELOW_DB` of it), and every active frame's level relative to it (dB)."""
+    """One stream's RMS (dBFS), share of active frames, and each active frame's level relative to it."""
 
     source: str
     split: str
@@ -198,7 +157,6 @@ class LevelStatistics:
     active_levels_db: np.ndarray
 
     def spread_db(self, low: float = 10.0, high: float = 90.0) -> float:
-        """Distance between two percentiles of the active-frame levels (dB)."""
         if not self.active_levels_db.size:
             return math.nan
         low_db, high_db = np.percentile(self.active_levels_db, [low, high])
@@ -226,12 +184,8 @@ def dataset_levels(dataset: Any, split: str, *, max_seconds: float | None = 600.
 
 
 def local_snr_db(sources: np.ndarray, *, config: STFTConfig = DEFAULT_STFT, floor_db: float = ACTIVE_BELOW_DB) -> np.ndarray:
-    """Frame-by-frame level of source 0 over source 1 in fixed mixtures ``(n_items, 2, n_samples)``, in dB.
-
-    A mixture at 0 dB is 0 dB only on average; frame by frame one voice often dominates,
-    which is what masks exploit. Frames whose mixture level is more than ``floor_db`` below
-    the item's mixture RMS (both voices pause) are left out; returns every kept frame of every item.
-    """
+    """Per frame, source 0 over source 1 in dB, in mixtures ``(n_items, 2, n_samples)``: a 0 dB mixture
+    is 0 dB only on average. Frames more than ``floor_db`` below the mixture's RMS are left out."""
     sources = np.asarray(sources, dtype=np.float64)
     if sources.ndim != 3 or sources.shape[1] != 2:
         raise ValueError(f"sources must have shape (n_items, 2, n_samples), got {sources.shape}")
@@ -254,11 +208,8 @@ def dominance(local_snr: np.ndarray, threshold_db: float = 10.0) -> dict[str, fl
 
 
 def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
-    """A Markdown table of the splits of a built data set, and the same as data (for ``save_table``).
-
-    One row per split: its language (when the builder recorded one), the recordings each
-    source's stream was made of, the fixed evaluation items, each stream's minutes.
-    """
+    """A Markdown table of a built data set's splits (language, items, recordings and minutes per
+    source), and the same as data (for ``save_table``)."""
     languages = dataset.manifest.get("notes", {}).get("languages", {})
     names = list(dataset.source_names)
     header = ["split", "language", "items", *(f"{n} files" for n in names), *(f"{n} (min)" for n in names)]
@@ -281,8 +232,7 @@ def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
 def speaker_summary(
     f0: Sequence[SpeakerF0], levels: Mapping[tuple[str, str], LevelStatistics] | None = None
 ) -> tuple[str, dict[str, Any]]:
-    """A Markdown table of per-speaker pitch (and, given ``(split, source)`` → levels, loudness)
-    statistics, one row per :class:`SpeakerF0`, and the same as data (for ``save_table``)."""
+    """A Markdown table of pitch (and, given ``(split, source)`` → levels, loudness) per speaker, and data."""
     header = ["split", "source", "analysed (s)", "voiced", "F0 median (Hz)", "F0 10–90 % (Hz)"]
     if levels:
         header += ["RMS (dBFS)", "active frames", "level spread 10–90 % (dB)"]

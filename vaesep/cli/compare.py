@@ -1,9 +1,8 @@
 """``vaesep study`` and ``vaesep compare``: the two views of the comparison from the command line.
 
-``vaesep study`` runs the comparison at convergence into ``results/converged`` and
-writes its summary; ``vaesep compare`` runs the matched 200-step view (``--pretrained``:
-scores the shipped models instead of training) and writes ``results/04_comparison*``.
-Both continue where an interrupted call stopped. Notebook 04 explains both.
+``vaesep study`` runs the comparison at convergence into ``results/converged`` and writes its
+summary; ``vaesep compare`` runs the matched 200-step view (``--pretrained``: scores the
+shipped models) and writes ``results/04_comparison*``. Both resume. Notebook 04 explains both.
 """
 
 from __future__ import annotations
@@ -12,20 +11,10 @@ import argparse
 import dataclasses
 
 from vaesep.cli.arguments import positive_int, seed, writable_folder
+from vaesep.compare import report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.methods import MATCHED_METHODS, get_method
-from vaesep.compare.report import (
-    README_END,
-    README_START,
-    comparison_markdown,
-    contrast_sentences,
-    load_runs,
-    readme_block,
-    results_markdown,
-    summary_data,
-    verdict_sentences,
-    write_summary,
-)
+from vaesep.compare.report import README_END, README_START
 from vaesep.compare.shipping import ship_models
 from vaesep.compare.study import (
     MATCHED,
@@ -81,13 +70,13 @@ def study_command(args: argparse.Namespace) -> int:
         if fast:
             raise ValueError("--readme quotes the full study: drop --fast (or VAESEP_FAST)")
         fill_block(args.readme, README_START, README_END, None)  # fail now, not after hours
-    study = converged_study(args.out or ("runs/fast/converged" if fast else "results/converged"), fast=fast,
-                            jobs=args.jobs)
+    out = args.out or ("runs/fast/converged" if fast else "results/converged")
+    study = converged_study(out, fast=fast, jobs=args.jobs)
     if not args.report_only:
         execute(study)
-    print(f"wrote {write_summary(study)}")
+    print(f"wrote {report.write_summary(study)}")
     if args.readme:
-        print(f"rewrote {fill_block(args.readme, README_START, README_END, readme_block(study))}")
+        print(f"rewrote {fill_block(args.readme, README_START, README_END, report.readme_block(study))}")
     if args.ship:
         # a fast run's models are CI-sized: they never replace the shipped ones
         for path in ship_models(study, *([study.out / "shipped"] if fast else [])):
@@ -99,24 +88,23 @@ def add_compare_parser(subparsers) -> None:
     """Register ``vaesep compare`` (the matched-budget view)."""
     parser = subparsers.add_parser(
         "compare", help="every method at a matched 200-step budget, 3 seeds (or the shipped models)")
-    parser.add_argument("--methods", type=_list_of(lambda n: get_method(n, MATCHED_METHODS).name, "method"),
-                        default=None, help="comma-separated method names (default: all)")
-    parser.add_argument("--conditions", type=_list_of(lambda n: get_condition(n).name, "condition"), default=None,
-                        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)")
-    parser.add_argument("--seeds", type=_list_of(seed, "seed"), default=None, help="training seeds (default 0,1,2; fast: 0)")
-    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
-    parser.add_argument("--pretrained", action="store_true", help="score the shipped models, train nothing")
-    parser.add_argument("--epochs", type=positive_int, default=None)
-    parser.add_argument("--steps-per-epoch", type=positive_int, default=None)
-    parser.add_argument("--batch-segments", type=positive_int, default=None)
-    parser.add_argument("--max-items", type=positive_int, help="score only the first items per split")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
-    parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
-    parser.add_argument("--out", default=None, help="result files and checkpoints (default runs/compare)")
-    parser.add_argument("--export-pretrained", action="store_true",
-                        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
-    parser.add_argument("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and "
-                        f"{COMPARE_END} in this file")
+    add = parser.add_argument
+    add("--methods", type=_list_of(lambda n: get_method(n, MATCHED_METHODS).name, "method"), default=None,
+        help="comma-separated method names (default: all)")
+    add("--conditions", type=_list_of(lambda n: get_condition(n).name, "condition"), default=None,
+        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)")
+    add("--seeds", type=_list_of(seed, "seed"), default=None, help="training seeds (default 0,1,2; fast: 0)")
+    add("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
+    add("--pretrained", action="store_true", help="score the shipped models, train nothing")
+    for flag in ("--epochs", "--steps-per-epoch", "--batch-segments"):
+        add(flag, type=positive_int, default=None)
+    add("--max-items", type=positive_int, help="score only the first items per split")
+    add("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
+    add("--backend", choices=("fast", "mir_eval"), default="fast")
+    add("--out", default=None, help="result files and checkpoints (default runs/compare)")
+    add("--export-pretrained", action="store_true",
+        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
+    add("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this file")
     parser.set_defaults(func=compare_command)
 
 
@@ -132,8 +120,7 @@ def study_from_args(args: argparse.Namespace) -> Study:
 
 
 def table_name(study: Study) -> str:
-    """``04_comparison``, plus ``_pretrained`` / ``_fast`` / ``_custom``, so that no other run
-    can overwrite the tables of the full comparison that README quotes."""
+    """``04_comparison`` plus ``_pretrained``/``_fast``/``_custom``: no other run overwrites README's tables."""
 
     def scope(s: Study) -> tuple:
         return ({m.name for m in s.methods}, set(s.conditions), set(s.seeds), s.schedule, s.max_items, s.backend)
@@ -154,13 +141,16 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.out:
         writable_folder(args.out, "--out")
     execute(study)
-    runs = load_runs(study.out)
-    contrasts = contrast_sentences(runs, study)
-    headline = "\n\n".join([results_markdown(runs, study), "\n".join(f"* {s}" for s in verdict_sentences(runs, study)),
-                            *(["One-ingredient contrasts (mean SDR differences): " + "; ".join(contrasts) + "."]
-                              if contrasts else [])])
+    runs = report.load_runs(study.out)
+    contrasts = report.contrast_sentences(runs, study)
+    headline = "\n\n".join([
+        report.results_markdown(runs, study),
+        "\n".join(f"* {s}" for s in report.verdict_sentences(runs, study)),
+        *(["One-ingredient contrasts (mean SDR differences): " + "; ".join(contrasts) + "."] if contrasts else []),
+    ])
     print(headline)
-    print(f"\ntables: {save_table(comparison_markdown(runs, study), table_name(study), summary_data(runs, study))}")
+    tables = save_table(report.comparison_markdown(runs, study), table_name(study), report.summary_data(runs, study))
+    print(f"\ntables: {tables}")
     if args.export_pretrained:
         for path in ship_models(study):
             print(f"shipped {path}")

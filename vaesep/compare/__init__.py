@@ -1,21 +1,11 @@
 """The paper's comparison: does the VAE beat the best baseline by ~2 dB? (notebook 04)
 
-Pandey et al. (2018) claim their VAE beats the best of "DNN and RNN with different
-masking functions and autoencoders" by ~2 dB SDR. This package reruns that comparison
-on our data, in modules read in this order:
-
-* :mod:`~vaesep.compare.conditions`: the test conditions (Dutch, Czech, ±5 dB, chorales, noise);
-* :mod:`~vaesep.compare.methods`: the rows, from the mixture floor through the baselines
-  and the VAEs to the oracle ceilings, and the grid searched for each;
-* :mod:`~vaesep.compare.study`: the one loop over methods × configurations × seeds ×
-  domains, resumable, at convergence or at a matched 200-step budget;
-  :mod:`~vaesep.compare.one_run`: what one run of it does;
-* :mod:`~vaesep.compare.report`: the tables, the verdict and the learning curves, read
-  from the result files;
-* :mod:`~vaesep.compare.views` (one item through every method),
-  :mod:`~vaesep.compare.shipping` (the shipped models), and :mod:`~vaesep.compare.inference`
-  (SDR and cost against inference iterations, notebook 06). ``vaesep study`` and
-  ``vaesep compare`` are in :mod:`vaesep.cli.compare`.
+Pandey et al. (2018) claim their VAE beats the best of DNN, RNN and autoencoder baselines by
+~2 dB SDR; this package reruns that comparison. Read in order: :mod:`~vaesep.compare.conditions`
+(the test conditions), :mod:`~vaesep.compare.methods` (the rows and their grids),
+:mod:`~vaesep.compare.study` (the one resumable loop) and :mod:`~vaesep.compare.one_run` (one run
+of it), :mod:`~vaesep.compare.report` (tables, verdict, curves), then :mod:`~vaesep.compare.views`,
+:mod:`~vaesep.compare.shipping` and :mod:`~vaesep.compare.inference` (notebook 06).
 
 Example::
 

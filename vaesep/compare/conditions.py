@@ -15,17 +15,8 @@ from vaesep.files import markdown_table
 
 @dataclass(frozen=True)
 class Condition:
-    """One test condition (one column of the tables).
-
-    Attributes:
-        name: short identifier, used in file names and result files.
-        title: what the column is about, for sentences and headings.
-        data, split: where the test items come from.
-        snr_db: level of the first source over the other in the test items.
-        models: the training domain whose models are tested here (its 0 dB train split).
-        source: the source the numbers are about (``None``: all sources together),
-            e.g. the speech in denoising.
-    """
+    """One test condition (one column): test items from ``data``/``split`` at ``snr_db`` (first
+    source over the other), scored on ``source`` (``None``: all) with the models of domain ``models``."""
 
     name: str
     title: str

@@ -1,13 +1,8 @@
 """What inference buys and costs: SDR and real-time factor against the number of iterations.
 
-Separation by inference (:mod:`vaesep.models.generative`) has a knob no
-other method has: how many iterations to refine the encoders' guess. This
-measures, on one split, the SDR after 0, 10, 50 and 200 iterations and the
-compute time per second of audio (the real-time factor); it also
-separates one item keeping what inference found, and turns the measurements
-and the convergence study's result files into sentences. Notebook 06,
-sections "One mixture, three answers", "What inference costs" and "The
-verdict", and ``benchmarks/bench_inference.py`` call it.
+Separation by inference (:mod:`vaesep.models.generative`) can refine the encoders' guess for
+any number of iterations. Notebook 06 ("One mixture, three answers", "What inference costs",
+"The verdict") and ``benchmarks/bench_inference.py`` call these.
 """
 
 from __future__ import annotations
@@ -28,8 +23,7 @@ from vaesep.models import GenerativeNetwork, NeuralSeparator
 from vaesep.models.generative import Inference
 from vaesep.spectral import apply_masks, joint_soft_mask, normalise_level, stft
 
-ITERATIONS: tuple[int, ...] = (0, 10, 50, 200)
-"""The iteration counts of the measurement (issue 13)."""
+ITERATIONS: tuple[int, ...] = (0, 10, 50, 200)  # the counts measured (issue 13)
 
 
 def iteration_curve(
@@ -41,16 +35,10 @@ def iteration_curve(
     max_items: int | None = None,
     progress: bool = False,
 ) -> list[dict[str, Any]]:
-    """Separate ``split`` with each number of inference iterations; score and time it.
+    """Separate ``split`` with each number of iterations; score it, and time the separation alone.
 
-    The time covers separation only (STFT, inference, Wiener filter, inverse
-    STFT, in batches of 8 items as :func:`vaesep.evaluate.separate_split` does),
-    on ``torch.get_num_threads()`` threads; scoring is not timed.
-
-    Returns:
-        one row per iteration count: ``iterations``, ``sdr_mean`` (all sources),
-        ``sdr_<source>`` (mean per source), ``seconds`` (wall), ``cpu_seconds``,
-        ``audio_seconds`` and ``rtf`` (wall seconds per second of audio).
+    One row per count: ``iterations``, ``sdr_mean``, ``sdr_<source>``, ``seconds``, ``cpu_seconds``,
+    ``audio_seconds``, ``rtf`` (wall seconds per second of audio) and ``threads``.
     """
     rows = []
     for count in iterations:
@@ -64,13 +52,9 @@ def iteration_curve(
                                  progress=False).summary()
         audio_seconds = mixtures.size / dataset.sample_rate
         rows.append({
-            "iterations": int(count),
-            "sdr_mean": float(summary["overall"]["sdr_mean"]),
+            "iterations": int(count), "sdr_mean": float(summary["overall"]["sdr_mean"]),
             **{f"sdr_{name}": float(stats["sdr_mean"]) for name, stats in summary["per_source"].items()},
-            "seconds": wall,
-            "cpu_seconds": cpu,
-            "audio_seconds": audio_seconds,
-            "rtf": wall / audio_seconds,
+            "seconds": wall, "cpu_seconds": cpu, "audio_seconds": audio_seconds, "rtf": wall / audio_seconds,
             "threads": torch.get_num_threads(),
         })
     return rows
@@ -87,12 +71,8 @@ def iteration_markdown(rows: list[dict[str, Any]], title: str = "") -> str:
 
 @torch.no_grad()
 def infer_item(network: GenerativeNetwork, mixture: np.ndarray, iterations: int) -> tuple[np.ndarray, Inference]:
-    """Separate one 16 kHz mixture ``(n_samples,)`` as the separator does, keeping the inference.
-
-    Returns:
-        the estimates ``(n_sources, n_samples)`` (what ``NeuralSeparator(network).separate``
-        gives) and the :class:`~vaesep.models.generative.Inference` of the one item.
-    """
+    """Separate one 16 kHz mixture as ``NeuralSeparator(network).separate`` does, keeping the
+    :class:`~vaesep.models.generative.Inference`; estimates are ``(n_sources, n_samples)``."""
     scaled, gain = normalise_level(np.asarray(mixture, dtype=np.float32))  # the level the priors were trained at
     spectrum = stft(torch.from_numpy(scaled))  # (n_frames, n_bins)
     inference = network.infer(spectrum.abs()[None], iterations)
@@ -101,10 +81,7 @@ def infer_item(network: GenerativeNetwork, mixture: np.ndarray, iterations: int)
 
 
 def inference_verdict(curves: Mapping[str, list[dict[str, Any]]]) -> list[str]:
-    """One sentence per measured condition: refined against the encoders' guess, and the cost.
-
-    ``curves`` maps a label to the rows of :func:`iteration_curve` (with a 0-iteration row).
-    """
+    """One sentence per label of ``curves`` (rows of :func:`iteration_curve`): refined vs guess, and cost."""
     sentences = []
     for label, rows in curves.items():
         by_count = {row["iterations"]: row for row in rows}
@@ -122,18 +99,13 @@ def inference_verdict(curves: Mapping[str, list[dict[str, Any]]]) -> list[str]:
     return sentences
 
 
+# where training and test differ: unseen speakers, unseen levels, unseen noise
 SHIFTED_CONDITIONS: tuple[str, ...] = ("czech", "dutch-5db", "dutch+5db", "noise")
-"""Where training and test differ: unseen speakers, unseen levels, unseen noise."""
 
 
 def study_comparison(root: str | Path = "results/converged") -> list[str]:
-    """Sentences from the convergence study: the generative method against the best mixture-trained one.
-
-    For each condition where training and test differ (:data:`SHIFTED_CONDITIONS`),
-    the generative method's mean test SDR over seeds, the best method trained on
-    mixtures, and (speech) each one's drop from the matched Dutch condition.
-    Empty while the study has no generative runs.
-    """
+    """Per shifted condition, the generative method's mean test SDR against the best mixture-trained
+    method (and, for speech, each one's drop from Dutch 0 dB); empty without generative runs."""
     from vaesep.compare.report import condition_stats, load_runs
     from vaesep.compare.study import converged_study
 

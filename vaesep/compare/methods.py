@@ -1,11 +1,9 @@
 """The rows of the comparison: every method declared once, with the grid searched for it.
 
-Two lists share these definitions. :data:`CONVERGED_METHODS` are the methods
-of the comparison at convergence (``vaesep study``): each learned method has
-a small grid (three learning rates times its own knob). :data:`MATCHED_METHODS`
-are the rows of the second view at a matched 200-step budget (``vaesep compare``):
-one fixed configuration each, as that comparison first ran. Both start with the
-floor and the oracles. Notebook 04, sections "At convergence" and "The contestants".
+:data:`CONVERGED_METHODS` (``vaesep study``) give each learned method a small grid (three
+learning rates times its own knob); :data:`MATCHED_METHODS` (``vaesep compare``, 200 steps)
+one fixed configuration each. Both start with the floor and the oracles. Notebook 04,
+sections "At convergence" and "The contestants".
 """
 
 from __future__ import annotations
@@ -25,25 +23,13 @@ LEARNING_RATES: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
 class Method:
     """One row of the tables.
 
-    Attributes:
-        name: the row label (and, by default, the stem of its shipped model).
-        kind: ``"oracle"``, ``"shipped"`` (a shipped file, ``options["model"]``) or the
-            network kind that is trained: ``"vae"``, ``"dnn"``, ``"drnn"``, ``"nmf"``, ``"generative"``.
-        group: what the row is in the verdict, which takes the best ``"vae"`` row against the
-            best ``"baseline"`` row: ``"floor"`` (the mixture), ``"ceiling"`` (oracles), ``"vae"``,
-            ``"baseline"``, ``"reference"`` (a shipped model trained otherwise) or ``"inference"``
-            (separation by inference, notebook 06); the last two take no part in the verdict.
-        description: one line for the methods table.
-        options: network config fields fixed for this method.
-        knob: the option searched besides the learning rate (``None``: the learning rate only).
-            A generative method's knob is its inference iterations: they change nothing in
-            training, so each of its runs trains the priors once and picks the value itself.
-        knob_values: the values tried for ``knob``.
-        knob_from: take the knob's value from this method's selection instead of searching it.
-        precision: ``"bfloat16"`` where it was checked to stay within 0.1 dB of float32
-            (README, "Speed"); used by the schedules that allow it.
-        ship_as: stem of the shipped file (``<stem>-<domain>.pt``); default the name.
-        ship_variants: knob value → stem, to ship the best learning rate of each knob value.
+    ``kind``: ``"oracle"``, ``"shipped"`` (the file ``options["model"]``) or the network kind
+    trained. ``group`` places it in the verdict (best ``"vae"`` against best ``"baseline"``;
+    ``"floor"``, ``"ceiling"``, ``"reference"`` and ``"inference"`` take no part). ``knob`` is
+    searched over ``knob_values`` besides the learning rate, or taken from ``knob_from``'s
+    selection; a generative method's knob (inference iterations) is picked inside each run.
+    ``precision``: ``"bfloat16"`` where it was checked to stay within 0.1 dB of float32.
+    ``ship_as``/``ship_variants``: the shipped stem, or one stem per knob value.
     """
 
     name: str
@@ -158,10 +144,7 @@ def build_network(method: Method, source_names: Sequence[str], **settings: Any):
 
 
 def methods_markdown(methods: Sequence[Method] = MATCHED_METHODS, source_names: Sequence[str] = ("v", "m")) -> str:
-    """Group, parameter count (two sources, 513 bins) and description of every method.
-
-    Notebook 04, section "The contestants".
-    """
+    """Group, parameter count (two sources, 513 bins) and description of every method (notebook 04)."""
     rows = []
     for method in methods:
         learned = method.learned and method.kind != "generative"

@@ -1,8 +1,6 @@
 """Train (or fit, or load) one run of the comparison loop and score it: one result file.
 
-:func:`vaesep.compare.study.execute` calls :func:`execute_run` for every pending run;
-this module is what happens inside one. Notebook 04, section "At convergence", lists
-the fields of a result file.
+Notebook 04, section "At convergence", lists the fields of a result file.
 """
 
 from __future__ import annotations
@@ -19,8 +17,7 @@ from vaesep.files import count_parameters, write_json
 if TYPE_CHECKING:  # the loop imports this module, not the other way round
     from vaesep.compare.study import Run, Study
 
-NMF_SOURCES: dict[str, tuple[str, ...]] = {"noise": ("noise",)}
-"""Per domain, the sources a generative method models by NMF on the mixture instead of a prior."""
+NMF_SOURCES: dict[str, tuple[str, ...]] = {"noise": ("noise",)}  # modelled by NMF on the mixture, not a prior
 
 
 def execute_run(run: Run, study: Study) -> Path:
@@ -92,10 +89,7 @@ def train_and_score(run: Run, study: Study) -> dict[str, Any]:
 
 
 def _fit_generative(run: Run, study: Study, method: Method, dataset, options, checkpoint):
-    """Train the priors (early stopping on their validation loss), then pick the iterations.
-
-    Returns the network with the chosen iterations and the result file's training fields.
-    """
+    """Train the priors (early stopping on their validation loss), then pick the iterations by validation SDR."""
     from vaesep.evaluate import evaluate_separator
     from vaesep.models import GenerativeConfig, NeuralSeparator
     from vaesep.priors import train_generative
@@ -129,11 +123,8 @@ def _fit_generative(run: Run, study: Study, method: Method, dataset, options, ch
 
 
 def _score(separator, run: Run, study: Study, record: dict[str, Any], dataset=None) -> dict[str, Any]:
-    """Validation SDR (the selection criterion; not for shipped models) and the test scores of the domain.
-
-    Per condition: every statistic of the scored source (non-finite ones, such as the
-    mixture's SAR, are left out: they are not numbers JSON can hold) and the per-item SDRs.
-    """
+    """Validation SDR (the selection criterion; none for shipped models) and every test condition's
+    statistics (non-finite ones, like the mixture's SAR, left out) and per-item SDRs."""
     from vaesep.evaluate import evaluate_separator
     from vaesep.runtime import code_version
 
@@ -154,16 +145,9 @@ def _score(separator, run: Run, study: Study, record: dict[str, Any], dataset=No
                         if isinstance(value, int | float) and math.isfinite(value)}
         items[name] = [round(float(value), 2) for value in test.item_values("sdr", condition.source)]
     return {
-        "method": run.method,
-        "domain": run.domain,
-        "seed": run.seed,
-        "config": run.settings,
-        "valid_sdr": None if valid is None else round(float(valid), 4),
-        "test": scores,
-        "item_sdr": items,
-        "fast": study.fast,
-        "commit": code_version(),
-        **record,
+        "method": run.method, "domain": run.domain, "seed": run.seed, "config": run.settings,
+        "valid_sdr": None if valid is None else round(float(valid), 4), "test": scores, "item_sdr": items,
+        "fast": study.fast, "commit": code_version(), **record,
         "wall_seconds": round(record.get("train_wall_seconds", 0.0) + time.perf_counter() - wall, 2),
         "cpu_seconds": round(record.get("train_cpu_seconds", 0.0) + time.process_time() - cpu, 2),
     }

@@ -1,12 +1,10 @@
 """Tables, learning curves and the verdict, read from the result files of a study.
 
-Notebook 04 (sections "At convergence", "The headline table", "Does the VAE beat the
-baselines by 2 dB?") and README's comparison blocks show what these functions print.
-Every number comes from the files :mod:`vaesep.compare.study` wrote, none is typed
-by hand. Each table frames the methods between the floor (the unprocessed mixture)
-and the ceiling (the oracle masks); each cell is the mean over training seeds ± their
-standard deviation, so a gap between methods can be held against the spread that
-retraining alone produces.
+Notebook 04 ("At convergence", "The headline table", "Does the VAE beat the baselines
+by 2 dB?") and README's comparison blocks show what these print; no number is typed by
+hand. Each table frames the methods between the floor (the unprocessed mixture) and the
+ceiling (the oracle masks); each cell is the mean over training seeds ± their standard
+deviation, so a gap between methods can be held against the spread retraining produces.
 """
 
 from __future__ import annotations
@@ -30,15 +28,17 @@ MEDIANS: tuple[str, ...] = ("sdr_median", "sir_median", "sar_median", "nsdr_medi
 README_START, README_END = "<!-- vaesep-study:start -->", "<!-- vaesep-study:end -->"
 """Markers around the README block that ``vaesep study --readme README.md`` rewrites."""
 
+Runs = list[dict[str, Any]]
 
-def load_runs(root: str | Path) -> list[dict[str, Any]]:
+
+def load_runs(root: str | Path) -> Runs:
     """Every finished run's result file under ``root``."""
     return [load_result(path) for path in sorted(Path(root).glob("*/*/*.json"))]
 
 
 @dataclass(frozen=True)
 class SeedStat:
-    """One statistic over training seeds: the mean of the per-seed values, their sample std (n − 1)."""
+    """One statistic over training seeds: the mean of the per-seed values and their sample std (n − 1)."""
 
     mean: float
     std: float
@@ -60,14 +60,14 @@ class SeedStat:
         return {"mean": self.mean, "std": self.std if math.isfinite(self.std) else None, "values": list(self.values)}
 
 
-def selected_runs(runs: list[dict[str, Any]], study: Study, method: str) -> list[dict[str, Any]]:
+def selected_runs(runs: Runs, study: Study, method: str) -> Runs:
     """The runs of ``method``'s selected configuration (every seed and domain), by seed."""
     config = winner(study, method)
     chosen = [r for r in runs if r["method"] == method and config is not None and r.get("config", {}) == config]
     return sorted(chosen, key=lambda r: r["seed"])
 
 
-def condition_stats(runs: list[dict[str, Any]], study: Study, statistic: str = "sdr_mean") -> dict[str, dict[str, SeedStat]]:
+def condition_stats(runs: Runs, study: Study, statistic: str = "sdr_mean") -> dict[str, dict[str, SeedStat]]:
     """``{condition: {method: SeedStat over seeds}}`` for the selected configurations, in table order."""
     table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for method in study.methods:
@@ -126,41 +126,37 @@ def best_gap(stats: dict[str, SeedStat], condition: str, study: Study, statistic
     return Gap(condition, statistic, proposed, baseline, p.mean, p.std, b.mean, b.std, p.mean - b.mean, error, n)
 
 
-def _conditions(stats: dict[str, Any], study: Study) -> list[str]:
-    return [c for c in study.conditions if c in stats]
+def _gaps(stats: dict[str, dict[str, SeedStat]], study: Study) -> dict[str, Gap | None]:
+    """Condition → its gap, for every condition of ``study`` that has results, in column order."""
+    return {c: best_gap(stats[c], c, study) for c in study.conditions if c in stats}
 
 
-def _config_cell(study: Study, method: str) -> str:
-    if not study.method(method).learned:
-        return "—"
-    return "shipped" if study.shipped else config_id(winner(study, method) or {})
-
-
-def results_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+def results_markdown(runs: Runs, study: Study) -> str:
     """The headline table: mean ± std test SDR per method and condition, the selected configuration,
     and the best VAE minus the best baseline. Notebook 04, section "The headline table"."""
     stats = condition_stats(runs, study)
-    conditions = _conditions(stats, study)
+    gaps = _gaps(stats, study)
     rows = []
     for method in study.methods:
-        if not any(method.name in stats[c] for c in conditions):
+        present = [stats[c][method.name] for c in gaps if method.name in stats[c]]
+        if not present:
             continue
-        seeds = max(len(stats[c][method.name].values) for c in conditions if method.name in stats[c])
-        cells = [stats[c][method.name].cell() if method.name in stats[c] else "—" for c in conditions]
+        config = "—" if not method.learned else "shipped" if study.shipped else config_id(winner(study, method.name) or {})
         # oracles and shipped references are deterministic: no training seed to count
-        rows.append([method.name, _config_cell(study, method.name), str(seeds) if method.learned else "—", *cells])
-    gaps = [best_gap(stats[c], c, study) for c in conditions]
+        seeds = str(max(len(s.values) for s in present)) if method.learned else "—"
+        rows.append([method.name, config, seeds,
+                     *(stats[c][method.name].cell() if method.name in stats[c] else "—" for c in gaps)])
     rows.append(["**best VAE − best baseline**", "", "",
-                 *(f"{g.gap:+.2f} ({g.proposed} vs {g.baseline})" if g else "—" for g in gaps)])
-    header = ["method", "selected configuration", "seeds", *(f"{c} SDR" for c in conditions)]
-    return markdown_table(header, rows, "llr" + "r" * len(conditions))
+                 *(f"{g.gap:+.2f} ({g.proposed} vs {g.baseline})" if g else "—" for g in gaps.values())])
+    return markdown_table(["method", "selected configuration", "seeds", *(f"{c} SDR" for c in gaps)], rows,
+                          "llr" + "r" * len(gaps))
 
 
-def condition_markdown(runs: list[dict[str, Any]], study: Study, condition: str, statistics=MEANS) -> str:
+def condition_markdown(runs: Runs, study: Study, condition: str, statistics=MEANS) -> str:
     """Every statistic of one condition, a row per method, mean ± std over seeds.
 
-    The mixture's SAR shows as "—": the mixture has no artifacts, so its SAR is
-    infinite up to rounding and means nothing. Notebook 04, section "The headline table".
+    The mixture's SAR shows as "—": the mixture has no artifacts, so its SAR is infinite
+    up to rounding. Notebook 04, section "The headline table".
     """
     columns = {statistic: condition_stats(runs, study, statistic).get(condition, {}) for statistic in statistics}
     rows = [[m.name, str(len(columns[statistics[0]][m.name].values)) if m.learned else "—",
@@ -168,12 +164,11 @@ def condition_markdown(runs: list[dict[str, Any]], study: Study, condition: str,
             for m in study.methods if m.name in columns[statistics[0]]]
     spec = get_condition(condition)
     scope = "all sources" if spec.source is None else f"source {spec.source!r}"
-    caption = f"_dB, mean ± std over seeds; {scope}; {spec.data}/{spec.split}_"
     table = markdown_table(["method", "seeds", *map(statistic_label, statistics)], rows)
-    return f"**{spec.title}**\n\n{table}\n\n{caption}"
+    return f"**{spec.title}**\n\n{table}\n\n_dB, mean ± std over seeds; {scope}; {spec.data}/{spec.split}_"
 
 
-def tuning_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+def tuning_markdown(runs: Runs, study: Study) -> str:
     """Every configuration tried (first domain, seed 0): validation SDR, steps to its best, why it stopped."""
     found = {(r["method"], config_id(r.get("config", {})), r["domain"], r["seed"]): r for r in runs}
     rows = []
@@ -191,7 +186,7 @@ def tuning_markdown(runs: list[dict[str, Any]], study: Study) -> str:
     return markdown_table(header, rows, "llrrlrl")
 
 
-def convergence_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def convergence_summary(runs: Runs) -> dict[str, Any]:
     """How many trained runs stopped early (converged), which did not, which diverged, and the compute."""
     learned = [r for r in runs if r.get("kind") not in ("oracle", "nmf", "shipped")]
     diverged = [r for r in learned if r["stopped"] == "diverged"]
@@ -209,15 +204,13 @@ def convergence_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def verdict_sentences(runs: list[dict[str, Any]], study: Study, claim_db: float = 2.0) -> list[str]:
+def verdict_sentences(runs: Runs, study: Study, claim_db: float = 2.0) -> list[str]:
     """One computed sentence per condition: the best VAE against the best baseline, with the seed spread.
 
     Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
     """
-    stats = condition_stats(runs, study)
     sentences = []
-    for condition in _conditions(stats, study):
-        gap = best_gap(stats[condition], condition, study)
+    for condition, gap in _gaps(condition_stats(runs, study), study).items():
         if gap is None:
             continue
         spread = "" if not math.isfinite(gap.standard_error) else f" ± {gap.standard_error:.2f} (1 s.e.)"
@@ -244,11 +237,8 @@ CONTRASTS: tuple[tuple[str, str, str], ...] = (
 """Pairs of rows that differ in one ingredient, and what that ingredient is."""
 
 
-def contrast_sentences(runs: list[dict[str, Any]], study: Study) -> list[str]:
-    """Per pair of :data:`CONTRASTS` present: the mean SDR difference over conditions, and its range.
-
-    Computed observations that bear on *why* the gap is what it is (notebook 04).
-    """
+def contrast_sentences(runs: Runs, study: Study) -> list[str]:
+    """Per pair of :data:`CONTRASTS` present: the mean SDR difference over conditions, and its range."""
     stats = condition_stats(runs, study)
     sentences = []
     for first, second, ingredient in CONTRASTS:
@@ -260,7 +250,7 @@ def contrast_sentences(runs: list[dict[str, Any]], study: Study) -> list[str]:
     return sentences
 
 
-def item_sdr(runs: list[dict[str, Any]], study: Study, condition: str) -> dict[str, np.ndarray]:
+def item_sdr(runs: Runs, study: Study, condition: str) -> dict[str, np.ndarray]:
     """Per method, the per-item SDRs of its first seed on one condition (for box plots; newer files only)."""
     scores = {}
     for method in study.methods:
@@ -270,11 +260,10 @@ def item_sdr(runs: list[dict[str, Any]], study: Study, condition: str) -> dict[s
     return scores
 
 
-def learning_curves_figure(runs: list[dict[str, Any]], study: Study, domain: str = "speech"):
+def learning_curves_figure(runs: Runs, study: Study, domain: str = "speech"):
     """Validation SDR against optimizer steps (log axis) for each method's selected run, seed 0.
 
-    The 200-step comparison is the left edge of these curves; the dots mark where early
-    stopping found each run's best.
+    The 200-step comparison is the left edge of these curves; dots mark each run's best.
     """
     import matplotlib.pyplot as plt
 
@@ -297,7 +286,7 @@ def learning_curves_figure(runs: list[dict[str, Any]], study: Study, domain: str
     return figure
 
 
-def summary_data(runs: list[dict[str, Any]], study: Study) -> dict[str, Any]:
+def summary_data(runs: Runs, study: Study) -> dict[str, Any]:
     """The tables' numbers as strict JSON: winners, per-seed values, gaps, verdict, compute."""
     stats = condition_stats(runs, study)
     learned = [m for m in study.methods if m.learned]
@@ -305,12 +294,12 @@ def summary_data(runs: list[dict[str, Any]], study: Study) -> dict[str, Any]:
         "convergence": convergence_summary(runs),
         "winners": {m.name: winner(study, m.name) for m in learned},
         "stats": {c: {m: s.to_dict() for m, s in per.items()} for c, per in stats.items()},
-        "gaps": {c: g.to_dict() for c in _conditions(stats, study) if (g := best_gap(stats[c], c, study))},
+        "gaps": {c: g.to_dict() for c, g in _gaps(stats, study).items() if g},
         "verdict": verdict_sentences(runs, study),
         "methods": {m.name: m.description for m in learned},
         "conditions": {domain: list(domain_conditions(domain, study.conditions)) for domain in study.domains},
         "schedule": study.schedule.describe() if not study.shipped else "shipped models",
-        "commits": sorted({r.get("commit", "?") for r in runs}),
+        "commits": _commits(runs),
     }
 
 
@@ -318,11 +307,14 @@ def _bullets(sentences: list[str]) -> str:
     return "\n".join(f"* {sentence}" for sentence in sentences)
 
 
+def _commits(runs: Runs) -> list[str]:
+    return sorted({r.get("commit", "?") for r in runs})
+
+
 def write_summary(study: Study) -> Path:
     """Write ``summary.md``, ``summary.json`` and ``learning_curves.png`` next to the result files."""
     runs = load_runs(study.out)
-    summary = convergence_summary(runs)
-    schedule = study.schedule
+    summary, schedule = convergence_summary(runs), study.schedule
     text = "\n\n".join([
         "# The comparison at convergence",
         results_markdown(runs, study),
@@ -346,7 +338,6 @@ def readme_block(study: Study) -> str:
     """The study's table, verdict and state for README, with the commits of its runs."""
     runs = load_runs(study.out)
     summary = convergence_summary(runs)
-    commits = sorted({run.get("commit", "?") for run in runs})
     remaining = len(pending(study))
     state = ("complete" if not remaining
              else f"**in progress**: {remaining} runs still to do (more become due as tuning grids finish)")
@@ -354,7 +345,7 @@ def readme_block(study: Study) -> str:
         results_markdown(runs, study),
         _bullets(verdict_sentences(runs, study)) or "(no verdict yet)",
         f"_Mean test SDR in dB ± std over training seeds, from `results/converged/` ({len(runs)} result "
-        f"files, commits {', '.join(commits)}); the study is {state}. {summary['early_stopped']} of "
+        f"files, commits {', '.join(_commits(runs))}); the study is {state}. {summary['early_stopped']} of "
         f"{summary['learned_runs']} learned runs stopped early, the longest after "
         f"{summary['max_steps_used']:,} of {study.schedule.max_epochs * study.schedule.epoch_steps:,} allowed steps; "
         f"{summary['cpu_hours']:.1f} CPU-hours so far. Every row is the configuration selected by "
@@ -362,18 +353,16 @@ def readme_block(study: Study) -> str:
     ])
 
 
-def comparison_markdown(runs: list[dict[str, Any]], study: Study) -> str:
+def comparison_markdown(runs: Runs, study: Study) -> str:
     """The matched-budget view as ``vaesep compare`` saves it: headline, verdict, methods, every condition."""
     from vaesep.compare.methods import methods_markdown
 
-    summary = convergence_summary(runs)
     how = "shipped models, seed 0" if study.shipped else study.schedule.describe()
     parts = [
         "## Baselines vs the VAE at a matched budget (notebook 04)",
         results_markdown(runs, study),
         f"_Mean test SDR in dB ± std over training seeds; {how}; {len(runs)} result files in `{study.out}`, "
-        f"commits {', '.join(sorted({r.get('commit', '?') for r in runs}))}; "
-        f"{summary['cpu_hours']:.2f} CPU-hours._",
+        f"commits {', '.join(_commits(runs))}; {convergence_summary(runs)['cpu_hours']:.2f} CPU-hours._",
         "**Does the VAE beat the best baseline by ~2 dB here?**",
         _bullets(verdict_sentences(runs, study)) or "(no condition has both a VAE and a baseline)",
         "What the one-ingredient contrasts say (mean SDR differences): "
@@ -381,6 +370,6 @@ def comparison_markdown(runs: list[dict[str, Any]], study: Study) -> str:
         "### Methods",
         methods_markdown(study.methods),
     ]
-    for condition in _conditions(condition_stats(runs, study), study):
+    for condition in _gaps(condition_stats(runs, study), study):
         parts += [condition_markdown(runs, study, condition), condition_markdown(runs, study, condition, MEDIANS)]
     return "\n\n".join(parts)

@@ -1,12 +1,8 @@
-"""Small shipped checkpoints of the comparison's models, loadable by name.
+"""Small shipped checkpoints of the comparison's models, loadable by name (notebook 04, "Shipped models").
 
-The seed-0 speech model of each method's selected configuration is exported into
-``vaesep/pretrained`` as ``<stem>-speech.pt``, so that notebook 04 can score it without
-training and anyone can call ``vaesep.load_model("drnn-discrim-speech")``. Each file keeps
-its training record (``stopped``: ``"early_stopping"`` for a converged run; the budget
-and the patience; the history). Weights are stored in 16-bit floats: half the size;
-``load_state_dict`` converts them back to 32 bits, and the separated audio differs by
-far less than any metric resolves. Notebook 04, section "Shipped models".
+The seed-0 speech model of each selected configuration ships as ``vaesep/pretrained/<stem>-speech.pt``
+with its training record; weights are stored as float16 (half the size; the audio differs by far
+less than any metric resolves).
 """
 
 from __future__ import annotations
@@ -23,13 +19,8 @@ def export_compact(checkpoint_path: str | Path, out_path: str | Path, *, name: s
 
 
 def shipped_configs(study: Study, name: str) -> dict[str, dict]:
-    """Stem → configuration that ships for one learned method.
-
-    The selected configuration, under the method's stem; a method with
-    ``ship_variants`` ships the best learning rate of each knob value instead (the
-    DNN with γ = 0 as ``dnn``, with γ = 0.05 as ``dnn-discrim``, as the 200-step
-    comparison named them).
-    """
+    """Stem → configuration that ships for one learned method: the selected one, or with
+    ``ship_variants`` the best learning rate of each knob value (DNN γ = 0 as ``dnn``, 0.05 as ``dnn-discrim``)."""
     method = study.method(name)
     if not method.ship_variants:
         config = winner(study, name)

@@ -1,23 +1,15 @@
 """The comparison loop: methods × configurations × seeds × domains, one result file per run.
 
-Notebook 04 reads what this writes, in two views of one loop:
+Notebook 04 ("At convergence", "At a matched budget") reads what this writes, in two views:
 
-* **At convergence** (``vaesep study``, :func:`converged_study`). 1. *Tune* on the first
-  domain (speech), seed 0: every learned method over its grid (three learning rates
-  times its own knob), each run until its validation SDR stops improving. 2. *Select*
-  each method's configuration by validation SDR; losses of different methods are not
-  comparable, the SDR the tables report is. 3. *Repeat* the winner with more seeds and
-  on the other domains.
-* **At a matched budget** (``vaesep compare``, :func:`matched_study`): the same loop with
-  one configuration per method and a fixed budget of 200 steps without early stopping,
-  or, with ``shipped``, the shipped models scored without training anything.
+* at convergence (``vaesep study``, :func:`converged_study`): tune every learned method
+  on the first domain, seed 0, over its grid until validation SDR stops improving; select
+  each method's configuration by validation SDR; repeat the winner with more seeds and domains;
+* at a matched budget (``vaesep compare``, :func:`matched_study`): one configuration per
+  method, 200 steps, no early stopping; or, ``shipped``, the shipped models scored as they are.
 
-Every run writes one small JSON file, ``<out>/<domain>/<method>/<config>-seed<N>.json``:
-its configuration, learning curve, steps to its best epoch, why it stopped, wall and
-CPU time, parameters, and its test scores on every condition of its domain. A file
-that exists is a finished run, so an interrupted study continues where it stopped
-(a half-trained network resumes from its checkpoint), and its files can be committed
-as they land.
+Each run writes ``<out>/<domain>/<method>/<config>-seed<N>.json``. A file that exists is a
+finished run, so an interrupted study continues where it stopped.
 """
 
 from __future__ import annotations
@@ -47,10 +39,7 @@ EPOCH_STEPS: int = 100
 """Optimizer steps between two validations at convergence; the learning curve's resolution."""
 
 MAX_EPOCHS: int = 300
-"""Safety cap at convergence (30,000 steps); a run that reaches it is reported as not converged.
-
-Raised from 100 epochs after the autoencoder at lr 3e-4 was still improving at 10,000 steps;
-runs that stopped at the old cap resume from their checkpoints to this one."""
+"""Safety cap at convergence (30,000 steps); raised from 100 when the autoencoder at lr 3e-4 still improved."""
 
 PATIENCE: int = 8
 """Validations without a better SDR before a run stops (800 steps)."""
@@ -58,15 +47,9 @@ PATIENCE: int = 8
 
 @dataclass(frozen=True)
 class Schedule:
-    """How long a learned method trains, and how NMF is fitted.
+    """How long a learned method trains (``patience=None``: no early stopping) and how NMF is fitted.
 
-    Attributes:
-        max_epochs, epoch_steps: the cap, and the optimizer steps between two validations.
-        patience: validations without a better SDR before a run stops; ``None``: no early
-            stopping (every epoch runs; the best epoch's weights are kept).
-        batch_segments, segment_seconds: mixtures per step and their length.
-        bfloat16: use each method's checked precision (:attr:`Method.precision`), else float32.
-        nmf_seconds, nmf_iterations: audio per source and updates for the NMF dictionaries.
+    ``bfloat16`` lets each method use its checked precision (:attr:`Method.precision`).
     """
 
     max_epochs: int
@@ -89,21 +72,19 @@ class Schedule:
         )
 
     def describe(self) -> str:
-        """One line for captions."""
         stop = "no early stopping" if self.patience is None else f"early stopping after {self.patience} flat validations"
         return (f"at most {self.max_epochs} epochs × {self.epoch_steps} steps × {self.batch_segments} mixtures of "
                 f"{self.segment_seconds:g} s, {stop}; NMF: {self.nmf_seconds:g} s per source, "
                 f"{self.nmf_iterations} updates")
 
     def label(self) -> str:
-        """A folder name that tells schedules apart, so their result files never mix."""
+        """A folder name per schedule, so result files of different budgets never mix."""
         return f"{self.max_epochs}x{self.epoch_steps}x{self.batch_segments}-{self.segment_seconds:g}s"
 
 
 CONVERGED = Schedule(MAX_EPOCHS, EPOCH_STEPS, PATIENCE)
 CONVERGED_FAST = Schedule(2, 5, 1, nmf_seconds=30.0, nmf_iterations=20)
-# 200 steps of 32 one-second mixtures: 8 short epochs rather than 2 long ones, so the VAE's
-# 5-epoch KL warm-up ends and the last epochs train the true ELBO
+# 200 steps as 8 short epochs, so the VAE's 5-epoch KL warm-up ends and the last epochs train the true ELBO
 MATCHED = Schedule(8, 25, None, bfloat16=False, nmf_seconds=60.0, nmf_iterations=100)
 MATCHED_FAST = Schedule(2, 4, None, 8, 0.5, bfloat16=False, nmf_seconds=10.0, nmf_iterations=20)
 
@@ -112,18 +93,9 @@ MATCHED_FAST = Schedule(2, 4, None, 8, 0.5, bfloat16=False, nmf_seconds=10.0, nm
 class Study:
     """What one loop runs, and where its files go.
 
-    Attributes:
-        out: the result files. checkpoints: the trained models (default ``<out>/checkpoints``).
-        methods: the rows, in table order (oracles included).
-        conditions: the test conditions; their training domains, in order, are the loop's
-            domains, and the first domain is where every method is tuned.
-        seeds: seeds of each winner on the first domain (seed 0 is the tuning run itself).
-        domain_seeds: seeds on the other domains.
-        schedule: the training budget. learning_rates: the grid's learning rates.
-        shipped: score the shipped models (seed 0) instead of training.
-        fast: the small fast-mode data sets (CI).
-        jobs: runs in parallel, one CPU thread each.
-        max_items: score only the first items of each split. backend: BSS-eval backend.
+    The conditions' training domains, in order, are the loop's domains; every method is
+    tuned on the first. ``seeds`` are the winners' seeds there, ``domain_seeds`` elsewhere;
+    ``shipped`` scores the shipped models instead of training; ``jobs`` runs in parallel.
     """
 
     out: Path
@@ -162,23 +134,15 @@ def converged_study(out: str | Path = "results/converged", *, fast: bool = False
 
 
 def matched_study(
-    out: str | Path | None = None,
-    *,
-    fast: bool = False,
-    shipped: bool = False,
-    methods: tuple[str, ...] | None = None,
-    conditions: tuple[str, ...] | None = None,
-    seeds: tuple[int, ...] | None = None,
-    schedule: Schedule | None = None,
-    max_items: int | None = None,
-    backend: str = "fast",
-    jobs: int = 1,
+    out: str | Path | None = None, *, fast: bool = False, shipped: bool = False,
+    methods: tuple[str, ...] | None = None, conditions: tuple[str, ...] | None = None,
+    seeds: tuple[int, ...] | None = None, schedule: Schedule | None = None, max_items: int | None = None,
+    backend: str = "fast", jobs: int = 1,
 ) -> Study:
     """The second view: one configuration per method, a fixed 200-step budget, 3 seeds on every domain.
 
-    ``shipped`` scores the shipped seed-0 models instead. Result files go to a folder
-    of ``out`` (default ``runs/compare``) named after the schedule (or ``shipped``),
-    the items and the backend, so runs of another budget never mix with these.
+    Result files go to a folder of ``out`` (default ``runs/compare``) named after the
+    schedule (or ``shipped``), the items and the backend.
     """
     from vaesep.files import runs_dir
 
@@ -208,7 +172,7 @@ def config_id(config: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Run:
-    """One run of the loop: a method, a configuration, a seed, a domain."""
+    """One run of the loop: a method, a configuration (sorted pairs), a seed, a domain."""
 
     method: str
     config: tuple[tuple[str, Any], ...]
@@ -229,10 +193,9 @@ def load_result(path: Path) -> dict[str, Any] | None:
 
 
 def tuning_runs(study: Study, name: str | None = None) -> list[Run]:
-    """Stage 1: the grid of one learned method (default: of every one) on the first domain, seed 0.
+    """The grid of one learned method (default: of every one) on the first domain, seed 0.
 
-    A method whose knob comes from another method's selection has its runs only once
-    that selection is known.
+    A method whose knob comes from another's selection has its runs once that selection is known.
     """
     if name is None:
         return [run for method in study.methods for run in tuning_runs(study, method.name)]
@@ -249,10 +212,7 @@ def tuning_runs(study: Study, name: str | None = None) -> list[Run]:
 
 
 def winner(study: Study, name: str) -> dict[str, Any] | None:
-    """The configuration of ``name`` with the best validation SDR, once its whole grid is done.
-
-    Methods without a grid (oracles, shipped models) have the empty configuration.
-    """
+    """The configuration of ``name`` with the best validation SDR once its grid is done ({} if no grid)."""
     if not study.method(name).learned or study.shipped:
         return {}
     results = [load_result(run.path(study.out)) for run in tuning_runs(study, name)]
@@ -265,22 +225,16 @@ def winner(study: Study, name: str) -> dict[str, Any] | None:
 
 
 def planned_runs(study: Study) -> list[Run]:
-    """Every run whose inputs are ready, finished or not.
-
-    Order: the floor and the oracles, the tuning grids, then each winner's seeds on
-    the first domain and on the others.
-    """
+    """Every run whose inputs are ready: floor and oracles, tuning grids, then each winner's seeds and domains."""
     from vaesep.api import list_pretrained
 
-    fixed = [m for m in study.methods if not m.learned or study.shipped]
     runs = []
     for domain in study.domains:
-        for method in fixed:
+        for method in (m for m in study.methods if not m.learned or study.shipped):
             if method.kind == "shipped" and method.options.get("domain") != domain:
                 continue  # a reference model of another domain: left out by design
-            if method.kind != "oracle" and pretrained_name(method, domain) not in list_pretrained():
-                continue  # nothing shipped for this domain
-            runs.append(Run(method.name, (), 0, domain))
+            if method.kind == "oracle" or pretrained_name(method, domain) in list_pretrained():
+                runs.append(Run(method.name, (), 0, domain))
     runs += tuning_runs(study)
     for domain in study.domains:
         seeds = [seed for seed in study.seeds if seed != 0] if domain == study.domains[0] else study.domain_seeds
@@ -297,11 +251,7 @@ def pending(study: Study) -> list[Run]:
 
 
 def execute(study: Study, *, log=None) -> None:
-    """Run everything still pending, ``study.jobs`` at a time, until nothing is left.
-
-    New runs become ready as tuning grids complete (their winner is known), so the
-    loop asks :func:`pending` again after every finished run.
-    """
+    """Run everything pending, ``study.jobs`` at a time; a finished tuning grid makes its winner's runs due."""
     started, log = time.time(), log or functools.partial(print, flush=True)  # a log file sees each run land
 
     def finished(run: Run, path: Path) -> None:
@@ -314,8 +264,8 @@ def execute(study: Study, *, log=None) -> None:
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")  # inherited by the workers
     # spawn, not fork: forking a process whose torch thread pool is running can deadlock
-    context = multiprocessing.get_context("spawn")
     running: dict[Any, Run] = {}
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(study.jobs, mp_context=context, initializer=_one_thread) as pool:
         while True:
             for run in pending(study):

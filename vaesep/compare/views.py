@@ -22,14 +22,10 @@ def target_source(condition: str) -> str:
 
 
 def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """The target source of one test item as every method of ``study`` separates it.
+    """The target source (:func:`target_source`) of one test item as every method of ``study`` separates it.
 
-    Learned methods use their selected configuration's model of ``seed`` (or the shipped
-    one in a ``shipped`` study); methods without a model yet are left out.
-
-    Returns:
-        ``{"mixture": (n_samples,), "truth": (n_samples,), <method>: (n_samples,) …}``
-        at 16 kHz; the target is :func:`target_source`.
+    ``{"mixture", "truth", <method>…}``, each ``(n_samples,)`` at 16 kHz; learned methods use their
+    selected configuration's model of ``seed`` (or the shipped one); methods without a model are left out.
     """
     spec = get_condition(condition)
     dataset = spec.dataset(fast=study.fast)

@@ -43,15 +43,10 @@ def statistic_label(statistic: str) -> str:
 class EvaluationResult:
     """Per-item scores of one separator on one test set, with aggregates and I/O.
 
-    Attributes:
-        per_item: one dict per (item, source): ``"item"`` (index into the batch),
-            ``"source"`` (name), ``"n_samples"`` (the item's length, the GNSDR weight),
-            ``"skipped"`` (``None`` or why the item was not scored, e.g.
-            ``"silent_reference"``) and every metric of :data:`vaesep.metrics.ITEM_METRICS`
-            in dB (NaN when skipped or undefined).
-        source_names: the sources in model order.
-        backend: the BSS-eval backend that produced the numbers.
-        metadata: what the numbers are about (split, SNR, seed, commit …); printed under tables.
+    ``per_item`` holds one dict per (item, source): ``item``, ``source``, ``n_samples`` (the
+    GNSDR weight), ``skipped`` (``None`` or why, e.g. ``"silent_reference"``) and every metric
+    of :data:`vaesep.metrics.ITEM_METRICS` in dB (NaN when skipped or undefined). ``metadata``
+    (split, SNR, seed, commit …) is printed under tables.
     """
 
     per_item: list[dict[str, Any]]
@@ -60,24 +55,16 @@ class EvaluationResult:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def item_values(self, metric: str = "sdr", source: str | None = None) -> np.ndarray:
-        """``(n_scored,)`` float64: one metric of every scored (item, source) pair, in dB.
-
-        Skipped pairs are left out; ``source`` keeps one source only. What the per-item
-        box plots of notebooks 01, 02 and 04 show.
-        """
+        """``(n_scored,)``: one metric of every scored (item, source) pair (``source``: only that one)."""
         _check_names([metric], ITEM_METRICS, "metric")
         rows = [row for row in self.per_item if row["skipped"] is None and source in (None, row["source"])]
         return np.array([row[metric] for row in rows], dtype=np.float64)
 
     def summary(self) -> dict[str, Any]:
-        """Aggregates per source and over all sources; skipped items are left out.
+        """``{"n_items", "n_evaluated", "n_skipped_silent", "skipped_reasons", "per_source", "overall"}``.
 
-        Returns:
-            ``{"n_items", "n_evaluated", "n_skipped_silent", "skipped_reasons",
-            "per_source": {name: stats}, "overall": stats}``; ``stats`` holds ``"n"``
-            (scored rows), ``"<metric>_mean"`` and ``"<metric>_median"`` of every
-            per-item metric, and ``"gnsdr"``, ``"gsir"``, ``"gsar"``: means of NSDR,
-            SIR and SAR weighted by item length, so long items count in proportion.
+        Per source and overall: ``n``, ``<metric>_mean``/``_median`` of every per-item metric, and
+        ``gnsdr``/``gsir``/``gsar``, the means of NSDR, SIR and SAR weighted by item length.
         """
         items = {row["item"]: row["skipped"] for row in self.per_item}
         reasons = Counter(reason for reason in items.values() if reason is not None)
@@ -106,16 +93,11 @@ class EvaluationResult:
         return _titled(title, markdown_table(["source", "n", *_labels(metrics, weighted)], rows), caption)
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Strict-JSON-ready: sources, backend, metadata, the summary and every row.
-
-        A value that is not a finite number (a skipped item, the mixture's SAR, the SIR
-        of an estimate without interference) is written as ``null``.
-        """
+        """Sources, backend, metadata, summary and rows; a non-finite value (skipped item) becomes ``null``."""
         return _plain({"source_names": list(self.source_names), "backend": self.backend, "metadata": self.metadata,
                        "summary": self.summary(), "per_item": self.per_item})
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_json_dict` to ``path``, atomically; returns the path."""
         return write_json(path, self.to_json_dict())
 
 
@@ -132,15 +114,9 @@ def evaluate_batch(
 ) -> EvaluationResult:
     """Score every item of a test set with :func:`vaesep.metrics.evaluate_item`.
 
-    Args:
-        references, estimates: ``(n_items, n_sources, n_samples)``.
-        mixtures: ``(n_items, n_samples)``.
-        lengths: ``(n_items,)``, each item's true length when the batch was zero-padded:
-            items are cropped to it (padding would count as perfectly separated silence),
-            and it is the item's GNSDR weight.
-        source_names: ``n_sources`` names (default ``source_0``, ...).
-        backend: BSS-eval backend, see :func:`vaesep.metrics.bss_eval`.
-        metadata: stored on the result and printed under its tables (split, SNR, seed …).
+    ``references``, ``estimates``: ``(n_items, n_sources, n_samples)``; ``mixtures``:
+    ``(n_items, n_samples)``; ``lengths``: each item's true length in a zero-padded batch (the
+    padding is cropped, or it would count as perfectly separated silence; also the GNSDR weight).
     """
     from tqdm.auto import tqdm
 
@@ -175,13 +151,10 @@ def compare_markdown(
     weighted: Sequence[str] = tuple(WEIGHTED_METRICS),
     source: str | None = None,
 ) -> str:
-    """One Markdown table comparing methods: a row per method (in the given order), dB to 2 decimals.
+    """One Markdown table, a row per method (e.g. floor, baselines, VAE, ceiling), dB to 2 decimals.
 
-    Args:
-        results: method name → its result, e.g. mixture floor, baselines, VAE, oracle ceiling.
-        metrics: per-item metrics shown as a mean and a median column each.
-        weighted: length-weighted aggregates shown as one column each.
-        source: restrict to one source; default all sources together.
+    ``metrics`` show a mean and a median column each, ``weighted`` one column each;
+    ``source`` restricts to one source (default all together).
     """
     if not results:
         raise ValueError("results is empty: pass {method name: EvaluationResult}")
@@ -204,11 +177,7 @@ def compare_markdown(
 
 
 def _statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Means, medians and length-weighted means over scored rows (NaN if there are none).
-
-    NaN marks an undefined value (the SAR of an unprocessed mixture); a statistic over a
-    column with an undefined entry is itself undefined.
-    """
+    """Means, medians and length-weighted means over scored rows (NaN if none, or if a value is undefined)."""
     stats: dict[str, Any] = {"n": len(rows)}
     for metric in ITEM_METRICS:
         values = np.array([row[metric] for row in rows], dtype=float)
