@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from vaesep.latent import LatentSet, as_vae, pca_projection
 from vaesep.latent.decoding import decode_latents, griffin_lim
-from vaesep.plots.latent import frames_db, plot_frame_grid
+from vaesep.plots.latent import plot_frame_grid
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 WIDE = widgets.Layout(width="380px")
@@ -47,21 +47,10 @@ class LatentExplorer:
         reset_button = widgets.Button(description="reset sliders", icon="undo")
         play_button = widgets.Button(description="play frame", icon="play")
         self.player, self.image = widgets.Box(), widgets.Image(format="png")
-
-        self.figure = Figure(figsize=(7.5, 3.2), layout="constrained")
-        self.axis = self.figure.subplots()
-        freqs = config.bin_frequencies()
-        (self.base_line,) = self.axis.plot(freqs, freqs * 0, color="0.7", linewidth=1.0, label="start point")
-        (self.line,) = self.axis.plot(freqs, freqs * 0, color="tab:purple", linewidth=1.2, label="slider point")
-        self.axis.set(xlim=(0, max_frequency), xlabel="frequency (Hz)", ylabel="decoded level (dB re start)")
-        self.axis.legend(loc="upper right", fontsize="small")
-        self._draw_base()
-        shown = self.base_line.get_ydata()[freqs <= max_frequency]
-        self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
-
+        self.max_frequency = max_frequency
         for slider in self.sliders:
-            slider.observe(self._on_change, names="value")
-        self.base_menu.observe(self._on_base, names="value")
+            slider.observe(self.update, names="value")
+        self.base_menu.observe(self.update, names="value")
         reset_button.on_click(lambda _button: self.reset())
         play_button.on_click(lambda _button: self.play())
         controls = widgets.HBox([widgets.VBox([self.base_menu, *self.sliders]),
@@ -72,12 +61,6 @@ class LatentExplorer:
     def _decode(self, z: np.ndarray) -> np.ndarray:
         return decode_latents(self.network, np.atleast_2d(z), encoder=self.encoder)
 
-    def _draw_base(self) -> None:
-        """Decode the start point; its peak is the plot's 0 dB."""
-        base_frame = self._decode(self.bases[self.base_menu.value])[0]
-        self._peak = float(base_frame.max())
-        self.base_line.set_ydata(frames_db(base_frame, reference=self._peak))
-
     @property
     def offsets(self) -> np.ndarray:
         """Slider values: standard deviations along each principal direction."""
@@ -87,28 +70,23 @@ class LatentExplorer:
         """The latent point ``(latent,)`` the sliders describe."""
         return self.pca.point(self.offsets, base=self.bases[self.base_menu.value])
 
-    def update(self) -> None:
-        """Decode the current point, redraw its line and re-render the image."""
-        self.line.set_ydata(frames_db(self._decode(self.latent())[0], reference=self._peak))
-        self.axis.set_title(f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, "
-                            f"‖z‖ = {np.linalg.norm(self.latent()):.1f}", fontsize="small")
+    def update(self, _change: dict | None = None) -> None:
+        """Decode the current point and re-render the image, the start point's frame in grey."""
+        z, base = self.latent(), self.bases[self.base_menu.value]
+        label = f"offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {np.linalg.norm(z):.1f}"
+        figure = plot_frame_grid(self._decode(z)[None], [f"decoder {self.encoder}"], [label], reference=self._decode(base)[0],
+                                 config=self.config, max_frequency=self.max_frequency)
+        figure.set_size_inches(7.5, 3.2)
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=90)
+        figure.savefig(buffer, format="png", dpi=90)
         self.image.value = buffer.getvalue()
-
-    def _on_change(self, _change: dict) -> None:
-        self.update()
-
-    def _on_base(self, _change: dict) -> None:
-        self._draw_base()
-        self.update()
 
     def reset(self) -> None:
         """All sliders back to 0, with one redraw instead of one per slider."""
         for slider in self.sliders:
-            slider.unobserve(self._on_change, names="value")
+            slider.unobserve(self.update, names="value")
             slider.value = 0.0
-            slider.observe(self._on_change, names="value")
+            slider.observe(self.update, names="value")
         self.update()
 
     def play(self, seconds: float = 0.75) -> np.ndarray:
