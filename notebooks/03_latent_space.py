@@ -48,8 +48,8 @@
 # have run it; otherwise the pretrained
 # `vae-speech` shipped with `vaesep` is used, so this notebook also works on its
 # own. The speech test set of notebook 01 is built on first use (a few minutes,
-# then cached). The computations live in `vaesep.latent` (`latent/codes.py`
-# for sections 1 to 3, `latent/decoding.py` for section 4), the figures in
+# then cached). The computations live in `vaesep.latent` (sections 1 to 3)
+# and `vaesep.latent.decoding` (section 4), the figures in
 # `vaesep.plots.latent` and the slider view in `vaesep.widgets.latent`.
 # Headphones help in the listening cells.
 #
@@ -82,6 +82,7 @@ import vaesep
 import vaesep.data
 from vaesep import latent
 from vaesep.files import save_figure
+from vaesep.latent import decoding
 from vaesep.metrics import si_sdr
 from vaesep.plots import latent as latent_plots
 from vaesep.plots import plot_spectrograms
@@ -305,14 +306,14 @@ display(figure)
 #
 # If collapsed units carry nothing, pinning them to 0 (the prior mean) must
 # leave the separation unchanged, while pinning the active ones must ruin it.
-# `latent.separation_with_top_units` keeps only the k most active dimensions of
+# `decoding.separation_with_top_units` keeps only the k most active dimensions of
 # each encoder, sets every other dimension of every frame's μ to 0, decodes,
 # applies the soft mask to the mixture and scores the result with SI-SDR
 # (notebook 02). k = 64 is the unchanged model; k = 0 feeds every decoder the
 # same constant code, so the mask can no longer follow the mixture.
 
 # %%
-curve = latent.separation_with_top_units(model, sources, stats, KEEP_UNITS)
+curve = decoding.separation_with_top_units(model, sources, stats, KEEP_UNITS)
 rows = ["| units kept per encoder | " + " | ".join(f"SI-SDR {s} (dB)" for s in model.source_names) + " |",
         "|---|" + "---|" * model.n_sources]
 rows += [f"| {k} | " + " | ".join(f"{v:.2f}" for v in scores.mean(axis=0)) + " |" for k, scores in curve.items()]
@@ -329,7 +330,7 @@ print(f"the top {enough} units per encoder get within 1 dB of all {max(curve)} (
 mixture = sources[ITEM].sum(axis=0)
 display(Markdown("**mixture**"), Audio(mixture, rate=dataset.sample_rate))
 for k in sorted({0, enough, config.latent}):
-    estimate = latent.resynthesise(model, mixture, latent.keep_only_dims(stats.top_units(k)))[0]
+    estimate = decoding.resynthesise(model, mixture, decoding.keep_only_dims(stats.top_units(k)))[0]
     score = si_sdr(sources[ITEM][:1], estimate[None])[0]
     display(Markdown(f"**{model.source_names[0]}, top {k} units per encoder** (SI-SDR {score:.1f} dB)"),
             Audio(estimate, rate=dataset.sample_rate))
@@ -359,8 +360,8 @@ encoder = codes.encoder_names[0]
 start = latent.pick_frame(codes, input="mixture", dominant=model.source_names[0], by="margin_db")
 end = latent.pick_frame(codes, input="mixture", dominant=model.source_names[1], by="margin_db")
 z0, z1 = codes.means(encoder)[start], codes.means(encoder)[end]
-alphas, line = latent.interpolate(z0, z1, N_STEPS)
-decoded_line = latent.decode_latents(model, line, encoder=encoder)
+alphas, line = decoding.interpolate(z0, z1, N_STEPS)
+decoded_line = decoding.decode_latents(model, line, encoder=encoder)
 figure = latent_plots.plot_interpolation(
     decoded_line, alphas, endpoint_labels=(f"{model.source_names[0]} ahead", f"{model.source_names[1]} ahead"),
     title=f"Decoder {encoder} along a line in encoder {encoder}'s latent space",
@@ -379,13 +380,13 @@ print("decoder output summed over bins, dB re α = 0:", " ".join(f"{level:+.1f}"
 # Lim, 1984): start from random phases and alternate between "take the STFT of
 # the current waveform" and "put the decoded magnitudes back". Our choice:
 # 32 iterations with the momentum of Perraudin et al. (2013), as in
-# `librosa.griffinlim`, implemented in `latent.griffin_lim` on the package's
+# `librosa.griffinlim`, implemented in `decoding.griffin_lim` on the package's
 # own STFT. Expect a buzzy, robotic sound: a frame held still has no natural
 # variation, and the phase is only an estimate.
 
 # %%
 held = np.repeat(decoded_line, int(0.25 * dataset.sample_rate / DEFAULT_STFT.hop_length), axis=0)
-display(Audio(latent.griffin_lim(held, seed=SEED), rate=dataset.sample_rate))
+display(Audio(decoding.griffin_lim(held, seed=SEED), rate=dataset.sample_rate))
 
 # %% [markdown]
 # ### 4b. Samples from the prior
@@ -400,11 +401,11 @@ display(Audio(latent.griffin_lim(held, seed=SEED), rate=dataset.sample_rate))
 # is roughly the sum of the activities A_d of section 3.
 
 # %%
-prior = latent.prior_samples(config.latent, N_PRIOR, seed=SEED)
+prior = decoding.prior_samples(config.latent, N_PRIOR, seed=SEED)
 real = mixture_codes.means(encoder)[np.random.default_rng(SEED).choice(len(mixture_codes), N_PRIOR, replace=False)]
 figure = latent_plots.plot_decoded_frames(
-    {"z ~ N(0, I)": latent.decode_latents(model, prior, encoder=encoder),
-     "z = μ of real mixture frames": latent.decode_latents(model, real, encoder=encoder)},
+    {"z ~ N(0, I)": decoding.decode_latents(model, prior, encoder=encoder),
+     "z = μ of real mixture frames": decoding.decode_latents(model, real, encoder=encoder)},
     title=f"Decoder {encoder}: prior samples and real codes")
 save_figure(figure, "03_prior_samples")
 display(figure)
@@ -420,7 +421,7 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # *hole* of the aggregate posterior), the decoder was never trained and its
 # output is a guess.
 #
-# To hear the prior, we glide through it: `latent.prior_trajectory` moves
+# To hear the prior, we glide through it: `decoding.prior_trajectory` moves
 # between a few prior samples along arcs z(t) = cos(πt/2) a + sin(πt/2) b. For
 # independent standard normal a and b every point of the arc is again standard
 # normal, so every frame is a genuine prior sample; a straight line would pass
@@ -431,11 +432,11 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # trajectory: the soft mask on the mixture STFT, with the mixture's phase.
 
 # %%
-path = latent.prior_trajectory(config.latent, n_anchors=6, frames_per_anchor=30, seed=SEED)
-from_prior = latent.griffin_lim(latent.decode_latents(model, path, encoder=encoder), seed=SEED)
+path = decoding.prior_trajectory(config.latent, n_anchors=6, frames_per_anchor=30, seed=SEED)
+from_prior = decoding.griffin_lim(decoding.decode_latents(model, path, encoder=encoder), seed=SEED)
 trajectory = latent.encode_frames(model, sources[ITEM:ITEM + 1], include_sources=False, min_level_db=None)
-from_codes = latent.griffin_lim(latent.decode_latents(model, trajectory.means(encoder), encoder=encoder), seed=SEED)
-separated = latent.resynthesise(model, mixture)[0]
+from_codes = decoding.griffin_lim(decoding.decode_latents(model, trajectory.means(encoder), encoder=encoder), seed=SEED)
+separated = decoding.resynthesise(model, mixture)[0]
 for title, sound in [("prior trajectory, Griffin–Lim", from_prior),
                      ("real μ-trajectory, decoder output, Griffin–Lim", from_codes),
                      ("real μ-trajectory, soft mask on the mixture (the separator)", separated)]:
@@ -462,9 +463,9 @@ for title, sound in [("prior trajectory, Griffin–Lim", from_prior),
 mixture_pca = latent.pca_projection(mixture_codes.means(encoder), n_components=4, seed=SEED)
 direction = mixture_pca.components[0] * mixture_pca.std[0]
 index = codes.encoder_names.index(encoder)
-edits = {"unedited": None, f"PC1 −{SHIFT:g}σ": latent.shift_along(direction, -SHIFT, index),
-         f"PC1 +{SHIFT:g}σ": latent.shift_along(direction, SHIFT, index)}
-estimates = {name: latent.resynthesise(model, mixture, edit)[0] for name, edit in edits.items()}
+edits = {"unedited": None, f"PC1 −{SHIFT:g}σ": decoding.shift_along(direction, -SHIFT, index),
+         f"PC1 +{SHIFT:g}σ": decoding.shift_along(direction, SHIFT, index)}
+estimates = {name: decoding.resynthesise(model, mixture, edit)[0] for name, edit in edits.items()}
 figure = plot_spectrograms(estimates, title=f"Estimate of {model.source_names[0]}, mixture {ITEM}, "
                            f"encoder {encoder}'s code moved along PC1")
 save_figure(figure, "03_edited_code")
@@ -544,8 +545,8 @@ display(Markdown("\n".join(lines)))
 #
 # ```python
 # other = codes.encoder_names[-1]
-# alphas, line_m = latent.interpolate(codes.means(other)[start], codes.means(other)[end], N_STEPS)
-# decoded_m = latent.decode_latents(model, line_m, encoder=other)
+# alphas, line_m = decoding.interpolate(codes.means(other)[start], codes.means(other)[end], N_STEPS)
+# decoded_m = decoding.decode_latents(model, line_m, encoder=other)
 # display(latent_plots.plot_interpolation(decoded_m, alphas, title=f"Decoder {other}"))
 # print(np.round(10 * np.log10(decoded_m.sum(axis=1) / decoded_m[0].sum()), 1))
 # ```
@@ -589,13 +590,13 @@ display(Markdown("\n".join(lines)))
 # <details><summary>Solution</summary>
 #
 # ```python
-# a, b = latent.prior_samples(config.latent, 2, seed=1)
+# a, b = decoding.prior_samples(config.latent, 2, seed=1)
 # t = np.linspace(0, 1, 11)[:, None]
 # straight = (1 - t) * a + t * b
 # arc = np.cos(np.pi * t / 2) * a + np.sin(np.pi * t / 2) * b
 # print("straight:", np.round(np.linalg.norm(straight, axis=1), 1))
 # print("arc:     ", np.round(np.linalg.norm(arc, axis=1), 1))
-# middles = latent.decode_latents(model, np.stack([straight[5], arc[5]]), encoder=encoder)
+# middles = decoding.decode_latents(model, np.stack([straight[5], arc[5]]), encoder=encoder)
 # display(latent_plots.plot_decoded_frames({"straight, t = 0.5": middles[:1], "arc, t = 0.5": middles[1:]}))
 # ```
 #

@@ -1,9 +1,8 @@
 """Looking inside a model: its parameters, its checkpoint file, what it computes (notebook 02).
 
-Notebook 02 uses :func:`parameter_table` in "The network", :func:`describe_checkpoint`
-in "What a checkpoint holds" and :func:`network_outputs` in "Separating test
-mixtures", to show the decoder outputs ŷ_i, masks m_i and separated magnitudes
-ŝ_i on the way from a mixture to the sources.
+Notebook 02 uses :func:`parameter_table` in "The network", :func:`describe_checkpoint` in
+"What a checkpoint holds" and :func:`network_outputs` in "Separating test mixtures", to show
+the decoder outputs ŷ_i, masks m_i and separated magnitudes ŝ_i between mixture and sources.
 """
 
 from __future__ import annotations
@@ -38,12 +37,8 @@ def _role(name: str, network: nn.Module) -> str:
 
 
 def parameter_table(network: nn.Module, depth: int = 2) -> str:
-    """A Markdown table of trainable parameters per sub-module, with their shapes and shares.
-
-    Parameters are grouped by the first ``depth`` parts of their names: for the
-    VAE, ``depth=2`` gives one row per encoder and decoder (``encoders.0`` …),
-    each labelled with its source.
-    """
+    """A Markdown table of trainable parameters, their shapes and shares, grouped by the first
+    ``depth`` parts of their names: ``depth=2`` gives the VAE's encoders and decoders a row each."""
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
     shapes: dict[str, list[str]] = {}
@@ -78,13 +73,8 @@ def _summarise(value: Any) -> str:
 
 
 def describe_checkpoint(record_or_path: Mapping[str, Any] | str | os.PathLike) -> str:
-    """A Markdown table of a checkpoint's top-level entries, each summarised; the ``resume``
-    entry (present while training is unfinished) is expanded one level, since it is what
-    makes resuming possible.
-
-    Args:
-        record_or_path: a checkpoint path, or the dict :func:`vaesep.checkpoint.load_checkpoint` returned.
-    """
+    """A Markdown table of a checkpoint's (path or loaded dict) top-level entries, summarised;
+    ``resume`` (present while training is unfinished) is expanded one level: it makes resuming possible."""
     record = record_or_path if isinstance(record_or_path, Mapping) else load_checkpoint(record_or_path)
     rows = []
     for key, value in record.items():
@@ -96,27 +86,17 @@ def describe_checkpoint(record_or_path: Mapping[str, Any] | str | os.PathLike) -
 
 @torch.no_grad()
 def network_outputs(model, mixture: np.ndarray, sr: int = SAMPLE_RATE) -> dict[str, np.ndarray]:
-    """What a masking network computes for one mixture, as NumPy arrays, time-major.
-
-    The mixture is brought to the network's reference level first, as the
-    separator does, and magnitudes are scaled back to the input's level.
-
-    Args:
-        model: a loaded separator or a bare network (run in eval mode, so z = μ).
-        mixture: ``(n_samples,)`` at ``sr``.
-
-    Returns:
-        ``"mixture"`` ``(n_frames, n_bins)``; ``"estimates"`` (decoder outputs ŷ_i),
-        ``"masks"`` and ``"separated"`` (m_i ⊙ |X|), each ``(n_sources, n_frames, n_bins)``;
-        for a VAE also ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``.
-    """
+    """What a separator's (or bare) masking network computes, in eval mode, for one mixture
+    ``(n_samples,)`` at ``sr``, brought to the training level as the separator does; magnitudes
+    are scaled back to the input's level. NumPy, time-major: ``"mixture"`` ``(n_frames, n_bins)``;
+    ``"estimates"`` (ŷ_i), ``"masks"``, ``"separated"`` (m_i ⊙ |X|), ``(n_sources, n_frames, n_bins)``;
+    for a VAE also ``"mu"`` and ``"logvar"``, ``(n_encoders, n_frames, latent)``."""
     network = getattr(model, "network", model)
     if not isinstance(network, MaskingNetwork):
         raise TypeError(f"expected a separator from vaesep.load_model(...) or a MaskingNetwork, "
                         f"got {type(model).__name__}")
     wave = resample(as_mono_float(mixture, name="mixture"), check_sample_rate(sr), SAMPLE_RATE)
     scaled, gain = normalise_level(wave)
-    gain = float(gain[0])
     device = next(network.parameters()).device
     spectrum = stft(torch.from_numpy(scaled).to(device)).abs()  # (n_frames, n_bins)
     was_training = network.training
@@ -125,9 +105,6 @@ def network_outputs(model, mixture: np.ndarray, sr: int = SAMPLE_RATE) -> dict[s
         outputs = network(spectrum[None])
     finally:
         network.train(was_training)
-    result = {"mixture": spectrum.cpu().numpy() / gain}
-    for key in ("estimates", "masks", "separated", "mu", "logvar"):
-        if key in outputs:
-            value = outputs[key][0].cpu().numpy()
-            result[key] = value / gain if key in ("estimates", "separated") else value
-    return result
+    result = {key: value[0].cpu().numpy() for key, value in outputs.items() if key in ("masks", "mu", "logvar")}
+    unscaled = {"mixture": spectrum, "estimates": outputs["estimates"][0], "separated": outputs["separated"][0]}
+    return result | {key: value.cpu().numpy() / float(gain[0]) for key, value in unscaled.items()}

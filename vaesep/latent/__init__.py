@@ -1,56 +1,340 @@
-"""Looking inside the VAE's latent space (notebook 03): encode, project, measure, decode, listen.
+"""What the VAE's encoders write: codes of test frames, their 2-D views, active units (notebook 03).
 
-* :mod:`~vaesep.latent.codes` -- what the encoders write: :func:`encode_frames`
-  (μ and log σ² of every test frame, with labels), :func:`pca_projection`,
-  :func:`tsne_projection`, :func:`probe_accuracy`, :func:`unit_statistics`
-  (active units, Burda, Grosse & Salakhutdinov 2016). Sections 1 to 3.
-* :mod:`~vaesep.latent.decoding` -- what the decoders read: :func:`decode_latents`,
-  :func:`interpolate`, prior samples, :func:`griffin_lim`, :func:`resynthesise`
-  with latent edits. Sections 3 (the test by ear) and 4.
-
-With ``variant="per_source"`` there is one encoder per source, and encoder s
-feeds only decoder s: the two latent spaces are unrelated, so every analysis
-works on one encoder at a time. With ``variant="shared"`` the single encoder is
-named ``"shared"`` and feeds every decoder. The figures are in
-:mod:`vaesep.plots.latent`, the slider view in :mod:`vaesep.widgets.latent`.
+Notebook 03, sections 1 to 3: :func:`encode_frames` (μ and log σ² of every frame, with
+labels), :func:`pca_projection`, :func:`tsne_projection`, :func:`probe_accuracy` and
+:func:`unit_statistics`. What the decoders read (section 4) is :mod:`vaesep.latent.decoding`.
+With ``variant="per_source"`` encoder s feeds only decoder s, so every analysis takes one
+encoder at a time; the ``shared`` variant's single encoder is called ``"shared"``.
+Figures: :mod:`vaesep.plots.latent`; sliders: :mod:`vaesep.widgets.latent`.
 """
 
-from vaesep.latent.codes import (
-    ACTIVE_THRESHOLD,
-    MIXTURE,
-    LatentSet,
-    PCAProjection,
-    UnitStatistics,
-    as_vae,
-    encode_frames,
-    encoder_names,
-    find_checkpoint,
-    frame_level_db,
-    latent_unit_statistics,
-    pca_projection,
-    periodicity,
-    pick_frame,
-    probe_accuracy,
-    tsne_projection,
-    unit_statistics,
-)
-from vaesep.latent.decoding import (
-    LatentEdit,
-    decode_latents,
-    griffin_lim,
-    interpolate,
-    keep_only_dims,
-    prior_samples,
-    prior_trajectory,
-    resynthesise,
-    separation_with_top_units,
-    shift_along,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ACTIVE_THRESHOLD", "MIXTURE", "LatentEdit", "LatentSet", "PCAProjection", "UnitStatistics",
-    "as_vae", "decode_latents", "encode_frames", "encoder_names", "find_checkpoint", "frame_level_db",
-    "griffin_lim", "interpolate", "keep_only_dims", "latent_unit_statistics", "pca_projection",
-    "periodicity", "pick_frame", "prior_samples", "prior_trajectory", "probe_accuracy", "resynthesise",
-    "separation_with_top_units", "shift_along", "tsne_projection", "unit_statistics",
-]
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vaesep.api import PRETRAINED_DIR, list_pretrained
+from vaesep.audio import MIXTURE
+from vaesep.checkpoint import load_checkpoint
+from vaesep.files import markdown_table, runs_dir
+from vaesep.models.vae import VAENetwork
+from vaesep.spectral import DEFAULT_STFT, REFERENCE_RMS, STFTConfig, normalise_level, stft
+
+ACTIVE_THRESHOLD = 0.01  # Burda et al. (2016): unit d is active when Var_x(μ_d(x)) > 0.01
+F0_RANGE = (60.0, 400.0)  # pitch range (Hz) of both speakers of the speech set
+VOICED_THRESHOLD = 0.6  # voiced: periodicity at least this and level above -30 dB
+
+
+def as_vae(model) -> VAENetwork:
+    """The :class:`VAENetwork` of a separator from ``load_model``, or the network itself."""
+    network = getattr(model, "network", model)
+    if not isinstance(network, VAENetwork):
+        raise TypeError(f"latent-space analysis needs a VAE, got {type(network).__name__}; load one "
+                        "with vaesep.load_model('vae-speech') or from notebook 02's checkpoint")
+    return network
+
+
+def encoder_names(model) -> tuple[str, ...]:
+    """One name per encoder: the source names for ``per_source``, ``("shared",)`` otherwise."""
+    network = as_vae(model)
+    return network.source_names if network.config.variant == "per_source" else ("shared",)
+
+
+def _training_steps(record: dict) -> int:
+    epochs = len((record.get("history") or {}).get("epoch", []))
+    return epochs * int((record.get("train_config") or {}).get("steps_per_epoch", 0))
+
+
+def find_checkpoint(pretrained: str = "vae-speech", *, announce: bool = True) -> str:
+    """Notebook 02's ``runs_dir()/02_vae.pt`` if it trained at least as long as the shipped
+    ``pretrained`` (a barely trained model would make every analysis describe noise), else
+    that shipped name; with ``announce`` it prints which, and why."""
+    trained = runs_dir() / "02_vae.pt"
+    shipped = pretrained in list_pretrained()
+    reference = _training_steps(load_checkpoint(PRETRAINED_DIR / f"{pretrained}.pt")) if shipped else 0
+    say = print if announce else (lambda _text: None)
+    if trained.is_file():
+        steps = _training_steps(load_checkpoint(trained))
+        if steps >= reference or not shipped:
+            say(f"USING notebook 02's model {trained}: {steps:,} training steps")
+            return str(trained)
+        say(f"USING the shipped {pretrained!r} ({reference:,} training steps), NOT {trained}: that one "
+            f"was trained for only {steps:,} steps, too few for the analyses below to mean anything")
+        return pretrained
+    if shipped:
+        say(f"USING the shipped {pretrained!r} ({reference:,} training steps): notebook 02 has not run")
+        return pretrained
+    raise FileNotFoundError(f"no VAE to look at: {trained} does not exist (run notebook 02) and "
+                            f"{pretrained!r} is not among the shipped models {list_pretrained()}")
+
+
+# ---------------------------------------------------------------- 1. encoding, with frame labels
+
+
+def _frames(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+    """``(..., n_samples)`` → ``(..., n_frames, n_fft)`` float64, centred like the STFT's frames."""
+    half = config.n_fft // 2
+    padded = np.pad(np.asarray(waves, dtype=np.float64), [(0, 0)] * (np.ndim(waves) - 1) + [(half, half)])
+    return np.lib.stride_tricks.sliding_window_view(padded, config.n_fft, axis=-1)[..., :: config.hop_length, :]
+
+
+def frame_level_db(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
+    """RMS of each frame ``(..., n_frames)`` in dB re REFERENCE_RMS: 0 dB is a mixture's average."""
+    level = np.sqrt(np.mean(np.square(_frames(waves, config)), axis=-1))
+    return 20 * np.log10(np.maximum(level, 1e-8) / REFERENCE_RMS)
+
+
+def periodicity(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT,
+                f0_range: tuple[float, float] = F0_RANGE) -> np.ndarray:
+    """A cheap voicing measure in [0, 1] per frame, ``(..., n_frames)``: the peak over the lags of
+    ``f0_range`` of the Hann-windowed frame's normalised autocorrelation, divided by the window's
+    own (Boersma 1993). ``librosa.pyin`` is better but ~50× slower; colouring plots needs no more."""
+    window = np.hanning(config.n_fft + 1)[:-1]
+
+    def autocorrelation(x: np.ndarray) -> np.ndarray:
+        power = np.abs(np.fft.rfft(x, n=2 * config.n_fft, axis=-1)) ** 2
+        return np.fft.irfft(power, n=2 * config.n_fft, axis=-1)[..., : config.n_fft]
+
+    r_x, r_w = autocorrelation(_frames(waves, config) * window), autocorrelation(window)
+    lags = slice(int(config.sample_rate / f0_range[1]), min(int(config.sample_rate / f0_range[0]), config.n_fft - 1) + 1)
+    ratio = (r_x[..., lags] / np.maximum(r_x[..., :1], 1e-12)) / (r_w[lags] / r_w[0])
+    return np.clip(ratio.max(axis=-1), 0.0, 1.0)
+
+
+@dataclass
+class LatentSet:
+    """Posterior parameters ``mu``, ``logvar`` ``(n_frames, n_encoders, latent)`` of many frames.
+
+    ``labels`` are ``(n_frames,)`` each: ``input`` (a source name or ``"mixture"``), ``item``,
+    ``frame``, ``level_db`` (dB re a mixture's average), ``periodicity``, ``voiced``, ``dominant``
+    (the loudest source in the frame) and ``margin_db`` (by how much it leads the next one).
+    """
+
+    mu: np.ndarray
+    logvar: np.ndarray
+    labels: dict[str, np.ndarray]
+    encoder_names: tuple[str, ...]
+    source_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return self.mu.shape[0]
+
+    def means(self, encoder: str | int) -> np.ndarray:
+        """μ of one encoder, ``(n_frames, latent)``."""
+        return self.mu[:, self.encoder_names.index(encoder) if isinstance(encoder, str) else encoder]
+
+    def where(self, **conditions: object) -> LatentSet:
+        """The frames whose labels equal the given values, e.g. ``codes.where(input="mixture")``."""
+        keep = np.ones(len(self), dtype=bool)
+        for key, value in conditions.items():
+            keep &= self.labels[key] == value
+        return LatentSet(self.mu[keep], self.logvar[keep], {k: v[keep] for k, v in self.labels.items()},
+                         self.encoder_names, self.source_names)
+
+    def counts(self) -> dict[str, int]:
+        """Frames per input."""
+        names, counts = np.unique(self.labels["input"], return_counts=True)
+        return dict(zip(names.tolist(), counts.tolist(), strict=True))
+
+
+@torch.no_grad()
+def _encode(network: VAENetwork, magnitudes: torch.Tensor, batch_items: int = 16) -> tuple[np.ndarray, ...]:
+    """μ and log σ², each ``(n_items, n_frames, n_encoders, latent)``, of ``(n_items, n_frames, n_bins)``."""
+    was_training, device = network.training, next(network.parameters()).device
+    network.eval()
+    parts = [network.encode(magnitudes[i : i + batch_items].to(device))
+             for i in range(0, magnitudes.shape[0], batch_items)]
+    network.train(was_training)
+    return tuple(torch.cat([p[k] for p in parts]).transpose(1, 2).cpu().numpy() for k in (0, 1))
+
+
+def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = None,
+                  include_sources: bool = True, min_level_db: float | None = -50.0, seed: int = 0) -> LatentSet:
+    """Encode every frame of test items ``(n_items, n_sources, n_samples)``, fed as mixtures and,
+    with ``include_sources``, as each source alone; inputs in the order sources…, ``"mixture"``.
+
+    Each mixture is brought to the training level once and its sources by the same gain, so a
+    source alone is what the encoder would see if the other speaker fell silent. Frames quieter
+    than ``min_level_db`` are dropped (digital silence maps to one point and swamps the plots);
+    ``frames_per_input`` keeps that many frames of each input, drawn with ``seed``.
+    """
+    network = as_vae(model)
+    sources = np.asarray(sources, dtype=np.float32)
+    if sources.shape[1] != network.n_sources:
+        raise ValueError(f"sources have {sources.shape[1]} rows, the model separates {network.n_sources}")
+    mixtures, gains = normalise_level(sources.sum(axis=1))  # gains (items, 1), as the separator's
+    sources = (sources * gains[:, :, None]).astype(np.float32)
+    source_levels = frame_level_db(sources)  # (items, sources, frames)
+    dominant = np.asarray(network.source_names)[source_levels.argmax(axis=1)]
+    ranked = np.sort(source_levels, axis=1)
+    margin = ranked[:, -1] - ranked[:, -2]
+    inputs = list(zip(network.source_names, sources.transpose(1, 0, 2), strict=True)) if include_sources else []
+    inputs.append((MIXTURE, mixtures))
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    for name, waves in inputs:  # waves: (items, samples)
+        mu, logvar = _encode(network, stft(torch.as_tensor(waves)).abs())
+        n_items, n_frames = mu.shape[:2]
+        part = {
+            "mu": mu.reshape(-1, *mu.shape[2:]), "logvar": logvar.reshape(-1, *logvar.shape[2:]),
+            "input": np.full(n_items * n_frames, name),
+            "item": np.repeat(np.arange(n_items), n_frames), "frame": np.tile(np.arange(n_frames), n_items),
+            "level_db": frame_level_db(waves).reshape(-1), "periodicity": periodicity(waves).reshape(-1),
+            "dominant": (dominant if name == MIXTURE else np.full_like(dominant, name)).reshape(-1),
+            "margin_db": margin.reshape(-1),
+        }
+        part["voiced"] = (part["periodicity"] >= VOICED_THRESHOLD) & (part["level_db"] > -30.0)
+        keep = np.arange(n_items * n_frames)
+        if min_level_db is not None:
+            keep = keep[part["level_db"] > min_level_db]
+        if frames_per_input is not None and keep.size > frames_per_input:
+            keep = np.sort(rng.choice(keep, frames_per_input, replace=False))
+        parts.append({key: value[keep] for key, value in part.items()})
+    merged = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return LatentSet(merged.pop("mu").astype(np.float32), merged.pop("logvar").astype(np.float32),
+                     merged, encoder_names(network), network.source_names)
+
+
+def pick_frame(codes: LatentSet, *, input: str, dominant: str | None = None, voiced: bool = True,
+               by: str = "level_db", rank: int = 0) -> int:
+    """Index of the frame of ``input`` (voiced if asked, ``dominant`` loudest if given) ranked
+    ``rank``-th largest by label ``by``: ``by="margin_db"`` finds where one source leads most."""
+    labels = codes.labels
+    chosen = (labels["input"] == input) & (labels["voiced"] if voiced else True)
+    if dominant is not None:
+        chosen &= labels["dominant"] == dominant
+    candidates = np.flatnonzero(chosen)
+    if candidates.size == 0:
+        raise ValueError(f"no frames of input {input!r} match (voiced={voiced}, dominant={dominant!r})")
+    order = candidates[np.argsort(-labels[by][candidates], kind="stable")]
+    return int(order[min(rank, order.size - 1)])
+
+
+# ---------------------------------------------------------------- 2. two-dimensional views
+
+
+@dataclass
+class PCAProjection:
+    """Principal components of a cloud of latent means: ``coords`` ``(n_points, n_components)``,
+    ``mean`` ``(latent,)``, unit ``components`` ``(n_components, latent)``, the ``std`` along
+    each and its ``explained`` share of the variance."""
+
+    coords: np.ndarray
+    mean: np.ndarray
+    components: np.ndarray
+    std: np.ndarray
+    explained: np.ndarray
+
+    def point(self, offsets: Sequence[float], base: np.ndarray | None = None) -> np.ndarray:
+        """``base`` (default: the mean) moved ``offsets[k]`` standard deviations along component k."""
+        offsets = np.asarray(offsets, dtype=np.float64)
+        base = self.mean if base is None else np.asarray(base, dtype=np.float64)
+        k = offsets.shape[0]
+        return (base + (offsets * self.std[:k]) @ self.components[:k]).astype(np.float32)
+
+
+def pca_projection(points: np.ndarray, n_components: int = 2, seed: int = 0) -> PCAProjection:
+    """PCA of ``points`` ``(n_points, latent)`` (scikit-learn, full SVD)."""
+    from sklearn.decomposition import PCA
+
+    pca = PCA(min(n_components, *points.shape), svd_solver="full", random_state=seed).fit(points)
+    return PCAProjection(pca.transform(points), pca.mean_, pca.components_,
+                         np.sqrt(pca.explained_variance_), pca.explained_variance_ratio_)
+
+
+def tsne_projection(points: np.ndarray, perplexity: float = 30.0, seed: int = 0, max_iter: int = 1000) -> np.ndarray:
+    """2-D t-SNE of ``points`` ``(n_points, latent)``, PCA-initialised and seeded.
+
+    t-SNE needs the perplexity below a third of the points, and scikit-learn 250 iterations or more.
+    """
+    from sklearn.manifold import TSNE
+
+    perplexity = float(min(perplexity, max((points.shape[0] - 1) / 3.0, 1.0)))
+    tsne = TSNE(2, perplexity=perplexity, init="pca", learning_rate="auto",
+                max_iter=max(int(max_iter), 250), random_state=seed)
+    return tsne.fit_transform(np.asarray(points, dtype=np.float32))
+
+
+def probe_accuracy(points: np.ndarray, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated accuracy of a linear classifier predicting ``labels`` from ``points``:
+    high when a straight cut separates the classes. Compare with guessing the commonest class."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(classifier, points, labels, cv=splitter).mean())
+
+
+# ---------------------------------------------------------------- 3. active and collapsed units
+
+
+@dataclass
+class UnitStatistics:
+    """How much each latent unit is used; arrays ``(n_encoders, latent)``: ``activity``
+    ``Var_x(μ_d(x))`` (Burda et al.), ``posterior_variance`` ``E_x[σ²_d]`` (≈ 1 when collapsed),
+    ``kl`` ``E_x[KL(q(z_d|x) ‖ N(0, 1))]`` in nats and ``active`` (activity > threshold)."""
+
+    activity: np.ndarray
+    posterior_variance: np.ndarray
+    kl: np.ndarray
+    active: np.ndarray
+    threshold: float
+    encoder_names: tuple[str, ...]
+
+    @property
+    def n_active(self) -> dict[str, int]:
+        return {name: int(row.sum()) for name, row in zip(self.encoder_names, self.active, strict=True)}
+
+    def top_units(self, k: int) -> list[np.ndarray]:
+        """Per encoder, the indices of its ``k`` most active units, most active first."""
+        return [np.argsort(-activity, kind="stable")[:k] for activity in self.activity]
+
+    def units_holding(self, fraction: float = 0.9) -> dict[str, int]:
+        """Per encoder, the fewest units whose KL adds up to ``fraction`` of its total."""
+        counts = {}
+        for name, kl in zip(self.encoder_names, self.kl, strict=True):
+            shares = np.cumsum(np.sort(kl)[::-1]) / max(float(kl.sum()), 1e-12)
+            counts[name] = int(np.searchsorted(shares, fraction) + 1)
+        return counts
+
+    def summary(self) -> str:
+        """A Markdown table, one row per encoder: active units, KL and posterior variance."""
+        holding = self.units_holding(0.9)
+
+        def mean_variance(e: int, chosen: np.ndarray) -> str:
+            return f"{self.posterior_variance[e][chosen].mean():.3f}" if chosen.any() else "–"
+
+        rows = [[name, active.size, int(active.sum()), holding[name], f"{self.kl[e].sum():.2f}",
+                 mean_variance(e, active), mean_variance(e, ~active)]
+                for e, (name, active) in enumerate(zip(self.encoder_names, self.active, strict=True))]
+        header = ["encoder", "latent dims", f"active (Var μ > {self.threshold:g})", "units holding 90 % of the KL",
+                  "KL per frame (nats)", "mean σ² of active", "mean σ² of inactive"]
+        return markdown_table(header, rows)
+
+
+def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequence[str] | None = None,
+                    threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
+    """Active units (Burda et al. 2016) and KL per unit from posterior parameters
+    ``(n_frames, n_encoders, latent)``, or ``(n_frames, latent)`` for one encoder."""
+    mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
+    if mu.ndim == 2:
+        mu, logvar = mu[:, None], logvar[:, None]
+    if mu.shape[0] < 2:
+        raise ValueError("need at least two frames to measure how the posterior mean varies")
+    activity = mu.var(axis=0, ddof=1)
+    kl = 0.5 * (np.square(mu) + np.exp(logvar) - 1.0 - logvar)
+    names = tuple(encoder_names) if encoder_names is not None else tuple(f"encoder {i}" for i in range(mu.shape[1]))
+    return UnitStatistics(activity, np.exp(logvar).mean(axis=0), kl.mean(axis=0), activity > threshold,
+                          threshold, names)
+
+
+def latent_unit_statistics(codes: LatentSet, threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
+    """:func:`unit_statistics` of a :class:`LatentSet`, naming its encoders."""
+    return unit_statistics(codes.mu, codes.logvar, encoder_names=codes.encoder_names, threshold=threshold)

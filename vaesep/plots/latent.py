@@ -1,10 +1,8 @@
-"""Figures of the VAE's latent space (notebook 03).
+"""Figures of the VAE's latent space (notebook 03); :mod:`vaesep.latent` computes, these draw.
 
-2-D projections coloured by frame labels (section 2), activity and KL per
-dimension (section 3), decoded frames along a line or from the prior
-(section 4) and a grid of decoded frames, the static latent explorer
-(section 5). :mod:`vaesep.latent` computes; these functions only draw.
-Decoded frames are ``(n_frames, n_bins)``, shown in dB (:func:`frames_db`).
+2-D projections coloured by frame labels (section 2), activity and KL per unit (section 3),
+decoded frames along a line or from the prior (section 4) and a grid of decoded frames, the
+static latent explorer (section 5). Decoded frames are ``(n_frames, n_bins)``, shown in dB.
 """
 
 from __future__ import annotations
@@ -15,49 +13,41 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from vaesep.latent import MIXTURE, LatentSet, UnitStatistics
+from vaesep.audio import MIXTURE
+from vaesep.latent import LatentSet, UnitStatistics
+from vaesep.plots.spectra import with_title
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
-INPUT_COLOURS = {"v": "tab:blue", "m": "tab:orange", MIXTURE: "tab:grey"}
-"""Colours of the inputs; sources of other data sets cycle through the tab10 palette."""
+INPUT_COLOURS = {"v": "tab:blue", "m": "tab:orange", MIXTURE: "tab:grey"}  # other sources: tab10
 COLOURINGS = {
     "input": "what the encoder was fed",
     "dominant": "loudest speaker in the frame",
     "level_db": "frame level (dB re mixture average)",
     "periodicity": "periodicity (voicing)",
 }
-"""Labels of a :class:`~vaesep.latent.LatentSet` that :func:`plot_projections` colours by, and their titles."""
 
 
 def frames_db(frames: np.ndarray, floor_db: float = -80.0, reference: float | None = None) -> np.ndarray:
-    """Magnitude frames in dB re ``reference`` (default: their overall peak), floored at ``floor_db``.
-
-    A decoded frame carries no absolute level (the soft mask only sees ratios),
-    so it is shown relative to a peak.
-    """
+    """Magnitude frames in dB re ``reference`` (default: their peak), floored at ``floor_db``:
+    a decoded frame has no absolute level (the soft mask sees only ratios)."""
     frames = np.asarray(frames, dtype=np.float64)
     reference = float(frames.max()) if reference is None else float(reference)
     return np.maximum(20 * np.log10(np.maximum(frames, 1e-12) / max(reference, 1e-12)), floor_db)
 
 
-def _db_floor(decibels: np.ndarray, config: STFTConfig, max_frequency: float, margin: float = 6.0) -> float:
-    """A lower plot limit just under the quietest shown bin (decoded frames span a small range)."""
+def _spectrum_axes(axes, decibels: np.ndarray, config: STFTConfig, max_frequency: float, top: float) -> None:
+    """Frequency across up to ``max_frequency``; dB from just under the quietest shown bin to ``top``."""
     shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
-    return float(max(-80.0, np.floor((shown.min() - margin) / 10.0) * 10.0))
+    floor = float(max(-80.0, np.floor((shown.min() - 6.0) / 10.0) * 10.0))
+    for axis in np.ravel(axes):
+        axis.set(xlim=(0, max_frequency), ylim=(floor, top))
 
 
 def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
                      colour_by: Sequence[str] = ("input", "level_db", "periodicity"), *,
                      title: str | None = None, point_size: float = 6.0) -> Figure:
-    """One row per 2-D projection, one column per colouring.
-
-    Args:
-        projections: row title → coordinates ``(len(codes), 2)``, e.g.
-            ``{"PCA · encoder v": ..., "t-SNE · encoder v": ...}``.
-        codes: the projected frames, whose labels colour the points.
-        colour_by: keys of ``codes.labels``; categories (``"input"``, ``"dominant"``)
-            get a legend, continuous labels a colour bar.
-    """
+    """One row per 2-D projection (row title → ``(len(codes), 2)`` coordinates), one column per
+    label of ``codes`` to colour by: categories get a legend, continuous labels a colour bar."""
     n_rows, n_cols = len(projections), len(colour_by)
     figure = Figure(figsize=(3.6 * n_cols + 0.6, 3.3 * n_rows), layout="constrained")
     axes = figure.subplots(n_rows, n_cols, squeeze=False)
@@ -68,9 +58,8 @@ def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
             axis, values = axes[row, col], codes.labels[key]
             if values.dtype.kind in "OUS":
                 for label in [n for n in order if n in set(values.tolist())]:
-                    colour = INPUT_COLOURS.get(label, f"C{order.index(label) % 10}")
-                    axis.scatter(*coords[values == label].T, s=point_size, alpha=0.6, linewidths=0,
-                                 color=colour, label=label)
+                    axis.scatter(*coords[values == label].T, s=point_size, alpha=0.6, linewidths=0, label=label,
+                                 color=INPUT_COLOURS.get(label, f"C{order.index(label) % 10}"))
                 axis.legend(markerscale=3, fontsize="small", loc="best")
             else:
                 limits = (0.0, 1.0) if key == "periodicity" else np.percentile(values, [2, 98])
@@ -78,22 +67,15 @@ def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
                                       cmap="viridis" if key == "periodicity" else "magma",
                                       vmin=limits[0], vmax=limits[1])
                 figure.colorbar(points, ax=axis, shrink=0.85)
-            axis.set_xticks([])
-            axis.set_yticks([])
+            axis.set(xticks=[], yticks=[], ylabel=name if col == 0 else "")
             if row == 0:
                 axis.set_title(COLOURINGS.get(key, key), fontsize="medium")
-            if col == 0:
-                axis.set_ylabel(name)
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Figure:
-    """Per encoder: activity ``Var_x(μ_d)`` (log scale, threshold dashed) above, KL and σ² below.
-
-    Dimensions are sorted by activity, so the active units (green) form the left end.
-    """
+    """Per encoder: activity ``Var_x(μ_d)`` (log scale, threshold dashed) above, KL and σ² below,
+    units sorted by activity so the active ones (green) form the left end."""
     n_encoders = len(stats.encoder_names)
     figure = Figure(figsize=(5.2 * n_encoders, 5.2), layout="constrained")
     axes = figure.subplots(2, n_encoders, squeeze=False, sharex=True)
@@ -104,112 +86,82 @@ def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Fig
         top, bottom = axes[0, e], axes[1, e]
         top.bar(ranks, np.maximum(stats.activity[e][order], 1e-8), color=colours, width=0.85)
         top.set_yscale("log")
-        top.axhline(stats.threshold, color="black", linestyle="--", linewidth=1,
-                    label=f"threshold {stats.threshold:g}")
-        top.set_ylabel("activity Var$_x$(μ$_d$)")
-        top.set_title(f"encoder {name}: {int(stats.active[e].sum())} of {order.size} units active")
+        top.axhline(stats.threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {stats.threshold:g}")
+        top.set(ylabel="activity Var$_x$(μ$_d$)",
+                title=f"encoder {name}: {int(stats.active[e].sum())} of {order.size} units active")
         top.legend(fontsize="small")
         bottom.bar(ranks, stats.kl[e][order], color=colours, width=0.85)
-        bottom.set_ylabel("mean KL (nats/frame)")
-        bottom.set_xlabel("latent dimension, sorted by activity")
+        bottom.set(ylabel="mean KL (nats/frame)", xlabel="latent dimension, sorted by activity")
         twin = bottom.twinx()
         twin.plot(ranks, stats.posterior_variance[e][order], color="tab:red", linewidth=1)
         twin.set_ylabel("mean σ²$_d$", color="tab:red")
         twin.set_ylim(0, max(1.2, float(stats.posterior_variance[e].max()) * 1.05))
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def plot_interpolation(frames: np.ndarray, alphas: np.ndarray, *, config: STFTConfig = DEFAULT_STFT,
                        max_frequency: float = 4000.0, endpoint_labels: tuple[str, str] = ("z₀", "z₁"),
                        title: str | None = None) -> Figure:
-    """Decoded frames ``(n_steps, n_bins)`` along a line: an image (α across, frequency up) and
-    the spectra, in dB re the loudest decoded bin of the whole line."""
+    """Decoded frames ``(n_steps, n_bins)`` along a line, as an image (α across, frequency up) and
+    as spectra, in dB re the loudest decoded bin of the whole line."""
     decibels, freqs = frames_db(frames), config.bin_frequencies()
-    floor = _db_floor(decibels, config, max_frequency)
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
+    _spectrum_axes(line_axis, decibels, config, max_frequency, 3)
     step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
-    image = image_axis.imshow(decibels.T, origin="lower", aspect="auto", cmap="magma", vmin=floor, vmax=0,
-                              extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]),
-                              interpolation="nearest")
-    image_axis.set_ylim(0, max_frequency)
-    image_axis.set_xlabel(f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
-    image_axis.set_ylabel("frequency (Hz)")
+    image = image_axis.imshow(decibels.T, origin="lower", aspect="auto", cmap="magma", interpolation="nearest",
+                              vmin=line_axis.get_ylim()[0], vmax=0,
+                              extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]))
+    image_axis.set(ylim=(0, max_frequency), ylabel="frequency (Hz)",
+                   xlabel=f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
     figure.colorbar(image, ax=image_axis, label="dB re max")
     palette = matplotlib.colormaps["coolwarm"]
     for i, (alpha, row) in enumerate(zip(alphas, decibels, strict=True)):
         end = i in (0, len(alphas) - 1)
         line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if end else 0.7,
                        label=f"α = {alpha:.2f}" if end else None)
-    line_axis.set_xlim(0, max_frequency)
-    line_axis.set_ylim(floor, 3)
-    line_axis.set_xlabel("frequency (Hz)")
-    line_axis.set_ylabel("decoded level (dB re max)")
+    line_axis.set(xlabel="frequency (Hz)", ylabel="decoded level (dB re max)")
     line_axis.legend(fontsize="small")
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def plot_decoded_frames(frame_sets: Mapping[str, np.ndarray], *, config: STFTConfig = DEFAULT_STFT,
                         max_frequency: float = 4000.0, title: str | None = None) -> Figure:
-    """One panel per named set of decoded frames ``(n_frames, n_bins)``, overlaid.
-
-    Each frame is in dB re its own peak; thin lines are the frames, the thick line
-    their median, so that sets (prior samples, real codes) compare at a glance.
-    """
+    """One panel per named set of decoded frames ``(n_frames, n_bins)``, each frame in dB re its own
+    peak, thin, their median thick: sets (prior samples, real codes) compare at a glance."""
     freqs = config.bin_frequencies()
     decibels = {name: np.stack([frames_db(frame) for frame in np.asarray(frames)])
                 for name, frames in frame_sets.items()}
-    floor = min(_db_floor(values, config, max_frequency) for values in decibels.values())
     figure = Figure(figsize=(4.6 * len(decibels), 3.4), layout="constrained")
     axes = figure.subplots(1, len(decibels), sharey=True, squeeze=False)[0]
+    _spectrum_axes(axes, np.concatenate(list(decibels.values())), config, max_frequency, 3)
     for index, (axis, (name, values)) in enumerate(zip(axes, decibels.items(), strict=True)):
         for row in values:
             axis.plot(freqs, row, color=("tab:purple", "tab:green", "tab:blue")[index % 3], linewidth=0.6, alpha=0.5)
         axis.plot(freqs, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
-        axis.set_xlim(0, max_frequency)
-        axis.set_ylim(floor, 3)
-        axis.set_title(f"{name} ({len(values)} frames)", fontsize="medium")
-        axis.set_xlabel("frequency (Hz)")
+        axis.set(title=f"{name} ({len(values)} frames)", xlabel="frequency (Hz)")
         axis.legend(fontsize="small", loc="upper right")
     axes[0].set_ylabel("decoded level (dB re each frame's peak)")
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def plot_frame_grid(frames: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str], *,
                     reference: np.ndarray | None = None, config: STFTConfig = DEFAULT_STFT,
                     max_frequency: float = 4000.0, title: str | None = None) -> Figure:
-    """A grid of decoded frames ``(n_rows, n_cols, n_bins)``: the static latent explorer.
-
-    Every panel is in dB re the peak of ``reference`` (default: the whole grid's),
-    so level changes between panels show; ``reference`` is drawn faintly in each.
-    """
+    """A grid of decoded frames ``(n_rows, n_cols, n_bins)``, the static latent explorer, in dB re
+    the peak of ``reference`` (drawn faintly in each panel; default: the grid's own peak)."""
     frames = np.asarray(frames)
     n_rows, n_cols = frames.shape[:2]
     peak = float((reference if reference is not None else frames).max())
     freqs = config.bin_frequencies()
-    floor = _db_floor(frames_db(frames, reference=peak), config, max_frequency)
     figure = Figure(figsize=(2.6 * n_cols + 0.4, 1.9 * n_rows + 0.5), layout="constrained")
     axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
-    for r in range(n_rows):
-        for c in range(n_cols):
-            axis = axes[r, c]
-            if reference is not None:
-                axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
-            axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
-            axis.set_xlim(0, max_frequency)
-            axis.set_ylim(floor, 10)
-            if r == 0:
-                axis.set_title(column_labels[c], fontsize="small")
-            if c == 0:
-                axis.set_ylabel(f"{row_labels[r]}\ndB", fontsize="small")
-            if r == n_rows - 1:
-                axis.set_xlabel("frequency (Hz)")
-    if title:
-        figure.suptitle(title)
-    return figure
+    _spectrum_axes(axes, frames_db(frames, reference=peak), config, max_frequency, 10)
+    for (r, c), axis in np.ndenumerate(axes):
+        if reference is not None:
+            axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
+        axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
+        axis.set_title(column_labels[c] if r == 0 else "", fontsize="small")
+        axis.set_ylabel(f"{row_labels[r]}\ndB" if c == 0 else "", fontsize="small")
+        axis.set_xlabel("frequency (Hz)" if r == n_rows - 1 else "")
+    return with_title(figure, title)

@@ -1,10 +1,9 @@
 """Waveforms, spectrograms and masks: the time-frequency pictures of every notebook.
 
-Notebook 01 introduces them ("Looking at one test mixture", "Why this STFT",
-"Oracle masks: the ceiling"); notebooks 02, 03, 04 and 06 show separated sources with
-:func:`plot_spectrograms`. Spectrograms and masks are given time-major,
-``(n_frames, n_bins)``, as the networks hold them; only the drawing transposes,
-to put time across and frequency up. Every function returns its Figure.
+Notebook 01 introduces them ("Looking at one test mixture", "Why this STFT", "Oracle masks:
+the ceiling"); notebooks 02, 03, 04 and 06 show separated sources. Spectrograms and masks are
+given time-major, ``(n_frames, n_bins)``, as the networks hold them; only the drawing
+transposes, to put time across and frequency up.
 """
 
 from __future__ import annotations
@@ -17,28 +16,37 @@ from matplotlib.figure import Figure
 from vaesep.audio import SAMPLE_RATE
 from vaesep.spectral import DEFAULT_STFT, STFTConfig, magnitude, stft
 
-DB_RANGE = 80.0
-"""Dynamic range shown in spectrograms (dB below each figure's loudest bin)."""
-COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
-_HARMONIC_COLOURS = ("white", "cyan", "lime", "yellow")
+DB_RANGE = 80.0  # dynamic range shown, dB below each figure's loudest bin
+DB_LABEL = "level (dB re. max)"
 
 
-def _magnitudes(wave: np.ndarray, config: STFTConfig) -> np.ndarray:
-    """Magnitude spectrogram ``(n_frames, n_bins)`` of one waveform."""
-    return magnitude(stft(np.asarray(wave, dtype=np.float32), config))
+def with_title(figure: Figure, title: str | None) -> Figure:
+    """``figure``, with ``title`` above it if one is given."""
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def _magnitudes(signals: Mapping[str, np.ndarray], config: STFTConfig) -> tuple[dict[str, np.ndarray], float]:
+    """Magnitude spectrograms ``(n_frames, n_bins)`` of waveforms (spectrograms pass through), and their peak."""
+    spectra = {name: magnitude(stft(np.asarray(s, dtype=np.float32), config)) if np.ndim(s) == 1 else np.asarray(s)
+               for name, s in signals.items()}
+    return spectra, max(float(np.max(s)) for s in spectra.values()) or 1.0
 
 
 def _decibels(spectrum: np.ndarray, peak: float) -> np.ndarray:
     return 20 * np.log10(np.maximum(spectrum / peak, 10 ** (-DB_RANGE / 20)))
 
 
-def _show(axis, image: np.ndarray, config: STFTConfig, *, first: int = 0,
+def _show(axis, image: np.ndarray, config: STFTConfig, max_frequency: float, *, first: int = 0,
           value_range: tuple[float, float] = (-DB_RANGE, 0.0), cmap: str = "magma"):
-    """Draw ``image`` ``(n_frames, n_bins)`` starting at frame ``first``, time across, frequency up."""
+    """Draw ``image`` ``(n_frames, n_bins)`` from frame ``first`` on, time across, frequency up."""
     seconds, half_bin = config.hop_length / config.sample_rate, config.sample_rate / config.n_fft / 2
     extent = (first * seconds, (first + len(image)) * seconds, -half_bin, config.sample_rate / 2 + half_bin)
-    return axis.imshow(np.asarray(image).T, origin="lower", aspect="auto", extent=extent, cmap=cmap,
-                       vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
+    shown = axis.imshow(np.asarray(image).T, origin="lower", aspect="auto", extent=extent, cmap=cmap,
+                        vmin=value_range[0], vmax=value_range[1], interpolation="nearest")
+    axis.set_ylim(0, max_frequency)
+    return shown
 
 
 def _rows(n_rows: int, height: float = 2.2) -> tuple[Figure, np.ndarray]:
@@ -53,9 +61,7 @@ def plot_waveforms(signals: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE, tit
         axis.plot(np.arange(len(signal)) / sr, signal, linewidth=0.5)
         axis.set_ylabel(f"{name}\namplitude")
     axes[-1].set_xlabel("time (s)")
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def _image_rows(images: Mapping[str, np.ndarray], config: STFTConfig, value_range: tuple[float, float],
@@ -63,30 +69,20 @@ def _image_rows(images: Mapping[str, np.ndarray], config: STFTConfig, value_rang
     """One row per ``(n_frames, n_bins)`` image on shared axes, one colour bar."""
     figure, axes = _rows(len(images))
     for axis, (name, values) in zip(axes, images.items(), strict=True):
-        image = _show(axis, values, config, value_range=value_range, cmap=cmap)
-        axis.set_ylim(0, max_frequency)
+        image = _show(axis, values, config, max_frequency, value_range=value_range, cmap=cmap)
         axis.set_ylabel(f"{name}\nfrequency (Hz)")
     axes[-1].set_xlabel("time (s)")
     figure.colorbar(image, ax=list(axes), label=colour_label, shrink=0.8)
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)
 
 
 def plot_spectrograms(signals: Mapping[str, np.ndarray], config: STFTConfig = DEFAULT_STFT, *,
                       title: str | None = None, max_frequency: float = 4000.0) -> Figure:
-    """Log-magnitude spectrograms on one colour scale (dB re the loudest bin of all).
-
-    Args:
-        signals: name → waveform ``(n_samples,)`` at ``config.sample_rate``, or name →
-            magnitude spectrogram ``(n_frames, n_bins)`` (time-major).
-        max_frequency: top of the frequency axis in Hz (the speech harmonics that
-            matter for separation sit below 4 kHz).
-    """
-    spectra = {name: _magnitudes(s, config) if np.ndim(s) == 1 else np.asarray(s) for name, s in signals.items()}
-    peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
+    """Log-magnitude spectrograms of waveforms ``(n_samples,)`` or magnitudes ``(n_frames, n_bins)``,
+    on one colour scale (dB re the loudest bin of all); speech harmonics that matter sit below 4 kHz."""
+    spectra, peak = _magnitudes(signals, config)
     decibels = {name: _decibels(spectrum, peak) for name, spectrum in spectra.items()}
-    return _image_rows(decibels, config, (-DB_RANGE, 0.0), "magma", "level (dB re. max)", title, max_frequency)
+    return _image_rows(decibels, config, (-DB_RANGE, 0.0), "magma", DB_LABEL, title, max_frequency)
 
 
 def plot_masks(masks: Mapping[str, np.ndarray], config: STFTConfig = DEFAULT_STFT, *,
@@ -97,31 +93,25 @@ def plot_masks(masks: Mapping[str, np.ndarray], config: STFTConfig = DEFAULT_STF
 
 def plot_stft_resolutions(signal: np.ndarray, configs: Sequence[STFTConfig], *, start: float = 0.0,
                           duration: float = 1.5, max_frequency: float = 1200.0, title: str | None = None) -> Figure:
-    """The same excerpt analysed with different STFT settings, one row each.
-
-    Short frames resolve onsets but smear harmonics together; long frames resolve
-    harmonics but blur in time. Row titles give frame length, bin spacing and hop.
-    """
+    """The same excerpt under different STFT settings, one row each: short frames resolve onsets
+    but smear harmonics, long frames resolve harmonics but blur in time."""
     figure = Figure(figsize=(10.0, 2.3 * len(configs)), layout="constrained")
     axes = np.atleast_1d(figure.subplots(len(configs), 1, sharex=True))
     # the window's gain grows with its length; dividing by n_fft puts every row on one scale
-    spectra = [_magnitudes(signal, config) / config.n_fft for config in configs]
+    spectra = [_magnitudes({"": signal}, config)[0][""] / config.n_fft for config in configs]
     peak = max(float(np.max(s)) for s in spectra) or 1.0
     for axis, config, spectrum in zip(axes, configs, spectra, strict=True):
         frame_seconds = config.hop_length / config.sample_rate
         first = int(round(start / frame_seconds))
         last = min(first + max(int(round(duration / frame_seconds)), 1), len(spectrum))
-        image = _show(axis, _decibels(spectrum[first:last], peak), config, first=first)
-        axis.set_ylim(0, max_frequency)
+        image = _show(axis, _decibels(spectrum[first:last], peak), config, max_frequency, first=first)
         axis.set_ylabel("frequency (Hz)")
         axis.set_title(f"n_fft {config.n_fft}: {1000 * config.n_fft / config.sample_rate:.0f} ms frames, "
                        f"{config.sample_rate / config.n_fft:.1f} Hz bins, "
                        f"hop {1000 * frame_seconds:.0f} ms", fontsize=9)
     axes[-1].set_xlabel("time (s)")
-    figure.colorbar(image, ax=list(axes), label="level (dB re. max)", shrink=0.8)
-    if title:
-        figure.suptitle(title)
-    return figure
+    figure.colorbar(image, ax=list(axes), label=DB_LABEL, shrink=0.8)
+    return with_title(figure, title)
 
 
 def _both_audible_frame(spectra: Mapping[str, np.ndarray], f0_tracks: Mapping[str, np.ndarray],
@@ -144,23 +134,13 @@ def plot_harmonic_zoom(signals: Mapping[str, np.ndarray], f0_tracks: Mapping[str
                        config: STFTConfig = DEFAULT_STFT, start: float = 0.0, duration: float = 1.5,
                        frame_time: float | None = None, max_frequency: float = 1200.0, n_harmonics: int = 8,
                        title: str | None = None) -> Figure:
-    """Resolved harmonics: a zoomed spectrogram and the spectrum of one frame.
-
-    Left: the low frequencies of the *last* signal (give the mixture last), each
-    source's harmonics ``k·F0(t)`` drawn over it. Right: one frame's spectrum of
-    every signal, with the harmonics of each source's F0 in that frame marked.
-
-    Args:
-        signals: name → waveform ``(n_samples,)``, e.g. ``{"v": ..., "m": ..., "mixture": ...}``.
-        f0_tracks: source name → F0 per STFT frame (NaN when unvoiced), e.g. ``estimate_f0(wave).f0_hz``.
-        start, duration: the time window shown on the left, in seconds.
-        frame_time: the frame shown on the right. Default: in the window, the frame where
-            every tracked source is voiced and the quieter is loudest (both sets of harmonics
-            show); the window's middle if there is none.
-    """
+    """Resolved harmonics: left, the low frequencies of the *last* waveform (the mixture) from
+    ``start`` for ``duration`` seconds, with each source's ``k·F0(t)`` drawn over it (``f0_tracks``:
+    source → F0 per STFT frame, NaN unvoiced); right, one frame's spectrum of every signal with
+    the harmonics marked. That frame is at ``frame_time``, by default where every tracked source
+    is voiced and the quieter is loudest (the window's middle if none is)."""
     f0_tracks = dict(f0_tracks or {})
-    spectra = {name: _magnitudes(s, config) for name, s in signals.items()}
-    peak = max(float(np.max(s)) for s in spectra.values()) or 1.0
+    spectra, peak = _magnitudes(signals, config)
     names = list(spectra)
     shown = spectra[names[-1]]
     frame_seconds = config.hop_length / config.sample_rate
@@ -177,41 +157,31 @@ def plot_harmonic_zoom(signals: Mapping[str, np.ndarray], f0_tracks: Mapping[str
 
     figure = Figure(figsize=(11.0, 4.0), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[1.6, 1.0])
-    image = _show(left, _decibels(shown[first:last], peak), config, first=first)
+    image = _show(left, _decibels(shown[first:last], peak), config, max_frequency, first=first)
     times = np.arange(first, last) * frame_seconds
     for index, (name, track) in enumerate(f0_tracks.items()):
         track = np.asarray(track, dtype=float)[first:last]
         for k in range(1, n_harmonics + 1):
-            left.plot(times[: track.size], k * track, color=_HARMONIC_COLOURS[index % len(_HARMONIC_COLOURS)],
+            left.plot(times[: track.size], k * track, color=("white", "cyan", "lime", "yellow")[index % 4],
                       linewidth=0.7, alpha=0.55, linestyle="--" if index % 2 else ":",
                       label=f"k·F0 of {name}" if k == 1 else None)
     left.axvline(frame * frame_seconds, color="0.8", linewidth=0.8)
-    left.set_ylim(0, max_frequency)
-    left.set_xlabel("time (s)")
-    left.set_ylabel(f"{names[-1]}\nfrequency (Hz)")
+    left.set(xlabel="time (s)", ylabel=f"{names[-1]}\nfrequency (Hz)")
     if f0_tracks:
         left.legend(loc="upper right", fontsize=8, facecolor="0.3", labelcolor="white")
-    figure.colorbar(image, ax=left, label="level (dB re. max)", shrink=0.9)
+    figure.colorbar(image, ax=left, label=DB_LABEL, shrink=0.9)
 
     # the shown signal (the mixture) as a broad grey band behind the sources' thin lines
     right.plot(frequencies, _decibels(shown[frame], peak), linewidth=3.0, color="0.75", label=names[-1])
     for index, name in enumerate(names[:-1]):
-        right.plot(frequencies, _decibels(spectra[name][frame], peak), linewidth=1.0,
-                   color=COLOURS[index % len(COLOURS)], label=name)
+        right.plot(frequencies, _decibels(spectra[name][frame], peak), linewidth=1.0, color=f"C{index}", label=name)
     for name, track in f0_tracks.items():
         f0 = float(np.asarray(track, dtype=float)[frame]) if frame < len(track) else float("nan")
-        if not np.isfinite(f0):
-            continue
-        colour = COLOURS[names.index(name) % len(COLOURS)] if name in names else "0.4"
-        for k in range(1, n_harmonics + 1):
-            right.axvline(k * f0, color=colour, linewidth=0.6, linestyle=":", alpha=0.8)
-    right.set_xlim(0, max_frequency)
-    right.set_ylim(-DB_RANGE, 3)
-    right.set_xlabel("frequency (Hz)")
-    right.set_ylabel("level (dB re. max)")
+        for k in range(1, n_harmonics + 1) if np.isfinite(f0) else ():
+            right.axvline(k * f0, color=f"C{names.index(name)}" if name in names else "0.4",
+                          linewidth=0.6, linestyle=":", alpha=0.8)
+    right.set(xlim=(0, max_frequency), ylim=(-DB_RANGE, 3), xlabel="frequency (Hz)", ylabel=DB_LABEL)
     right.set_title(f"one frame at {frame * frame_seconds:.2f} s (dotted: k·F0)", fontsize=9)
     right.legend(fontsize=8)
     right.grid(alpha=0.3)
-    if title:
-        figure.suptitle(title)
-    return figure
+    return with_title(figure, title)

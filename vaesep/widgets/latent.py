@@ -1,13 +1,11 @@
 """Sliders over one encoder's latent space, decoded live (notebook 03, section 5 "Exploring by hand").
 
-Each slider moves a latent point along one of the top principal directions of
-the encoder's posterior means, in units of the cloud's standard deviation
-along it; the matching decoder turns the point into a spectrum frame and the
-plot is redrawn. The figure is rendered to PNG in an ``ipywidgets.Image``, so
-the view looks the same in JupyterLab, classic Notebook, VS Code and Colab
-(ipywidgets 7 and 8), and builds with no frontend at all (tests, ``nbmake``).
-:meth:`LatentExplorer.static_figure` draws the same decodings for a few slider
-settings, for readers of a static copy of the notebook.
+Each slider moves a latent point along one of the top principal directions of the encoder's
+posterior means, in standard deviations of the cloud along it; the matching decoder turns the
+point into a spectrum frame. The figure is rendered to PNG in an ``ipywidgets.Image``, so the
+view looks the same in JupyterLab, Notebook, VS Code and Colab (ipywidgets 7 and 8) and builds
+with no frontend at all (tests, ``nbmake``); :meth:`LatentExplorer.static_figure` draws the
+same decodings for a few slider settings, for readers of a static copy.
 """
 
 from __future__ import annotations
@@ -20,147 +18,100 @@ import numpy as np
 from IPython.display import Audio
 from matplotlib.figure import Figure
 
-from vaesep.latent import LatentSet, as_vae, decode_latents, griffin_lim, pca_projection
-from vaesep.plots.latent import frames_db, plot_frame_grid
+from vaesep.latent import LatentSet, as_vae, pca_projection
+from vaesep.latent.decoding import decode_latents, griffin_lim
+from vaesep.plots.latent import plot_frame_grid
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
-
-def hold_frame(frame: np.ndarray, seconds: float = 0.75, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
-    """A short sound of one decoded frame: the frame repeated, through Griffin-Lim, with fades."""
-    n_frames = max(int(seconds * config.sample_rate / config.hop_length), 2)
-    wave = griffin_lim(np.repeat(np.asarray(frame)[None], n_frames, axis=0), n_iter=16, config=config)
-    ramp = np.linspace(0.0, 1.0, min(len(wave) // 8, 800), dtype=np.float32)
-    wave[: ramp.size] *= ramp
-    wave[len(wave) - ramp.size :] *= ramp[::-1]
-    return wave
+WIDE = widgets.Layout(width="380px")
 
 
 class LatentExplorer:
-    """Sliders over the top principal directions of one encoder's latent, decoding live.
-
-    Args:
-        model: a VAE separator or network.
-        codes: encoded frames (:func:`vaesep.latent.encode_frames`); their μ for
-            ``encoder`` give the principal directions and the slider scales.
-        encoder: the encoder whose latent to explore (default: the first).
-        bases: named starting points ``(latent,)``, besides the cloud's mean.
-        n_directions: number of sliders; slider_range: each spans ± this many σ.
-        max_frequency: top of the plot's frequency axis (Hz).
-    """
+    """Sliders over the top ``n_directions`` principal directions of ``encoder``'s codes (default:
+    the first encoder), each spanning ± ``slider_range`` σ, from the codes' mean or one of the named
+    ``bases`` ``(latent,)``; show it with ``display(explorer.widget)``."""
 
     def __init__(self, model, codes: LatentSet, *, encoder: str | None = None,
                  bases: Mapping[str, np.ndarray] | None = None, n_directions: int = 4,
                  slider_range: float = 3.0, config: STFTConfig = DEFAULT_STFT,
                  max_frequency: float = 4000.0) -> None:
-        self.network = as_vae(model)
+        self.network, self.config = as_vae(model), config
         self.encoder = encoder or codes.encoder_names[0]
-        self.config = config
         self.pca = pca_projection(codes.means(self.encoder), n_components=n_directions)
         self.bases = {"mean of the codes": self.pca.mean.astype(np.float32), **dict(bases or {})}
-        self.sliders = [
-            widgets.FloatSlider(value=0.0, min=-slider_range, max=slider_range, step=0.1,
-                                description=f"PC{k + 1} ({100 * share:.0f} %)", continuous_update=False,
-                                readout_format="+.1f", style={"description_width": "90px"},
-                                layout=widgets.Layout(width="380px"))
-            for k, share in enumerate(self.pca.explained)
-        ]
-        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at",
-                                          layout=widgets.Layout(width="380px"))
-        self.reset_button = widgets.Button(description="reset sliders", icon="undo")
-        self.play_button = widgets.Button(description="play frame", icon="play")
-        self.player = widgets.Box()
-        self.image = widgets.Image(format="png")
-
-        self.figure = Figure(figsize=(7.5, 3.2), layout="constrained")
-        self.axis = self.figure.subplots()
-        freqs = config.bin_frequencies()
-        (self.base_line,) = self.axis.plot(freqs, freqs * 0, color="0.7", linewidth=1.0, label="start point")
-        (self.line,) = self.axis.plot(freqs, freqs * 0, color="tab:purple", linewidth=1.2, label="slider point")
-        self.axis.set_xlim(0, max_frequency)
-        self.axis.set_xlabel("frequency (Hz)")
-        self.axis.set_ylabel("decoded level (dB re start)")
-        self.axis.legend(loc="upper right", fontsize="small")
-        self._draw_base()
-        shown = self.base_line.get_ydata()[freqs <= max_frequency]
-        self.axis.set_ylim(max(-80.0, float(np.floor(shown.min() / 10.0) * 10.0) - 20.0), 15)
-
+        self.sliders = [widgets.FloatSlider(value=0.0, min=-slider_range, max=slider_range, step=0.1,
+                                            description=f"PC{k + 1} ({100 * share:.0f} %)", continuous_update=False,
+                                            readout_format="+.1f", style={"description_width": "90px"}, layout=WIDE)
+                        for k, share in enumerate(self.pca.explained)]
+        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at", layout=WIDE)
+        reset_button = widgets.Button(description="reset sliders", icon="undo")
+        play_button = widgets.Button(description="play frame", icon="play")
+        self.player, self.image = widgets.Box(), widgets.Image(format="png")
+        self.max_frequency = max_frequency
         for slider in self.sliders:
-            slider.observe(self._on_change, names="value")
-        self.base_menu.observe(self._on_base, names="value")
-        self.reset_button.on_click(lambda _button: self.reset())
-        self.play_button.on_click(lambda _button: self.play())
+            slider.observe(self.update, names="value")
+        self.base_menu.observe(self.update, names="value")
+        reset_button.on_click(lambda _button: self.reset())
+        play_button.on_click(lambda _button: self.play())
         controls = widgets.HBox([widgets.VBox([self.base_menu, *self.sliders]),
-                                 widgets.VBox([self.reset_button, self.play_button, self.player])])
+                                 widgets.VBox([reset_button, play_button, self.player])])
         self.widget = widgets.VBox([controls, self.image])
         self.update()
 
     def _decode(self, z: np.ndarray) -> np.ndarray:
-        return decode_latents(self.network, np.asarray(z)[None], encoder=self.encoder)[0]
-
-    def _draw_base(self) -> None:
-        """Decode the start point; its peak is 0 dB of the plot."""
-        base_frame = self._decode(self.bases[self.base_menu.value])
-        self._peak = float(base_frame.max())
-        self.base_line.set_ydata(frames_db(base_frame, reference=self._peak))
+        return decode_latents(self.network, np.atleast_2d(z), encoder=self.encoder)
 
     @property
     def offsets(self) -> np.ndarray:
-        """Current slider values (standard deviations along each principal direction)."""
+        """Slider values: standard deviations along each principal direction."""
         return np.array([slider.value for slider in self.sliders])
 
     def latent(self) -> np.ndarray:
-        """The latent point the sliders describe, ``(latent,)``."""
+        """The latent point ``(latent,)`` the sliders describe."""
         return self.pca.point(self.offsets, base=self.bases[self.base_menu.value])
 
-    def decoded(self) -> np.ndarray:
-        """The decoder's frame for the current point, ``(n_bins,)``."""
-        return self._decode(self.latent())
-
-    def update(self) -> None:
-        """Decode the current point, redraw its line and re-render the image."""
-        self.line.set_ydata(frames_db(self.decoded(), reference=self._peak))
-        self.axis.set_title(f"decoder {self.encoder}: offsets {np.round(self.offsets, 1).tolist()}, "
-                            f"‖z‖ = {np.linalg.norm(self.latent()):.1f}", fontsize="small")
+    def update(self, _change: dict | None = None) -> None:
+        """Decode the current point and re-render the image, the start point's frame in grey."""
+        z, base = self.latent(), self.bases[self.base_menu.value]
+        label = f"offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {np.linalg.norm(z):.1f}"
+        figure = plot_frame_grid(self._decode(z)[None], [f"decoder {self.encoder}"], [label], reference=self._decode(base)[0],
+                                 config=self.config, max_frequency=self.max_frequency)
+        figure.set_size_inches(7.5, 3.2)
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=90)
+        figure.savefig(buffer, format="png", dpi=90)
         self.image.value = buffer.getvalue()
-
-    def _on_change(self, _change: dict) -> None:
-        self.update()
-
-    def _on_base(self, _change: dict) -> None:
-        self._draw_base()
-        self.update()
 
     def reset(self) -> None:
         """All sliders back to 0, with one redraw instead of one per slider."""
         for slider in self.sliders:
-            slider.unobserve(self._on_change, names="value")
+            slider.unobserve(self.update, names="value")
             slider.value = 0.0
-            slider.observe(self._on_change, names="value")
+            slider.observe(self.update, names="value")
         self.update()
 
     def play(self, seconds: float = 0.75) -> np.ndarray:
-        """Put a player of the current frame, held ``seconds``, in the view; returns the sound."""
-        wave = hold_frame(self.decoded(), seconds, self.config)
+        """Put a player of the current frame, held ``seconds`` (Griffin-Lim, faded), in the view."""
+        n_frames = max(int(seconds * self.config.sample_rate / self.config.hop_length), 2)
+        frames = np.repeat(self._decode(self.latent()), n_frames, axis=0)
+        wave = griffin_lim(frames, n_iter=16, config=self.config)
+        ramp = np.linspace(0.0, 1.0, min(len(wave) // 8, 800), dtype=np.float32)
+        wave[: ramp.size] *= ramp
+        wave[len(wave) - ramp.size :] *= ramp[::-1]
         # IPython's Audio writes the 16-bit PCM WAV that every browser plays
         wav = Audio(np.clip(wave, -1.0, 1.0), rate=self.config.sample_rate, normalize=False).data
         self.player.children = (widgets.Audio(value=wav, format="wav", autoplay=True, loop=False),)
         return wave
 
     def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None) -> Figure:
-        """Decoded frames for a few values of each slider (the others at 0) as a grid:
-        rows are principal directions, columns slider values, the start point in grey."""
+        """Decoded frames for a few values of each slider (the others at 0): rows are principal
+        directions, columns slider values, the start point in grey."""
         n = len(self.sliders) if n_directions is None else min(n_directions, len(self.sliders))
         base = self.bases[self.base_menu.value]
-        grid = np.stack([
-            decode_latents(self.network, np.stack([self.pca.point(np.eye(n)[k] * value, base=base) for value in values]),
-                           encoder=self.encoder)
-            for k in range(n)
-        ])
+        grid = np.stack([self._decode(np.stack([self.pca.point(np.eye(n)[k] * value, base=base) for value in values]))
+                         for k in range(n)])
         return plot_frame_grid(
             grid, [f"PC{k + 1}" for k in range(n)], [f"{value:+g} σ" for value in values],
-            reference=self._decode(base), config=self.config,
+            reference=self._decode(base)[0], config=self.config,
             title=f"Decoder {self.encoder} along the top principal directions of encoder {self.encoder}'s codes",
         )
 
