@@ -39,7 +39,7 @@ from vaesep.data.mixing import random_segments
 from vaesep.data.noise import NoiseBuilder
 from vaesep.data.speech import SpeechBuilder
 from vaesep.data.synthetic import SyntheticBuilder
-from vaesep.data.system import MissingSystemDataError
+from vaesep.data.builder import MissingSystemDataError
 
 register("speech", SpeechBuilder())
 register("chorales", ChoralesBuilder())

@@ -32,8 +32,8 @@ from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.splits import assign_split, hash_order
-from vaesep.data.system import missing_data_error, require_executable
+from vaesep.data.builder import assign_split, hash_order
+from vaesep.data.builder import missing_data_error, require_executable
 
 SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 SOUNDFONT_FILE = "FluidR3_GM.sf2"
@@ -214,7 +214,7 @@ class ChoralesBuilder(DatasetBuilder):
                 streams[source], stream_index[source] = concatenate_pieces(
                     [(c, rendered[c][position], rendered[c][2]) for c in chosen]
                 )
-            writer.add_split_with_items(
+            writer.add_split(
                 split, streams=streams, stream_index=stream_index, request=request,
                 max_items=settings["max_items"], aligned=True,
             )  # fmt: skip

@@ -31,7 +31,7 @@ from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, get
 from vaesep.data.cache import build
 from vaesep.data.decode import trim_silence
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.system import missing_data_error
+from vaesep.data.builder import missing_data_error
 
 SONIC_PI_SAMPLES = Path("/usr/share/sonic-pi/samples")
 PACKAGE = "sonic-pi-samples"
@@ -104,7 +104,7 @@ class NoiseBuilder(DatasetBuilder):
         for split in self.splits:
             speech_stream, speech_index = _interleave_speakers(speech.streams(split), speech.stream_index(split))
             noise, noise_index = noise_stream(request.root or SONIC_PI_SAMPLES, NOISE_FILES[split])
-            writer.add_split_with_items(
+            writer.add_split(
                 split, streams={"speech": speech_stream, "noise": noise},
                 stream_index={"speech": speech_index, "noise": noise_index}, request=request,
                 max_items=request.settings["max_items"], primary="speech",

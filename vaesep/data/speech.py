@@ -32,8 +32,8 @@ from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 from vaesep.data.decode import TrimmedAudio, decode_trimmed, parallel_map
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.splits import assign_split, hash_order
-from vaesep.data.system import missing_data_error
+from vaesep.data.builder import assign_split, hash_order
+from vaesep.data.builder import missing_data_error
 
 FILLETS_SOUND_ROOT = Path("/usr/share/games/fillets-ng/sound")
 LANGUAGE_PACKAGES = {"nl": "fillets-ng-data-nl", "cs": "fillets-ng-data-cs"}
@@ -132,7 +132,7 @@ class SpeechBuilder(DatasetBuilder):
                 streams[speaker], stream_index[speaker] = concatenate_pieces(
                     [(f, decoded[f].audio, decoded[f].file_offset) for f in chosen]
                 )
-            writer.add_split_with_items(
+            writer.add_split(
                 split, streams=streams, stream_index=stream_index, request=request,
                 max_items=settings["max_items"],
             )  # fmt: skip
@@ -164,30 +164,20 @@ def _decode_plan(
     all of uncapped splits; for capped ones the next in hash order until enough."""
     decoded: dict[str, TrimmedAudio] = {}
 
-    def shortfall(files: list[str], seconds: float) -> list[str]:
-        have = sum(decoded[f].audio.shape[0] for f in files if f in decoded) / SAMPLE_RATE
-        if have >= seconds or all(f in decoded for f in files):
-            return []
-        wanted, estimate = [], have
+    def wanted(files: list[str], seconds: float | None) -> list[str]:
+        if seconds is None:
+            return [f for f in files if f not in decoded]
+        chosen, estimate = [], sum(decoded[f].audio.shape[0] for f in files if f in decoded) / SAMPLE_RATE
         for relative in hash_order(f for f in files if f not in decoded):
             if estimate >= seconds:
                 break
-            wanted.append(relative)
+            chosen.append(relative)
             estimate += sf.info(str(root / relative)).duration * TRIMMED_FRACTION_GUESS
-        return wanted
+        return chosen
 
-    batch = [f for split, by_speaker in plan.items() if needed[split] is None for files in by_speaker.values() for f in files]
-    while True:
-        batch += [
-            f
-            for split, by_speaker in plan.items()
-            if needed[split] is not None
-            for files in by_speaker.values()
-            for f in shortfall(files, needed[split])
-        ]
-        if not batch:
-            return decoded
+    while batch := [f for split, by_speaker in plan.items() for files in by_speaker.values()
+                    for f in wanted(files, needed[split])]:  # fmt: skip
         results = parallel_map(decode_trimmed, [(str(root / f), top_db) for f in batch], progress=progress,
                                desc=f"decoding {len(batch)} utterances")  # fmt: skip
         decoded.update(zip(batch, results, strict=True))
-        batch = []
+    return decoded

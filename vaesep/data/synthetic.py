@@ -116,7 +116,7 @@ class SyntheticBuilder(DatasetBuilder):
         for split in self.splits:
             seconds = settings["train_seconds_per_source"] if split == "train" else evaluation_seconds
             streams = {n: synthesize_voice(v, seconds, request.rng("voice", split, n)) for n, v in VOICES.items()}
-            writer.add_split_with_items(
+            writer.add_split(
                 split, streams=streams, request=request, max_items=settings["items_per_split"],
             )  # fmt: skip
         writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})
