@@ -121,16 +121,14 @@ class DatasetBuilder(abc.ABC):
     version: str = "1"
     source_names: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("train", "valid", "test")
-
-    def default_root(self) -> Path | None:
-        return None  # where the data lives when root=None
+    default_root: Path | None = None  # where the data lives when root=None
 
     def settings(self, fast: bool) -> dict[str, Any]:
         """Size parameters (segment length, caps) for full or fast mode; JSON-serialisable."""
         return {}
 
     def check_system_data(self, root: Path | None) -> None:
-        """Raise :class:`~vaesep.data.MissingSystemDataError` if files or programs are absent."""
+        """Raise :class:`MissingSystemDataError` if files or programs are absent."""
         return None  # generated sets have nothing to check
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
@@ -160,9 +158,7 @@ def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
     """True if ``array`` is the whole memory map of ``destination`` (a corpus decoded straight
     into its final file), which then stays as it is; a partial view cannot be saved over itself."""
     filename = getattr(array, "filename", None)
-    if not isinstance(array, np.memmap) or not filename or not destination.exists():
-        return False
-    if not os.path.samefile(filename, destination):
+    if not (isinstance(array, np.memmap) and filename and destination.exists() and os.path.samefile(filename, destination)):
         return False
     on_disk = np.load(destination, mmap_mode="r")
     if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
@@ -181,9 +177,7 @@ class DatasetWriter:
         bad = [s for s in source_names if not _SAFE_NAME.match(s)]
         if bad:
             raise ValueError(f"source names {bad} must be letters, digits, '-' or '_'")
-        self.directory = Path(directory)
-        self.source_names = tuple(source_names)
-        self.sample_rate = SAMPLE_RATE
+        self.directory, self.source_names, self.sample_rate = Path(directory), tuple(source_names), SAMPLE_RATE
         self.splits: list[str] = []
         self.item_counts: dict[str, int] = {}
         self.durations: dict[str, dict[str, float]] = {}
@@ -289,7 +283,7 @@ def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> No
     """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name."""
     if not isinstance(builder, DatasetBuilder):
         raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
-    if not name or not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
+    if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"data set names are lowercase letters, digits, '-' and '_'; got {name!r}")
     if name in _REGISTRY and not replace:
         raise ValueError(f"a data set named {name!r} is already registered; pass replace=True")
@@ -311,7 +305,7 @@ def get_builder(name: str) -> DatasetBuilder:
 
 def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Path | None:
     """``root`` as an absolute path, or the builder's default location when None."""
-    return builder.default_root() if root is None else Path(root).expanduser().absolute()
+    return builder.default_root if root is None else Path(root).expanduser().absolute()
 
 
 def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:

@@ -222,12 +222,13 @@ class NpyVectorAppender:
 class CorpusBuilder(DatasetBuilder):
     """Base class of the loaders for downloaded corpora. A loader names its ``corpus``, its
     ``readme_section`` of data/README.md and its ``decoder`` (a module-level function, run on
-    the pool), and implements :meth:`locate`, :meth:`plan` and :meth:`write_split`."""
+    the pool), and implements :meth:`locate` and :meth:`plan`."""
 
     corpus: str = ""
     readme_section: str = ""
     decoder: Callable[..., Decoded] = staticmethod(decode_speech_file)
     decoded_sources: tuple[str, ...] | None = None  # None: every source comes from the files
+    empty_note: str | None = None  # manifest note listing each split's files without audio
 
     def locate(self, root: Path) -> Path:
         """The corpus folder inside ``root``, or :class:`CorpusLayoutError` naming what is missing."""
@@ -238,9 +239,10 @@ class CorpusBuilder(DatasetBuilder):
         raise NotImplementedError
 
     def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any], empty: list[str]) -> None:  # fmt: skip
-        """Write one decoded split (streams, stream index, ids of files without audio)."""
-        raise NotImplementedError
+                    index: dict[str, Any]) -> None:  # fmt: skip
+        """Write one decoded split; items as :func:`~vaesep.data.mixing.cut_evaluation_items` cuts them."""
+        writer.add_split(split, streams=streams, stream_index=index, request=request,
+                         max_items=request.settings["max_items"])  # fmt: skip
 
     def notes(self, plan: Mapping[str, list[Unit]]) -> dict[str, Any]:
         return {}  # facts for the manifest, written after the splits
@@ -264,7 +266,10 @@ class CorpusBuilder(DatasetBuilder):
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         plan = self.plan(self.require_root(request.root), request.settings)
         for split in self.splits:
-            self.write_split(request, writer, split, *self.decode_split(request, writer, split, plan[split]))
+            streams, index, empty = self.decode_split(request, writer, split, plan[split])
+            self.write_split(request, writer, split, streams, index)
+            if self.empty_note:
+                writer.note(f"{self.empty_note}_{split}", empty)
         for key, value in self.notes(plan).items():
             writer.note(key, value)
 

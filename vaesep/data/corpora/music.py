@@ -90,7 +90,7 @@ class MusicCorpusBuilder(CorpusBuilder):
     items_setting = ""  # the settings key of the items per recording, split → cap
 
     def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any], empty: list[str]) -> None:  # fmt: skip
+                    index: dict[str, Any]) -> None:  # fmt: skip
         add_recording_split(writer, split, request, streams, index, recordings_of=self.source_names[0],
                             items_per_recording=request.settings[self.items_setting].get(split))  # fmt: skip
 
@@ -129,6 +129,7 @@ class MIR1KBuilder(MusicCorpusBuilder):
     source_names = ("voice", "accompaniment")
     decoder = staticmethod(decode_clip)
     items_setting = "items_per_clip"
+    empty_note = "empty_clips_skipped"
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -165,11 +166,6 @@ class MIR1KBuilder(MusicCorpusBuilder):
         }
         plan = capped(plan, None if settings is None else settings["max_clips"])
         return {split: [(relative_id(c, root), (str(c),)) for c in found] for split, found in plan.items()}
-
-    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any], empty: list[str]) -> None:  # fmt: skip
-        super().write_split(request, writer, split, streams, index, empty)
-        writer.note(f"empty_clips_skipped_{split}", empty)
 
     def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
         return {

@@ -264,7 +264,7 @@ class TIMITBuilder(CorpusBuilder):
         return plan
 
     def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any], empty: list[str]) -> None:  # fmt: skip
+                    index: dict[str, Any]) -> None:  # fmt: skip
         chosen = request.settings["noise"]
         try:  # a damaged recording is reported by name
             streams["noise"], index["noise"] = noise.noise_stream(Path(chosen["dir"]), tuple(chosen["files"][split]))
@@ -306,6 +306,7 @@ class LibriSpeechBuilder(CorpusBuilder):
     corpus = "librispeech"
     readme_section = "LibriSpeech"
     source_names = ("female", "male")
+    empty_note = "empty_files_skipped"
 
     def __init__(self, subsets: Mapping[str, str] = LIBRISPEECH_SUBSETS, train_hours_per_source: float | None = None):
         if set(subsets) != set(self.splits):
@@ -365,12 +366,6 @@ class LibriSpeechBuilder(CorpusBuilder):
                 chosen = base.first_seconds_in_hash_order(found, hours and hours * 3600.0, self.readme_section)
                 plan[split] += [(i, (str(path), source, self.readme_section)) for i, path in chosen]
         return plan
-
-    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any], empty: list[str]) -> None:  # fmt: skip
-        writer.add_split(split, streams=streams, stream_index=index, request=request,
-                         max_items=request.settings["max_items"])  # fmt: skip
-        writer.note(f"empty_files_skipped_{split}", empty)
 
     def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
         return {"subsets": dict(self.subsets), "pairing": "female stream vs male stream; readers' sex from SPEAKERS.TXT"}
