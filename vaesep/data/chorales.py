@@ -29,8 +29,15 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, assign_split, hash_order
-from vaesep.data.builder import missing_data_error, require_executable
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    assign_split,
+    hash_order,
+    missing_data_error,
+    require_executable,
+)
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
 

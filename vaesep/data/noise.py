@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, load_audio, rms
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, get_builder, missing_data_error
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    get_builder,
+    missing_data_error,
+)
 from vaesep.data.cache import build
 from vaesep.data.decode import trim_silence
 from vaesep.data.mixing import concatenate_pieces

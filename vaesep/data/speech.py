@@ -29,8 +29,14 @@ from typing import Any
 import soundfile as sf
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, assign_split, hash_order
-from vaesep.data.builder import missing_data_error
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    assign_split,
+    hash_order,
+    missing_data_error,
+)
 from vaesep.data.decode import TrimmedAudio, decode_trimmed, parallel_map
 from vaesep.data.mixing import concatenate_pieces
 

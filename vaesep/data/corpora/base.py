@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, resample
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, MissingSystemDataError, hash_order
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    MissingSystemDataError,
+    hash_order,
+)
 from vaesep.data.decode import ordered_map, trim_silence
 
 TRIM_TOP_DB = 40.0  # utterances lose leading and trailing frames 40 dB below their loudest

@@ -25,7 +25,6 @@ import numpy as np
 from vaesep.audio import SAMPLE_RATE, rms
 from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order
 from vaesep.data.corpora import base
-from vaesep.data.corpora.base import CorpusBuilder, child, layout_error, relative_id, subdir
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
 
 
@@ -84,7 +83,7 @@ def capped(plan: dict[str, list[Path]], caps: Mapping[str, int] | None) -> dict[
     return {split: [p for p in paths if p.name in kept[split]] for split, paths in plan.items()}
 
 
-class MusicCorpusBuilder(CorpusBuilder):
+class MusicCorpusBuilder(base.CorpusBuilder):
     """A corpus of recordings whose first source is the target: items are cut inside each."""
 
     items_setting = ""  # the settings key of the items per recording, split → cap
@@ -116,7 +115,7 @@ def decode_clip(path: str) -> base.Decoded:
 
 def mir1k_clips(folder: Path) -> list[Path]:
     """Every clip in ``<folder>/Wavfile``, sorted."""
-    clips = subdir(folder, MIR1K_CLIP_FOLDER)
+    clips = base.subdir(folder, MIR1K_CLIP_FOLDER)
     return sorted(p for p in clips.iterdir() if p.is_file() and p.suffix.lower() == ".wav") if clips.is_dir() else []
 
 
@@ -144,12 +143,12 @@ class MIR1KBuilder(MusicCorpusBuilder):
         """The ``MIR-1K`` folder (``root`` or ``root/MIR-1K``), with the clips of both groups."""
         folder = base.find_corpus_dir(root, lambda f: bool(mir1k_clips(f)), ("MIR-1K",))
         if folder is None:
-            raise layout_error(self.corpus, root, f"{MIR1K_CLIP_FOLDER}/ with the clips",
+            raise base.layout_error(self.corpus, root, f"{MIR1K_CLIP_FOLDER}/ with the clips",
                                "MIR-1K/Wavfile/abjones_1_01.wav … (1000 stereo clips)", self.readme_section)  # fmt: skip
         singers = {singer_of(c) in MIR1K_TRAINING_SINGERS for c in mir1k_clips(folder)}
         for group, training in (("training singers abjones/amy", True), ("test singers", False)):
             if training not in singers:
-                raise layout_error(self.corpus, root, f"every clip of the {group} in {MIR1K_CLIP_FOLDER}/",
+                raise base.layout_error(self.corpus, root, f"every clip of the {group} in {MIR1K_CLIP_FOLDER}/",
                                    "MIR-1K/Wavfile/<singer>_<song>_<clip>.wav for all 19 singers",
                                    self.readme_section)  # fmt: skip
         return folder
@@ -165,7 +164,7 @@ class MIR1KBuilder(MusicCorpusBuilder):
             "test": [c for c in clips if singer_of(c) not in MIR1K_TRAINING_SINGERS],
         }
         plan = capped(plan, None if settings is None else settings["max_clips"])
-        return {split: [(relative_id(c, root), (str(c),)) for c in found] for split, found in plan.items()}
+        return {split: [(base.relative_id(c, root), (str(c),)) for c in found] for split, found in plan.items()}
 
     def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
         return {
@@ -222,11 +221,11 @@ class MUSDB18Builder(MusicCorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder with ``train/`` and ``test/``: ``root`` or a ``musdb18hq``/``musdb18`` sub-folder."""
-        folder = base.find_corpus_dir(root, lambda f: all(child(f, name) is not None for name in ("train", "test")),
+        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, name) is not None for name in ("train", "test")),
                                       ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18"))  # fmt: skip
         if folder is None:
-            missing = next(name for name in ("train", "test") if child(root, name) is None)
-            raise layout_error(self.corpus, root, f"{missing}/", "train/<track>/{mixture,vocals,drums,bass,other}"
+            missing = next(name for name in ("train", "test") if base.child(root, name) is None)
+            raise base.layout_error(self.corpus, root, f"{missing}/", "train/<track>/{mixture,vocals,drums,bass,other}"
                                ".wav and test/<track>/… (MUSDB18-HQ)", self.readme_section)  # fmt: skip
         self.tracks(folder, root)  # raises for missing or incomplete tracks
         return folder
@@ -235,7 +234,7 @@ class MUSDB18Builder(MusicCorpusBuilder):
         """Track folders per musdb folder (``train``, ``test``), checked to be complete."""
         found = {}
         for name in ("train", "test"):
-            split_dir = subdir(folder, name)
+            split_dir = base.subdir(folder, name)
             found[name] = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
             if not found[name] and any(split_dir.glob("*.stem.mp4")):
                 raise base.CorpusLayoutError(
@@ -245,11 +244,11 @@ class MUSDB18Builder(MusicCorpusBuilder):
                     f"{base.readme_pointer(self.readme_section)}"
                 )
             if not found[name]:
-                raise layout_error(self.corpus, root, f"any track in {relative_id(split_dir, root)}/",
+                raise base.layout_error(self.corpus, root, f"any track in {base.relative_id(split_dir, root)}/",
                                    f"{name}/<track>/vocals.wav … (MUSDB18-HQ)", self.readme_section)  # fmt: skip
-            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if child(t, f"{s}.wav") is None]
+            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if base.child(t, f"{s}.wav") is None]
             if missing:
-                raise layout_error(self.corpus, root, relative_id(missing[0], root),
+                raise base.layout_error(self.corpus, root, base.relative_id(missing[0], root),
                                    f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav", self.readme_section)  # fmt: skip
         return found
 
@@ -262,11 +261,11 @@ class MUSDB18Builder(MusicCorpusBuilder):
             "test": found["test"],
         }
         if not plan["valid"]:
-            raise layout_error(self.corpus, root, "the 14 musdb validation tracks in train/",
+            raise base.layout_error(self.corpus, root, "the 14 musdb validation tracks in train/",
                                "train/Actions - One Minute Smile/… (the full 100 training tracks)",
                                self.readme_section)  # fmt: skip
         plan = capped(plan, None if settings is None else settings["max_tracks"])
-        return {split: [(relative_id(t, root), (str(t),)) for t in tracks] for split, tracks in plan.items()}
+        return {split: [(base.relative_id(t, root), (str(t),)) for t in tracks] for split, tracks in plan.items()}
 
     def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
         return {

@@ -34,7 +34,6 @@ import numpy as np
 from vaesep.data import noise
 from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order, missing_data_error
 from vaesep.data.corpora import base
-from vaesep.data.corpora.base import CorpusBuilder, CorpusLayoutError, child, layout_error, relative_id, subdir
 from vaesep.data.mixing import locate
 
 HUANG_PAIRS: tuple[tuple[str, str], ...] = (("FA", "MC"), ("FA", "FB"), ("MC", "MD"))
@@ -46,7 +45,7 @@ VALID_SHARE_OF_REST = 1.0 / 9.0
 
 def speaker_files(folder: Path, speaker: str) -> list[Path]:
     """The TSP utterances in ``folder/<speaker>/`` (any case), in file-name order."""
-    speaker_dir = subdir(folder, speaker)
+    speaker_dir = base.subdir(folder, speaker)
     if not speaker_dir.is_dir():
         return []
     return sorted(
@@ -70,7 +69,7 @@ def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[
     return pieces
 
 
-class TSPBuilder(CorpusBuilder):
+class TSPBuilder(base.CorpusBuilder):
     """``data.build("tsp", root=...)`` and the other pairs; ``pair``: two speaker codes."""
 
     version = "1"
@@ -92,14 +91,14 @@ class TSPBuilder(CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
-        candidates = [c for c in (*(child(root, name) for name in TSP_RATE_FOLDERS), root) if c]
+        candidates = [c for c in (*(base.child(root, name) for name in TSP_RATE_FOLDERS), root) if c]
         for candidate in candidates:
             if all(speaker_files(candidate, speaker) for speaker in self.source_names):
                 return candidate
         nearest = candidates[0]  # a rate folder if one exists: that is where the speakers belong
         speaker = next(s for s in self.source_names if not speaker_files(nearest, s))
-        raise layout_error(
-            self.corpus, root, f"{relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav",
+        raise base.layout_error(
+            self.corpus, root, f"{base.relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav",
             f"48k/{speaker}/{speaker}01_01.wav … (or 16k-LP7/…) under the folder you unzipped "
             "48k.zip or 16k-LP7.zip into", self.readme_section,
         )  # fmt: skip
@@ -108,7 +107,7 @@ class TSPBuilder(CorpusBuilder):
         # every file feeds every split: the splits are stretches of each speaker's stream
         folder = self.locate(root)
         units = [
-            (relative_id(path, root), (str(path), speaker, self.readme_section))
+            (base.relative_id(path, root), (str(path), speaker, self.readme_section))
             for speaker in self.source_names
             for path in speaker_files(folder, speaker)
         ]
@@ -128,7 +127,7 @@ class TSPBuilder(CorpusBuilder):
                     stream_index={s: slice_index(index[s], *bounds[s]) for s in self.source_names},
                 )  # fmt: skip
             del whole
-        writer.note("recordings", relative_id(folder, root) if folder != root else ".")
+        writer.note("recordings", base.relative_id(folder, root) if folder != root else ".")
         writer.note("split_rule", "per speaker: last 10% test, last ninth of the rest valid")
         writer.note("empty_files_skipped", empty)
 
@@ -160,12 +159,12 @@ def speaker_dirs(part_dir: Path) -> list[Path]:
 
 def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
     """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
-    by_id = {s.name.lower(): s for s in speaker_dirs(subdir(corpus_dir, "TRAIN"))}
+    by_id = {s.name.lower(): s for s in speaker_dirs(base.subdir(corpus_dir, "TRAIN"))}
     valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
     return {
         "train": [by_id[s] for s in sorted(by_id) if s not in valid],
         "valid": [by_id[s] for s in sorted(by_id) if s in valid],
-        "test": speaker_dirs(subdir(corpus_dir, "TEST")),
+        "test": speaker_dirs(base.subdir(corpus_dir, "TEST")),
     }
 
 
@@ -178,13 +177,13 @@ def noise_plan(noise_dir: Path | None) -> dict[str, Any]:
     noise_dir = Path(noise_dir).expanduser().absolute()
     files = {}
     for split in ("train", "valid", "test"):
-        folder = child(noise_dir, split)
+        folder = base.child(noise_dir, split)
         found = folder.rglob("*") if folder is not None and folder.is_dir() else ()
-        files[split] = sorted(relative_id(p, noise_dir) for p in found if p.suffix.lower() in NOISE_SUFFIXES)
+        files[split] = sorted(base.relative_id(p, noise_dir) for p in found if p.suffix.lower() in NOISE_SUFFIXES)
     return {"source": "folder", "dir": str(noise_dir), "files": files}
 
 
-class TIMITBuilder(CorpusBuilder):
+class TIMITBuilder(base.CorpusBuilder):
     """Builds ``data.build("timit", root=...)``; ``noise_dir``: your noise recordings (None:
     ``$VAESEP_NOISE_DIR``, else the offline noises); ``include_sa``: keep the shared sentences."""
 
@@ -216,16 +215,16 @@ class TIMITBuilder(CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder with ``TRAIN/`` and ``TEST/``: ``root`` or ``root/TIMIT`` (any case)."""
-        folder = base.find_corpus_dir(root, lambda f: all(child(f, p) is not None for p in ("TRAIN", "TEST")),
+        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, p) is not None for p in ("TRAIN", "TEST")),
                                       ("TIMIT", "data"))  # fmt: skip
         if folder is None:
-            missing = next(part for part in ("TRAIN", "TEST") if child(root, part) is None)
-            raise layout_error(self.corpus, root, f"{missing}/", "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and "
+            missing = next(part for part in ("TRAIN", "TEST") if base.child(root, part) is None)
+            raise base.layout_error(self.corpus, root, f"{missing}/", "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and "
                                "TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)", self.readme_section)  # fmt: skip
         for split, speakers in split_speakers(folder).items():
             if not speakers:
                 part = "TEST" if split == "test" else "TRAIN"
-                raise layout_error(self.corpus, root, f"speaker folders in {part}/DR1..DR8/",
+                raise base.layout_error(self.corpus, root, f"speaker folders in {part}/DR1..DR8/",
                                    f"{part}/DR1/FCJF0/SI1027.WAV …", self.readme_section)  # fmt: skip
         return folder
 
@@ -245,10 +244,10 @@ class TIMITBuilder(CorpusBuilder):
                     f"{NOISE_DIR_ENV} at a folder of your own noise recordings",
                 )  # fmt: skip
         elif not noise_dir.is_dir():
-            raise CorpusLayoutError(f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does "
+            raise base.CorpusLayoutError(f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does "
                                     f"not exist; {pointer}")  # fmt: skip
         elif empty := [split for split, files in plan["files"].items() if not files]:
-            raise CorpusLayoutError(
+            raise base.CorpusLayoutError(
                 f"The noise folder {noise_dir} gives no recordings for {empty}: it needs train/, valid/ "
                 f"and test/ sub-folders with at least one .wav/.flac/.ogg file each; {pointer}"
             )
@@ -258,7 +257,7 @@ class TIMITBuilder(CorpusBuilder):
         seconds = None if settings is None else settings["seconds_per_split"]
         plan = {}
         for split, speakers in split_speakers(self.locate(root)).items():
-            files = [(relative_id(p, root), p) for s in speakers for p in utterance_files(s, self.include_sa)]
+            files = [(base.relative_id(p, root), p) for s in speakers for p in utterance_files(s, self.include_sa)]
             chosen = base.first_seconds_in_hash_order(files, seconds and seconds[split], self.readme_section)
             plan[split] = [(i, (str(path), "speech", self.readme_section)) for i, path in chosen]
         return plan
@@ -298,7 +297,7 @@ def read_speaker_sexes(path: Path) -> dict[str, str]:
     return sexes
 
 
-class LibriSpeechBuilder(CorpusBuilder):
+class LibriSpeechBuilder(base.CorpusBuilder):
     """Builds ``data.build("librispeech", root=...)``; ``subsets``: split → subset folder,
     ``train_hours_per_source``: cap the training audio per sex (None: the whole subset)."""
 
@@ -329,16 +328,16 @@ class LibriSpeechBuilder(CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The ``LibriSpeech`` folder (``root`` or ``root/LibriSpeech``) with SPEAKERS.TXT and the subsets."""
-        folder = base.find_corpus_dir(root, lambda f: child(f, SPEAKERS_FILE) is not None, ("LibriSpeech",))
+        folder = base.find_corpus_dir(root, lambda f: base.child(f, SPEAKERS_FILE) is not None, ("LibriSpeech",))
         if folder is None:
-            raise layout_error(
+            raise base.layout_error(
                 self.corpus, root, SPEAKERS_FILE, "LibriSpeech/SPEAKERS.TXT and LibriSpeech/<subset>/<speaker>/"
                 "<chapter>/*.flac (every openslr archive unpacks into LibriSpeech/)", self.readme_section,
             )  # fmt: skip
         for subset in self.subsets.values():
-            if child(folder, subset) is None:
-                raise layout_error(
-                    self.corpus, root, f"{relative_id(folder / subset, root)}/",
+            if base.child(folder, subset) is None:
+                raise base.layout_error(
+                    self.corpus, root, f"{base.relative_id(folder / subset, root)}/",
                     f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac (unpack {subset}.tar.gz "
                     "next to the others)", self.readme_section,
                 )  # fmt: skip
@@ -348,17 +347,17 @@ class LibriSpeechBuilder(CorpusBuilder):
         """Per split, every utterance (``settings`` None) or the first hours per sex in hash
         order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         folder, plan = self.locate(root), {}
-        sexes = read_speaker_sexes(subdir(folder, SPEAKERS_FILE))
+        sexes = read_speaker_sexes(base.subdir(folder, SPEAKERS_FILE))
         for split, subset in self.subsets.items():
             files: dict[str, list[tuple[str, Path]]] = {source: [] for source in self.source_names}
-            for speaker_dir in sorted(p for p in subdir(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
+            for speaker_dir in sorted(p for p in base.subdir(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
                 found = sorted(speaker_dir.glob("*/*.flac"))
-                files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += [(relative_id(p, root), p) for p in found]
+                files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += [(base.relative_id(p, root), p) for p in found]
             hours = None if settings is None else settings["hours_per_source"][split]
             plan[split] = []
             for source, found in files.items():
                 if not found:
-                    raise layout_error(
+                    raise base.layout_error(
                         self.corpus, root, f"any {source} reader's .flac in {subset}/",
                         f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-<utterance>.flac, "
                         "readers listed in SPEAKERS.TXT", self.readme_section,
