@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from vaesep import data
 from vaesep.audio import resample
 from vaesep.data import DatasetWriter
 from vaesep.data.builder import get_builder
-from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, musdb18, tsp
+from vaesep.data.corpora import CorpusFileError, CorpusLayoutError, base, speech
 from vaesep.data.corpora.base import NpyVectorAppender, read_corpus_audio
 from vaesep.data.decode import ordered_map
 
@@ -265,13 +263,13 @@ def test_tsp_pairs_of_huang_et_al_and_custom_pairs(tmp_path: Path) -> None:
     assert built.source_names == ("FA", "FB")
     with pytest.raises(CorpusLayoutError, match="48k/MC/ with files like MC01_01.wav"):
         build("tsp", root, tmp_path / "cache")
-    assert tsp.TSPBuilder(("fb", "fa")).corpus == "tsp-fb-fa"
+    assert speech.TSPBuilder(("fb", "fa")).corpus == "tsp-fb-fa"
     with pytest.raises(ValueError, match="two different speaker codes"):
-        tsp.TSPBuilder(("FA", "FA"))
+        speech.TSPBuilder(("FA", "FA"))
 
 
 def test_tsp_split_bounds_are_last_tenth_then_a_ninth_of_the_rest() -> None:
-    bounds = tsp.split_bounds(900)
+    bounds = speech.split_bounds(900)
     assert bounds == {"train": (0, 720), "valid": (720, 810), "test": (810, 900)}
 
 
@@ -398,10 +396,10 @@ def test_timit_without_noises_names_both_ways_to_get_them(
     (tmp_path / "one-file").mkdir()
     sf.write(tmp_path / "one-file" / "hum.wav", np.zeros(1600), 16000)
     root = write_timit(tmp_path / "corpus", train=2, test=1)
-    with pytest.raises(CorpusLayoutError, match="at least three"):
+    with pytest.raises(CorpusLayoutError, match="train/, valid/ and test/ sub-folders"):
         build("timit", root, tmp_path / "cache")
     monkeypatch.delenv("VAESEP_NOISE_DIR")
-    monkeypatch.setattr("vaesep.data.corpora.timit.SONIC_PI_SAMPLES", tmp_path / "nowhere")
+    monkeypatch.setattr("vaesep.data.noise.SONIC_PI_SAMPLES", tmp_path / "nowhere")
     with pytest.raises(data.MissingSystemDataError, match="sonic-pi-samples.*VAESEP_NOISE_DIR"):
         get_builder("timit").check_noise()
 
@@ -436,9 +434,7 @@ def test_musdb18_vocals_against_the_sum_of_the_other_stems(tmp_path: Path) -> No
     assert len(built.items("test")) == 2 * 2  # two 4 s items in each 8.4 s test track
 
 
-def test_musdb18_missing_stem_and_missing_decoder_are_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_musdb18_missing_stem_and_compressed_stems_are_named(tmp_path: Path) -> None:
     root = write_musdb(tmp_path / "hq", seconds=1.0)
     (root / "test" / "Al James - Schoolboy Facination" / "bass.wav").unlink()
     with pytest.raises(CorpusLayoutError, match="test/Al James - Schoolboy Facination/bass.wav"):
@@ -447,37 +443,8 @@ def test_musdb18_missing_stem_and_missing_decoder_are_named(
     for part in ("train", "test"):
         (compressed / part).mkdir(parents=True)
         (compressed / part / "Actions - One Minute Smile.stem.mp4").write_bytes(b"")
-    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))
-    with pytest.raises(CorpusLayoutError, match="needs ffmpeg.*musdbconvert"):
+    with pytest.raises(CorpusLayoutError, match="compressed MUSDB18.*MUSDB18-HQ.*musdbconvert"):
         build("musdb18", compressed, tmp_path / "cache")
-
-
-def test_musdb18_compressed_stems_go_through_ffmpeg(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A stand-in ``ffmpeg`` prints a different constant per stem stream; the loader must map them."""
-    programs = tmp_path / "bin"
-    programs.mkdir()
-    fake = programs / "ffmpeg"
-    fake.write_text(
-        f"#!{sys.executable} -S\n"  # no site-packages: starts in milliseconds
-        "import array, math, sys\n"
-        "stream = int(sys.argv[sys.argv.index('-map') + 1].split(':')[-1])\n"
-        "level = {1: 0.01, 2: 0.02, 3: 0.04, 4: 0.5}[stream]  # drums, bass, other, vocals\n"
-        "period = [level * math.sin(2 * math.pi * n / 49) for n in range(49) for _ in (0, 1)]\n"
-        "sys.stdout.buffer.write((array.array('f', period) * 4500).tobytes())  # 5 s stereo\n"
-    )
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{programs}:/usr/bin:/bin")
-    for part, tracks in MUSDB_TRACKS.items():
-        (tmp_path / "stems" / part).mkdir(parents=True)
-        for track in tracks[:2]:
-            (tmp_path / "stems" / part / f"{track}{musdb18.STEMS_SUFFIX}").write_bytes(b"")
-    built = build("musdb18", tmp_path / "stems", tmp_path / "cache", fast=False)
-    levels = built.stream_rms("train")
-    # vocals 0.5 against 0.01 + 0.02 + 0.04 = 0.07 of accompaniment (same tone, so amplitudes add)
-    assert levels["vocals"] / levels["accompaniment"] == pytest.approx(0.5 / 0.07, rel=0.01)
-    assert built.manifest["notes"]["layout"] == "stems via ffmpeg"
 
 
 # ---------------------------------------------------------------- LibriSpeech
@@ -548,8 +515,8 @@ def test_parallel_decoding_keeps_file_order(
     for index in range(9):
         paths.append(tmp_path / f"u{index}.flac")
         sf.write(paths[-1], np.full(160 * (index + 1), 0.1), 16000, format="FLAC")
-    arguments = [(str(p), "s", 60.0, "TSP") for p in paths]
-    lengths = [audio["s"].size for audio, _ in ordered_map(tsp.decode_speech_file, arguments)]
+    arguments = [(str(p), "s", "TSP") for p in paths]
+    lengths = [audio["s"].size for audio, _ in ordered_map(base.decode_speech_file, arguments)]
     assert lengths == [160 * (index + 1) for index in range(9)]
 
 
@@ -573,14 +540,13 @@ def test_interrupted_prepare_leaves_nothing_and_a_rerun_builds_it_whole(
 ) -> None:
     monkeypatch.setenv("VAESEP_DATA_WORKERS", "1")
     root = write_tsp(tmp_path / "tsp")
-    original = tsp.decode_speech_file
     first: list[str] = []
-    monkeypatch.setattr(tsp, "decode_speech_file", counting(original, first, fail_at=25))
+    monkeypatch.setattr(speech.TSPBuilder, "decoder", staticmethod(counting(base.decode_speech_file, first, 25)))
     with pytest.raises(KeyboardInterrupt):
         build("tsp", root, tmp_path / "cache", fast=True)
     assert len(first) == 25
     assert os.listdir(tmp_path / "cache" / "tsp") == []  # no half-built folder, no temporary one
-    monkeypatch.setattr(tsp, "decode_speech_file", original)
+    monkeypatch.setattr(speech.TSPBuilder, "decoder", staticmethod(base.decode_speech_file))
     rerun = build("tsp", root, tmp_path / "cache", fast=True)
     fresh = build("tsp", root, tmp_path / "fresh", fast=True)
     assert fresh.manifest_hash == rerun.manifest_hash

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import nbformat
 import pytest
 
-from vaesep.data.system import install_command
+from vaesep.data.builder import install_command
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -86,7 +86,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_data(args: argparse.Namespace):
     from vaesep import data
-    from vaesep.data.corpora.timit import NOISE_DIR_ENV
+    from vaesep.data.corpora.speech import NOISE_DIR_ENV
 
     if getattr(args, "noise_dir", None):
         os.environ[NOISE_DIR_ENV] = args.noise_dir

@@ -28,6 +28,7 @@ from vaesep.data.builder import (
            BuildRequest,
            DatasetBuilder,
            DatasetWriter,
+           MissingSystemDataError,
            available,
            register,
            split_files,
@@ -39,7 +40,6 @@ from vaesep.data.mixing import random_segments
 from vaesep.data.noise import NoiseBuilder
 from vaesep.data.speech import SpeechBuilder
 from vaesep.data.synthetic import SyntheticBuilder
-from vaesep.data.system import MissingSystemDataError
 
 register("speech", SpeechBuilder())
 register("chorales", ChoralesBuilder())

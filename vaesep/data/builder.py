@@ -1,11 +1,13 @@
-"""How a data set is built: the request, the builder contract, the writer and the registry.
+"""How a data set is built: splits, the request, the builder contract, the writer and the registry.
 
 The contract: subclass :class:`DatasetBuilder`, implement ``build(request, writer)`` and
 :func:`register` an instance. ``build`` reads only local files (under ``request.root``),
 draws every random number from ``request.rng("some", "label")`` (same request,
-bit-identical files), and writes each split once through the writer:
-``writer.add_split_with_items`` stores the streams (source → 1-D float32 16 kHz) and,
-except for ``train``, cuts the fixed evaluation items. Notebook 01, "Bring your own corpus".
+bit-identical files), and writes each split once through ``writer.add_split``, which
+stores the streams (source → 1-D float32 16 kHz) and, given the request, cuts the fixed
+evaluation items of every split but ``train``. Notebook 01, "Bring your own corpus".
+Real audio is read from Debian packages, never downloaded: a missing package stops the
+build with the exact command to run (notebook 01, "Where the audio comes from").
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import abc
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,65 @@ from vaesep.audio import SAMPLE_RATE
 from vaesep.data.dataset import MANIFEST
 from vaesep.data.mixing import cut_evaluation_items, stream_level
 from vaesep.files import write_json
+
+INSTALL_SCRIPT = "scripts/install-system-data.sh"
+DEFAULT_FRACTIONS: Mapping[str, float] = {"train": 0.8, "valid": 0.1, "test": 0.1}
+"""Share of files per split (80/10/10), in the order the hash interval is cut."""
+
+
+def stable_fraction(key: str) -> float:
+    """A number in [0, 1) fixed for ``key`` on every run and machine (SHA-1, since Python's
+    ``hash`` is salted per process)."""
+    return int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big") / 2.0**64
+
+
+def assign_split(key: str, fractions: Mapping[str, float] = DEFAULT_FRACTIONS) -> str:
+    """The split of the file with relative path ``key``: decided by a hash of the path, not by
+    the seed or a listing, so adding other files never moves it (notebook 01, "Splits that
+    never leak")."""
+    total = sum(fractions.values())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"split fractions must sum to 1, got {dict(fractions)} (sum {total})")
+    position, upper = stable_fraction(key), 0.0
+    for split, share in fractions.items():
+        upper += share
+        if position < upper:
+            return split
+    return next(reversed(list(fractions)))  # only reachable through rounding of the sum
+
+
+def hash_order(keys: Iterable[str]) -> list[str]:
+    """``keys`` in a fixed pseudo-random order: "the first k in hash order" is a capped split's
+    deterministic subset that favours no level, speaker or chapter."""
+    return sorted(keys, key=lambda key: (stable_fraction(key), key))
+
+
+class MissingSystemDataError(RuntimeError):
+    """A data set needs files or programs from system packages that are not installed."""
+
+
+def install_command(packages: Iterable[str]) -> str:
+    """The shell command that installs ``packages`` on Debian, Ubuntu or Colab."""
+    return "sudo apt-get install -y " + " ".join(packages)
+
+
+def missing_data_error(dataset: str, packages: Iterable[str], what: str) -> MissingSystemDataError:
+    """The error for data set ``dataset`` whose ``packages`` are absent; ``what`` says what was not found where."""
+    packages = list(packages)
+    return MissingSystemDataError(
+        f"The {dataset!r} data set needs the Debian package(s) {' '.join(packages)} ({what}). "
+        f"Install them with: {install_command(packages)}   (or: bash {INSTALL_SCRIPT}). "
+        "Without them, data.build('synthetic') works on any machine."
+    )
+
+
+def require_executable(dataset: str, program: str, packages: Iterable[str]) -> str:
+    """The full path of ``program`` on ``$PATH``, or MissingSystemDataError naming its packages."""
+    location = shutil.which(program)
+    if location is None:
+        raise missing_data_error(dataset, packages, f"the program {program!r} is not on PATH")
+    return location
+
 
 MANIFEST_FORMAT = 1
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
@@ -59,16 +121,14 @@ class DatasetBuilder(abc.ABC):
     version: str = "1"
     source_names: tuple[str, ...] = ()
     splits: tuple[str, ...] = ("train", "valid", "test")
-
-    def default_root(self) -> Path | None:
-        return None  # where the data lives when root=None
+    default_root: Path | None = None  # where the data lives when root=None
 
     def settings(self, fast: bool) -> dict[str, Any]:
         """Size parameters (segment length, caps) for full or fast mode; JSON-serialisable."""
         return {}
 
     def check_system_data(self, root: Path | None) -> None:
-        """Raise :class:`~vaesep.data.MissingSystemDataError` if files or programs are absent."""
+        """Raise :class:`MissingSystemDataError` if files or programs are absent."""
         return None  # generated sets have nothing to check
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
@@ -98,9 +158,7 @@ def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
     """True if ``array`` is the whole memory map of ``destination`` (a corpus decoded straight
     into its final file), which then stays as it is; a partial view cannot be saved over itself."""
     filename = getattr(array, "filename", None)
-    if not isinstance(array, np.memmap) or not filename or not destination.exists():
-        return False
-    if not os.path.samefile(filename, destination):
+    if not (isinstance(array, np.memmap) and filename and destination.exists() and os.path.samefile(filename, destination)):
         return False
     on_disk = np.load(destination, mmap_mode="r")
     if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
@@ -119,9 +177,7 @@ class DatasetWriter:
         bad = [s for s in source_names if not _SAFE_NAME.match(s)]
         if bad:
             raise ValueError(f"source names {bad} must be letters, digits, '-' or '_'")
-        self.directory = Path(directory)
-        self.source_names = tuple(source_names)
-        self.sample_rate = SAMPLE_RATE
+        self.directory, self.source_names, self.sample_rate = Path(directory), tuple(source_names), SAMPLE_RATE
         self.splits: list[str] = []
         self.item_counts: dict[str, int] = {}
         self.durations: dict[str, dict[str, float]] = {}
@@ -146,14 +202,30 @@ class DatasetWriter:
         stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
         sources: np.ndarray | None = None,
         items: list[dict[str, Any]] | None = None,
+        request: BuildRequest | None = None,
+        max_items: int | None | Mapping[str, int | None] = None,
+        **cut_options: Any,
     ) -> None:
         """Write one split: ``streams`` source → ``(n_samples,)`` float32; ``stream_index``
         source → pieces ``{"file", "stream_offset", "length", "file_offset"}``; ``sources``
-        ``(n_items, n_sources, n_samples)`` float32 with one ``items`` dict per row, or None."""
+        ``(n_items, n_sources, n_samples)`` float32 with one ``items`` dict per row. Given a
+        ``request``, every split but ``train`` gets items cut by
+        :func:`~vaesep.data.mixing.cut_evaluation_items` with ``request.rng("items", split)`` at
+        ``request.snr_db``; ``max_items``: a cap, None (all), or split → cap."""
         if not _SAFE_NAME.match(split) or split in self.splits:
             raise ValueError(f"split name {split!r} is invalid or already written")
         if set(streams) != set(self.source_names):
             raise ValueError(f"streams have sources {sorted(streams)}; expected {self.source_names}")
+        if request is not None and sources is None and split != "train":
+            sources, items = cut_evaluation_items(
+                streams,
+                segment_samples=int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
+                snr_db=request.snr_db,
+                rng=request.rng("items", split),
+                max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
+                stream_index=stream_index,
+                **cut_options,
+            )
         self.durations[split], self.stream_rms[split] = {}, {}
         for source in self.source_names:
             stream, path = streams[source], self.stream_path(split, source)
@@ -183,34 +255,6 @@ class DatasetWriter:
             self.item_counts[split] = int(sources.shape[0])
         self.splits.append(split)
 
-    def add_split_with_items(
-        self,
-        split: str,
-        *,
-        streams: Mapping[str, np.ndarray],
-        stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
-        request: BuildRequest,
-        max_items: int | None | Mapping[str, int | None],
-        segment_samples: int | None = None,
-        **cut_options: Any,
-    ) -> None:
-        """Write a split of streams; all but ``train`` also get fixed items, cut by
-        :func:`vaesep.data.mixing.cut_evaluation_items` with ``request.rng("items", split)`` at
-        ``request.snr_db``. ``max_items``: a cap, None (all), or split → cap."""
-        if split == "train":
-            self.add_split(split, streams=streams, stream_index=stream_index)
-            return
-        sources, items = cut_evaluation_items(
-            streams,
-            segment_samples=segment_samples or int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
-            snr_db=request.snr_db,
-            rng=request.rng("items", split),
-            max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
-            stream_index=stream_index,
-            **cut_options,
-        )
-        self.add_split(split, streams=streams, stream_index=stream_index, sources=sources, items=items)
-
     def finish(self, header: Mapping[str, Any]) -> dict[str, Any]:
         """Hash every file and write ``manifest.json`` (``header``: name, key, params, versions)."""
         files = sorted(p for p in self.directory.iterdir() if p.is_file() and p.name != MANIFEST)
@@ -239,7 +283,7 @@ def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> No
     """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name."""
     if not isinstance(builder, DatasetBuilder):
         raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
-    if not name or not name.replace("_", "").replace("-", "").isalnum() or name != name.lower():
+    if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"data set names are lowercase letters, digits, '-' and '_'; got {name!r}")
     if name in _REGISTRY and not replace:
         raise ValueError(f"a data set named {name!r} is already registered; pass replace=True")
@@ -261,7 +305,7 @@ def get_builder(name: str) -> DatasetBuilder:
 
 def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Path | None:
     """``root`` as an absolute path, or the builder's default location when None."""
-    return builder.default_root() if root is None else Path(root).expanduser().absolute()
+    return builder.default_root if root is None else Path(root).expanduser().absolute()
 
 
 def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:

@@ -10,6 +10,7 @@ call. Notebook 01, section "Building the data set".
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -81,35 +82,19 @@ def verification_problem(directory: Path, params: Mapping[str, Any]) -> str | No
     return None
 
 
-def _remove(directory: Path) -> None:
-    """Delete a damaged build, renamed first so a half-deleted folder is never read as a build."""
-    doomed = directory.with_name(f".{directory.name}{_BUILDING}{socket.gethostname()}-{os.getpid()}-old")
-    try:
-        os.replace(directory, doomed)
-    except FileNotFoundError:
-        return
-    shutil.rmtree(doomed, ignore_errors=True)
-
-
 def _remove_dead_builds(base: Path, key: str) -> None:
     """Delete temporary folders of builds of ``key`` whose process on this host has ended."""
     if os.name != "posix":
-        return  # no safe way to ask whether a process is alive
+        return  # no safe way to ask whether a process is alive (os.kill would end it on Windows)
     ours = f".{key}{_BUILDING}{socket.gethostname()}-"
     for leftover in base.glob(f"{ours}*"):
         pid = leftover.name[len(ours) :].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        try:
+            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists (POSIX)
+        except ProcessLookupError:
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0 only asks whether the process exists (POSIX)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, under another user
-    return True
+        except (ValueError, PermissionError):
+            pass  # not a pid, or alive under another user
 
 
 def _publish(temporary: Path, final: Path, params: Mapping[str, Any]) -> None:
@@ -122,7 +107,10 @@ def _publish(temporary: Path, final: Path, params: Mapping[str, Any]) -> None:
             raise
     if verification_problem(final, params) is None:
         return  # an identical build won the race; the caller deletes ours
-    _remove(final)  # a damaged build we are replacing
+    doomed = final.with_name(f".{final.name}{_BUILDING}{socket.gethostname()}-{os.getpid()}-old")
+    with contextlib.suppress(FileNotFoundError):  # a damaged build: renamed first, never read half-deleted
+        os.replace(final, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
     os.rename(temporary, final)
 
 

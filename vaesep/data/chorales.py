@@ -29,11 +29,17 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, fit_length, load_audio
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    assign_split,
+    hash_order,
+    missing_data_error,
+    require_executable,
+)
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.splits import assign_split, hash_order
-from vaesep.data.system import missing_data_error, require_executable
 
 SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 SOUNDFONT_FILE = "FluidR3_GM.sf2"
@@ -90,13 +96,10 @@ def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> 
 
     for position, part in enumerate(score.parts):
         # the corpus marks parts as voices without a GM program, and some carry a tempo
-        for element in list(
-            part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))
-        ):
+        for element in list(part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))):
             element.activeSite.remove(element)
-        voice = instrument.Instrument()
+        part.insert(0, voice := instrument.Instrument())
         voice.midiProgram = MELODY_PROGRAM if position == 0 else ACCOMPANIMENT_PROGRAM
-        part.insert(0, voice)
     score.parts[0].insert(0, tempo.MetronomeMark(number=TEMPO_QPM))
     translated = translate.streamToMidiFile(score)
     conductor, *voices = translated.tracks  # track 0 holds tempo and metre, then one per part
@@ -105,19 +108,15 @@ def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> 
             if isinstance(event.type, midi.ChannelVoiceMessages):
                 event.channel = channel
     for path, tracks in ((melody_path, voices[:1]), (accompaniment_path, voices[1:])):
-        stem = midi.MidiFile()
-        stem.ticksPerQuarterNote = translated.ticksPerQuarterNote
-        stem.tracks = [conductor, *tracks]
-        stem.open(str(path), "wb")
-        stem.write()
-        stem.close()
+        translated.tracks = [conductor, *tracks]  # the same file object, written twice
+        translated.open(str(path), "wb")
+        translated.write()
+        translated.close()
 
 
 def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.ndarray:
-    command = [
-        fluidsynth, "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN), "-r", str(SAMPLE_RATE),
-        "-O", "float", "-T", "wav", "-F", str(wav), str(soundfont), str(midi),
-    ]  # fmt: skip
+    command = [fluidsynth, "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN), "-r", str(SAMPLE_RATE), "-O", "float",
+               "-T", "wav", "-F", str(wav), str(soundfont), str(midi)]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     if finished.returncode != 0 or not wav.is_file():
         raise RuntimeError(f"fluidsynth failed on {midi.name}: {' '.join(command)}\n{finished.stderr}")
@@ -154,19 +153,14 @@ class ChoralesBuilder(DatasetBuilder):
 
     version = "1"
     source_names = ("melody", "accompaniment")
-    splits = ("train", "valid", "test")
-
-    def default_root(self) -> Path:
-        return SOUNDFONT_DIR
+    default_root = SOUNDFONT_DIR
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
             "segment_seconds": 4.0,
             "tempo_qpm": TEMPO_QPM,
             "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
-            "chorales_per_split": {"train": 4, "valid": 1, "test": 2}
-            if fast
-            else {"train": 40, "valid": 5, "test": 5},
+            "chorales_per_split": {"train": 4, "valid": 1, "test": 2} if fast else {"train": 40, "valid": 5, "test": 5},
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
         }
 
@@ -190,33 +184,25 @@ class ChoralesBuilder(DatasetBuilder):
         fluidsynth = require_executable("chorales", "fluidsynth", PACKAGES[:1])
         eligible = chorale_ids()
         wanted = {s: hash_order(c for c in eligible if assign_split(c) == s) for s in self.splits}
-        rendered: dict[str, tuple[np.ndarray, np.ndarray, int]] = {}
-        failed: set[str] = set()
+        rendered: dict[str, tuple[np.ndarray, np.ndarray, int] | None] = {}  # None: failed to render
+
+        def usable(split: str) -> list[str]:  # the first `count` renderable chorales in hash order
+            return [c for c in wanted[split] if rendered.get(c, ()) is not None][: counts[split]]
+
         with tempfile.TemporaryDirectory(prefix=".render-", dir=writer.directory) as scratch:
-            while True:  # the first `count` renderable chorales of each split in hash order
-                usable = {s: [c for c in wanted[s] if c not in failed][: counts[s]] for s in wanted}
-                batch = [c for chosen in usable.values() for c in chosen if c not in rendered]
-                if not batch:
-                    break
-                results = parallel_map(
-                    render_chorale, [(c, scratch, fluidsynth, soundfont) for c in batch],
-                    progress=request.progress, desc=f"rendering {len(batch)} chorales", unit="chorale",
-                )  # fmt: skip
-                for chorale, result in zip(batch, results, strict=True):
-                    if result is None:
-                        failed.add(chorale)
-                    else:
-                        rendered[chorale] = result
-        for split, candidates in wanted.items():
-            chosen = sorted([c for c in candidates if c not in failed][: counts[split]])
+            while batch := [c for split in wanted for c in usable(split) if c not in rendered]:
+                results = parallel_map(render_chorale, [(c, scratch, fluidsynth, soundfont) for c in batch],
+                                       progress=request.progress, desc=f"rendering {len(batch)} chorales",
+                                       unit="chorale")  # fmt: skip
+                rendered.update(zip(batch, results, strict=True))
+        failed = {c for c, result in rendered.items() if result is None}
+        for split in wanted:
+            chosen = sorted(usable(split))
             streams, stream_index = {}, {}
             for position, source in enumerate(self.source_names):
-                streams[source], stream_index[source] = concatenate_pieces(
-                    [(c, rendered[c][position], rendered[c][2]) for c in chosen]
-                )
-            writer.add_split_with_items(
-                split, streams=streams, stream_index=stream_index, request=request,
-                max_items=settings["max_items"], aligned=True,
-            )  # fmt: skip
+                pieces = [(c, rendered[c][position], rendered[c][2]) for c in chosen]
+                streams[source], stream_index[source] = concatenate_pieces(pieces)
+            writer.add_split(split, streams=streams, stream_index=stream_index, request=request,
+                             max_items=settings["max_items"], aligned=True)  # fmt: skip
         writer.note("instruments", {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"})
         writer.note("skipped_chorales", sorted(failed))

@@ -39,24 +39,15 @@ class BuiltDataset:
     params: dict[str, Any]
     manifest_hash: str
     manifest: dict[str, Any] = field(repr=False)
-    _loaded: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    _loaded: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, path: str | Path) -> BuiltDataset:
         """Open a built folder without verifying it (:func:`vaesep.data.build` does that)."""
-        path = Path(path)
-        raw = (path / MANIFEST).read_bytes()
-        manifest = json.loads(raw)
-        return cls(
-            name=manifest["name"],
-            path=path,
-            source_names=tuple(manifest["source_names"]),
-            sample_rate=int(manifest["sample_rate"]),
-            splits=tuple(manifest["splits"]),
-            params=dict(manifest["params"]),
-            manifest_hash=hashlib.sha256(raw).hexdigest(),
-            manifest=manifest,
-        )
+        raw = (Path(path) / MANIFEST).read_bytes()
+        m = json.loads(raw)
+        return cls(m["name"], Path(path), tuple(m["source_names"]), int(m["sample_rate"]), tuple(m["splits"]),
+                   dict(m["params"]), hashlib.sha256(raw).hexdigest(), m)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         return self.manifest_hash == other.manifest_hash if isinstance(other, BuiltDataset) else NotImplemented
@@ -87,9 +78,12 @@ class BuiltDataset:
             )
 
     def _array(self, filename: str) -> np.ndarray:
-        if (filename,) not in self._loaded:
-            self._loaded[(filename,)] = np.load(self.path / filename, mmap_mode="r")
-        return self._loaded[(filename,)]
+        if filename not in self._loaded:
+            self._loaded[filename] = np.load(self.path / filename, mmap_mode="r")
+        return self._loaded[filename]
+
+    def _json(self, filename: str) -> Any:
+        return json.loads((self.path / filename).read_text(encoding="utf-8"))
 
     def sources(self, split: str) -> np.ndarray:
         """The fixed evaluation items of ``split``: a read-only memory map
@@ -100,9 +94,9 @@ class BuiltDataset:
 
     def mixtures(self, split: str) -> np.ndarray:
         """``sources(split).sum(axis=1)``: ``(n_items, n_samples)`` float32, in memory."""
-        if ("mixtures", split) not in self._loaded:
-            self._loaded[("mixtures", split)] = self.sources(split).sum(axis=1, dtype=np.float32)
-        return self._loaded[("mixtures", split)]
+        if f"mixtures {split}" not in self._loaded:
+            self._loaded[f"mixtures {split}"] = self.sources(split).sum(axis=1, dtype=np.float32)
+        return self._loaded[f"mixtures {split}"]
 
     def streams(self, split: str) -> dict[str, np.ndarray]:
         """Source name → the split's concatenated, silence-trimmed audio, a read-only memory map
@@ -118,15 +112,14 @@ class BuiltDataset:
     def items(self, split: str) -> list[dict[str, Any]]:
         """Per item: for each source, its stream offset, gain and the files it came from."""
         self._require_split(split, items=True)
-        return json.loads((self.path / f"items_{split}.json").read_text(encoding="utf-8"))
+        return self._json(f"items_{split}.json")
 
     def stream_index(self, split: str) -> dict[str, list[dict[str, Any]]]:
         """Per source, the pieces of its stream: ``{"file", "stream_offset", "length", "file_offset"}``."""
         self._require_split(split)
-        index_path = self.path / f"stream_index_{split}.json"
-        if not index_path.is_file():  # generated sets have no files to point at
+        if not (self.path / f"stream_index_{split}.json").is_file():  # generated sets point at no files
             return {source: [] for source in self.source_names}
-        return json.loads(index_path.read_text(encoding="utf-8"))
+        return self._json(f"stream_index_{split}.json")
 
     def duration_seconds(self, split: str) -> dict[str, float]:
         self._require_split(split)
@@ -134,7 +127,6 @@ class BuiltDataset:
 
     def describe(self) -> str:
         """A table of splits, item counts and stream durations, for printing."""
-        mode = "fast" if self.params.get("fast") else "full"
         segment = self.params.get("segment_seconds")
         columns = [f"{name} (min)" for name in self.source_names]
         widths = [max(len(column), 8) + 2 for column in columns]
@@ -142,16 +134,15 @@ class BuiltDataset:
             f"{column:>{width}}" for column, width in zip(columns, widths, strict=True)
         )
         lines = [
-            f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | "
-            f"seed {self.params['seed']} | SNR {self.snr_db:g} dB | {mode} mode",
+            f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | seed "
+            f"{self.params['seed']} | SNR {self.snr_db:g} dB | {'fast' if self.params.get('fast') else 'full'} mode",
             f"cache {self.path}  (manifest sha256 {self.manifest_hash[:12]}…)",
             header,
             "-" * len(header),
         ]
         for split in self.splits:
-            count = self.manifest["item_counts"].get(split)
+            count, minutes = self.manifest["item_counts"].get(split), self.duration_seconds(split)
             length = "-" if count is None or segment is None else f"{segment:g} s"
-            minutes = self.duration_seconds(split)
             lines.append(
                 f"{split:<9}{'-' if count is None else count:>7}{length:>13}"
                 + "".join(f"{minutes[n] / 60:>{w}.1f}" for n, w in zip(self.source_names, widths, strict=True))

@@ -15,7 +15,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from typing import Any, NamedTuple, TypeVar
 
@@ -44,9 +44,7 @@ def trim_silence(signal: np.ndarray, top_db: float) -> tuple[np.ndarray, int]:
     import librosa.effects  # ~1.5 s to import, needed only while building
 
     trimmed, (start, _) = librosa.effects.trim(signal, top_db=top_db)
-    if trimmed.size == 0:
-        return signal, 0
-    return np.ascontiguousarray(trimmed, dtype=np.float32), int(start)
+    return (signal, 0) if trimmed.size == 0 else (np.ascontiguousarray(trimmed, dtype=np.float32), int(start))
 
 
 def decode_trimmed(path: str, top_db: float) -> TrimmedAudio:
@@ -62,9 +60,7 @@ def decode_trimmed(path: str, top_db: float) -> TrimmedAudio:
 def worker_count() -> int:
     """Decoding processes: ``$VAESEP_DATA_WORKERS``, else min(2, cores)."""
     configured = os.environ.get(WORKERS_ENV, "").strip()
-    if configured:
-        return max(1, int(configured))
-    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
+    return max(1, int(configured) if configured else min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]]) -> Iterator[ResultT]:
@@ -75,21 +71,16 @@ def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any,
     # does not re-run the user's script or notebook; macOS and Windows lack a safe fork
     forkable = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or not forkable or len(arguments) < _SERIAL_BELOW:
-        for argument in arguments:
-            yield function(*argument)
+        yield from (function(*argument) for argument in arguments)
         return
     trim_silence(np.zeros(4096, dtype=np.float32), 60.0)  # import librosa once, shared by the workers
     queue = iter(arguments)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[ResultT]] = deque(
-            pool.submit(function, *a) for a in islice(queue, workers * IN_FLIGHT_PER_WORKER)
-        )
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending = deque(pool.submit(function, *a) for a in islice(queue, workers * IN_FLIGHT_PER_WORKER))
         try:
             while pending:
                 result = pending.popleft().result()
-                following = next(queue, None)
-                if following is not None:
+                if (following := next(queue, None)) is not None:
                     pending.append(pool.submit(function, *following))
                 yield result
         finally:
@@ -97,17 +88,10 @@ def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any,
                 future.cancel()
 
 
-def parallel_map(
-    function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *, progress: bool, desc: str,
-    unit: str = "file",
-) -> list[ResultT]:  # fmt: skip
+def parallel_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *, progress: bool,
+                 desc: str, unit: str = "file") -> list[ResultT]:  # fmt: skip
     """``[function(*a) for a in arguments]`` through :func:`ordered_map`, with a progress bar."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=len(arguments), desc=desc, unit=unit, disable=not progress, leave=False) as bar:
-        results = []
-        for result in ordered_map(function, arguments):
-            results.append(result)
-            bar.update()
-        return results
-
+    results = ordered_map(function, arguments)
+    return list(tqdm(results, total=len(arguments), desc=desc, unit=unit, disable=not progress, leave=False))

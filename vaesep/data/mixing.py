@@ -49,9 +49,7 @@ def silence_threshold(stream_rms: float) -> float:
 
 
 def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndarray:
-    return np.array(
-        [np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets]
-    )
+    return np.array([np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets])
 
 
 def concatenate_pieces(
@@ -61,14 +59,11 @@ def concatenate_pieces(
     one ``{"file", "stream_offset", "length", "file_offset"}`` per piece."""
     index, position = [], 0
     for file_id, audio, file_offset in pieces:
-        index.append(
-            {"file": file_id, "stream_offset": position, "length": int(audio.shape[0]),
-             "file_offset": int(file_offset)}
-        )  # fmt: skip
+        index.append({"file": file_id, "stream_offset": position, "length": int(audio.shape[0]),
+                      "file_offset": int(file_offset)})  # fmt: skip
         position += int(audio.shape[0])
-    if not pieces:
-        return np.zeros(0, dtype=np.float32), index
-    return np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]), index
+    stream = np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]) if pieces else np.zeros(0)
+    return stream.astype(np.float32, copy=False), index
 
 
 def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list[dict[str, Any]]:
@@ -81,10 +76,8 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
         lo = max(offset, piece["stream_offset"])
         hi = min(end, piece["stream_offset"] + piece["length"])
         if hi > lo:
-            found.append(
-                {"file": piece["file"], "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
-                 "length": hi - lo}
-            )  # fmt: skip
+            found.append({"file": piece["file"], "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
+                          "length": hi - lo})  # fmt: skip
         position += 1
     return found
 
@@ -149,13 +142,9 @@ def cut_evaluation_items(
         )
     offsets: dict[str, np.ndarray] = {primary: candidates}
     for name in names:
-        if name == primary:
-            continue
-        if aligned:
+        if name == primary or aligned:
             offsets[name] = candidates
-            continue
-        grid = _voiced_grid(streams[name], segment_samples)
-        if grid.size >= n_items:
+        elif (grid := _voiced_grid(streams[name], segment_samples)).size >= n_items:
             offsets[name] = rng.permutation(grid)[:n_items]
         else:
             offsets[name] = _random_voiced_offsets(streams[name], n_items, segment_samples, rng)
@@ -167,10 +156,7 @@ def cut_evaluation_items(
         sources[item] = scale_to_snr(segments, snr_db)
         record: dict[str, Any] = {"index": item, "snr_db": float(snr_db), "sources": {}}
         for position, (name, offset) in enumerate(zip(names, starts, strict=True)):
-            entry: dict[str, Any] = {
-                "stream_offset": offset,
-                "gain": rms(sources[item, position]) / rms(segments[position]),
-            }
+            entry: dict[str, Any] = {"stream_offset": offset, "gain": rms(sources[item, position]) / rms(segments[position])}
             if stream_index is not None and stream_index.get(name):
                 entry["files"] = locate(stream_index[name], offset, segment_samples)
             record["sources"][name] = entry
@@ -179,23 +165,16 @@ def cut_evaluation_items(
 
 
 def random_segments(
-    dataset: BuiltDataset,
-    split: str,
-    n: int,
-    seconds: float,
-    *,
-    rng: np.random.Generator,
+    dataset: BuiltDataset, split: str, n: int, seconds: float, *, rng: np.random.Generator,
     snr_db: float | None = None,
-    aligned: bool = False,
-) -> np.ndarray:
+) -> np.ndarray:  # fmt: skip
     """``n`` fresh training mixtures of ``seconds`` from a split's streams (dynamic mixing):
     ``(n, n_sources, n_samples)`` float32, the mixture is ``.sum(axis=1)``. Every source gets
-    its own random offset (``aligned=True``: one for all); near-silent segments are redrawn;
-    levels as in :func:`scale_to_snr` at ``snr_db`` (default the data set's)."""
+    its own random offset; near-silent segments are redrawn; levels as in
+    :func:`scale_to_snr` at ``snr_db`` (default the data set's)."""
     streams = [dataset.streams(split)[name] for name in dataset.source_names]
     levels = dataset.stream_rms(split)
     thresholds = np.array([silence_threshold(levels[name]) for name in dataset.source_names])
-    snr = dataset.snr_db if snr_db is None else float(snr_db)
     length = int(round(seconds * dataset.sample_rate))
     if n < 0 or length <= 0:
         raise ValueError(f"need n >= 0 and seconds > 0, got n={n}, seconds={seconds}")
@@ -203,24 +182,16 @@ def random_segments(
     if limits.min() <= 0:
         shortest = min(stream.shape[0] for stream in streams) / dataset.sample_rate
         raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams ({shortest:.1f} s)")
-    if aligned and len(set(limits.tolist())) != 1:
-        raise ValueError("aligned segments need streams of equal length")
     out = np.empty((n, len(streams), length), dtype=np.float32)
     segments = np.empty((len(streams), length), dtype=np.float32)
     for example in range(n):
         for _ in range(MAX_REDRAWS):
-            if aligned:
-                offsets = np.full(len(streams), rng.integers(0, limits[0]))
-            else:
-                offsets = rng.integers(0, limits)
+            offsets = rng.integers(0, limits)
             for source, stream in enumerate(streams):
                 segments[source] = stream[offsets[source] : offsets[source] + length]
             if np.all(np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1)) >= thresholds):
                 break
         else:
-            raise ValueError(
-                f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; "
-                "use longer segments"
-            )
-        out[example] = scale_to_snr(segments, snr)
+            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; use longer segments")
+        out[example] = scale_to_snr(segments, dataset.snr_db if snr_db is None else float(snr_db))
     return out

@@ -27,11 +27,16 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, load_audio, rms
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter, get_builder
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    get_builder,
+    missing_data_error,
+)
 from vaesep.data.cache import build
 from vaesep.data.decode import trim_silence
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.system import missing_data_error
 
 SONIC_PI_SAMPLES = Path("/usr/share/sonic-pi/samples")
 PACKAGE = "sonic-pi-samples"
@@ -62,9 +67,8 @@ def _interleave_speakers(
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Both speakers' utterances merged back into file order."""
     pieces = sorted((p["file"], streams[speaker], p) for speaker, ps in index.items() for p in ps)
-    return concatenate_pieces(
-        [(file_id, s[p["stream_offset"] : p["stream_offset"] + p["length"]], p["file_offset"]) for file_id, s, p in pieces]
-    )
+    return concatenate_pieces([(f, s[p["stream_offset"] : p["stream_offset"] + p["length"]], p["file_offset"])
+                               for f, s, p in pieces])  # fmt: skip
 
 
 class NoiseBuilder(DatasetBuilder):
@@ -73,10 +77,7 @@ class NoiseBuilder(DatasetBuilder):
 
     version = "1"
     source_names = ("speech", "noise")
-    splits = ("train", "valid", "test")
-
-    def default_root(self) -> Path:
-        return SONIC_PI_SAMPLES
+    default_root = SONIC_PI_SAMPLES
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -104,9 +105,7 @@ class NoiseBuilder(DatasetBuilder):
         for split in self.splits:
             speech_stream, speech_index = _interleave_speakers(speech.streams(split), speech.stream_index(split))
             noise, noise_index = noise_stream(request.root or SONIC_PI_SAMPLES, NOISE_FILES[split])
-            writer.add_split_with_items(
-                split, streams={"speech": speech_stream, "noise": noise},
-                stream_index={"speech": speech_index, "noise": noise_index}, request=request,
-                max_items=request.settings["max_items"], primary="speech",
-            )  # fmt: skip
+            writer.add_split(split, streams={"speech": speech_stream, "noise": noise}, request=request,
+                             stream_index={"speech": speech_index, "noise": noise_index},
+                             max_items=request.settings["max_items"], primary="speech")  # fmt: skip
         writer.note("speech_manifest_sha256", speech.manifest_hash)

@@ -29,11 +29,16 @@ from typing import Any
 import soundfile as sf
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    assign_split,
+    hash_order,
+    missing_data_error,
+)
 from vaesep.data.decode import TrimmedAudio, decode_trimmed, parallel_map
 from vaesep.data.mixing import concatenate_pieces
-from vaesep.data.splits import assign_split, hash_order
-from vaesep.data.system import missing_data_error
 
 FILLETS_SOUND_ROOT = Path("/usr/share/games/fillets-ng/sound")
 LANGUAGE_PACKAGES = {"nl": "fillets-ng-data-nl", "cs": "fillets-ng-data-cs"}
@@ -51,13 +56,11 @@ Plan = dict[str, dict[str, list[str]]]
 
 def speaker_of(path: str | Path) -> str:
     """The second dash-separated field of the file stem (``let-m-divna`` → ``m``)."""
-    fields = Path(path).stem.split("-")
-    return fields[1] if len(fields) > 1 else ""
+    return (Path(path).stem.split("-") + [""])[1]
 
 
 def language_of(relative_path: str) -> str:
-    """The language folder of ``<level>/<lang>/<file>.ogg``."""
-    return Path(relative_path).parts[-2]
+    return Path(relative_path).parts[-2]  # the language folder of <level>/<lang>/<file>.ogg
 
 
 def split_plan(root: Path) -> Plan:
@@ -94,18 +97,15 @@ class SpeechBuilder(DatasetBuilder):
     version = "1"
     source_names = SPEAKERS
     splits = ("train", "valid", "test", HELD_OUT_SPLIT)
-
-    def default_root(self) -> Path:
-        return FILLETS_SOUND_ROOT
+    default_root = FILLETS_SOUND_ROOT
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
             "segment_seconds": 4.0,
             "trim_top_db": TRIM_TOP_DB,
             "train_seconds_per_source": 180.0 if fast else None,
-            "max_items": {"valid": 8, "test": 12, HELD_OUT_SPLIT: 12}
-            if fast
-            else {"valid": None, "test": None, HELD_OUT_SPLIT: 100},
+            "max_items": {"valid": 8, "test": 12, HELD_OUT_SPLIT: 12} if fast
+            else {"valid": None, "test": None, HELD_OUT_SPLIT: 100},  # fmt: skip
         }
 
     def check_system_data(self, root: Path | None) -> None:
@@ -129,13 +129,9 @@ class SpeechBuilder(DatasetBuilder):
             streams, stream_index = {}, {}
             for speaker in SPEAKERS:
                 chosen = decoded_files(plan[split][speaker], decoded, needed[split])
-                streams[speaker], stream_index[speaker] = concatenate_pieces(
-                    [(f, decoded[f].audio, decoded[f].file_offset) for f in chosen]
-                )
-            writer.add_split_with_items(
-                split, streams=streams, stream_index=stream_index, request=request,
-                max_items=settings["max_items"],
-            )  # fmt: skip
+                streams[speaker], stream_index[speaker] = concatenate_pieces([(f, *decoded[f]) for f in chosen])
+            writer.add_split(split, streams=streams, stream_index=stream_index, request=request,
+                             max_items=settings["max_items"])  # fmt: skip
         languages = {split: TRAINING_LANGUAGE for split in ("train", "valid", "test")}
         writer.note("languages", {**languages, HELD_OUT_SPLIT: HELD_OUT_LANGUAGE})
         writer.note("empty_files_skipped", sorted(f for f, d in decoded.items() if d.audio.size == 0))
@@ -164,30 +160,20 @@ def _decode_plan(
     all of uncapped splits; for capped ones the next in hash order until enough."""
     decoded: dict[str, TrimmedAudio] = {}
 
-    def shortfall(files: list[str], seconds: float) -> list[str]:
-        have = sum(decoded[f].audio.shape[0] for f in files if f in decoded) / SAMPLE_RATE
-        if have >= seconds or all(f in decoded for f in files):
-            return []
-        wanted, estimate = [], have
+    def wanted(files: list[str], seconds: float | None) -> list[str]:
+        if seconds is None:
+            return [f for f in files if f not in decoded]
+        chosen, estimate = [], sum(decoded[f].audio.shape[0] for f in files if f in decoded) / SAMPLE_RATE
         for relative in hash_order(f for f in files if f not in decoded):
             if estimate >= seconds:
                 break
-            wanted.append(relative)
+            chosen.append(relative)
             estimate += sf.info(str(root / relative)).duration * TRIMMED_FRACTION_GUESS
-        return wanted
+        return chosen
 
-    batch = [f for split, by_speaker in plan.items() if needed[split] is None for files in by_speaker.values() for f in files]
-    while True:
-        batch += [
-            f
-            for split, by_speaker in plan.items()
-            if needed[split] is not None
-            for files in by_speaker.values()
-            for f in shortfall(files, needed[split])
-        ]
-        if not batch:
-            return decoded
+    while batch := [f for split, by_speaker in plan.items() for files in by_speaker.values()
+                    for f in wanted(files, needed[split])]:  # fmt: skip
         results = parallel_map(decode_trimmed, [(str(root / f), top_db) for f in batch], progress=progress,
                                desc=f"decoding {len(batch)} utterances")  # fmt: skip
         decoded.update(zip(batch, results, strict=True))
-        batch = []
+    return decoded

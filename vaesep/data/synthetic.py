@@ -44,9 +44,7 @@ def _wavetable(f0_max: float, formants: np.ndarray, rng: np.random.Generator) ->
     n_harmonics = min(_TABLE_SIZE // 2 - 1, max(1, int(HARMONICS_UP_TO_HZ // f0_max)))
     k = np.arange(1, n_harmonics + 1)
     frequencies = k * f0_max
-    resonance = sum(
-        np.exp(-0.5 * ((frequencies - centre) / width) ** 2) for centre, width in formants
-    )
+    resonance = sum(np.exp(-0.5 * ((frequencies - centre) / width) ** 2) for centre, width in formants)
     amplitudes = (1.0 / k) * (0.15 + resonance)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=n_harmonics)
     # an inverse FFT with one non-zero bin per harmonic is the sum of sines, in O(N log N)
@@ -100,7 +98,6 @@ class SyntheticBuilder(DatasetBuilder):
 
     version = "1"
     source_names = tuple(VOICES)
-    splits = ("train", "valid", "test")
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -116,7 +113,5 @@ class SyntheticBuilder(DatasetBuilder):
         for split in self.splits:
             seconds = settings["train_seconds_per_source"] if split == "train" else evaluation_seconds
             streams = {n: synthesize_voice(v, seconds, request.rng("voice", split, n)) for n, v in VOICES.items()}
-            writer.add_split_with_items(
-                split, streams=streams, request=request, max_items=settings["items_per_split"],
-            )  # fmt: skip
+            writer.add_split(split, streams=streams, request=request, max_items=settings["items_per_split"])
         writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})

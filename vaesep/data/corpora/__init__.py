@@ -16,8 +16,9 @@ name               sources                             splits
 ``librispeech``    ``female``, ``male``                train / valid / test
 =================  ==================================  =============================
 
-Optional: nothing else in :mod:`vaesep.data` depends on it. Each loader is a short
-adapter over :mod:`vaesep.data.corpora.base`; data/README.md has each corpus's origin,
+Optional: nothing else in :mod:`vaesep.data` depends on it. The shared reader is
+:mod:`~vaesep.data.corpora.base`; the adapters are :mod:`~vaesep.data.corpora.speech`
+and :mod:`~vaesep.data.corpora.music`; data/README.md has each corpus's origin,
 licence, layout and commands. Notebook 01, section "Bring your own corpus".
 """
 
@@ -25,11 +26,8 @@ from __future__ import annotations
 
 from vaesep.data.builder import register
 from vaesep.data.corpora.base import CorpusBuilder, CorpusFileError, CorpusLayoutError
-from vaesep.data.corpora.librispeech import LibriSpeechBuilder
-from vaesep.data.corpora.mir1k import MIR1KBuilder
-from vaesep.data.corpora.musdb18 import MUSDB18Builder
-from vaesep.data.corpora.timit import TIMITBuilder
-from vaesep.data.corpora.tsp import HUANG_PAIRS, TSPBuilder
+from vaesep.data.corpora.music import MIR1KBuilder, MUSDB18Builder
+from vaesep.data.corpora.speech import HUANG_PAIRS, LibriSpeechBuilder, TIMITBuilder, TSPBuilder
 
 for _tsp in (TSPBuilder(pair) for pair in HUANG_PAIRS):
     register(_tsp.corpus, _tsp)

@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.audio import SAMPLE_RATE, resample, rms
-from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
-from vaesep.data.decode import ordered_map, trim_silence
-from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
-from vaesep.data.splits import hash_order
-from vaesep.data.system import MissingSystemDataError
-
-DECOMPRESS_HINT = (
-    "decompress it first, e.g. `sph2pipe -f wav in.wav out.wav` (sph2pipe from the LDC) "
-    "or `sox in.sph out.wav`"
+from vaesep.audio import SAMPLE_RATE, resample
+from vaesep.data.builder import (
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    MissingSystemDataError,
+    hash_order,
 )
+from vaesep.data.decode import ordered_map, trim_silence
+
+TRIM_TOP_DB = 40.0  # utterances lose leading and trailing frames 40 dB below their loudest
 
 Unit = tuple[str, tuple[Any, ...]]
 """One decoding job: (file id relative to the root, arguments of the decode function)."""
@@ -91,7 +91,7 @@ def relative_id(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _check_sphere(path: Path, section: str) -> None:
+def check_sphere(path: Path, section: str) -> None:
     """Refuse a compressed or truncated NIST SPHERE file: libsndfile would fail obscurely
     on the first and read the second without a word."""
     import soundfile as sf
@@ -110,8 +110,9 @@ def _check_sphere(path: Path, section: str) -> None:
             fields[parts[0]] = parts[2].strip()
     coding = fields.get("sample_coding", "pcm")
     if coding.lower() != "pcm":
-        problem = f"its samples are coded as {coding!r}, which vaesep does not decode; {DECOMPRESS_HINT}"
-        raise file_error(path, problem, section)
+        raise file_error(path, f"its samples are coded as {coding!r}, which vaesep does not decode; decompress "
+                         "it first, e.g. `sph2pipe -f wav in.wav out.wav` (sph2pipe from the LDC) or "
+                         "`sox in.sph out.wav`", section)  # fmt: skip
     announced, present = int(fields.get("sample_count", 0)), sf.info(str(path)).frames
     if present < announced:
         problem = f"truncated: the header announces {announced} samples but only {present} are present"
@@ -145,7 +146,7 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
     if not path.is_file():
         raise file_error(path, "the file is missing (it was listed when the build started)", section)
     try:
-        _check_sphere(path, section)
+        check_sphere(path, section)
         if missing := riff_shortfall(path):
             raise file_error(path, f"truncated: {missing} bytes of its audio data are missing", section)
         expected = sf.info(str(path)).frames
@@ -165,12 +166,12 @@ def to_mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return resample(np.ascontiguousarray(mono, dtype=np.float32), sample_rate, SAMPLE_RATE)
 
 
-def decode_speech_file(path: str, source: str, top_db: float, section: str) -> Decoded:
+def decode_speech_file(path: str, source: str, section: str) -> Decoded:
     """One utterance as trimmed 16 kHz mono for ``source``; an empty file gives an empty array."""
     samples, rate = read_corpus_audio(Path(path), section)
     if samples.shape[0] == 0:
         return {source: np.zeros(0, dtype=np.float32)}, 0
-    trimmed, start = trim_silence(to_mono_16k(samples, rate), top_db)
+    trimmed, start = trim_silence(to_mono_16k(samples, rate), TRIM_TOP_DB)
     return {source: trimmed}, start
 
 
@@ -189,7 +190,7 @@ def first_seconds_in_hash_order(
             break
         chosen.append((file_id, by_id[file_id]))
         try:
-            _check_sphere(by_id[file_id], section)
+            check_sphere(by_id[file_id], section)
             total += float(sf.info(str(by_id[file_id])).duration)
         except CorpusFileError:
             raise
@@ -225,15 +226,32 @@ class NpyVectorAppender:
 
 
 class CorpusBuilder(DatasetBuilder):
-    """Base class of the loaders for downloaded corpora; ``corpus`` names it in messages,
-    ``readme_section`` is its section of data/README.md. Subclasses implement ``locate``."""
+    """Base class of the loaders for downloaded corpora. A loader names its ``corpus``, its
+    ``readme_section`` of data/README.md and its ``decoder`` (a module-level function, run on
+    the pool), and implements :meth:`locate` and :meth:`plan`."""
 
     corpus: str = ""
     readme_section: str = ""
+    decoder: Callable[..., Decoded] = staticmethod(decode_speech_file)
+    decoded_sources: tuple[str, ...] | None = None  # None: every source comes from the files
+    empty_note: str | None = None  # manifest note listing each split's files without audio
 
     def locate(self, root: Path) -> Path:
         """The corpus folder inside ``root``, or :class:`CorpusLayoutError` naming what is missing."""
         raise NotImplementedError
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[Unit]]:
+        """Decoding units per split; ``settings`` None: whole splits (no fast-mode caps)."""
+        raise NotImplementedError
+
+    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
+                    index: dict[str, Any]) -> None:  # fmt: skip
+        """Write one decoded split; items as :func:`~vaesep.data.mixing.cut_evaluation_items` cuts them."""
+        writer.add_split(split, streams=streams, stream_index=index, request=request,
+                         max_items=request.settings["max_items"])  # fmt: skip
+
+    def notes(self, plan: Mapping[str, list[Unit]]) -> dict[str, Any]:
+        return {}  # facts for the manifest, written after the splits
 
     def require_root(self, root: Path | None) -> Path:
         if root is None:
@@ -247,22 +265,36 @@ class CorpusBuilder(DatasetBuilder):
     def check_system_data(self, root: Path | None) -> None:
         self.locate(self.require_root(root))
 
+    def split_files(self, split: str, root: Path | None) -> list[str]:
+        self.require_split(split)
+        return sorted(file_id for file_id, _ in self.plan(self.require_root(root), None)[split])
+
+    def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
+        plan = self.plan(self.require_root(request.root), request.settings)
+        for split in self.splits:
+            streams, index, empty = self.decode_split(request, writer, split, plan[split])
+            self.write_split(request, writer, split, streams, index)
+            if self.empty_note:
+                writer.note(f"{self.empty_note}_{split}", empty)
+        for key, value in self.notes(plan).items():
+            writer.note(key, value)
+
     def decode_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, units: Sequence[Unit],
-        function: Callable[..., Decoded], sources: Sequence[str] | None = None,
         paths: Mapping[str, Path] | None = None,
     ) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]], list[str]]:  # fmt: skip
-        """Decode ``units`` in order (``function(*arguments)`` on the pool) into one ``.npy`` per
+        """Decode ``units`` in order (``decoder(*arguments)`` on the pool) into one ``.npy`` per
         source (``paths``, default the split's stream files). Returns memory-mapped streams, the
         stream index and the ids of units without audio; raises if a source gets none."""
         from tqdm.auto import tqdm
 
-        paths = paths or {s: writer.stream_path(split, s) for s in sources or self.source_names}
+        sources = self.decoded_sources or self.source_names
+        paths = paths or {source: writer.stream_path(split, source) for source in sources}
         appenders = {source: NpyVectorAppender(path) for source, path in paths.items()}
         index: dict[str, list[dict[str, Any]]] = {source: [] for source in paths}
         empty: list[str] = []
         try:
-            decoded = ordered_map(function, [arguments for _, arguments in units])
+            decoded = ordered_map(self.decoder, [arguments for _, arguments in units])
             bar = tqdm(zip(units, decoded, strict=True), total=len(units), desc=f"{self.corpus} {split}",
                        disable=not request.progress)  # fmt: skip
             for (file_id, _), (audio, file_offset) in bar:
@@ -284,51 +316,3 @@ class CorpusBuilder(DatasetBuilder):
                 f"is incomplete; {readme_pointer(self.readme_section)}"
             )
         return {s: np.load(path, mmap_mode="r") for s, path in paths.items()}, index, empty
-
-
-def add_recording_split(
-    writer: DatasetWriter, split: str, request: BuildRequest, streams: Mapping[str, np.ndarray],
-    stream_index: Mapping[str, list[dict[str, Any]]], *, recordings_of: str, items_per_recording: int | None,
-) -> None:  # fmt: skip
-    """Write a split of a music corpus whose items are cut *inside* each recording (a piece of
-    ``stream_index[recordings_of]``), since MIR-1K and MUSDB18 are scored per clip or track:
-    consecutive segments in which every stem is audible, at most ``items_per_recording`` per
-    recording (seeded by ``request.rng("items", split)``), written straight to disk.
-    data/README.md, section "How the corpora are mixed"."""
-    if split == "train":
-        writer.add_split(split, streams=streams, stream_index=stream_index)
-        return
-    names, rng = list(streams), request.rng("items", split)
-    segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
-    thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
-    chosen: list[tuple[int, Mapping[str, Any]]] = []
-    for piece in stream_index[recordings_of]:
-        offsets = int(piece["stream_offset"]) + np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
-        for name in names:
-            if offsets.size:
-                offsets = offsets[segment_rms(streams[name], offsets, segment) >= thresholds[name]]
-        if items_per_recording is not None and offsets.size > items_per_recording:
-            offsets = np.sort(rng.choice(offsets, size=items_per_recording, replace=False))
-        chosen += [(int(offset), piece) for offset in offsets]
-    if not chosen:
-        raise ValueError(
-            f"no segment of {segment} samples in which every stem is audible; "
-            "the split is too short or silent for even one item"
-        )
-    path = writer.sources_path(split)
-    sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(chosen), len(names), segment))
-    items: list[dict[str, Any]] = []
-    for position, (offset, piece) in enumerate(chosen):
-        segments = np.stack([streams[name][offset : offset + segment] for name in names])
-        sources[position] = scale_to_snr(segments, request.snr_db)
-        where = {"file": piece["file"], "length": segment,
-                 "file_offset": int(piece["file_offset"]) + offset - int(piece["stream_offset"])}  # fmt: skip
-        gains = {name: rms(sources[position, slot]) / rms(segments[slot]) for slot, name in enumerate(names)}
-        items.append(
-            {"index": position, "snr_db": float(request.snr_db), "file": piece["file"],
-             "sources": {n: {"stream_offset": offset, "gain": gains[n], "files": [where]} for n in names}}
-        )  # fmt: skip
-    sources.flush()
-    del sources
-    sources = np.load(path, mmap_mode="r")
-    writer.add_split(split, streams=streams, stream_index=stream_index, sources=sources, items=items)

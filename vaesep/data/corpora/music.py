@@ -1,0 +1,275 @@
+"""Music corpora: MIR-1K (singing voice) and MUSDB18 (vocals against drums + bass + other).
+
+* MIR-1K: ``MIR-1K/Wavfile/<singer>_<song>_<clip>.wav`` is stereo with the accompaniment
+  on the left and the voice on the right. The clips of ``abjones`` and ``amy`` train (the
+  first ninth in hash order validates), the other 17 singers test, as in Huang et al.
+  (2014, 2015).
+* MUSDB18-HQ: ``train|test/<track>/<stem>.wav`` (the compressed ``.stem.mp4`` set once
+  converted to WAV by ``musdbconvert``). The musdb package's 14 validation tracks are
+  ``valid``; stems are averaged to mono at 16 kHz.
+
+Both are scored per clip or track, so items (4 s) are cut *inside* each recording
+(:func:`add_recording_split`). data/README.md, sections "MIR-1K", "MUSDB18" and
+"How the corpora are mixed".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaesep.audio import SAMPLE_RATE, rms
+from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order
+from vaesep.data.corpora import base
+from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
+
+
+def add_recording_split(
+    writer: DatasetWriter, split: str, request: BuildRequest, streams: Mapping[str, np.ndarray],
+    stream_index: Mapping[str, list[dict[str, Any]]], *, recordings_of: str, items_per_recording: int | None,
+) -> None:  # fmt: skip
+    """Write a split whose items are cut inside each recording (a piece of
+    ``stream_index[recordings_of]``): consecutive segments in which every stem is audible, at
+    most ``items_per_recording`` per recording (seeded by ``request.rng("items", split)``),
+    written straight to disk."""
+    if split == "train":
+        writer.add_split(split, streams=streams, stream_index=stream_index)
+        return
+    names, rng = list(streams), request.rng("items", split)
+    segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+    thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
+    chosen: list[tuple[int, Mapping[str, Any]]] = []
+    for piece in stream_index[recordings_of]:
+        offsets = int(piece["stream_offset"]) + np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
+        for name in names:
+            if offsets.size:
+                offsets = offsets[segment_rms(streams[name], offsets, segment) >= thresholds[name]]
+        if items_per_recording is not None and offsets.size > items_per_recording:
+            offsets = np.sort(rng.choice(offsets, size=items_per_recording, replace=False))
+        chosen += [(int(offset), piece) for offset in offsets]
+    if not chosen:
+        raise ValueError(
+            f"no segment of {segment} samples in which every stem is audible; "
+            "the split is too short or silent for even one item"
+        )
+    path = writer.sources_path(split)
+    sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(chosen), len(names), segment))
+    items: list[dict[str, Any]] = []
+    for position, (offset, piece) in enumerate(chosen):
+        segments = np.stack([streams[name][offset : offset + segment] for name in names])
+        sources[position] = scale_to_snr(segments, request.snr_db)
+        where = {"file": piece["file"], "length": segment,
+                 "file_offset": int(piece["file_offset"]) + offset - int(piece["stream_offset"])}  # fmt: skip
+        gains = {name: rms(sources[position, slot]) / rms(segments[slot]) for slot, name in enumerate(names)}
+        items.append(
+            {"index": position, "snr_db": float(request.snr_db), "file": piece["file"],
+             "sources": {n: {"stream_offset": offset, "gain": gains[n], "files": [where]} for n in names}}
+        )  # fmt: skip
+    sources.flush()
+    del sources
+    sources = np.load(path, mmap_mode="r")
+    writer.add_split(split, streams=streams, stream_index=stream_index, sources=sources, items=items)
+
+
+def capped(plan: dict[str, list[Path]], caps: Mapping[str, int] | None) -> dict[str, list[Path]]:
+    """``plan`` as is, or (fast mode) only the first ``caps[split]`` recordings of each split in hash order."""
+    if caps is None:
+        return plan
+    kept = {split: set(hash_order(p.name for p in paths)[: caps[split]]) for split, paths in plan.items()}
+    return {split: [p for p in paths if p.name in kept[split]] for split, paths in plan.items()}
+
+
+class MusicCorpusBuilder(base.CorpusBuilder):
+    """A corpus of recordings whose first source is the target: items are cut inside each."""
+
+    items_setting = ""  # the settings key of the items per recording, split → cap
+
+    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
+                    index: dict[str, Any]) -> None:  # fmt: skip
+        add_recording_split(writer, split, request, streams, index, recordings_of=self.source_names[0],
+                            items_per_recording=request.settings[self.items_setting].get(split))  # fmt: skip
+
+
+MIR1K_CLIP_FOLDER = "Wavfile"
+MIR1K_TRAINING_SINGERS = ("abjones", "amy")
+MIR1K_VALID_SHARE = 1.0 / 9.0
+
+
+def singer_of(clip: Path) -> str:
+    """``abjones_1_01.wav`` → ``abjones`` (lower case: the corpus spells some ``Ani``, ``Kenshin``)."""
+    return clip.stem.rsplit("_", 2)[0].lower()
+
+
+def decode_clip(path: str) -> base.Decoded:
+    """One stereo MIR-1K clip → ``{"voice": right, "accompaniment": left}`` at 16 kHz."""
+    samples, rate = base.read_corpus_audio(Path(path), "MIR-1K")
+    if samples.shape[1] != 2:
+        raise base.file_error(path, f"expected 2 channels (accompaniment left, voice right), found "
+                              f"{samples.shape[1]}", "MIR-1K")  # fmt: skip
+    return {"voice": base.to_mono_16k(samples[:, 1:2], rate), "accompaniment": base.to_mono_16k(samples[:, :1], rate)}, 0
+
+
+def mir1k_clips(folder: Path) -> list[Path]:
+    """Every clip in ``<folder>/Wavfile``, sorted."""
+    clips = base.subdir(folder, MIR1K_CLIP_FOLDER)
+    return sorted(p for p in clips.iterdir() if p.is_file() and p.suffix.lower() == ".wav") if clips.is_dir() else []
+
+
+class MIR1KBuilder(MusicCorpusBuilder):
+    """Builds ``data.build("mir1k", root=...)`` (see the module docstring)."""
+
+    version = "1"
+    corpus = "mir1k"
+    readme_section = "MIR-1K"
+    source_names = ("voice", "accompaniment")
+    decoder = staticmethod(decode_clip)
+    items_setting = "items_per_clip"
+    empty_note = "empty_clips_skipped"
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "segment_seconds": 4.0,
+            "training_singers": list(MIR1K_TRAINING_SINGERS),
+            "valid_share": MIR1K_VALID_SHARE,
+            "items_per_clip": {"valid": 1, "test": 1} if fast else {"valid": None, "test": None},
+            "max_clips": {"train": 40, "valid": 4, "test": 12} if fast else None,
+        }
+
+    def locate(self, root: Path) -> Path:
+        """The ``MIR-1K`` folder (``root`` or ``root/MIR-1K``), with the clips of both groups."""
+        folder = base.find_corpus_dir(root, lambda f: bool(mir1k_clips(f)), ("MIR-1K",))
+        if folder is None:
+            raise base.layout_error(self.corpus, root, f"{MIR1K_CLIP_FOLDER}/ with the clips",
+                               "MIR-1K/Wavfile/abjones_1_01.wav … (1000 stereo clips)", self.readme_section)  # fmt: skip
+        singers = {singer_of(c) in MIR1K_TRAINING_SINGERS for c in mir1k_clips(folder)}
+        for group, training in (("training singers abjones/amy", True), ("test singers", False)):
+            if training not in singers:
+                raise base.layout_error(self.corpus, root, f"every clip of the {group} in {MIR1K_CLIP_FOLDER}/",
+                                   "MIR-1K/Wavfile/<singer>_<song>_<clip>.wav for all 19 singers",
+                                   self.readme_section)  # fmt: skip
+        return folder
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+        """Clips per split (see the module docstring); capped (fast mode) to the first in hash order."""
+        clips = mir1k_clips(self.locate(root))
+        training = [c for c in clips if singer_of(c) in MIR1K_TRAINING_SINGERS]
+        valid = set(hash_order(c.name for c in training)[: math.ceil(len(training) * MIR1K_VALID_SHARE)])
+        plan = {
+            "train": [c for c in training if c.name not in valid],
+            "valid": [c for c in training if c.name in valid],
+            "test": [c for c in clips if singer_of(c) not in MIR1K_TRAINING_SINGERS],
+        }
+        plan = capped(plan, None if settings is None else settings["max_clips"])
+        return {split: [(base.relative_id(c, root), (str(c),)) for c in found] for split, found in plan.items()}
+
+    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
+        return {
+            "clip_counts": {split: len(clips) for split, clips in plan.items()},
+            "channels": {"accompaniment": "left", "voice": "right"},
+            "split_rule": "abjones+amy: train, first ninth in hash order valid; the other singers: test",
+        }
+
+
+MUSDB_STEMS = ("vocals", "drums", "bass", "other")
+MUSDB_VALIDATION_TRACKS = (
+    "Actions - One Minute Smile", "Clara Berry And Wooldog - Waltz For My Victims",
+    "Johnny Lokke - Promises & Lies", "Patrick Talbot - A Reason To Leave", "Triviul - Angelsaint",
+    "Alexander Ross - Goodbye Bolero", "Fergessen - Nos Palpitants", "Leaf - Summerghost",
+    "Skelpolu - Human Mistakes", "Young Griffo - Pennies", "ANiMAL - Rockshow",
+    "James May - On The Line", "Meaxic - Take A Step", "Traffic Experiment - Sirens",
+)  # fmt: skip
+"""The ``validation_tracks`` of the musdb package (``musdb/configs/mus.yaml``)."""
+
+
+def decode_track(track_dir: str) -> base.Decoded:
+    """One track folder → ``{"vocals", "accompaniment"}`` at 16 kHz mono; stems are read one at a
+    time, so a worker holds about one stereo 44.1 kHz stem (~85 MB for four minutes)."""
+    stems = []
+    for stem in MUSDB_STEMS:
+        path = Path(track_dir) / f"{stem}.wav"
+        stems.append(base.to_mono_16k(*base.read_corpus_audio(path, "MUSDB18")))
+        if stems[-1].shape != stems[0].shape:
+            raise base.file_error(path, f"{stems[-1].shape[0]} samples at 16 kHz where vocals.wav has "
+                                  f"{stems[0].shape[0]}; the stems of a track must have one length", "MUSDB18")  # fmt: skip
+    accompaniment = np.zeros_like(stems[0])
+    for audio in stems[1:]:
+        accompaniment += audio  # in this order, for bit-identical sums
+    return {"vocals": stems[0], "accompaniment": accompaniment}, 0
+
+
+class MUSDB18Builder(MusicCorpusBuilder):
+    """Builds ``data.build("musdb18", root=...)`` (see the module docstring)."""
+
+    version = "1"
+    corpus = "musdb18"
+    readme_section = "MUSDB18"
+    source_names = ("vocals", "accompaniment")
+    decoder = staticmethod(decode_track)
+    items_setting = "items_per_track"
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "segment_seconds": 4.0,
+            "validation_tracks": list(MUSDB_VALIDATION_TRACKS),
+            "items_per_track": {"valid": 2, "test": 2} if fast else {"valid": 4, "test": 10},
+            "max_tracks": {"train": 4, "valid": 1, "test": 3} if fast else None,
+        }
+
+    def locate(self, root: Path) -> Path:
+        """The folder with ``train/`` and ``test/``: ``root`` or a ``musdb18hq``/``musdb18`` sub-folder."""
+        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, name) is not None for name in ("train", "test")),
+                                      ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18"))  # fmt: skip
+        if folder is None:
+            missing = next(name for name in ("train", "test") if base.child(root, name) is None)
+            raise base.layout_error(self.corpus, root, f"{missing}/", "train/<track>/{mixture,vocals,drums,bass,other}"
+                               ".wav and test/<track>/… (MUSDB18-HQ)", self.readme_section)  # fmt: skip
+        self.tracks(folder, root)  # raises for missing or incomplete tracks
+        return folder
+
+    def tracks(self, folder: Path, root: Path) -> dict[str, list[Path]]:
+        """Track folders per musdb folder (``train``, ``test``), checked to be complete."""
+        found = {}
+        for name in ("train", "test"):
+            split_dir = base.subdir(folder, name)
+            found[name] = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
+            if not found[name] and any(split_dir.glob("*.stem.mp4")):
+                raise base.CorpusLayoutError(
+                    f"{split_dir} holds the compressed MUSDB18 (.stem.mp4), which vaesep does not decode. "
+                    "Use MUSDB18-HQ, or convert the stems to WAV once with the musdb package (pip install "
+                    f"musdb; musdbconvert <root> <wav root>) and pass the WAV root; "
+                    f"{base.readme_pointer(self.readme_section)}"
+                )
+            if not found[name]:
+                raise base.layout_error(self.corpus, root, f"any track in {base.relative_id(split_dir, root)}/",
+                                   f"{name}/<track>/vocals.wav … (MUSDB18-HQ)", self.readme_section)  # fmt: skip
+            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if base.child(t, f"{s}.wav") is None]
+            if missing:
+                raise base.layout_error(self.corpus, root, base.relative_id(missing[0], root),
+                                   f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav", self.readme_section)  # fmt: skip
+        return found
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+        """Tracks per split (train / valid / test); capped (fast mode) to the first in hash order."""
+        found = self.tracks(self.locate(root), root)
+        plan = {
+            "train": [t for t in found["train"] if t.name not in MUSDB_VALIDATION_TRACKS],
+            "valid": [t for t in found["train"] if t.name in MUSDB_VALIDATION_TRACKS],
+            "test": found["test"],
+        }
+        if not plan["valid"]:
+            raise base.layout_error(self.corpus, root, "the 14 musdb validation tracks in train/",
+                               "train/Actions - One Minute Smile/… (the full 100 training tracks)",
+                               self.readme_section)  # fmt: skip
+        plan = capped(plan, None if settings is None else settings["max_tracks"])
+        return {split: [(base.relative_id(t, root), (str(t),)) for t in tracks] for split, tracks in plan.items()}
+
+    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
+        return {
+            "layout": "MUSDB18-HQ / decoded WAV",
+            "track_counts": {split: len(tracks) for split, tracks in plan.items()},
+            "accompaniment": "drums + bass + other",
+        }

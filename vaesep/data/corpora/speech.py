@@ -1,0 +1,370 @@
+"""Speech corpora: TSP (two speakers), TIMIT (speech against noise), LibriSpeech (women against men).
+
+* TSP (McGill), as in Huang et al. (TASLP 2015): ``tsp`` is the pair FA–MC,
+  ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs (the first speaker is the target of
+  ``snr_db``). Each speaker's utterances (``48k/<speaker>/<speaker><list>_<sentence>.wav``,
+  or ``16k-LP7``) are resampled, trimmed and concatenated in file-name order; the last
+  10 % of that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
+* TIMIT, speaker-disjoint: ``TEST`` is test, the first tenth of the ``TRAIN`` speakers in
+  hash order valid; the shared ``SA`` sentences are left out; upper- and lower-case copies
+  and converted ``SA1.WAV.wav`` files are read. The noise is the ``noise`` set's
+  recordings (:mod:`vaesep.data.noise`) or a folder of your own (``noise_dir=`` or
+  ``$VAESEP_NOISE_DIR``) with ``train/``, ``valid/`` and ``test/`` sub-folders.
+* LibriSpeech: source ``female`` is the split's utterances by women, ``male`` by men
+  (sex from ``SPEAKERS.TXT``). ``train`` is ``train-clean-100`` (about 23 GB of streams
+  when built whole), ``valid`` ``dev-clean``, ``test`` ``test-clean``, of which only
+  about 0.5 and 1 hour per sex is decoded, files taken in hash order.
+
+data/README.md, sections "TSP", "TIMIT" and "LibriSpeech", has each corpus's origin,
+layout and our choices.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaesep.data import noise
+from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order, missing_data_error
+from vaesep.data.corpora import base
+from vaesep.data.mixing import locate
+
+HUANG_PAIRS: tuple[tuple[str, str], ...] = (("FA", "MC"), ("FA", "FB"), ("MC", "MD"))
+TSP_RATE_FOLDERS = ("48k", "16k-LP7")  # preferred first: we resample the 48 kHz originals ourselves
+TSP_FILE_NAME = re.compile(r"^(?P<speaker>[A-Z]{2})\d{2}_\d{2}\.wav$", re.IGNORECASE)
+TEST_FRACTION = 0.1
+VALID_SHARE_OF_REST = 1.0 / 9.0
+
+
+def speaker_files(folder: Path, speaker: str) -> list[Path]:
+    """The TSP utterances in ``folder/<speaker>/`` (any case), in file-name order."""
+    speaker_dir = base.subdir(folder, speaker)
+    if not speaker_dir.is_dir():
+        return []
+    return sorted(
+        p for p in speaker_dir.iterdir() if (m := TSP_FILE_NAME.match(p.name)) and m["speaker"].upper() == speaker
+    )
+
+
+def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
+    """Sample ranges of train / valid / test in one speaker's stream: 80 / 10 / 10 %."""
+    test_start = n_samples - int(round(n_samples * TEST_FRACTION))
+    valid_start = test_start - int(round(test_start * VALID_SHARE_OF_REST))
+    return {"train": (0, valid_start), "valid": (valid_start, test_start), "test": (test_start, n_samples)}
+
+
+def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[dict[str, Any]]:
+    """The stream index of ``stream[start:stop]``, offsets re-based to the slice."""
+    pieces, position = [], 0
+    for found in locate(index, start, stop - start):
+        pieces.append({**found, "stream_offset": position})
+        position += found["length"]
+    return pieces
+
+
+class TSPBuilder(base.CorpusBuilder):
+    """``data.build("tsp", root=...)`` and the other pairs; ``pair``: two speaker codes."""
+
+    version = "1"
+    readme_section = "TSP"
+
+    def __init__(self, pair: Sequence[str] = HUANG_PAIRS[0]) -> None:
+        speakers = tuple(code.upper() for code in pair)
+        if len(speakers) != 2 or speakers[0] == speakers[1]:
+            raise ValueError(f"a TSP pair is two different speaker codes like ('FA', 'MC'), got {pair!r}")
+        self.source_names = speakers
+        self.corpus = "tsp" if speakers == HUANG_PAIRS[0] else f"tsp-{speakers[0]}-{speakers[1]}".lower()
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "pair": list(self.source_names), "segment_seconds": 2.0, "trim_top_db": base.TRIM_TOP_DB,
+            "test_fraction": TEST_FRACTION, "valid_share_of_rest": VALID_SHARE_OF_REST,
+            "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
+        }  # fmt: skip
+
+    def locate(self, root: Path) -> Path:
+        """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
+        candidates = [c for c in (*(base.child(root, name) for name in TSP_RATE_FOLDERS), root) if c]
+        for candidate in candidates:
+            if all(speaker_files(candidate, speaker) for speaker in self.source_names):
+                return candidate
+        nearest = candidates[0]  # a rate folder if one exists: that is where the speakers belong
+        speaker = next(s for s in self.source_names if not speaker_files(nearest, s))
+        raise base.layout_error(
+            self.corpus, root, f"{base.relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav",
+            f"48k/{speaker}/{speaker}01_01.wav … (or 16k-LP7/…) under the folder you unzipped "
+            "48k.zip or 16k-LP7.zip into", self.readme_section,
+        )  # fmt: skip
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+        # every file feeds every split: the splits are stretches of each speaker's stream
+        folder = self.locate(root)
+        units = [
+            (base.relative_id(path, root), (str(path), speaker, self.readme_section))
+            for speaker in self.source_names
+            for path in speaker_files(folder, speaker)
+        ]
+        return {split: units for split in self.splits}
+
+    def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
+        root = self.require_root(request.root)
+        folder, units = self.locate(root), self.plan(root, request.settings)["train"]
+        with tempfile.TemporaryDirectory(prefix=".decoded-", dir=writer.directory) as scratch:
+            paths = {s: Path(scratch) / f"{s}.npy" for s in self.source_names}
+            whole, index, empty = self.decode_split(request, writer, "all", units, paths)
+            for split in self.splits:
+                bounds = {s: split_bounds(whole[s].shape[0])[split] for s in self.source_names}
+                writer.add_split(
+                    split, request=request, max_items=request.settings["max_items"],
+                    streams={s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names},
+                    stream_index={s: slice_index(index[s], *bounds[s]) for s in self.source_names},
+                )  # fmt: skip
+            del whole
+        writer.note("recordings", base.relative_id(folder, root) if folder != root else ".")
+        writer.note("split_rule", "per speaker: last 10% test, last ninth of the rest valid")
+        writer.note("empty_files_skipped", empty)
+
+
+NOISE_DIR_ENV = "VAESEP_NOISE_DIR"
+NOISE_SUFFIXES = (".wav", ".flac", ".ogg")
+DIALECT_REGION = re.compile(r"^dr[1-8]$", re.IGNORECASE)
+SPEAKER_DIR = re.compile(r"^[fm][a-z]{3}\d$", re.IGNORECASE)
+VALID_SPEAKER_SHARE = 0.1
+
+
+def utterance_files(speaker_dir: Path, include_sa: bool) -> list[Path]:
+    """One file per utterance of a TIMIT speaker folder, by utterance id; where a copy holds
+    both ``SA1.WAV`` and a converted ``SA1.WAV.wav``, the shorter name (the original) wins."""
+    chosen: dict[str, Path] = {}
+    for path in sorted(speaker_dir.iterdir(), key=lambda p: (len(p.name), p.name)):
+        utterance = path.name.split(".", 1)[0].lower()
+        if path.is_file() and path.name.lower().endswith(".wav") and (include_sa or not utterance.startswith("sa")):
+            chosen.setdefault(utterance, path)
+    return [chosen[u] for u in sorted(chosen)]
+
+
+def speaker_dirs(part_dir: Path) -> list[Path]:
+    """``DR*/<speaker>`` folders of ``TRAIN`` or ``TEST``, sorted by speaker id."""
+    regions = [d for d in sorted(part_dir.iterdir()) if d.is_dir() and DIALECT_REGION.match(d.name)]
+    speakers = [s for r in regions for s in r.iterdir() if s.is_dir() and SPEAKER_DIR.match(s.name)]
+    return sorted(speakers, key=lambda s: s.name.lower())
+
+
+def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
+    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
+    by_id = {s.name.lower(): s for s in speaker_dirs(base.subdir(corpus_dir, "TRAIN"))}
+    valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
+    return {
+        "train": [by_id[s] for s in sorted(by_id) if s not in valid],
+        "valid": [by_id[s] for s in sorted(by_id) if s in valid],
+        "test": speaker_dirs(base.subdir(corpus_dir, "TEST")),
+    }
+
+
+def noise_plan(noise_dir: Path | None) -> dict[str, Any]:
+    """``{"source", "dir", "files": {split: [relative paths]}}``: the noise recordings of each
+    split (see the module docstring); part of the cache key."""
+    if noise_dir is None:
+        files = {split: list(names) for split, names in noise.NOISE_FILES.items()}
+        return {"source": noise.PACKAGE, "dir": str(noise.SONIC_PI_SAMPLES), "files": files}
+    noise_dir = Path(noise_dir).expanduser().absolute()
+    files = {}
+    for split in ("train", "valid", "test"):
+        folder = base.child(noise_dir, split)
+        found = folder.rglob("*") if folder is not None and folder.is_dir() else ()
+        files[split] = sorted(base.relative_id(p, noise_dir) for p in found if p.suffix.lower() in NOISE_SUFFIXES)
+    return {"source": "folder", "dir": str(noise_dir), "files": files}
+
+
+class TIMITBuilder(base.CorpusBuilder):
+    """Builds ``data.build("timit", root=...)``; ``noise_dir``: your noise recordings (None:
+    ``$VAESEP_NOISE_DIR``, else the offline noises); ``include_sa``: keep the shared sentences."""
+
+    version = "1"
+    corpus = "timit"
+    readme_section = "TIMIT"
+    source_names = ("speech", "noise")
+    decoded_sources = ("speech",)
+
+    def __init__(self, noise_dir: str | os.PathLike | None = None, include_sa: bool = False) -> None:
+        self.noise_dir = None if noise_dir is None else Path(noise_dir)
+        self.include_sa = include_sa
+
+    def chosen_noise_dir(self) -> Path | None:
+        """The constructor's noise folder, else ``$VAESEP_NOISE_DIR``, else None (offline noises)."""
+        configured = os.environ.get(NOISE_DIR_ENV, "").strip()
+        return self.noise_dir or (Path(configured) if configured else None)
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "segment_seconds": 4.0,
+            "trim_top_db": base.TRIM_TOP_DB,
+            "include_sa": self.include_sa,
+            "valid_speaker_share": VALID_SPEAKER_SHARE,
+            "noise": noise_plan(self.chosen_noise_dir()),
+            "seconds_per_split": {"train": 180.0, "valid": 60.0, "test": 80.0} if fast else None,
+            "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
+        }
+
+    def locate(self, root: Path) -> Path:
+        """The folder with ``TRAIN/`` and ``TEST/``: ``root`` or ``root/TIMIT`` (any case)."""
+        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, p) is not None for p in ("TRAIN", "TEST")),
+                                      ("TIMIT", "data"))  # fmt: skip
+        if folder is None:
+            missing = next(part for part in ("TRAIN", "TEST") if base.child(root, part) is None)
+            raise base.layout_error(self.corpus, root, f"{missing}/", "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and "
+                               "TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)", self.readme_section)  # fmt: skip
+        for split, speakers in split_speakers(folder).items():
+            if not speakers:
+                part = "TEST" if split == "test" else "TRAIN"
+                raise base.layout_error(self.corpus, root, f"speaker folders in {part}/DR1..DR8/",
+                                   f"{part}/DR1/FCJF0/SI1027.WAV …", self.readme_section)  # fmt: skip
+        return folder
+
+    def check_system_data(self, root: Path | None) -> None:
+        super().check_system_data(root)
+        self.check_noise()
+
+    def check_noise(self) -> None:
+        """Raise if the noise recordings are absent (the package, or an empty split of the folder)."""
+        plan = noise_plan(self.chosen_noise_dir())
+        noise_dir, pointer = Path(plan["dir"]), base.readme_pointer(self.readme_section)
+        if plan["source"] == noise.PACKAGE:
+            missing = [f for files in plan["files"].values() for f in files if not (noise_dir / f).is_file()]
+            if missing:
+                raise missing_data_error(
+                    "timit", [noise.PACKAGE], f"the offline noises, e.g. {noise_dir / missing[0]}; or point "
+                    f"{NOISE_DIR_ENV} at a folder of your own noise recordings",
+                )  # fmt: skip
+        elif not noise_dir.is_dir():
+            raise base.CorpusLayoutError(f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does "
+                                    f"not exist; {pointer}")  # fmt: skip
+        elif empty := [split for split, files in plan["files"].items() if not files]:
+            raise base.CorpusLayoutError(
+                f"The noise folder {noise_dir} gives no recordings for {empty}: it needs train/, valid/ "
+                f"and test/ sub-folders with at least one .wav/.flac/.ogg file each; {pointer}"
+            )
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+        """The utterances per split; capped (fast mode) by duration in hash order."""
+        seconds = None if settings is None else settings["seconds_per_split"]
+        plan = {}
+        for split, speakers in split_speakers(self.locate(root)).items():
+            files = [(base.relative_id(p, root), p) for s in speakers for p in utterance_files(s, self.include_sa)]
+            chosen = base.first_seconds_in_hash_order(files, seconds and seconds[split], self.readme_section)
+            plan[split] = [(i, (str(path), "speech", self.readme_section)) for i, path in chosen]
+        return plan
+
+    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
+                    index: dict[str, Any]) -> None:  # fmt: skip
+        chosen = request.settings["noise"]
+        try:  # a damaged recording is reported by name
+            streams["noise"], index["noise"] = noise.noise_stream(Path(chosen["dir"]), tuple(chosen["files"][split]))
+        except (OSError, ValueError) as exc:
+            raise base.CorpusFileError(f"noise recording: {exc}; {base.readme_pointer(self.readme_section)}") from None
+        writer.add_split(split, streams=streams, stream_index=index, request=request,
+                         max_items=request.settings["max_items"], primary="speech")  # fmt: skip
+
+    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
+        chosen = noise_plan(self.chosen_noise_dir())
+        return {
+            "noise": {"source": chosen["source"], "dir": chosen["dir"]},
+            "utterance_counts": {split: len(files) for split, files in plan.items()},
+            "split_rule": "TEST: test; TRAIN speakers: first tenth in hash order valid",
+        }
+
+
+LIBRISPEECH_SUBSETS: Mapping[str, str] = {"train": "train-clean-100", "valid": "dev-clean", "test": "test-clean"}
+SPEAKERS_FILE = "SPEAKERS.TXT"
+SEX_TO_SOURCE = {"F": "female", "M": "male"}
+
+
+def read_speaker_sexes(path: Path) -> dict[str, str]:
+    """``SPEAKERS.TXT`` → speaker id → ``"F"`` or ``"M"``. Lines are ``ID | SEX | SUBSET |
+    MINUTES | NAME`` and names may contain ``|``, so a line is split at most four times."""
+    sexes = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = [field.strip() for field in line.split("|", 4)]
+        if not line.lstrip().startswith(";") and len(fields) >= 2 and fields[0].isdigit() and fields[1] in SEX_TO_SOURCE:
+            sexes[fields[0]] = fields[1]
+    return sexes
+
+
+class LibriSpeechBuilder(base.CorpusBuilder):
+    """Builds ``data.build("librispeech", root=...)``; ``subsets``: split → subset folder,
+    ``train_hours_per_source``: cap the training audio per sex (None: the whole subset)."""
+
+    version = "1"
+    corpus = "librispeech"
+    readme_section = "LibriSpeech"
+    source_names = ("female", "male")
+    empty_note = "empty_files_skipped"
+
+    def __init__(self, subsets: Mapping[str, str] = LIBRISPEECH_SUBSETS, train_hours_per_source: float | None = None):
+        if set(subsets) != set(self.splits):
+            raise ValueError(f"subsets must map each of {self.splits} to a subset folder")
+        self.subsets = dict(subsets)
+        self.train_hours_per_source = train_hours_per_source
+
+    def settings(self, fast: bool) -> dict[str, Any]:
+        return {
+            "subsets": dict(self.subsets),
+            "segment_seconds": 4.0,
+            "trim_top_db": base.TRIM_TOP_DB,
+            "hours_per_source": {
+                "train": 0.05 if fast else self.train_hours_per_source,
+                "valid": 0.02 if fast else 0.5,
+                "test": 0.02 if fast else 1.0,
+            },
+            "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
+        }
+
+    def locate(self, root: Path) -> Path:
+        """The ``LibriSpeech`` folder (``root`` or ``root/LibriSpeech``) with SPEAKERS.TXT and the subsets."""
+        folder = base.find_corpus_dir(root, lambda f: base.child(f, SPEAKERS_FILE) is not None, ("LibriSpeech",))
+        if folder is None:
+            raise base.layout_error(
+                self.corpus, root, SPEAKERS_FILE, "LibriSpeech/SPEAKERS.TXT and LibriSpeech/<subset>/<speaker>/"
+                "<chapter>/*.flac (every openslr archive unpacks into LibriSpeech/)", self.readme_section,
+            )  # fmt: skip
+        for subset in self.subsets.values():
+            if base.child(folder, subset) is None:
+                raise base.layout_error(
+                    self.corpus, root, f"{base.relative_id(folder / subset, root)}/",
+                    f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac (unpack {subset}.tar.gz "
+                    "next to the others)", self.readme_section,
+                )  # fmt: skip
+        return folder
+
+    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+        """Per split, every utterance (``settings`` None) or the first hours per sex in hash
+        order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
+        folder, plan = self.locate(root), {}
+        sexes = read_speaker_sexes(base.subdir(folder, SPEAKERS_FILE))
+        for split, subset in self.subsets.items():
+            files: dict[str, list[tuple[str, Path]]] = {source: [] for source in self.source_names}
+            for speaker_dir in sorted(p for p in base.subdir(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
+                found = sorted(speaker_dir.glob("*/*.flac"))
+                files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += [(base.relative_id(p, root), p) for p in found]
+            hours = None if settings is None else settings["hours_per_source"][split]
+            plan[split] = []
+            for source, found in files.items():
+                if not found:
+                    raise base.layout_error(
+                        self.corpus, root, f"any {source} reader's .flac in {subset}/",
+                        f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-<utterance>.flac, "
+                        "readers listed in SPEAKERS.TXT", self.readme_section,
+                    )  # fmt: skip
+                chosen = base.first_seconds_in_hash_order(found, hours and hours * 3600.0, self.readme_section)
+                plan[split] += [(i, (str(path), source, self.readme_section)) for i, path in chosen]
+        return plan
+
+    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
+        return {"subsets": dict(self.subsets), "pairing": "female stream vs male stream; readers' sex from SPEAKERS.TXT"}
