@@ -1,15 +1,11 @@
 """Training batches drawn in the STFT domain, and the validation set scored by SDR.
 
-What :mod:`vaesep.train` feeds its step. Dynamic mixing (notebook 02, "From waveforms to
-training frames") draws fresh pairings every step; on waveforms that means an STFT of
-every source and mixture every step, a quarter of the step's time. The STFT is linear,
-so :class:`StreamSpectra` transforms each training stream once and cuts batches out of
-it by indexing; offsets are whole hops (16 ms), a negligible restriction.
-
-Levels follow :func:`vaesep.data.random_segments`: each segment at unit energy, every
-source after the first ``snr_db`` below it, segments 30 dB below their stream's level
-redrawn; then the mixture at :data:`~vaesep.spectral.REFERENCE_RMS`. Energies come from
-the spectra by Parseval (squared Hann windows at 75 % overlap sum to 1.5).
+Dynamic mixing (notebook 02, "From waveforms to training frames") draws fresh pairings every
+step. The STFT is linear, so :class:`StreamSpectra` transforms each training stream once and
+cuts mixtures out of the spectra (offsets in whole hops), instead of an STFT per step. Levels
+follow :func:`vaesep.data.random_segments` (unit-energy segments, the others ``snr_db`` below
+the first, near-silent ones redrawn, the mixture at :data:`~vaesep.spectral.REFERENCE_RMS`),
+with energies from the spectra by Parseval.
 """
 
 from __future__ import annotations

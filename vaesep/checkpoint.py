@@ -1,8 +1,7 @@
 """Checkpoint files: one small record type, written atomically, read without executing code.
 
-A file is a dict of plain values and tensors, saved with ``torch.save`` and read with
-``torch.load(..., weights_only=True)``, so opening someone else's file never runs code.
-:class:`Checkpoint` names its entries; every load checks the weights' sha256.
+A dict of plain values and tensors, read with ``torch.load(..., weights_only=True)`` so that
+opening someone else's file never runs code; every load checks the weights' sha256.
 Notebook 02, "What a checkpoint holds", shows one.
 """
 
@@ -62,7 +61,6 @@ class Checkpoint:
         )
 
     def to_record(self) -> dict[str, Any]:
-        """The dict written to the file."""
         fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "extra"}
         return {**self.extra, **{key: value for key, value in fields.items() if value is not None or key != "name"}}
 
@@ -77,13 +75,9 @@ class Checkpoint:
     def save(self, path: str | os.PathLike) -> Path:
         return save_checkpoint(path, self.to_record())
 
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Checkpoint:
-        return cls.from_record(load_checkpoint(path))
-
 
 def cpu_copy(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Detached CPU copies of a ``state_dict``'s tensors (a snapshot later steps cannot change)."""
+    """Detached CPU copies of a ``state_dict``'s tensors, which later steps cannot change."""
     return {key: value.detach().cpu().clone() for key, value in state_dict.items()}
 
 

@@ -1,11 +1,9 @@
-"""Source priors: one VAE per source, trained on that source's clean recordings only.
+"""Source priors: one VAE per source, trained on that source's clean recordings only (notebook 06).
 
-A prior ``p(s) = ∫ p(s | z) p(z) dz`` is the per-source VAE of the authors' scheme
-(``train_on="clean"``) on its own: a one-frame encoder and the Itakura–Saito likelihood,
-so the decoder's output squared is each STFT coefficient's variance. It never sees a
-mixture, and early stopping keeps the best validation loss (``select_on="loss"``), not
-an SDR. :class:`~vaesep.models.generative.GenerativeNetwork` separates with the priors
-(notebook 06); for denoising only speech gets a prior, the noise is NMF per mixture.
+A prior ``p(s) = ∫ p(s | z) p(z) dz`` is the authors' per-source VAE (``train_on="clean"``,
+one-frame encoder, Itakura–Saito likelihood) on its own, selected on its validation loss.
+:class:`~vaesep.models.generative.GenerativeNetwork` separates with them; for denoising only
+speech gets a prior, the noise is NMF fitted per mixture.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from vaesep.batches import SpectralBatch, StreamSpectra, ValidationSet
-from vaesep.checkpoint import Checkpoint, CheckpointError, cpu_copy
+from vaesep.checkpoint import Checkpoint, CheckpointError, cpu_copy, load_checkpoint
 from vaesep.models import MaskingNetwork
 from vaesep.runtime import pick_device
 from vaesep.spectral import DEFAULT_STFT
@@ -240,7 +240,7 @@ def _resumable(path: str | Path | None, network: MaskingNetwork, config: TrainCo
     """The checkpoint at ``path`` to continue from, if there is one; refused if it is another run's."""
     if path is None or not Path(path).is_file():
         return None
-    checkpoint = Checkpoint.load(path)
+    checkpoint = Checkpoint.from_record(load_checkpoint(path))
     # fields added to TrainConfig after a checkpoint was written take their defaults; more epochs may be asked for
     saved = {**dataclasses.asdict(TrainConfig()), **checkpoint.train_config, "epochs": config.epochs}
     mismatch = (

@@ -1,24 +1,15 @@
 """Huang et al.'s baselines: a feed-forward DNN and a deep RNN, ending in the joint soft mask.
 
-Huang, Kim, Hasegawa-Johnson & Smaragdis, *Joint Optimization of Masks and Deep Recurrent
-Neural Networks for Monaural Source Separation* (TASLP 2015) is the comparison the VAE paper
-claims ~2 dB over. Notebook 04, "The baselines", states every choice; in short:
+Huang, Kim, Hasegawa-Johnson & Smaragdis (TASLP 2015), the comparison the VAE paper claims
+~2 dB over. Notebook 04, "The baselines", states every choice: from the paper and the
+authors' code, ReLU layers, a *linear* output per source, the "softabs" mask, a 3-frame
+input and the discriminative objective (eq. 7, γ = 0.05 in their best setting)
 
-* from the paper and the authors' MATLAB code (``posenhuang/deeplearningsourceseparation``):
-  ReLU hidden layers, a *linear* output with ``n_bins`` per source, the "softabs" mask
-  ``|ŷ_1| / (|ŷ_1| + |ŷ_2|)`` on the mixture magnitude, a 3-frame input window, and the
-  discriminative objective with γ = 0.05 (their best MIR-1K setting);
-* ours: 3 hidden layers of 256 units (≈ 0.8 M parameters, as our per-source VAE, not
-  Huang's 4.6 M), the VAE's standardised log-magnitude input, Adam instead of L-BFGS.
+    ‖ŝ_1 − s_1‖² − γ‖ŝ_1 − s_2‖² + ‖ŝ_2 − s_2‖² − γ‖ŝ_2 − s_1‖²   (γ = 0: MSE);
 
-The discriminative objective (Huang et al. 2015, eq. 7) for two sources,
-
-    ‖ŝ_1 − s_1‖² − γ‖ŝ_1 − s_2‖² + ‖ŝ_2 − s_2‖² − γ‖ŝ_2 − s_1‖²,
-
-pulls each separated source towards its target and away from the other; γ = 0 is MSE.
-The DRNN feeds one hidden layer its own previous output, ``h_t = ReLU(W x_t + U h_{t−1} + b)``
-(forwards in time, causal), at the 2nd of 3 layers ("DRNN-2"); it runs over each 1-s
-training segment, and over a whole item at test time, from a zero state.
+ours, 3 layers of 256 units (≈ 0.8 M parameters, as our VAE), the VAE's input features,
+Adam. The DRNN's 2nd layer also reads its own previous output, ``h_t = ReLU(W x_t + U h_{t−1} + b)``,
+over each training segment and over a whole item at test time.
 """
 
 from __future__ import annotations

@@ -107,9 +107,7 @@ class Inference:
     activations: torch.Tensor  # (batch, n_nmf, K, n_frames): H
 
 
-def negative_log_posterior(
-    power: torch.Tensor, variance: torch.Tensor, latents: torch.Tensor
-) -> torch.Tensor:
+def negative_log_posterior(power: torch.Tensor, variance: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
     """L per item ``(batch,)``: ``(1/T) [Σ_ft (log V_ft + P_ft / V_ft) + ½ Σ_it ‖z_it‖²]``, from
     ``P`` and ``V`` (with ε) ``(batch, n_frames, n_bins)`` and ``z`` ``(batch, n_priors, n_frames, latent)``."""
     likelihood = (torch.log(variance) + power / variance).sum(dim=(1, 2))
@@ -132,12 +130,8 @@ def nmf_variances(dictionaries: torch.Tensor, activations: torch.Tensor) -> torc
 
 
 def multiplicative_update(
-    power: torch.Tensor,
-    decoded: torch.Tensor,
-    gains: torch.Tensor,
-    dictionaries: torch.Tensor,
-    activations: torch.Tensor,
-    floor: torch.Tensor,
+    power: torch.Tensor, decoded: torch.Tensor, gains: torch.Tensor, dictionaries: torch.Tensor,
+    activations: torch.Tensor, floor: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One update of the gains and every ``H_n`` together, then of every ``W_n`` (``v`` fixed).
 
@@ -229,13 +223,10 @@ class GenerativeNetwork(Network):
             dictionaries = torch.rand(n_nmf, n_bins, config.n_components, generator=generator) + 0.5
             dictionaries = dictionaries.to(power.device).expand(batch, -1, -1, -1).clone()
             frame_power = power.mean(dim=-1)[:, None, None, :]  # (b, 1, 1, T)
-            activations = (frame_power / (config.n_components * n_sources)).expand(
-                -1, n_nmf, config.n_components, -1
-            ).clone()
+            activations = frame_power / (config.n_components * n_sources)
+            activations = activations.expand(-1, n_nmf, config.n_components, -1).clone()
             for _ in range(config.start_iterations):
-                gains, dictionaries, activations = multiplicative_update(
-                    power, decoded, gains, dictionaries, activations, floor
-                )
+                gains, dictionaries, activations = multiplicative_update(power, decoded, gains, dictionaries, activations, floor)
 
         def objective(z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             return negative_log_posterior(power, model_variance(v, gains, dictionaries, activations, floor), z)
@@ -259,20 +250,12 @@ class GenerativeNetwork(Network):
                 step_size = torch.where(keep, step_size, 0.5 * step_size)
                 latents = torch.where(keep, proposed, latents)
                 decoded = torch.where(keep, proposed_decoded, decoded)
-                gains, dictionaries, activations = multiplicative_update(
-                    power, decoded, gains, dictionaries, activations, floor
-                )
+                gains, dictionaries, activations = multiplicative_update(power, decoded, gains, dictionaries, activations, floor)
                 history.append(objective(latents, decoded))
         parts = dict(zip(self.priors, (gains.unsqueeze(-1) * decoded).unbind(1), strict=True))
         parts.update(zip(config.nmf_sources, nmf_variances(dictionaries, activations).unbind(1), strict=True))
-        return Inference(
-            variances=torch.stack([parts[name] for name in config.source_names], dim=1),
-            objective=torch.stack(history, dim=1),
-            latents=latents,
-            gains=gains,
-            dictionaries=dictionaries,
-            activations=activations,
-        )
+        variances = torch.stack([parts[name] for name in config.source_names], dim=1)
+        return Inference(variances, torch.stack(history, dim=1), latents, gains, dictionaries, activations)
 
     def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         """The inference's variances as ``"estimates"`` and their joint soft mask, the Wiener filter, as ``"masks"``."""

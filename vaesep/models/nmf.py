@@ -1,16 +1,11 @@
 """Supervised NMF: the classical baseline before neural separators (notebook 04, "The baselines").
 
-Each source gets a dictionary of non-negative spectral shapes ``W_i`` (``n_bins × K``)
-learned from its own training magnitudes (Smaragdis, Raj & Shashanka 2007; the NMF
-baselines of Huang et al. 2015). A mixture is explained as ``V ≈ Σ_i W_i H_i`` with the
-dictionaries fixed and only the activations ``H`` fitted; the parts ``W_i H_i`` give the
-joint soft mask every network here ends in. So :class:`NMFNetwork` saves, loads and
-separates like a network, but is fitted by :func:`fit_nmf`, not by the gradient trainer.
-
-Our choices: the generalised Kullback–Leibler divergence (or ``"euclidean"``),
-magnitudes, 32 atoms per source, no sparsity, Lee & Seung's (2001) multiplicative
-updates, which never increase the divergence. They are written in the textbook layout
-``V ≈ W H``, ``V`` ``(n_bins, n_frames)``: :meth:`NMFNetwork.forward` turns spectrograms round once.
+Each source gets a dictionary ``W_i`` (``n_bins × K``) learned from its own training
+magnitudes (Smaragdis et al. 2007); a mixture is explained as ``V ≈ Σ_i W_i H_i`` with the
+dictionaries fixed, and the parts ``W_i H_i`` give the joint soft mask every network ends in.
+So :class:`NMFNetwork` loads and separates like a network, but is fitted by :func:`fit_nmf`.
+Generalised KL divergence by default, Lee & Seung's (2001) multiplicative updates, in the
+textbook layout ``V`` ``(n_bins, n_frames)``.
 """
 
 from __future__ import annotations
