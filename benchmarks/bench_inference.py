@@ -1,16 +1,13 @@
 """Separation by inference: SDR and real-time factor against the number of inference iterations.
 
-Runs :func:`vaesep.compare.inference.iteration_curve` (issue 13: 0, 10, 50 and
-200 iterations, on 2 threads by default) on a trained generative model::
+Runs :func:`vaesep.compare.inference.iteration_curve` (0, 10, 50 and 200 iterations, on 2
+threads by default) on a trained generative model (``--data noise``, ``--split test_cs``,
+``--snr-db -5`` for the other conditions)::
 
     python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test
-    python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test_cs
-    python benchmarks/bench_inference.py --model runs/generative-speech.pt --data speech --split test --snr-db -5
-    python benchmarks/bench_inference.py --model runs/generative-noise.pt --data noise --split test
     python benchmarks/bench_inference.py --fast    # CI-sized: tiny priors trained here in seconds
 
-Prints a Markdown table and writes the rows, the machine and the commit to
-``--json`` (default ``results/bench/inference-<data>-<split><snr>dB.json``).
+Prints a Markdown table and writes the rows, the machine and the commit to ``--json``.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from common import machine, set_threads
+from common import machine
 
 
 def fast_model(dataset):
@@ -52,13 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is None and not args.fast:
         parser.error("give --model (a trained generative checkpoint) or --fast")
 
+    import torch
+
     import vaesep
     from vaesep import data
     from vaesep.compare.inference import ITERATIONS, iteration_curve, iteration_markdown
     from vaesep.files import atomic_write
     from vaesep.runtime import code_version
 
-    set_threads(args.threads)
+    torch.set_num_threads(args.threads or torch.get_num_threads())
     name = args.data or ("synthetic" if args.fast else "speech")
     dataset = data.build(name, snr_db=args.snr_db, fast=args.fast, progress=False)
     network = fast_model(dataset) if args.model is None else vaesep.load_model(args.model, device="cpu").network
@@ -69,10 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     title = f"{name}/{args.split} at {args.snr_db:+g} dB, {args.model or 'tiny fast-mode priors'}, {args.threads} thread(s), commit {code_version()}"
     print(iteration_markdown(rows, title))
     out = Path(args.json or f"results/bench/inference-{name}-{args.split}{args.snr_db:+g}dB.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     record = {"rows": rows, "model": args.model, "data": name, "split": args.split, "snr_db": args.snr_db, "fast": args.fast,
               "commit": code_version(), "machine": machine(), "load": os.getloadavg()[0]}
-    atomic_write(out, lambda tmp: tmp.write_text(json.dumps(record, indent=1) + "\n"))
+    atomic_write(out, json.dumps(record, indent=1) + "\n")
     print(f"wrote {out}")
     return 0
 

@@ -1,16 +1,10 @@
 """Training throughput: spectrogram frames per second of :func:`vaesep.train.train`, per method.
 
-The figure is the trainer's own ``history["frames_per_second"]``: frames of
-mixture spectrogram consumed by gradient steps, divided by the epoch's wall
-time (which includes drawing the dynamic mixtures, their STFTs, and the
-validation pass at the end of the epoch). The first epoch is a warm-up; the
-median over the remaining epochs is reported. :func:`_step_timing` times the
-inner step alone, the old waveform pipeline against the current one, in one run.
-
-The reference configuration is ``TrainConfig()``'s batch (32 segments of
-1 s, so 32 × 63 = 2016 frames per step) with each method's default network
-(``VAEConfig()`` for the VAE). NMF is not trained by gradient steps: its
-figure is training frames × update iterations per second of :func:`fit_nmf`.
+The figure is the trainer's own ``history["frames_per_second"]`` (mixture frames consumed by
+gradient steps over the epoch's wall time, drawing and validation included), the median
+over the epochs after the first. The reference is ``TrainConfig()``'s batch (32 × 63 frames)
+with each method's default network; NMF's figure is training frames × update iterations
+per second of :func:`fit_nmf`. :func:`_step_timing` times the step alone, four ways.
 """
 
 from __future__ import annotations
@@ -22,48 +16,21 @@ from typing import Any
 import numpy as np
 from common import dataset_for
 
-FALLBACK_METHODS = {
-    "vae": ("vae", {}),
-    "ae": ("vae", {"deterministic": True}),
-    "vae-shared": ("vae", {"variant": "shared"}),
-    "dnn": ("dnn", {"gamma": 0.0}),
-    "drnn": ("drnn", {"gamma": 0.0, "recurrent_layer": 2}),
-    "nmf": ("nmf", {"n_components": 32, "divergence": "kl", "iterations": 50}),
-}
 
+def build_network(name: str, source_names: tuple[str, ...]):
+    """The default network of comparison method ``name``, its kind and options."""
+    from vaesep.compare.methods import MATCHED_METHODS, get_method
+    from vaesep.models import build_network
 
-def method_spec(name: str) -> tuple[str, dict[str, Any]]:
-    """``(network kind, config options)`` of a comparison method (``vaesep.compare`` if present)."""
-    try:
-        from vaesep.compare.methods import MATCHED_METHODS, get_method
-
-        method = get_method(name, MATCHED_METHODS)
-        return method.kind, dict(method.options)
-    except (ImportError, ValueError):
-        if name not in FALLBACK_METHODS:
-            raise ValueError(f"unknown method {name!r}; known: {sorted(FALLBACK_METHODS)}") from None
-        return FALLBACK_METHODS[name]
-
-
-def build_network(kind: str, options: dict[str, Any], source_names: tuple[str, ...]):
-    from vaesep.models import network_classes
-
-    network_class = network_classes()[kind]
-    return network_class(network_class.config_class(source_names=tuple(source_names), **options))
+    method = get_method(name, MATCHED_METHODS)
+    return build_network(method.kind, {**method.options, "source_names": source_names}), method.kind, dict(method.options)
 
 
 def _step_timing(network, dataset, config, steps: int) -> dict[str, float]:
-    """Frames/s of one training step, four ways, measured in the same process one after another.
-
-    * ``waveform_fp32``: how ``train()`` drew batches before: waveform segments
-      (:func:`vaesep.data.random_segments`), their STFTs, a float32 step;
-    * ``plain_fp32``: a float32 step on one ready-made batch (no data work at all);
-    * ``spectral_fp32`` / ``spectral_bf16``: batches cut from the precomputed stream
-      spectra (:class:`vaesep.batches.StreamSpectra`), then a float32 or bfloat16 step,
-      as ``train()`` does now.
-
-    Ratios between them are comparable; the absolute figures move with the machine's load.
-    """
+    """Frames/s of one :func:`~vaesep.train.train_step`, four ways, one after another (compare ratios):
+    ``waveform_fp32`` (waveform segments and their STFTs, as ``train()`` once drew batches),
+    ``plain_fp32`` (one ready batch, no data work), ``spectral_fp32``/``spectral_bf16`` (batches
+    cut from :class:`~vaesep.batches.StreamSpectra`, as ``train()`` does now)."""
     import torch
 
     from vaesep import data as datasets
@@ -112,8 +79,8 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
     from vaesep.train import TrainConfig, train
 
     name = params.get("method", "vae")
-    kind, options = method_spec(name)
     dataset = dataset_for(params.get("data", "synthetic"), fast=True) or dataset_for("synthetic")
+    network, kind, options = build_network(name, dataset.source_names)
     out: dict[str, Any] = {"method": name, "kind": kind, "data": dataset.name, "options": options}
     if kind == "nmf":
         from vaesep.models import NMFConfig, fit_nmf
@@ -128,16 +95,9 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
         frames = dataset.n_sources * int(round(seconds * 16_000 / 256))
         wall = statistics.median(r[0] for r in runs)
         out.update(
-            {
-                "frames_per_second": frames * iterations / wall,
-                "fit_wall_s": wall,
-                "fit_cpu_s": statistics.median(r[1] for r in runs),
-                "unit": "training frames × update iterations per second",
-                "nmf_seconds_per_source": seconds,
-                "nmf_iterations": iterations,
-                "epoch_frames_per_second": [],
-                "n_parameters": count_parameters(fit.network),
-            }
+            frames_per_second=frames * iterations / wall, fit_wall_s=wall, fit_cpu_s=statistics.median(r[1] for r in runs),
+            unit="training frames × update iterations per second", nmf_seconds_per_source=seconds,
+            nmf_iterations=iterations, epoch_frames_per_second=[], n_parameters=count_parameters(fit.network),
         )
         return out
 
@@ -149,7 +109,6 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
         # as the convergence study trains them (vaesep.compare.study): bf16 where it was checked
         precision=params.get("precision") or ("bfloat16" if kind == "vae" else "float32"),
     )
-    network = build_network(kind, options, dataset.source_names)
     wall, cpu = time.perf_counter(), time.process_time()
     result = train(network, dataset, config, progress=False, device="cpu")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -158,23 +117,12 @@ def measure(params: dict[str, Any]) -> dict[str, Any]:
     frames = config.epochs * config.steps_per_epoch * config.batch_segments * (
         int(config.segment_seconds * 16_000) // 256 + 1
     )
+    keys = ("precision", "epochs", "steps_per_epoch", "batch_segments", "segment_seconds")
     out.update(
-        {
-            "frames_per_second": statistics.median(later),
-            "epoch_frames_per_second": [round(v, 1) for v in per_epoch],
-            "frames_per_cpu_second": frames / cpu,
-            "train_wall_s": wall,
-            "train_cpu_s": cpu,
-            "train_config": {
-                "precision": config.precision,
-                "epochs": config.epochs,
-                "steps_per_epoch": config.steps_per_epoch,
-                "batch_segments": config.batch_segments,
-                "segment_seconds": config.segment_seconds,
-            },
-            "n_parameters": count_parameters(network),
-            "unit": "spectrogram frames per second",
-        }
+        frames_per_second=statistics.median(later), epoch_frames_per_second=[round(v, 1) for v in per_epoch],
+        frames_per_cpu_second=frames / cpu, train_wall_s=wall, train_cpu_s=cpu,
+        train_config={key: getattr(config, key) for key in keys},
+        n_parameters=count_parameters(network), unit="spectrogram frames per second",
     )
     steps = int(params.get("step_repeats", 0))
     if steps:

@@ -17,14 +17,6 @@ def dataset_for(name: str, *, fast: bool = True):
         return None
 
 
-def set_threads(threads: int | None) -> None:
-    """Fix torch's intra-op threads."""
-    if threads:
-        import torch
-
-        torch.set_num_threads(int(threads))
-
-
 def machine() -> dict[str, object]:
     """Where the numbers were measured."""
     return {"platform": platform.platform(), "cpu_count": os.cpu_count(), "python": sys.version.split()[0]}

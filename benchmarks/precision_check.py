@@ -1,7 +1,6 @@
 """bfloat16 against float32: the same training budget, the test SDR and CPU time of each.
 
-The convergence study trains a method in bfloat16 only where this check found
-the Dutch test SDR within 0.1 dB of float32 at the same budget. Usage::
+The study trains in bfloat16 only where this found the test SDR within 0.1 dB of float32::
 
     python benchmarks/precision_check.py vae 15     # model (vae or dnn), epochs of 100 steps
 

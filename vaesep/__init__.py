@@ -23,8 +23,7 @@ __all__ = ["__version__", "list_pretrained", "load_model"]
 
 
 def __getattr__(name: str):
-    # load_model and list_pretrained come from vaesep.api on first use, so that `import vaesep`
-    # (and the command line, which sets OpenMP's wait policy before torch loads) stays light
+    # from vaesep.api on first use, so that `import vaesep` stays light (no torch)
     if name in ("load_model", "list_pretrained"):
         from vaesep import api
 

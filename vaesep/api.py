@@ -1,8 +1,7 @@
-"""The stable public entry points: :func:`load_model` and :func:`list_pretrained`.
+"""The stable public entry points, :func:`load_model` and :func:`list_pretrained`, and the exporter.
 
-Other tools call these; their signatures do not change. A model is named by a
-shipped pretrained name (``vaesep.list_pretrained()``), an oracle name
-(``"mixture"``, ``"ibm"``, ``"irm"``, ``"wiener"``), or a checkpoint path.
+A model is named by a shipped name (``vaesep.list_pretrained()``), an oracle name
+(``"mixture"``, ``"ibm"``, ``"irm"``, ``"wiener"``) or a checkpoint path.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ from vaesep.models import (
     WienerMask,
     build_network,
     load_weights,
-    network_classes,
 )
 from vaesep.runtime import pick_device
 
@@ -80,27 +78,18 @@ def _oracle(name: str, source_names: tuple[str, ...] | None) -> Separator:
 def load_model(
     name_or_path: str | os.PathLike, *, device: str | None = None, source_names: tuple[str, ...] | None = None
 ) -> Separator:
-    """Load a separator by pretrained name, oracle name or checkpoint path.
+    """A :class:`~vaesep.models.separator.Separator` by pretrained name (``"vae-speech"``), oracle
+    name (``"irm"``) or checkpoint path; ``model.separate(mixture, sr)`` gives ``(n_sources, len(mixture))``.
 
-    Args:
-        name_or_path: e.g. ``"vae-speech"``, ``"irm"``, or ``"runs/vae.pt"``.
-        device: ``"cpu"`` or ``"cuda"``; default: CUDA when available.
-        source_names: oracles only (they have no checkpoint to name sources): a
-            tuple of distinct names, default ``("s1", "s2")``. Checkpoints name
-            their sources after their training data.
-
-    Returns:
-        a :class:`~vaesep.models.separator.Separator`; ``model.separate(mixture, sr)``
-        returns ``(n_sources, len(mixture))`` float32.
+    ``device``: default CUDA when available. ``source_names``: oracles only (checkpoints name
+    their sources after their training data), default ``("s1", "s2")``.
     """
     if isinstance(name_or_path, str) and name_or_path in ORACLES:
         return _oracle(name_or_path, source_names)
     path = _resolve(name_or_path)
     record = load_checkpoint(path)
     weights = checked_weights(record, path)
-    kind = record["kind"]
-    if kind not in network_classes():
-        raise CheckpointError(f"{path} holds a {kind!r} model, which this vaesep cannot load (known: {sorted(network_classes())})")
+    kind = record["kind"]  # an unknown kind is refused by build_network, naming the known ones
     if not isinstance(record["config"], dict):
         raise CheckpointError(f"{path}: its config is {type(record['config']).__name__}, not a dict")
     try:
@@ -112,26 +101,17 @@ def load_model(
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the stored config ({exc})") from exc
     checkpoint = Checkpoint.from_record(record)
-    info = {
-        "dataset": checkpoint.dataset,
-        "train_config": checkpoint.train_config,
-        "history": checkpoint.history,
-        "best_epoch": checkpoint.best_epoch,
-        "vaesep_version": record.get("vaesep_version"),
-    }
+    info = {key: getattr(checkpoint, key) for key in ("dataset", "train_config", "history", "best_epoch")}
+    info["vaesep_version"] = record.get("vaesep_version")
     return NeuralSeparator(network, name=checkpoint.name or path.stem, info=info, device=pick_device(device))
 
 
 def export_model(
     checkpoint_path: str | os.PathLike, out_path: str | os.PathLike, *, name: str | None = None, half: bool = False
 ) -> Path:
-    """Write a slim copy of a training checkpoint: its best weights and metadata, no resume state.
-
-    This is how the shipped pretrained files are made from ``vaesep train``
-    output. ``half=True`` stores floating-point weights as float16 (half the
-    size; they are read back into float32 weights, and the separated audio
-    differs by far less than any metric resolves).
-    """
+    """Write a slim copy of a training checkpoint (best weights and metadata, no resume state), as the
+    shipped files are made. ``half=True`` stores float16 weights: half the size, read back into
+    float32, and the separated audio differs by far less than any metric resolves."""
     record = load_checkpoint(checkpoint_path)
     checked_weights(record, checkpoint_path)  # a model that cannot separate is not exported
     for key in ("resume", "format", "format_version", "vaesep_version"):

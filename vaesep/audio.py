@@ -1,8 +1,7 @@
 """Waveforms in and out: loading, mono down-mixing, resampling, levels and mixing.
 
-Everything downstream works on mono ``float32`` arrays at :data:`SAMPLE_RATE`
-(16 kHz); this module is where any other audio is checked and converted.
-Notebook 01, section "From files to mixtures", walks through these steps.
+Everything downstream is mono ``float32`` at :data:`SAMPLE_RATE` (16 kHz); any other
+audio is checked and converted here. Notebook 01, "From files to mixtures".
 """
 
 from __future__ import annotations
@@ -16,27 +15,20 @@ SAMPLE_RATE: int = 16_000
 """The sample rate every model in this package works at (Hz)."""
 
 MIXTURE: str = "mixture"
-"""The name of the mixture wherever signals are named like sources: the floor separator,
-frames encoded by the VAE (notebook 03), a listening-test condition (notebook 05)."""
+"""The mixture's name wherever signals are named like sources (the floor separator, notebooks 03, 05)."""
 
 # Telephone speech to the highest rate audio interfaces offer: anything outside is a mistake
 # (a rate in kHz, a flag passed by position), and resampling from it would exhaust memory.
 MIN_SAMPLE_RATE: int = 4_000
 MAX_SAMPLE_RATE: int = 384_000
-
-MAX_RESAMPLED_SAMPLES: int = 2**30
-"""Most samples :func:`resample` will produce (4 GiB of float32, 18 hours at 16 kHz)."""
+MAX_RESAMPLED_SAMPLES: int = 2**30  # the most resample() makes: 4 GiB of float32, 18 hours at 16 kHz
 
 _MAX_CHANNELS = 8
 _STREAM_BLOCK = 2**20  # input samples per soxr call when resampling long signals
 
 
 def check_sample_rate(sr: object, *, name: str = "sr") -> int:
-    """``sr`` as an ``int`` number of Hz, or a ``TypeError``/``ValueError`` that says why it is not one.
-
-    Integers and whole floats (``16000.0``) from :data:`MIN_SAMPLE_RATE` to
-    :data:`MAX_SAMPLE_RATE`; ``bool`` is refused although Python counts it as an int.
-    """
+    """``sr`` as an ``int`` number of Hz (whole numbers from 4 to 384 kHz, not bools), or an error saying why not."""
     is_number = isinstance(sr, (int, float, np.integer, np.floating))
     if isinstance(sr, (bool, np.bool_)) or not is_number:
         raise TypeError(f"{name} must be a sample rate in Hz (an int such as 16000), got {sr!r}")
@@ -59,15 +51,9 @@ def check_sample_rate(sr: object, *, name: str = "sr") -> int:
 def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
     """An audio array as mono ``float32`` ``(n_samples,)``, or an error that says what is wrong.
 
-    ``signal`` is ``(n_samples,)``, ``(n_samples, n_channels)`` as soundfile
-    returns it or ``(n_channels, n_samples)`` as librosa does (at most 8
-    channels, the shorter axis; they are averaged). Floats are taken as they are
-    (full scale ±1); 8-, 16- and 32-bit integers are PCM, scaled from their full
-    range (unsigned ones centred first, as in 8-bit WAV). 64-bit integers are
-    refused: no audio format stores them, and a Python list of ints becomes one
-    (scaled by the int64 range, 16-bit values would be near-silent). ``name``
-    names the array in the errors: ``TypeError`` for non-numeric arrays and 64-bit
-    integers, ``ValueError`` for empty, non-finite or ambiguous input.
+    1-D, or 2-D with at most 8 channels on either axis (averaged). Floats are full scale ±1;
+    8/16/32-bit integers are PCM, scaled from their range (unsigned ones centred). 64-bit
+    integers are refused: no audio format has them, but a Python list of ints becomes one.
     """
     array = np.asarray(signal)
     if array.dtype == object or not (
@@ -115,9 +101,7 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
 
 
 def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """A mono waveform at ``target_sr`` Hz (soxr's high-quality filter): ``float32``,
-    ``round(n_samples * target_sr / orig_sr)`` samples. Refuses rates :func:`check_sample_rate`
-    refuses and outputs longer than :data:`MAX_RESAMPLED_SAMPLES`."""
+    """A mono waveform at ``target_sr`` Hz (soxr's high-quality filter), ``float32``."""
     orig_sr = check_sample_rate(orig_sr, name="orig_sr")
     target_sr = check_sample_rate(target_sr, name="target_sr")
     signal = np.asarray(signal, dtype=np.float32)
@@ -134,9 +118,8 @@ def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
     if signal.ndim != 1 or signal.shape[0] <= _STREAM_BLOCK:
         return np.asarray(soxr.resample(signal, orig_sr, target_sr, quality="HQ"), dtype=np.float32)
-    # Long signals go through soxr's stream interface block by block, written into
-    # one output array: memory stays at the output plus a block, not several full
-    # copies. Its output is bit-identical to the one-shot call's.
+    # long signals block by block into one output array: memory is the output plus a block,
+    # not several full copies, and the result is bit-identical to the one-shot call's
     stream = soxr.ResampleStream(orig_sr, target_sr, 1, dtype="float32", quality="HQ")
     out = np.empty(n_out + 1, dtype=np.float32)
     filled = 0
@@ -180,20 +163,13 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def save_audio(path: str | os.PathLike, signal: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
-    """Write a mono waveform as 32-bit float WAV, atomically (temp file, then rename).
-
-    An interrupted write (Ctrl-C, full disk) leaves neither a partial file nor the temp file.
-    """
+    """Write a mono waveform as 32-bit float WAV, atomically (an interrupted write leaves no partial file)."""
     import soundfile as sf
 
     from vaesep.files import atomic_write
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     samples = np.asarray(signal, dtype=np.float32)
-    return atomic_write(
-        path, lambda tmp: sf.write(str(tmp), samples, sr, subtype="FLOAT", format="WAV")
-    )
+    return atomic_write(path, lambda tmp: sf.write(str(tmp), samples, sr, subtype="FLOAT", format="WAV"))
 
 
 def rms(signal: np.ndarray) -> float:
@@ -201,19 +177,11 @@ def rms(signal: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(signal, dtype=np.float64))))
 
 
-def mix_at_snr(
-    target: np.ndarray, interferer: np.ndarray, snr_db: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two equal-length sources ``(n_samples,)`` scaled so that the target is ``snr_db`` above the interferer.
-
-    Both are first brought to unit RMS (Huang et al.'s unit-energy sources), then
-    the interferer is scaled by ``10 ** (-snr_db / 20)``; the mixture is their
-    sum. Returns ``(scaled_target, scaled_interferer)``, each ``float32``.
-    """
+def mix_at_snr(target: np.ndarray, interferer: np.ndarray, snr_db: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Two equal-length sources at unit RMS (Huang et al.), the interferer then ``snr_db`` below:
+    ``(scaled_target, scaled_interferer)`` in ``float32``, whose sum is the mixture."""
     if target.shape != interferer.shape:
-        raise ValueError(
-            f"sources must have the same shape to mix, got {target.shape} and {interferer.shape}"
-        )
+        raise ValueError(f"sources must have the same shape to mix, got {target.shape} and {interferer.shape}")
     target_rms, interferer_rms = rms(target), rms(interferer)
     if target_rms == 0.0 or interferer_rms == 0.0:
         raise ValueError("cannot set an SNR with a silent source (RMS is zero)")

@@ -1,19 +1,11 @@
 """Training batches drawn in the STFT domain, and the validation set scored by SDR.
 
-What :mod:`vaesep.train` feeds its training step. Dynamic mixing (notebook
-02, section "From waveforms to training frames") draws fresh pairings every step. Doing it on waveforms means an STFT of every source and every
-mixture at every step, about a quarter of a training step. The STFT is
-linear, so the spectrogram of a mixture of frame-aligned segments is the sum
-of the segments' spectrograms: :class:`StreamSpectra` computes each training
-stream's complex STFT once and cuts batches out of it with array indexing.
-Offsets are whole hops (16 ms), a negligible restriction on the pairings.
-
-Levels follow :func:`vaesep.data.random_segments`: each segment at unit
-energy, every source after the first ``snr_db`` below the first, segments
-more than 30 dB below their stream's level redrawn; then the mixture is
-scaled to :data:`~vaesep.spectral.REFERENCE_RMS`. Energies come from the
-spectra by Parseval's theorem (the squared Hann windows at 75 % overlap sum
-to 1.5), so no waveform is touched after the first STFT.
+Dynamic mixing (notebook 02, "From waveforms to training frames") draws fresh pairings every
+step. The STFT is linear, so :class:`StreamSpectra` transforms each training stream once and
+cuts mixtures out of the spectra (offsets in whole hops), instead of an STFT per step. Levels
+follow :func:`vaesep.data.random_segments` (unit-energy segments, the others ``snr_db`` below
+the first, near-silent ones redrawn, the mixture at :data:`~vaesep.spectral.REFERENCE_RMS`),
+with energies from the spectra by Parseval.
 """
 
 from __future__ import annotations
@@ -28,17 +20,12 @@ from vaesep.metrics.scores import ReferenceSubspaces
 from vaesep.models import Network, NeuralSeparator
 from vaesep.spectral import DEFAULT_STFT, STFTConfig, normalise_level, reference_gain, stft
 
-STFT_CHUNK_SECONDS = 60.0
-"""Stream length transformed per call, to bound the temporary memory of a long stream."""
+STFT_CHUNK_SECONDS = 60.0  # stream length transformed per call, to bound temporary memory
 
 
 def frame_energies(magnitude: torch.Tensor, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
-    """Waveform energy per frame of a one-sided magnitude spectrogram ``(..., n_frames, n_bins)``.
-
-    Parseval: a frame's full-spectrum energy is ``n_fft`` times its windowed
-    energy, and the squared Hann windows at hop ``n_fft / 4`` overlap-add to
-    1.5, so one frame carries ``1.5 * hop`` samples' worth of energy.
-    """
+    """Waveform energy per frame of a one-sided magnitude spectrogram ``(..., n_frames, n_bins)``
+    (Parseval: ``n_fft`` times the windowed energy; the squared windows overlap-add to 1.5)."""
     power = magnitude.square()
     # one-sided: every bin but DC and Nyquist stands for two bins of the full spectrum
     full = 2.0 * power.sum(dim=-1) - power[..., 0] - power[..., -1]
@@ -46,11 +33,7 @@ def frame_energies(magnitude: torch.Tensor, config: STFTConfig = DEFAULT_STFT) -
 
 
 def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> torch.Tensor:
-    """Complex STFT of a long stream, ``(n_frames, n_bins)``, computed in chunks.
-
-    Each chunk is read with one window of overlap, so every frame sees exactly
-    the samples it would in one call: the result equals ``stft(stream)``.
-    """
+    """``stft(stream)``, ``(n_frames, n_bins)``, computed in chunks that overlap by a window."""
     hop = config.hop_length
     # the reflect padding of a centred STFT, once; then frame f is padded[f*hop : f*hop + n_fft]
     padded = np.pad(np.asarray(stream, dtype=np.float32), config.n_fft // 2, mode="reflect")
@@ -66,8 +49,7 @@ def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> to
     return out
 
 
-BYTES_PER_FRAME = DEFAULT_STFT.n_bins * (8 + 4)
-"""A complex64 spectrum and its float32 magnitudes per frame: about 1.4 GB per hour of 16 kHz audio."""
+BYTES_PER_FRAME = DEFAULT_STFT.n_bins * (8 + 4)  # complex64 + float32 magnitude: 1.4 GB per hour
 
 
 def _check_memory(n_samples: int, *, share: float = 0.5) -> None:
@@ -86,15 +68,10 @@ def _check_memory(n_samples: int, *, share: float = 0.5) -> None:
 
 @dataclass
 class SpectralBatch:
-    """Magnitudes the network trains on.
+    """Magnitudes the network trains on."""
 
-    Attributes:
-        mixture: ``(batch, n_frames, n_bins)``.
-        sources: ``(batch, n_sources, n_frames, n_bins)``.
-    """
-
-    mixture: torch.Tensor
-    sources: torch.Tensor
+    mixture: torch.Tensor  # (batch, n_frames, n_bins)
+    sources: torch.Tensor  # (batch, n_sources, n_frames, n_bins)
 
     @property
     def n_frames(self) -> int:
@@ -102,12 +79,8 @@ class SpectralBatch:
 
 
 class StreamSpectra:
-    """The training streams of a data set, as spectra to cut mixtures from.
-
-    Args:
-        streams: one waveform per source (e.g. ``dataset.streams("train")`` in source order).
-        aligned: one offset for all sources (stems of the same piece of music).
-    """
+    """Training streams (one waveform per source) as spectra to cut mixtures from;
+    ``aligned``: one offset for all sources (stems of one piece of music)."""
 
     def __init__(self, streams: list[np.ndarray], *, aligned: bool = False) -> None:
         _check_memory(sum(len(stream) for stream in streams))
@@ -126,9 +99,7 @@ class StreamSpectra:
     def n_sources(self) -> int:
         return len(self.spectra)
 
-    def draw(
-        self, rng: np.random.Generator, n: int, n_frames: int, snr_db: float = 0.0
-    ) -> SpectralBatch:
+    def draw(self, rng: np.random.Generator, n: int, n_frames: int, snr_db: float = 0.0) -> SpectralBatch:
         """``n`` fresh mixtures of ``n_frames`` frames, levels as in the module docstring."""
         limits = np.array([s.shape[0] - n_frames + 1 for s in self.spectra])
         if limits.min() <= 0:
@@ -166,11 +137,8 @@ class StreamSpectra:
 
 
 def spectrogram_batch(sources: np.ndarray, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Magnitudes of waveform segments ``(batch, n_sources, n_samples)`` and of their sums, the mixtures.
-
-    Each item is scaled by its mixture's :func:`~vaesep.spectral.normalise_level` gain, as
-    in training. Returns ``(batch, n_frames, n_bins)`` and ``(batch, n_sources, n_frames, n_bins)``.
-    """
+    """Magnitudes of the mixtures ``(batch, n_frames, n_bins)`` and sources ``(batch, n_sources, n_frames,
+    n_bins)`` of segments ``(batch, n_sources, n_samples)``, each at its mixture's training level."""
     sources = np.asarray(sources, dtype=np.float32)
     _, gain = normalise_level(sources.sum(axis=1))  # (batch, 1)
     scaled = torch.from_numpy((sources * gain[:, None]).astype(np.float32)).to(device)
@@ -178,19 +146,11 @@ def spectrogram_batch(sources: np.ndarray, device: torch.device | str = "cpu") -
 
 
 class ValidationSet:
-    """Fixed validation mixtures, scored by BSS-eval SDR after every epoch.
+    """Fixed validation items ``(n_items, n_sources, n_samples)``, scored by BSS-eval SDR every epoch.
 
-    Early stopping and tuning select by validation SDR, the quantity the
-    comparison reports, because the losses of different methods (and of one
-    VAE under different likelihoods) are not comparable. The score is that of
-    :meth:`~vaesep.models.separator.Separator.separate_batch`, the path every
-    separation takes; the references' BSS-eval projections are prepared once.
-
-    Args:
-        references: ``(n_items, n_sources, n_samples)`` true sources.
-
-    Attributes:
-        mixture, sources: their magnitudes at the training level, for :meth:`loss`.
+    Early stopping selects by SDR, which the comparison reports, since the losses of different
+    methods (or likelihoods) are not comparable. It scores the path every separation takes,
+    :meth:`~vaesep.models.separator.Separator.separate_batch`.
     """
 
     def __init__(self, references: np.ndarray) -> None:
@@ -201,11 +161,7 @@ class ValidationSet:
 
     @torch.no_grad()
     def loss(self, network: Network, *, epoch: int | None = None, batch_items: int = 16) -> dict[str, float]:
-        """Mean loss terms over the items in eval mode (z = μ), the full KL weight unless ``epoch`` is given.
-
-        It is the training loss (``training_outputs``), so a clean-trained VAE is
-        scored on rebuilding its clean sources.
-        """
+        """Mean training-loss terms in eval mode (z = μ), the full KL weight unless ``epoch`` is given."""
         was_training = network.training
         network.eval()
         device, n_items, totals = next(network.parameters()).device, len(self.mixture), {}

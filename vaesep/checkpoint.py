@@ -1,10 +1,8 @@
 """Checkpoint files: one small record type, written atomically, read without executing code.
 
-A file is a dict of plain values and tensors saved with ``torch.save`` and read
-with ``torch.load(..., weights_only=True)``, so opening a file from someone
-else can never run code. :class:`Checkpoint` names its entries; the weights
-carry a sha256 (``weights_sha256``) that every load checks. Notebook 02,
-section "What a checkpoint holds", shows one.
+A dict of plain values and tensors, read with ``torch.load(..., weights_only=True)`` so that
+opening someone else's file never runs code; every load checks the weights' sha256.
+Notebook 02, "What a checkpoint holds", shows one.
 """
 
 from __future__ import annotations
@@ -36,34 +34,20 @@ class CheckpointError(RuntimeError):
 
 @dataclasses.dataclass
 class Checkpoint:
-    """What a checkpoint holds: enough to rebuild the model and to judge what it was trained on.
+    """What a checkpoint holds: enough to rebuild the model and to judge what it was trained on."""
 
-    Attributes:
-        kind: the network class (``"vae"``, ``"dnn"``, ...; :func:`vaesep.models.network_classes`).
-        config: its config dataclass as a dict.
-        state_dict: the best weights so far; ``None`` before an epoch gave valid ones.
-        dataset: the training data's ``name``, ``params`` and ``manifest_hash``.
-        train_config: how it was trained (a :class:`vaesep.train.TrainConfig` as a dict, or NMF's settings).
-        history: per-epoch lists (losses, validation SDR, seconds, ...).
-        best_epoch: zero-based epoch of ``state_dict``.
-        stopped: ``"running"``, ``"epochs"``, ``"early_stopping"``, ...
-        resume: while training may go on: current weights, optimiser and RNG
-            state, ``next_epoch`` and ``bad_epochs``; ``None`` once it is final.
-        name: the model's name in tables (exported files).
-        extra: any other entry of the file, kept as it is.
-    """
-
-    kind: str
-    config: dict[str, Any]
-    state_dict: dict[str, torch.Tensor] | None
-    dataset: dict[str, Any] | None = None
-    train_config: dict[str, Any] = dataclasses.field(default_factory=dict)
-    history: dict[str, Any] = dataclasses.field(default_factory=dict)
-    best_epoch: int = -1
-    stopped: str = "running"
+    kind: str  # the network class, "vae", "dnn", ... (vaesep.models.network_classes())
+    config: dict[str, Any]  # its config dataclass as a dict
+    state_dict: dict[str, torch.Tensor] | None  # the best weights; None before an epoch gave valid ones
+    dataset: dict[str, Any] | None = None  # the training data's name, params and manifest_hash
+    train_config: dict[str, Any] = dataclasses.field(default_factory=dict)  # TrainConfig as a dict, or NMF's settings
+    history: dict[str, Any] = dataclasses.field(default_factory=dict)  # per-epoch lists
+    best_epoch: int = -1  # zero-based epoch of state_dict
+    stopped: str = "running"  # or "epochs", "early_stopping", ...
+    # while training may go on: current weights, optimiser and RNG state, next_epoch, bad_epochs
     resume: dict[str, Any] | None = None
-    name: str | None = None
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    name: str | None = None  # the model's name in tables (exported files)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)  # any other entry, kept as it is
 
     @classmethod
     def of(cls, network: Any, dataset: Any, **entries: Any) -> Checkpoint:
@@ -77,7 +61,6 @@ class Checkpoint:
         )
 
     def to_record(self) -> dict[str, Any]:
-        """The dict written to the file."""
         fields = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "extra"}
         return {**self.extra, **{key: value for key, value in fields.items() if value is not None or key != "name"}}
 
@@ -92,23 +75,15 @@ class Checkpoint:
     def save(self, path: str | os.PathLike) -> Path:
         return save_checkpoint(path, self.to_record())
 
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> Checkpoint:
-        return cls.from_record(load_checkpoint(path))
-
 
 def cpu_copy(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Detached CPU copies of a ``state_dict``'s tensors (a snapshot later steps cannot change)."""
+    """Detached CPU copies of a ``state_dict``'s tensors, which later steps cannot change."""
     return {key: value.detach().cpu().clone() for key, value in state_dict.items()}
 
 
 def weights_sha256(state_dict: Mapping[str, Any]) -> str:
-    """sha256 of a ``state_dict``, independent of key order and of the file's layout.
-
-    Each entry, in sorted key order, adds its key, dtype, shape and raw bytes
-    (other values: their ``repr``). It catches weights changed after saving (a
-    damaged copy or download), which would otherwise load and separate badly.
-    """
+    """sha256 of a ``state_dict``'s keys, dtypes, shapes and bytes in key order (other values: their
+    ``repr``): it catches weights changed after saving, which would load and separate badly."""
     digest = hashlib.sha256()
     for key in sorted(state_dict):
         value = state_dict[key]
@@ -122,11 +97,8 @@ def weights_sha256(state_dict: Mapping[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload``, the format fields and a fresh hash of its weights to ``path``, atomically.
-
-    The hash is always computed afresh, so a record that was loaded, changed and
-    saved again (an export) carries the hash of what it now holds.
-    """
+    """Write ``payload``, the format fields and a fresh hash of its weights (so an edited record
+    carries the hash of what it now holds) to ``path``, atomically."""
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaesep_version": vaesep.__version__, **payload}
     record.pop(HASH_KEY, None)
     if isinstance(record.get("state_dict"), Mapping):
@@ -135,11 +107,7 @@ def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`, as its dict.
-
-    Raises:
-        CheckpointError: saying what is wrong and what to do.
-    """
+    """Read a checkpoint written by :func:`save_checkpoint`, or raise a :class:`CheckpointError` saying what to do."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; {_WHAT_TO_PASS}")
@@ -180,13 +148,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def checked_weights(record: Mapping[str, Any], path: str | os.PathLike) -> Mapping[str, Any]:
-    """The record's ``state_dict``, if a model can be built from it.
-
-    Raises:
-        CheckpointError: no weights (training stopped before an epoch finished,
-            or diverged at once), or NaN/infinite ones (a diverged run or a
-            damaged file), which would separate into NaN stems.
-    """
+    """The record's ``state_dict``, refused if missing (training stopped before an epoch finished) or
+    not finite (a diverged run or a damaged file, which would separate into NaN stems)."""
     weights = record["state_dict"]
     if not isinstance(weights, Mapping):
         raise CheckpointError(

@@ -1,14 +1,8 @@
-"""Small file and table helpers shared by every part of the package: one of each.
+"""Small file and table helpers shared by the whole package, one of each.
 
-- :func:`atomic_write` — every file vaesep writes (checkpoints, result files,
-  tables, figures, audio, README blocks) goes through it, so an interrupted
-  write never leaves a truncated file where a good one was.
-- :func:`write_json` / :func:`read_json` — strict JSON: NaN and infinity are
-  refused on write (they are not JSON; a non-finite metric is a bug to report).
-- :func:`markdown_table` — the one Markdown table renderer.
-- :func:`fill_block` — rewrite the generated block of a README between two markers.
-- :func:`count_parameters` — trainable parameters of a network.
-- :func:`results_dir` / :func:`runs_dir` — where notebooks put tables and checkpoints.
+Every file vaesep writes goes through :func:`atomic_write`, so an interrupted write never
+leaves a truncated file where a good one was; JSON is strict (a NaN metric is a bug to
+report, not a value to write).
 """
 
 from __future__ import annotations
@@ -24,12 +18,9 @@ RUNS_ENV = "VAESEP_RUNS_DIR"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any] | str | bytes) -> Path:
-    """Write ``path`` through a temporary file in the same folder, then rename it into place.
+    """Write ``path`` (folders created) through a temporary file beside it, then rename it into place.
 
-    Args:
-        path: the file to (over)write; its folder is created if needed.
-        write: the text or bytes to write, or a function that writes a given temporary path
-            (``lambda tmp: figure.savefig(tmp, format="png")``).
+    ``write``: text, bytes, or a function that writes a given path (``lambda tmp: fig.savefig(tmp)``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +60,7 @@ def read_json(path: str | Path) -> Any:
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
-    """A Markdown table; ``align`` has one letter per column, ``l`` or ``r`` (default: first
-    column left, the others right, as numbers read best)."""
+    """A Markdown table; ``align``: ``l`` or ``r`` per column (default: first left, numbers right)."""
     align = align or "l" + "r" * (len(header) - 1)
     if len(align) != len(header):
         raise ValueError(f"align has {len(align)} letters for {len(header)} columns")
@@ -80,13 +70,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: 
 
 
 def fill_block(path: str | Path, start: str, end: str, body: str | None) -> Path:
-    """Replace the text between the marker lines ``start`` and ``end`` of a file (README blocks).
-
-    With ``body=None`` only check that the block is there (before a long run that fills it).
-
-    Raises:
-        ValueError: the file has no such block (nothing is written then).
-    """
+    """Replace the text between the marker lines ``start`` and ``end`` of a file (README blocks);
+    ``body=None`` only checks that the block is there. ``ValueError`` if it is not."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     first, last = text.find(start), text.find(end)
@@ -113,10 +98,8 @@ def results_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """``$VAESEP_RUNS_DIR`` if set, else ``./runs``: where notebooks keep trained checkpoints.
-
-    Fast mode uses a ``fast/`` subfolder, so a CI-sized model never stands in for a full one.
-    """
+    """``$VAESEP_RUNS_DIR`` or ``./runs``: where notebooks keep checkpoints (fast mode: ``fast/`` inside,
+    so a CI-sized model never stands in for a full one)."""
     from vaesep.runtime import fast_mode
 
     path = Path(os.environ.get(RUNS_ENV) or "runs").expanduser()

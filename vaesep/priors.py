@@ -1,21 +1,14 @@
-"""Source priors: one VAE per source, trained on that source's clean recordings only.
+"""Source priors: one VAE per source, trained on that source's clean recordings only (notebook 06).
 
-A prior ``p(s) = ∫ p(s | z) p(z) dz`` is the per-source VAE of the authors'
-scheme (:class:`~vaesep.models.vae.VAENetwork`, ``train_on="clean"``) on its
-own: one-frame encoder, the complex-Gaussian (Itakura–Saito) likelihood, so
-the decoder's output squared is the variance of each STFT coefficient. It
-never sees a mixture or another source, and early stopping keeps the epoch of
-the best validation loss (the negative ELBO on that source's validation
-audio), not a separation SDR. :class:`~vaesep.models.generative.GenerativeNetwork`
-separates mixtures with the priors (notebook 06). For denoising, only the
-speech gets a prior; the noise is an NMF model fitted on each mixture, so
-no noise enters training at all.
+A prior ``p(s) = ∫ p(s | z) p(z) dz`` is the authors' per-source VAE (``train_on="clean"``,
+one-frame encoder, Itakura–Saito likelihood) on its own, selected on its validation loss.
+:class:`~vaesep.models.generative.GenerativeNetwork` separates with them; for denoising only
+speech gets a prior, the noise is NMF fitted per mixture.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,45 +21,21 @@ from vaesep.models.generative import GenerativeConfig, GenerativeNetwork
 from vaesep.models.vae import VAENetwork
 from vaesep.train import TrainConfig, TrainResult, train
 
+# fast mode (CI): seconds per prior, enough to run every step, not to separate well
 FAST_BUDGET = TrainConfig(epochs=5, steps_per_epoch=40, batch_segments=16, learning_rate=2e-3)
-"""Fast mode (CI): seconds per prior; enough to run every step, not to separate well."""
-
+# until the validation loss stops improving; the epoch cap is a safety net (the study's)
 FULL_BUDGET = TrainConfig(epochs=100, steps_per_epoch=100, patience=8)
-"""Until the validation loss stops improving; the epoch cap is a safety net (the study's)."""
 
 
-@dataclass(frozen=True)
 class OneSource:
-    """One source of a built data set, seen as a data set of its own (what a prior trains on).
+    """One source of a built data set as a data set of its own (what a prior trains on)."""
 
-    ``streams`` and ``sources`` return only that source: its training audio,
-    and its evaluation items ``(n_items, 1, n_samples)``.
-    """
-
-    dataset: BuiltDataset
-    source: str
-
-    def __post_init__(self) -> None:
-        if self.source not in self.dataset.source_names:
-            raise ValueError(
-                f"{self.dataset.name!r} has no source {self.source!r}; its sources are {self.dataset.source_names}"
-            )
-
-    @property
-    def source_names(self) -> tuple[str, ...]:
-        return (self.source,)
-
-    @property
-    def name(self) -> str:
-        return self.dataset.name
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {**self.dataset.params, "source": self.source}
-
-    @property
-    def manifest_hash(self) -> str:
-        return self.dataset.manifest_hash
+    def __init__(self, dataset: BuiltDataset, source: str) -> None:
+        if source not in dataset.source_names:
+            raise ValueError(f"{dataset.name!r} has no source {source!r}; its sources are {dataset.source_names}")
+        self.dataset, self.source, self.source_names = dataset, source, (source,)
+        self.name, self.manifest_hash = dataset.name, dataset.manifest_hash
+        self.params: dict[str, Any] = {**dataset.params, "source": source}
 
     def streams(self, split: str) -> dict[str, np.ndarray]:
         return {self.source: self.dataset.streams(split)[self.source]}
@@ -83,17 +52,8 @@ def train_prior(
     train_config: TrainConfig | None = None,
     **train_options: Any,
 ) -> TrainResult:
-    """Train the prior of ``source`` on its clean training audio.
-
-    Args:
-        dataset: a built data set; only ``source``'s streams and items are read.
-        config: the prior's sizes come from here (``GenerativeConfig().prior_config``).
-        train_config: optimisation settings; ``select_on`` is set to ``"loss"``.
-        train_options: passed to :func:`vaesep.train.train` (``checkpoint_path``, ``progress``, ...).
-
-    Returns:
-        the :class:`~vaesep.train.TrainResult` of a one-source ``VAENetwork``.
-    """
+    """Train the prior of ``source`` (sizes from ``config``) on its clean audio, selecting on the loss;
+    ``train_options`` go to :func:`vaesep.train.train`."""
     config = config or GenerativeConfig(source_names=dataset.source_names)
     train_config = dataclasses.replace(train_config or TrainConfig(), select_on="loss")
     network = VAENetwork(config.prior_config(source))
@@ -116,18 +76,11 @@ def train_generative(
     progress: bool = True,
     device: str | None = None,
 ) -> tuple[GenerativeNetwork, dict[str, TrainResult]]:
-    """Train a prior for every source but ``config.nmf_sources``; assemble the separator.
+    """Train a prior for every source but ``config.nmf_sources`` and assemble the separator.
 
-    Args:
-        dataset: its source names become the separator's.
-        config: sources modelled by NMF, prior sizes, inference settings.
-        checkpoint_path: the separator's checkpoint (for :func:`vaesep.load_model`);
-            each prior's training checkpoint sits beside it
-            (:func:`prior_checkpoint`), so an interrupted run resumes
-            (``resume=False``: they are trained again from scratch).
-
-    Returns:
-        the network and each prior's :class:`~vaesep.train.TrainResult`.
+    ``checkpoint_path`` is the separator's; each prior's training checkpoint sits beside it
+    (:func:`prior_checkpoint`), so an interrupted run resumes. Returns the network and each
+    prior's :class:`~vaesep.train.TrainResult`.
     """
     values = dataclasses.asdict(config) if config is not None else {}
     config = GenerativeConfig(**{**values, "source_names": dataset.source_names})
@@ -166,13 +119,10 @@ def load_or_train(
     nmf_sources: tuple[str, ...] = (),
     device: str | None = None,
 ) -> tuple[GenerativeNetwork, str]:
-    """The generative separator for ``dataset``, and a phrase saying where it came from.
+    """The generative separator for ``dataset`` (notebook 06), and a phrase saying where it came from.
 
-    In order: ``model`` (a checkpoint path or pretrained name) if given; outside
-    fast mode the shipped pretrained ``name``, then ``runs_dir()/<name>.pt``
-    (``vaesep train --model generative --out ...``); otherwise priors trained
-    here into ``runs_dir()/<name>.pt``, with :data:`FAST_BUDGET` in fast mode
-    and :data:`FULL_BUDGET` (hours on a CPU) otherwise. Notebook 06.
+    ``model`` if given; outside fast mode the shipped ``name``, then ``runs_dir()/<name>.pt``;
+    else priors trained here into that file, on :data:`FAST_BUDGET` or :data:`FULL_BUDGET` (hours).
     """
     from vaesep.files import runs_dir
 

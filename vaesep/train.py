@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from vaesep.batches import SpectralBatch, StreamSpectra, ValidationSet
-from vaesep.checkpoint import Checkpoint, CheckpointError, cpu_copy
+from vaesep.checkpoint import Checkpoint, CheckpointError, cpu_copy, load_checkpoint
 from vaesep.models import MaskingNetwork
 from vaesep.runtime import pick_device
 from vaesep.spectral import DEFAULT_STFT
@@ -68,8 +68,7 @@ class TrainingDiverged(RuntimeError):
 
 @dataclasses.dataclass
 class TrainResult:
-    """The network with its best weights (CPU, eval mode), the per-epoch history, the zero-based
-    best epoch, why it stopped (``"epochs"``, ``"early_stopping"``) and the checkpoint's path."""
+    """The network with its best weights (CPU, eval mode), its history, and why it stopped."""
 
     network: MaskingNetwork
     history: dict[str, list[float]]
@@ -87,10 +86,9 @@ def train_step(
     grad_clip: float = 5.0,
     precision: str = "float32",
 ) -> dict[str, float]:
-    """One optimisation step on one batch: forward and loss, backward, clip the gradient's norm, update.
+    """One step on one batch: forward and loss, backward, clip the gradient's norm, update.
 
-    Returns the loss terms as floats; raises :class:`TrainingDiverged`, updating
-    nothing, if the loss is NaN or infinite.
+    Returns the loss terms as floats; a NaN or infinite loss raises :class:`TrainingDiverged`, updating nothing.
     """
     with torch.autocast(batch.mixture.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         terms = network.loss(network.training_outputs(batch), batch.sources, epoch=epoch)
@@ -117,16 +115,9 @@ def train(
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
 
-    Args:
-        network: a :class:`~vaesep.models.vae.MaskingNetwork` whose sources are the data set's.
-        dataset: a built data set (:func:`vaesep.data.build`).
-        config: optimisation settings (default :class:`TrainConfig`).
-        checkpoint_path: written after every epoch; if it exists and ``resume``
-            is true, training continues from it (the same configs are required).
-        device: ``"cpu"``, ``"cuda"``...; default: CUDA when available.
-        progress: a tqdm bar per epoch.
-        on_epoch_end: ``on_epoch_end(epoch, history)`` after every epoch (live loss curves).
-        initialise: on a fresh start, draw new weights from ``config.seed`` (False: fine-tune).
+    ``checkpoint_path`` is written after every epoch; if it exists and ``resume`` is true,
+    training continues from it (same configs required). ``on_epoch_end(epoch, history)``
+    runs after every epoch (live curves); ``initialise=False`` keeps the weights (fine-tuning).
     """
     config = config or TrainConfig()
     if not isinstance(network, MaskingNetwork):
@@ -164,7 +155,8 @@ def train(
         torch.set_rng_state(state["torch_rng"])
     validation = ValidationSet(np.asarray(dataset.sources("valid")))
     history = checkpoint.history
-    best_score = _scores(history, config.select_on)[checkpoint.best_epoch] if checkpoint.best_epoch >= 0 else -math.inf
+    scores = history.get("valid_sdr") if config.select_on == "sdr" else [-loss for loss in history.get("valid_loss", [])]
+    best_score = scores[checkpoint.best_epoch] if checkpoint.best_epoch >= 0 else -math.inf
     bad_epochs = int(state["bad_epochs"])
 
     for epoch in range(int(state["next_epoch"]), config.epochs):
@@ -244,16 +236,11 @@ def _train_epoch(
     return {key: value / config.steps_per_epoch for key, value in sums.items()}, n_frames
 
 
-def _scores(history: dict[str, list[float]], select_on: str) -> list[float]:
-    """Per epoch, what early stopping maximises: the validation SDR, or minus the validation loss."""
-    return history["valid_sdr"] if select_on == "sdr" else [-loss for loss in history["valid_loss"]]
-
-
 def _resumable(path: str | Path | None, network: MaskingNetwork, config: TrainConfig) -> Checkpoint | None:
     """The checkpoint at ``path`` to continue from, if there is one; refused if it is another run's."""
     if path is None or not Path(path).is_file():
         return None
-    checkpoint = Checkpoint.load(path)
+    checkpoint = Checkpoint.from_record(load_checkpoint(path))
     # fields added to TrainConfig after a checkpoint was written take their defaults; more epochs may be asked for
     saved = {**dataclasses.asdict(TrainConfig()), **checkpoint.train_config, "epochs": config.epochs}
     mismatch = (

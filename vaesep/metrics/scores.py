@@ -16,11 +16,10 @@ of *all* references. Then, in dB,
     SAR = 10 log10 ‖s_target + e_interf‖² / ‖e_artif‖²
 
 as ``mir_eval.separation.bss_eval_sources(..., compute_permutation=False)`` does.
-The Gram matrix of the delayed references is factored once per item
-(:class:`ReferenceSubspaces`) and serves every estimate and the mixture; every
-energy is a quadratic form in the filter coefficients. On speech this agrees
-with mir_eval to about 1e-9 dB (references with next to no energy in part of
-the band lose digits to rounding in both, up to a few hundredths of a dB).
+Here the Gram matrix of the delayed references is factored once per item
+(:class:`ReferenceSubspaces`) for every estimate and the mixture, and every energy
+is a quadratic form in the filter coefficients. On speech this agrees with mir_eval
+to about 1e-9 dB (a few hundredths where a reference has next to no energy in a band).
 """
 
 from __future__ import annotations
@@ -45,11 +44,11 @@ from vaesep.metrics.checks import (
 Backend = Literal["fast", "mir_eval"]
 
 ITEM_METRICS: tuple[str, ...] = ("sdr", "sir", "sar", "si_sdr", "nsdr", "si_sdri", "mixture_sdr", "mixture_sir", "mixture_si_sdr")
-"""Per-source values :func:`evaluate_item` returns, in dB (the mixture's SAR is left out)."""
+"""Per-source values of :func:`evaluate_item`, in dB (the mixture's SAR is left out)."""
 
 UNDEFINED_SAR_DB: float = 100.0
-"""A SAR above this is reported as NaN: an estimate that is a sum of (filtered) references, such as
-the mixture, has no artifacts, and its SAR is rounding noise (about 130 dB), not a measurement."""
+"""A SAR above this is NaN: a sum of (filtered) references, such as the mixture, has no
+artifacts, and its SAR is rounding noise (about 130 dB)."""
 
 
 class ReferenceSubspaces:
@@ -90,13 +89,10 @@ class ReferenceSubspaces:
         return blocks.transpose(0, 2, 1, 3).reshape(n_sources * taps, n_sources * taps)  # [(i, a), (j, b)]
 
     def ratios(self, estimates: np.ndarray, targets: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(sdr, sir, sar)`` in dB, one value per pair.
+        """``(sdr, sir, sar)`` in dB of estimates ``(n_estimates, n_samples)``, one value per pair.
 
-        Args:
-            estimates: ``(n_estimates, n_samples)``, float64.
-            targets: pair ``m`` scores estimate row ``m`` (row 0 if there is one
-                estimate, e.g. the mixture judged as every source) against
-                reference ``targets[m]``; default ``arange(n_sources)``.
+        Pair ``m`` scores estimate row ``m`` (row 0 if there is one, e.g. the mixture judged as
+        every source) against reference ``targets[m]``; default ``arange(n_sources)``.
         """
         taps, n_sources = self.filter_length, self.n_sources
         targets = np.arange(n_sources) if targets is None else np.asarray(targets)
@@ -134,12 +130,8 @@ class ReferenceSubspaces:
 
 
 class _SymmetricSolver:
-    """Solves ``G x = b`` for a fixed Gram matrix ``G``: Cholesky, reused for every right-hand side.
-
-    If ``G`` is singular (identical references, or filtered copies of each
-    other) Cholesky fails and, as in mir_eval, least squares takes over: the
-    projections and energies stay defined, only the filters are not unique.
-    """
+    """Solves ``G x = b`` for a fixed Gram matrix: Cholesky once, or, as in mir_eval, least squares if
+    ``G`` is singular (identical or filtered-copy references; the projections stay defined)."""
 
     def __init__(self, gram: np.ndarray) -> None:
         self._gram = gram
@@ -168,14 +160,9 @@ def _db(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 def bss_eval(references: np.ndarray, estimates: np.ndarray, *, backend: Backend = "fast") -> dict[str, np.ndarray]:
     """BSS-eval v3 ``{"sdr", "sir", "sar"}`` of estimate ``j`` against reference ``j``, each ``(n_sources,)`` dB.
 
-    ``references`` and ``estimates`` are ``(n_sources, n_samples)``, at least
-    ``n_sources × 512`` samples. No permutation search (our separators keep the
-    sources' order); a ratio with an error of exactly zero is ``+inf``.
-    ``backend``: ``"fast"`` (2.5-5× faster) or ``"mir_eval"`` (the reference).
-
-    Raises:
-        ValueError: wrong shapes or lengths, NaN/inf, too short, or an unknown backend.
-        SilentSourceError: a silent reference or estimate, for which the ratios are undefined.
+    Both ``(n_sources, n_samples)``, at least ``n_sources × 512`` samples; no permutation search
+    (our separators keep the order); an error of exactly zero gives ``+inf``. ``backend``:
+    ``"fast"`` (2.5-5× faster) or ``"mir_eval"``. Silent signals raise :class:`SilentSourceError`.
     """
     if backend not in ("fast", "mir_eval"):
         raise ValueError(f"backend must be 'fast' or 'mir_eval', got {backend!r}")
@@ -192,13 +179,8 @@ def bss_eval(references: np.ndarray, estimates: np.ndarray, *, backend: Backend 
 def si_sdr(references: np.ndarray, estimates: np.ndarray, *, zero_mean: bool = False) -> np.ndarray:
     """Scale-invariant SDR of each estimate, ``(n_sources,)`` dB (Le Roux et al. 2019).
 
-    The reference is scaled to fit the estimate best, ``α = <ŝ, s> / ‖s‖²``, and
-    ``SI-SDR = 10 log10(‖α s‖² / ‖ŝ - α s‖²)``: only a gain is forgiven, no
-    filter, so it is stricter than SDR. By default the signals are used as they
-    are; ours come from an inverse STFT and are zero-mean to about 1e-6 dB.
-    ``zero_mean=True`` centres both first (as e.g. Asteroid does).
-
-    Raises ``ValueError`` (shapes, NaN/inf) or ``SilentSourceError`` as :func:`bss_eval` does.
+    ``α = <ŝ, s> / ‖s‖²`` and ``SI-SDR = 10 log10(‖α s‖² / ‖ŝ - α s‖²)``: only a gain is forgiven, no
+    filter. ``zero_mean=True`` centres both first, as Asteroid does (ours are zero-mean to ~1e-6 dB).
     """
     references, estimates = checked_pair(references, estimates)
     if zero_mean:
@@ -216,18 +198,11 @@ def si_sdr(references: np.ndarray, estimates: np.ndarray, *, zero_mean: bool = F
 def evaluate_item(references: np.ndarray, estimates: np.ndarray, mixture: np.ndarray, *, backend: Backend = "fast") -> dict[str, Any]:
     """Every score of one item (``references``, ``estimates``: ``(n_sources, n_samples)``), and the mixture's.
 
-    The mixture ``(n_samples,)``, used unchanged as the estimate of every
-    source, is the floor the improvements are measured from: ``nsdr = sdr -
-    mixture_sdr`` (Huang et al. 2014) and ``si_sdri = si_sdr - mixture_si_sdr``.
-    It has no artifacts, so its SAR (rounding noise) is left out and its SIR
-    equals its SDR; a method's SAR above :data:`UNDEFINED_SAR_DB` is NaN. If a
-    reference, an estimate or the mixture is silent, every metric is undefined:
-    NaN, and ``skipped`` says why (:func:`~vaesep.metrics.checks.silence_reason`);
-    aggregates leave the item out and count it.
-
-    Returns:
-        each name of :data:`ITEM_METRICS` → ``(n_sources,)`` dB, ``"n_samples"``
-        and ``"skipped"`` (``None``, or the reason).
+    The mixture ``(n_samples,)``, as the estimate of every source, is the floor: ``nsdr = sdr -
+    mixture_sdr`` (Huang et al. 2014), ``si_sdri = si_sdr - mixture_si_sdr``; its SAR (rounding
+    noise) is left out. A silent reference, estimate or mixture makes every metric NaN and
+    ``skipped`` says why. Returns each of :data:`ITEM_METRICS` (``(n_sources,)`` dB),
+    ``"n_samples"`` and ``"skipped"``.
     """
     references, estimates = checked_pair(references, estimates)
     mixture = as_signal(mixture, "mixture", references.shape[1])

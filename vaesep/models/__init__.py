@@ -1,12 +1,10 @@
 """Separators: the paper's VAE, the baselines it is compared with, and the oracles.
 
-Read :mod:`vaesep.models.vae` (the model and its ELBO) and
-:mod:`vaesep.models.separator` (mixture → stems) first. Beside them:
-:mod:`~vaesep.models.oracles` (floor and ceiling), :mod:`~vaesep.models.dnn`
-(Huang et al.'s DNN and DRNN), :mod:`~vaesep.models.nmf` (supervised NMF) and
-:mod:`~vaesep.models.generative` (separation by inference, notebook 06). Each network class has a ``kind``, the name under
-which checkpoints store it; :func:`build_network` turns a kind and a config
-dict back into a network.
+Read :mod:`~vaesep.models.vae` (the model and its ELBO) and :mod:`~vaesep.models.separator`
+(mixture → stems) first. Beside them: :mod:`~vaesep.models.oracles` (floor and ceiling),
+:mod:`~vaesep.models.dnn` (Huang et al.'s DNN and DRNN), :mod:`~vaesep.models.nmf` and
+:mod:`~vaesep.models.generative` (separation by inference, notebook 06). A network's ``kind``
+names it in checkpoints; :func:`build_network` turns a kind and a config dict back into one.
 """
 
 from __future__ import annotations

@@ -1,38 +1,15 @@
-"""Huang et al.'s baselines: a feed-forward DNN, and a deep RNN, ending in the joint soft mask.
+"""Huang et al.'s baselines: a feed-forward DNN and a deep RNN, ending in the joint soft mask.
 
-Huang, Kim, Hasegawa-Johnson & Smaragdis, *Joint Optimization of Masks and
-Deep Recurrent Neural Networks for Monaural Source Separation* (IEEE/ACM
-TASLP 23(12), 2015; ISMIR 2014 for the singing-voice version) is the
-comparison the VAE paper claims a ~2 dB gain over. Notebook 04, section
-"The baselines", states every choice below; in short:
+Huang, Kim, Hasegawa-Johnson & Smaragdis (TASLP 2015), the comparison the VAE paper claims
+~2 dB over. Notebook 04, "The baselines", states every choice: from the paper and the
+authors' code, ReLU layers, a *linear* output per source, the "softabs" mask, a 3-frame
+input and the discriminative objective (eq. 7, γ = 0.05 in their best setting)
 
-* facts from the paper and the authors' released MATLAB code
-  (``posenhuang/deeplearningsourceseparation``, ``train_mir1k_demo.m`` and
-  ``drdae_discrim_joint_kl_obj.m``): ReLU hidden layers, a *linear* output
-  layer with one block of ``n_bins`` per source, the "softabs" mask
-  ``|ŷ_1| / (|ŷ_1| + |ŷ_2|)`` applied to the mixture magnitude, an input
-  window of 3 frames (one context frame on each side), and the
-  discriminative objective with γ = 0.05 in their best MIR-1K setting
-  (3 hidden layers of 1000 units, recurrence at the 2nd);
-* our choices: 3 hidden layers of 256 units so the parameter count matches
-  our per-source VAE (≈ 0.8 M, not Huang's 4.6 M), the same standardised
-  log-magnitude input as the VAE (Huang used spectra or log-mel), and Adam
-  with the shared trainer instead of L-BFGS.
+    ‖ŝ_1 − s_1‖² − γ‖ŝ_1 − s_2‖² + ‖ŝ_2 − s_2‖² − γ‖ŝ_2 − s_1‖²   (γ = 0: MSE);
 
-The discriminative objective (Huang et al. 2015, eq. 7) for two sources is
-
-    ‖ŝ_1 − s_1‖² − γ‖ŝ_1 − s_2‖² + ‖ŝ_2 − s_2‖² − γ‖ŝ_2 − s_1‖²,
-
-i.e. each separated source is pulled towards its own target and pushed away
-from the other one. With γ = 0 it is the plain MSE objective.
-
-The DRNN is the DNN with one hidden layer also fed its own output of the
-previous frame, ``h_t = ReLU(W x_t + U h_{t−1} + b)``: an Elman layer with
-ReLU running forwards in time (causal). Huang et al.'s best singing-voice
-model put it at the 2nd of 3 hidden layers ("DRNN-2"), our default. The
-trainer hands every network whole segments ``(batch, n_frames, n_bins)``, so
-the recurrence runs over the frames of each 1-s training segment, and at
-test time over a whole item (the state starts at zero for each).
+ours, 3 layers of 256 units (≈ 0.8 M parameters, as our VAE), the VAE's input features,
+Adam. The DRNN's 2nd layer also reads its own previous output, ``h_t = ReLU(W x_t + U h_{t−1} + b)``,
+over each training segment and over a whole item at test time.
 """
 
 from __future__ import annotations
@@ -44,31 +21,18 @@ from torch import nn
 
 from vaesep.models.vae import MaskingNetwork
 
-HUANG_GAMMA: float = 0.05
-"""γ of Huang et al.'s best singing-voice setting (``pos_neg_r`` in their code)."""
-
 
 @dataclass
 class DNNConfig:
-    """Hyperparameters of :class:`DNNNetwork`; saved inside every checkpoint.
-
-    Attributes:
-        source_names: one name per separated source.
-        n_bins: frequency bins of the magnitude frames (513 for n_fft 1024).
-        context: frames on each side of the input frame (Huang: 1, a 3-frame window).
-        hidden: units per hidden layer.
-        layers: number of hidden layers.
-        gamma: weight γ of the discriminative term; 0 gives the MSE objective.
-        likelihood: ``"gaussian"`` (½ squared error, Huang's cost) or ``"laplace"``.
-    """
+    """Hyperparameters of :class:`DNNNetwork`; saved inside every checkpoint."""
 
     source_names: tuple[str, ...] = ("v", "m")
     n_bins: int = 513
-    context: int = 1
+    context: int = 1  # frames either side of the input frame (Huang: a 3-frame window)
     hidden: int = 256
     layers: int = 3
-    gamma: float = 0.0
-    likelihood: str = "gaussian"
+    gamma: float = 0.0  # weight of the discriminative term; 0: MSE
+    likelihood: str = "gaussian"  # ½ squared error, Huang's cost; or "laplace"
 
     def __post_init__(self) -> None:
         self.source_names = tuple(self.source_names)
@@ -82,45 +46,24 @@ class DNNConfig:
 
 
 def competing_targets(source_magnitude: torch.Tensor) -> torch.Tensor:
-    """For each source ``(batch, n_sources, n_frames, n_bins)``, what it must *not* look like: ``Σ_{j≠i} s_j``.
-
-    With two sources this swaps them, exactly Huang et al.'s negative target;
-    with more it generalises to "everything else". Notebook 04, "The baselines".
-    """
+    """What each source ``(batch, n_sources, n_frames, n_bins)`` must *not* look like, ``Σ_{j≠i} s_j``:
+    with two sources, Huang et al.'s swapped target."""
     return source_magnitude.sum(dim=1, keepdim=True) - source_magnitude
 
 
 def discriminative_loss(
-    network: MaskingNetwork,
-    separated: torch.Tensor,
-    source_magnitude: torch.Tensor,
-    gamma: float,
+    network: MaskingNetwork, separated: torch.Tensor, source_magnitude: torch.Tensor, gamma: float
 ) -> dict[str, torch.Tensor]:
-    """Huang et al.'s objective, ``{"loss", "reconstruction", "confusion"}``: reconstruction − γ × confusion.
-
-    Both terms are the network's own reconstruction error
-    (:meth:`~vaesep.models.vae.MaskingNetwork.reconstruction_loss`, ½ squared error per
-    frame for ``likelihood="gaussian"``) of the separated magnitudes, against the true
-    sources and against :func:`competing_targets`; γ = 0 is the MSE objective every other
-    network trains with. Notebook 04, section "The baselines".
-    """
+    """Huang et al.'s objective, reconstruction − γ × confusion: the network's reconstruction error
+    against the true sources and against :func:`competing_targets`."""
     reconstruction = network.reconstruction_loss(separated, source_magnitude)
     confusion = network.reconstruction_loss(separated, competing_targets(source_magnitude))
-    return {
-        "loss": reconstruction - gamma * confusion,
-        "reconstruction": reconstruction,
-        "confusion": confusion,
-    }
+    return {"loss": reconstruction - gamma * confusion, "reconstruction": reconstruction, "confusion": confusion}
 
 
 class DNNNetwork(MaskingNetwork):
-    """Feed-forward masking network of Huang et al. (2015).
-
-    Input ``(batch, n_frames, n_bins)`` mixture magnitudes; each frame with
-    its context goes through ``layers`` ReLU layers and a linear layer with
-    ``n_sources × n_bins`` outputs, whose absolute values are the per-source
-    estimates ``(batch, n_sources, n_frames, n_bins)``.
-    """
+    """Huang et al.'s feed-forward network: each frame with its context through ``layers`` ReLU layers
+    and a linear one with ``n_sources × n_bins`` outputs, whose absolute values are the estimates."""
 
     kind = "dnn"
     config_class = DNNConfig
@@ -128,16 +71,12 @@ class DNNNetwork(MaskingNetwork):
     def __init__(self, config: DNNConfig) -> None:
         super().__init__(config)
         n_in = (2 * config.context + 1) * config.n_bins
-        self.hidden_layers = nn.ModuleList(
-            self._hidden_layer(i, n_in) for i in range(config.layers)
-        )
+        self.hidden_layers = nn.ModuleList(self._hidden_layer(i, n_in) for i in range(config.layers))
         self.output = nn.Linear(config.hidden, self.n_sources * config.n_bins)
 
     def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
         """Layer ``index`` (0-based): a ReLU dense layer; :class:`DRNNNetwork` swaps one for an RNN."""
-        return nn.Sequential(
-            nn.Linear(n_in if index == 0 else self.config.hidden, self.config.hidden), nn.ReLU()
-        )
+        return nn.Sequential(nn.Linear(n_in if index == 0 else self.config.hidden, self.config.hidden), nn.ReLU())
 
     def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.features(mixture_magnitude)
@@ -149,13 +88,7 @@ class DNNNetwork(MaskingNetwork):
         # (batch, n_frames, n_sources, n_bins) -> (batch, n_sources, n_frames, n_bins)
         return {"estimates": outputs.transpose(1, 2).abs()}
 
-    def loss(
-        self,
-        outputs: dict[str, torch.Tensor],
-        source_magnitude: torch.Tensor,
-        *,
-        epoch: int | None = None,
-    ) -> dict[str, torch.Tensor]:
+    def loss(self, outputs: dict[str, torch.Tensor], source_magnitude: torch.Tensor, *, epoch: int | None = None) -> dict[str, torch.Tensor]:
         """MSE (γ = 0) or discriminative (γ > 0) objective, per frame."""
         if self.config.gamma == 0.0:
             return super().loss(outputs, source_magnitude, epoch=epoch)
@@ -171,9 +104,7 @@ class DRNNConfig(DNNConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 1 <= self.recurrent_layer <= self.layers:
-            raise ValueError(
-                f"recurrent_layer must be one of the hidden layers 1..{self.layers}, got {self.recurrent_layer}"
-            )
+            raise ValueError(f"recurrent_layer must be one of the hidden layers 1..{self.layers}, got {self.recurrent_layer}")
 
 
 class _ElmanReLU(nn.Module):

@@ -1,44 +1,35 @@
 """Separation as inference: VAE source priors and the mixture's likelihood (notebook 06).
 
-Every other separator here is trained on mixtures. This one is a generative
-model of each source, trained on that source alone (:mod:`vaesep.priors`),
-and separates a mixture by *inference*: it looks for the latent codes whose
-decoded sources explain the mixture (Leglaive, Girin & Horaud, MLSP 2018;
-Bando et al., ICASSP 2018). Notebook 06, section "From the generative model
-to the objective", derives the model; the code below computes it term by term::
+Every other separator is trained on mixtures. This one has a generative model of
+each source, trained on that source alone (:mod:`vaesep.priors`), and separates by
+*inference*: it looks for the latent codes whose decoded sources explain the mixture
+(Leglaive, Girin & Horaud 2018; Bando et al. 2018). Notebook 06, "From the generative
+model to the objective", derives what the code below computes term by term::
 
     X_ft = Σ_i S_ift,   S_ift ~ CN(0, g_it · v_ift),   v_ift = d_i(z_it)_f²,   z_it ~ N(0, I),   g_it > 0
 
-so ``X_ft ~ CN(0, V_ft)``. A source without a prior (the noise in denoising)
-is an NMF model fitted on the mixture itself, ``[W_n H_n]_ft`` in place of
-``g_it v_ift``. Inference minimises the negative log-posterior per frame, up
-to constants (:func:`negative_log_posterior`; ``log V + P / V`` is the
-Itakura–Saito divergence between ``P`` and ``V`` plus a constant)::
+so ``X_ft ~ CN(0, V_ft)``. A source without a prior (the noise in denoising) is NMF
+fitted on the mixture itself, ``[W_n H_n]_ft`` in place of ``g_it v_ift``. Inference
+minimises the negative log-posterior per frame, up to constants (``log V + P / V`` is
+the Itakura–Saito divergence of ``P`` and ``V`` plus a constant)::
 
     L(z, g, W, H) = (1/T) [ Σ_ft ( log V_ft + P_ft / V_ft ) + ½ Σ_it ‖z_it‖² ]
     V_ft = Σ_i g_it v_ift + Σ_n [W_n H_n]_ft + ε,    P_ft = |X_ft|²,   ε = 10⁻⁶ · mean_ft P_ft
 
-The scheme (:meth:`GenerativeNetwork.infer`):
+:meth:`GenerativeNetwork.infer`:
 
-1. **Start (amortised).** ``z_it = μ_i(X_t)``, each prior's encoder reading the
-   mixture. The gains start from the closed-form scale per frame shared by the
-   priors, ``ĝ_t = mean_f (P_ft / Σ_i v_ift)``, times ``n_priors / n_sources``
-   (an equal share each); NMF from a seeded ``W`` uniform in [0.5, 1.5] (one
-   draw for every item) and ``H_kt = mean_f P_ft / (K · n_sources)``; then
-   ``start_iterations`` multiplicative updates of gains and NMF with ``z``
-   fixed, since these have no encoder to guess them. ``iterations=0`` stops here.
-2. **Each iteration.** (a) One Adam step on ``z`` along ∇_z L, per item with
-   its own step size ``α_b`` (β₁ = 0.9, β₂ = 0.999, bias-corrected, 10⁻⁸ in
-   the denominator); a step that raises an item's L is taken back and its
-   ``α_b`` halved. (b) One multiplicative update of the gains and every
-   ``H_n``, then of every ``W_n`` (:func:`multiplicative_update`), a
-   majorise-minimise step that never raises L. So L never rises; it is
-   recorded at the start and after every iteration.
-3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``, the
-   posterior mean, with the mixture's phase: :class:`GenerativeNetwork` gives
-   the variances as its estimates, so the joint soft mask of the other networks
-   *is* the Wiener filter. Like NMF it is fitted per mixture, not trained as a
-   whole, and loads and separates like every network (``vaesep.load_model``).
+1. **Start (amortised).** ``z_it = μ_i(X_t)`` from each prior's encoder; gains
+   ``ĝ_t = mean_f (P_ft / Σ_i v_ift) · n_priors / n_sources``; NMF from a seeded ``W``
+   uniform in [0.5, 1.5] (one draw for every item) and ``H_kt = mean_f P_ft / (K · n_sources)``;
+   then ``start_iterations`` multiplicative updates of gains and NMF, which have no
+   encoder to guess them. ``iterations=0`` stops here.
+2. **Each iteration.** (a) One Adam step on ``z`` per item, with its own step size
+   (β = 0.9, 0.999, bias-corrected); a step that raises an item's L is taken back and its
+   step size halved. (b) One multiplicative update of gains and ``H``, then ``W``
+   (:func:`multiplicative_update`), which never raises L. So L never rises.
+3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``, the posterior
+   mean: the network's estimates are the variances, so the joint soft mask every network
+   ends in *is* the Wiener filter. It loads and separates like any network.
 """
 
 from __future__ import annotations
@@ -62,31 +53,19 @@ ADAM_BETAS: tuple[float, float] = (0.9, 0.999)
 
 @dataclasses.dataclass
 class GenerativeConfig:
-    """Sources, prior sizes and inference settings of :class:`GenerativeNetwork`.
-
-    Attributes:
-        source_names: every source, in output order.
-        nmf_sources: the sources without a prior, modelled by NMF fitted on
-            each mixture (denoising: ``("noise",)``); the others have a prior each.
-        n_bins, hidden, layers, latent: sizes of every prior VAE.
-        iterations: inference iterations per mixture (0: the encoders' codes, gains and NMF fitted).
-        step_size: Adam's initial step size on ``z``.
-        n_components: NMF components ``K`` per NMF source.
-        start_iterations: multiplicative updates of the gains (and NMF) before the first iteration.
-        seed: seeds the random start of ``W``.
-    """
+    """Sources, prior sizes and inference settings of :class:`GenerativeNetwork`."""
 
     source_names: tuple[str, ...] = ("v", "m")
-    nmf_sources: tuple[str, ...] = ()
-    n_bins: int = 513
+    nmf_sources: tuple[str, ...] = ()  # no prior: NMF fitted on each mixture (denoising: ("noise",))
+    n_bins: int = 513  # n_bins, hidden, layers, latent: the sizes of every prior VAE
     hidden: int = 128
     layers: int = 1
     latent: int = 64
-    iterations: int = 50
-    step_size: float = 0.02
-    n_components: int = 16
-    start_iterations: int = 20
-    seed: int = 0
+    iterations: int = 50  # inference iterations per mixture
+    step_size: float = 0.02  # Adam's initial step size on z
+    n_components: int = 16  # K per NMF source
+    start_iterations: int = 20  # updates of gains and NMF before the first iteration
+    seed: int = 0  # of the random start of W
 
     def __post_init__(self) -> None:
         self.source_names = tuple(self.source_names)
@@ -118,39 +97,19 @@ class GenerativeConfig:
 
 @dataclasses.dataclass
 class Inference:
-    """What :meth:`GenerativeNetwork.infer` found for a batch of mixtures.
+    """What :meth:`GenerativeNetwork.infer` found for a batch of mixtures."""
 
-    Attributes:
-        variances: ``(batch, n_sources, n_frames, n_bins)``, ``g_it v_ift`` for
-            prior sources and ``[W_n H_n]_ft`` for NMF sources, in source order.
-        objective: ``(batch, iterations + 1)``, L at the start and after each iteration.
-        latents: ``(batch, n_priors, n_frames, latent)``, the codes ``z``.
-        gains: ``(batch, n_priors, n_frames)``.
-        dictionaries: ``(batch, n_nmf, n_bins, K)``, the ``W_n``.
-        activations: ``(batch, n_nmf, K, n_frames)``, the ``H_n``.
-    """
-
-    variances: torch.Tensor
-    objective: torch.Tensor
-    latents: torch.Tensor
-    gains: torch.Tensor
-    dictionaries: torch.Tensor
-    activations: torch.Tensor
+    variances: torch.Tensor  # (batch, n_sources, n_frames, n_bins): g v of priors, W H of NMF sources
+    objective: torch.Tensor  # (batch, iterations + 1): L at the start and after each iteration
+    latents: torch.Tensor  # (batch, n_priors, n_frames, latent): z
+    gains: torch.Tensor  # (batch, n_priors, n_frames): g
+    dictionaries: torch.Tensor  # (batch, n_nmf, n_bins, K): W
+    activations: torch.Tensor  # (batch, n_nmf, K, n_frames): H
 
 
-def negative_log_posterior(
-    power: torch.Tensor, variance: torch.Tensor, latents: torch.Tensor
-) -> torch.Tensor:
-    """L per item: ``(1/T) [Σ_ft (log V_ft + P_ft / V_ft) + ½ Σ_it ‖z_it‖²]``.
-
-    Args:
-        power: ``P``, ``(batch, n_frames, n_bins)``.
-        variance: ``V`` including ε, same shape.
-        latents: ``(batch, n_priors, n_frames, latent)``.
-
-    Returns:
-        ``(batch,)``.
-    """
+def negative_log_posterior(power: torch.Tensor, variance: torch.Tensor, latents: torch.Tensor) -> torch.Tensor:
+    """L per item ``(batch,)``: ``(1/T) [Σ_ft (log V_ft + P_ft / V_ft) + ½ Σ_it ‖z_it‖²]``, from
+    ``P`` and ``V`` (with ε) ``(batch, n_frames, n_bins)`` and ``z`` ``(batch, n_priors, n_frames, latent)``."""
     likelihood = (torch.log(variance) + power / variance).sum(dim=(1, 2))
     prior = 0.5 * latents.square().sum(dim=(1, 2, 3))
     return (likelihood + prior) / power.shape[1]
@@ -160,15 +119,8 @@ def model_variance(
     decoded: torch.Tensor, gains: torch.Tensor, dictionaries: torch.Tensor, activations: torch.Tensor,
     floor: torch.Tensor,
 ) -> torch.Tensor:
-    """``V_ft = Σ_i g_it v_ift + Σ_n [W_n H_n]_ft + ε``, ``(batch, n_frames, n_bins)``.
-
-    Args:
-        decoded: ``v``, ``(batch, n_priors, n_frames, n_bins)``.
-        gains: ``g``, ``(batch, n_priors, n_frames)``.
-        dictionaries: ``W``, ``(batch, n_nmf, n_bins, K)``.
-        activations: ``H``, ``(batch, n_nmf, K, n_frames)``.
-        floor: ``ε``, ``(batch, 1, 1)``.
-    """
+    """``V_ft = Σ_i g_it v_ift + Σ_n [W_n H_n]_ft + ε``, ``(batch, n_frames, n_bins)``; shapes as in
+    :class:`Inference`, ``v`` like ``variances`` for the priors, ``ε`` ``(batch, 1, 1)``."""
     return (gains.unsqueeze(-1) * decoded).sum(dim=1) + nmf_variances(dictionaries, activations).sum(dim=1) + floor
 
 
@@ -178,12 +130,8 @@ def nmf_variances(dictionaries: torch.Tensor, activations: torch.Tensor) -> torc
 
 
 def multiplicative_update(
-    power: torch.Tensor,
-    decoded: torch.Tensor,
-    gains: torch.Tensor,
-    dictionaries: torch.Tensor,
-    activations: torch.Tensor,
-    floor: torch.Tensor,
+    power: torch.Tensor, decoded: torch.Tensor, gains: torch.Tensor, dictionaries: torch.Tensor,
+    activations: torch.Tensor, floor: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One update of the gains and every ``H_n`` together, then of every ``W_n`` (``v`` fixed).
 
@@ -193,10 +141,9 @@ def multiplicative_update(
         H_n  ← H_n ⊙ [W_nᵀ (P ⊙ V⁻²)ᵀ / W_nᵀ (V⁻¹)ᵀ]^½
         W_n  ← W_n ⊙ [(P ⊙ V⁻²)ᵀ H_nᵀ / (V⁻¹)ᵀ H_nᵀ]^½      (V recomputed first)
 
-    (10⁻¹² is added to each denominator.) Each line is a majorise-minimise step for the Itakura–Saito divergence
-    (Févotte & Idier 2011, exponent ½; the gains as in Leglaive et al. 2018),
-    so the Itakura–Saito divergence of ``P`` and ``V``, and with it L, never increases.
-    Shapes as in :func:`model_variance`; returns the new ``(gains, W, H)``.
+    (+10⁻¹² in each denominator): majorise-minimise steps for the Itakura–Saito divergence
+    (Févotte & Idier 2011; gains as in Leglaive et al. 2018), so L never increases.
+    Returns the new ``(gains, W, H)``.
     """
 
     def inverse_powers(w: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -219,15 +166,8 @@ def multiplicative_update(
 
 
 class GenerativeNetwork(Network):
-    """VAE source priors (and NMF sources) that separate a mixture by inference.
-
-    Input ``(batch, n_frames, n_bins)`` mixture magnitudes at the level the
-    priors were trained at (:data:`~vaesep.spectral.REFERENCE_RMS`,
-    which :class:`~vaesep.models.separator.Separator` sees to); estimates
-    are the source variances ``(batch, n_sources, n_frames, n_bins)``, whose
-    joint soft mask is the Wiener filter. ``config.iterations`` is the
-    number of inference iterations (the module docstring).
-    """
+    """VAE source priors (and NMF sources) that separate mixture magnitudes ``(batch, n_frames, n_bins)``,
+    at the priors' training level, by inference; estimates are the source variances."""
 
     kind = "generative"
     config_class = GenerativeConfig
@@ -263,11 +203,7 @@ class GenerativeNetwork(Network):
         return torch.cat(decoded, dim=1).square()
 
     def infer(self, mixture_magnitude: torch.Tensor, iterations: int | None = None) -> Inference:
-        """Run the inference of the module docstring on ``(batch, n_frames, n_bins)`` magnitudes.
-
-        Args:
-            iterations: overrides ``config.iterations``.
-        """
+        """The inference of the module docstring on ``(batch, n_frames, n_bins)``; ``iterations`` overrides the config's."""
         config = self.config
         iterations = config.iterations if iterations is None else int(iterations)
         if iterations < 0:
@@ -287,13 +223,10 @@ class GenerativeNetwork(Network):
             dictionaries = torch.rand(n_nmf, n_bins, config.n_components, generator=generator) + 0.5
             dictionaries = dictionaries.to(power.device).expand(batch, -1, -1, -1).clone()
             frame_power = power.mean(dim=-1)[:, None, None, :]  # (b, 1, 1, T)
-            activations = (frame_power / (config.n_components * n_sources)).expand(
-                -1, n_nmf, config.n_components, -1
-            ).clone()
+            activations = frame_power / (config.n_components * n_sources)
+            activations = activations.expand(-1, n_nmf, config.n_components, -1).clone()
             for _ in range(config.start_iterations):
-                gains, dictionaries, activations = multiplicative_update(
-                    power, decoded, gains, dictionaries, activations, floor
-                )
+                gains, dictionaries, activations = multiplicative_update(power, decoded, gains, dictionaries, activations, floor)
 
         def objective(z: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
             return negative_log_posterior(power, model_variance(v, gains, dictionaries, activations, floor), z)
@@ -317,20 +250,12 @@ class GenerativeNetwork(Network):
                 step_size = torch.where(keep, step_size, 0.5 * step_size)
                 latents = torch.where(keep, proposed, latents)
                 decoded = torch.where(keep, proposed_decoded, decoded)
-                gains, dictionaries, activations = multiplicative_update(
-                    power, decoded, gains, dictionaries, activations, floor
-                )
+                gains, dictionaries, activations = multiplicative_update(power, decoded, gains, dictionaries, activations, floor)
                 history.append(objective(latents, decoded))
         parts = dict(zip(self.priors, (gains.unsqueeze(-1) * decoded).unbind(1), strict=True))
         parts.update(zip(config.nmf_sources, nmf_variances(dictionaries, activations).unbind(1), strict=True))
-        return Inference(
-            variances=torch.stack([parts[name] for name in config.source_names], dim=1),
-            objective=torch.stack(history, dim=1),
-            latents=latents,
-            gains=gains,
-            dictionaries=dictionaries,
-            activations=activations,
-        )
+        variances = torch.stack([parts[name] for name in config.source_names], dim=1)
+        return Inference(variances, torch.stack(history, dim=1), latents, gains, dictionaries, activations)
 
     def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         """The inference's variances as ``"estimates"`` and their joint soft mask, the Wiener filter, as ``"masks"``."""

@@ -1,24 +1,11 @@
-"""Supervised NMF: the classical baseline before neural separators.
+"""Supervised NMF: the classical baseline before neural separators (notebook 04, "The baselines").
 
-Each source gets a dictionary of non-negative spectral shapes ``W_i``
-(``n_bins × n_components``) learned from its own training magnitudes, as in
-Smaragdis, Raj & Shashanka (2007) and the NMF baselines of Huang et al.
-(2015). A mixture frame is explained as ``V ≈ Σ_i W_i H_i`` with the
-dictionaries fixed and only the activations ``H`` fitted; each source's part
-``W_i H_i`` then becomes a Wiener-style mask ``W_i H_i / Σ_j W_j H_j`` on the
-mixture STFT. That mask is the joint soft mask every network here ends in,
-so :class:`NMFNetwork` (kind ``"nmf"``) gives masks like a network and its
-"weights" are the dictionaries: it saves, loads (``vaesep.load_model``) and
-separates like the networks, but it is fitted by :func:`fit_nmf`, not by the
-gradient trainer, and has no input features or loss of its own.
-
-Our choices (notebook 04, section "The baselines"): the generalised
-Kullback–Leibler divergence by default (``divergence="euclidean"`` is the
-alternative), magnitude spectra (power 1), 32 components per source, no
-sparsity penalty, Lee & Seung's (2001) multiplicative updates, which never
-increase the divergence. The updates are written in the textbook layout
-``V ≈ W H`` with ``V`` of shape ``(n_bins, n_frames)``; :meth:`NMFNetwork.forward`
-turns the spectrograms' ``(n_frames, n_bins)`` round once on the way in.
+Each source gets a dictionary ``W_i`` (``n_bins × K``) learned from its own training
+magnitudes (Smaragdis et al. 2007); a mixture is explained as ``V ≈ Σ_i W_i H_i`` with the
+dictionaries fixed, and the parts ``W_i H_i`` give the joint soft mask every network ends in.
+So :class:`NMFNetwork` loads and separates like a network, but is fitted by :func:`fit_nmf`.
+Generalised KL divergence by default, Lee & Seung's (2001) multiplicative updates, in the
+textbook layout ``V`` ``(n_bins, n_frames)``.
 """
 
 from __future__ import annotations
@@ -49,21 +36,13 @@ QUIET_FRAME_RATIO: float = 0.01
 
 @dataclass
 class NMFConfig:
-    """Settings of :class:`NMFNetwork`; saved inside every checkpoint.
+    """Settings of :class:`NMFNetwork`; saved inside every checkpoint."""
 
-    Attributes:
-        source_names: one name per source, one dictionary each.
-        n_bins: frequency bins (513 for n_fft 1024).
-        n_components: dictionary atoms per source.
-        divergence: ``"kl"`` (generalised Kullback–Leibler) or ``"euclidean"``.
-        iterations: multiplicative updates of the activations per mixture.
-    """
-
-    source_names: tuple[str, ...] = ("v", "m")
+    source_names: tuple[str, ...] = ("v", "m")  # one dictionary each
     n_bins: int = 513
-    n_components: int = 32
-    divergence: str = "kl"
-    iterations: int = 50
+    n_components: int = 32  # atoms per source
+    divergence: str = "kl"  # or "euclidean"
+    iterations: int = 50  # updates of the activations per mixture
 
     def __post_init__(self) -> None:
         self.source_names = tuple(self.source_names)
@@ -75,14 +54,8 @@ class NMFConfig:
             raise ValueError("n_components, iterations and n_bins must be positive")
 
 
-def nmf_divergence(
-    target: torch.Tensor, approximation: torch.Tensor, divergence: str
-) -> torch.Tensor:
-    """Total divergence D(V ‖ WH) over all entries (a scalar).
-
-    ``"kl"``: ``Σ V log(V / WH) − V + WH``; ``"euclidean"``: ``½ Σ (V − WH)²``.
-    Notebook 04, section "The baselines".
-    """
+def nmf_divergence(target: torch.Tensor, approximation: torch.Tensor, divergence: str) -> torch.Tensor:
+    """D(V ‖ WH) summed over all entries: ``"kl"``, ``Σ V log(V / WH) − V + WH``; ``"euclidean"``, ``½ Σ (V − WH)²``."""
     if divergence == "euclidean":
         return 0.5 * (target - approximation).square().sum()
     ratio = (target + DIVIDE_FLOOR) / (approximation + DIVIDE_FLOOR)
@@ -92,16 +65,8 @@ def nmf_divergence(
 def update_activations(
     target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
 ) -> torch.Tensor:
-    """One multiplicative update of ``H`` with ``W`` fixed (Lee & Seung 2001).
-
-    Args:
-        target: ``V``, ``(..., n_bins, n_frames)``, non-negative.
-        dictionary: ``W``, ``(n_bins, n_atoms)``.
-        activations: ``H``, ``(..., n_atoms, n_frames)``.
-
-    Returns:
-        the updated ``H`` (same shape); the divergence does not increase.
-    """
+    """One multiplicative update of ``H`` ``(..., K, n_frames)`` with ``W`` ``(n_bins, K)`` fixed, for
+    ``V`` ``(..., n_bins, n_frames)`` (Lee & Seung 2001); the divergence does not increase."""
     approximation = dictionary @ activations
     if divergence == "euclidean":
         numerator = dictionary.T @ target
@@ -115,65 +80,33 @@ def update_activations(
 def update_dictionary(
     target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
 ) -> torch.Tensor:
-    """One multiplicative update of ``W`` with ``H`` fixed; shapes ``(F, N)``, ``(F, R)``, ``(R, N)``."""
-    approximation = dictionary @ activations
-    if divergence == "euclidean":
-        numerator = target @ activations.T
-        denominator = approximation @ activations.T
-    else:
-        numerator = (target / (approximation + DIVIDE_FLOOR)) @ activations.T
-        denominator = activations.sum(dim=1)[None, :]
-    return dictionary * numerator / (denominator + DIVIDE_FLOOR)
+    """One update of ``W`` with ``H`` fixed: that of ``H`` in the transposed problem ``Vᵀ ≈ Hᵀ Wᵀ``."""
+    return update_activations(target.T, activations.T, dictionary.T, divergence).T
 
 
 def fit_activations(
     target: torch.Tensor, dictionary: torch.Tensor, iterations: int, divergence: str
 ) -> torch.Tensor:
-    """Activations ``H`` that explain ``V ≈ W H`` with the dictionary fixed.
+    """Activations ``H`` ``(..., K, n_frames)`` that explain ``V ≈ W H`` with the dictionary fixed.
 
-    The start is flat and deterministic: every atom gets the share that makes
-    each frame's total match, so the same mixture always gives the same masks.
-
-    Args:
-        target: ``(..., n_bins, n_frames)``.
-        dictionary: ``(n_bins, n_atoms)``.
-
-    Returns:
-        ``(..., n_atoms, n_frames)``.
+    A flat, deterministic start (each atom an equal share of the frame's total), so the
+    same mixture always gives the same masks.
     """
     frame_totals = target.sum(dim=-2, keepdim=True)  # (..., 1, n_frames)
-    activations = (
-        (frame_totals / (dictionary.sum() + DIVIDE_FLOOR))
-        .expand(*target.shape[:-2], dictionary.shape[1], target.shape[-1])
-        .clone()
-    )
+    activations = frame_totals / (dictionary.sum() + DIVIDE_FLOOR)
+    activations = activations.expand(*target.shape[:-2], dictionary.shape[1], target.shape[-1]).clone()
     for _ in range(iterations):
         activations = update_activations(target, dictionary, activations, divergence)
     return activations
 
 
 def learn_dictionary(
-    target: torch.Tensor,
-    n_components: int,
-    iterations: int,
-    divergence: str,
-    *,
-    generator: torch.Generator,
+    target: torch.Tensor, n_components: int, iterations: int, divergence: str, *, generator: torch.Generator
 ) -> tuple[torch.Tensor, list[float]]:
-    """Learn ``W`` (columns scaled to unit sum) from one source's frames ``V``.
-
-    Args:
-        target: ``(n_bins, n_frames)`` magnitudes of one source.
-        generator: seeds the random non-negative start of ``W`` and ``H``.
-
-    Returns:
-        ``(W, history)``: ``(n_bins, n_components)`` and the divergence per
-        frame before every iteration and after the last (``iterations + 1`` values).
-    """
+    """``W`` ``(n_bins, n_components)``, atoms scaled to unit sum, from one source's frames ``V``
+    ``(n_bins, n_frames)``, and the divergence per frame before every iteration and after the last."""
     scale = float(target.mean()) + DIVIDE_FLOOR
-    dictionary = (
-        torch.rand(target.shape[0], n_components, generator=generator, dtype=target.dtype) + 0.1
-    )
+    dictionary = torch.rand(target.shape[0], n_components, generator=generator, dtype=target.dtype) + 0.1
     activations = (
         torch.rand(n_components, target.shape[1], generator=generator, dtype=target.dtype) + 0.1
     ) * (scale / n_components)
@@ -182,21 +115,14 @@ def learn_dictionary(
     for _ in range(iterations):
         activations = update_activations(target, dictionary, activations, divergence)
         dictionary = update_dictionary(target, dictionary, activations, divergence)
-        history.append(
-            float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames
-        )
+        history.append(float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames)
     # unit-sum atoms keep the activations of different sources on one scale
     return dictionary / (dictionary.sum(dim=0, keepdim=True) + DIVIDE_FLOOR), history
 
 
 class NMFNetwork(Network):
-    """Supervised NMF with the masks of a network.
-
-    Input ``(batch, n_frames, n_bins)`` mixture magnitudes; outputs the parts
-    ``W_i H_i`` as ``"estimates"``, their joint soft mask as ``"masks"``, both
-    ``(batch, n_sources, n_frames, n_bins)``, and the activations
-    ``(batch, n_sources × n_components, n_frames)``.
-    """
+    """Supervised NMF with the masks of a network: ``"estimates"`` are the parts ``W_i H_i``
+    ``(batch, n_sources, n_frames, n_bins)``, with their joint soft mask and the activations."""
 
     kind = "nmf"
     config_class = NMFConfig
@@ -204,9 +130,7 @@ class NMFNetwork(Network):
     def __init__(self, config: NMFConfig) -> None:
         super().__init__(config)
         # a Parameter (not a buffer) so parameter counts include it; it is fitted, never trained
-        self.dictionaries = nn.Parameter(
-            torch.full((self.n_sources, config.n_bins, config.n_components), 1.0 / config.n_bins)
-        )
+        self.dictionaries = nn.Parameter(torch.full((self.n_sources, config.n_bins, config.n_components), 1.0 / config.n_bins))
 
     def stacked_dictionary(self) -> torch.Tensor:
         """All atoms side by side, ``(n_bins, n_sources × n_components)``, source-major."""
@@ -223,13 +147,8 @@ class NMFNetwork(Network):
 
 @dataclass
 class NMFFit:
-    """What :func:`fit_nmf` returns.
-
-    Attributes:
-        network: the fitted separator network (dictionaries set).
-        history: ``"divergence_<source>"`` per iteration, and ``"seconds"`` (one entry).
-        settings: how it was fitted (seed, seconds of audio per source, iterations).
-    """
+    """What :func:`fit_nmf` returns: the network, ``"divergence_<source>"`` per iteration and
+    ``"seconds"``, and how it was fitted (seed, seconds per source, iterations)."""
 
     network: NMFNetwork
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -239,22 +158,15 @@ class NMFFit:
 def training_frames(
     dataset: BuiltDataset, seconds_per_source: float, *, seed: int, segment_seconds: float = 2.0
 ) -> torch.Tensor:
-    """Magnitude frames of each source from the train split, silent frames dropped.
+    """Per source, its magnitude frames ``(n_bins, n_frames_i)`` from the train split, silence dropped.
 
-    Segments are drawn like the trainer's (:func:`vaesep.data.random_segments`)
-    and level-normalised like its mixtures, so the dictionaries live on the
-    scale the separator sees. Notebook 04, section "The baselines".
-
-    Returns:
-        one ``(n_bins, n_frames_i)`` tensor per source, in a list.
+    Drawn and level-normalised as the trainer's, so the dictionaries live on the separator's scale.
     """
     from vaesep.batches import spectrogram_batch
     from vaesep.data import random_segments
 
     count = max(1, math.ceil(seconds_per_source / segment_seconds))
-    segments = random_segments(
-        dataset, "train", count, segment_seconds, rng=np.random.default_rng([seed, 4_000_037])
-    )
+    segments = random_segments(dataset, "train", count, segment_seconds, rng=np.random.default_rng([seed, 4_000_037]))
     _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
     frames = []
     for index in range(dataset.n_sources):
@@ -272,18 +184,8 @@ def fit_nmf(
     iterations: int = 100,
     seed: int = 0,
 ) -> NMFFit:
-    """Learn one dictionary per source from ``dataset``'s train split.
-
-    Args:
-        dataset: a built data set; its source names are used.
-        config: network settings (``source_names`` is taken from the data set).
-        seconds_per_source: audio drawn per source for learning.
-        iterations: multiplicative updates of ``W`` and ``H``.
-        seed: seeds the drawn segments and the random start.
-
-    Returns:
-        an :class:`NMFFit`; save it with :func:`save_nmf`.
-    """
+    """Learn one dictionary per source from ``dataset``'s train split (source names from the data set);
+    save the :class:`NMFFit` with :func:`save_nmf`."""
     values = {**(vars(config) if config is not None else {}), "source_names": dataset.source_names}
     network = NMFNetwork(NMFConfig(**values))
     start = time.perf_counter()
@@ -293,25 +195,16 @@ def fit_nmf(
     with torch.no_grad():
         for index, (name, target) in enumerate(zip(dataset.source_names, frames, strict=True)):
             dictionary, curve = learn_dictionary(
-                target,
-                network.config.n_components,
-                iterations,
-                network.config.divergence,
-                generator=generator,
+                target, network.config.n_components, iterations, network.config.divergence, generator=generator
             )
             network.dictionaries[index] = dictionary
             history[f"divergence_{name}"] = curve
     history["seconds"] = [time.perf_counter() - start]
-    settings = {
-        "seed": int(seed),
-        "seconds_per_source": float(seconds_per_source),
-        "iterations": int(iterations),
-    }
+    settings = {"seed": int(seed), "seconds_per_source": float(seconds_per_source), "iterations": int(iterations)}
     return NMFFit(network.eval(), history, settings)
 
 
 def save_nmf(fit: NMFFit, path: str | Path, dataset: BuiltDataset) -> Path:
     """Write a checkpoint that :func:`vaesep.load_model` reads like any network's."""
-    return Checkpoint.of(
-        fit.network, dataset, train_config=dict(fit.settings), history=fit.history, stopped="iterations"
-    ).save(path)
+    checkpoint = Checkpoint.of(fit.network, dataset, train_config=dict(fit.settings), history=fit.history, stopped="iterations")
+    return checkpoint.save(path)

@@ -24,7 +24,6 @@ class _Oracle(Separator):
         self.source_names = tuple(source_names)
 
     def _references(self, references: np.ndarray | None, n_samples: int, sr: int, work_length: int) -> np.ndarray:
-        """The true sources ``(n_sources, n_samples)`` at ``sr``, as ``(1, n_sources, work_length)`` at 16 kHz."""
         if references is None:
             raise ValueError(
                 f"{self.name} is an oracle: pass the true sources as references=array of shape ({self.n_sources}, {n_samples})"

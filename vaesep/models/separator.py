@@ -20,21 +20,14 @@ from vaesep.spectral import DEFAULT_STFT, apply_masks, normalise_level, stft
 
 
 class Separator:
-    """Separates mixtures by masking their STFT; subclasses say where the masks come from.
+    """Separates mixtures by masking their STFT; subclasses say where the masks come from."""
 
-    Attributes:
-        name: short label for tables and plots (``"vae-speech"``, ``"irm"``).
-        source_names: one name per separated source, in output order.
-        needs_references: True for the oracles, which are given the true sources.
-        chunk_frames: STFT frames (about 33 s) above which a mixture is separated in overlapping chunks.
-    """
-
-    name: str = "separator"
-    source_names: tuple[str, ...] = ()
-    needs_references: bool = False
+    name: str = "separator"  # its label in tables and plots ("vae-speech", "irm")
+    source_names: tuple[str, ...] = ()  # in output order
+    needs_references: bool = False  # the oracles are given the true sources
     sample_rate: int = SAMPLE_RATE
     stft_config = DEFAULT_STFT
-    chunk_frames: int = 2048
+    chunk_frames: int = 2048  # about 33 s: longer mixtures are separated in overlapping chunks
 
     @property
     def n_sources(self) -> int:
@@ -79,29 +72,20 @@ class Separator:
         return (stems / gain.unsqueeze(1)).float().numpy()  # back to the input's level
 
     def chunk_margin(self) -> int:
-        """Overlap of chunks, in samples, that makes chunked masks equal to one-pass masks.
+        """Overlap of chunks in samples that makes chunked masks equal one-pass masks.
 
-        An output sample depends on the frames whose window covers it (``n_fft / 2``
-        either side), their masks on ``mask_context`` frames more, and those
-        frames' spectra on ``n_fft / 2`` further samples; one extra hop keeps the
-        chunks' reflect-padded edge frames out of reach. A multiple of the hop,
-        so that the chunks' frames fall on the one-pass frames. Recurrent
-        networks, whose state spans the whole input, see the margin as warm-up.
+        A sample depends on the frames covering it (``n_fft / 2`` either side), their masks on
+        ``mask_context`` more frames, their spectra on ``n_fft / 2`` more samples; one extra hop
+        keeps reflect-padded edge frames out of reach. A multiple of the hop, so chunk frames
+        fall on one-pass frames (recurrent networks see the margin as warm-up).
         """
         return self.stft_config.n_fft + (self.mask_context + 1) * self.stft_config.hop_length
 
     def separate(self, mixture: np.ndarray, sr: int, *, references: np.ndarray | None = None) -> np.ndarray:
-        """Separate one mixture at any sample rate.
+        """Separate one mixture ``(n_samples,)`` at rate ``sr`` (Hz) → ``(n_sources, n_samples)`` float32 at ``sr``.
 
-        Args:
-            mixture: waveform ``(n_samples,)``: float, or 8/16/32-bit integer PCM
-                (scaled as :func:`vaesep.audio.as_mono_float` explains); a 2-D
-                multichannel array is averaged to mono first.
-            sr: its sample rate in Hz, an integer from 4000 to 384000.
-            references: oracles only: the true sources at ``sr``, ``(n_sources, n_samples)``.
-
-        Returns:
-            ``float32``, ``(n_sources, n_samples)``, at rate ``sr``.
+        Float or 8/16/32-bit PCM (:func:`vaesep.audio.as_mono_float`); multichannel is averaged.
+        ``references``: oracles only, the true sources at ``sr``, ``(n_sources, n_samples)``.
         """
         mono = as_mono_float(mixture, name="mixture")
         n_samples, sr = mono.shape[0], check_sample_rate(sr)
@@ -131,13 +115,8 @@ class Separator:
 
 
 class NeuralSeparator(Separator):
-    """A trained network (VAE, DNN, RNN, NMF, generative) as a separator: its masks are the network's.
-
-    Args:
-        network: any :class:`~vaesep.models.vae.Network`; it is moved to ``device`` and set to eval mode.
-        name: label for tables and plots; default: the network's kind.
-        info: metadata from the checkpoint (data set, training configuration, history).
-    """
+    """A trained network (VAE, DNN, RNN, NMF, generative) as a separator, in eval mode on ``device``;
+    ``info`` holds the checkpoint's metadata (data set, training configuration, history)."""
 
     def __init__(self, network: Any, *, name: str | None = None, info: dict[str, Any] | None = None, device: str | torch.device = "cpu") -> None:
         self.device = torch.device(device)

@@ -1,17 +1,16 @@
 """The paper's model: an MLP variational autoencoder on magnitude frames, and its ELBO.
 
-Pandey, Kumar & Namboodiri (2018) encode a mixture spectrogram frame into a
-Gaussian latent and decode a separated source from it, with the sizes of the
-authors' code (513 → 128 → 64-d latent → 128 → 513 per source). Notebook 02,
-section "The model, from the ELBO", derives the loss below term by term and
-states where we depart from the paper: the textbook ELBO on the *separated*
-magnitudes (after the joint soft mask of Huang et al. 2015) with β warmed up;
-standardised log-magnitude inputs with context frames; z = μ at test time;
-``deterministic=True`` is the paper's plain autoencoder baseline.
+Pandey, Kumar & Namboodiri (2018) encode a mixture frame into a Gaussian latent and
+decode a separated source from it (the authors' sizes: 513 → 128 → 64-d latent → 128 →
+513 per source). Notebook 02, "The model, from the ELBO", derives the loss term by term
+and where we depart from the paper: the ELBO on the *separated* magnitudes (after the
+joint soft mask of Huang et al. 2015) with β warmed up; standardised log-magnitude
+inputs with context frames; z = μ at test time. ``deterministic=True`` is the paper's
+plain autoencoder baseline.
 
-:class:`MaskingNetwork`, what every trained separator shares (input features,
-the soft mask, the likelihoods), comes first; the DNN/RNN baselines reuse it.
-Shapes: mixtures ``(batch, n_frames, n_bins)``, per source ``(batch, n_sources, n_frames, n_bins)``.
+:class:`MaskingNetwork`, what every trained separator shares (features, soft mask,
+likelihoods), comes first; the DNN/RNN baselines reuse it. Shapes: mixtures
+``(batch, n_frames, n_bins)``, per source ``(batch, n_sources, n_frames, n_bins)``.
 """
 
 from __future__ import annotations
@@ -64,10 +63,10 @@ class Network(nn.Module):
 
 
 class MaskingNetwork(Network):
-    """A network trained by gradient steps: input features, the joint soft mask, the likelihoods.
+    """A network trained by gradient steps (the trainer calls :meth:`training_outputs` and :meth:`loss`).
 
-    The trainer calls only :meth:`training_outputs` and :meth:`loss`. Subclasses implement
-    :meth:`estimate`; their config has ``source_names``, ``n_bins``, ``context`` and ``likelihood``.
+    Subclasses implement :meth:`estimate`; their config has ``source_names``, ``n_bins``,
+    ``context`` and ``likelihood``.
     """
 
     def __init__(self, config: Any) -> None:
@@ -116,16 +115,15 @@ class MaskingNetwork(Network):
         return self(batch.mixture)
 
     def reconstruction_loss(self, separated: torch.Tensor, source_magnitude: torch.Tensor) -> torch.Tensor:
-        """Negative log-likelihood of the true sources per frame: summed over sources and bins, mean over frames.
+        """Negative log-likelihood of the true sources per frame (sum over sources and bins, mean over frames).
 
-        ``config.likelihood`` (notebook 02, "The likelihood has a scale"): ``"gaussian"``, unit
-        variance, ½ squared error as the authors' code scales it, so its size and the meaning
-        of β depend on :data:`vaesep.spectral.REFERENCE_RMS`; ``"laplace"``, absolute error,
-        likewise; ``"sigma"``, a Gaussian whose variance σ² is its maximum-likelihood value on
-        the batch, the mean squared error (σ-VAE, Rybkin et al. 2021): ½ log σ² per source,
-        frame and bin, so rescaling the data only adds a constant, and one σ² for all bins keeps
-        the loud bins, which dominate SDR, weighted as in the squared error; ``"is"``, a complex
-        Gaussian on the STFT with variance ŝ² (Itakura–Saito, Leglaive et al. 2018), scale-free.
+        ``config.likelihood`` (notebook 02, "The likelihood has a scale"):
+        ``"gaussian"``: unit variance, ½ squared error as the authors' code has it, so its size
+        (and β's meaning) depends on :data:`~vaesep.spectral.REFERENCE_RMS`; ``"laplace"``:
+        absolute error, likewise; ``"sigma"``: a Gaussian whose one σ² is its maximum-likelihood
+        value on the batch (σ-VAE, Rybkin et al. 2021), ½ log MSE per source, frame and bin, so a
+        rescaling only adds a constant; ``"is"``: a complex Gaussian on the STFT with variance
+        ŝ² (Itakura–Saito, Leglaive et al. 2018), scale-free.
         """
         error = separated - source_magnitude
         likelihood = self.config.likelihood
