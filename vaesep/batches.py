@@ -18,7 +18,12 @@ import torch
 from vaesep.data.mixing import MAX_REDRAWS, SILENCE_BELOW_DB
 from vaesep.metrics.scores import ReferenceSubspaces
 from vaesep.models import Network, NeuralSeparator
-from vaesep.spectral import DEFAULT_STFT, STFTConfig, normalise_level, reference_gain, stft
+from vaesep.spectral import (
+    DEFAULT_STFT,
+    STFTConfig,
+    reference_gain,
+    spectrogram_batch,
+)
 
 STFT_CHUNK_SECONDS = 60.0  # stream length transformed per call, to bound temporary memory
 
@@ -134,15 +139,6 @@ class StreamSpectra:
         scale = reference_gain(level)  # the mixture at REFERENCE_RMS, as normalise_level does for waveforms
         sources = gather(self.magnitudes) * (gains * scale[:, None, None, None])
         return SpectralBatch(mixture * scale[:, None, None], sources)
-
-
-def spectrogram_batch(sources: np.ndarray, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    """Magnitudes of the mixtures ``(batch, n_frames, n_bins)`` and sources ``(batch, n_sources, n_frames,
-    n_bins)`` of segments ``(batch, n_sources, n_samples)``, each at its mixture's training level."""
-    sources = np.asarray(sources, dtype=np.float32)
-    _, gain = normalise_level(sources.sum(axis=1))  # (batch, 1)
-    scaled = torch.from_numpy((sources * gain[:, None]).astype(np.float32)).to(device)
-    return stft(scaled.sum(dim=1)).abs(), stft(scaled).abs()
 
 
 class ValidationSet:

@@ -186,3 +186,12 @@ def apply_masks(masks: torch.Tensor, mixture_stft: torch.Tensor, length: int, co
             f"{tuple(mixture_stft.shape)}; expected (..., n_sources, n_frames, n_bins) against (..., n_frames, n_bins)"
         )
     return istft(masks * mixture_stft.unsqueeze(-3), length, config)
+
+
+def spectrogram_batch(sources: np.ndarray, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Magnitudes of the mixtures ``(batch, n_frames, n_bins)`` and sources ``(batch, n_sources, n_frames,
+    n_bins)`` of segments ``(batch, n_sources, n_samples)``, each at its mixture's training level."""
+    sources = np.asarray(sources, dtype=np.float32)
+    _, gain = normalise_level(sources.sum(axis=1))  # (batch, 1)
+    scaled = torch.from_numpy((sources * gain[:, None]).astype(np.float32)).to(device)
+    return stft(scaled.sum(dim=1)).abs(), stft(scaled).abs()

@@ -162,7 +162,7 @@ def training_frames(
 
     Drawn and level-normalised as the trainer's, so the dictionaries live on the separator's scale.
     """
-    from vaesep.batches import spectrogram_batch
+    from vaesep.spectral import spectrogram_batch
     from vaesep.data import random_segments
 
     count = max(1, math.ceil(seconds_per_source / segment_seconds))

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
+import vaesep.data.corpora.base as base
 from vaesep.audio import SAMPLE_RATE, rms
 from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order
-from vaesep.data.corpora import base
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
 
 

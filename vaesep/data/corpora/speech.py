@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from vaesep.data import noise
+import vaesep.data.corpora.base as base
+import vaesep.data.noise as noise
 from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order, missing_data_error
-from vaesep.data.corpora import base
 from vaesep.data.mixing import locate
 
 HUANG_PAIRS: tuple[tuple[str, str], ...] = (("FA", "MC"), ("FA", "FB"), ("MC", "MD"))
