@@ -131,9 +131,8 @@ def peak_memory_mb() -> float:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure every family the mode asks for; returns the report (figures and targets)."""
-    import torch
-
     import bench_training
+    import torch
 
     torch.set_num_threads(args.threads)
     full, results, started = args.mode == "full", {}, time.perf_counter()

@@ -10,9 +10,9 @@ import pytest
 
 import vaesep
 from vaesep.cli import build_parser, main
+from vaesep.cli.compare import COMPARE_END, COMPARE_START, study_from_args, table_name
 from vaesep.compare import one_run
 from vaesep.compare import study as study_module
-from vaesep.cli.compare import COMPARE_END, COMPARE_START, study_from_args, table_name
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
 from vaesep.compare.report import (
     README_END,

@@ -162,8 +162,8 @@ def training_frames(
 
     Drawn and level-normalised as the trainer's, so the dictionaries live on the separator's scale.
     """
-    from vaesep.spectral import spectrogram_batch
     from vaesep.data import random_segments
+    from vaesep.spectral import spectrogram_batch
 
     count = max(1, math.ceil(seconds_per_source / segment_seconds))
     segments = random_segments(dataset, "train", count, segment_seconds, rng=np.random.default_rng([seed, 4_000_037]))
