@@ -266,6 +266,28 @@ def test_resumed_reproduce_keeps_the_earlier_runs_in_its_summary(tmp_path):
     assert "| 01_first.ipynb | ok |" in (out / "summary.md").read_text()
 
 
+def test_reproduce_writes_its_runtimes_into_the_readme_block_of_its_mode(tmp_path, capsys):
+    notebooks, out, readme = tiny_notebooks(tmp_path / "nb"), tmp_path / "results", tmp_path / "README.md"
+    from vaesep.reproduce import readme_markers
+
+    fast_start, fast_end = readme_markers(True)
+    full_start, full_end = readme_markers(False)
+    readme.write_text(f"# x\n{fast_start}\nold fast\n{fast_end}\n{full_start}\nold full\n{full_end}\n")
+    assert main(["reproduce", "--fast", "--notebooks", str(notebooks), "--out", str(out), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "old fast" not in text and "old full" in text  # only the block of the mode that ran
+    assert "| `01_first` |" in text and "| `02_second` |" in text and "| **all** |" in text
+    assert "`vaesep reproduce --fast` at commit" in text
+
+
+def test_reproduce_refuses_a_readme_without_the_block_before_running(tmp_path, capsys):
+    notebooks, out, readme = tiny_notebooks(tmp_path / "nb"), tmp_path / "results", tmp_path / "README.md"
+    readme.write_text("# no block\n")
+    assert main(["reproduce", "--fast", "--notebooks", str(notebooks), "--out", str(out), "--readme", str(readme)]) == 2
+    assert "no <!-- vaesep-runtimes-fast:start -->" in capsys.readouterr().err
+    assert not (out / "executed").exists() and readme.read_text() == "# no block\n"
+
+
 def test_reproduce_runs_kernels_without_the_tcp_warning(tmp_path, capfd):
     """The kernels talk over local sockets, so their log has no 'running over TCP' warning."""
     notebooks, out = tiny_notebooks(tmp_path / "nb"), tmp_path / "results"

@@ -16,8 +16,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vaesep.files import RESULTS_ENV, RUNS_ENV, atomic_write
+from vaesep.files import RESULTS_ENV, RUNS_ENV, atomic_write, fill_block, markdown_table
 from vaesep.runtime import FAST_ENV, code_version
+
+
+def readme_markers(fast: bool) -> tuple[str, str]:
+    """The markers of README's runtime block for one mode (``vaesep reproduce --readme``)."""
+    mode = "fast" if fast else "full"
+    return f"<!-- vaesep-runtimes-{mode}:start -->", f"<!-- vaesep-runtimes-{mode}:end -->"
 
 
 @dataclass
@@ -151,6 +157,7 @@ def reproduce(
     out_dir: str | Path = "results",
     start_at: str | None = None,
     timeout: int = 3600,
+    readme: str | Path | None = None,
 ) -> list[NotebookRun]:
     """Execute the numbered notebooks in order and write the results summary.
 
@@ -161,6 +168,8 @@ def reproduce(
         start_at: skip notebooks before the first whose name starts with this
             (e.g. ``"03"``) to resume; the earlier notebooks' runs are kept in the summary.
         timeout: seconds allowed per cell.
+        readme: if every notebook ran, rewrite this README's runtime block of the mode
+            (between :func:`readme_markers`) with the measured times.
 
     Returns:
         one :class:`NotebookRun` per executed notebook; stops at the first failure.
@@ -192,4 +201,17 @@ def reproduce(
                 os.environ[key] = value
     summary = write_summary(out, kept + runs, fast=fast)
     print(f"results: {summary}")
+    if readme and runs and all(run.ok for run in runs):
+        print(f"rewrote {fill_block(readme, *readme_markers(fast), runtimes_markdown(kept + runs, fast=fast))}")
     return runs
+
+
+def runtimes_markdown(runs: Sequence[NotebookRun], *, fast: bool) -> str:
+    """Each notebook's wall time in this run, with where and when it was measured."""
+    rows = [(f"`{run.notebook.removesuffix('.ipynb')}`", f"{run.seconds:.0f}") for run in runs]
+    rows.append(("**all**", f"{sum(run.seconds for run in runs):.0f}"))
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    caption = (f"_`vaesep reproduce{' --fast' if fast else ''}` at commit {code_version()}, "
+               f"{time.strftime('%Y-%m-%d', time.gmtime())}, on {os.cpu_count()} CPU cores "
+               f"(load average {load} at the end; wall times grow with the load)._")
+    return markdown_table(["notebook", "seconds"], rows) + "\n\n" + caption

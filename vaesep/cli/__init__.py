@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce_parser.add_argument("--notebooks", default=None, help="notebook folder (default ./notebooks)")
     reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
     reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
+    reproduce_parser.add_argument("--readme", default=None,
+                                  help="also write the notebooks' runtimes into this README's block of the mode")
     reproduce_parser.set_defaults(
         func=_cmd_reproduce,
         on_interrupt="continue with --start-at NN, NN being the notebook that was running",

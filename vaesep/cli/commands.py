@@ -240,13 +240,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from vaesep.reproduce import reproduce
+    from vaesep.files import fill_block
+    from vaesep.reproduce import readme_markers, reproduce
 
     writable_folder(args.out, "--out")
-    runs = reproduce(
-        fast=args.fast or fast_mode(),
-        notebooks_dir=args.notebooks,
-        out_dir=args.out,
-        start_at=args.start_at,
-    )
+    fast = args.fast or fast_mode()
+    if args.readme:
+        fill_block(args.readme, *readme_markers(fast), None)  # a missing block fails now, not after the run
+    runs = reproduce(fast=fast, notebooks_dir=args.notebooks, out_dir=args.out, start_at=args.start_at,
+                     readme=args.readme)
     return 0 if runs and all(run.ok for run in runs) else 1
