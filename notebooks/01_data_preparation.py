@@ -48,14 +48,13 @@
 #
 # ## Expected runtime
 #
-# Fast mode (`VAESEP_FAST=1`: 12 test mixtures per language, 12 s of audio
-# per speaker for the pitch statistics) takes about 1 minute on a busy 2-core
-# CPU with the data in the cache; building the data the first time adds
-# about 45 s. Full mode (45 Dutch and 100 Czech test mixtures, 2 minutes of
-# audio per speaker) took 2.5 minutes on an idle 2-core CPU *including*
-# building every data set from an empty cache (decoding the speech, rendering
-# 50 chorales), and about 6 minutes on the same machine busy with other jobs.
-# Later runs read the cache.
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load). Fast mode (`VAESEP_FAST=1`, as in CI) uses 12 test mixtures
+# per language and a few seconds of audio per speaker for the pitch statistics;
+# full mode uses every test mixture. The first run also builds the data sets
+# into the cache (decoding the speech, rendering the chorales); later runs read
+# the cache.
 
 # %%
 # On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with

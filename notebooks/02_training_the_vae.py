@@ -51,14 +51,13 @@
 #
 # ## Expected runtime
 #
-# Fast mode (`VAESEP_FAST=1`: 3 epochs of 10 steps of 8 one-second
-# mixtures, 12 test mixtures per language) takes about 1.5 minutes on a busy
-# shared 2-core CPU. Full mode trains for 12 epochs (10, then 2 more after
-# resuming) of 100 steps of 32 one-second mixtures, the budget of the
-# pretrained model, and evaluates on all 145 test mixtures: on an idle 2-core
-# CPU the whole notebook took 5 minutes; on the same machine busy with other
-# jobs an epoch took about 2 minutes and the notebook about 25. On a GPU
-# expect a minute or two. With no time to train, set `EPOCHS = 1`, `EXTRA_EPOCHS = 0` and
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load). Fast mode (`VAESEP_FAST=1`, as in CI) trains a few
+# epochs of a few steps; full mode trains the budget of the pretrained model
+# (100 steps of 32 one-second mixtures per epoch) and evaluates on every test
+# mixture, which is where most of its time goes; each epoch's time is printed
+# as it trains. With no time to train, set `EPOCHS = 1`, `EXTRA_EPOCHS = 0` and
 # read the pretrained model's results.
 
 # %%

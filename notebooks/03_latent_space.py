@@ -55,11 +55,10 @@
 #
 # ## Expected runtime
 #
-# Measured on a 2-core CPU without a GPU, with the data set already in the
-# cache: about 30 s in fast mode (`VAESEP_FAST=1`, as in CI: 150 frames per
-# input for t-SNE, 12 test items) and about 1.5 minutes in full mode (800
-# frames per input, 45 test items); t-SNE takes most of it. On the same
-# machine busy with other jobs both took about 2.5 times as long.
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load). t-SNE takes most of it; fast mode (`VAESEP_FAST=1`, as in
+# CI) projects fewer frames and test items than full mode.
 
 # %%
 # On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with

@@ -48,12 +48,11 @@
 #
 # ## Expected runtime
 #
-# Seconds in fast mode (`VAESEP_FAST=1`, as in CI: the shipped models, 4 test
-# items per condition); minutes in full mode, where the shipped models are
-# scored on every test item. Neither mode trains anything by default: the
-# convergence study is read from its committed result files, and the
-# 200-step comparison is rerun only with `RERUN = True`. The benchmark table
-# in README.md gives the measured times (`python benchmarks/run.py`).
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load). Neither mode trains anything by default: the convergence
+# study is read from its committed result files, and the 200-step comparison is
+# rerun only with `RERUN = True`.
 
 # %%
 # On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with

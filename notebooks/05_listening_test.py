@@ -44,11 +44,12 @@
 #
 # ## Expected runtime
 #
-# Measured on a 2-core CPU without a GPU: about 15 s in fast mode
-# (`VAESEP_FAST=1`, 3 trials, as in CI) and about 20 s in full mode
-# (8 trials), once the speech data set is in the cache (building it is
-# notebook 01's job). The real listening session takes a listener about
-# 2 minutes per trial, plus 5 minutes of familiarisation.
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load). Fast mode (`VAESEP_FAST=1`, as in CI) has fewer trials
+# than full mode; the speech data set must be in the cache (notebook 01's job).
+# A real listening session takes a listener a couple of minutes per trial, plus
+# the familiarisation page.
 
 # %%
 # On Google Colab only (elsewhere this cell does nothing): fetch vaesep and install it with

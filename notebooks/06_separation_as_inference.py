@@ -61,6 +61,10 @@
 #
 # ## Expected runtime
 #
+# README's section "The notebooks" lists this notebook's measured wall time in fast
+# and full mode, written by `vaesep reproduce --readme README.md` from its own run
+# (with the commit, date and machine load).
+#
 # In fast mode (`VAESEP_FAST=1`, as in CI) the notebook trains tiny priors for
 # a few seconds each and measures a handful of test items, so it runs in about
 # the time of the other notebooks' fast mode; those priors are far from
