@@ -9,7 +9,6 @@ It appends one line per precision to ``results/converged/precision_check.json``.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ import torch
 
 from vaesep import data
 from vaesep.evaluate import evaluate_separator
+from vaesep.files import read_json, write_json
 from vaesep.models import DNNConfig, DNNNetwork, NeuralSeparator, VAEConfig, VAENetwork
 from vaesep.runtime import code_version
 from vaesep.train import TrainConfig, train
@@ -28,7 +28,7 @@ OUT = Path(__file__).resolve().parents[1] / "results" / "converged" / "precision
 def main(model: str, epochs: int) -> None:
     torch.set_num_threads(1)
     speech = data.build("speech", progress=False)
-    records = json.loads(OUT.read_text()) if OUT.is_file() else []
+    records = read_json(OUT) if OUT.is_file() else []
     for precision in ("float32", "bfloat16"):
         network = VAENetwork(VAEConfig()) if model == "vae" else DNNNetwork(DNNConfig(gamma=0.05))
         wall, cpu = time.perf_counter(), time.process_time()
@@ -43,7 +43,7 @@ def main(model: str, epochs: int) -> None:
             "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
         })
         print(records[-1])
-    OUT.write_text(json.dumps(records, indent=1) + "\n")
+    write_json(OUT, records)
 
 
 if __name__ == "__main__":

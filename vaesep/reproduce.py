@@ -9,14 +9,21 @@ runtimes and every table. ``--fast`` runs the CI variant (``VAESEP_FAST=1``).
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vaesep.files import RESULTS_ENV, RUNS_ENV, atomic_write, fill_block, markdown_table
+from vaesep.files import (
+    RESULTS_ENV,
+    RUNS_ENV,
+    atomic_write,
+    fill_block,
+    markdown_table,
+    read_json,
+    write_json,
+)
 from vaesep.runtime import FAST_ENV, code_version
 
 
@@ -101,10 +108,7 @@ def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> Notebo
             if kernel.has_kernel:
                 kernel.shutdown_kernel()
     seconds = time.perf_counter() - start
-    executed_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = executed_path.with_name(f".{executed_path.name}.tmp")
-    nbformat.write(notebook, tmp)
-    os.replace(tmp, executed_path)
+    atomic_write(executed_path, lambda tmp: nbformat.write(notebook, tmp))
     return NotebookRun(path.name, seconds, not error, str(executed_path), error)
 
 
@@ -117,10 +121,9 @@ def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> 
         f"Mode: {'fast (CI)' if fast else 'full'}; code: {code_version()}; "
         f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; total {total:.0f} s.",
         "",
-        "| notebook | status | seconds |",
-        "|---|---|---:|",
+        markdown_table(["notebook", "status", "seconds"],
+                       [(r.notebook, "ok" if r.ok else "FAILED", f"{r.seconds:.0f}") for r in runs], align="llr"),
     ]
-    lines += [f"| {r.notebook} | {'ok' if r.ok else 'FAILED'} | {r.seconds:.0f} |" for r in runs]
     for table in sorted(out_dir.glob("*.md")):
         if table.name != "summary.md":
             lines += ["", f"## {table.stem}", "", table.read_text().strip()]
@@ -129,10 +132,8 @@ def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> 
         lines += ["", "## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures]
     record = {"fast": fast, "code": code_version(), "total_seconds": total}
     record["runs"] = [asdict(run) for run in runs]
-    summary_json = json.dumps(record, indent=2) + "\n"
-    atomic_write(out_dir / "summary.json", lambda tmp: tmp.write_text(summary_json))
-    summary_md = "\n".join(lines) + "\n"
-    return atomic_write(out_dir / "summary.md", lambda tmp: tmp.write_text(summary_md))
+    write_json(out_dir / "summary.json", record)
+    return atomic_write(out_dir / "summary.md", "\n".join(lines) + "\n")
 
 
 def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]:
@@ -142,7 +143,7 @@ def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]
     dropping what the earlier run measured. Runs of the other mode are not kept.
     """
     try:
-        record = json.loads((out_dir / "summary.json").read_text())
+        record = read_json(out_dir / "summary.json")
         if bool(record["fast"]) != fast:
             return []
         return [NotebookRun(**run) for run in record["runs"] if run["notebook"] < before]
