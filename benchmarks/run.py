@@ -62,16 +62,13 @@ def timed(function, repeats: int) -> dict[str, float]:
 
 
 def two_voices(seconds: float) -> np.ndarray:
-    """``(2, seconds · 16000)``: two harmonic 'voices' (120 and 220 Hz) with syllable envelopes."""
-    rng = np.random.default_rng(0)
-    t = np.arange(int(seconds * SR)) / SR
-    voices = []
-    for f0 in (120.0, 220.0):
-        phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.06 * np.sin(2 * np.pi * rng.uniform(2, 5) * t))) / SR
-        envelope = np.clip(np.sin(2 * np.pi * rng.uniform(1, 3) * t), 0, None) ** 2
-        voice = sum(np.sin(h * phase) / h for h in range(1, 25)) * envelope + 0.02 * rng.standard_normal(t.size)
-        voices.append(voice / np.sqrt(np.mean(voice**2)))
-    return 0.1 * np.stack(voices).astype(np.float32)
+    """``(2, seconds · 16000)``: the synthetic data set's two test voices, joined (and repeated) to length."""
+    from vaesep import data
+
+    items = np.asarray(data.build("synthetic", fast=True, progress=False).sources("test"))  # (items, 2, samples)
+    joined = items.transpose(1, 0, 2).reshape(2, -1)
+    n_samples = int(seconds * SR)
+    return np.tile(joined, (1, -(-n_samples // joined.shape[1])))[:, :n_samples].astype(np.float32)
 
 
 def bench_separation(seconds: float, repeats: int) -> dict[str, Any]:
