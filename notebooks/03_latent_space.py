@@ -171,9 +171,9 @@ print(f"{SPLIT}: {sources.shape[0]} items of {sources.shape[-1] / dataset.sample
 
 # %%
 codes = latent.encode_frames(model, sources, frames_per_input=N_FRAMES, seed=SEED)
-for name, count in codes.counts().items():
+for name in np.unique(codes.labels["input"]):
     chosen = codes.where(input=name)
-    print(f"{name:>8}: {count} frames, {chosen.labels['voiced'].mean():.0%} voiced, "
+    print(f"{name:>8}: {len(chosen)} frames, {chosen.labels['voiced'].mean():.0%} voiced, "
           f"median level {np.median(chosen.labels['level_db']):+.1f} dB, "
           f"mean posterior variance σ² {np.exp(chosen.logvar).mean():.2f}")
 
@@ -286,7 +286,7 @@ print(f"guessing the more frequent speaker: {majority:.0%}; "
 
 # %%
 all_mixtures = latent.encode_frames(model, sources, include_sources=False, min_level_db=None)
-stats = latent.latent_unit_statistics(all_mixtures)
+stats = latent.unit_statistics(all_mixtures.mu, all_mixtures.logvar, encoder_names=all_mixtures.encoder_names)
 display(Markdown(stats.summary()))
 figure = latent_plots.plot_active_units(stats, title=f"Active units ({SPLIT} mixtures, all frames)")
 save_figure(figure, "03_active_units")
@@ -305,14 +305,17 @@ display(figure)
 #
 # If collapsed units carry nothing, pinning them to 0 (the prior mean) must
 # leave the separation unchanged, while pinning the active ones must ruin it.
-# `decoding.separation_with_top_units` keeps only the k most active dimensions of
-# each encoder, sets every other dimension of every frame's μ to 0, decodes,
-# applies the soft mask to the mixture and scores the result with SI-SDR
-# (notebook 02). k = 64 is the unchanged model; k = 0 feeds every decoder the
+# `decoding.resynthesise` with the edit `decoding.keep_only_dims(stats.top_units(k))`
+# keeps only the k most active dimensions of each encoder, sets every other
+# dimension of every frame's μ to 0, decodes and applies the soft mask to the
+# mixture; we score the result with SI-SDR (notebook 02). k = 64 is the unchanged model; k = 0 feeds every decoder the
 # same constant code, so the mask can no longer follow the mixture.
 
 # %%
-curve = decoding.separation_with_top_units(model, sources, stats, KEEP_UNITS)
+curve = {}  # k → SI-SDR (dB) per test item and source
+for k in KEEP_UNITS:
+    estimates = decoding.resynthesise(model, sources.sum(axis=1), decoding.keep_only_dims(stats.top_units(k)))
+    curve[k] = np.stack([si_sdr(truth, estimate) for truth, estimate in zip(sources, estimates, strict=True)])
 rows = ["| units kept per encoder | " + " | ".join(f"SI-SDR {s} (dB)" for s in model.source_names) + " |",
         "|---|" + "---|" * model.n_sources]
 rows += [f"| {k} | " + " | ".join(f"{v:.2f}" for v in scores.mean(axis=0)) + " |" for k, scores in curve.items()]
@@ -356,10 +359,11 @@ for k in sorted({0, enough, config.latent}):
 
 # %%
 encoder = codes.encoder_names[0]
-start = latent.pick_frame(codes, input="mixture", dominant=model.source_names[0], by="margin_db")
-end = latent.pick_frame(codes, input="mixture", dominant=model.source_names[1], by="margin_db")
+start = latent.pick_frame(codes, dominant=model.source_names[0])
+end = latent.pick_frame(codes, dominant=model.source_names[1])
 z0, z1 = codes.means(encoder)[start], codes.means(encoder)[end]
-alphas, line = decoding.interpolate(z0, z1, N_STEPS)
+alphas = np.linspace(0.0, 1.0, N_STEPS)
+line = np.outer(1 - alphas, z0) + np.outer(alphas, z1)  # row i: (1 − α_i) z₀ + α_i z₁
 decoded_line = decoding.decode_latents(model, line, encoder=encoder)
 figure = latent_plots.plot_interpolation(
     decoded_line, alphas, endpoint_labels=(f"{model.source_names[0]} ahead", f"{model.source_names[1]} ahead"),
@@ -400,7 +404,7 @@ display(Audio(decoding.griffin_lim(held, seed=SEED), rate=dataset.sample_rate))
 # is roughly the sum of the activities A_d of section 3.
 
 # %%
-prior = decoding.prior_samples(config.latent, N_PRIOR, seed=SEED)
+prior = np.random.default_rng(SEED).standard_normal((N_PRIOR, config.latent))
 real = mixture_codes.means(encoder)[np.random.default_rng(SEED).choice(len(mixture_codes), N_PRIOR, replace=False)]
 figure = latent_plots.plot_decoded_frames(
     {"z ~ N(0, I)": decoding.decode_latents(model, prior, encoder=encoder),
@@ -420,8 +424,8 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # *hole* of the aggregate posterior), the decoder was never trained and its
 # output is a guess.
 #
-# To hear the prior, we glide through it: `decoding.prior_trajectory` moves
-# between a few prior samples along arcs z(t) = cos(πt/2) a + sin(πt/2) b. For
+# To hear the prior, we glide through it: we move between a few prior samples,
+# 30 frames from each to the next, along arcs z(t) = cos(πt/2) a + sin(πt/2) b. For
 # independent standard normal a and b every point of the arc is again standard
 # normal, so every frame is a genuine prior sample; a straight line would pass
 # through points of unusually small norm. Griffin–Lim again supplies a phase.
@@ -431,7 +435,10 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # trajectory: the soft mask on the mixture STFT, with the mixture's phase.
 
 # %%
-path = decoding.prior_trajectory(config.latent, n_anchors=6, frames_per_anchor=30, seed=SEED)
+anchors = np.random.default_rng(SEED).standard_normal((6, config.latent))
+t = np.arange(30)[:, None] / 30
+path = np.concatenate([np.cos(np.pi * t / 2) * a + np.sin(np.pi * t / 2) * b
+                       for a, b in zip(anchors[:-1], anchors[1:], strict=True)])
 from_prior = decoding.griffin_lim(decoding.decode_latents(model, path, encoder=encoder), seed=SEED)
 trajectory = latent.encode_frames(model, sources[ITEM:ITEM + 1], include_sources=False, min_level_db=None)
 from_codes = decoding.griffin_lim(decoding.decode_latents(model, trajectory.means(encoder), encoder=encoder), seed=SEED)
@@ -544,7 +551,7 @@ display(Markdown("\n".join(lines)))
 #
 # ```python
 # other = codes.encoder_names[-1]
-# alphas, line_m = decoding.interpolate(codes.means(other)[start], codes.means(other)[end], N_STEPS)
+# line_m = np.outer(1 - alphas, codes.means(other)[start]) + np.outer(alphas, codes.means(other)[end])
 # decoded_m = decoding.decode_latents(model, line_m, encoder=other)
 # display(latent_plots.plot_interpolation(decoded_m, alphas, title=f"Decoder {other}"))
 # print(np.round(10 * np.log10(decoded_m.sum(axis=1) / decoded_m[0].sum()), 1))
@@ -567,7 +574,8 @@ display(Markdown("\n".join(lines)))
 #
 # ```python
 # for threshold in (0.001, 0.01, 0.1):
-#     counts = latent.latent_unit_statistics(all_mixtures, threshold=threshold).n_active
+#     counts = latent.unit_statistics(all_mixtures.mu, all_mixtures.logvar, threshold=threshold,
+#                                     encoder_names=all_mixtures.encoder_names).n_active
 #     print(f"threshold {threshold:g}: {counts}")
 # print("90 % of the KL:", stats.units_holding(0.9), " 99 %:", stats.units_holding(0.99))
 # ```
@@ -589,7 +597,7 @@ display(Markdown("\n".join(lines)))
 # <details><summary>Solution</summary>
 #
 # ```python
-# a, b = decoding.prior_samples(config.latent, 2, seed=1)
+# a, b = np.random.default_rng(1).standard_normal((2, config.latent))
 # t = np.linspace(0, 1, 11)[:, None]
 # straight = (1 - t) * a + t * b
 # arc = np.cos(np.pi * t / 2) * a + np.sin(np.pi * t / 2) * b

@@ -45,11 +45,6 @@ def test_parameter_counts_add_up(vae):
     assert list(counts) == ["encoders.0", "encoders.1", "decoders.0", "decoders.1"]
     assert sum(counts.values()) == total == sum(p.numel() for p in vae.parameters())
     assert counts["encoders.0"] == (3 * 513 * 16 + 16) + (16 * 8 + 8)
-    assert _counts(inspection.parameter_table(vae, depth=1)) == {
-        "encoders": 2 * counts["encoders.0"], "decoders": 2 * counts["decoders.0"], "total": total
-    }
-    with pytest.raises(ValueError):
-        inspection.parameter_table(vae, depth=0)
 
 
 def test_parameter_table_labels_sources(vae):

@@ -36,16 +36,14 @@ def _role(name: str, network: nn.Module) -> str:
     return f"encoder q(z\\|x) of source {source}" if kind == "encoders" else f"decoder of source {source}"
 
 
-def parameter_table(network: nn.Module, depth: int = 2) -> str:
-    """A Markdown table of trainable parameters, their shapes and shares, grouped by the first
-    ``depth`` parts of their names: ``depth=2`` gives the VAE's encoders and decoders a row each."""
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
+def parameter_table(network: nn.Module) -> str:
+    """A Markdown table of trainable parameters, their shapes and shares, grouped by the first two
+    parts of their names: the VAE's encoders and decoders get a row each."""
     shapes: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
     for name, parameter in network.named_parameters():
         if parameter.requires_grad:
-            key = ".".join(name.split(".")[:depth])
+            key = ".".join(name.split(".")[:2])
             shapes.setdefault(key, []).append("×".join(map(str, parameter.shape)))
             counts[key] = counts.get(key, 0) + parameter.numel()
     total = count_parameters(network)

@@ -7,7 +7,6 @@ With ``variant="per_source"`` encoder s feeds only decoder s, so every analysis 
 encoder at a time; the ``shared`` variant's single encoder is called ``"shared"``.
 Figures: :mod:`vaesep.plots.latent`; sliders: :mod:`vaesep.widgets.latent`.
 """
-
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vaesep.api import PRETRAINED_DIR, list_pretrained
+from vaesep.api import PRETRAINED_DIR
 from vaesep.audio import MIXTURE
 from vaesep.checkpoint import load_checkpoint
 from vaesep.files import markdown_table, runs_dir
 from vaesep.models.vae import VAENetwork
-from vaesep.spectral import DEFAULT_STFT, REFERENCE_RMS, STFTConfig, normalise_level, stft
+from vaesep.spectral import DEFAULT_STFT, REFERENCE_RMS, normalise_level, stft
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al. (2016): unit d is active when Var_x(μ_d(x)) > 0.01
 F0_RANGE = (60.0, 400.0)  # pitch range (Hz) of both speakers of the speech set
@@ -43,63 +42,58 @@ def encoder_names(model) -> tuple[str, ...]:
     return network.source_names if network.config.variant == "per_source" else ("shared",)
 
 
-def _training_steps(record: dict) -> int:
-    epochs = len((record.get("history") or {}).get("epoch", []))
-    return epochs * int((record.get("train_config") or {}).get("steps_per_epoch", 0))
-
-
-def find_checkpoint(pretrained: str = "vae-speech", *, announce: bool = True) -> str:
+def find_checkpoint(pretrained: str = "vae-speech") -> str:
     """Notebook 02's ``runs_dir()/02_vae.pt`` if it trained at least as long as the shipped
     ``pretrained`` (a barely trained model would make every analysis describe noise), else
-    that shipped name; with ``announce`` it prints which, and why."""
-    trained = runs_dir() / "02_vae.pt"
-    shipped = pretrained in list_pretrained()
-    reference = _training_steps(load_checkpoint(PRETRAINED_DIR / f"{pretrained}.pt")) if shipped else 0
-    say = print if announce else (lambda _text: None)
-    if trained.is_file():
-        steps = _training_steps(load_checkpoint(trained))
-        if steps >= reference or not shipped:
-            say(f"USING notebook 02's model {trained}: {steps:,} training steps")
-            return str(trained)
-        say(f"USING the shipped {pretrained!r} ({reference:,} training steps), NOT {trained}: that one "
-            f"was trained for only {steps:,} steps, too few for the analyses below to mean anything")
+    ``pretrained``; it prints which, and why."""
+
+    def steps(path) -> int:
+        record = load_checkpoint(path)
+        epochs = len((record.get("history") or {}).get("epoch", []))
+        return epochs * int((record.get("train_config") or {}).get("steps_per_epoch", 0))
+
+    trained, reference = runs_dir() / "02_vae.pt", steps(PRETRAINED_DIR / f"{pretrained}.pt")
+    shipped = f"USING the shipped {pretrained!r} ({reference:,} training steps)"
+    if not trained.is_file():
+        print(f"{shipped}: notebook 02 has not run")
         return pretrained
-    if shipped:
-        say(f"USING the shipped {pretrained!r} ({reference:,} training steps): notebook 02 has not run")
-        return pretrained
-    raise FileNotFoundError(f"no VAE to look at: {trained} does not exist (run notebook 02) and "
-                            f"{pretrained!r} is not among the shipped models {list_pretrained()}")
+    if (trained_steps := steps(trained)) >= reference:
+        print(f"USING notebook 02's model {trained}: {trained_steps:,} training steps")
+        return str(trained)
+    print(f"{shipped}, NOT {trained}: that one was trained for only {trained_steps:,} steps, "
+          "too few for the analyses below to mean anything")
+    return pretrained
 
 
 # ---------------------------------------------------------------- 1. encoding, with frame labels
 
 
-def _frames(waves: np.ndarray, config: STFTConfig) -> np.ndarray:
+def _frames(waves: np.ndarray) -> np.ndarray:
     """``(..., n_samples)`` → ``(..., n_frames, n_fft)`` float64, centred like the STFT's frames."""
-    half = config.n_fft // 2
+    half, hop = DEFAULT_STFT.n_fft // 2, DEFAULT_STFT.hop_length
     padded = np.pad(np.asarray(waves, dtype=np.float64), [(0, 0)] * (np.ndim(waves) - 1) + [(half, half)])
-    return np.lib.stride_tricks.sliding_window_view(padded, config.n_fft, axis=-1)[..., :: config.hop_length, :]
+    return np.lib.stride_tricks.sliding_window_view(padded, DEFAULT_STFT.n_fft, axis=-1)[..., ::hop, :]
 
 
-def frame_level_db(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> np.ndarray:
+def frame_level_db(waves: np.ndarray) -> np.ndarray:
     """RMS of each frame ``(..., n_frames)`` in dB re REFERENCE_RMS: 0 dB is a mixture's average."""
-    level = np.sqrt(np.mean(np.square(_frames(waves, config)), axis=-1))
+    level = np.sqrt(np.mean(np.square(_frames(waves)), axis=-1))
     return 20 * np.log10(np.maximum(level, 1e-8) / REFERENCE_RMS)
 
 
-def periodicity(waves: np.ndarray, config: STFTConfig = DEFAULT_STFT,
-                f0_range: tuple[float, float] = F0_RANGE) -> np.ndarray:
+def periodicity(waves: np.ndarray) -> np.ndarray:
     """A cheap voicing measure in [0, 1] per frame, ``(..., n_frames)``: the peak over the lags of
-    ``f0_range`` of the Hann-windowed frame's normalised autocorrelation, divided by the window's
+    ``F0_RANGE`` of the Hann-windowed frame's normalised autocorrelation, divided by the window's
     own (Boersma 1993). ``librosa.pyin`` is better but ~50× slower; colouring plots needs no more."""
-    window = np.hanning(config.n_fft + 1)[:-1]
+    n_fft, rate = DEFAULT_STFT.n_fft, DEFAULT_STFT.sample_rate
+    window = np.hanning(n_fft + 1)[:-1]
 
     def autocorrelation(x: np.ndarray) -> np.ndarray:
-        power = np.abs(np.fft.rfft(x, n=2 * config.n_fft, axis=-1)) ** 2
-        return np.fft.irfft(power, n=2 * config.n_fft, axis=-1)[..., : config.n_fft]
+        power = np.abs(np.fft.rfft(x, n=2 * n_fft, axis=-1)) ** 2
+        return np.fft.irfft(power, n=2 * n_fft, axis=-1)[..., :n_fft]
 
-    r_x, r_w = autocorrelation(_frames(waves, config) * window), autocorrelation(window)
-    lags = slice(int(config.sample_rate / f0_range[1]), min(int(config.sample_rate / f0_range[0]), config.n_fft - 1) + 1)
+    r_x, r_w = autocorrelation(_frames(waves) * window), autocorrelation(window)
+    lags = slice(int(rate / F0_RANGE[1]), min(int(rate / F0_RANGE[0]), n_fft - 1) + 1)
     ratio = (r_x[..., lags] / np.maximum(r_x[..., :1], 1e-12)) / (r_w[lags] / r_w[0])
     return np.clip(ratio.max(axis=-1), 0.0, 1.0)
 
@@ -134,19 +128,14 @@ class LatentSet:
         return LatentSet(self.mu[keep], self.logvar[keep], {k: v[keep] for k, v in self.labels.items()},
                          self.encoder_names, self.source_names)
 
-    def counts(self) -> dict[str, int]:
-        """Frames per input."""
-        names, counts = np.unique(self.labels["input"], return_counts=True)
-        return dict(zip(names.tolist(), counts.tolist(), strict=True))
-
 
 @torch.no_grad()
-def _encode(network: VAENetwork, magnitudes: torch.Tensor, batch_items: int = 16) -> tuple[np.ndarray, ...]:
-    """μ and log σ², each ``(n_items, n_frames, n_encoders, latent)``, of ``(n_items, n_frames, n_bins)``."""
+def _encode(network: VAENetwork, magnitudes: torch.Tensor) -> tuple[np.ndarray, ...]:
+    """μ and log σ², ``(n_items, n_frames, n_encoders, latent)`` each, of ``(n_items, n_frames, n_bins)``,
+    16 items at a time."""
     was_training, device = network.training, next(network.parameters()).device
     network.eval()
-    parts = [network.encode(magnitudes[i : i + batch_items].to(device))
-             for i in range(0, magnitudes.shape[0], batch_items)]
+    parts = [network.encode(magnitudes[i : i + 16].to(device)) for i in range(0, magnitudes.shape[0], 16)]
     network.train(was_training)
     return tuple(torch.cat([p[k] for p in parts]).transpose(1, 2).cpu().numpy() for k in (0, 1))
 
@@ -199,19 +188,13 @@ def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = 
                      merged, encoder_names(network), network.source_names)
 
 
-def pick_frame(codes: LatentSet, *, input: str, dominant: str | None = None, voiced: bool = True,
-               by: str = "level_db", rank: int = 0) -> int:
-    """Index of the frame of ``input`` (voiced if asked, ``dominant`` loudest if given) ranked
-    ``rank``-th largest by label ``by``: ``by="margin_db"`` finds where one source leads most."""
+def pick_frame(codes: LatentSet, dominant: str) -> int:
+    """Index of the voiced mixture frame in which source ``dominant`` leads the others most."""
     labels = codes.labels
-    chosen = (labels["input"] == input) & (labels["voiced"] if voiced else True)
-    if dominant is not None:
-        chosen &= labels["dominant"] == dominant
-    candidates = np.flatnonzero(chosen)
-    if candidates.size == 0:
-        raise ValueError(f"no frames of input {input!r} match (voiced={voiced}, dominant={dominant!r})")
-    order = candidates[np.argsort(-labels[by][candidates], kind="stable")]
-    return int(order[min(rank, order.size - 1)])
+    chosen = (labels["input"] == MIXTURE) & labels["voiced"] & (labels["dominant"] == dominant)
+    if not chosen.any():
+        raise ValueError(f"no voiced mixture frame in which {dominant!r} is the loudest source")
+    return int(np.flatnonzero(chosen)[np.argmax(labels["margin_db"][chosen])])
 
 
 # ---------------------------------------------------------------- 2. two-dimensional views
@@ -319,22 +302,14 @@ class UnitStatistics:
         return markdown_table(header, rows)
 
 
-def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequence[str] | None = None,
+def unit_statistics(mu: np.ndarray, logvar: np.ndarray, *, encoder_names: Sequence[str],
                     threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
     """Active units (Burda et al. 2016) and KL per unit from posterior parameters
-    ``(n_frames, n_encoders, latent)``, or ``(n_frames, latent)`` for one encoder."""
+    ``(n_frames, n_encoders, latent)``."""
     mu, logvar = np.asarray(mu, dtype=np.float64), np.asarray(logvar, dtype=np.float64)
-    if mu.ndim == 2:
-        mu, logvar = mu[:, None], logvar[:, None]
     if mu.shape[0] < 2:
         raise ValueError("need at least two frames to measure how the posterior mean varies")
     activity = mu.var(axis=0, ddof=1)
     kl = 0.5 * (np.square(mu) + np.exp(logvar) - 1.0 - logvar)
-    names = tuple(encoder_names) if encoder_names is not None else tuple(f"encoder {i}" for i in range(mu.shape[1]))
     return UnitStatistics(activity, np.exp(logvar).mean(axis=0), kl.mean(axis=0), activity > threshold,
-                          threshold, names)
-
-
-def latent_unit_statistics(codes: LatentSet, threshold: float = ACTIVE_THRESHOLD) -> UnitStatistics:
-    """:func:`unit_statistics` of a :class:`LatentSet`, naming its encoders."""
-    return unit_statistics(codes.mu, codes.logvar, encoder_names=codes.encoder_names, threshold=threshold)
+                          threshold, tuple(encoder_names))

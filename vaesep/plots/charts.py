@@ -60,36 +60,35 @@ def _finite(values: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {label: array[np.isfinite(array)] for label, array in arrays.items()}
 
 
-def plot_f0_histograms(f0: Mapping[str, np.ndarray], *, title: str | None = None, fmin: float = 50.0,
-                       fmax: float = 500.0, n_bins: int = 60) -> Figure:
-    """Voiced-frame F0 (Hz; NaN, unvoiced, left out) per label on a log axis, medians marked."""
+def plot_f0_histograms(f0: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
+    """Voiced-frame F0 (Hz; NaN, unvoiced, left out) per label on a log axis from 50 to 500 Hz,
+    medians marked."""
     finite = _finite(f0)
     medians = [float(np.median(v)) if v.size else np.nan for v in finite.values()]
     labelled = {f"{label}: median {median:.0f} Hz": v for (label, v), median in zip(finite.items(), medians, strict=True)}
-    figure, axis = _histograms(labelled, np.geomspace(fmin, fmax, n_bins + 1), "share of voiced frames (%)",
+    figure, axis = _histograms(labelled, np.geomspace(50.0, 500.0, 61), "share of voiced frames (%)",
                                "fundamental frequency F0 (Hz, log scale)", title, dashed_alternate=True)
     for index, median in enumerate(medians):
         if np.isfinite(median):
             axis.axvline(median, color=f"C{index}", linewidth=0.8, alpha=0.7)
     axis.set_xscale("log")
-    ticks = [tick for tick in (50, 70, 100, 150, 200, 300, 400, 500) if fmin <= tick <= fmax]
+    ticks = (50, 70, 100, 150, 200, 300, 400, 500)
     axis.set_xticks(ticks, [str(tick) for tick in ticks])
     axis.minorticks_off()
-    axis.set_xlim(fmin, fmax)
+    axis.set_xlim(50.0, 500.0)
     axis.legend(fontsize=8)
     return figure
 
 
 def plot_db_histograms(values: Mapping[str, np.ndarray], *, xlabel: str, title: str | None = None,
-                       bins: int | np.ndarray = 60, reference_lines: Mapping[str, float] | None = None) -> Figure:
-    """Histograms of dB values (levels, local SNRs) per label, as shares in %; ``bins`` edges, or a
-    count spanning the 0.5th to 99.5th percentiles; ``reference_lines`` label → x, dotted."""
+                       reference_lines: Mapping[str, float] | None = None) -> Figure:
+    """Histograms of dB values (levels, local SNRs) per label, as shares in %, in 60 bins spanning
+    the 0.5th to 99.5th percentiles; ``reference_lines`` label → x, dotted."""
     finite = _finite(values)
     filled = [v for v in finite.values() if v.size]
-    if isinstance(bins, int) and filled:
-        low = min(float(np.percentile(v, 0.5)) for v in filled)
-        high = max(float(np.percentile(v, 99.5)) for v in filled)
-        bins = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    low = min((float(np.percentile(v, 0.5)) for v in filled), default=0.0)
+    high = max((float(np.percentile(v, 99.5)) for v in filled), default=1.0)
+    bins = np.linspace(low, high if high > low else low + 1.0, 61)
     figure, axis = _histograms(finite, bins, "share of frames (%)", xlabel, title)
     figure.set_size_inches(8.0, 3.2)
     for label, position in (reference_lines or {}).items():
@@ -151,7 +150,7 @@ def plot_kl_schedule(weights: Sequence[float], title: str | None = None) -> Figu
     return figure
 
 
-def plot_metric_boxes(scores: Mapping[str, Sequence[float]], metric: str = "SDR", *, unit: str = "dB",
+def plot_metric_boxes(scores: Mapping[str, Sequence[float]], metric: str = "SDR", *,
                       title: str | None = None, reference_lines: Mapping[str, float] | None = None) -> Figure:
     """Per-item scores (method → values), one box per method, every item a dot;
     ``reference_lines`` label → value, drawn across (e.g. the mixture's mean)."""
@@ -167,7 +166,7 @@ def plot_metric_boxes(scores: Mapping[str, Sequence[float]], metric: str = "SDR"
     for label, value in (reference_lines or {}).items():
         axis.axhline(value, linestyle=":", color="0.4")
         axis.annotate(label, (0.5, value), xytext=(2, 2), textcoords="offset points", fontsize=8)
-    axis.set(ylabel=f"{metric} ({unit})", title=title or "")
+    axis.set(ylabel=f"{metric} (dB)", title=title or "")
     axis.grid(axis="y", alpha=0.3)
     return figure
 

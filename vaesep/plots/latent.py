@@ -16,8 +16,10 @@ from matplotlib.figure import Figure
 from vaesep.audio import MIXTURE
 from vaesep.latent import LatentSet, UnitStatistics
 from vaesep.plots.spectra import with_title
-from vaesep.spectral import DEFAULT_STFT, STFTConfig
+from vaesep.spectral import DEFAULT_STFT
 
+FREQUENCIES = DEFAULT_STFT.bin_frequencies()
+MAX_FREQUENCY = 4000.0  # Hz; the harmonics that tell speakers apart lie below
 INPUT_COLOURS = {"v": "tab:blue", "m": "tab:orange", MIXTURE: "tab:grey"}  # other sources: tab10
 COLOURINGS = {
     "input": "what the encoder was fed",
@@ -27,25 +29,25 @@ COLOURINGS = {
 }
 
 
-def frames_db(frames: np.ndarray, floor_db: float = -80.0, reference: float | None = None) -> np.ndarray:
-    """Magnitude frames in dB re ``reference`` (default: their peak), floored at ``floor_db``:
+def frames_db(frames: np.ndarray, reference: float | None = None) -> np.ndarray:
+    """Magnitude frames in dB re ``reference`` (default: their peak), floored at -80 dB:
     a decoded frame has no absolute level (the soft mask sees only ratios)."""
     frames = np.asarray(frames, dtype=np.float64)
     reference = float(frames.max()) if reference is None else float(reference)
-    return np.maximum(20 * np.log10(np.maximum(frames, 1e-12) / max(reference, 1e-12)), floor_db)
+    return np.maximum(20 * np.log10(np.maximum(frames, 1e-12) / max(reference, 1e-12)), -80.0)
 
 
-def _spectrum_axes(axes, decibels: np.ndarray, config: STFTConfig, max_frequency: float, top: float) -> None:
-    """Frequency across up to ``max_frequency``; dB from just under the quietest shown bin to ``top``."""
-    shown = np.asarray(decibels)[..., config.bin_frequencies() <= max_frequency]
+def _spectrum_axes(axes, decibels: np.ndarray, top: float) -> None:
+    """Frequency across up to 4 kHz; dB from just under the quietest shown bin to ``top``."""
+    shown = np.asarray(decibels)[..., FREQUENCIES <= MAX_FREQUENCY]
     floor = float(max(-80.0, np.floor((shown.min() - 6.0) / 10.0) * 10.0))
     for axis in np.ravel(axes):
-        axis.set(xlim=(0, max_frequency), ylim=(floor, top))
+        axis.set(xlim=(0, MAX_FREQUENCY), ylim=(floor, top))
 
 
 def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
                      colour_by: Sequence[str] = ("input", "level_db", "periodicity"), *,
-                     title: str | None = None, point_size: float = 6.0) -> Figure:
+                     title: str | None = None) -> Figure:
     """One row per 2-D projection (row title → ``(len(codes), 2)`` coordinates), one column per
     label of ``codes`` to colour by: categories get a legend, continuous labels a colour bar."""
     n_rows, n_cols = len(projections), len(colour_by)
@@ -58,12 +60,12 @@ def plot_projections(projections: Mapping[str, np.ndarray], codes: LatentSet,
             axis, values = axes[row, col], codes.labels[key]
             if values.dtype.kind in "OUS":
                 for label in [n for n in order if n in set(values.tolist())]:
-                    axis.scatter(*coords[values == label].T, s=point_size, alpha=0.6, linewidths=0, label=label,
+                    axis.scatter(*coords[values == label].T, s=6.0, alpha=0.6, linewidths=0, label=label,
                                  color=INPUT_COLOURS.get(label, f"C{order.index(label) % 10}"))
                 axis.legend(markerscale=3, fontsize="small", loc="best")
             else:
                 limits = (0.0, 1.0) if key == "periodicity" else np.percentile(values, [2, 98])
-                points = axis.scatter(*coords.T, c=values, s=point_size, alpha=0.8, linewidths=0,
+                points = axis.scatter(*coords.T, c=values, s=6.0, alpha=0.8, linewidths=0,
                                       cmap="viridis" if key == "periodicity" else "magma",
                                       vmin=limits[0], vmax=limits[1])
                 figure.colorbar(points, ax=axis, shrink=0.85)
@@ -99,68 +101,63 @@ def plot_active_units(stats: UnitStatistics, *, title: str | None = None) -> Fig
     return with_title(figure, title)
 
 
-def plot_interpolation(frames: np.ndarray, alphas: np.ndarray, *, config: STFTConfig = DEFAULT_STFT,
-                       max_frequency: float = 4000.0, endpoint_labels: tuple[str, str] = ("z₀", "z₁"),
-                       title: str | None = None) -> Figure:
-    """Decoded frames ``(n_steps, n_bins)`` along a line, as an image (α across, frequency up) and
-    as spectra, in dB re the loudest decoded bin of the whole line."""
-    decibels, freqs = frames_db(frames), config.bin_frequencies()
+def plot_interpolation(frames: np.ndarray, alphas: np.ndarray, *,
+                       endpoint_labels: tuple[str, str] = ("z₀", "z₁"), title: str | None = None) -> Figure:
+    """Decoded frames ``(n_steps, n_bins)`` at evenly spaced ``alphas`` along a line, as an image
+    (α across, frequency up) and as spectra, in dB re the loudest decoded bin of the whole line."""
+    decibels = frames_db(frames)
     figure = Figure(figsize=(11, 3.8), layout="constrained")
     image_axis, line_axis = figure.subplots(1, 2, width_ratios=[1, 1.3])
-    _spectrum_axes(line_axis, decibels, config, max_frequency, 3)
-    step = (alphas[1] - alphas[0]) if len(alphas) > 1 else 1.0
+    _spectrum_axes(line_axis, decibels, 3)
+    half = (alphas[1] - alphas[0]) / 2
     image = image_axis.imshow(decibels.T, origin="lower", aspect="auto", cmap="magma", interpolation="nearest",
                               vmin=line_axis.get_ylim()[0], vmax=0,
-                              extent=(alphas[0] - step / 2, alphas[-1] + step / 2, 0, freqs[-1]))
-    image_axis.set(ylim=(0, max_frequency), ylabel="frequency (Hz)",
+                              extent=(alphas[0] - half, alphas[-1] + half, 0, FREQUENCIES[-1]))
+    image_axis.set(ylim=(0, MAX_FREQUENCY), ylabel="frequency (Hz)",
                    xlabel=f"α  ({endpoint_labels[0]} → {endpoint_labels[1]})")
     figure.colorbar(image, ax=image_axis, label="dB re max")
     palette = matplotlib.colormaps["coolwarm"]
     for i, (alpha, row) in enumerate(zip(alphas, decibels, strict=True)):
         end = i in (0, len(alphas) - 1)
-        line_axis.plot(freqs, row, color=palette(float(alpha)), linewidth=1.4 if end else 0.7,
+        line_axis.plot(FREQUENCIES, row, color=palette(float(alpha)), linewidth=1.4 if end else 0.7,
                        label=f"α = {alpha:.2f}" if end else None)
     line_axis.set(xlabel="frequency (Hz)", ylabel="decoded level (dB re max)")
     line_axis.legend(fontsize="small")
     return with_title(figure, title)
 
 
-def plot_decoded_frames(frame_sets: Mapping[str, np.ndarray], *, config: STFTConfig = DEFAULT_STFT,
-                        max_frequency: float = 4000.0, title: str | None = None) -> Figure:
+def plot_decoded_frames(frame_sets: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
     """One panel per named set of decoded frames ``(n_frames, n_bins)``, each frame in dB re its own
     peak, thin, their median thick: sets (prior samples, real codes) compare at a glance."""
-    freqs = config.bin_frequencies()
     decibels = {name: np.stack([frames_db(frame) for frame in np.asarray(frames)])
                 for name, frames in frame_sets.items()}
     figure = Figure(figsize=(4.6 * len(decibels), 3.4), layout="constrained")
     axes = figure.subplots(1, len(decibels), sharey=True, squeeze=False)[0]
-    _spectrum_axes(axes, np.concatenate(list(decibels.values())), config, max_frequency, 3)
+    _spectrum_axes(axes, np.concatenate(list(decibels.values())), 3)
     for index, (axis, (name, values)) in enumerate(zip(axes, decibels.items(), strict=True)):
         for row in values:
-            axis.plot(freqs, row, color=("tab:purple", "tab:green", "tab:blue")[index % 3], linewidth=0.6, alpha=0.5)
-        axis.plot(freqs, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
+            colour = ("tab:purple", "tab:green", "tab:blue")[index % 3]
+            axis.plot(FREQUENCIES, row, color=colour, linewidth=0.6, alpha=0.5)
+        axis.plot(FREQUENCIES, np.median(values, axis=0), color="black", linewidth=1.4, label="median")
         axis.set(title=f"{name} ({len(values)} frames)", xlabel="frequency (Hz)")
         axis.legend(fontsize="small", loc="upper right")
     axes[0].set_ylabel("decoded level (dB re each frame's peak)")
     return with_title(figure, title)
 
 
-def plot_frame_grid(frames: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str], *,
-                    reference: np.ndarray | None = None, config: STFTConfig = DEFAULT_STFT,
-                    max_frequency: float = 4000.0, title: str | None = None) -> Figure:
+def plot_frame_grid(frames: np.ndarray, row_labels: Sequence[str], column_labels: Sequence[str],
+                    reference: np.ndarray, *, title: str | None = None) -> Figure:
     """A grid of decoded frames ``(n_rows, n_cols, n_bins)``, the static latent explorer, in dB re
-    the peak of ``reference`` (drawn faintly in each panel; default: the grid's own peak)."""
+    the peak of the ``reference`` frame, which is drawn faintly in each panel."""
     frames = np.asarray(frames)
     n_rows, n_cols = frames.shape[:2]
-    peak = float((reference if reference is not None else frames).max())
-    freqs = config.bin_frequencies()
+    peak = float(np.max(reference))
     figure = Figure(figsize=(2.6 * n_cols + 0.4, 1.9 * n_rows + 0.5), layout="constrained")
     axes = figure.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
-    _spectrum_axes(axes, frames_db(frames, reference=peak), config, max_frequency, 10)
+    _spectrum_axes(axes, frames_db(frames, reference=peak), 10)
     for (r, c), axis in np.ndenumerate(axes):
-        if reference is not None:
-            axis.plot(freqs, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
-        axis.plot(freqs, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
+        axis.plot(FREQUENCIES, frames_db(reference, reference=peak), color="0.75", linewidth=0.8)
+        axis.plot(FREQUENCIES, frames_db(frames[r, c], reference=peak), color="tab:purple", linewidth=0.9)
         axis.set_title(column_labels[c] if r == 0 else "", fontsize="small")
         axis.set_ylabel(f"{row_labels[r]}\ndB" if c == 0 else "", fontsize="small")
         axis.set_xlabel("frequency (Hz)" if r == n_rows - 1 else "")

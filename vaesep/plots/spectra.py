@@ -18,6 +18,7 @@ from vaesep.spectral import DEFAULT_STFT, STFTConfig, magnitude, stft
 
 DB_RANGE = 80.0  # dynamic range shown, dB below each figure's loudest bin
 DB_LABEL = "level (dB re. max)"
+ZOOM = 1200.0  # Hz: the top of the zoomed views, where the low harmonics are resolved
 
 
 def with_title(figure: Figure, title: str | None) -> Figure:
@@ -64,35 +65,34 @@ def plot_waveforms(signals: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE, tit
     return with_title(figure, title)
 
 
-def _image_rows(images: Mapping[str, np.ndarray], config: STFTConfig, value_range: tuple[float, float],
-                cmap: str, colour_label: str, title: str | None, max_frequency: float) -> Figure:
+def _image_rows(images: Mapping[str, np.ndarray], value_range: tuple[float, float], cmap: str,
+                colour_label: str, title: str | None, max_frequency: float) -> Figure:
     """One row per ``(n_frames, n_bins)`` image on shared axes, one colour bar."""
     figure, axes = _rows(len(images))
     for axis, (name, values) in zip(axes, images.items(), strict=True):
-        image = _show(axis, values, config, max_frequency, value_range=value_range, cmap=cmap)
+        image = _show(axis, values, DEFAULT_STFT, max_frequency, value_range=value_range, cmap=cmap)
         axis.set_ylabel(f"{name}\nfrequency (Hz)")
     axes[-1].set_xlabel("time (s)")
     figure.colorbar(image, ax=list(axes), label=colour_label, shrink=0.8)
     return with_title(figure, title)
 
 
-def plot_spectrograms(signals: Mapping[str, np.ndarray], config: STFTConfig = DEFAULT_STFT, *,
-                      title: str | None = None, max_frequency: float = 4000.0) -> Figure:
+def plot_spectrograms(signals: Mapping[str, np.ndarray], *, title: str | None = None,
+                      max_frequency: float = 4000.0) -> Figure:
     """Log-magnitude spectrograms of waveforms ``(n_samples,)`` or magnitudes ``(n_frames, n_bins)``,
     on one colour scale (dB re the loudest bin of all); speech harmonics that matter sit below 4 kHz."""
-    spectra, peak = _magnitudes(signals, config)
+    spectra, peak = _magnitudes(signals, DEFAULT_STFT)
     decibels = {name: _decibels(spectrum, peak) for name, spectrum in spectra.items()}
-    return _image_rows(decibels, config, (-DB_RANGE, 0.0), "magma", DB_LABEL, title, max_frequency)
+    return _image_rows(decibels, (-DB_RANGE, 0.0), "magma", DB_LABEL, title, max_frequency)
 
 
-def plot_masks(masks: Mapping[str, np.ndarray], config: STFTConfig = DEFAULT_STFT, *,
-               title: str | None = None, max_frequency: float = 4000.0) -> Figure:
+def plot_masks(masks: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
     """Masks ``(n_frames, n_bins)`` (time-major) with values in [0, 1], one row each."""
-    return _image_rows(masks, config, (0.0, 1.0), "viridis", "mask value", title, max_frequency)
+    return _image_rows(masks, (0.0, 1.0), "viridis", "mask value", title, 4000.0)
 
 
 def plot_stft_resolutions(signal: np.ndarray, configs: Sequence[STFTConfig], *, start: float = 0.0,
-                          duration: float = 1.5, max_frequency: float = 1200.0, title: str | None = None) -> Figure:
+                          duration: float = 1.5, title: str | None = None) -> Figure:
     """The same excerpt under different STFT settings, one row each: short frames resolve onsets
     but smear harmonics, long frames resolve harmonics but blur in time."""
     figure = Figure(figsize=(10.0, 2.3 * len(configs)), layout="constrained")
@@ -104,7 +104,7 @@ def plot_stft_resolutions(signal: np.ndarray, configs: Sequence[STFTConfig], *, 
         frame_seconds = config.hop_length / config.sample_rate
         first = int(round(start / frame_seconds))
         last = min(first + max(int(round(duration / frame_seconds)), 1), len(spectrum))
-        image = _show(axis, _decibels(spectrum[first:last], peak), config, max_frequency, first=first)
+        image = _show(axis, _decibels(spectrum[first:last], peak), config, ZOOM, first=first)
         axis.set_ylabel("frequency (Hz)")
         axis.set_title(f"n_fft {config.n_fft}: {1000 * config.n_fft / config.sample_rate:.0f} ms frames, "
                        f"{config.sample_rate / config.n_fft:.1f} Hz bins, "
@@ -131,37 +131,31 @@ def _both_audible_frame(spectra: Mapping[str, np.ndarray], f0_tracks: Mapping[st
 
 
 def plot_harmonic_zoom(signals: Mapping[str, np.ndarray], f0_tracks: Mapping[str, np.ndarray] | None = None, *,
-                       config: STFTConfig = DEFAULT_STFT, start: float = 0.0, duration: float = 1.5,
-                       frame_time: float | None = None, max_frequency: float = 1200.0, n_harmonics: int = 8,
-                       title: str | None = None) -> Figure:
+                       start: float = 0.0, duration: float = 1.5, title: str | None = None) -> Figure:
     """Resolved harmonics: left, the low frequencies of the *last* waveform (the mixture) from
-    ``start`` for ``duration`` seconds, with each source's ``k·F0(t)`` drawn over it (``f0_tracks``:
-    source → F0 per STFT frame, NaN unvoiced); right, one frame's spectrum of every signal with
-    the harmonics marked. That frame is at ``frame_time``, by default where every tracked source
-    is voiced and the quieter is loudest (the window's middle if none is)."""
+    ``start`` for ``duration`` seconds, with each source's ``k·F0(t)``, k ≤ 8, drawn over it
+    (``f0_tracks``: source → F0 per STFT frame, NaN unvoiced); right, the spectrum of every signal
+    with the harmonics marked in the frame where every tracked source is voiced and the quieter is
+    loudest (the window's middle if there is none)."""
     f0_tracks = dict(f0_tracks or {})
-    spectra, peak = _magnitudes(signals, config)
+    spectra, peak = _magnitudes(signals, DEFAULT_STFT)
     names = list(spectra)
     shown = spectra[names[-1]]
-    frame_seconds = config.hop_length / config.sample_rate
+    frame_seconds = DEFAULT_STFT.hop_length / DEFAULT_STFT.sample_rate
     first = int(round(start / frame_seconds))
     last = min(first + int(round(duration / frame_seconds)), len(shown))
     if last <= first:
         raise ValueError(f"the window start={start} s, duration={duration} s holds no frame")
-    if frame_time is None:
-        frame = _both_audible_frame(spectra, f0_tracks, first, last)
-    else:
-        frame = int(round(frame_time / frame_seconds))
-    frame = min(frame, len(shown) - 1)
-    frequencies = config.bin_frequencies()
+    frame = _both_audible_frame(spectra, f0_tracks, first, last)
+    frequencies = DEFAULT_STFT.bin_frequencies()
 
     figure = Figure(figsize=(11.0, 4.0), layout="constrained")
     left, right = figure.subplots(1, 2, width_ratios=[1.6, 1.0])
-    image = _show(left, _decibels(shown[first:last], peak), config, max_frequency, first=first)
+    image = _show(left, _decibels(shown[first:last], peak), DEFAULT_STFT, ZOOM, first=first)
     times = np.arange(first, last) * frame_seconds
     for index, (name, track) in enumerate(f0_tracks.items()):
         track = np.asarray(track, dtype=float)[first:last]
-        for k in range(1, n_harmonics + 1):
+        for k in range(1, 9):
             left.plot(times[: track.size], k * track, color=("white", "cyan", "lime", "yellow")[index % 4],
                       linewidth=0.7, alpha=0.55, linestyle="--" if index % 2 else ":",
                       label=f"k·F0 of {name}" if k == 1 else None)
@@ -177,10 +171,10 @@ def plot_harmonic_zoom(signals: Mapping[str, np.ndarray], f0_tracks: Mapping[str
         right.plot(frequencies, _decibels(spectra[name][frame], peak), linewidth=1.0, color=f"C{index}", label=name)
     for name, track in f0_tracks.items():
         f0 = float(np.asarray(track, dtype=float)[frame]) if frame < len(track) else float("nan")
-        for k in range(1, n_harmonics + 1) if np.isfinite(f0) else ():
+        for k in range(1, 9) if np.isfinite(f0) else ():
             right.axvline(k * f0, color=f"C{names.index(name)}" if name in names else "0.4",
                           linewidth=0.6, linestyle=":", alpha=0.8)
-    right.set(xlim=(0, max_frequency), ylim=(-DB_RANGE, 3), xlabel="frequency (Hz)", ylabel=DB_LABEL)
+    right.set(xlim=(0, ZOOM), ylim=(-DB_RANGE, 3), xlabel="frequency (Hz)", ylabel=DB_LABEL)
     right.set_title(f"one frame at {frame * frame_seconds:.2f} s (dotted: k·F0)", fontsize=9)
     right.legend(fontsize=8)
     right.grid(alpha=0.3)

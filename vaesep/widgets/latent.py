@@ -21,25 +21,23 @@ from matplotlib.figure import Figure
 from vaesep.latent import LatentSet, as_vae, pca_projection
 from vaesep.latent.decoding import decode_latents, griffin_lim
 from vaesep.plots.latent import plot_frame_grid
-from vaesep.spectral import DEFAULT_STFT, STFTConfig
+from vaesep.spectral import DEFAULT_STFT
 
 WIDE = widgets.Layout(width="380px")
 
 
 class LatentExplorer:
     """Sliders over the top ``n_directions`` principal directions of ``encoder``'s codes (default:
-    the first encoder), each spanning ± ``slider_range`` σ, from the codes' mean or one of the named
-    ``bases`` ``(latent,)``; show it with ``display(explorer.widget)``."""
+    the first encoder), each spanning ± 3 σ, from the codes' mean or one of the named ``bases``
+    ``(latent,)``; show it with ``display(explorer.widget)``."""
 
     def __init__(self, model, codes: LatentSet, *, encoder: str | None = None,
-                 bases: Mapping[str, np.ndarray] | None = None, n_directions: int = 4,
-                 slider_range: float = 3.0, config: STFTConfig = DEFAULT_STFT,
-                 max_frequency: float = 4000.0) -> None:
-        self.network, self.config = as_vae(model), config
+                 bases: Mapping[str, np.ndarray] | None = None, n_directions: int = 4) -> None:
+        self.network = as_vae(model)
         self.encoder = encoder or codes.encoder_names[0]
         self.pca = pca_projection(codes.means(self.encoder), n_components=n_directions)
         self.bases = {"mean of the codes": self.pca.mean.astype(np.float32), **dict(bases or {})}
-        self.sliders = [widgets.FloatSlider(value=0.0, min=-slider_range, max=slider_range, step=0.1,
+        self.sliders = [widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1,
                                             description=f"PC{k + 1} ({100 * share:.0f} %)", continuous_update=False,
                                             readout_format="+.1f", style={"description_width": "90px"}, layout=WIDE)
                         for k, share in enumerate(self.pca.explained)]
@@ -47,7 +45,6 @@ class LatentExplorer:
         reset_button = widgets.Button(description="reset sliders", icon="undo")
         play_button = widgets.Button(description="play frame", icon="play")
         self.player, self.image = widgets.Box(), widgets.Image(format="png")
-        self.max_frequency = max_frequency
         for slider in self.sliders:
             slider.observe(self.update, names="value")
         self.base_menu.observe(self.update, names="value")
@@ -74,8 +71,8 @@ class LatentExplorer:
         """Decode the current point and re-render the image, the start point's frame in grey."""
         z, base = self.latent(), self.bases[self.base_menu.value]
         label = f"offsets {np.round(self.offsets, 1).tolist()}, ‖z‖ = {np.linalg.norm(z):.1f}"
-        figure = plot_frame_grid(self._decode(z)[None], [f"decoder {self.encoder}"], [label], reference=self._decode(base)[0],
-                                 config=self.config, max_frequency=self.max_frequency)
+        figure = plot_frame_grid(self._decode(z)[None], [f"decoder {self.encoder}"], [label],
+                                 self._decode(base)[0])
         figure.set_size_inches(7.5, 3.2)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=90)
@@ -91,31 +88,26 @@ class LatentExplorer:
 
     def play(self, seconds: float = 0.75) -> np.ndarray:
         """Put a player of the current frame, held ``seconds`` (Griffin-Lim, faded), in the view."""
-        n_frames = max(int(seconds * self.config.sample_rate / self.config.hop_length), 2)
+        n_frames = max(int(seconds * DEFAULT_STFT.sample_rate / DEFAULT_STFT.hop_length), 2)
         frames = np.repeat(self._decode(self.latent()), n_frames, axis=0)
-        wave = griffin_lim(frames, n_iter=16, config=self.config)
+        wave = griffin_lim(frames, n_iter=16)
         ramp = np.linspace(0.0, 1.0, min(len(wave) // 8, 800), dtype=np.float32)
         wave[: ramp.size] *= ramp
         wave[len(wave) - ramp.size :] *= ramp[::-1]
         # IPython's Audio writes the 16-bit PCM WAV that every browser plays
-        wav = Audio(np.clip(wave, -1.0, 1.0), rate=self.config.sample_rate, normalize=False).data
+        wav = Audio(np.clip(wave, -1.0, 1.0), rate=DEFAULT_STFT.sample_rate, normalize=False).data
         self.player.children = (widgets.Audio(value=wav, format="wav", autoplay=True, loop=False),)
         return wave
 
-    def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0), n_directions: int | None = None) -> Figure:
+    def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0)) -> Figure:
         """Decoded frames for a few values of each slider (the others at 0): rows are principal
         directions, columns slider values, the start point in grey."""
-        n = len(self.sliders) if n_directions is None else min(n_directions, len(self.sliders))
+        n = len(self.sliders)
         base = self.bases[self.base_menu.value]
         grid = np.stack([self._decode(np.stack([self.pca.point(np.eye(n)[k] * value, base=base) for value in values]))
                          for k in range(n)])
         return plot_frame_grid(
             grid, [f"PC{k + 1}" for k in range(n)], [f"{value:+g} σ" for value in values],
-            reference=self._decode(base)[0], config=self.config,
+            self._decode(base)[0],
             title=f"Decoder {self.encoder} along the top principal directions of encoder {self.encoder}'s codes",
         )
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
