@@ -125,11 +125,9 @@ class LiveLossPlot:
         self._handle = None
 
     def __call__(self, epoch: int, history: Mapping[str, Sequence[float]]) -> None:
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
-        except ImportError:
-            return
+        from IPython import get_ipython  # a dependency of vaesep, for the notebooks
+        from IPython.display import display
+
         if get_ipython() is None:
             return
         figure = plot_history(history, self.title)
