@@ -313,7 +313,7 @@ display(plot_stft_resolutions(mixture, resolutions, start=start, duration=window
 # %%
 figure = plot_harmonic_zoom(
     signals,
-    {name: track.f0_hz for name, track in f0_tracks.items()},
+    f0_tracks,
     start=start,
     duration=window_seconds,
     title="resolved harmonics of both voices",

@@ -64,27 +64,22 @@ def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
     )
 
 
-def child(directory: Path, name: str) -> Path | None:
-    """The entry of ``directory`` called ``name`` in any case (an exact match wins); None if absent."""
-    if (directory / name).exists():
+def child(directory: Path, name: str) -> Path:
+    """The entry of ``directory`` called ``name`` in any case (an exact match wins), else
+    ``directory / name`` (which does not exist)."""
+    if (directory / name).exists() or not directory.is_dir():
         return directory / name
-    if not directory.is_dir():
-        return None
     matches = sorted(entry for entry in directory.iterdir() if entry.name.lower() == name.lower())
-    return matches[0] if matches else None
+    return matches[0] if matches else directory / name
 
 
-def subdir(directory: Path, name: str) -> Path:
-    """:func:`child`, or ``directory / name`` (which may not exist) when there is none."""
-    return child(directory, name) or directory / name
+def has(directory: Path, *names: str) -> bool:
+    return all(child(directory, name).exists() for name in names)
 
 
 def find_corpus_dir(root: Path, looks_right: Callable[[Path], bool], wrappers: Sequence[str]) -> Path | None:
     """``root`` itself or the first ``root/<wrapper>`` (any case) that ``looks_right``."""
-    for candidate in (root, *(child(root, wrapper) for wrapper in wrappers)):
-        if candidate is not None and looks_right(candidate):
-            return candidate
-    return None
+    return next((c for c in (root, *(child(root, w) for w in wrappers)) if looks_right(c)), None)
 
 
 def relative_id(path: Path, root: Path) -> str:
@@ -142,7 +137,6 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
     missing, unreadable, truncated or compressed file raises :class:`CorpusFileError`."""
     import soundfile as sf
 
-    path = Path(path)
     if not path.is_file():
         raise file_error(path, "the file is missing (it was listed when the build started)", section)
     try:
@@ -246,7 +240,6 @@ class CorpusBuilder(DatasetBuilder):
 
     def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
                     index: dict[str, Any]) -> None:  # fmt: skip
-        """Write one decoded split; items as :func:`~vaesep.data.mixing.cut_evaluation_items` cuts them."""
         writer.add_split(split, streams=streams, stream_index=index, request=request,
                          max_items=request.settings["max_items"])  # fmt: skip
 
@@ -266,7 +259,6 @@ class CorpusBuilder(DatasetBuilder):
         self.locate(self.require_root(root))
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
-        self.require_split(split)
         return sorted(file_id for file_id, _ in self.plan(self.require_root(root), None)[split])
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:

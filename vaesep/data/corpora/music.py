@@ -1,16 +1,9 @@
-"""Music corpora: MIR-1K (singing voice) and MUSDB18 (vocals against drums + bass + other).
-
-* MIR-1K: ``MIR-1K/Wavfile/<singer>_<song>_<clip>.wav`` is stereo with the accompaniment
-  on the left and the voice on the right. The clips of ``abjones`` and ``amy`` train (the
-  first ninth in hash order validates), the other 17 singers test, as in Huang et al.
-  (2014, 2015).
-* MUSDB18-HQ: ``train|test/<track>/<stem>.wav`` (the compressed ``.stem.mp4`` set once
-  converted to WAV by ``musdbconvert``). The musdb package's 14 validation tracks are
-  ``valid``; stems are averaged to mono at 16 kHz.
+"""Music corpora: MIR-1K (singing voice, right channel, against the left) and MUSDB18-HQ
+(vocals against drums + bass + other).
 
 Both are scored per clip or track, so items (4 s) are cut *inside* each recording
 (:func:`add_recording_split`). data/README.md, sections "MIR-1K", "MUSDB18" and
-"How the corpora are mixed".
+"How the corpora are mixed", has the layouts and splits.
 """
 
 from __future__ import annotations
@@ -115,7 +108,7 @@ def decode_clip(path: str) -> base.Decoded:
 
 def mir1k_clips(folder: Path) -> list[Path]:
     """Every clip in ``<folder>/Wavfile``, sorted."""
-    clips = base.subdir(folder, MIR1K_CLIP_FOLDER)
+    clips = base.child(folder, MIR1K_CLIP_FOLDER)
     return sorted(p for p in clips.iterdir() if p.is_file() and p.suffix.lower() == ".wav") if clips.is_dir() else []
 
 
@@ -221,10 +214,10 @@ class MUSDB18Builder(MusicCorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder with ``train/`` and ``test/``: ``root`` or a ``musdb18hq``/``musdb18`` sub-folder."""
-        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, name) is not None for name in ("train", "test")),
+        folder = base.find_corpus_dir(root, lambda f: base.has(f, "train", "test"),
                                       ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18"))  # fmt: skip
         if folder is None:
-            missing = next(name for name in ("train", "test") if base.child(root, name) is None)
+            missing = next(name for name in ("train", "test") if not base.has(root, name))
             raise base.layout_error(self.corpus, root, f"{missing}/", "train/<track>/{mixture,vocals,drums,bass,other}"
                                ".wav and test/<track>/… (MUSDB18-HQ)", self.readme_section)  # fmt: skip
         self.tracks(folder, root)  # raises for missing or incomplete tracks
@@ -234,7 +227,7 @@ class MUSDB18Builder(MusicCorpusBuilder):
         """Track folders per musdb folder (``train``, ``test``), checked to be complete."""
         found = {}
         for name in ("train", "test"):
-            split_dir = base.subdir(folder, name)
+            split_dir = base.child(folder, name)
             found[name] = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
             if not found[name] and any(split_dir.glob("*.stem.mp4")):
                 raise base.CorpusLayoutError(
@@ -246,7 +239,7 @@ class MUSDB18Builder(MusicCorpusBuilder):
             if not found[name]:
                 raise base.layout_error(self.corpus, root, f"any track in {base.relative_id(split_dir, root)}/",
                                    f"{name}/<track>/vocals.wav … (MUSDB18-HQ)", self.readme_section)  # fmt: skip
-            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if base.child(t, f"{s}.wav") is None]
+            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if not base.has(t, f"{s}.wav")]
             if missing:
                 raise base.layout_error(self.corpus, root, base.relative_id(missing[0], root),
                                    f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav", self.readme_section)  # fmt: skip

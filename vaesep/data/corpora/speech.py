@@ -1,19 +1,12 @@
 """Speech corpora: TSP (two speakers), TIMIT (speech against noise), LibriSpeech (women against men).
 
-* TSP (McGill), as in Huang et al. (TASLP 2015): ``tsp`` is the pair FA–MC,
-  ``tsp-fa-fb`` and ``tsp-mc-md`` the other pairs (the first speaker is the target of
-  ``snr_db``). Each speaker's utterances (``48k/<speaker>/<speaker><list>_<sentence>.wav``,
-  or ``16k-LP7``) are resampled, trimmed and concatenated in file-name order; the last
+* TSP: each speaker's utterances, trimmed and concatenated in file-name order; the last
   10 % of that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
 * TIMIT, speaker-disjoint: ``TEST`` is test, the first tenth of the ``TRAIN`` speakers in
-  hash order valid; the shared ``SA`` sentences are left out; upper- and lower-case copies
-  and converted ``SA1.WAV.wav`` files are read. The noise is the ``noise`` set's
+  hash order valid, without the shared ``SA`` sentences. The noise is the ``noise`` set's
   recordings (:mod:`vaesep.data.noise`) or a folder of your own (``noise_dir=`` or
   ``$VAESEP_NOISE_DIR``) with ``train/``, ``valid/`` and ``test/`` sub-folders.
-* LibriSpeech: source ``female`` is the split's utterances by women, ``male`` by men
-  (sex from ``SPEAKERS.TXT``). ``train`` is ``train-clean-100`` (about 23 GB of streams
-  when built whole), ``valid`` ``dev-clean``, ``test`` ``test-clean``, of which only
-  about 0.5 and 1 hour per sex is decoded, files taken in hash order.
+* LibriSpeech: ``female`` against ``male`` readers (sex from ``SPEAKERS.TXT``).
 
 data/README.md, sections "TSP", "TIMIT" and "LibriSpeech", has each corpus's origin,
 layout and our choices.
@@ -45,7 +38,7 @@ VALID_SHARE_OF_REST = 1.0 / 9.0
 
 def speaker_files(folder: Path, speaker: str) -> list[Path]:
     """The TSP utterances in ``folder/<speaker>/`` (any case), in file-name order."""
-    speaker_dir = base.subdir(folder, speaker)
+    speaker_dir = base.child(folder, speaker)
     if not speaker_dir.is_dir():
         return []
     return sorted(
@@ -91,7 +84,7 @@ class TSPBuilder(base.CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
-        candidates = [c for c in (*(base.child(root, name) for name in TSP_RATE_FOLDERS), root) if c]
+        candidates = [*(c for c in (base.child(root, name) for name in TSP_RATE_FOLDERS) if c.exists()), root]
         for candidate in candidates:
             if all(speaker_files(candidate, speaker) for speaker in self.source_names):
                 return candidate
@@ -159,12 +152,12 @@ def speaker_dirs(part_dir: Path) -> list[Path]:
 
 def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
     """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
-    by_id = {s.name.lower(): s for s in speaker_dirs(base.subdir(corpus_dir, "TRAIN"))}
+    by_id = {s.name.lower(): s for s in speaker_dirs(base.child(corpus_dir, "TRAIN"))}
     valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
     return {
         "train": [by_id[s] for s in sorted(by_id) if s not in valid],
         "valid": [by_id[s] for s in sorted(by_id) if s in valid],
-        "test": speaker_dirs(base.subdir(corpus_dir, "TEST")),
+        "test": speaker_dirs(base.child(corpus_dir, "TEST")),
     }
 
 
@@ -178,7 +171,7 @@ def noise_plan(noise_dir: Path | None) -> dict[str, Any]:
     files = {}
     for split in ("train", "valid", "test"):
         folder = base.child(noise_dir, split)
-        found = folder.rglob("*") if folder is not None and folder.is_dir() else ()
+        found = folder.rglob("*") if folder.is_dir() else ()
         files[split] = sorted(base.relative_id(p, noise_dir) for p in found if p.suffix.lower() in NOISE_SUFFIXES)
     return {"source": "folder", "dir": str(noise_dir), "files": files}
 
@@ -215,10 +208,9 @@ class TIMITBuilder(base.CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The folder with ``TRAIN/`` and ``TEST/``: ``root`` or ``root/TIMIT`` (any case)."""
-        folder = base.find_corpus_dir(root, lambda f: all(base.child(f, p) is not None for p in ("TRAIN", "TEST")),
-                                      ("TIMIT", "data"))  # fmt: skip
+        folder = base.find_corpus_dir(root, lambda f: base.has(f, "TRAIN", "TEST"), ("TIMIT", "data"))
         if folder is None:
-            missing = next(part for part in ("TRAIN", "TEST") if base.child(root, part) is None)
+            missing = next(part for part in ("TRAIN", "TEST") if not base.has(root, part))
             raise base.layout_error(self.corpus, root, f"{missing}/", "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and "
                                "TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)", self.readme_section)  # fmt: skip
         for split, speakers in split_speakers(folder).items():
@@ -328,14 +320,14 @@ class LibriSpeechBuilder(base.CorpusBuilder):
 
     def locate(self, root: Path) -> Path:
         """The ``LibriSpeech`` folder (``root`` or ``root/LibriSpeech``) with SPEAKERS.TXT and the subsets."""
-        folder = base.find_corpus_dir(root, lambda f: base.child(f, SPEAKERS_FILE) is not None, ("LibriSpeech",))
+        folder = base.find_corpus_dir(root, lambda f: base.has(f, SPEAKERS_FILE), ("LibriSpeech",))
         if folder is None:
             raise base.layout_error(
                 self.corpus, root, SPEAKERS_FILE, "LibriSpeech/SPEAKERS.TXT and LibriSpeech/<subset>/<speaker>/"
                 "<chapter>/*.flac (every openslr archive unpacks into LibriSpeech/)", self.readme_section,
             )  # fmt: skip
         for subset in self.subsets.values():
-            if base.child(folder, subset) is None:
+            if not base.has(folder, subset):
                 raise base.layout_error(
                     self.corpus, root, f"{base.relative_id(folder / subset, root)}/",
                     f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac (unpack {subset}.tar.gz "
@@ -347,10 +339,10 @@ class LibriSpeechBuilder(base.CorpusBuilder):
         """Per split, every utterance (``settings`` None) or the first hours per sex in hash
         order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         folder, plan = self.locate(root), {}
-        sexes = read_speaker_sexes(base.subdir(folder, SPEAKERS_FILE))
+        sexes = read_speaker_sexes(base.child(folder, SPEAKERS_FILE))
         for split, subset in self.subsets.items():
             files: dict[str, list[tuple[str, Path]]] = {source: [] for source in self.source_names}
-            for speaker_dir in sorted(p for p in base.subdir(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
+            for speaker_dir in sorted(p for p in base.child(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
                 found = sorted(speaker_dir.glob("*/*.flac"))
                 files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += [(base.relative_id(p, root), p) for p in found]
             hours = None if settings is None else settings["hours_per_source"][split]
