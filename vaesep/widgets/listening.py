@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import io
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -286,18 +285,17 @@ def listening_test(
     listener_id: str | None = None,
     *,
     seed: int = 0,
-    items: Sequence[str] | None = None,
     n_trials: int | None = None,
     new_session: bool = False,
 ) -> ListeningTestView:
     """The listening-test widget for one listener; show it as a cell's last line.
 
-    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed``, ``items`` and
-    ``n_trials`` choose the design (the same for the whole class); without
+    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed`` and ``n_trials``
+    choose the design (the same for the whole class); without
     ``listener_id`` the first page asks for it. Re-running the cell, or restarting the
     kernel, resumes the listener's unfinished session.
     """
     if not isinstance(stimuli, StimulusSet):
         stimuli = load_stimuli(stimuli)
-    design = stimuli.design(seed=seed, items=items, n_trials=n_trials)
+    design = stimuli.design(seed=seed, n_trials=n_trials)
     return ListeningTestView(stimuli, results_dir, design, listener_id, new_session)
