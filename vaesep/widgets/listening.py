@@ -118,13 +118,12 @@ class ListeningTestView(widgets.VBox):
         self._stop_audio()
         plan = self._trial = self.session.next_trial
         done, total = len(self.session.trials), len(self.session.plan)
-        progress = widgets.IntProgress(min=0, max=total, value=done)
         if plan is None:
             self._status.value = (
                 f"<b>All {total} trials are saved. Thank you!</b><br>"
                 f"Results file: <code>{html.escape(str(self.session.path))}</code>"
             )
-            self._page.children = (progress,)
+            self._page.children = ()
             self.session.close()
             return
         self._started = utc_now()
@@ -140,10 +139,9 @@ class ListeningTestView(widgets.VBox):
         stop = widgets.Button(description="Stop", icon="stop")
         stop.on_click(lambda _: self._stop_audio())
         resumed = " (resumed session)" if self.session.resumed else ""
-        self._status.value = f"<b>Trial {done + 1} of {total}</b>{resumed}"
+        self._status.value = f"<b>Trial {done + 1} of {total}</b> ({done} saved){resumed}"
         self._next.disabled, self._hint.value = True, TRIAL_HINT
         self._page.children = (
-            widgets.HBox([progress, widgets.Label(f"{done} of {total} saved")]),
             widgets.HBox([reference, stop]),
             widgets.HBox([scale, *columns]),
             self._hint,
@@ -217,11 +215,6 @@ class ListeningTestView(widgets.VBox):
         for old in self._player.children:
             old.close()
         self._player.children = ()
-
-    def rate(self, letter: str, value: int) -> None:
-        """Set one slider as a listener would (tests use it); dragging back to 0 still counts."""
-        self._sliders[letter].value = int(value)
-        self._mark_rated(letter)
 
     def submit_current_trial(self) -> None:
         """Save the current trial (the Next button) and show the next one."""
