@@ -97,7 +97,8 @@ class StimulusSet:
 
     def design(self, *, seed: int = 0, n_trials: int | None = None) -> ListeningDesign:
         """A design over every item, or the first ``n_trials``."""
-        return ListeningDesign(self.stimulus_set_id, self.item_ids[:n_trials], self.conditions, seed)
+        items = self.item_ids[:n_trials]
+        return ListeningDesign(self.stimulus_set_id, items, self.conditions, seed)
 
 
 def low_pass_anchor(signal: np.ndarray, sr: int) -> np.ndarray:
