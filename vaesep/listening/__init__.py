@@ -1,14 +1,14 @@
 """A blinded MUSHRA-style listening test (ITU-R BS.1534) and its analysis: notebook 05.
 
 Read in this order: :mod:`~vaesep.listening.design` (letters, balanced orders),
-:mod:`~vaesep.listening.stimuli` (level-aligned audio and anchors),
+:mod:`~vaesep.listening.stimuli` (level-aligned audio and the anchor),
 :mod:`~vaesep.listening.session` (one fsync'd line per trial, resume, locks, reading back),
-:mod:`~vaesep.listening.analysis` (post-screening, statistics) with its
-:mod:`~vaesep.listening.plots`, and :mod:`~vaesep.listening.simulated`. The ipywidgets
-view is :mod:`vaesep.widgets.listening`; the logic lives here, tested without a browser.
+:mod:`~vaesep.listening.analysis` (post-screening, statistics, figures) and
+:mod:`~vaesep.listening.simulated`. The ipywidgets view is :mod:`vaesep.widgets.listening`;
+the logic lives here, tested without a browser.
 """
 
-from vaesep.listening.analysis import analyse_folder, load_results, post_screen
+from vaesep.listening.analysis import analyse_folder
 from vaesep.listening.design import HIDDEN_REFERENCE, ListeningDesign, position_counts
 from vaesep.listening.session import SessionLockedError, open_session, read_results_file
 from vaesep.listening.simulated import SimulatedListenerModel, simulate_listeners
@@ -22,7 +22,7 @@ from vaesep.listening.stimuli import (
 
 __all__ = [
     "HIDDEN_REFERENCE", "ItemAudio", "ListeningDesign", "SessionLockedError",
-    "SimulatedListenerModel", "analyse_folder", "items_from_dataset", "load_results",
-    "load_stimuli", "open_session", "position_counts", "post_screen", "read_results_file",
-    "render_stimuli", "separation_metrics", "simulate_listeners",
+    "SimulatedListenerModel", "analyse_folder", "items_from_dataset", "load_stimuli",
+    "open_session", "position_counts", "read_results_file", "render_stimuli",
+    "separation_metrics", "simulate_listeners",
 ]

@@ -6,7 +6,9 @@ BS.1534-3's post-screening (a listener who rates the hidden reference below 90 i
 than 15 % of their trials is excluded), then reports per condition the mean and its
 95 % Student-t interval over all kept ratings, and how well SDR and SI-SDR predict the
 mean rating of each item and condition. One listener's ratings are not independent, so
-the interval describes the spread, as BS.1534 reports it, not an exact test.
+the interval describes the spread, as BS.1534 reports it, not an exact test. The figures
+shade the five bands of the scale (Bad ... Excellent) behind the ratings, so the numbers
+read as the listeners saw them.
 """
 
 from __future__ import annotations
@@ -16,103 +18,31 @@ import os
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import stats
 
-from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE
-from vaesep.listening.session import RESULTS_SUFFIX, read_results_file
+from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, SCALE_LABELS
+from vaesep.listening.session import ListeningSession, read_results_file
 from vaesep.listening.stimuli import StimulusSet
 
 REFERENCE_THRESHOLD = 90.0  # BS.1534-3: a hidden-reference rating below this is a miss ...
 MAX_MISS_FRACTION = 0.15  # ... and more misses than this fraction of trials excludes a listener
+RATING_AXIS_LABEL = "Rating (MUSHRA scale, 0-100)"
 
 MetricTable = Mapping[tuple[str, str], Mapping[str, float]]  # (item, condition) -> {metric: score}
 
 
 class Rating(NamedTuple):
-    """One slider of one trial of one listener: the long format every statistic reads."""
+    """One slider of one trial: the long format every statistic reads."""
 
     listener_id: str
-    session_id: str
-    trial_id: str
     item: str
     condition: str
-    letter: str
     rating: float
-    plays: int
-    simulated: bool
-
-
-class CollectedResults(NamedTuple):
-    """Every rating read from a folder of results files, and what was left out and why."""
-
-    ratings: tuple[Rating, ...]
-    conditions: tuple[str, ...]  # as the files' designs list them, the first file's first
-    files: tuple[Path, ...]
-    torn_lines: dict[Path, tuple[int, ...]]
-    skipped_files: dict[Path, str]
-    incomplete_sessions: tuple[Path, ...]
-    simulated_listeners: frozenset[str]
-
-
-def load_results(folder: str | os.PathLike) -> CollectedResults:
-    """Read every ``*.jsonl`` results file in ``folder`` (not its subfolders).
-
-    Two files of one session (same listener, design and session number, as a creation
-    race of older versions made them) would count a listener twice: only the one with
-    the most trials is read; the other is listed in ``skipped_files``.
-    """
-    folder = Path(folder)
-    paths = sorted(folder.glob(f"*{RESULTS_SUFFIX}")) if folder.is_dir() else []
-    if not paths:
-        raise FileNotFoundError(
-            f"no *{RESULTS_SUFFIX} results files in {folder}; copy the listeners' files there"
-        )
-    skipped, sessions = {}, {}
-    for path in paths:
-        try:
-            contents = read_results_file(path)
-        except (OSError, ValueError) as exc:
-            skipped[path] = str(exc)
-            continue
-        header = contents.header
-        # a header without a session number stands alone: there is nothing to match it on
-        ordinal = header.get("session_ordinal", str(path))
-        key = (header["listener_id"], header["design"]["design_id"], ordinal)
-        best, other = contents, sessions.get(key)
-        if other is not None and len(other.trials) >= len(contents.trials):
-            best, other = other, contents
-        sessions[key] = best
-        if other is not None:
-            skipped[other.path] = (
-                f"a second file of session {ordinal} of listener {key[0]} (same design); "
-                f"{best.path.name} is used instead"
-            )
-    used = sorted(sessions.values(), key=lambda contents: contents.path)
-    ratings = tuple(
-        Rating(
-            trial["listener_id"], trial["session_id"], trial["trial_id"], trial["item"],
-            entry["condition"], entry["letter"], float(entry["rating"]), int(entry["plays"]),
-            bool(trial.get("simulated", False)),
-        )
-        for contents in used
-        for trial in contents.trials
-        for entry in trial["ratings"]
-    )
-    conditions = [c for contents in used for c in contents.header["design"]["conditions"]]
-    return CollectedResults(
-        ratings,
-        tuple(dict.fromkeys(conditions)),
-        tuple(contents.path for contents in used),
-        {contents.path: contents.torn_lines for contents in used if contents.torn_lines},
-        skipped,
-        tuple(contents.path for contents in used if not contents.is_complete),
-        frozenset(c.header["listener_id"] for c in used if c.header.get("simulated")),
-    )
 
 
 class ScreeningOutcome(NamedTuple):
@@ -124,49 +54,28 @@ class ScreeningOutcome(NamedTuple):
     excluded: bool
 
 
-def post_screen(
-    ratings: Iterable[Rating],
-    *,
-    threshold: float = REFERENCE_THRESHOLD,
-    max_fraction: float = MAX_MISS_FRACTION,
-) -> tuple[ScreeningOutcome, ...]:
+def post_screen(ratings: Iterable[Rating]) -> tuple[ScreeningOutcome, ...]:
     """One verdict per listener, by id: excluded when they rate the hidden reference below
-    ``threshold`` in *more than* ``max_fraction`` of their trials (all sessions together)."""
+    ``REFERENCE_THRESHOLD`` in *more than* ``MAX_MISS_FRACTION`` of their trials."""
     trials: dict[str, int] = defaultdict(int)
     misses: dict[str, int] = defaultdict(int)
     for rating in ratings:
         is_reference = rating.condition == HIDDEN_REFERENCE
         trials[rating.listener_id] += is_reference
-        misses[rating.listener_id] += is_reference and rating.rating < threshold
+        misses[rating.listener_id] += is_reference and rating.rating < REFERENCE_THRESHOLD
     # the tolerance keeps "exactly 15 %" from being excluded by rounding error
-    limit = {name: (max_fraction + 1e-12) * n for name, n in trials.items()}
     return tuple(
-        ScreeningOutcome(name, trials[name], misses[name], misses[name] > limit[name])
-        for name in sorted(trials)
+        ScreeningOutcome(name, n, misses[name], misses[name] > (MAX_MISS_FRACTION + 1e-12) * n)
+        for name, n in sorted(trials.items())
     )
 
 
-def mean_confidence_interval(
-    values: Sequence[float], confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """``(mean, low, high)`` with ``mean ± t_{(1+confidence)/2, n-1} · s / √n``; the bounds
-    are NaN for fewer than two values (and the mean too for none)."""
-    values = np.asarray(values, dtype=np.float64)
-    mean = float(values.mean()) if values.size else math.nan
-    if values.size < 2:
-        return mean, math.nan, math.nan
-    t = stats.t.ppf((1 + confidence) / 2, values.size - 1)
-    half_width = float(t * values.std(ddof=1) / np.sqrt(values.size))
-    return mean, mean - half_width, mean + half_width
-
-
 class ConditionSummary(NamedTuple):
-    """The ratings of one condition: how many, their mean and spread, the interval."""
+    """The ratings of one condition: how many, their mean, its 95 % confidence interval."""
 
     condition: str
     n: int
     mean: float
-    std: float
     ci_low: float
     ci_high: float
 
@@ -176,19 +85,21 @@ class ConditionSummary(NamedTuple):
 
 
 def summarise_conditions(
-    ratings: Iterable[Rating], conditions: Sequence[str] | None = None, confidence: float = 0.95
+    ratings: Iterable[Rating], conditions: Sequence[str]
 ) -> tuple[ConditionSummary, ...]:
-    """Mean ± confidence interval per condition, in the order of ``conditions`` (default
-    sorted); conditions without ratings are left out."""
+    """``mean ± t_{0.975, n-1} · s / √n`` per condition with ratings, in the order of
+    ``conditions``; the bounds are NaN for a single rating."""
     by_condition = defaultdict(list)
     for rating in ratings:
         by_condition[rating.condition].append(rating.rating)
     summaries = []
-    for condition in [c for c in (conditions or sorted(by_condition)) if c in by_condition]:
-        values = by_condition[condition]
-        std = float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
-        mean, low, high = mean_confidence_interval(values, confidence)
-        summaries.append(ConditionSummary(condition, len(values), mean, std, low, high))
+    for condition in [c for c in conditions if c in by_condition]:
+        values = np.asarray(by_condition[condition], dtype=np.float64)
+        mean, half = float(values.mean()), math.nan
+        if values.size > 1:
+            t = stats.t.ppf(0.975, values.size - 1)
+            half = float(t * values.std(ddof=1) / np.sqrt(values.size))
+        summaries.append(ConditionSummary(condition, values.size, mean, mean - half, mean + half))
     return tuple(summaries)
 
 
@@ -201,10 +112,6 @@ class MetricCorrelation(NamedTuple):
     pearson_p: float
     spearman_rho: float
     spearman_p: float
-
-    @property
-    def n(self) -> int:
-        return len(self.points)
 
 
 def correlate_with_metrics(
@@ -242,52 +149,55 @@ class ListeningReport:
     ``condition_means``, ``item_boxplots`` and, with metrics, ``metric_correlation``."""
 
     folder: Path
-    collected: CollectedResults
+    sessions: list[ListeningSession]  # the results files read, by path
+    skipped_files: dict[Path, str]  # the files left out, and why
+    ratings: tuple[Rating, ...]
     screening: tuple[ScreeningOutcome, ...]
     summaries: tuple[ConditionSummary, ...]
     correlations: tuple[MetricCorrelation, ...]
-    figures: dict[str, object]
-    confidence: float = 0.95
     include_anchors: bool = False
+    figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def excluded_listeners(self) -> tuple[str, ...]:
         return tuple(s.listener_id for s in self.screening if s.excluded)
 
-    def text(self) -> str:
-        collected, lines = self.collected, []
-        if collected.simulated_listeners:
+    @property
+    def simulated_listeners(self) -> list[str]:
+        return sorted({s.listener_id for s in self.sessions if s.header.get("simulated")})
+
+    def __str__(self) -> str:
+        lines, simulated = [], self.simulated_listeners
+        if simulated:
             lines.append(
-                f"WARNING: SIMULATED DATA -- {len(collected.simulated_listeners)} listener(s) "
-                f"are machine-generated ({', '.join(sorted(collected.simulated_listeners))}); "
-                "these numbers say nothing about how the systems sound."
+                f"WARNING: SIMULATED DATA -- {len(simulated)} listener(s) are machine-generated "
+                f"({', '.join(simulated)}); these numbers say nothing about how the systems sound."
             )
-        n_items = len({r.item for r in collected.ratings})
         lines.append(
-            f"Results folder {self.folder}: {len(collected.files)} file(s), "
-            f"{len(self.screening)} listener(s), {n_items} item(s)."
+            f"Results folder {self.folder}: {len(self.sessions)} file(s), "
+            f"{len(self.screening)} listener(s), {len({r.item for r in self.ratings})} item(s)."
         )
-        lines += [f"  skipped file {p.name}: {why}" for p, why in collected.skipped_files.items()]
-        for path, numbers in collected.torn_lines.items():
-            lines.append(f"  {path.name}: ignored incomplete line(s) {list(numbers)}")
-        for path in collected.incomplete_sessions:
-            lines.append(f"  {path.name}: session not finished (its submitted trials are used)")
+        lines += [f"  skipped file {p.name}: {why}" for p, why in self.skipped_files.items()]
+        for s in self.sessions:
+            if s.torn_lines:
+                lines.append(f"  {s.path.name}: ignored incomplete line(s) {list(s.torn_lines)}")
+            if not s.is_complete:
+                lines.append(f"  {s.path.name}: session not finished (its trials are used)")
+        threshold, most = f"{REFERENCE_THRESHOLD:g}", f"{100 * MAX_MISS_FRACTION:.0f} %"
         lines.append(
             "Post-screening (ITU-R BS.1534-3): exclude listeners who rate the hidden reference "
-            f"below {REFERENCE_THRESHOLD:g} in more than {100 * MAX_MISS_FRACTION:.0f} % of trials."
+            f"below {threshold} in more than {most} of trials."
         )
         for s in self.screening:
             verdict, relation = ("EXCLUDED", ">") if s.excluded else ("kept", "<=")
             lines.append(
-                f"  {s.listener_id}: {verdict} -- hidden reference below {REFERENCE_THRESHOLD:g} "
-                f"in {s.n_misses} of {s.n_trials} trials "
-                f"({100 * s.n_misses / max(s.n_trials, 1):.0f} % {relation} "
-                f"{100 * MAX_MISS_FRACTION:.0f} %)"
+                f"  {s.listener_id}: {verdict} -- hidden reference below {threshold} in "
+                f"{s.n_misses} of {s.n_trials} trials "
+                f"({100 * s.n_misses / max(s.n_trials, 1):.0f} % {relation} {most})"
             )
         lines.append(
             f"Kept {len(self.screening) - len(self.excluded_listeners)} of {len(self.screening)} "
-            f"listener(s); mean and {100 * self.confidence:.0f} % confidence interval "
-            "(Student t) per condition:"
+            "listener(s); mean and 95 % confidence interval (Student t) per condition:"
         )
         for s in self.summaries:
             lines.append(
@@ -297,32 +207,46 @@ class ListeningReport:
         left_out = "hidden reference" + ("" if self.include_anchors else " and anchors")
         for c in self.correlations:
             lines.append(
-                f"Correlation of mean rating with {c.metric} over {c.n} item-condition pairs "
-                f"({left_out} left out): Pearson r = {c.pearson_r:.2f} (p = {c.pearson_p:.2g}), "
-                f"Spearman rho = {c.spearman_rho:.2f} (p = {c.spearman_p:.2g})"
+                f"Correlation of mean rating with {c.metric} over {len(c.points)} item-condition "
+                f"pairs ({left_out} left out): Pearson r = {c.pearson_r:.2f} (p = "
+                f"{c.pearson_p:.2g}), Spearman rho = {c.spearman_rho:.2f} (p = {c.spearman_p:.2g})"
             )
         return "\n".join(lines)
-
-    __str__ = text
 
 
 def analyse_folder(
     folder: str | os.PathLike,
     metrics: MetricTable | StimulusSet | None = None,
     *,
-    confidence: float = 0.95,
     include_anchors: bool = False,
     make_figures: bool = True,
 ) -> ListeningReport:
-    """Read, post-screen, summarise, correlate and plot one folder of results files.
-    ``metrics`` are the scores per (item, condition), or the :class:`StimulusSet` holding
-    them; None skips the correlations."""
-    collected = load_results(folder)
-    if not collected.ratings:
+    """Read, post-screen, summarise, correlate and plot the ``*.jsonl`` results files of
+    ``folder`` (not its subfolders). ``metrics`` are the scores per (item, condition), or
+    the :class:`StimulusSet` holding them; None skips the correlations.
+
+    """
+    folder = Path(folder)
+    paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+    if not paths:
+        raise FileNotFoundError(f"no *.jsonl files in {folder}; copy the listeners' files there")
+    used, skipped = [], {}
+    for path in paths:
+        try:
+            used.append(read_results_file(path))
+        except (OSError, ValueError) as exc:
+            skipped[path] = str(exc)
+    ratings = tuple(
+        Rating(trial["listener_id"], trial["item"], entry["condition"], float(entry["rating"]))
+        for session in used
+        for trial in session.trials
+        for entry in trial["ratings"]
+    )
+    if not ratings:
         raise ValueError(f"the results files in {folder} hold no submitted trial yet")
-    screening = post_screen(collected.ratings)
+    screening = post_screen(ratings)
     excluded = {s.listener_id for s in screening if s.excluded}
-    kept = tuple(r for r in collected.ratings if r.listener_id not in excluded)
+    kept = tuple(r for r in ratings if r.listener_id not in excluded)
     if not kept:
         warnings.warn(
             "post-screening excluded every listener; statistics are empty. Check that the "
@@ -331,15 +255,96 @@ def analyse_folder(
         )
     if isinstance(metrics, StimulusSet):
         metrics = metrics.metrics()
-    summaries = summarise_conditions(kept, collected.conditions, confidence)
+    # the conditions as the files' designs list them, the first file's first
+    conditions = tuple(dict.fromkeys(c for s in used for c in s.header["design"]["conditions"]))
+    summaries = summarise_conditions(kept, conditions)
     correlations = correlate_with_metrics(kept, metrics or {}, include_anchors=include_anchors)
-    figures = {}
-    if make_figures and kept:
-        from vaesep.listening.plots import report_figures  # matplotlib only when drawing
-
-        note = "SIMULATED LISTENERS - not real data" if collected.simulated_listeners else ""
-        figures = report_figures(summaries, kept, collected.conditions, correlations, note)
-    return ListeningReport(
-        Path(folder), collected, screening, summaries, correlations, figures, confidence,
-        include_anchors,
+    report = ListeningReport(
+        folder, used, skipped, ratings, screening, summaries, correlations, include_anchors
     )
+    if make_figures and kept:
+        report.figures = _figures(report, kept, conditions)
+    return report
+
+
+def _figures(report: ListeningReport, kept: Sequence[Rating], conditions: Sequence[str]) -> dict:
+    """The report's figures, closed: the caller shows them with ``display(figure)``."""
+    import matplotlib.pyplot as plt  # only when drawing; pyplot sets up Jupyter's inline display
+
+    note = "SIMULATED LISTENERS - not real data" if report.simulated_listeners else ""
+
+    def figure(width: float, height: float, title: str) -> Any:
+        made = plt.figure(figsize=(width, height), layout="constrained")
+        plt.close(made)  # the caller owns it; pyplot must not show it a second time
+        # a note (SIMULATED) sits in the title, so it travels with the picture into slides
+        made.suptitle(f"{title}\n{note}" if note else title)
+        return made
+
+    def scale_bands(ax: Any, name_bands: bool = False) -> None:
+        for low in range(0, 100, 20):
+            ax.axhspan(low, low + 20, color="0.92" if low % 40 else "1.0", zorder=0)
+        ax.set_ylim(0, 100)
+        ax.set_yticks(range(0, 101, 20))
+        if name_bands:  # on a right-hand axis
+            names = ax.twinx()
+            names.set_ylim(0, 100)
+            names.set_yticks(range(10, 100, 20), labels=list(SCALE_LABELS))
+            names.tick_params(length=0)
+
+    def boxplots(ax: Any, ratings: Sequence[Rating], rotation: int) -> None:
+        # boxes span the quartiles, whiskers 1.5 × the inter-quartile range, dots lie beyond
+        present = [c for c in conditions if any(r.condition == c for r in ratings)]
+        ax.boxplot([[r.rating for r in ratings if r.condition == c] for c in present])
+        # labels set afterwards: boxplot's own keyword was renamed in matplotlib 3.9
+        ax.set_xticks(range(1, len(present) + 1), labels=present, rotation=rotation, ha="right")
+
+    title = "Ratings per condition: spread (boxes), mean and 95 % confidence interval (red)"
+    means = figure(1.1 * len(conditions) + 3, 4.2, title)
+    ax = means.add_subplot()
+    scale_bands(ax, name_bands=True)
+    boxplots(ax, kept, rotation=30)
+    summaries = report.summaries
+    errors = np.array([[s.mean - s.ci_low, s.ci_high - s.mean] for s in summaries]).T
+    positions = np.arange(1, len(summaries) + 1)
+    ax.errorbar(
+        positions, [s.mean for s in summaries], yerr=np.nan_to_num(errors), fmt="o", capsize=5,
+        color="C3",
+    )
+    ax.set(xlabel="Condition", ylabel=RATING_AXIS_LABEL)
+
+    # one panel per item: a system failing on one item shows here even when the mean hides it
+    items = sorted({rating.item for rating in kept})
+    n_columns = min(3, len(items))
+    n_rows = -(-len(items) // n_columns)
+    per_item = figure(4.2 * n_columns, 3.4 * n_rows, "Ratings per item and condition")
+    axes = per_item.subplots(n_rows, n_columns, squeeze=False, sharey=True).ravel()
+    for ax, item in zip(axes, items, strict=False):
+        scale_bands(ax)
+        boxplots(ax, [r for r in kept if r.item == item], rotation=45)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(item, fontsize=10)
+        ax.set_ylabel(RATING_AXIS_LABEL, fontsize=8)
+    for ax in axes[len(items) :]:
+        ax.set_visible(False)
+    figures = {"condition_means": means, "item_boxplots": per_item}
+    if not report.correlations:
+        return figures
+
+    # mean rating against each metric: one panel per metric, one colour per condition
+    correlations = report.correlations
+    scatter = figure(5 * len(correlations), 4.2, "Mean rating against objective scores")
+    panels = scatter.subplots(1, len(correlations), squeeze=False)[0]
+    for ax, c in zip(panels, correlations, strict=True):
+        scale_bands(ax)
+        for colour, condition in enumerate(sorted({p[1] for p in c.points})):
+            points = [p for p in c.points if p[1] == condition]
+            scores, averages = [p[2] for p in points], [p[3] for p in points]
+            ax.scatter(scores, averages, color=f"C{colour % 10}", label=condition, zorder=3)
+        ax.set(xlabel=f"{c.metric} of the item (dB)", ylabel="Mean rating over listeners")
+        ax.set_title(
+            f"{c.metric}: Pearson r = {c.pearson_r:.2f}, Spearman ρ = {c.spearman_rho:.2f}",
+            fontsize=10,
+        )
+        ax.legend(fontsize=8, loc="lower right")
+    figures["metric_correlation"] = scatter
+    return figures

@@ -16,27 +16,27 @@ import dataclasses
 import json
 import math
 import os
+import re
 import secrets
 import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
 
 import vaesep
-from vaesep.listening.design import ListeningDesign, TrialPlan, validate_listener_id
+from vaesep.listening.design import ListeningDesign, TrialPlan
 
 try:  # POSIX advisory locks; elsewhere only O_EXCL creation protects the files
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-RESULTS_SUFFIX = ".jsonl"
-FILE_FORMAT = 1  # of the header and trial lines; stored in every header
 HEADER_KEYS = {"listener_id", "session_id", "created", "design", "plan"}
 TRIAL_KEYS = {"listener_id", "session_id", "trial_id", "item", "ratings"}
 RATING_KEYS = {"letter", "condition", "rating", "plays"}
+# fullmatch, not match with "$": "$" would also accept a trailing newline ("anna\n")
+_LISTENER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 _OPEN_SESSIONS: dict[Path, ListeningSession] = {}  # a re-run notebook cell reuses its lock
 
 
@@ -48,77 +48,51 @@ class SessionLockedError(RuntimeError):
     """The results file is open in another kernel or process."""
 
 
-class ResultsFile(NamedTuple):
-    """A results file as read: its header, its trial records, and the torn lines skipped."""
-
-    path: Path
-    header: dict
-    trials: tuple[dict, ...]  # the stored records, the first submission of each trial
-    familiarised: bool
-    torn_lines: tuple[int, ...]  # 1-based numbers of lines that are not whole JSON records
-
-    @property
-    def plan(self) -> tuple[TrialPlan, ...]:
-        return tuple(
-            TrialPlan(p["trial_id"], p["index"], p["item"], tuple(map(tuple, p["letters"])))
-            for p in self.header["plan"]
-        )
-
-    @property
-    def is_complete(self) -> bool:
-        done = {trial["trial_id"] for trial in self.trials}
-        return all(plan["trial_id"] in done for plan in self.header["plan"])
-
-
-def read_results_file(path: str | os.PathLike) -> ResultsFile:
-    """Parse one results file, skipping (and listing) torn lines; ``ValueError`` if the
-    first line is no session header or a whole line was edited by hand."""
-    path = Path(path)
-    header, trials, familiarised, torn = None, {}, False, []
-    for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw.decode("utf-8"))
-            kind = record["type"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-            torn.append(number)
-            continue
-        if number == 1:
-            header = record if kind == "session" else None
-            if header is None:
-                break
-        elif kind == "familiarisation":
-            familiarised = True
-        elif kind == "trial":
-            if not TRIAL_KEYS <= record.keys() or any(
-                not RATING_KEYS <= entry.keys() for entry in record["ratings"]
-            ):
-                raise ValueError(f"line {number} of {path} is not a whole trial: edited by hand?")
-            trials.setdefault(record["trial_id"], record)  # a repeated line must not count twice
-    if header is None:
-        raise ValueError(
-            f"{path} does not start with a vaesep listening-session header; it is not a results "
-            "file of vaesep.listening (move it out of the results folder)"
-        )
-    if not HEADER_KEYS <= header.keys():
-        raise ValueError(f"the header of {path} lacks {sorted(HEADER_KEYS - header.keys())}")
-    return ResultsFile(path, header, tuple(trials.values()), familiarised, tuple(torn))
+def _record(raw: bytes) -> dict | None:
+    """One line as a record, or None if it is not a whole one (a torn line)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:  # bad JSON or bad UTF-8
+        return None
+    return record if isinstance(record, dict) and "type" in record else None
 
 
 class ListeningSession:
-    """One listener's open session: the plan, the trials saved, the locked results file.
-    Get one from :func:`open_session`; close it, or use it in a ``with`` block."""
+    """One results file: header, plan, saved trials, and the 1-based numbers of torn lines
+    skipped. Open (from :func:`open_session`, best in a ``with`` block) it holds the file's
+    lock and stores trials; read (:func:`read_results_file`) it is closed."""
 
-    def __init__(self, contents: ResultsFile, fd: int, resumed: bool) -> None:
-        self.path, self.header, self.plan = contents.path, contents.header, contents.plan
-        self.listener_id, self.session_id = self.header["listener_id"], self.header["session_id"]
-        self.familiarised, self.resumed, self._fd = contents.familiarised, resumed, fd
-        self.n_trials = len(self.plan)
-        self._done = {trial["trial_id"]: trial for trial in contents.trials}
+    def __init__(self, path: Path, fd: int | None = None, resumed: bool = False) -> None:
+        lines = path.read_bytes().split(b"\n")
+        header = _record(lines[0])
+        if header is None or header["type"] != "session" or not HEADER_KEYS <= header.keys():
+            raise ValueError(
+                f"{path} does not start with a vaesep listening-session header; it is not a "
+                "results file of vaesep.listening (move it out of the results folder)"
+            )
+        self.path, self.header, self.resumed, self._fd = path, header, resumed, fd
+        self.listener_id, self.session_id = header["listener_id"], header["session_id"]
+        self.plan = tuple(
+            TrialPlan(p["trial_id"], p["index"], p["item"], tuple(map(tuple, p["letters"])))
+            for p in header["plan"]
+        )
+        self.familiarised, self._done, torn = False, {}, []
+        for number, raw in enumerate(lines[1:], start=2):
+            record = _record(raw)
+            if record is None:
+                torn += [number] if raw.strip() else []
+            elif record["type"] == "familiarisation":
+                self.familiarised = True
+            elif record["type"] == "trial":
+                if not TRIAL_KEYS <= record.keys() or any(
+                    not RATING_KEYS <= entry.keys() for entry in record["ratings"]
+                ):
+                    raise ValueError(f"line {number} of {path} is not a whole trial (edited?)")
+                self._done.setdefault(record["trial_id"], record)  # a repeated line counts once
+        self.torn_lines = tuple(torn)
 
     @property
-    def completed(self) -> tuple[dict, ...]:
+    def trials(self) -> tuple[dict, ...]:
         """The saved trial records, in plan order."""
         return tuple(self._done[p.trial_id] for p in self.plan if p.trial_id in self._done)
 
@@ -131,17 +105,13 @@ class ListeningSession:
     def is_complete(self) -> bool:
         return self.next_trial is None
 
-    @property
-    def is_open(self) -> bool:
-        return self._fd is not None
-
     def describe(self) -> str:
-        done = len(self._done)
-        state = "finished" if self.is_complete else f"next is trial {done + 1} of {self.n_trials}"
-        resumed = " (resumed)" if self.resumed else ""
+        done, total = len(self._done), len(self.plan)
+        state = "finished" if self.is_complete else f"next is trial {done + 1} of {total}"
         return (
-            f"listener {self.listener_id}, session {self.session_id}{resumed}: {done} of "
-            f"{self.n_trials} trials saved, {state}; results file {self.path}"
+            f"listener {self.listener_id}, session {self.session_id}"
+            f"{' (resumed)' if self.resumed else ''}: {done} of {total} trials saved, {state}; "
+            f"results file {self.path}"
         )
 
     def _append(self, record: dict) -> None:
@@ -167,14 +137,10 @@ class ListeningSession:
         """Store the ratings (letter -> 0..100) of :attr:`next_trial`; on disk when it returns.
         ``plays`` counts the plays per letter; ``started`` is when the trial was shown."""
         plan = self.next_trial
-        if plan is None:
-            raise ValueError(f"session {self.session_id} is finished; all trials are saved")
-        if trial_id != plan.trial_id:
+        if plan is None or trial_id != plan.trial_id:
             state = "already saved" if trial_id in self._done else "not the current trial"
-            raise ValueError(
-                f"expected trial {plan.trial_id}, got {trial_id} ({state}); trials are stored "
-                "in order, once each"
-            )
+            expected = f"trial {plan.trial_id}" if plan else "none: every trial is saved"
+            raise ValueError(f"expected {expected}, got {trial_id} ({state}); each once, in order")
         letters = [letter for letter, _ in plan.letters]
         if set(ratings) != set(letters):
             raise ValueError(f"trial {trial_id} needs one rating for each of the letters {letters}")
@@ -184,9 +150,8 @@ class ListeningSession:
             if not (math.isfinite(value) and 0.0 <= value <= 100.0):
                 raise ValueError(f"rating of {letter} must lie in [0, 100], got {ratings[letter]}")
             played = int((plays or {}).get(letter, 0))
-            entries.append(
-                {"letter": letter, "condition": condition, "rating": value, "plays": played}
-            )
+            entry = {"letter": letter, "condition": condition, "rating": value, "plays": played}
+            entries.append(entry)
         record = {
             "type": "trial",
             "listener_id": self.listener_id,
@@ -219,6 +184,12 @@ class ListeningSession:
         self.close()
 
 
+def read_results_file(path: str | os.PathLike) -> ListeningSession:
+    """Read one results file (closed); ``ValueError`` if it has no session header or a
+    whole line was edited by hand. Torn lines are skipped and listed in ``torn_lines``."""
+    return ListeningSession(Path(path))
+
+
 def _write_line(fd: int, record: dict) -> None:
     """Append one JSON line with one ``write`` (whole, under ``O_APPEND``), then ``fsync``."""
     view = memoryview((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode())
@@ -227,11 +198,12 @@ def _write_line(fd: int, record: dict) -> None:
     os.fsync(fd)
 
 
-def _open_locked(path: Path, flags: int) -> int:
+def _lock(path: Path, flags: int, wait: bool = False) -> int:
+    """Open ``path`` and lock it; without ``wait``, a lock held elsewhere raises at once."""
     fd = os.open(path, flags, 0o644)
     try:
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError as exc:
         os.close(fd)
         raise SessionLockedError(
@@ -239,19 +211,6 @@ def _open_locked(path: Path, flags: int) -> int:
             "or use another listener id"
         ) from exc
     return fd
-
-
-@contextmanager
-def _listener_lock(results_dir: Path, listener_id: str) -> Iterator[None]:
-    """Hold ``.<listener>.lock`` while choosing between resuming and creating a session:
-    without it two processes could both find no session and both create session 0."""
-    fd = os.open(results_dir / f".{listener_id}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: the other side holds it for milliseconds
-        yield
-    finally:
-        os.close(fd)  # the lock goes with the descriptor, even on a crash
 
 
 def open_session(
@@ -267,66 +226,64 @@ def open_session(
     finished, which reports ``is_complete``), or start one; ``new_session=True`` starts a
     repeat with fresh orders. ``simulated_model`` marks machine-made ratings in the header.
     Raises :class:`SessionLockedError` when the file is open in another process."""
-    validate_listener_id(listener_id)
+    if not isinstance(listener_id, str) or not _LISTENER_ID.fullmatch(listener_id):
+        raise ValueError(
+            f"listener id {listener_id!r} is not usable: give 1-40 characters, letters, digits, "
+            "'-' or '_' only, starting with a letter or digit (e.g. 'anna' or 'student-07')"
+        )
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
-    with _listener_lock(results_dir, listener_id):
-        same_design = []
-        for path in sorted(results_dir.glob(f"{listener_id}__*{RESULTS_SUFFIX}")):
+    # without the listener's lock, two processes could both find no session and both start one
+    listener_lock = _lock(results_dir / f".{listener_id}.lock", os.O_RDWR | os.O_CREAT, wait=True)
+    try:
+        ours, design_id = [], design.design_id
+        for path in results_dir.glob(f"{listener_id}__*.jsonl"):
             try:
                 contents = read_results_file(path)
             except (OSError, ValueError) as exc:
                 warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=2)
                 continue
             header = contents.header  # the glob also finds "anna_"'s files for "anna"
-            ours = header["listener_id"] == listener_id
-            if ours and header["design"]["design_id"] == design.design_id:
-                same_design.append(contents)
-        same_design.sort(key=lambda contents: str(contents.header["created"]))
-        unfinished = [f for f in same_design if not f.is_complete]
-        resumed = bool(same_design) and not new_session
+            if (header["listener_id"], header["design"]["design_id"]) == (listener_id, design_id):
+                ours.append(contents)
+        ours.sort(key=lambda contents: str(contents.header["created"]))
+        resumed = bool(ours) and not new_session
         if resumed:
-            path = (unfinished or same_design)[-1].path
+            path = ([s for s in ours if not s.is_complete] or ours)[-1].path
             if path.resolve() in _OPEN_SESSIONS:  # the cell run again in the same kernel
                 _OPEN_SESSIONS[path.resolve()].close()
+            fd = _lock(path, os.O_WRONLY | os.O_APPEND)
+            if path.read_bytes()[-1:] != b"\n":
+                # a crash cut the last line short: end it, so the next record starts a line of
+                # its own and the fragment stays visible (and skipped) as a torn line
+                os.write(fd, b"\n")
+                os.fsync(fd)
         else:
             session_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-            path = results_dir / f"{listener_id}__{session_id}{RESULTS_SUFFIX}"
+            path = results_dir / f"{listener_id}__{session_id}.jsonl"
             header = {
                 "type": "session",
-                "format": FILE_FORMAT,
+                "format": 1,
                 "listener_id": listener_id,
                 "session_id": session_id,
-                "session_ordinal": len(same_design),
+                "session_ordinal": len(ours),
                 "created": utc_now(),
                 "vaesep_version": vaesep.__version__,
                 "simulated": simulated_model is not None,
                 "simulation_model": simulated_model,
                 "stimuli_folder": None if stimuli_folder is None else str(stimuli_folder),
                 "design": {**dataclasses.asdict(design), "design_id": design.design_id},
-                "plan": [p._asdict() for p in design.plan_session(listener_id, len(same_design))],
+                "plan": [p._asdict() for p in design.plan_session(listener_id, len(ours))],
             }
             # O_EXCL: fail rather than ever touch a file that someone else created
-            fd = _open_locked(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
+            fd = _lock(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
             _write_line(fd, header)
-            os.close(fd)  # reopened below like any session, still under the listener lock
-            _fsync_folder(results_dir)
-        fd = _open_locked(path, os.O_WRONLY | os.O_APPEND)
-        if path.read_bytes()[-1:] not in (b"", b"\n"):
-            # a crash cut the last line short: end it, so the next record starts a line of
-            # its own and the fragment stays visible (and skipped) as a torn line
-            os.write(fd, b"\n")
-            os.fsync(fd)
-        session = ListeningSession(read_results_file(path), fd, resumed)  # read under the lock
+            with suppress(OSError):  # the new file's name durable too; Windows cannot do this
+                folder = os.open(results_dir, os.O_RDONLY)
+                os.fsync(folder)
+                os.close(folder)
+        session = ListeningSession(path, fd, resumed)  # read under the listener's lock
+    finally:
+        os.close(listener_lock)  # the lock goes with the descriptor, even on a crash
     _OPEN_SESSIONS[path.resolve()] = session
     return session
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a new file's name durable too, not only its bytes."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
-    except OSError:  # pragma: no cover - Windows cannot open folders; some file systems refuse
-        pass

@@ -3,11 +3,7 @@
 Notebook 05, section "A simulated listener (not real data)": it lets the notebook and
 the tests run the whole analysis headless. Its files go through the same session code
 as a real listener's, with ``"simulated": true`` in every header, which the report
-and its figures announce. Per rating: hidden reference ``N(98, 2.5²)``; low anchor
-``N(20, 8²)`` (not from SI-SDR: a low-passed voice keeps a high SI-SDR yet sounds
-muffled); any other condition ``100 · sigmoid((SI-SDR − 5 dB) / 4 dB) + bias + N(0, 8²)``
-with a per-listener ``bias ~ N(0, 5²)``; a *careless* listener rates everything
-``U(20, 100)``; then clipped to [0, 100] and rounded, as the sliders are.
+and its figures announce. The model is :meth:`SimulatedListenerModel.describe`.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ from vaesep.listening.stimuli import StimulusSet
 
 @dataclass(frozen=True)
 class SimulatedListenerModel:
-    """The parameters of the simulated listener (see the module docstring)."""
+    """The parameters of the simulated listener, as :meth:`describe` uses them."""
 
     metric: str = "SI-SDR"
     midpoint_db: float = 5.0
@@ -34,7 +30,7 @@ class SimulatedListenerModel:
     listener_bias_sd: float = 5.0
     reference_mean: float = 98.0
     reference_sd: float = 2.5
-    anchor_mean: float = 20.0
+    anchor_mean: float = 20.0  # not from SI-SDR: a low-passed voice keeps a high SI-SDR
     anchor_sd: float = 8.0
     careless_low: float = 20.0
     careless_high: float = 100.0
@@ -50,21 +46,6 @@ class SimulatedListenerModel:
             f"{self.careless_high:g}); clipped to [0, 100], rounded"
         )
 
-    def rate(self, item: str, condition: str, metrics: dict, bias: float, rng) -> float:
-        """One careful rating; ``metrics`` maps (item, condition) to {metric: score}."""
-        if condition == HIDDEN_REFERENCE:
-            return rng.normal(self.reference_mean, self.reference_sd)
-        if condition.startswith(ANCHOR_PREFIX):
-            return rng.normal(self.anchor_mean, self.anchor_sd)
-        score = metrics.get((item, condition), {}).get(self.metric)
-        if score is None:
-            raise KeyError(
-                f"no {self.metric!r} score for item {item!r}, condition {condition!r}: the "
-                f"simulated listener needs stimuli rendered with metrics={{{self.metric!r}: ...}}"
-            )
-        quality = 100.0 / (1.0 + np.exp(-(score - self.midpoint_db) / self.slope_db))
-        return quality + bias + rng.normal(0.0, self.noise_sd)
-
 
 def simulate_listeners(
     stimuli: StimulusSet,
@@ -79,10 +60,7 @@ def simulate_listeners(
     """Write one complete results file per listener ``sim-01``, ``sim-02``, ...; the last
     ``n_careless`` are careless. Keep ``results_dir`` apart from real results. A listener
     who already finished is not simulated again, so re-running adds nothing."""
-    if not 0 <= n_careless <= n_listeners:
-        raise ValueError(f"need 0 <= n_careless <= n_listeners, got {n_careless}, {n_listeners}")
-    model = model or SimulatedListenerModel()
-    metrics, paths = stimuli.metrics(), []
+    model, metrics, paths = model or SimulatedListenerModel(), stimuli.metrics(), []
     for number in range(1, n_listeners + 1):
         listener_id = f"sim-{number:02d}"
         careless = number > n_listeners - n_careless
@@ -99,8 +77,19 @@ def simulate_listeners(
                 for letter, condition in plan.letters:
                     if careless:
                         value = rng.uniform(model.careless_low, model.careless_high)
+                    elif condition == HIDDEN_REFERENCE:
+                        value = rng.normal(model.reference_mean, model.reference_sd)
+                    elif condition.startswith(ANCHOR_PREFIX):
+                        value = rng.normal(model.anchor_mean, model.anchor_sd)
                     else:
-                        value = model.rate(plan.item, condition, metrics, bias, rng)
+                        scores = metrics.get((plan.item, condition), {})
+                        if model.metric not in scores:
+                            raise KeyError(
+                                f"no {model.metric!r} score for {plan.item!r}, {condition!r}: "
+                                f"render the stimuli with metrics={{{model.metric!r}: ...}}"
+                            )
+                        z = (scores[model.metric] - model.midpoint_db) / model.slope_db
+                        value = 100.0 / (1.0 + np.exp(-z)) + bias + rng.normal(0.0, model.noise_sd)
                     ratings[letter] = float(np.round(np.clip(value, 0.0, 100.0)))
                 plays = dict.fromkeys(ratings, 1)
                 session.submit_trial(plan.trial_id, ratings, plays=plays, reference_plays=1)

@@ -2,7 +2,7 @@
 
 Notebook 05, section "Building the stimuli". Per item (an excerpt of one target voice
 in a test mixture), one WAV per condition: the hidden reference (the clean target),
-low-pass anchors, optionally the unprocessed mixture, and every separator's estimate.
+the 3.5 kHz low-pass anchor, the unprocessed mixture, and every separator's estimate.
 All versions of an item get the same RMS (listeners prefer the louder of two similar
 sounds, and separators do not keep the level), turned down together if any would clip.
 Files have opaque names; only ``stimuli.json`` maps them to conditions.
@@ -10,13 +10,14 @@ Files have opaque names; only ``stimuli.json`` maps them to conditions.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,11 @@ from vaesep.files import read_json, write_json
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, ListeningDesign
 
 INDEX_NAME = "stimuli.json"
-ANCHOR_FILTER_ORDER = 8  # of the Butterworth prototype, run forwards and backwards
+ANCHOR = f"{ANCHOR_PREFIX}3.5kHz"  # BS.1534's low anchor: the reference low-passed at 3.5 kHz
+ANCHOR_FILTER = (
+    "Butterworth low-pass, order 8, applied forwards and backwards (scipy.signal.sosfiltfilt), "
+    "-6 dB at 3500 Hz"
+)
 TARGET_RMS = 0.05  # common level of every version of an item (about -26 dBFS)
 PEAK_LIMIT = 0.98  # no sample louder than this: loud items are turned down as a whole
 
@@ -54,13 +59,14 @@ class ItemAudio:
             )
 
 
-class StimulusItem(NamedTuple):
+@dataclass(frozen=True)
+class StimulusItem:
     """The files of one rendered item (condition -> file name) and each condition's scores."""
 
     item_id: str
     files: dict[str, str]
-    description: str = ""
-    metrics: dict[str, dict[str, float]] = {}  # condition -> metric -> dB; never mutated
+    description: str
+    metrics: dict[str, dict[str, float]]  # condition -> metric -> dB
 
 
 @dataclass(frozen=True)
@@ -71,8 +77,8 @@ class StimulusSet:
     stimulus_set_id: str
     sample_rate: int
     conditions: tuple[str, ...]
+    anchor_filter: str  # a sentence for reports
     items: tuple[StimulusItem, ...]
-    anchor_filter: str = ""  # a sentence for reports
 
     @property
     def item_ids(self) -> tuple[str, ...]:
@@ -89,28 +95,18 @@ class StimulusSet:
         """``(item_id, condition) -> {metric: score}``, as the analysis takes them."""
         return {(item.item_id, c): s for item in self.items for c, s in item.metrics.items()}
 
-    def design(
-        self, *, seed: int = 0, items: Sequence[str] | None = None, n_trials: int | None = None
-    ) -> ListeningDesign:
-        """A design over the items the teacher chose (default all), or their first ``n_trials``."""
-        chosen = tuple(self.item_ids if items is None else items)
-        unknown = [item for item in chosen if item not in self.item_ids]
-        if unknown:
-            raise ValueError(f"items {unknown} are not in {self.folder}; known: {self.item_ids}")
-        if n_trials is not None and not 1 <= n_trials <= len(chosen):
-            raise ValueError(f"n_trials must lie between 1 and {len(chosen)} (the items)")
-        return ListeningDesign(self.stimulus_set_id, chosen[:n_trials], self.conditions, seed)
+    def design(self, *, seed: int = 0, n_trials: int | None = None) -> ListeningDesign:
+        """A design over every item, or the first ``n_trials``."""
+        items = self.item_ids[:n_trials]
+        return ListeningDesign(self.stimulus_set_id, items, self.conditions, seed)
 
 
-def low_pass_anchor(signal: np.ndarray, sr: int, cutoff_hz: float = 3500.0) -> np.ndarray:
-    """The MUSHRA low anchor: a Butterworth low-pass run forwards and backwards (zero
-    phase, so not delayed as well; -6 dB at ``cutoff_hz``), as ``float32``."""
+def low_pass_anchor(signal: np.ndarray, sr: int) -> np.ndarray:
+    """The MUSHRA low anchor (see ``ANCHOR_FILTER``): zero phase, so not delayed as well."""
     from scipy.signal import butter, sosfiltfilt
 
-    if not 0 < cutoff_hz < sr / 2:
-        raise ValueError(f"anchor cutoff {cutoff_hz} Hz must lie between 0 and {sr / 2} Hz")
-    sos = butter(ANCHOR_FILTER_ORDER, cutoff_hz, btype="lowpass", fs=sr, output="sos")
-    signal = as_mono_float(signal, name="anchor input")
+    sos = butter(8, 3500.0, btype="lowpass", fs=sr, output="sos")
+    signal = np.asarray(signal, dtype=np.float32)
     pad = min(3 * (2 * len(sos) + 1), signal.shape[0] - 1)  # short inputs need a shorter pad
     return sosfiltfilt(sos, signal, padlen=pad).astype(np.float32)
 
@@ -143,8 +139,6 @@ def render_stimuli(
     separators: Sequence[Any],
     folder: str | os.PathLike,
     *,
-    include_mixture: bool = True,
-    anchor_cutoffs_hz: Sequence[float] = (3500.0,),
     metrics: Mapping[str, Metric] | None = None,
     seed: int = 0,
 ) -> StimulusSet:
@@ -158,13 +152,9 @@ def render_stimuli(
         raise ValueError("render_stimuli needs at least one item, and distinct item ids")
     if len({item.sample_rate for item in items}) != 1:
         raise ValueError("all items must share a sample rate")
-    if not anchor_cutoffs_hz:
-        raise ValueError("BS.1534 requires a low anchor; pass anchor_cutoffs_hz=(3500,)")
     sample_rate = items[0].sample_rate
-    anchors = {f"{ANCHOR_PREFIX}{cutoff / 1000:g}kHz": cutoff for cutoff in anchor_cutoffs_hz}
     # the unprocessed mixture goes by the name the comparison gives its floor
-    mixture = [MIXTURE] if include_mixture else []
-    conditions = [HIDDEN_REFERENCE, *anchors, *mixture, *(s.name for s in separators)]
+    conditions = (HIDDEN_REFERENCE, ANCHOR, MIXTURE, *(s.name for s in separators))
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
     folder = Path(folder)
@@ -174,11 +164,8 @@ def render_stimuli(
     fingerprint, rendered = hashlib.sha256(), []
     for item in items:
         target = as_mono_float(item.sources[item.source_names.index(item.target)])
-        waves = {HIDDEN_REFERENCE: target}
-        for name, cutoff in anchors.items():
-            waves[name] = low_pass_anchor(target, sample_rate, cutoff)
-        if include_mixture:
-            waves[MIXTURE] = as_mono_float(item.mixture)
+        waves = {HIDDEN_REFERENCE: target, ANCHOR: low_pass_anchor(target, sample_rate)}
+        waves[MIXTURE] = as_mono_float(item.mixture)
         for separator in separators:
             waves[separator.name] = _target_estimate(separator, item)
         scores = {}
@@ -195,18 +182,11 @@ def render_stimuli(
             # identity is what was rendered, not the float bytes (they differ between CPUs)
             fingerprint.update(f"{item.item_id}|{item.description}|{files[condition]}".encode())
         rendered.append(StimulusItem(item.item_id, files, item.description, scores))
-    cutoffs = ", ".join(f"{cutoff:g}" for cutoff in anchor_cutoffs_hz)
-    anchor_filter = (
-        f"Butterworth low-pass, order {ANCHOR_FILTER_ORDER}, applied forwards and backwards "
-        f"(scipy.signal.sosfiltfilt), -6 dB at {cutoffs} Hz"
-    )
-    stimuli = StimulusSet(
-        folder, fingerprint.hexdigest()[:16], sample_rate, tuple(conditions), tuple(rendered),
-        anchor_filter,
-    )
-    index = {key: value for key, value in vars(stimuli).items() if key not in ("folder", "items")}
-    items_json = [item._asdict() for item in rendered]
-    write_json(folder / INDEX_NAME, {"format": 1, **index, "items": items_json})
+    set_id = fingerprint.hexdigest()[:16]
+    stimuli = StimulusSet(folder, set_id, sample_rate, conditions, ANCHOR_FILTER, tuple(rendered))
+    index = dataclasses.asdict(stimuli)
+    del index["folder"]  # the index belongs to whichever folder holds it
+    write_json(folder / INDEX_NAME, {"format": 1, **index})
     return stimuli
 
 
@@ -219,20 +199,16 @@ def load_stimuli(folder: str | os.PathLike) -> StimulusSet:
             "vaesep.listening.render_stimuli(...)"
         )
     index = read_json(folder / INDEX_NAME)
-    items = tuple(StimulusItem(**item) for item in index["items"])
-    keys = ("stimulus_set_id", "sample_rate")
-    return StimulusSet(
-        folder, *(index[key] for key in keys), tuple(index["conditions"]), items,
-        index.get("anchor_filter", ""),
-    )
+    del index["format"]
+    index["conditions"] = tuple(index["conditions"])
+    index["items"] = tuple(StimulusItem(**item) for item in index["items"])
+    return StimulusSet(folder, **index)
 
 
 def excerpt_bounds(signal: np.ndarray, sr: int, max_seconds: float) -> tuple[int, int]:
     """``(start, stop)`` of the most energetic ``max_seconds`` of ``signal`` (on a 0.25 s
     grid): BS.1534 asks for short excerpts, and the loudest avoids judging silence."""
     n_samples, length = int(np.shape(signal)[-1]), int(round(max_seconds * sr))
-    if length <= 0:
-        raise ValueError(f"max_seconds must be positive, got {max_seconds}")
     if n_samples <= length:
         return 0, n_samples
     energy = np.concatenate([[0.0], np.cumsum(np.square(signal, dtype=np.float64))])
@@ -252,16 +228,14 @@ def items_from_dataset(
     for split, index, target in chosen:
         if target not in names:
             raise ValueError(f"target {target!r} is not a source of this data set: {names}")
-        mixtures, sources = dataset.mixtures(split), dataset.sources(split)
-        if not 0 <= index < len(mixtures):
-            raise IndexError(f"split {split!r} has {len(mixtures)} mixtures; no index {index}")
-        start, stop = excerpt_bounds(sources[index, names.index(target)], sr, max_seconds)
+        mixture, sources = dataset.mixtures(split)[index], dataset.sources(split)[index]
+        start, stop = excerpt_bounds(sources[names.index(target)], sr, max_seconds)
         description = f"split {split}, mixture {index}, target {target}, "
         items.append(
             ItemAudio(
                 f"{split}-{index:03d}-{target}",
-                np.asarray(mixtures[index, start:stop], dtype=np.float32),
-                np.asarray(sources[index, :, start:stop], dtype=np.float32),
+                np.asarray(mixture[start:stop], dtype=np.float32),
+                np.asarray(sources[:, start:stop], dtype=np.float32),
                 names,
                 target,
                 sr,

@@ -14,10 +14,10 @@ from __future__ import annotations
 import html
 import io
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 import ipywidgets as widgets
+import soundfile
 from IPython.display import display
 
 from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, ListeningDesign
@@ -42,11 +42,6 @@ TRIAL_HINT = (
 )
 
 
-def _tagged(widget: widgets.DOMWidget, css_class: str) -> widgets.DOMWidget:
-    widget.add_class(css_class)
-    return widget
-
-
 class ListeningTestView(widgets.VBox):
     """The whole test as one widget; build it with :func:`listening_test`."""
 
@@ -58,30 +53,35 @@ class ListeningTestView(widgets.VBox):
         listener_id: str | None = None,
         new_session: bool = False,
     ) -> None:
-        super().__init__(layout=widgets.Layout(width="100%"))
+        super().__init__(layout={"width": "100%"})
         self.stimuli, self.results_dir, self.design = stimuli, Path(results_dir), design
         self.new_session, self.session = new_session, None
         self._wav_cache: dict[tuple[str, str], bytes] = {}
-        self._status = _tagged(widgets.HTML(), "vaesep-status")
-        player = widgets.Box(layout=widgets.Layout(min_height="40px"))
-        self._player = _tagged(player, "vaesep-player")
-        self._error = _tagged(widgets.HTML(), "vaesep-error")
+        self._status = widgets.HTML(_dom_classes=["vaesep-status"])
+        self._player = widgets.Box(layout={"min_height": "40px"}, _dom_classes=["vaesep-player"])
+        self._error = widgets.HTML(_dom_classes=["vaesep-error"])
         self._page = widgets.VBox()
         self._hint = widgets.HTML(TRIAL_HINT)
-        self._next = widgets.Button(description="Next", disabled=True, button_style="primary")
-        _tagged(self._next, "vaesep-next").on_click(lambda _: self.submit_current_trial())
+        self._next = widgets.Button(
+            description="Next", disabled=True, button_style="primary", _dom_classes=["vaesep-next"]
+        )
+        self._next.on_click(lambda _: self.submit_current_trial())
         self._trial, self._sliders, self._rated, self._plays = None, {}, {}, {}
         title = widgets.HTML("<h2>Listening test</h2>")
         self.children = (title, self._status, self._page, self._player, self._error)
-        if listener_id is None:
-            name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:")
-            begin = widgets.Button(description="Begin", button_style="primary")
-            begin.on_click(lambda _: self.start(name.value.strip()))
-            self._status.value = "Type the listener id your teacher gave you, then press Begin."
-            row = [_tagged(name, "vaesep-listener-id"), _tagged(begin, "vaesep-begin")]
-            self._page.children = (widgets.HBox(row),)
-        else:
+        if listener_id is not None:
             self.start(listener_id)
+            return
+        name = widgets.Text(
+            placeholder="e.g. anna or student-07", description="Listener id:",
+            _dom_classes=["vaesep-listener-id"],
+        )
+        begin = widgets.Button(
+            description="Begin", button_style="primary", _dom_classes=["vaesep-begin"]
+        )
+        begin.on_click(lambda _: self.start(name.value.strip()))
+        self._status.value = "Type the listener id your teacher gave you, then press Begin."
+        self._page.children = (widgets.HBox([name, begin]),)
 
     def start(self, listener_id: str) -> None:
         """Open (or resume) the listener's session and show the page they are at."""
@@ -102,10 +102,12 @@ class ListeningTestView(widgets.VBox):
         # the example's versions are numbered, not lettered, in the trial's order
         for number, (_, condition) in enumerate(example.letters, start=1):
             buttons.append(self._play_button(f"Version {number}", example.item, condition))
-        start = widgets.Button(description="Start the test", button_style="success")
-        _tagged(start, "vaesep-start").on_click(lambda _: self._finish_familiarisation())
+        start = widgets.Button(
+            description="Start the test", button_style="success", _dom_classes=["vaesep-start"]
+        )
+        start.on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
-        versions = widgets.HBox(buttons, layout=widgets.Layout(flex_flow="row wrap"))
+        versions = widgets.HBox(buttons, layout={"flex_flow": "row wrap"})
         self._page.children = (widgets.HTML(INTRO_HTML), versions, start)
 
     def _finish_familiarisation(self) -> None:
@@ -115,48 +117,48 @@ class ListeningTestView(widgets.VBox):
     def _show_trial(self) -> None:
         self._stop_audio()
         plan = self._trial = self.session.next_trial
-        done, total = len(self.session.completed), self.session.n_trials
-        progress = widgets.IntProgress(min=0, max=total, value=done)
+        done, total = len(self.session.trials), len(self.session.plan)
         if plan is None:
             self._status.value = (
                 f"<b>All {total} trials are saved. Thank you!</b><br>"
                 f"Results file: <code>{html.escape(str(self.session.path))}</code>"
             )
-            self._page.children = (progress,)
+            self._page.children = ()
             self.session.close()
             return
         self._started = utc_now()
         self._plays = {letter: 0 for letter, _ in plan.letters} | {"reference": 0}
         self._rated = {letter: False for letter, _ in plan.letters}
         self._sliders = {}
-        labels = [widgets.Label(name, layout=widgets.Layout(flex="1 1 0")) for name in SCALE_LABELS]
-        scale_layout = widgets.Layout(height=SLIDER_HEIGHT, margin="28px 12px 0 0")
+        labels = [widgets.Label(name, layout={"flex": "1 1 0"}) for name in SCALE_LABELS]
+        scale_layout = {"height": SLIDER_HEIGHT, "margin": "28px 12px 0 0"}
         scale = widgets.VBox(labels[::-1], layout=scale_layout)  # beside the sliders
         columns = [self._rating_column(plan.item, letter, c) for letter, c in plan.letters]
         reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
+        reference.add_class("vaesep-play-reference")
         stop = widgets.Button(description="Stop", icon="stop")
         stop.on_click(lambda _: self._stop_audio())
         resumed = " (resumed session)" if self.session.resumed else ""
-        self._status.value = f"<b>Trial {done + 1} of {total}</b>{resumed}"
+        self._status.value = f"<b>Trial {done + 1} of {total}</b> ({done} saved){resumed}"
         self._next.disabled, self._hint.value = True, TRIAL_HINT
         self._page.children = (
-            widgets.HBox([progress, widgets.Label(f"{done} of {total} saved")]),
-            widgets.HBox([_tagged(reference, "vaesep-play-reference"), stop]),
+            widgets.HBox([reference, stop]),
             widgets.HBox([scale, *columns]),
             self._hint,
             self._next,
         )
 
     def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
-        layout = widgets.Layout(height=SLIDER_HEIGHT)
         slider = widgets.IntSlider(
-            value=0, min=0, max=100, orientation="vertical", readout=False, layout=layout
+            min=0, max=100, orientation="vertical", readout=False, layout={"height": SLIDER_HEIGHT}
         )
-        box = widgets.Layout(width="64px")
-        number = widgets.BoundedIntText(value=0, min=0, max=100, layout=box)
+        number = widgets.BoundedIntText(
+            min=0, max=100, layout={"width": "64px"}, _dom_classes=[f"vaesep-rating-{letter}"]
+        )
         widgets.link((slider, "value"), (number, "value"))
-        mark = widgets.HTML("<span style='color:#888'>not rated</span>")
-        _tagged(mark, f"vaesep-mark-{letter}")
+        mark = widgets.HTML(
+            "<span style='color:#888'>not rated</span>", _dom_classes=[f"vaesep-mark-{letter}"]
+        )
 
         def on_change(_: dict) -> None:
             mark.value = "<span style='color:#070'>rated</span>"
@@ -164,15 +166,18 @@ class ListeningTestView(widgets.VBox):
 
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
-        parts = [self._play_button(letter, item, condition, letter), slider]
-        parts += [_tagged(number, f"vaesep-rating-{letter}"), mark]
-        column = widgets.VBox(parts, layout=widgets.Layout(align_items="center", margin="0 6px"))
-        return _tagged(column, f"vaesep-column-{letter}")
+        return widgets.VBox(
+            [self._play_button(letter, item, condition, letter), slider, number, mark],
+            layout={"align_items": "center", "margin": "0 6px"},
+            _dom_classes=[f"vaesep-column-{letter}"],
+        )
 
     def _play_button(self, label: str, item: str, condition: str, counter: str | None = None):
         """A play button; ``counter`` is the letter (or "reference") whose plays it counts."""
-        button = widgets.Button(description=label, icon="play", layout=widgets.Layout(width="auto"))
-        button.add_class(f"vaesep-play-{label.replace(' ', '-')}")
+        button = widgets.Button(
+            description=label, icon="play", layout={"width": "auto"},
+            _dom_classes=[f"vaesep-play-{label.replace(' ', '-')}"],
+        )
 
         def on_click(_: widgets.Button) -> None:
             if counter is not None:
@@ -198,12 +203,9 @@ class ListeningTestView(widgets.VBox):
         """Replace the player with a fresh autoplaying audio widget."""
         key = (item, condition)
         if key not in self._wav_cache:  # 16-bit PCM: every browser plays it, not all float WAV
-            import soundfile
-
             buffer = io.BytesIO()
             signal = self.stimuli.load(*key).clip(-1.0, 1.0)
-            rate = self.stimuli.sample_rate
-            soundfile.write(buffer, signal, rate, subtype="PCM_16", format="WAV")
+            soundfile.write(buffer, signal, self.stimuli.sample_rate, "PCM_16", format="WAV")
             self._wav_cache[key] = buffer.getvalue()
         self._stop_audio()
         audio = widgets.Audio(value=self._wav_cache[key], format="wav", autoplay=True, loop=False)
@@ -213,11 +215,6 @@ class ListeningTestView(widgets.VBox):
         for old in self._player.children:
             old.close()
         self._player.children = ()
-
-    def rate(self, letter: str, value: int) -> None:
-        """Set one slider as a listener would (tests use it); dragging back to 0 still counts."""
-        self._sliders[letter].value = int(value)
-        self._mark_rated(letter)
 
     def submit_current_trial(self) -> None:
         """Save the current trial (the Next button) and show the next one."""
@@ -249,7 +246,7 @@ class ListeningTestView(widgets.VBox):
         """Plain text: what a front-end without widgets (nbconvert, a terminal) shows."""
         if self.session is None:
             return (
-                f"Listening test over {self.design.n_trials} item(s) of {self.stimuli.folder}; "
+                f"Listening test over {len(self.design.items)} item(s) of {self.stimuli.folder}; "
                 "waiting for a listener id (needs a Jupyter front-end with ipywidgets)."
             )
         return f"Listening test: {self.session.describe()}"
@@ -281,18 +278,17 @@ def listening_test(
     listener_id: str | None = None,
     *,
     seed: int = 0,
-    items: Sequence[str] | None = None,
     n_trials: int | None = None,
     new_session: bool = False,
 ) -> ListeningTestView:
     """The listening-test widget for one listener; show it as a cell's last line.
 
-    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed``, ``items`` and
-    ``n_trials`` choose the design (the same for the whole class); without
+    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed`` and ``n_trials``
+    choose the design (the same for the whole class); without
     ``listener_id`` the first page asks for it. Re-running the cell, or restarting the
     kernel, resumes the listener's unfinished session.
     """
     if not isinstance(stimuli, StimulusSet):
         stimuli = load_stimuli(stimuli)
-    design = stimuli.design(seed=seed, items=items, n_trials=n_trials)
+    design = stimuli.design(seed=seed, n_trials=n_trials)
     return ListeningTestView(stimuli, results_dir, design, listener_id, new_session)
