@@ -90,8 +90,6 @@ def load_model(
     record = load_checkpoint(path)
     weights = checked_weights(record, path)
     kind = record["kind"]  # an unknown kind is refused by build_network, naming the known ones
-    if not isinstance(record["config"], dict):
-        raise CheckpointError(f"{path}: its config is {type(record['config']).__name__}, not a dict")
     try:
         network = build_network(kind, record["config"])
     except (TypeError, ValueError) as exc:

@@ -111,13 +111,12 @@ def train(
     device: str | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
-    initialise: bool = True,
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
 
     ``checkpoint_path`` is written after every epoch; if it exists and ``resume`` is true,
     training continues from it (same configs required). ``on_epoch_end(epoch, history)``
-    runs after every epoch (live curves); ``initialise=False`` keeps the weights (fine-tuning).
+    runs after every epoch (live curves).
     """
     config = config or TrainConfig()
     if not isinstance(network, MaskingNetwork):
@@ -131,7 +130,6 @@ def train(
     torch_device = pick_device(device)
     torch.manual_seed(config.seed)
     snr_db = dataset.params.get("snr_db", 0.0) if config.snr_db is None else config.snr_db
-    # every source at its own random offset, stems of music included (new pairings)
     streams = StreamSpectra([dataset.streams("train")[name] for name in dataset.source_names])
     segment_frames = DEFAULT_STFT.n_frames(int(round(config.segment_seconds * DEFAULT_STFT.sample_rate)))
     checkpoint = _resumable(checkpoint_path, network, config) if resume else None
@@ -141,8 +139,7 @@ def train(
     if checkpoint is not None:
         network.load_state_dict(checkpoint.resume["state_dict"])
     else:
-        if initialise:
-            network.initialise_weights()
+        network.initialise_weights()
         # feature statistics from a fixed draw of training mixtures
         network.fit_normalisation(streams.draw(np.random.default_rng([config.seed, 1_000_003]), 256, segment_frames, snr_db).mixture)
         checkpoint = dataclasses.replace(Checkpoint.of(network, dataset), state_dict=None)  # no best weights yet
