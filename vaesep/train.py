@@ -74,7 +74,6 @@ class TrainResult:
     history: dict[str, list[float]]
     best_epoch: int
     stopped: str
-    checkpoint_path: Path | None = None
 
 
 def train_step(
@@ -135,7 +134,7 @@ def train(
     checkpoint = _resumable(checkpoint_path, network, config) if resume else None
     if checkpoint is not None and (checkpoint.resume is None or checkpoint.resume["next_epoch"] >= config.epochs):
         # early-stopped runs are final; runs that used up their epochs go on if more are asked for
-        return _result(network, checkpoint, checkpoint_path)
+        return _result(network, checkpoint)
     if checkpoint is not None:
         network.load_state_dict(checkpoint.resume["state_dict"])
     else:
@@ -201,7 +200,7 @@ def train(
             on_epoch_end(epoch, history)
         if finished:
             break
-    return _result(network, checkpoint, checkpoint_path)
+    return _result(network, checkpoint)
 
 
 def _train_epoch(
@@ -253,8 +252,8 @@ def _resumable(path: str | Path | None, network: MaskingNetwork, config: TrainCo
     return checkpoint
 
 
-def _result(network: MaskingNetwork, checkpoint: Checkpoint, path: str | Path | None) -> TrainResult:
+def _result(network: MaskingNetwork, checkpoint: Checkpoint) -> TrainResult:
     if checkpoint.state_dict is not None:
         network.load_state_dict(checkpoint.state_dict)
     network.to("cpu").eval()
-    return TrainResult(network, checkpoint.history, checkpoint.best_epoch, checkpoint.stopped, None if path is None else Path(path))
+    return TrainResult(network, checkpoint.history, checkpoint.best_epoch, checkpoint.stopped)
