@@ -141,13 +141,9 @@ def compare_markdown(
     title: str | None = None,
     *,
     weighted: Sequence[str] = tuple(WEIGHTED_METRICS),
-    source: str | None = None,
 ) -> str:
-    """One Markdown table, a row per method (e.g. floor, baselines, VAE, ceiling), dB to 2 decimals.
-
-    ``metrics`` show a mean and a median column each, ``weighted`` one column each;
-    ``source`` restricts to one source (default all together).
-    """
+    """One Markdown table, a row per method (e.g. floor, baselines, VAE, ceiling), over all sources,
+    dB to 2 decimals: ``metrics`` show a mean and a median column each, ``weighted`` one column each."""
     if not results:
         raise ValueError("results is empty: pass {method name: EvaluationResult}")
     _check_names(metrics, ITEM_METRICS, "metrics")
@@ -155,13 +151,9 @@ def compare_markdown(
     rows, skipped = [], 0
     for method, result in results.items():
         summary = result.summary()
-        if source is not None and source not in summary["per_source"]:
-            raise ValueError(f"{method!r} has no source {source!r}; it has {result.source_names}")
-        stats = summary["overall"] if source is None else summary["per_source"][source]
         skipped += summary["n_skipped_silent"]
-        rows.append([method, str(summary["n_evaluated"]), *_cells(stats, metrics, weighted)])
-    scope = "all sources" if source is None else f"source {source!r}"
-    caption = f"dB; mean and median over items, {scope}; {skipped} silent item(s) skipped in total"
+        rows.append([method, str(summary["n_evaluated"]), *_cells(summary["overall"], metrics, weighted)])
+    caption = f"dB; mean and median over items, all sources; {skipped} silent item(s) skipped in total"
     first, *rest = [result.metadata for result in results.values()]  # what every result agrees on, said once
     shared = {key: value for key, value in first.items() if all(m.get(key) == value for m in rest)}
     caption += "".join(f"; {key}: {value}" for key, value in shared.items())
