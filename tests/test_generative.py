@@ -12,7 +12,7 @@ import torch
 
 import vaesep
 from vaesep.batches import SpectralBatch, ValidationSet
-from vaesep.checkpoint import load_checkpoint, save_checkpoint
+from vaesep.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from vaesep.cli import main
 from vaesep.compare.inference import (
     infer_item,
@@ -30,7 +30,7 @@ from vaesep.models import (
     VAENetwork,
 )
 from vaesep.models.generative import DIVIDE_FLOOR, Inference, model_variance, multiplicative_update
-from vaesep.priors import OneSource, save_generative, train_generative, train_prior
+from vaesep.priors import OneSource, train_generative, train_prior
 from vaesep.train import TrainConfig, train
 
 TINY = {"hidden": 32, "latent": 8}
@@ -186,10 +186,9 @@ def test_an_item_is_separated_alike_alone_and_in_a_batch(trained, items):
 
 
 def test_loads_by_name_and_separates_at_any_rate(trained, synthetic_dataset, tmp_path, monkeypatch):
-    network, results = trained
+    network, _ = trained
     monkeypatch.setattr(vaesep.api, "PRETRAINED_DIR", tmp_path)
-    save_generative(network, tmp_path / "generative-synthetic.pt", synthetic_dataset,
-                    {source: r.history for source, r in results.items()}, BUDGET)
+    Checkpoint.of(network, synthetic_dataset).save(tmp_path / "generative-synthetic.pt")
     assert "generative-synthetic" in vaesep.list_pretrained()
     model = vaesep.load_model("generative-synthetic", device="cpu")
     assert model.source_names == ("low", "high") and model.network.config.iterations == 10

@@ -199,18 +199,6 @@ def test_si_sdr_is_scale_invariant_and_exact_for_orthogonal_noise() -> None:
     assert not np.allclose(bss_eval(references, 0.5 * estimates)["sdr"], [10.0, 20.0], atol=0.5)
 
 
-def test_si_sdr_zero_mean_option_removes_a_dc_offset() -> None:
-    references = sources(2, SR, 7)
-    estimates = references + 0.1 * np.random.default_rng(7).standard_normal(references.shape)
-    shifted = estimates + 0.5
-    assert np.all(si_sdr(references, shifted) < si_sdr(references, estimates) - 1)
-    np.testing.assert_allclose(
-        si_sdr(references, shifted, zero_mean=True),
-        si_sdr(references, estimates, zero_mean=True),
-        atol=1e-9,
-    )
-
-
 @pytest.mark.parametrize("backend", ["fast", "mir_eval"])
 def test_nsdr_and_si_sdri_are_gains_over_the_mixture(backend: str) -> None:
     references = sources(2, SR // 4, 8)
@@ -290,19 +278,6 @@ def test_silent_estimate_warns_and_is_skipped() -> None:
     assert item["skipped"] == "silent_estimate"
 
 
-def test_padding_beyond_lengths_is_ignored() -> None:
-    references = sources(2, SR // 2, 14)
-    estimates = noisy_estimates(references, 14)
-    padded = [np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, 3000)]) for x in (references, estimates)]
-    mixture = references.sum(axis=0)
-    result = evaluate_batch(
-        padded[0][None], padded[1][None], np.pad(mixture, (0, 3000))[None], lengths=[SR // 2]
-    )
-    expected = evaluate_item(references, estimates, mixture)
-    assert [row["sdr"] for row in result.per_item] == pytest.approx(expected["sdr"])
-    assert result.per_item[0]["n_samples"] == SR // 2
-
-
 @pytest.mark.parametrize(
     ("call", "expected"),
     [
@@ -312,8 +287,8 @@ def test_padding_beyond_lengths_is_ignored() -> None:
         (lambda r: si_sdr(r[None], r[None]), r"\(n_sources, n_samples\)"),
         (lambda r: evaluate_item(r, r, r), r"\(n_samples,\) = \(800,\)"),
         (lambda r: evaluate_batch(r, r, r), r"\(n_items, n_sources, n_samples\)"),
+        (lambda r: evaluate_batch(r[None], r[None, :1], r[None, 0]), r"\(n_items, n_sources, n_samples\)"),
         (lambda r: evaluate_batch(r[None], r[None], r), r"\(n_items, n_samples\) = \(1, 800\)"),
-        (lambda r: evaluate_batch(r[None], r[None], r[None, 0], lengths=[1, 2]), r"\(n_items,\)"),
     ],
 )
 def test_bad_shapes_name_the_expected_shape(call, expected: str) -> None:

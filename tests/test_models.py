@@ -344,7 +344,7 @@ def test_non_finite_weights_are_refused_on_load_and_export(tmp_path, bad_value):
     "changes, message",
     [
         ({"state_dict": None}, "holds no weights"),  # was a raw TypeError
-        ({"config": None}, "config is NoneType"),
+        ({"config": None}, "does not build a 'vae' network"),
         ({"config": {"hidden": "many"}}, "does not build a 'vae' network"),
         ({"format_version": "two"}, "format 'two'"),
     ],

@@ -13,13 +13,7 @@ from pathlib import Path
 import torch
 
 from vaesep.audio import MIXTURE
-from vaesep.checkpoint import (
-    Checkpoint,
-    CheckpointError,
-    checked_weights,
-    load_checkpoint,
-    save_checkpoint,
-)
+from vaesep.checkpoint import CheckpointError, checked_weights, load_checkpoint, save_checkpoint
 from vaesep.models import (
     IdealBinaryMask,
     IdealRatioMask,
@@ -90,8 +84,6 @@ def load_model(
     record = load_checkpoint(path)
     weights = checked_weights(record, path)
     kind = record["kind"]  # an unknown kind is refused by build_network, naming the known ones
-    if not isinstance(record["config"], dict):
-        raise CheckpointError(f"{path}: its config is {type(record['config']).__name__}, not a dict")
     try:
         network = build_network(kind, record["config"])
     except (TypeError, ValueError) as exc:
@@ -100,10 +92,8 @@ def load_model(
         load_weights(network, dict(weights))
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not fit the stored config ({exc})") from exc
-    checkpoint = Checkpoint.from_record(record)
-    info = {key: getattr(checkpoint, key) for key in ("dataset", "train_config", "history", "best_epoch")}
-    info["vaesep_version"] = record.get("vaesep_version")
-    return NeuralSeparator(network, name=checkpoint.name or path.stem, info=info, device=pick_device(device))
+    info = {key: record.get(key) for key in ("dataset", "train_config", "history", "best_epoch", "vaesep_version")}
+    return NeuralSeparator(network, name=record.get("name") or path.stem, info=info, device=pick_device(device))
 
 
 def export_model(

@@ -84,21 +84,18 @@ class SpectralBatch:
 
 
 class StreamSpectra:
-    """Training streams (one waveform per source) as spectra to cut mixtures from;
-    ``aligned``: one offset for all sources (stems of one piece of music)."""
+    """Training streams (one waveform per source) as spectra to cut mixtures from, every source
+    at its own random offset (new pairings every draw, stems of music included)."""
 
-    def __init__(self, streams: list[np.ndarray], *, aligned: bool = False) -> None:
+    def __init__(self, streams: list[np.ndarray]) -> None:
         _check_memory(sum(len(stream) for stream in streams))
         self.spectra = [stream_spectrum(stream) for stream in streams]
         # magnitudes kept too: |g S| = g |S| spares an abs() of every source at every step
         self.magnitudes = [spectrum.abs() for spectrum in self.spectra]
-        self.aligned = aligned
         energies = [frame_energies(magnitude).double().numpy() for magnitude in self.magnitudes]
         # cumulative energies: a segment's energy is one subtraction
         self.cumulative = [np.concatenate([[0.0], e.cumsum()]) for e in energies]
         self.silence = np.array([e.mean() for e in energies]) * 10 ** (SILENCE_BELOW_DB / 10)
-        if aligned and len({s.shape[0] for s in self.spectra}) != 1:
-            raise ValueError("aligned segments need streams of equal length")
 
     @property
     def n_sources(self) -> int:
@@ -112,11 +109,7 @@ class StreamSpectra:
         offsets = np.zeros((n, self.n_sources), dtype=np.int64)
         redraw = np.ones(n, dtype=bool)
         for _ in range(MAX_REDRAWS):
-            count = int(redraw.sum())
-            if self.aligned:
-                offsets[redraw] = rng.integers(0, limits[0], size=(count, 1))
-            else:
-                offsets[redraw] = rng.integers(0, limits, size=(count, self.n_sources))
+            offsets[redraw] = rng.integers(0, limits, size=(int(redraw.sum()), self.n_sources))
             # mean energy per frame of every segment, (n, n_sources)
             energy = np.stack(
                 [(c[o + n_frames] - c[o]) / n_frames for c, o in zip(self.cumulative, offsets.T, strict=True)], axis=1
@@ -156,14 +149,14 @@ class ValidationSet:
         self.subspaces = [ReferenceSubspaces(item.astype(np.float64)) for item in references]
 
     @torch.no_grad()
-    def loss(self, network: Network, *, epoch: int | None = None, batch_items: int = 16) -> dict[str, float]:
-        """Mean training-loss terms in eval mode (z = μ), the full KL weight unless ``epoch`` is given."""
+    def loss(self, network: Network, *, batch_items: int = 16) -> dict[str, float]:
+        """Mean training-loss terms in eval mode (z = μ), with the full KL weight."""
         was_training = network.training
         network.eval()
         device, n_items, totals = next(network.parameters()).device, len(self.mixture), {}
         for start in range(0, n_items, batch_items):
             batch = SpectralBatch(self.mixture[start : start + batch_items].to(device), self.sources[start : start + batch_items].to(device))
-            for key, value in network.loss(network.training_outputs(batch), batch.sources, epoch=epoch).items():
+            for key, value in network.loss(network.training_outputs(batch), batch.sources).items():
                 totals[key] = totals.get(key, 0.0) + float(value) * (batch.mixture.shape[0] / n_items)
         network.train(was_training)
         return totals

@@ -60,12 +60,6 @@ def train_prior(
     return train(network, OneSource(dataset, source), train_config, **train_options)  # type: ignore[arg-type]
 
 
-def prior_checkpoint(path: str | Path, source: str) -> Path:
-    """Where :func:`train_generative` keeps the training checkpoint of one prior, beside ``path``."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}.prior-{source}.pt")
-
-
 def train_generative(
     dataset: BuiltDataset,
     config: GenerativeConfig | None = None,
@@ -78,36 +72,25 @@ def train_generative(
 ) -> tuple[GenerativeNetwork, dict[str, TrainResult]]:
     """Train a prior for every source but ``config.nmf_sources`` and assemble the separator.
 
-    ``checkpoint_path`` is the separator's; each prior's training checkpoint sits beside it
-    (:func:`prior_checkpoint`), so an interrupted run resumes. Returns the network and each
-    prior's :class:`~vaesep.train.TrainResult`.
+    ``checkpoint_path`` is the separator's, which :func:`vaesep.load_model` reads; each prior's
+    training checkpoint sits beside it (``<stem>.prior-<source>.pt``), so an interrupted run resumes.
     """
     values = dataclasses.asdict(config) if config is not None else {}
     config = GenerativeConfig(**{**values, "source_names": dataset.source_names})
+    path = None if checkpoint_path is None else Path(checkpoint_path)
     results = {
         source: train_prior(
             dataset, source, config, train_config, progress=progress, device=device, resume=resume,
-            checkpoint_path=None if checkpoint_path is None else prior_checkpoint(checkpoint_path, source),
+            checkpoint_path=None if path is None else path.with_name(f"{path.stem}.prior-{source}.pt"),
         )
         for source in config.prior_sources
     }
     network = GenerativeNetwork.from_priors({source: r.network for source, r in results.items()}, config)
-    if checkpoint_path is not None:
+    if path is not None:
         histories = {source: r.history for source, r in results.items()}
-        save_generative(network, checkpoint_path, dataset, histories, train_config or TrainConfig())
+        train_record = {**dataclasses.asdict(train_config or TrainConfig()), "select_on": "loss"}
+        Checkpoint.of(network, dataset, train_config=train_record, history=histories, stopped="priors trained").save(path)
     return network, results
-
-
-def save_generative(
-    network: GenerativeNetwork,
-    path: str | Path,
-    dataset: BuiltDataset,
-    histories: dict[str, dict[str, list[float]]],
-    train_config: TrainConfig,
-) -> Path:
-    """Write a checkpoint that :func:`vaesep.load_model` turns into a separator."""
-    train_config = {**dataclasses.asdict(train_config), "select_on": "loss"}
-    return Checkpoint.of(network, dataset, train_config=train_config, history=histories, stopped="priors trained").save(path)
 
 
 def load_or_train(

@@ -74,7 +74,6 @@ class TrainResult:
     history: dict[str, list[float]]
     best_epoch: int
     stopped: str
-    checkpoint_path: Path | None = None
 
 
 def train_step(
@@ -111,13 +110,12 @@ def train(
     device: str | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
-    initialise: bool = True,
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
 
     ``checkpoint_path`` is written after every epoch; if it exists and ``resume`` is true,
     training continues from it (same configs required). ``on_epoch_end(epoch, history)``
-    runs after every epoch (live curves); ``initialise=False`` keeps the weights (fine-tuning).
+    runs after every epoch (live curves).
     """
     config = config or TrainConfig()
     if not isinstance(network, MaskingNetwork):
@@ -131,18 +129,16 @@ def train(
     torch_device = pick_device(device)
     torch.manual_seed(config.seed)
     snr_db = dataset.params.get("snr_db", 0.0) if config.snr_db is None else config.snr_db
-    # every source at its own random offset, stems of music included (new pairings)
     streams = StreamSpectra([dataset.streams("train")[name] for name in dataset.source_names])
     segment_frames = DEFAULT_STFT.n_frames(int(round(config.segment_seconds * DEFAULT_STFT.sample_rate)))
     checkpoint = _resumable(checkpoint_path, network, config) if resume else None
     if checkpoint is not None and (checkpoint.resume is None or checkpoint.resume["next_epoch"] >= config.epochs):
         # early-stopped runs are final; runs that used up their epochs go on if more are asked for
-        return _result(network, checkpoint, checkpoint_path)
+        return _result(network, checkpoint)
     if checkpoint is not None:
         network.load_state_dict(checkpoint.resume["state_dict"])
     else:
-        if initialise:
-            network.initialise_weights()
+        network.initialise_weights()
         # feature statistics from a fixed draw of training mixtures
         network.fit_normalisation(streams.draw(np.random.default_rng([config.seed, 1_000_003]), 256, segment_frames, snr_db).mixture)
         checkpoint = dataclasses.replace(Checkpoint.of(network, dataset), state_dict=None)  # no best weights yet
@@ -204,7 +200,7 @@ def train(
             on_epoch_end(epoch, history)
         if finished:
             break
-    return _result(network, checkpoint, checkpoint_path)
+    return _result(network, checkpoint)
 
 
 def _train_epoch(
@@ -256,8 +252,8 @@ def _resumable(path: str | Path | None, network: MaskingNetwork, config: TrainCo
     return checkpoint
 
 
-def _result(network: MaskingNetwork, checkpoint: Checkpoint, path: str | Path | None) -> TrainResult:
+def _result(network: MaskingNetwork, checkpoint: Checkpoint) -> TrainResult:
     if checkpoint.state_dict is not None:
         network.load_state_dict(checkpoint.state_dict)
     network.to("cpu").eval()
-    return TrainResult(network, checkpoint.history, checkpoint.best_epoch, checkpoint.stopped, None if path is None else Path(path))
+    return TrainResult(network, checkpoint.history, checkpoint.best_epoch, checkpoint.stopped)

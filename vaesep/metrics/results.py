@@ -78,12 +78,10 @@ class EvaluationResult:
             "overall": _statistics(scored),
         }
 
-    def to_markdown(self, metrics: Sequence[str] = TABLE_METRICS, title: str | None = None, *,
-                    weighted: Sequence[str] = tuple(WEIGHTED_METRICS)) -> str:
+    def to_markdown(self, title: str | None = None) -> str:
         """A Markdown table: a row per source and one for all sources (dB, 2 decimals)."""
-        _check_names(metrics, ITEM_METRICS, "metrics")
-        _check_names(weighted, tuple(WEIGHTED_METRICS), "weighted")
         summary = self.summary()
+        metrics, weighted = TABLE_METRICS, tuple(WEIGHTED_METRICS)
         rows = [[name, str(stats["n"]), *_cells(stats, metrics, weighted)]
                 for name, stats in [*summary["per_source"].items(), ("all", summary["overall"])]]
         reasons = ", ".join(f"{n} {why}" for why, n in summary["skipped_reasons"].items())
@@ -106,38 +104,32 @@ def evaluate_batch(
     estimates: np.ndarray,
     mixtures: np.ndarray,
     *,
-    lengths: Sequence[int] | np.ndarray | None = None,
     source_names: Sequence[str] | None = None,
     backend: Backend = "fast",
     progress: bool = False,
     metadata: Mapping[str, Any] | None = None,
 ) -> EvaluationResult:
-    """Score every item of a test set with :func:`vaesep.metrics.evaluate_item`.
-
-    ``references``, ``estimates``: ``(n_items, n_sources, n_samples)``; ``mixtures``:
-    ``(n_items, n_samples)``; ``lengths``: each item's true length in a zero-padded batch (the
-    padding is cropped, or it would count as perfectly separated silence; also the GNSDR weight).
-    """
+    """Score every item of a test set with :func:`vaesep.metrics.evaluate_item`: ``references``,
+    ``estimates`` ``(n_items, n_sources, n_samples)``, ``mixtures`` ``(n_items, n_samples)``."""
     from tqdm.auto import tqdm
 
     references, estimates, mixtures = (np.asarray(a) for a in (references, estimates, mixtures))
-    if references.ndim != 3:
-        raise ValueError(f"references must have shape (n_items, n_sources, n_samples), got {references.shape}")
+    if references.ndim != 3 or estimates.shape != references.shape:
+        raise ValueError(f"references and estimates must have one shape (n_items, n_sources, n_samples), "
+                         f"got {references.shape} and {estimates.shape}")
     n_items, n_sources, n_samples = references.shape
-    if estimates.shape != references.shape:
-        raise ValueError(f"estimates must have shape (n_items, n_sources, n_samples) = {references.shape} "
-                         f"like the references, got {estimates.shape}")
     if mixtures.shape != (n_items, n_samples):
         raise ValueError(f"mixtures must have shape (n_items, n_samples) = {(n_items, n_samples)}, got {mixtures.shape}")
     for name, array in (("references", references), ("estimates", estimates), ("mixtures", mixtures)):
         finite = np.isfinite(array).reshape(n_items, -1).all(axis=1)
         if not finite.all():
             raise ValueError(f"{name} contain NaN or infinite samples in item(s) {np.flatnonzero(~finite)[:10].tolist()}")
-    names = _check_source_names(source_names, n_sources)
+    names = tuple(f"source_{j}" for j in range(n_sources)) if source_names is None else tuple(map(str, source_names))
+    if isinstance(source_names, str) or len(set(names)) != n_sources or len(names) != n_sources or "all" in names:
+        raise ValueError(f"source_names must be n_sources = {n_sources} distinct names, not 'all', got {source_names!r}")
     per_item = []
-    for n, size in enumerate(tqdm(_check_lengths(lengths, n_items, n_samples), desc="evaluating", unit="item",
-                                  disable=not progress)):
-        score = evaluate_item(references[n, :, :size], estimates[n, :, :size], mixtures[n, :size], backend=backend)
+    for n in tqdm(range(n_items), desc="evaluating", unit="item", disable=not progress):
+        score = evaluate_item(references[n], estimates[n], mixtures[n], backend=backend)
         per_item += [{"item": n, "source": names[j], "n_samples": score["n_samples"], "skipped": score["skipped"],
                       **{metric: float(score[metric][j]) for metric in ITEM_METRICS}} for j in range(n_sources)]
     return EvaluationResult(per_item, names, str(backend), dict(metadata or {}))
@@ -149,13 +141,9 @@ def compare_markdown(
     title: str | None = None,
     *,
     weighted: Sequence[str] = tuple(WEIGHTED_METRICS),
-    source: str | None = None,
 ) -> str:
-    """One Markdown table, a row per method (e.g. floor, baselines, VAE, ceiling), dB to 2 decimals.
-
-    ``metrics`` show a mean and a median column each, ``weighted`` one column each;
-    ``source`` restricts to one source (default all together).
-    """
+    """One Markdown table, a row per method (e.g. floor, baselines, VAE, ceiling), over all sources,
+    dB to 2 decimals: ``metrics`` show a mean and a median column each, ``weighted`` one column each."""
     if not results:
         raise ValueError("results is empty: pass {method name: EvaluationResult}")
     _check_names(metrics, ITEM_METRICS, "metrics")
@@ -163,13 +151,9 @@ def compare_markdown(
     rows, skipped = [], 0
     for method, result in results.items():
         summary = result.summary()
-        if source is not None and source not in summary["per_source"]:
-            raise ValueError(f"{method!r} has no source {source!r}; it has {result.source_names}")
-        stats = summary["overall"] if source is None else summary["per_source"][source]
         skipped += summary["n_skipped_silent"]
-        rows.append([method, str(summary["n_evaluated"]), *_cells(stats, metrics, weighted)])
-    scope = "all sources" if source is None else f"source {source!r}"
-    caption = f"dB; mean and median over items, {scope}; {skipped} silent item(s) skipped in total"
+        rows.append([method, str(summary["n_evaluated"]), *_cells(summary["overall"], metrics, weighted)])
+    caption = f"dB; mean and median over items, all sources; {skipped} silent item(s) skipped in total"
     first, *rest = [result.metadata for result in results.values()]  # what every result agrees on, said once
     shared = {key: value for key, value in first.items() if all(m.get(key) == value for m in rest)}
     caption += "".join(f"; {key}: {value}" for key, value in shared.items())
@@ -188,29 +172,6 @@ def _statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
         values = np.array([row[metric] for row in rows], dtype=float)
         stats[name] = float(np.sum(weights * values) / np.sum(weights)) if rows else math.nan
     return stats
-
-
-def _check_lengths(lengths: Sequence[int] | np.ndarray | None, n_items: int, n_samples: int) -> list[int]:
-    if lengths is None:
-        return [n_samples] * n_items
-    array = np.asarray(lengths)
-    if array.shape != (n_items,):
-        raise ValueError(f"lengths must have shape (n_items,) = ({n_items},), got {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"lengths must be integers, got dtype {array.dtype}")
-    if array.min() < 1 or array.max() > n_samples:
-        raise ValueError(f"lengths must lie in 1 .. n_samples = {n_samples}, got {array.tolist()}")
-    return [int(size) for size in array]
-
-
-def _check_source_names(names: Sequence[str] | None, n_sources: int) -> tuple[str, ...]:
-    if names is None:
-        return tuple(f"source_{j}" for j in range(n_sources))
-    if isinstance(names, str) or len(names) != n_sources:
-        raise ValueError(f"source_names must hold n_sources = {n_sources} names, got {names!r}")
-    if len(set(names)) != n_sources or "all" in names:
-        raise ValueError(f"source_names must be distinct and not 'all', got {names!r}")
-    return tuple(str(name) for name in names)
 
 
 def _check_names(names: Sequence[str], known: tuple[str, ...], what: str) -> None:

@@ -176,16 +176,13 @@ def bss_eval(references: np.ndarray, estimates: np.ndarray, *, backend: Backend 
     return {"sdr": sdr, "sir": sir, "sar": sar}
 
 
-def si_sdr(references: np.ndarray, estimates: np.ndarray, *, zero_mean: bool = False) -> np.ndarray:
+def si_sdr(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
     """Scale-invariant SDR of each estimate, ``(n_sources,)`` dB (Le Roux et al. 2019).
 
     ``α = <ŝ, s> / ‖s‖²`` and ``SI-SDR = 10 log10(‖α s‖² / ‖ŝ - α s‖²)``: only a gain is forgiven, no
-    filter. ``zero_mean=True`` centres both first, as Asteroid does (ours are zero-mean to ~1e-6 dB).
+    filter. Not centred first, as Asteroid does: our signals are zero-mean to ~1e-6 dB.
     """
     references, estimates = checked_pair(references, estimates)
-    if zero_mean:
-        references = references - references.mean(axis=-1, keepdims=True)
-        estimates = estimates - estimates.mean(axis=-1, keepdims=True)
     refuse_silence(references, "reference", "SI-SDR")
     refuse_silence(estimates, "estimate", "SI-SDR")
     scale = np.einsum("sn,sn->s", estimates, references) / np.einsum("sn,sn->s", references, references)

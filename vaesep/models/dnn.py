@@ -45,22 +45,6 @@ class DNNConfig:
             raise ValueError(f"gamma must lie in [0, 1), got {self.gamma}")
 
 
-def competing_targets(source_magnitude: torch.Tensor) -> torch.Tensor:
-    """What each source ``(batch, n_sources, n_frames, n_bins)`` must *not* look like, ``Σ_{j≠i} s_j``:
-    with two sources, Huang et al.'s swapped target."""
-    return source_magnitude.sum(dim=1, keepdim=True) - source_magnitude
-
-
-def discriminative_loss(
-    network: MaskingNetwork, separated: torch.Tensor, source_magnitude: torch.Tensor, gamma: float
-) -> dict[str, torch.Tensor]:
-    """Huang et al.'s objective, reconstruction − γ × confusion: the network's reconstruction error
-    against the true sources and against :func:`competing_targets`."""
-    reconstruction = network.reconstruction_loss(separated, source_magnitude)
-    confusion = network.reconstruction_loss(separated, competing_targets(source_magnitude))
-    return {"loss": reconstruction - gamma * confusion, "reconstruction": reconstruction, "confusion": confusion}
-
-
 class DNNNetwork(MaskingNetwork):
     """Huang et al.'s feed-forward network: each frame with its context through ``layers`` ReLU layers
     and a linear one with ``n_sources × n_bins`` outputs, whose absolute values are the estimates."""
@@ -89,10 +73,14 @@ class DNNNetwork(MaskingNetwork):
         return {"estimates": outputs.transpose(1, 2).abs()}
 
     def loss(self, outputs: dict[str, torch.Tensor], source_magnitude: torch.Tensor, *, epoch: int | None = None) -> dict[str, torch.Tensor]:
-        """MSE (γ = 0) or discriminative (γ > 0) objective, per frame."""
+        """MSE (γ = 0) or Huang et al.'s discriminative objective, reconstruction − γ × confusion, per frame."""
+        terms = super().loss(outputs, source_magnitude, epoch=epoch)
         if self.config.gamma == 0.0:
-            return super().loss(outputs, source_magnitude, epoch=epoch)
-        return discriminative_loss(self, outputs["separated"], source_magnitude, self.config.gamma)
+            return terms
+        # what each source must *not* look like, Σ_{j≠i} s_j: with two sources, Huang et al.'s swapped target
+        others = source_magnitude.sum(dim=1, keepdim=True) - source_magnitude
+        confusion = self.reconstruction_loss(outputs["separated"], others)
+        return {**terms, "loss": terms["reconstruction"] - self.config.gamma * confusion, "confusion": confusion}
 
 
 @dataclass

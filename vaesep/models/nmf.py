@@ -4,8 +4,8 @@ Each source gets a dictionary ``W_i`` (``n_bins × K``) learned from its own tra
 magnitudes (Smaragdis et al. 2007); a mixture is explained as ``V ≈ Σ_i W_i H_i`` with the
 dictionaries fixed, and the parts ``W_i H_i`` give the joint soft mask every network ends in.
 So :class:`NMFNetwork` loads and separates like a network, but is fitted by :func:`fit_nmf`.
-Generalised KL divergence by default, Lee & Seung's (2001) multiplicative updates, in the
-textbook layout ``V`` ``(n_bins, n_frames)``.
+Generalised KL divergence, Lee & Seung's (2001) multiplicative updates, in the textbook
+layout ``V`` ``(n_bins, n_frames)``.
 """
 
 from __future__ import annotations
@@ -41,67 +41,34 @@ class NMFConfig:
     source_names: tuple[str, ...] = ("v", "m")  # one dictionary each
     n_bins: int = 513
     n_components: int = 32  # atoms per source
-    divergence: str = "kl"  # or "euclidean"
+    divergence: str = "kl"  # the generalised KL divergence, the only one offered
     iterations: int = 50  # updates of the activations per mixture
 
     def __post_init__(self) -> None:
         self.source_names = tuple(self.source_names)
         if len(self.source_names) < 2:
             raise ValueError("a separator needs at least two source names")
-        if self.divergence not in ("kl", "euclidean"):
-            raise ValueError(f"divergence must be 'kl' or 'euclidean', got {self.divergence!r}")
+        if self.divergence != "kl":
+            raise ValueError(f"divergence must be 'kl' (generalised KL), got {self.divergence!r}")
         if min(self.n_components, self.iterations, self.n_bins) < 1:
             raise ValueError("n_components, iterations and n_bins must be positive")
 
 
-def nmf_divergence(target: torch.Tensor, approximation: torch.Tensor, divergence: str) -> torch.Tensor:
-    """D(V ‖ WH) summed over all entries: ``"kl"``, ``Σ V log(V / WH) − V + WH``; ``"euclidean"``, ``½ Σ (V − WH)²``."""
-    if divergence == "euclidean":
-        return 0.5 * (target - approximation).square().sum()
+def kl_divergence(target: torch.Tensor, approximation: torch.Tensor) -> torch.Tensor:
+    """D(V ‖ WH) = ``Σ V log(V / WH) − V + WH``, summed over all entries."""
     ratio = (target + DIVIDE_FLOOR) / (approximation + DIVIDE_FLOOR)
     return (target * torch.log(ratio) - target + approximation).sum()
 
 
-def update_activations(
-    target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
-) -> torch.Tensor:
+def update_activations(target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor) -> torch.Tensor:
     """One multiplicative update of ``H`` ``(..., K, n_frames)`` with ``W`` ``(n_bins, K)`` fixed, for
     ``V`` ``(..., n_bins, n_frames)`` (Lee & Seung 2001); the divergence does not increase."""
-    approximation = dictionary @ activations
-    if divergence == "euclidean":
-        numerator = dictionary.T @ target
-        denominator = dictionary.T @ approximation
-    else:
-        numerator = dictionary.T @ (target / (approximation + DIVIDE_FLOOR))
-        denominator = dictionary.sum(dim=0)[:, None]
-    return activations * numerator / (denominator + DIVIDE_FLOOR)
-
-
-def update_dictionary(
-    target: torch.Tensor, dictionary: torch.Tensor, activations: torch.Tensor, divergence: str
-) -> torch.Tensor:
-    """One update of ``W`` with ``H`` fixed: that of ``H`` in the transposed problem ``Vᵀ ≈ Hᵀ Wᵀ``."""
-    return update_activations(target.T, activations.T, dictionary.T, divergence).T
-
-
-def fit_activations(
-    target: torch.Tensor, dictionary: torch.Tensor, iterations: int, divergence: str
-) -> torch.Tensor:
-    """Activations ``H`` ``(..., K, n_frames)`` that explain ``V ≈ W H`` with the dictionary fixed.
-
-    A flat, deterministic start (each atom an equal share of the frame's total), so the
-    same mixture always gives the same masks.
-    """
-    frame_totals = target.sum(dim=-2, keepdim=True)  # (..., 1, n_frames)
-    activations = frame_totals / (dictionary.sum() + DIVIDE_FLOOR)
-    activations = activations.expand(*target.shape[:-2], dictionary.shape[1], target.shape[-1]).clone()
-    for _ in range(iterations):
-        activations = update_activations(target, dictionary, activations, divergence)
-    return activations
+    numerator = dictionary.T @ (target / (dictionary @ activations + DIVIDE_FLOOR))
+    return activations * numerator / (dictionary.sum(dim=0)[:, None] + DIVIDE_FLOOR)
 
 
 def learn_dictionary(
-    target: torch.Tensor, n_components: int, iterations: int, divergence: str, *, generator: torch.Generator
+    target: torch.Tensor, n_components: int, iterations: int, *, generator: torch.Generator
 ) -> tuple[torch.Tensor, list[float]]:
     """``W`` ``(n_bins, n_components)``, atoms scaled to unit sum, from one source's frames ``V``
     ``(n_bins, n_frames)``, and the divergence per frame before every iteration and after the last."""
@@ -111,11 +78,12 @@ def learn_dictionary(
         torch.rand(n_components, target.shape[1], generator=generator, dtype=target.dtype) + 0.1
     ) * (scale / n_components)
     n_frames = target.shape[1]
-    history = [float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames]
+    history = [float(kl_divergence(target, dictionary @ activations)) / n_frames]
     for _ in range(iterations):
-        activations = update_activations(target, dictionary, activations, divergence)
-        dictionary = update_dictionary(target, dictionary, activations, divergence)
-        history.append(float(nmf_divergence(target, dictionary @ activations, divergence)) / n_frames)
+        activations = update_activations(target, dictionary, activations)
+        # W's update is H's in the transposed problem Vᵀ ≈ Hᵀ Wᵀ
+        dictionary = update_activations(target.T, activations.T, dictionary.T).T
+        history.append(float(kl_divergence(target, dictionary @ activations)) / n_frames)
     # unit-sum atoms keep the activations of different sources on one scale
     return dictionary / (dictionary.sum(dim=0, keepdim=True) + DIVIDE_FLOOR), history
 
@@ -132,13 +100,16 @@ class NMFNetwork(Network):
         # a Parameter (not a buffer) so parameter counts include it; it is fitted, never trained
         self.dictionaries = nn.Parameter(torch.full((self.n_sources, config.n_bins, config.n_components), 1.0 / config.n_bins))
 
-    def stacked_dictionary(self) -> torch.Tensor:
-        """All atoms side by side, ``(n_bins, n_sources × n_components)``, source-major."""
-        return self.dictionaries.detach().permute(1, 0, 2).reshape(self.config.n_bins, -1)
-
     def forward(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         target = mixture_magnitude.transpose(1, 2)  # V: (batch, n_bins, n_frames), the textbook layout
-        activations = fit_activations(target, self.stacked_dictionary(), self.config.iterations, self.config.divergence)
+        # every atom side by side, (n_bins, n_sources × K), source-major
+        dictionary = self.dictionaries.detach().permute(1, 0, 2).reshape(self.config.n_bins, -1)
+        # a flat, deterministic start (each atom an equal share of the frame's total), so the
+        # same mixture always gives the same masks
+        activations = target.sum(dim=-2, keepdim=True) / (dictionary.sum() + DIVIDE_FLOOR)
+        activations = activations.expand(-1, dictionary.shape[1], -1).clone()  # H: (batch, n_sources × K, n_frames)
+        for _ in range(self.config.iterations):
+            activations = update_activations(target, dictionary, activations)
         per_source = activations.view(target.shape[0], self.n_sources, self.config.n_components, target.shape[-1])
         # W_i H_i of each source, back in the spectrogram layout (batch, n_sources, n_frames, n_bins)
         parts = torch.einsum("sfk,bskt->bstf", self.dictionaries.detach(), per_source)
@@ -194,9 +165,7 @@ def fit_nmf(
     history: dict[str, list[float]] = {}
     with torch.no_grad():
         for index, (name, target) in enumerate(zip(dataset.source_names, frames, strict=True)):
-            dictionary, curve = learn_dictionary(
-                target, network.config.n_components, iterations, network.config.divergence, generator=generator
-            )
+            dictionary, curve = learn_dictionary(target, network.config.n_components, iterations, generator=generator)
             network.dictionaries[index] = dictionary
             history[f"divergence_{name}"] = curve
     history["seconds"] = [time.perf_counter() - start]
