@@ -441,14 +441,15 @@ print(vaesep.list_pretrained())
 # ```python
 # import dataclasses
 # from vaesep.compare.study import MATCHED
-# bigger = matched_study(OUT_DIR, methods=("mixture", "irm", "dnn", "drnn", "vae"),
-#                        conditions=("dutch", "czech"), schedule=dataclasses.replace(MATCHED, max_epochs=32),
-#                        jobs=2)
+# longer = dataclasses.replace(MATCHED, max_epochs=32)
+# bigger = dataclasses.replace(
+#     matched_study(OUT_DIR, methods=("mixture", "irm", "dnn", "drnn", "vae"), conditions=("dutch", "czech"), jobs=2),
+#     out=OUT_DIR / longer.label(), schedule=longer)
 # execute(bigger)
 # display(Markdown(results_markdown(load_runs(bigger.out), bigger)))
 # ```
-# The budget is part of the result folder's name, so these runs never mix
-# with the default ones. Expect about 4× the training time of the full
+# The budget names the result folder (`longer.label()`), so these runs never
+# mix with the default ones. Expect about 4× the training time of the full
 # comparison for these three methods.
 # </details>
 #

@@ -219,7 +219,6 @@ def test_fast_mode_keeps_budgets_given_on_the_command_line(tmp_path, capsys, mon
         ["compare", "--seeds", "0,-1"],
         ["compare", "--jobs", "0"],
         ["compare", "--max-items", "-1"],
-        ["compare", "--epochs", "0"],
     ],
     ids=" ".join,
 )

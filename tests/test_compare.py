@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import vaesep
+from vaesep.api import export_model
 from vaesep.cli import build_parser, main
 from vaesep.cli.compare import COMPARE_END, COMPARE_START, study_from_args, table_name
 from vaesep.compare import one_run
@@ -27,7 +28,6 @@ from vaesep.compare.report import (
     verdict_sentences,
     write_summary,
 )
-from vaesep.compare.shipping import export_compact
 from vaesep.compare.study import (
     MATCHED_FAST,
     Run,
@@ -178,7 +178,7 @@ def test_the_matched_view_writes_one_result_file_per_run(matched_run):
 def test_half_precision_export_separates_like_the_original(matched_run, synthetic_dataset, tmp_path):
     study, _ = matched_run
     source = study.checkpoint(Run("dnn", (("learning_rate", 1e-3),), 0, "synthetic"))
-    shipped = export_compact(source, tmp_path / "dnn-synthetic.pt", name="dnn-synthetic")
+    shipped = export_model(source, tmp_path / "dnn-synthetic.pt", name="dnn-synthetic", half=True)
     assert shipped.stat().st_size < 0.6 * source.stat().st_size
     mixture = synthetic_dataset.mixtures("test")[0]
     full = vaesep.load_model(source, device="cpu").separate(mixture, 16000)
@@ -198,11 +198,10 @@ def test_the_shipped_models_are_scored_without_training(speech_dataset, tmp_path
 
 
 def test_command_line_options(tmp_path):
-    args = build_parser().parse_args(["compare", "--fast", "--methods", "mixture,dnn", "--epochs", "3", "--out",
-                                      str(tmp_path)])
+    args = build_parser().parse_args(["compare", "--fast", "--methods", "mixture,dnn", "--out", str(tmp_path)])
     study = study_from_args(args)
     assert [m.name for m in study.methods] == ["mixture", "dnn"] and study.seeds == (0,)
-    assert study.conditions == ("synthetic",) and study.schedule.max_epochs == 3
+    assert study.conditions == ("synthetic",) and study.schedule == MATCHED_FAST
     assert table_name(study) == "04_comparison_fast"
     pretrained = study_from_args(build_parser().parse_args(["compare", "--pretrained", "--out", str(tmp_path)]))
     assert pretrained.conditions == ("dutch", "czech") and table_name(pretrained).startswith("04_comparison_pretrained")
@@ -215,7 +214,7 @@ def test_command_line_options(tmp_path):
 def test_only_the_default_full_run_is_named_like_the_committed_tables(tmp_path):
     assert table_name(matched_study(tmp_path)) == "04_comparison"
     for change in ({"methods": ("vae", "irm")}, {"conditions": ("dutch",)}, {"max_items": 5},
-                   {"seeds": (3, 4, 5)}, {"schedule": study_module.Schedule(1, 25, None, bfloat16=False)}):
+                   {"seeds": (3, 4, 5)}):
         assert table_name(matched_study(tmp_path, **change)) == "04_comparison_custom", change
 
 

@@ -369,10 +369,9 @@ def test_checkpoints_without_a_hash_still_load(tmp_path):
 
 def test_every_written_and_shipped_checkpoint_carries_a_verified_hash(tmp_path):
     from vaesep.checkpoint import weights_sha256
-    from vaesep.compare.shipping import export_compact
 
     path = _saved_small_model(tmp_path)
-    compact = export_compact(path, tmp_path / "compact.pt", name="compact")  # float16 weights
+    compact = export_model(path, tmp_path / "compact.pt", name="compact", half=True)  # float16 weights
     for written in (path, compact):
         record = load_checkpoint(written)
         assert record["weights_sha256"] == weights_sha256(record["state_dict"])

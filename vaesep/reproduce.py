@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from unittest import mock
 
 from vaesep.files import (
     RESULTS_ENV,
@@ -44,40 +45,21 @@ class NotebookRun:
     error: str = ""
 
 
-def find_notebooks(directory: Path) -> list[Path]:
-    """The numbered notebooks ``NN_*.ipynb`` of ``directory``, in order."""
-    notebooks = sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+def find_notebooks(directory: Path, start_at: str | None = None) -> list[Path]:
+    """The numbered notebooks ``NN_*.ipynb`` of ``directory`` in order, from the first whose name
+    starts with ``start_at``; a ``start_at`` that names none is an error (a typo must not run nothing)."""
+    notebooks = sorted(directory.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(
             f"no numbered notebooks (NN_name.ipynb) in {directory}; run `vaesep reproduce` from the "
             "repository root or pass --notebooks PATH"
         )
-    return notebooks
-
-
-def select_notebooks(notebooks: Sequence[Path], start_at: str | None) -> list[Path]:
-    """``notebooks`` from the first whose name starts with ``start_at`` (all if None).
-
-    Raises:
-        ValueError: ``start_at`` names no notebook (a typo must not run nothing).
-    """
-    if start_at is None:
-        return list(notebooks)
     names = [path.name for path in notebooks]
     for index, name in enumerate(names):
-        if name.startswith(start_at):
-            return list(notebooks[index:])
-    raise ValueError(
-        f"--start-at {start_at!r} names no notebook; give the start of one of {names} (e.g. "
-        f"{names[-1][:2]!r})"
-    )
-
-
-def _default_notebook_dir() -> Path:
-    here = Path.cwd() / "notebooks"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parents[1] / "notebooks"
+        if name.startswith(start_at or ""):
+            return notebooks[index:]
+    raise ValueError(f"--start-at {start_at!r} names no notebook; give the start of one of {names} (e.g. "
+                     f"{names[-1][:2]!r})")
 
 
 def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> NotebookRun:
@@ -115,25 +97,19 @@ def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> Notebo
 def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> Path:
     """``summary.md`` / ``summary.json``: runtimes, then every saved table and figure."""
     total = sum(run.seconds for run in runs)
-    lines = [
+    parts = [
         "# vaesep reproduce — summary",
-        "",
         f"Mode: {'fast (CI)' if fast else 'full'}; code: {code_version()}; "
         f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; total {total:.0f} s.",
-        "",
         markdown_table(["notebook", "status", "seconds"],
                        [(r.notebook, "ok" if r.ok else "FAILED", f"{r.seconds:.0f}") for r in runs], align="llr"),
     ]
-    for table in sorted(out_dir.glob("*.md")):
-        if table.name != "summary.md":
-            lines += ["", f"## {table.stem}", "", table.read_text().strip()]
-    figures = sorted(out_dir.glob("*.png"))
-    if figures:
-        lines += ["", "## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures]
-    record = {"fast": fast, "code": code_version(), "total_seconds": total}
-    record["runs"] = [asdict(run) for run in runs]
+    parts += [f"## {t.stem}\n\n{t.read_text().strip()}" for t in sorted(out_dir.glob("*.md")) if t.name != "summary.md"]
+    if figures := sorted(out_dir.glob("*.png")):
+        parts.append("## Figures\n\n" + "\n".join(f"![{f.stem}]({f.name})" for f in figures))
+    record = {"fast": fast, "code": code_version(), "total_seconds": total, "runs": [asdict(run) for run in runs]}
     write_json(out_dir / "summary.json", record)
-    return atomic_write(out_dir / "summary.md", "\n".join(lines) + "\n")
+    return atomic_write(out_dir / "summary.md", "\n\n".join(parts) + "\n")
 
 
 def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]:
@@ -151,41 +127,24 @@ def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]
         return []  # no earlier summary, or one we cannot read: the new one stands alone
 
 
-def reproduce(
-    *,
-    fast: bool = False,
-    notebooks_dir: str | Path | None = None,
-    out_dir: str | Path = "results",
-    start_at: str | None = None,
-    timeout: int = 3600,
-    readme: str | Path | None = None,
-) -> list[NotebookRun]:
-    """Execute the numbered notebooks in order and write the results summary.
-
-    Args:
-        fast: run in fast (CI) mode.
-        notebooks_dir: where the notebooks are (default ``./notebooks``).
-        out_dir: results folder; executed notebooks go to ``<out_dir>/executed``.
-        start_at: skip notebooks before the first whose name starts with this
-            (e.g. ``"03"``) to resume; the earlier notebooks' runs are kept in the summary.
-        timeout: seconds allowed per cell.
-        readme: if every notebook ran, rewrite this README's runtime block of the mode
-            (between :func:`readme_markers`) with the measured times.
-
-    Returns:
-        one :class:`NotebookRun` per executed notebook; stops at the first failure.
-    """
-    directory = Path(notebooks_dir) if notebooks_dir else _default_notebook_dir()
-    notebooks = select_notebooks(find_notebooks(directory), start_at)
+def reproduce(*, fast: bool = False, notebooks_dir: str | Path | None = None, out_dir: str | Path = "results",
+              start_at: str | None = None, timeout: int = 3600, readme: str | Path | None = None) -> list[NotebookRun]:
+    """Execute the numbered notebooks in order (from ``start_at``, keeping the earlier notebooks'
+    runs in the summary), stopping at the first failure, and write the results summary; executed
+    notebooks go to ``<out_dir>/executed``. ``timeout``: seconds per cell. ``readme``: if every
+    notebook ran, rewrite this README's runtime block of the mode (:func:`readme_markers`)."""
+    # the notebook folder of the working directory, else the one beside the package (a clone)
+    directory = Path(notebooks_dir or "notebooks")
+    if notebooks_dir is None and not directory.is_dir():
+        directory = Path(__file__).resolve().parents[1] / "notebooks"
+    notebooks = find_notebooks(directory, start_at)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     kept = earlier_runs(out, notebooks[0].name, fast=fast) if start_at is not None else []
-    saved_env = {key: os.environ.get(key) for key in (FAST_ENV, RESULTS_ENV, RUNS_ENV)}
-    os.environ[FAST_ENV] = "1" if fast else "0"
-    os.environ[RESULTS_ENV] = str(out)
-    os.environ[RUNS_ENV] = str(out.parent / "runs")
     runs: list[NotebookRun] = []
-    try:
+    # the kernels inherit the mode and the folders; the caller's environment is restored after
+    environment = {FAST_ENV: "1" if fast else "0", RESULTS_ENV: str(out), RUNS_ENV: str(out.parent / "runs")}
+    with mock.patch.dict(os.environ, environment):
         for index, path in enumerate(notebooks, start=1):
             print(f"[{index}/{len(notebooks)}] {path.name} …", flush=True)
             run = execute_notebook(path, out / "executed" / path.name, timeout=timeout)
@@ -194,12 +153,6 @@ def reproduce(
             if not run.ok:
                 print(f"    {run.error}\n    executed copy with the error: {run.executed_path}")
                 break
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     summary = write_summary(out, kept + runs, fast=fast)
     print(f"results: {summary}")
     if readme and runs and all(run.ok for run in runs):

@@ -11,22 +11,13 @@ import os
 import sys
 
 import vaesep
+from vaesep.cli import commands
 from vaesep.cli.arguments import (
     add_data_arguments,
-    finite_float,
     non_negative_float,
     non_negative_int,
     positive_float,
     positive_int,
-    seed,
-)
-from vaesep.cli.commands import (
-    _cmd_data,
-    _cmd_evaluate,
-    _cmd_list,
-    _cmd_reproduce,
-    _cmd_separate,
-    _cmd_train,
 )
 
 
@@ -36,117 +27,104 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monaural source separation with variational autoencoders (Pandey et al. 2018).",
     )
     parser.add_argument("--version", action="version", version=f"vaesep {vaesep.__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("list", help="list pretrained models and oracles").set_defaults(func=_cmd_list)
+    subparsers.add_parser("list", help="list pretrained models and oracles").set_defaults(
+        func=commands.list_command
+    )
 
-    data_parser = commands.add_parser("data", help="build or list data sets")
-    data_commands = data_parser.add_subparsers(dest="data_command", required=True)
+    data = subparsers.add_parser("data", help="build or list data sets")
+    data.set_defaults(func=commands.data_command)
+    data_commands = data.add_subparsers(dest="data_command", required=True)
     data_commands.add_parser("list", help="registered data set names")
     # `prepare` is the name data/README.md uses for corpora; both build into the cache
     for command, help_text in (
         ("build", "build a data set into the cache"),
         ("prepare", "build a corpus you have downloaded (pass --root)"),
     ):
-        build_parser_ = data_commands.add_parser(command, help=help_text)
-        build_parser_.add_argument("data", help="data set or corpus name")
-        build_parser_.add_argument("--seed", type=seed, default=0)
-        build_parser_.add_argument("--snr-db", type=finite_float, default=0.0)
-        build_parser_.add_argument("--root", default=None, help="corpus root folder")
-        build_parser_.add_argument("--noise-dir", default=None, help="timit only: your own noises")
-        build_parser_.add_argument("--fast", action="store_true")
-    data_parser.set_defaults(func=_cmd_data)
+        build = data_commands.add_parser(command, help=help_text)
+        build.add_argument("data", help="data set or corpus name")
+        add_data_arguments(build, with_name=False)
 
-    train_parser = commands.add_parser(
+    train = subparsers.add_parser(
         "train",
         help="train any method: the VAE, the autoencoder, Huang et al.'s DNN/DRNN, VAE priors, or fit NMF",
         description="Options left out keep each network's defaults (see vaesep.models). "
         "Training stops when the validation SDR has not improved for --patience epochs "
         "(--model generative: each source prior's validation loss).",
     )
-    add_data_arguments(train_parser)
-    train_parser.add_argument("--model", choices=("vae", "ae", "dnn", "drnn", "nmf", "generative"), default="vae",
-                              help="generative: a VAE prior per source, separation by inference (notebook 06)")
-    train_parser.add_argument("--variant", choices=("per_source", "shared"), default=None, help="vae")
-    train_parser.add_argument("--train-on", choices=("mixture", "clean"), default=None,
-                              help="vae: clean = the authors' scheme (each VAE on its own clean source)")
-    train_parser.add_argument("--context", type=non_negative_int, default=None, help="frames either side")
-    train_parser.add_argument("--hidden", type=positive_int, default=None, help="units per hidden layer")
-    train_parser.add_argument("--layers", type=positive_int, default=None, help="hidden layers")
-    train_parser.add_argument("--latent", type=positive_int, default=None, help="vae: latent dimensions")
-    train_parser.add_argument("--beta", type=non_negative_float, default=None, help="vae: KL weight")
-    train_parser.add_argument("--likelihood", choices=("gaussian", "laplace", "sigma", "is"), default=None,
-                              help="vae/dnn: gaussian = unit variance (authors' scaling); sigma, is: scale-free")
-    train_parser.add_argument("--gamma", type=non_negative_float, default=None,
-                              help="dnn/drnn: discriminative weight (0 = MSE)")
-    train_parser.add_argument("--recurrent-layer", type=positive_int, default=None, help="drnn")
-    train_parser.add_argument("--n-components", type=positive_int, default=None,
-                              help="nmf: atoms per source; generative: components of each --nmf-sources model")
-    train_parser.add_argument("--nmf-sources", nargs="+", default=None, metavar="SOURCE",
-                              help="generative: sources modelled by NMF on each mixture, no prior (noise: noise)")
-    train_parser.add_argument("--iterations", type=non_negative_int, default=None,
-                              help="generative: inference iterations per mixture")
-    train_parser.add_argument("--patience", type=positive_int, default=8, help="epochs without a better valid SDR")
-    train_parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
-    train_parser.add_argument(
-        "--epochs", type=positive_int, default=None,
-        help="maximum epochs (default 100, fast: 2); nmf: update iterations (default 200, fast: 20)"
-    )
-    train_parser.add_argument(
-        "--steps-per-epoch", type=positive_int, default=None, help="default 100 (fast: 10)"
-    )
-    train_parser.add_argument("--lr", type=positive_float, default=1e-3)
-    train_parser.add_argument("--device", default=None)
-    train_parser.add_argument("--out", default="runs/vae.pt", help="training checkpoint (resumable)")
-    train_parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint")
-    train_parser.add_argument("--export", default=None, help="also write a slim model file here")
-    train_parser.set_defaults(func=_cmd_train)
+    train.set_defaults(func=commands.train_command)
+    add_data_arguments(train)
+    add = train.add_argument
+    add("--model", choices=("vae", "ae", "dnn", "drnn", "nmf", "generative"), default="vae",
+        help="generative: a VAE prior per source, separation by inference (notebook 06)")
+    # the network options: None keeps the network's default (commands.TRAIN_OPTIONS)
+    add("--variant", choices=("per_source", "shared"), help="vae")
+    add("--train-on", choices=("mixture", "clean"),
+        help="vae: clean = the authors' scheme (each VAE on its own clean source)")
+    add("--context", type=non_negative_int, help="frames either side")
+    add("--hidden", type=positive_int, help="units per hidden layer")
+    add("--layers", type=positive_int, help="hidden layers")
+    add("--latent", type=positive_int, help="vae: latent dimensions")
+    add("--beta", type=non_negative_float, help="vae: KL weight")
+    add("--likelihood", choices=("gaussian", "laplace", "sigma", "is"),
+        help="vae/dnn: gaussian = unit variance (authors' scaling); sigma, is: scale-free")
+    add("--gamma", type=non_negative_float, help="dnn/drnn: discriminative weight (0 = MSE)")
+    add("--recurrent-layer", type=positive_int, help="drnn")
+    add("--n-components", type=positive_int,
+        help="nmf: atoms per source; generative: components of each --nmf-sources model")
+    add("--nmf-sources", nargs="+", metavar="SOURCE",
+        help="generative: sources modelled by NMF on each mixture, no prior (noise: noise)")
+    add("--iterations", type=non_negative_int, help="generative: inference iterations per mixture")
+    add("--patience", type=positive_int, default=8, help="epochs without a better valid SDR")
+    add("--precision", choices=("float32", "bfloat16"), default="float32")
+    add("--epochs", type=positive_int,
+        help="maximum epochs (default 100, fast: 2); nmf: update iterations (default 200, fast: 20)")
+    add("--steps-per-epoch", type=positive_int, help="default 100 (fast: 10)")
+    add("--lr", type=positive_float, default=1e-3)
+    add("--device")
+    add("--out", default="runs/vae.pt", help="training checkpoint (resumable)")
+    add("--restart", action="store_true", help="ignore an existing checkpoint")
+    add("--export", help="also write a slim model file here")
 
-    separate_parser = commands.add_parser("separate", help="separate audio files into WAV stems")
-    separate_parser.add_argument("model", help="pretrained name or checkpoint path")
-    separate_parser.add_argument("inputs", nargs="+", help="WAV/FLAC/OGG files")
-    separate_parser.add_argument("--out-dir", default="separated")
-    separate_parser.add_argument(
-        "--overwrite", action="store_true", help="replace existing stems (never an input)"
-    )
-    separate_parser.add_argument("--device", default=None)
-    separate_parser.set_defaults(
-        func=_cmd_separate,
+    separate = subparsers.add_parser("separate", help="separate audio files into WAV stems")
+    separate.set_defaults(
+        func=commands.separate_command,
         on_interrupt="the stems listed above are complete and no partial file was left; run again "
         "with the remaining inputs, or with --overwrite",
     )
+    separate.add_argument("model", help="pretrained name or checkpoint path")
+    separate.add_argument("inputs", nargs="+", help="WAV/FLAC/OGG files")
+    separate.add_argument("--out-dir", default="separated")
+    separate.add_argument("--overwrite", action="store_true", help="replace existing stems (never an input)")
+    separate.add_argument("--device")
 
-    evaluate_parser = commands.add_parser("evaluate", help="score a model on a data split")
-    evaluate_parser.add_argument("model", help="pretrained name, oracle name or checkpoint path")
-    add_data_arguments(evaluate_parser)
-    evaluate_parser.add_argument("--split", default="test")
-    evaluate_parser.add_argument(
-        "--max-items", type=positive_int, default=None, help="score only the first items"
-    )
-    evaluate_parser.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
-    evaluate_parser.add_argument("--json", default=None, help="also write the results here")
-    evaluate_parser.add_argument("--device", default=None)
-    evaluate_parser.set_defaults(func=_cmd_evaluate, on_interrupt="nothing was saved")
+    evaluate = subparsers.add_parser("evaluate", help="score a model on a data split")
+    evaluate.set_defaults(func=commands.evaluate_command, on_interrupt="nothing was saved")
+    evaluate.add_argument("model", help="pretrained name, oracle name or checkpoint path")
+    add_data_arguments(evaluate)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--max-items", type=positive_int, help="score only the first items")
+    evaluate.add_argument("--backend", choices=("fast", "mir_eval"), default="fast")
+    evaluate.add_argument("--json", help="also write the results here")
+    evaluate.add_argument("--device")
 
-    reproduce_parser = commands.add_parser(
-        "reproduce", help="run the numbered notebooks headless and collect results/"
-    )
-    reproduce_parser.add_argument("--fast", action="store_true", help="CI variant: small data and budgets")
-    reproduce_parser.add_argument("--notebooks", default=None, help="notebook folder (default ./notebooks)")
-    reproduce_parser.add_argument("--out", default="results", help="results folder (default results/)")
-    reproduce_parser.add_argument("--start-at", default=None, help="resume from this notebook prefix, e.g. 03")
-    reproduce_parser.add_argument("--readme", default=None,
-                                  help="also write the notebooks' runtimes into this README's block of the mode")
-    reproduce_parser.set_defaults(
-        func=_cmd_reproduce,
+    reproduce = subparsers.add_parser("reproduce", help="run the numbered notebooks headless and collect results/")
+    reproduce.set_defaults(
+        func=commands.reproduce_command,
         on_interrupt="continue with --start-at NN, NN being the notebook that was running",
     )
+    reproduce.add_argument("--fast", action="store_true", help="CI variant: small data and budgets")
+    reproduce.add_argument("--notebooks", help="notebook folder (default ./notebooks)")
+    reproduce.add_argument("--out", default="results", help="results folder (default results/)")
+    reproduce.add_argument("--start-at", help="resume from this notebook prefix, e.g. 03")
+    reproduce.add_argument("--readme", help="also write the notebooks' runtimes into this README's block of the mode")
 
     # the comparison's two views: vaesep/cli/compare.py
     from vaesep.cli.compare import add_compare_parser, add_study_parser
 
-    add_compare_parser(commands)
-    add_study_parser(commands)
+    add_compare_parser(subparsers)
+    add_study_parser(subparsers)
     return parser
 
 
@@ -170,4 +148,3 @@ def main(argv: list[str] | None = None) -> int:
         # errors from the library already say what to do; no traceback for them
         print(f"vaesep {args.command}: error: {exc}", file=sys.stderr)
         return 2
-

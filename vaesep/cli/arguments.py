@@ -13,8 +13,7 @@ from pathlib import Path
 
 from vaesep.runtime import fast_mode
 
-MAX_SEED = 2**32 - 1
-"""Largest seed accepted (numpy and torch both take it)."""
+MAX_SEED = 2**32 - 1  # the largest seed numpy and torch both take
 
 
 def _checked(convert: Callable[[str], float], accept: Callable[[float], bool], wanted: str):
@@ -39,7 +38,6 @@ seed = _checked(int, lambda v: 0 <= v <= MAX_SEED, f"a seed between 0 and {MAX_S
 positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 non_negative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 finite_float = _checked(float, math.isfinite, "a finite number")
-
 
 
 def writable_folder(folder: str | Path, flag: str) -> Path:
@@ -75,8 +73,10 @@ def writable_file(path: str | Path, flag: str) -> Path:
     return path
 
 
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="speech", help="data set name (see `vaesep data list`)")
+def add_data_arguments(parser: argparse.ArgumentParser, *, with_name: bool = True) -> None:
+    """The options that choose and build a data set; ``with_name=False``: the name is positional."""
+    if with_name:
+        parser.add_argument("--data", default="speech", help="data set name (see `vaesep data list`)")
     parser.add_argument("--seed", type=seed, default=0, help="data set seed (default 0)")
     parser.add_argument("--snr-db", type=finite_float, default=0.0, help="mixing SNR in dB")
     parser.add_argument("--root", default=None, help="corpus root, for corpora that need one")
@@ -88,15 +88,6 @@ def build_data(args: argparse.Namespace):
     from vaesep import data
     from vaesep.data.corpora.speech import NOISE_DIR_ENV
 
-    if getattr(args, "noise_dir", None):
+    if args.noise_dir:
         os.environ[NOISE_DIR_ENV] = args.noise_dir
-
-    return data.build(
-        args.data,
-        seed=args.seed,
-        snr_db=args.snr_db,
-        fast=args.fast or fast_mode(),
-        root=args.root,
-    )
-
-
+    return data.build(args.data, seed=args.seed, snr_db=args.snr_db, fast=args.fast or fast_mode(), root=args.root)

@@ -16,7 +16,7 @@ from vaesep.cli.arguments import build_data, writable_file, writable_folder
 from vaesep.runtime import fast_mode
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
+def list_command(args: argparse.Namespace) -> int:
     from vaesep.api import ORACLES
 
     print("pretrained:", ", ".join(vaesep.list_pretrained()) or "(none)")
@@ -24,16 +24,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_data(args: argparse.Namespace) -> int:
+def data_command(args: argparse.Namespace) -> int:
     from vaesep import data
 
     if args.data_command == "list":
-        for name in data.available():
-            print(name)
+        print("\n".join(data.available()))
         return 0
     dataset = build_data(args)
-    print(dataset.describe())
-    print(f"cached at {dataset.path}")
+    print(f"{dataset.describe()}\ncached at {dataset.path}")
     return 0
 
 
@@ -42,7 +40,7 @@ TRAIN_OPTIONS = ("context", "hidden", "layers", "latent", "variant", "beta", "li
 """Network options ``vaesep train`` passes on when given; each network keeps its own defaults otherwise."""
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def train_command(args: argparse.Namespace) -> int:
     from vaesep.api import export_model
     from vaesep.models import fit_nmf, network_classes, save_nmf
     from vaesep.priors import train_generative
@@ -71,14 +69,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"fitted {config.n_components} atoms per source; checkpoint {args.out}")
     else:
         # fast mode only changes the defaults: budgets given on the command line are kept
-        train_config = TrainConfig(
-            epochs=args.epochs or (2 if fast else 100),
-            steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
-            patience=args.patience,
-            seed=args.seed,
-            learning_rate=args.lr,
-            precision=args.precision,
-        )
+        train_config = TrainConfig(epochs=args.epochs or (2 if fast else 100),
+                                   steps_per_epoch=args.steps_per_epoch or (10 if fast else 100),
+                                   patience=args.patience, seed=args.seed, learning_rate=args.lr,
+                                   precision=args.precision)
         if kind == "generative":
             # a prior per source, each stopped on its own validation loss (vaesep.priors)
             _, results = train_generative(dataset, config, train_config, checkpoint_path=args.out,
@@ -92,10 +86,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             result = train(network_class(config), dataset, train_config, checkpoint_path=args.out,
                            resume=not args.restart, device=args.device)
             best = result.best_epoch
-            print(
-                f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
-                f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}"
-            )
+            print(f"best epoch {best + 1} of {len(result.history['epoch'])} ({result.stopped}); "
+                  f"valid SDR {result.history['valid_sdr'][best]:.2f} dB; checkpoint {args.out}")
     if args.export:
         print(f"exported {export_model(args.out, args.export)}")
     return 0
@@ -125,81 +117,40 @@ def _check_input(path: Path):
     if info.frames == 0:
         raise ValueError(f"{path} is empty: it holds no samples")
     # a cut FLAC, NaN samples or too many channels show only when the samples are read
-    _warn_if_truncated(path, info, len(load_audio(path, info.samplerate)))
-    return info
-
-
-_UNKNOWN_LENGTH = {0x7FFFFFFF, 0xFFFFFFFF}
-"""WAV data sizes that streaming writers leave when the length is not known yet."""
-
-
-def _warn_if_truncated(path: Path, info, n_read: int) -> None:
-    """Say so when a file holds fewer samples than its header announces (a cut-off copy)."""
-    import soundfile as sf
-
-    present = n_read / info.samplerate
+    present = len(load_audio(path, info.samplerate)) / info.samplerate
     announced = info.frames / info.samplerate
     with sf.SoundFile(str(path)) as stream:
         log = stream.extra_info
     # libsndfile reads a WAV whose data chunk is cut short without an error; only its log
-    # says "data : <bytes in the header> (should be <bytes present>)"
+    # says "data : <bytes in the header> (should be <bytes present>)". Streaming writers that
+    # do not know the length yet leave 0x7FFFFFFF or 0xFFFFFFFF there: not a cut.
     cut = re.search(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", log, re.MULTILINE)
-    if cut and int(cut[1]) not in _UNKNOWN_LENGTH and int(cut[1]) > int(cut[2]) > 0:
+    if cut and int(cut[1]) not in (0x7FFFFFFF, 0xFFFFFFFF) and int(cut[1]) > int(cut[2]) > 0:
         announced = present * int(cut[1]) / int(cut[2])
     if announced > present:
-        print(
-            f"vaesep separate: warning: {path} is truncated: its header announces "
-            f"{announced:.2f} s but only {present:.2f} s are present; separating what is there",
-            file=sys.stderr,
-        )
+        print(f"vaesep separate: warning: {path} is truncated: its header announces {announced:.2f} s "
+              f"but only {present:.2f} s are present; separating what is there", file=sys.stderr)
+    return info
 
 
-def _refuse_shared_names(inputs: list[Path]) -> None:
-    """Two inputs with one file stem (``a/x.wav``, ``b/x.flac``) would write the same stems.
-
-    They are refused rather than renamed, so stem names stay predictable.
-    """
-    by_stem: dict[str, list[Path]] = {}
-    for path in inputs:
-        by_stem.setdefault(path.stem.casefold(), []).append(path)  # casefold: macOS, Windows
-    clashes = [paths for paths in by_stem.values() if len(paths) > 1]
-    if clashes:
-        listed = "; ".join(" and ".join(map(str, paths)) for paths in clashes)
-        raise ValueError(
-            f"inputs with the same name would overwrite each other's stems: {listed}; "
-            "separate them in separate calls with different --out-dir"
-        )
-
-
-def _stem_paths(
-    inputs: list[Path], out_dir: Path, sources: tuple[str, ...], *, overwrite: bool
-) -> dict[Path, list[Path]]:
+def _stem_paths(inputs: list[Path], out_dir: Path, sources: tuple[str, ...], *, overwrite: bool):
     """Where each input's stems go; an input is never overwritten, not even with ``overwrite``."""
     planned = {path: [out_dir / f"{path.stem}_{name}.wav" for name in sources] for path in inputs}
     stems = [stem for paths in planned.values() for stem in paths]
-    inputs_hit = sorted(
-        {str(stem) for stem in stems for path in inputs if stem.exists() and stem.samefile(path)}
-    )
-    if inputs_hit:
-        raise ValueError(
-            f"the stems would overwrite input files: {', '.join(inputs_hit)}; choose another "
-            "--out-dir"
-        )
+    hit = sorted({str(stem) for stem in stems for path in inputs if stem.exists() and stem.samefile(path)})
+    if hit:
+        raise ValueError(f"the stems would overwrite input files: {', '.join(hit)}; choose another --out-dir")
     folders = [str(stem) for stem in stems if stem.is_dir()]
     if folders:
-        raise ValueError(
-            f"these output names are folders: {', '.join(folders)}; choose another --out-dir"
-        )
+        raise ValueError(f"these output names are folders: {', '.join(folders)}; choose another --out-dir")
     existing = [str(stem) for stem in stems if stem.exists()]
     if existing and not overwrite:
-        raise ValueError(
-            f"these output files exist already: {', '.join(existing)}; pass --overwrite to replace "
-            "them, or choose another --out-dir"
-        )
+        raise ValueError(f"these output files exist already: {', '.join(existing)}; pass --overwrite to "
+                         "replace them, or choose another --out-dir")
     return planned
 
 
-def _cmd_separate(args: argparse.Namespace) -> int:
+def separate_command(args: argparse.Namespace) -> int:
     from vaesep.api import ORACLES
     from vaesep.audio import load_audio, save_audio
 
@@ -211,7 +162,15 @@ def _cmd_separate(args: argparse.Namespace) -> int:
     # every check that can fail runs before the first separation, so a bad argument
     # never costs a long run, and nothing is written unless all of it can be
     inputs = {path: _check_input(path) for path in map(Path, args.inputs)}
-    _refuse_shared_names(list(inputs))
+    # two inputs with one stem (a/x.wav, b/x.flac) would write the same stems: refused rather
+    # than renamed, so stem names stay predictable; casefold for macOS and Windows
+    by_stem: dict[str, list[Path]] = {}
+    for path in inputs:
+        by_stem.setdefault(path.stem.casefold(), []).append(path)
+    clashes = "; ".join(" and ".join(map(str, paths)) for paths in by_stem.values() if len(paths) > 1)
+    if clashes:
+        raise ValueError(f"inputs with the same name would overwrite each other's stems: {clashes}; "
+                         "separate them in separate calls with different --out-dir")
     out_dir = writable_folder(args.out_dir, "--out-dir")
     model = vaesep.load_model(args.model, device=args.device)
     planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
@@ -223,7 +182,7 @@ def _cmd_separate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_evaluate(args: argparse.Namespace) -> int:
+def evaluate_command(args: argparse.Namespace) -> int:
     from vaesep.evaluate import evaluate_separator
 
     if args.json:
@@ -239,7 +198,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_reproduce(args: argparse.Namespace) -> int:
+def reproduce_command(args: argparse.Namespace) -> int:
     from vaesep.files import fill_block
     from vaesep.reproduce import readme_markers, reproduce
 

@@ -8,22 +8,14 @@ shipped models) and writes ``results/04_comparison*``. Both resume. Notebook 04 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from vaesep.cli.arguments import positive_int, seed, writable_folder
 from vaesep.compare import report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.methods import MATCHED_METHODS, get_method
 from vaesep.compare.report import README_END, README_START
-from vaesep.compare.shipping import ship_models
-from vaesep.compare.study import (
-    MATCHED,
-    MATCHED_FAST,
-    Study,
-    converged_study,
-    execute,
-    matched_study,
-)
+from vaesep.compare.study import Study, converged_study, execute, matched_study
+from vaesep.compare.views import ship_models
 from vaesep.files import fill_block, save_table
 from vaesep.runtime import fast_mode
 
@@ -96,11 +88,8 @@ def add_compare_parser(subparsers) -> None:
     add("--seeds", type=_list_of(seed, "seed"), default=None, help="training seeds (default 0,1,2; fast: 0)")
     add("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
     add("--pretrained", action="store_true", help="score the shipped models, train nothing")
-    for flag in ("--epochs", "--steps-per-epoch", "--batch-segments"):
-        add(flag, type=positive_int, default=None)
     add("--max-items", type=positive_int, help="score only the first items per split")
     add("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
-    add("--backend", choices=("fast", "mir_eval"), default="fast")
     add("--out", default=None, help="result files and checkpoints (default runs/compare)")
     add("--export-pretrained", action="store_true",
         help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
@@ -110,20 +99,17 @@ def add_compare_parser(subparsers) -> None:
 
 def study_from_args(args: argparse.Namespace) -> Study:
     """The matched-budget :class:`Study` the ``vaesep compare`` options describe."""
-    fast = args.fast or fast_mode()
-    changes = {"max_epochs": args.epochs, "epoch_steps": args.steps_per_epoch, "batch_segments": args.batch_segments}
-    schedule = dataclasses.replace(MATCHED_FAST if fast else MATCHED, **{k: v for k, v in changes.items() if v})
     return matched_study(
-        args.out, fast=fast, shipped=args.pretrained, methods=args.methods, schedule=schedule, seeds=args.seeds,
+        args.out, fast=args.fast or fast_mode(), shipped=args.pretrained, methods=args.methods, seeds=args.seeds,
         conditions=args.conditions or (("dutch", "czech") if args.pretrained else None),
-        max_items=args.max_items, backend=args.backend, jobs=args.jobs)
+        max_items=args.max_items, jobs=args.jobs)
 
 
 def table_name(study: Study) -> str:
     """``04_comparison`` plus ``_pretrained``/``_fast``/``_custom``: no other run overwrites README's tables."""
 
     def scope(s: Study) -> tuple:
-        return ({m.name for m in s.methods}, set(s.conditions), set(s.seeds), s.schedule, s.max_items, s.backend)
+        return {m.name for m in s.methods}, set(s.conditions), set(s.seeds), s.max_items
 
     custom = not (study.fast or study.shipped) and scope(study) != scope(matched_study("."))
     return "04_comparison" + "_pretrained" * study.shipped + "_fast" * study.fast + "_custom" * custom
@@ -135,8 +121,7 @@ def compare_command(args: argparse.Namespace) -> int:
         if table_name(study) != "04_comparison":  # README quotes the whole comparison
             raise ValueError(
                 "--readme rewrites README's comparison, so it needs the full run: drop --readme, or run "
-                "`vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds, --max-items "
-                "or budget options")
+                "`vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds or --max-items")
         fill_block(args.readme, COMPARE_START, COMPARE_END, None)  # a missing block fails now, not after the run
     if args.out:
         writable_folder(args.out, "--out")

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from vaesep.compare.report import condition_stats, load_runs
+from vaesep.compare.study import converged_study
 from vaesep.data import BuiltDataset
 from vaesep.evaluate import separate_split
 from vaesep.files import markdown_table
@@ -106,9 +108,6 @@ SHIFTED_CONDITIONS: tuple[str, ...] = ("czech", "dutch-5db", "dutch+5db", "noise
 def study_comparison(root: str | Path = "results/converged") -> list[str]:
     """Per shifted condition, the generative method's mean test SDR against the best mixture-trained
     method (and, for speech, each one's drop from Dutch 0 dB); empty without generative runs."""
-    from vaesep.compare.report import condition_stats, load_runs
-    from vaesep.compare.study import converged_study
-
     study = converged_study(root)
     stats = condition_stats(load_runs(root), study)
     trained_on_mixtures = {m.name for m in study.methods if m.group in ("vae", "baseline")}

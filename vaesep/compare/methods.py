@@ -51,8 +51,6 @@ class Method:
 
     def grid(self, learning_rates: Sequence[float] = LEARNING_RATES) -> list[dict[str, Any]]:
         """Every configuration searched: a learning rate times a knob value (NMF: the knob only)."""
-        if not self.learned:
-            return [{}]
         knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
         if self.kind == "generative":  # its knob is chosen inside each run (see above)
             return [{"learning_rate": lr} for lr in learning_rates]
@@ -143,11 +141,11 @@ def build_network(method: Method, source_names: Sequence[str], **settings: Any):
     return network_class(network_class.config_class(source_names=tuple(source_names), **method.options, **settings))
 
 
-def methods_markdown(methods: Sequence[Method] = MATCHED_METHODS, source_names: Sequence[str] = ("v", "m")) -> str:
+def methods_markdown(methods: Sequence[Method] = MATCHED_METHODS) -> str:
     """Group, parameter count (two sources, 513 bins) and description of every method (notebook 04)."""
     rows = []
     for method in methods:
         learned = method.learned and method.kind != "generative"
-        count = f"{count_parameters(build_network(method, source_names)):,}" if learned else "—"
+        count = f"{count_parameters(build_network(method, ('v', 'm'))):,}" if learned else "—"
         rows.append([method.name, method.group, count, method.description])
     return markdown_table(["method", "group", "parameters", "description"], rows, "llrl")

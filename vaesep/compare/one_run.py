@@ -44,14 +44,16 @@ def train_and_score(run: Run, study: Study) -> dict[str, Any]:
     method, settings = study.method(run.method), run.settings
     if not method.learned or study.shipped:  # nothing to train
         name = method.name if method.kind == "oracle" else pretrained_name(method, run.domain)
-        source_names = get_condition(domain_conditions(run.domain, study.conditions)[0]).dataset(fast=study.fast).source_names
+        condition = get_condition(domain_conditions(run.domain, study.conditions)[0])
+        source_names = condition.dataset(fast=study.fast).source_names
         separator = load_model(name, device="cpu", source_names=source_names)
         record = {"kind": "oracle"} if method.kind == "oracle" else {"kind": "shipped", "model": name}
         return _score(separator, run, study, record)
     dataset = training_dataset(run.domain, fast=study.fast)
     checkpoint = study.checkpoint(run)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    options = {**method.options, **{k: v for k, v in settings.items() if k != "learning_rate"}}
+    knobs = {k: v for k, v in settings.items() if k != "learning_rate"}
+    options = {**method.options, **knobs}
     record: dict[str, Any]
     if method.kind == "generative":
         network, record = _fit_generative(run, study, method, dataset, options, checkpoint)
@@ -65,7 +67,7 @@ def train_and_score(run: Run, study: Study) -> dict[str, Any]:
                   "train_wall_seconds": round(time.perf_counter() - wall, 2),
                   "train_cpu_seconds": round(time.process_time() - cpu, 2)}
     else:
-        network = build_network(method, dataset.source_names, **{k: v for k, v in settings.items() if k != "learning_rate"})
+        network = build_network(method, dataset.source_names, **knobs)
         config = study.schedule.train_config(method, settings["learning_rate"], run.seed)
         result = train(network, dataset, config, checkpoint_path=checkpoint, progress=False, device="cpu")
         network, history = result.network, result.history
@@ -78,8 +80,7 @@ def train_and_score(run: Run, study: Study) -> dict[str, Any]:
             "train_wall_seconds": round(sum(history["seconds"]), 2),
             "train_cpu_seconds": round(sum(history["cpu_seconds"]), 2),
         }
-    precision = method.precision if study.schedule.bfloat16 else "float32"
-    record.update(kind=method.kind, config=settings, options=options, precision=precision,
+    record.update(kind=method.kind, config=settings, options=options, precision=method.precision,
                   parameters=count_parameters(network))
     if method.kind == "generative" and network.config.iterations:
         # inference against the encoders' guess alone, on the same priors and items
@@ -132,13 +133,13 @@ def _score(separator, run: Run, study: Study, record: dict[str, Any], dataset=No
     valid = None
     if not study.shipped:
         dataset = dataset or training_dataset(run.domain, fast=study.fast)
-        valid = evaluate_separator(separator, dataset, "valid", progress=False, max_items=study.max_items,
-                                   backend=study.backend).summary()["overall"]["sdr_mean"]
+        valid = evaluate_separator(separator, dataset, "valid", progress=False, max_items=study.max_items)
+        valid = valid.summary()["overall"]["sdr_mean"]
     scores, items = {}, {}
     for name in domain_conditions(run.domain, study.conditions):
         condition = get_condition(name)
         test = evaluate_separator(separator, condition.dataset(fast=study.fast), condition.split, progress=False,
-                                  max_items=study.max_items, backend=study.backend)
+                                  max_items=study.max_items)
         summary = test.summary()
         stats = summary["per_source"][condition.source] if condition.source else summary["overall"]
         scores[name] = {key: round(float(value), 4) for key, value in stats.items()

@@ -1,28 +1,26 @@
-"""One test item through every method: the spectrogram and audio row of notebook 04.
+"""The study's trained models: one test item through every method, and the shipped checkpoints.
 
-Notebook 04, section "Every item, every method", plots and plays what
-:func:`separate_item` returns.
+Notebook 04, section "Every item, every method", plots and plays what :func:`separate_item`
+returns. :func:`ship_models` writes the seed-0 speech model of each selected configuration as
+``vaesep/pretrained/<stem>-speech.pt`` with its training record (section "Shipped models");
+weights are stored as float16 (half the size; the audio differs by far less than any metric resolves).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from vaesep.api import list_pretrained, load_model
+from vaesep.api import PRETRAINED_DIR, export_model, list_pretrained, load_model
 from vaesep.compare.conditions import get_condition
 from vaesep.compare.methods import pretrained_name
-from vaesep.compare.study import Run, Study, winner
-from vaesep.data.builder import get_builder
-
-
-def target_source(condition: str) -> str:
-    """The source a condition's listening row shows: its scored source, else the data set's first."""
-    spec = get_condition(condition)
-    return spec.source if spec.source is not None else get_builder(spec.data).source_names[0]
+from vaesep.compare.study import Run, Study, load_result, tuning_runs, winner
 
 
 def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """The target source (:func:`target_source`) of one test item as every method of ``study`` separates it.
+    """The target source (the condition's scored one, else the first) of one test item as every
+    method of ``study`` separates it.
 
     ``{"mixture", "truth", <method>…}``, each ``(n_samples,)`` at 16 kHz; learned methods use their
     selected configuration's model of ``seed`` (or the shipped one); methods without a model are left out.
@@ -31,7 +29,7 @@ def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> 
     dataset = spec.dataset(fast=study.fast)
     references = np.array(dataset.sources(spec.split)[item])
     mixture = references.sum(axis=0)
-    target = dataset.source_names.index(target_source(condition))
+    target = dataset.source_names.index(spec.source or dataset.source_names[0])
     signals = {"mixture": mixture, "truth": references[target]}
     for method in study.methods:
         if method.kind == "oracle":
@@ -42,8 +40,7 @@ def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> 
                 continue  # nothing shipped for this domain
         else:
             config = winner(study, method.name)
-            model = None if config is None else study.checkpoint(Run(method.name, tuple(sorted(config.items())), seed,
-                                                                     spec.models))
+            model = None if config is None else study.checkpoint(Run.of(method.name, config, seed, spec.models))
             if model is None or not model.is_file():
                 continue  # not trained yet
         model = load_model(model, device="cpu", source_names=dataset.source_names)
@@ -51,3 +48,31 @@ def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> 
                                    references=references if model.needs_references else None)
         signals[method.name] = estimates[target]
     return signals
+
+
+def shipped_configs(study: Study, name: str) -> dict[str, dict]:
+    """Stem → configuration that ships for one learned method: the selected one, or with
+    ``ship_variants`` the best learning rate of each knob value (DNN γ = 0 as ``dnn``, 0.05 as ``dnn-discrim``)."""
+    method = study.method(name)
+    if not method.ship_variants:
+        config = winner(study, name)
+        return {} if config is None else {method.ship_as or name: config}
+    results = [result for run in tuning_runs(study, name) if (result := load_result(run.path(study.out)))]
+    chosen = {}
+    for value, stem in method.ship_variants.items():
+        candidates = [r for r in results if r["config"][method.knob] == value and r["valid_sdr"] is not None]
+        if candidates:
+            chosen[stem] = max(candidates, key=lambda r: r["valid_sdr"])["config"]
+    return chosen
+
+
+def ship_models(study: Study, directory: str | Path = PRETRAINED_DIR, domain: str = "speech") -> list[Path]:
+    """Export the seed-0 model of every learned method's shipped configurations as ``<stem>-<domain>.pt``."""
+    shipped = []
+    for method in (m for m in study.methods if m.learned):
+        for stem, config in shipped_configs(study, method.name).items():
+            checkpoint = study.checkpoint(Run.of(method.name, config, 0, domain))
+            if checkpoint.is_file():
+                out = Path(directory) / f"{stem}-{domain}.pt"
+                shipped.append(export_model(checkpoint, out, name=f"{stem}-{domain}", half=True))
+    return shipped
