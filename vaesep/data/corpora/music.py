@@ -2,7 +2,7 @@
 (vocals against drums + bass + other).
 
 Both are scored per clip or track, so items (4 s) are cut *inside* each recording
-(:func:`add_recording_split`). data/README.md, sections "MIR-1K", "MUSDB18" and
+(:class:`MusicCorpusBuilder`). data/README.md, sections "MIR-1K", "MUSDB18" and
 "How the corpora are mixed", has the layouts and splits.
 """
 
@@ -21,87 +21,67 @@ from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
 
 
-def add_recording_split(
-    writer: DatasetWriter, split: str, request: BuildRequest, streams: Mapping[str, np.ndarray],
-    stream_index: Mapping[str, list[dict[str, Any]]], *, recordings_of: str, items_per_recording: int | None,
-) -> None:  # fmt: skip
-    """Write a split whose items are cut inside each recording (a piece of
-    ``stream_index[recordings_of]``): consecutive segments in which every stem is audible, at
-    most ``items_per_recording`` per recording (seeded by ``request.rng("items", split)``),
-    written straight to disk."""
-    if split == "train":
-        writer.add_split(split, streams=streams, stream_index=stream_index)
-        return
-    names, rng = list(streams), request.rng("items", split)
-    segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
-    thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
-    chosen: list[tuple[int, Mapping[str, Any]]] = []
-    for piece in stream_index[recordings_of]:
-        offsets = (
-            int(piece["stream_offset"])
-            + np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
-        )
-        for name in names:
-            if offsets.size:
-                offsets = offsets[segment_rms(streams[name], offsets, segment) >= thresholds[name]]
-        if items_per_recording is not None and offsets.size > items_per_recording:
-            offsets = np.sort(rng.choice(offsets, size=items_per_recording, replace=False))
-        chosen += [(int(offset), piece) for offset in offsets]
-    if not chosen:
-        raise ValueError(
-            f"no segment of {segment} samples in which every stem is audible; "
-            "the split is too short or silent for even one item"
-        )
-    path = writer.sources_path(split)
-    sources = np.lib.format.open_memmap(
-        path, mode="w+", dtype=np.float32, shape=(len(chosen), len(names), segment)
-    )
-    items: list[dict[str, Any]] = []
-    for position, (offset, piece) in enumerate(chosen):
-        segments = np.stack([streams[name][offset : offset + segment] for name in names])
-        sources[position] = scale_to_snr(segments, request.snr_db)
-        where = {"file": piece["file"], "length": segment,
-                 "file_offset": int(piece["file_offset"]) + offset - int(piece["stream_offset"])}  # fmt: skip
-        gains = {
-            name: rms(sources[position, slot]) / rms(segments[slot])
-            for slot, name in enumerate(names)
-        }
-        items.append(
-            {"index": position, "snr_db": float(request.snr_db), "file": piece["file"],
-             "sources": {n: {"stream_offset": offset, "gain": gains[n], "files": [where]} for n in names}}
-        )  # fmt: skip
-    sources.flush()
-    del sources
-    sources = np.load(path, mmap_mode="r")
-    writer.add_split(
-        split, streams=streams, stream_index=stream_index, sources=sources, items=items
-    )
-
-
-def capped(plan: dict[str, list[Path]], caps: Mapping[str, int] | None) -> dict[str, list[Path]]:
-    """``plan`` as is, or (fast mode) only the first ``caps[split]`` recordings of each split
-    in hash order of their names."""
-    if caps is None:
-        return plan
-    kept = {
-        split: set(hash_order(p.name for p in plan[split])[:cap]) for split, cap in caps.items()
-    }
-    return {split: [p for p in paths if p.name in kept[split]] for split, paths in plan.items()}
+def capped(paths: list[Path], cap: int | None) -> list[Path]:
+    """``paths``, or (fast mode) only the first ``cap`` of them in hash order of their names."""
+    kept = set(hash_order(p.name for p in paths)[:cap])
+    return [p for p in paths if p.name in kept]
 
 
 class MusicCorpusBuilder(base.CorpusBuilder):
-    """A corpus of recordings whose first source is the target: items are cut inside each."""
+    """A corpus of recordings whose first source is the target. The items of every split but
+    ``train`` are cut inside each recording: consecutive segments in which every stem is
+    audible, at most ``settings[items_setting][split]`` per recording (seeded by
+    ``request.rng("items", split)``), written straight to disk."""
 
-    items_setting = ""  # the settings key of the items per recording, split → cap
+    items_setting = ""
 
     def write_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
     ) -> None:
-        cap = request.settings[self.items_setting].get(split)
-        target = self.source_names[0]
-        add_recording_split(
-            writer, split, request, streams, index, recordings_of=target, items_per_recording=cap
-        )
+        if split == "train":
+            writer.add_split(split, streams=streams, stream_index=index)
+            return
+        names, rng = list(streams), request.rng("items", split)
+        per_recording = request.settings[self.items_setting].get(split)
+        segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+        thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
+        chosen: list[tuple[int, Mapping[str, Any]]] = []
+        for piece in index[self.source_names[0]]:
+            grid = np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
+            offsets = int(piece["stream_offset"]) + grid
+            for name in names:
+                if offsets.size:
+                    loud = segment_rms(streams[name], offsets, segment) >= thresholds[name]
+                    offsets = offsets[loud]
+            if per_recording is not None and offsets.size > per_recording:
+                offsets = np.sort(rng.choice(offsets, size=per_recording, replace=False))
+            chosen += [(int(offset), piece) for offset in offsets]
+        if not chosen:
+            raise ValueError(
+                f"no segment of {segment} samples in which every stem is audible; "
+                "the split is too short or silent for even one item"
+            )
+        path, shape = writer.sources_path(split), (len(chosen), len(names), segment)
+        sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+        items: list[dict[str, Any]] = []
+        for position, (offset, piece) in enumerate(chosen):
+            segments = np.stack([streams[name][offset : offset + segment] for name in names])
+            sources[position] = scale_to_snr(segments, request.snr_db)
+            file_offset = int(piece["file_offset"]) + offset - int(piece["stream_offset"])
+            where = {"file": piece["file"], "length": segment, "file_offset": file_offset}
+            gains = [
+                rms(sources[position, slot]) / rms(segments[slot]) for slot in range(len(names))
+            ]
+            entries = {
+                name: {"stream_offset": offset, "gain": gain, "files": [where]}
+                for name, gain in zip(names, gains, strict=True)
+            }
+            item = {"index": position, "snr_db": float(request.snr_db), "file": piece["file"]}
+            items.append({**item, "sources": entries})
+        sources.flush()
+        del sources
+        sources = np.load(path, mmap_mode="r")
+        writer.add_split(split, streams=streams, stream_index=index, sources=sources, items=items)
 
 
 MIR1K_TRAINING_SINGERS = ("abjones", "amy")
@@ -175,7 +155,7 @@ class MIR1KBuilder(MusicCorpusBuilder):
             "valid": [c for c in training if c.name in valid],
             "test": test,
         }
-        return {split: self.unit_list(root, found) for split, found in capped(plan, caps).items()}
+        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
 
 
 MUSDB_STEMS = ("vocals", "drums", "bass", "other")
@@ -265,4 +245,4 @@ class MUSDB18Builder(MusicCorpusBuilder):
         if not plan["valid"]:
             expected = "train/Actions - One Minute Smile/… (the full 100 training tracks)"
             raise self.layout_error(root, "the 14 musdb validation tracks in train/", expected)
-        return {split: self.unit_list(root, tracks) for split, tracks in capped(plan, caps).items()}
+        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
