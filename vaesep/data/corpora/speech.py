@@ -331,11 +331,10 @@ class LibriSpeechBuilder(base.CorpusBuilder):
         order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         for subset in self.subsets.values():
             if not base.has(folder, subset):
-                expected = (
-                    f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac (unpack {subset}.tar.gz"
-                )
                 missing = f"{base.relative_id(folder / subset, root)}/"
-                raise self.layout_error(root, missing, f"{expected} next to the others)")
+                layout = f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac"
+                unpack = f"unpack {subset}.tar.gz next to the others"
+                raise self.layout_error(root, missing, f"{layout} ({unpack})")
         sexes, plan = read_speaker_sexes(base.child(folder, SPEAKERS_FILE)), {}
         for split, subset in self.subsets.items():
             files: dict[str, list[Path]] = {source: [] for source in self.source_names}
