@@ -89,7 +89,7 @@ MIR1K_VALID_SHARE = 1.0 / 9.0
 
 
 def singer_of(clip: Path) -> str:
-    """``abjones_1_01.wav`` → ``abjones`` (lower case: the corpus spells some ``Ani``, ``Kenshin``)."""
+    """``abjones_1_01.wav`` → ``abjones``, lower case (the corpus spells some ``Ani``)."""
     return clip.stem.rsplit("_", 2)[0].lower()
 
 
@@ -126,7 +126,9 @@ class MIR1KBuilder(MusicCorpusBuilder):
     count_note = "clip_counts"
     notes = {
         "channels": {"accompaniment": "left", "voice": "right"},
-        "split_rule": "abjones+amy: train, first ninth in hash order valid; the other singers: test",
+        "split_rule": (
+            "abjones+amy: train, first ninth in hash order valid; the other singers: test"
+        ),
     }
 
     def settings(self, fast: bool) -> dict[str, Any]:
@@ -235,7 +237,7 @@ class MUSDB18Builder(MusicCorpusBuilder):
         return found
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
-        """Tracks per split (train / valid / test); capped (fast mode) to the first in hash order."""
+        """Tracks per split; capped (fast mode) to the first in hash order of their names."""
         found = self.tracks(folder, root)
         plan = {
             "train": [t for t in found["train"] if t.name not in MUSDB_VALIDATION_TRACKS],

@@ -1,4 +1,4 @@
-"""Speech corpora: TSP (two speakers), TIMIT (speech against noise), LibriSpeech (women against men).
+"""Speech corpora: TSP (two speakers), TIMIT (speech vs noise), LibriSpeech (women vs men).
 
 * TSP: each speaker's utterances, trimmed and concatenated in file-name order; the last
   10 % of that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
@@ -76,10 +76,13 @@ class TSPBuilder(base.CorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "pair": list(self.source_names), "segment_seconds": 2.0, "trim_top_db": base.TRIM_TOP_DB,
-            "test_fraction": TEST_FRACTION, "valid_share_of_rest": VALID_SHARE_OF_REST,
+            "pair": list(self.source_names),
+            "segment_seconds": 2.0,
+            "trim_top_db": base.TRIM_TOP_DB,
+            "test_fraction": TEST_FRACTION,
+            "valid_share_of_rest": VALID_SHARE_OF_REST,
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
-        }  # fmt: skip
+        }
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
@@ -226,7 +229,7 @@ class TIMITBuilder(base.CorpusBuilder):
         self.check_noise()
 
     def check_noise(self) -> None:
-        """Raise if the noise recordings are absent (the package, or an empty split of the folder)."""
+        """Raise if the offline noises are not installed or a split of the noise folder is empty."""
         plan = self.noise_plan()
         noise_dir, pointer = Path(plan["dir"]), base.readme_pointer(self.readme_section)
         if plan["source"] == noise.PACKAGE:
@@ -246,7 +249,8 @@ class TIMITBuilder(base.CorpusBuilder):
         elif empty := [split for split, files in plan["files"].items() if not files]:
             raise base.CorpusLayoutError(
                 f"The noise folder {noise_dir} gives no recordings for {empty}: it needs train/, "
-                f"valid/ and test/ sub-folders with at least one .wav/.flac/.ogg file each; {pointer}"
+                f"valid/ and test/ sub-folders with at least one .wav/.flac/.ogg file each; "
+                f"{pointer}"
             )
 
     def write_split(
