@@ -16,9 +16,13 @@ from vaesep.data.corpora.base import CorpusBuilder, CorpusFileError, CorpusLayou
 from vaesep.data.corpora.music import MIR1KBuilder, MUSDB18Builder
 from vaesep.data.corpora.speech import HUANG_PAIRS, LibriSpeechBuilder, TIMITBuilder, TSPBuilder
 
-for _builder in (*(TSPBuilder(pair) for pair in HUANG_PAIRS), MIR1KBuilder(), TIMITBuilder(), MUSDB18Builder(),
-                 LibriSpeechBuilder()):  # fmt: skip
+for _builder in (
+    *(TSPBuilder(pair) for pair in HUANG_PAIRS), MIR1KBuilder(), TIMITBuilder(), MUSDB18Builder(),
+    LibriSpeechBuilder(),
+):  # fmt: skip
     register(_builder.corpus, _builder)
 
-__all__ = ["CorpusBuilder", "CorpusFileError", "CorpusLayoutError", "LibriSpeechBuilder", "MIR1KBuilder",
-           "MUSDB18Builder", "TIMITBuilder", "TSPBuilder"]  # fmt: skip
+__all__ = [
+    "CorpusBuilder", "CorpusFileError", "CorpusLayoutError", "LibriSpeechBuilder", "MIR1KBuilder",
+    "MUSDB18Builder", "TIMITBuilder", "TSPBuilder",
+]  # fmt: skip

@@ -1,18 +1,18 @@
 """What every corpus loader shares: finding the corpus, reading its files, decoding it to streams.
 
-A loader (:class:`CorpusBuilder`) finds the corpus inside the folder the user
-passed (the corpus folder or the folder an archive unpacked into, any case),
-lists each split's files and decodes them on a small process pool, in order,
-appending to one ``.npy`` stream per source on disk: memory grows with the
-longest file, not with the corpus. A wrong folder or a damaged file stops the
-build with a message naming it and the section of ``data/README.md`` to read.
+A loader (:class:`CorpusBuilder`) declares where its corpus may sit inside the folder the
+user passed (the corpus folder or the folder an archive unpacked into, any case) and what
+marks it, lists each split's files and decodes them on a small process pool, in order,
+appending to one ``.npy`` stream per source on disk: memory grows with the longest file,
+not with the corpus. A wrong folder or a damaged file stops the build with a message
+naming it and the section of ``data/README.md`` to read.
 Notebook 01, section "Bring your own corpus"; data/README.md, "When something is wrong".
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ Decoded = tuple[dict[str, np.ndarray], int]
 
 
 class CorpusLayoutError(MissingSystemDataError):
-    """The corpus root is not given or lacks the expected files (so code that skips absent data skips it)."""
+    """The corpus root is not given or lacks the expected files (skipped like absent data)."""
 
 
 class CorpusFileError(RuntimeError):
@@ -46,15 +46,6 @@ class CorpusFileError(RuntimeError):
 
 def readme_pointer(section: str) -> str:
     return f'see data/README.md, section "{section}"'
-
-
-def layout_error(corpus: str, root: Path, missing: str, expected: str, section: str) -> CorpusLayoutError:
-    """``missing``: the first expected file or folder not there; ``expected``: the layout in one line."""
-    return CorpusLayoutError(
-        f"The {corpus!r} corpus was not found under {root}: {missing} is missing. "
-        f"Expected {expected}, as unpacked from the original archive (no renaming); "
-        f"{readme_pointer(section)}"
-    )
 
 
 def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
@@ -66,7 +57,8 @@ def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
 
 def child(directory: Path, name: str) -> Path:
     """The entry of ``directory`` called ``name`` in any case (an exact match wins), else
-    ``directory / name`` (which does not exist)."""
+    ``directory / name`` (which does not exist); a trailing ``/`` is ignored."""
+    name = name.rstrip("/")
     if (directory / name).exists() or not directory.is_dir():
         return directory / name
     matches = sorted(entry for entry in directory.iterdir() if entry.name.lower() == name.lower())
@@ -75,11 +67,6 @@ def child(directory: Path, name: str) -> Path:
 
 def has(directory: Path, *names: str) -> bool:
     return all(child(directory, name).exists() for name in names)
-
-
-def find_corpus_dir(root: Path, looks_right: Callable[[Path], bool], wrappers: Sequence[str]) -> Path | None:
-    """``root`` itself or the first ``root/<wrapper>`` (any case) that ``looks_right``."""
-    return next((c for c in (root, *(child(root, w) for w in wrappers)) if looks_right(c)), None)
 
 
 def relative_id(path: Path, root: Path) -> str:
@@ -105,12 +92,17 @@ def check_sphere(path: Path, section: str) -> None:
             fields[parts[0]] = parts[2].strip()
     coding = fields.get("sample_coding", "pcm")
     if coding.lower() != "pcm":
-        raise file_error(path, f"its samples are coded as {coding!r}, which vaesep does not decode; decompress "
-                         "it first, e.g. `sph2pipe -f wav in.wav out.wav` (sph2pipe from the LDC) or "
-                         "`sox in.sph out.wav`", section)  # fmt: skip
+        problem = (
+            f"its samples are coded as {coding!r}, which vaesep does not decode; decompress it "
+            "first, e.g. `sph2pipe -f wav in.wav out.wav` (sph2pipe from the LDC) or "
+            "`sox in.sph out.wav`"
+        )
+        raise file_error(path, problem, section)
     announced, present = int(fields.get("sample_count", 0)), sf.info(str(path)).frames
     if present < announced:
-        problem = f"truncated: the header announces {announced} samples but only {present} are present"
+        problem = (
+            f"truncated: the header announces {announced} samples but only {present} are present"
+        )
         raise file_error(path, problem, section)
 
 
@@ -138,11 +130,13 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     if not path.is_file():
-        raise file_error(path, "the file is missing (it was listed when the build started)", section)
+        problem = "the file is missing (it was listed when the build started)"
+        raise file_error(path, problem, section)
     try:
         check_sphere(path, section)
         if missing := riff_shortfall(path):
-            raise file_error(path, f"truncated: {missing} bytes of its audio data are missing", section)
+            problem = f"truncated: {missing} bytes of its audio data are missing"
+            raise file_error(path, problem, section)
         expected = sf.info(str(path)).frames
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except CorpusFileError:
@@ -150,7 +144,8 @@ def read_corpus_audio(path: Path, section: str) -> tuple[np.ndarray, int]:
     except (RuntimeError, OSError, ValueError, struct.error) as exc:
         raise file_error(path, f"unreadable ({exc})", section) from None
     if samples.shape[0] < expected:
-        raise file_error(path, f"truncated: {expected} frames announced, {samples.shape[0]} decoded", section)
+        problem = f"truncated: {expected} frames announced, {samples.shape[0]} decoded"
+        raise file_error(path, problem, section)
     return samples, int(rate)
 
 
@@ -167,30 +162,6 @@ def decode_speech_file(path: str, source: str, section: str) -> Decoded:
         return {source: np.zeros(0, dtype=np.float32)}, 0
     trimmed, start = trim_silence(to_mono_16k(samples, rate), TRIM_TOP_DB)
     return {source: trimmed}, start
-
-
-def first_seconds_in_hash_order(
-    files: Sequence[tuple[str, Path]], seconds: float | None, section: str
-) -> list[tuple[str, Path]]:
-    """The ``(id, path)`` pairs first in hash order of their ids whose header durations reach
-    ``seconds`` (None: all), in id order: a capped subset that favours no speaker or chapter."""
-    import soundfile as sf
-
-    if seconds is None:
-        return sorted(files)
-    by_id, chosen, total = dict(files), [], 0.0
-    for file_id in hash_order(by_id):
-        if total >= seconds:
-            break
-        chosen.append((file_id, by_id[file_id]))
-        try:
-            check_sphere(by_id[file_id], section)
-            total += float(sf.info(str(by_id[file_id])).duration)
-        except CorpusFileError:
-            raise
-        except (RuntimeError, OSError, ValueError) as exc:
-            raise file_error(by_id[file_id], f"unreadable header ({exc})", section) from None
-    return sorted(chosen)
 
 
 class NpyVectorAppender:
@@ -220,31 +191,83 @@ class NpyVectorAppender:
 
 
 class CorpusBuilder(DatasetBuilder):
-    """Base class of the loaders for downloaded corpora. A loader names its ``corpus``, its
-    ``readme_section`` of data/README.md and its ``decoder`` (a module-level function, run on
-    the pool), and implements :meth:`locate` and :meth:`plan`."""
+    """Base class of the loaders for downloaded corpora. An adapter declares data (below) and
+    implements :meth:`units`, which lists each split's files and raises
+    :class:`CorpusLayoutError` for an incomplete corpus."""
 
     corpus: str = ""
-    readme_section: str = ""
-    decoder: Callable[..., Decoded] = staticmethod(decode_speech_file)
+    readme_section: str = ""  # of data/README.md, named by every error
+    markers: tuple[str, ...] = ()  # entries that mark the corpus folder ("NAME/": a folder)
+    wrappers: tuple[str, ...] = ()  # sub-folders of the root the corpus folder may be
+    layout: str = ""  # the expected layout in one line, for errors
+    decoder: Callable[..., Decoded] = staticmethod(decode_speech_file)  # module-level: the pool
     decoded_sources: tuple[str, ...] | None = None  # None: every source comes from the files
     empty_note: str | None = None  # manifest note listing each split's files without audio
+    count_note: str | None = None  # manifest note with the number of files per split
+    notes: Mapping[str, Any] = {}  # fixed facts for the manifest
+    caps_setting = ""  # the settings key of the fast-mode caps, split → cap
+    primary: str | None = None  # the stream evaluation items are placed on (None: the shortest)
+
+    def layout_error(self, root: Path, missing: str, expected: str) -> CorpusLayoutError:
+        """``missing``: the first expected file or folder not there; ``expected``: the layout."""
+        return CorpusLayoutError(
+            f"The {self.corpus!r} corpus was not found under {root}: {missing} is missing. "
+            f"Expected {expected}, as unpacked from the original archive (no renaming); "
+            f"{readme_pointer(self.readme_section)}"
+        )
 
     def locate(self, root: Path) -> Path:
-        """The corpus folder inside ``root``, or :class:`CorpusLayoutError` naming what is missing."""
+        """``root`` or the first ``root/<wrapper>`` (any case) with every marker."""
+        for folder in (root, *(child(root, wrapper) for wrapper in self.wrappers)):
+            if has(folder, *self.markers):
+                return folder
+        missing = next(marker for marker in self.markers if not has(root, marker))
+        raise self.layout_error(root, missing, self.layout)
+
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[Unit]]:
+        """Decoding units per split; ``caps``: ``settings[caps_setting]``, None for whole splits."""
         raise NotImplementedError
+
+    def unit_list(
+        self, root: Path, paths: Iterable[Path], *arguments: Any, seconds: float | None = None
+    ) -> list[Unit]:
+        """``(id, (path, *arguments, readme_section))`` for ``paths`` in id order; given
+        ``seconds``, only those first in hash order of their ids whose header durations reach
+        it: a capped subset that favours no speaker or chapter."""
+        import soundfile as sf
+
+        by_id = {relative_id(path, root): path for path in paths}
+        chosen, total = list(by_id) if seconds is None else [], 0.0
+        for file_id in [] if seconds is None else hash_order(by_id):
+            if total >= seconds:
+                break
+            chosen.append(file_id)
+            try:
+                check_sphere(by_id[file_id], self.readme_section)
+                total += float(sf.info(str(by_id[file_id])).duration)
+            except CorpusFileError:
+                raise
+            except (RuntimeError, OSError, ValueError) as exc:
+                problem = f"unreadable header ({exc})"
+                raise file_error(by_id[file_id], problem, self.readme_section) from None
+        return [(i, (str(by_id[i]), *arguments, self.readme_section)) for i in sorted(chosen)]
 
     def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[Unit]]:
-        """Decoding units per split; ``settings`` None: whole splits (no fast-mode caps)."""
-        raise NotImplementedError
+        caps = None if settings is None else settings.get(self.caps_setting)
+        return self.units(self.locate(root), root, caps)
 
-    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any]) -> None:  # fmt: skip
-        writer.add_split(split, streams=streams, stream_index=index, request=request,
-                         max_items=request.settings["max_items"])  # fmt: skip
+    def write_split(
+        self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
+    ) -> None:
+        writer.add_split(
+            split, streams=streams, stream_index=index, request=request,
+            max_items=request.settings["max_items"], primary=self.primary,
+        )  # fmt: skip
 
-    def notes(self, plan: Mapping[str, list[Unit]]) -> dict[str, Any]:
-        return {}  # facts for the manifest, written after the splits
+    def manifest_notes(self, request: BuildRequest, plan: Mapping[str, list[Unit]]) -> dict:
+        """Facts for the manifest, written after the splits."""
+        counts = {self.count_note: {s: len(u) for s, u in plan.items()}} if self.count_note else {}
+        return {**self.notes, **counts}
 
     def require_root(self, root: Path | None) -> Path:
         if root is None:
@@ -256,7 +279,7 @@ class CorpusBuilder(DatasetBuilder):
         return Path(root)
 
     def check_system_data(self, root: Path | None) -> None:
-        self.locate(self.require_root(root))
+        self.plan(self.require_root(root), None)  # raises for a wrong or incomplete folder
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
         return sorted(file_id for file_id, _ in self.plan(self.require_root(root), None)[split])
@@ -268,28 +291,28 @@ class CorpusBuilder(DatasetBuilder):
             self.write_split(request, writer, split, streams, index)
             if self.empty_note:
                 writer.note(f"{self.empty_note}_{split}", empty)
-        for key, value in self.notes(plan).items():
+        for key, value in self.manifest_notes(request, plan).items():
             writer.note(key, value)
 
     def decode_split(
-        self, request: BuildRequest, writer: DatasetWriter, split: str, units: Sequence[Unit],
-        paths: Mapping[str, Path] | None = None,
-    ) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]], list[str]]:  # fmt: skip
-        """Decode ``units`` in order (``decoder(*arguments)`` on the pool) into one ``.npy`` per
-        source (``paths``, default the split's stream files). Returns memory-mapped streams, the
-        stream index and the ids of units without audio; raises if a source gets none."""
+        self, request: BuildRequest, writer: DatasetWriter, split: str, units: Sequence[Unit]
+    ) -> tuple[dict[str, np.memmap], dict[str, list[dict[str, Any]]], list[str]]:
+        """Decode ``units`` in order (``decoder(*arguments)`` on the pool) into the split's
+        stream files. Returns memory-mapped streams, the stream index and the ids of units
+        without audio; raises if a source gets none."""
         from tqdm.auto import tqdm
 
         sources = self.decoded_sources or self.source_names
-        paths = paths or {source: writer.stream_path(split, source) for source in sources}
+        paths = {source: writer.stream_path(split, source) for source in sources}
         appenders = {source: NpyVectorAppender(path) for source, path in paths.items()}
         index: dict[str, list[dict[str, Any]]] = {source: [] for source in paths}
         empty: list[str] = []
         try:
             decoded = ordered_map(self.decoder, [arguments for _, arguments in units])
-            bar = tqdm(zip(units, decoded, strict=True), total=len(units), desc=f"{self.corpus} {split}",
-                       disable=not request.progress)  # fmt: skip
-            for (file_id, _), (audio, file_offset) in bar:
+            label, quiet = f"{self.corpus} {split}", not request.progress
+            for (file_id, _), (audio, file_offset) in tqdm(
+                zip(units, decoded, strict=True), total=len(units), desc=label, disable=quiet
+            ):
                 if all(a.size == 0 for a in audio.values()):
                     empty.append(file_id)
                 for source, samples in audio.items():
@@ -304,7 +327,7 @@ class CorpusBuilder(DatasetBuilder):
                 appender.close()
         if silent := [source for source, pieces in index.items() if not pieces]:
             raise CorpusLayoutError(
-                f"the {split!r} split of {self.corpus!r} has no audio for {silent}; the corpus folder "
-                f"is incomplete; {readme_pointer(self.readme_section)}"
+                f"the {split!r} split of {self.corpus!r} has no audio for {silent}; the corpus "
+                f"folder is incomplete; {readme_pointer(self.readme_section)}"
             )
         return {s: np.load(path, mmap_mode="r") for s, path in paths.items()}, index, empty

@@ -2,7 +2,7 @@
 (vocals against drums + bass + other).
 
 Both are scored per clip or track, so items (4 s) are cut *inside* each recording
-(:func:`add_recording_split`). data/README.md, sections "MIR-1K", "MUSDB18" and
+(:class:`MusicCorpusBuilder`). data/README.md, sections "MIR-1K", "MUSDB18" and
 "How the corpora are mixed", has the layouts and splits.
 """
 
@@ -21,107 +21,115 @@ from vaesep.data.builder import BuildRequest, DatasetWriter, hash_order
 from vaesep.data.mixing import scale_to_snr, segment_rms, silence_threshold, stream_level
 
 
-def add_recording_split(
-    writer: DatasetWriter, split: str, request: BuildRequest, streams: Mapping[str, np.ndarray],
-    stream_index: Mapping[str, list[dict[str, Any]]], *, recordings_of: str, items_per_recording: int | None,
-) -> None:  # fmt: skip
-    """Write a split whose items are cut inside each recording (a piece of
-    ``stream_index[recordings_of]``): consecutive segments in which every stem is audible, at
-    most ``items_per_recording`` per recording (seeded by ``request.rng("items", split)``),
-    written straight to disk."""
-    if split == "train":
-        writer.add_split(split, streams=streams, stream_index=stream_index)
-        return
-    names, rng = list(streams), request.rng("items", split)
-    segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
-    thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
-    chosen: list[tuple[int, Mapping[str, Any]]] = []
-    for piece in stream_index[recordings_of]:
-        offsets = int(piece["stream_offset"]) + np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
-        for name in names:
-            if offsets.size:
-                offsets = offsets[segment_rms(streams[name], offsets, segment) >= thresholds[name]]
-        if items_per_recording is not None and offsets.size > items_per_recording:
-            offsets = np.sort(rng.choice(offsets, size=items_per_recording, replace=False))
-        chosen += [(int(offset), piece) for offset in offsets]
-    if not chosen:
-        raise ValueError(
-            f"no segment of {segment} samples in which every stem is audible; "
-            "the split is too short or silent for even one item"
-        )
-    path = writer.sources_path(split)
-    sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(len(chosen), len(names), segment))
-    items: list[dict[str, Any]] = []
-    for position, (offset, piece) in enumerate(chosen):
-        segments = np.stack([streams[name][offset : offset + segment] for name in names])
-        sources[position] = scale_to_snr(segments, request.snr_db)
-        where = {"file": piece["file"], "length": segment,
-                 "file_offset": int(piece["file_offset"]) + offset - int(piece["stream_offset"])}  # fmt: skip
-        gains = {name: rms(sources[position, slot]) / rms(segments[slot]) for slot, name in enumerate(names)}
-        items.append(
-            {"index": position, "snr_db": float(request.snr_db), "file": piece["file"],
-             "sources": {n: {"stream_offset": offset, "gain": gains[n], "files": [where]} for n in names}}
-        )  # fmt: skip
-    sources.flush()
-    del sources
-    sources = np.load(path, mmap_mode="r")
-    writer.add_split(split, streams=streams, stream_index=stream_index, sources=sources, items=items)
-
-
-def capped(plan: dict[str, list[Path]], caps: Mapping[str, int] | None) -> dict[str, list[Path]]:
-    """``plan`` as is, or (fast mode) only the first ``caps[split]`` recordings of each split in hash order."""
-    if caps is None:
-        return plan
-    kept = {split: set(hash_order(p.name for p in paths)[: caps[split]]) for split, paths in plan.items()}
-    return {split: [p for p in paths if p.name in kept[split]] for split, paths in plan.items()}
+def capped(paths: list[Path], cap: int | None) -> list[Path]:
+    """``paths``, or (fast mode) only the first ``cap`` of them in hash order of their names."""
+    kept = set(hash_order(p.name for p in paths)[:cap])
+    return [p for p in paths if p.name in kept]
 
 
 class MusicCorpusBuilder(base.CorpusBuilder):
-    """A corpus of recordings whose first source is the target: items are cut inside each."""
+    """A corpus of recordings whose first source is the target. The items of every split but
+    ``train`` are cut inside each recording: consecutive segments in which every stem is
+    audible, at most ``settings[items_setting][split]`` per recording (seeded by
+    ``request.rng("items", split)``), written straight to disk."""
 
-    items_setting = ""  # the settings key of the items per recording, split → cap
+    items_setting = ""
 
-    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any]) -> None:  # fmt: skip
-        add_recording_split(writer, split, request, streams, index, recordings_of=self.source_names[0],
-                            items_per_recording=request.settings[self.items_setting].get(split))  # fmt: skip
+    def write_split(
+        self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
+    ) -> None:
+        if split == "train":
+            writer.add_split(split, streams=streams, stream_index=index)
+            return
+        names, rng = list(streams), request.rng("items", split)
+        per_recording = request.settings[self.items_setting].get(split)
+        segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+        thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
+        chosen: list[tuple[int, Mapping[str, Any]]] = []
+        for piece in index[self.source_names[0]]:
+            grid = np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
+            offsets = int(piece["stream_offset"]) + grid
+            for name in names:
+                if offsets.size:
+                    loud = segment_rms(streams[name], offsets, segment) >= thresholds[name]
+                    offsets = offsets[loud]
+            if per_recording is not None and offsets.size > per_recording:
+                offsets = np.sort(rng.choice(offsets, size=per_recording, replace=False))
+            chosen += [(int(offset), piece) for offset in offsets]
+        if not chosen:
+            raise ValueError(
+                f"no segment of {segment} samples in which every stem is audible; "
+                "the split is too short or silent for even one item"
+            )
+        path, shape = writer.sources_path(split), (len(chosen), len(names), segment)
+        sources = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=shape)
+        items: list[dict[str, Any]] = []
+        for position, (offset, piece) in enumerate(chosen):
+            segments = np.stack([streams[name][offset : offset + segment] for name in names])
+            sources[position] = scale_to_snr(segments, request.snr_db)
+            file_offset = int(piece["file_offset"]) + offset - int(piece["stream_offset"])
+            where = {"file": piece["file"], "length": segment, "file_offset": file_offset}
+            gains = [
+                rms(sources[position, slot]) / rms(segments[slot]) for slot in range(len(names))
+            ]
+            entries = {
+                name: {"stream_offset": offset, "gain": gain, "files": [where]}
+                for name, gain in zip(names, gains, strict=True)
+            }
+            item = {"index": position, "snr_db": float(request.snr_db), "file": piece["file"]}
+            items.append({**item, "sources": entries})
+        sources.flush()
+        del sources
+        sources = np.load(path, mmap_mode="r")
+        writer.add_split(split, streams=streams, stream_index=index, sources=sources, items=items)
 
 
-MIR1K_CLIP_FOLDER = "Wavfile"
 MIR1K_TRAINING_SINGERS = ("abjones", "amy")
 MIR1K_VALID_SHARE = 1.0 / 9.0
 
 
 def singer_of(clip: Path) -> str:
-    """``abjones_1_01.wav`` → ``abjones`` (lower case: the corpus spells some ``Ani``, ``Kenshin``)."""
+    """``abjones_1_01.wav`` → ``abjones``, lower case (the corpus spells some ``Ani``)."""
     return clip.stem.rsplit("_", 2)[0].lower()
 
 
-def decode_clip(path: str) -> base.Decoded:
+def decode_clip(path: str, section: str) -> base.Decoded:
     """One stereo MIR-1K clip → ``{"voice": right, "accompaniment": left}`` at 16 kHz."""
-    samples, rate = base.read_corpus_audio(Path(path), "MIR-1K")
+    samples, rate = base.read_corpus_audio(Path(path), section)
     if samples.shape[1] != 2:
-        raise base.file_error(path, f"expected 2 channels (accompaniment left, voice right), found "
-                              f"{samples.shape[1]}", "MIR-1K")  # fmt: skip
-    return {"voice": base.to_mono_16k(samples[:, 1:2], rate), "accompaniment": base.to_mono_16k(samples[:, :1], rate)}, 0
+        problem = f"expected 2 channels (accompaniment left, voice right), found {samples.shape[1]}"
+        raise base.file_error(path, problem, section)
+    voice = base.to_mono_16k(samples[:, 1:2], rate)
+    return {"voice": voice, "accompaniment": base.to_mono_16k(samples[:, :1], rate)}, 0
 
 
 def mir1k_clips(folder: Path) -> list[Path]:
     """Every clip in ``<folder>/Wavfile``, sorted."""
-    clips = base.child(folder, MIR1K_CLIP_FOLDER)
-    return sorted(p for p in clips.iterdir() if p.is_file() and p.suffix.lower() == ".wav") if clips.is_dir() else []
+    clips = base.child(folder, "Wavfile")
+    found = clips.iterdir() if clips.is_dir() else ()
+    return sorted(p for p in found if p.is_file() and p.suffix.lower() == ".wav")
 
 
 class MIR1KBuilder(MusicCorpusBuilder):
     """Builds ``data.build("mir1k", root=...)`` (see the module docstring)."""
 
-    version = "1"
     corpus = "mir1k"
     readme_section = "MIR-1K"
     source_names = ("voice", "accompaniment")
     decoder = staticmethod(decode_clip)
+    markers = ("Wavfile/",)
+    wrappers = ("MIR-1K",)
+    layout = "MIR-1K/Wavfile/abjones_1_01.wav … (1000 stereo clips)"
+    caps_setting = "max_clips"
     items_setting = "items_per_clip"
     empty_note = "empty_clips_skipped"
+    count_note = "clip_counts"
+    notes = {
+        "channels": {"accompaniment": "left", "voice": "right"},
+        "split_rule": (
+            "abjones+amy: train, first ninth in hash order valid; the other singers: test"
+        ),
+    }
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -132,39 +140,24 @@ class MIR1KBuilder(MusicCorpusBuilder):
             "max_clips": {"train": 40, "valid": 4, "test": 12} if fast else None,
         }
 
-    def locate(self, root: Path) -> Path:
-        """The ``MIR-1K`` folder (``root`` or ``root/MIR-1K``), with the clips of both groups."""
-        folder = base.find_corpus_dir(root, lambda f: bool(mir1k_clips(f)), ("MIR-1K",))
-        if folder is None:
-            raise base.layout_error(self.corpus, root, f"{MIR1K_CLIP_FOLDER}/ with the clips",
-                               "MIR-1K/Wavfile/abjones_1_01.wav … (1000 stereo clips)", self.readme_section)  # fmt: skip
-        singers = {singer_of(c) in MIR1K_TRAINING_SINGERS for c in mir1k_clips(folder)}
-        for group, training in (("training singers abjones/amy", True), ("test singers", False)):
-            if training not in singers:
-                raise base.layout_error(self.corpus, root, f"every clip of the {group} in {MIR1K_CLIP_FOLDER}/",
-                                   "MIR-1K/Wavfile/<singer>_<song>_<clip>.wav for all 19 singers",
-                                   self.readme_section)  # fmt: skip
-        return folder
-
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
-        """Clips per split (see the module docstring); capped (fast mode) to the first in hash order."""
-        clips = mir1k_clips(self.locate(root))
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
+        """Clips per split (see the module docstring); capped (fast mode) to the first in hash
+        order of their names."""
+        clips = mir1k_clips(folder)
         training = [c for c in clips if singer_of(c) in MIR1K_TRAINING_SINGERS]
-        valid = set(hash_order(c.name for c in training)[: math.ceil(len(training) * MIR1K_VALID_SHARE)])
+        test = [c for c in clips if singer_of(c) not in MIR1K_TRAINING_SINGERS]
+        for group, found in (("training singers abjones/amy", training), ("test singers", test)):
+            if not found:
+                expected = "MIR-1K/Wavfile/<singer>_<song>_<clip>.wav for all 19 singers"
+                raise self.layout_error(root, f"every clip of the {group} in Wavfile/", expected)
+        n_valid = math.ceil(len(training) * MIR1K_VALID_SHARE)
+        valid = set(hash_order(c.name for c in training)[:n_valid])
         plan = {
             "train": [c for c in training if c.name not in valid],
             "valid": [c for c in training if c.name in valid],
-            "test": [c for c in clips if singer_of(c) not in MIR1K_TRAINING_SINGERS],
+            "test": test,
         }
-        plan = capped(plan, None if settings is None else settings["max_clips"])
-        return {split: [(base.relative_id(c, root), (str(c),)) for c in found] for split, found in plan.items()}
-
-    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
-        return {
-            "clip_counts": {split: len(clips) for split, clips in plan.items()},
-            "channels": {"accompaniment": "left", "voice": "right"},
-            "split_rule": "abjones+amy: train, first ninth in hash order valid; the other singers: test",
-        }
+        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
 
 
 MUSDB_STEMS = ("vocals", "drums", "bass", "other")
@@ -178,16 +171,19 @@ MUSDB_VALIDATION_TRACKS = (
 """The ``validation_tracks`` of the musdb package (``musdb/configs/mus.yaml``)."""
 
 
-def decode_track(track_dir: str) -> base.Decoded:
+def decode_track(track_dir: str, section: str) -> base.Decoded:
     """One track folder → ``{"vocals", "accompaniment"}`` at 16 kHz mono; stems are read one at a
     time, so a worker holds about one stereo 44.1 kHz stem (~85 MB for four minutes)."""
     stems = []
     for stem in MUSDB_STEMS:
         path = Path(track_dir) / f"{stem}.wav"
-        stems.append(base.to_mono_16k(*base.read_corpus_audio(path, "MUSDB18")))
+        stems.append(base.to_mono_16k(*base.read_corpus_audio(path, section)))
         if stems[-1].shape != stems[0].shape:
-            raise base.file_error(path, f"{stems[-1].shape[0]} samples at 16 kHz where vocals.wav has "
-                                  f"{stems[0].shape[0]}; the stems of a track must have one length", "MUSDB18")  # fmt: skip
+            problem = (
+                f"{stems[-1].shape[0]} samples at 16 kHz where vocals.wav has "
+                f"{stems[0].shape[0]}; the stems of a track must have one length"
+            )
+            raise base.file_error(path, problem, section)
     accompaniment = np.zeros_like(stems[0])
     for audio in stems[1:]:
         accompaniment += audio  # in this order, for bit-identical sums
@@ -197,12 +193,17 @@ def decode_track(track_dir: str) -> base.Decoded:
 class MUSDB18Builder(MusicCorpusBuilder):
     """Builds ``data.build("musdb18", root=...)`` (see the module docstring)."""
 
-    version = "1"
     corpus = "musdb18"
     readme_section = "MUSDB18"
     source_names = ("vocals", "accompaniment")
     decoder = staticmethod(decode_track)
+    markers = ("train/", "test/")
+    wrappers = ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18")
+    layout = "train/<track>/{mixture,vocals,drums,bass,other}.wav and test/<track>/… (MUSDB18-HQ)"
+    caps_setting = "max_tracks"
     items_setting = "items_per_track"
+    count_note = "track_counts"
+    notes = {"layout": "MUSDB18-HQ / decoded WAV", "accompaniment": "drums + bass + other"}
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -212,57 +213,38 @@ class MUSDB18Builder(MusicCorpusBuilder):
             "max_tracks": {"train": 4, "valid": 1, "test": 3} if fast else None,
         }
 
-    def locate(self, root: Path) -> Path:
-        """The folder with ``train/`` and ``test/``: ``root`` or a ``musdb18hq``/``musdb18`` sub-folder."""
-        folder = base.find_corpus_dir(root, lambda f: base.has(f, "train", "test"),
-                                      ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18"))  # fmt: skip
-        if folder is None:
-            missing = next(name for name in ("train", "test") if not base.has(root, name))
-            raise base.layout_error(self.corpus, root, f"{missing}/", "train/<track>/{mixture,vocals,drums,bass,other}"
-                               ".wav and test/<track>/… (MUSDB18-HQ)", self.readme_section)  # fmt: skip
-        self.tracks(folder, root)  # raises for missing or incomplete tracks
-        return folder
-
     def tracks(self, folder: Path, root: Path) -> dict[str, list[Path]]:
         """Track folders per musdb folder (``train``, ``test``), checked to be complete."""
         found = {}
         for name in ("train", "test"):
             split_dir = base.child(folder, name)
-            found[name] = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
+            tracks = split_dir.iterdir() if split_dir.is_dir() else ()
+            found[name] = sorted(p for p in tracks if p.is_dir())
             if not found[name] and any(split_dir.glob("*.stem.mp4")):
                 raise base.CorpusLayoutError(
-                    f"{split_dir} holds the compressed MUSDB18 (.stem.mp4), which vaesep does not decode. "
-                    "Use MUSDB18-HQ, or convert the stems to WAV once with the musdb package (pip install "
-                    f"musdb; musdbconvert <root> <wav root>) and pass the WAV root; "
-                    f"{base.readme_pointer(self.readme_section)}"
+                    f"{split_dir} holds the compressed MUSDB18 (.stem.mp4), which vaesep does not "
+                    "decode. Use MUSDB18-HQ, or convert the stems to WAV once with the musdb "
+                    "package (pip install musdb; musdbconvert <root> <wav root>) and pass the WAV "
+                    f"root; {base.readme_pointer(self.readme_section)}"
                 )
             if not found[name]:
-                raise base.layout_error(self.corpus, root, f"any track in {base.relative_id(split_dir, root)}/",
-                                   f"{name}/<track>/vocals.wav … (MUSDB18-HQ)", self.readme_section)  # fmt: skip
-            missing = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS if not base.has(t, f"{s}.wav")]
-            if missing:
-                raise base.layout_error(self.corpus, root, base.relative_id(missing[0], root),
-                                   f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav", self.readme_section)  # fmt: skip
+                missing = f"any track in {base.relative_id(split_dir, root)}/"
+                raise self.layout_error(root, missing, f"{name}/<track>/vocals.wav … (MUSDB18-HQ)")
+            stems = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS]
+            if missing := [p for p in stems if not base.has(p.parent, p.name)]:
+                expected = f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav"
+                raise self.layout_error(root, base.relative_id(missing[0], root), expected)
         return found
 
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
-        """Tracks per split (train / valid / test); capped (fast mode) to the first in hash order."""
-        found = self.tracks(self.locate(root), root)
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
+        """Tracks per split; capped (fast mode) to the first in hash order of their names."""
+        found = self.tracks(folder, root)
         plan = {
             "train": [t for t in found["train"] if t.name not in MUSDB_VALIDATION_TRACKS],
             "valid": [t for t in found["train"] if t.name in MUSDB_VALIDATION_TRACKS],
             "test": found["test"],
         }
         if not plan["valid"]:
-            raise base.layout_error(self.corpus, root, "the 14 musdb validation tracks in train/",
-                               "train/Actions - One Minute Smile/… (the full 100 training tracks)",
-                               self.readme_section)  # fmt: skip
-        plan = capped(plan, None if settings is None else settings["max_tracks"])
-        return {split: [(base.relative_id(t, root), (str(t),)) for t in tracks] for split, tracks in plan.items()}
-
-    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
-        return {
-            "layout": "MUSDB18-HQ / decoded WAV",
-            "track_counts": {split: len(tracks) for split, tracks in plan.items()},
-            "accompaniment": "drums + bass + other",
-        }
+            expected = "train/Actions - One Minute Smile/… (the full 100 training tracks)"
+            raise self.layout_error(root, "the 14 musdb validation tracks in train/", expected)
+        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}

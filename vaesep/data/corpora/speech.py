@@ -1,4 +1,4 @@
-"""Speech corpora: TSP (two speakers), TIMIT (speech against noise), LibriSpeech (women against men).
+"""Speech corpora: TSP (two speakers), TIMIT (speech vs noise), LibriSpeech (women vs men).
 
 * TSP: each speaker's utterances, trimmed and concatenated in file-name order; the last
   10 % of that stream is ``test``, the last ninth of the rest ``valid``. Items are 2 s.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -41,16 +40,16 @@ def speaker_files(folder: Path, speaker: str) -> list[Path]:
     speaker_dir = base.child(folder, speaker)
     if not speaker_dir.is_dir():
         return []
-    return sorted(
-        p for p in speaker_dir.iterdir() if (m := TSP_FILE_NAME.match(p.name)) and m["speaker"].upper() == speaker
-    )
+    found = ((p, TSP_FILE_NAME.match(p.name)) for p in speaker_dir.iterdir())
+    return sorted(p for p, match in found if match and match["speaker"].upper() == speaker)
 
 
 def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
     """Sample ranges of train / valid / test in one speaker's stream: 80 / 10 / 10 %."""
     test_start = n_samples - int(round(n_samples * TEST_FRACTION))
     valid_start = test_start - int(round(test_start * VALID_SHARE_OF_REST))
-    return {"train": (0, valid_start), "valid": (valid_start, test_start), "test": (test_start, n_samples)}
+    bounds = (0, valid_start, test_start, n_samples)
+    return {split: bounds[i : i + 2] for i, split in enumerate(("train", "valid", "test"))}
 
 
 def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[dict[str, Any]]:
@@ -65,62 +64,61 @@ def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[
 class TSPBuilder(base.CorpusBuilder):
     """``data.build("tsp", root=...)`` and the other pairs; ``pair``: two speaker codes."""
 
-    version = "1"
     readme_section = "TSP"
 
     def __init__(self, pair: Sequence[str] = HUANG_PAIRS[0]) -> None:
         speakers = tuple(code.upper() for code in pair)
         if len(speakers) != 2 or speakers[0] == speakers[1]:
-            raise ValueError(f"a TSP pair is two different speaker codes like ('FA', 'MC'), got {pair!r}")
+            problem = "a TSP pair is two different speaker codes like ('FA', 'MC')"
+            raise ValueError(f"{problem}, got {pair!r}")
         self.source_names = speakers
-        self.corpus = "tsp" if speakers == HUANG_PAIRS[0] else f"tsp-{speakers[0]}-{speakers[1]}".lower()
+        self.corpus = "tsp" if speakers == HUANG_PAIRS[0] else f"tsp-{'-'.join(speakers)}".lower()
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "pair": list(self.source_names), "segment_seconds": 2.0, "trim_top_db": base.TRIM_TOP_DB,
-            "test_fraction": TEST_FRACTION, "valid_share_of_rest": VALID_SHARE_OF_REST,
+            "pair": list(self.source_names),
+            "segment_seconds": 2.0,
+            "trim_top_db": base.TRIM_TOP_DB,
+            "test_fraction": TEST_FRACTION,
+            "valid_share_of_rest": VALID_SHARE_OF_REST,
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
-        }  # fmt: skip
+        }
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
-        candidates = [*(c for c in (base.child(root, name) for name in TSP_RATE_FOLDERS) if c.exists()), root]
+        rate_folders = (base.child(root, name) for name in TSP_RATE_FOLDERS)
+        candidates = [*(folder for folder in rate_folders if folder.exists()), root]
         for candidate in candidates:
             if all(speaker_files(candidate, speaker) for speaker in self.source_names):
                 return candidate
         nearest = candidates[0]  # a rate folder if one exists: that is where the speakers belong
         speaker = next(s for s in self.source_names if not speaker_files(nearest, s))
-        raise base.layout_error(
-            self.corpus, root, f"{base.relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav",
+        missing = f"{base.relative_id(nearest / speaker, root)}/ with files like {speaker}01_01.wav"
+        expected = (
             f"48k/{speaker}/{speaker}01_01.wav … (or 16k-LP7/…) under the folder you unzipped "
-            "48k.zip or 16k-LP7.zip into", self.readme_section,
-        )  # fmt: skip
+            "48k.zip or 16k-LP7.zip into"
+        )
+        raise self.layout_error(root, missing, expected)
 
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
         # every file feeds every split: the splits are stretches of each speaker's stream
-        folder = self.locate(root)
-        units = [
-            (base.relative_id(path, root), (str(path), speaker, self.readme_section))
-            for speaker in self.source_names
-            for path in speaker_files(folder, speaker)
-        ]
-        return {split: units for split in self.splits}
+        files = [(s, speaker_files(folder, s)) for s in self.source_names]
+        return dict.fromkeys(self.splits, [u for s, f in files for u in self.unit_list(root, f, s)])
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         root = self.require_root(request.root)
-        folder, units = self.locate(root), self.plan(root, request.settings)["train"]
-        with tempfile.TemporaryDirectory(prefix=".decoded-", dir=writer.directory) as scratch:
-            paths = {s: Path(scratch) / f"{s}.npy" for s in self.source_names}
-            whole, index, empty = self.decode_split(request, writer, "all", units, paths)
-            for split in self.splits:
-                bounds = {s: split_bounds(whole[s].shape[0])[split] for s in self.source_names}
-                writer.add_split(
-                    split, request=request, max_items=request.settings["max_items"],
-                    streams={s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names},
-                    stream_index={s: slice_index(index[s], *bounds[s]) for s in self.source_names},
-                )  # fmt: skip
-            del whole
-        writer.note("recordings", base.relative_id(folder, root) if folder != root else ".")
+        folder = self.locate(root)
+        units = self.units(folder, root, None)["train"]
+        whole, index, empty = self.decode_split(request, writer, "all", units)
+        for split in self.splits:
+            bounds = {s: split_bounds(whole[s].shape[0])[split] for s in self.source_names}
+            streams = {s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names}
+            pieces = {s: slice_index(index[s], *bounds[s]) for s in self.source_names}
+            self.write_split(request, writer, split, streams, pieces)
+        del whole  # close the memory maps before their files go
+        for speaker in self.source_names:
+            writer.stream_path("all", speaker).unlink()
+        writer.note("recordings", base.relative_id(folder, root))
         writer.note("split_rule", "per speaker: last 10% test, last ninth of the rest valid")
         writer.note("empty_files_skipped", empty)
 
@@ -138,7 +136,8 @@ def utterance_files(speaker_dir: Path, include_sa: bool) -> list[Path]:
     chosen: dict[str, Path] = {}
     for path in sorted(speaker_dir.iterdir(), key=lambda p: (len(p.name), p.name)):
         utterance = path.name.split(".", 1)[0].lower()
-        if path.is_file() and path.name.lower().endswith(".wav") and (include_sa or not utterance.startswith("sa")):
+        wanted = include_sa or not utterance.startswith("sa")
+        if path.is_file() and path.name.lower().endswith(".wav") and wanted:
             chosen.setdefault(utterance, path)
     return [chosen[u] for u in sorted(chosen)]
 
@@ -151,7 +150,8 @@ def speaker_dirs(part_dir: Path) -> list[Path]:
 
 
 def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
-    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash order) and train."""
+    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash
+    order) and train."""
     by_id = {s.name.lower(): s for s in speaker_dirs(base.child(corpus_dir, "TRAIN"))}
     valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
     return {
@@ -161,39 +161,43 @@ def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
     }
 
 
-def noise_plan(noise_dir: Path | None) -> dict[str, Any]:
-    """``{"source", "dir", "files": {split: [relative paths]}}``: the noise recordings of each
-    split (see the module docstring); part of the cache key."""
-    if noise_dir is None:
-        files = {split: list(names) for split, names in noise.NOISE_FILES.items()}
-        return {"source": noise.PACKAGE, "dir": str(noise.SONIC_PI_SAMPLES), "files": files}
-    noise_dir = Path(noise_dir).expanduser().absolute()
-    files = {}
-    for split in ("train", "valid", "test"):
-        folder = base.child(noise_dir, split)
-        found = folder.rglob("*") if folder.is_dir() else ()
-        files[split] = sorted(base.relative_id(p, noise_dir) for p in found if p.suffix.lower() in NOISE_SUFFIXES)
-    return {"source": "folder", "dir": str(noise_dir), "files": files}
-
-
 class TIMITBuilder(base.CorpusBuilder):
     """Builds ``data.build("timit", root=...)``; ``noise_dir``: your noise recordings (None:
     ``$VAESEP_NOISE_DIR``, else the offline noises); ``include_sa``: keep the shared sentences."""
 
-    version = "1"
     corpus = "timit"
     readme_section = "TIMIT"
     source_names = ("speech", "noise")
     decoded_sources = ("speech",)
+    primary = "speech"
+    markers = ("TRAIN/", "TEST/")
+    wrappers = ("TIMIT", "data")
+    layout = (
+        "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)"
+    )
+    caps_setting = "seconds_per_split"
+    count_note = "utterance_counts"
+    notes = {"split_rule": "TEST: test; TRAIN speakers: first tenth in hash order valid"}
 
-    def __init__(self, noise_dir: str | os.PathLike | None = None, include_sa: bool = False) -> None:
+    def __init__(self, noise_dir: str | os.PathLike | None = None, include_sa: bool = False):
         self.noise_dir = None if noise_dir is None else Path(noise_dir)
         self.include_sa = include_sa
 
-    def chosen_noise_dir(self) -> Path | None:
-        """The constructor's noise folder, else ``$VAESEP_NOISE_DIR``, else None (offline noises)."""
+    def noise_plan(self) -> dict[str, Any]:
+        """``{"source", "dir", "files": {split: [relative paths]}}``: the recordings of the
+        constructor's folder, else ``$VAESEP_NOISE_DIR``, else the offline noises."""
         configured = os.environ.get(NOISE_DIR_ENV, "").strip()
-        return self.noise_dir or (Path(configured) if configured else None)
+        noise_dir = self.noise_dir or (Path(configured) if configured else None)
+        if noise_dir is None:
+            files = {split: list(names) for split, names in noise.NOISE_FILES.items()}
+            return {"source": noise.PACKAGE, "dir": str(noise.SONIC_PI_SAMPLES), "files": files}
+        noise_dir, files = Path(noise_dir).expanduser().absolute(), {}
+        for split in ("train", "valid", "test"):
+            folder = base.child(noise_dir, split)
+            found = folder.rglob("*") if folder.is_dir() else ()
+            kept = (p for p in found if p.suffix.lower() in NOISE_SUFFIXES)
+            files[split] = sorted(base.relative_id(p, noise_dir) for p in kept)
+        return {"source": "folder", "dir": str(noise_dir), "files": files}
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -201,79 +205,73 @@ class TIMITBuilder(base.CorpusBuilder):
             "trim_top_db": base.TRIM_TOP_DB,
             "include_sa": self.include_sa,
             "valid_speaker_share": VALID_SPEAKER_SHARE,
-            "noise": noise_plan(self.chosen_noise_dir()),
+            "noise": self.noise_plan(),
             "seconds_per_split": {"train": 180.0, "valid": 60.0, "test": 80.0} if fast else None,
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
         }
 
-    def locate(self, root: Path) -> Path:
-        """The folder with ``TRAIN/`` and ``TEST/``: ``root`` or ``root/TIMIT`` (any case)."""
-        folder = base.find_corpus_dir(root, lambda f: base.has(f, "TRAIN", "TEST"), ("TIMIT", "data"))
-        if folder is None:
-            missing = next(part for part in ("TRAIN", "TEST") if not base.has(root, part))
-            raise base.layout_error(self.corpus, root, f"{missing}/", "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and "
-                               "TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)", self.readme_section)  # fmt: skip
-        for split, speakers in split_speakers(folder).items():
-            if not speakers:
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
+        """The utterances per split; capped (fast mode) by duration in hash order."""
+        speakers, plan = split_speakers(folder), {}
+        for split, found in speakers.items():
+            if not found:
                 part = "TEST" if split == "test" else "TRAIN"
-                raise base.layout_error(self.corpus, root, f"speaker folders in {part}/DR1..DR8/",
-                                   f"{part}/DR1/FCJF0/SI1027.WAV …", self.readme_section)  # fmt: skip
-        return folder
+                expected = f"{part}/DR1/FCJF0/SI1027.WAV …"
+                raise self.layout_error(root, f"speaker folders in {part}/DR1..DR8/", expected)
+        for split, found in speakers.items():
+            utterances = [p for s in found for p in utterance_files(s, self.include_sa)]
+            seconds = caps and caps[split]
+            plan[split] = self.unit_list(root, utterances, "speech", seconds=seconds)
+        return plan
 
     def check_system_data(self, root: Path | None) -> None:
         super().check_system_data(root)
         self.check_noise()
 
     def check_noise(self) -> None:
-        """Raise if the noise recordings are absent (the package, or an empty split of the folder)."""
-        plan = noise_plan(self.chosen_noise_dir())
+        """Raise if the offline noises are not installed or a split of the noise folder is empty."""
+        plan = self.noise_plan()
         noise_dir, pointer = Path(plan["dir"]), base.readme_pointer(self.readme_section)
         if plan["source"] == noise.PACKAGE:
-            missing = [f for files in plan["files"].values() for f in files if not (noise_dir / f).is_file()]
-            if missing:
+            files = [f for files in plan["files"].values() for f in files]
+            if missing := [f for f in files if not (noise_dir / f).is_file()]:
                 raise missing_data_error(
-                    "timit", [noise.PACKAGE], f"the offline noises, e.g. {noise_dir / missing[0]}; or point "
+                    "timit",
+                    [noise.PACKAGE],
+                    f"the offline noises, e.g. {noise_dir / missing[0]}; or point "
                     f"{NOISE_DIR_ENV} at a folder of your own noise recordings",
-                )  # fmt: skip
+                )
         elif not noise_dir.is_dir():
-            raise base.CorpusLayoutError(f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does "
-                                    f"not exist; {pointer}")  # fmt: skip
+            raise base.CorpusLayoutError(
+                f"The noise folder {noise_dir} (from {NOISE_DIR_ENV} or noise_dir=) does not "
+                f"exist; {pointer}"
+            )
         elif empty := [split for split, files in plan["files"].items() if not files]:
             raise base.CorpusLayoutError(
-                f"The noise folder {noise_dir} gives no recordings for {empty}: it needs train/, valid/ "
-                f"and test/ sub-folders with at least one .wav/.flac/.ogg file each; {pointer}"
+                f"The noise folder {noise_dir} gives no recordings for {empty}: it needs train/, "
+                f"valid/ and test/ sub-folders with at least one .wav/.flac/.ogg file each; "
+                f"{pointer}"
             )
 
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
-        """The utterances per split; capped (fast mode) by duration in hash order."""
-        seconds = None if settings is None else settings["seconds_per_split"]
-        plan = {}
-        for split, speakers in split_speakers(self.locate(root)).items():
-            files = [(base.relative_id(p, root), p) for s in speakers for p in utterance_files(s, self.include_sa)]
-            chosen = base.first_seconds_in_hash_order(files, seconds and seconds[split], self.readme_section)
-            plan[split] = [(i, (str(path), "speech", self.readme_section)) for i, path in chosen]
-        return plan
-
-    def write_split(self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict[str, Any],
-                    index: dict[str, Any]) -> None:  # fmt: skip
+    def write_split(
+        self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
+    ) -> None:
         chosen = request.settings["noise"]
         try:  # a damaged recording is reported by name
-            streams["noise"], index["noise"] = noise.noise_stream(Path(chosen["dir"]), tuple(chosen["files"][split]))
+            noises = noise.noise_stream(Path(chosen["dir"]), tuple(chosen["files"][split]))
         except (OSError, ValueError) as exc:
-            raise base.CorpusFileError(f"noise recording: {exc}; {base.readme_pointer(self.readme_section)}") from None
-        writer.add_split(split, streams=streams, stream_index=index, request=request,
-                         max_items=request.settings["max_items"], primary="speech")  # fmt: skip
+            pointer = base.readme_pointer(self.readme_section)
+            raise base.CorpusFileError(f"noise recording: {exc}; {pointer}") from None
+        streams["noise"], index["noise"] = noises
+        super().write_split(request, writer, split, streams, index)
 
-    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
-        chosen = noise_plan(self.chosen_noise_dir())
-        return {
-            "noise": {"source": chosen["source"], "dir": chosen["dir"]},
-            "utterance_counts": {split: len(files) for split, files in plan.items()},
-            "split_rule": "TEST: test; TRAIN speakers: first tenth in hash order valid",
-        }
+    def manifest_notes(self, request: BuildRequest, plan: Mapping[str, list[base.Unit]]) -> dict:
+        chosen = request.settings["noise"]
+        noise_note = {"source": chosen["source"], "dir": chosen["dir"]}
+        return {**super().manifest_notes(request, plan), "noise": noise_note}
 
 
-LIBRISPEECH_SUBSETS: Mapping[str, str] = {"train": "train-clean-100", "valid": "dev-clean", "test": "test-clean"}
+LIBRISPEECH_SUBSETS = {"train": "train-clean-100", "valid": "dev-clean", "test": "test-clean"}
 SPEAKERS_FILE = "SPEAKERS.TXT"
 SEX_TO_SOURCE = {"F": "female", "M": "male"}
 
@@ -283,8 +281,8 @@ def read_speaker_sexes(path: Path) -> dict[str, str]:
     MINUTES | NAME`` and names may contain ``|``, so a line is split at most four times."""
     sexes = {}
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        fields = [field.strip() for field in line.split("|", 4)]
-        if not line.lstrip().startswith(";") and len(fields) >= 2 and fields[0].isdigit() and fields[1] in SEX_TO_SOURCE:
+        fields = [field.strip() for field in line.split("|", 4)]  # ";" comments fail isdigit
+        if len(fields) > 1 and fields[0].isdigit() and fields[1] in SEX_TO_SOURCE:
             sexes[fields[0]] = fields[1]
     return sexes
 
@@ -293,17 +291,31 @@ class LibriSpeechBuilder(base.CorpusBuilder):
     """Builds ``data.build("librispeech", root=...)``; ``subsets``: split → subset folder,
     ``train_hours_per_source``: cap the training audio per sex (None: the whole subset)."""
 
-    version = "1"
     corpus = "librispeech"
     readme_section = "LibriSpeech"
     source_names = ("female", "male")
     empty_note = "empty_files_skipped"
+    markers = (SPEAKERS_FILE,)
+    wrappers = ("LibriSpeech",)
+    layout = (
+        "LibriSpeech/SPEAKERS.TXT and LibriSpeech/<subset>/<speaker>/<chapter>/*.flac "
+        "(every openslr archive unpacks into LibriSpeech/)"
+    )
+    caps_setting = "hours_per_source"
 
-    def __init__(self, subsets: Mapping[str, str] = LIBRISPEECH_SUBSETS, train_hours_per_source: float | None = None):
+    def __init__(
+        self,
+        subsets: Mapping[str, str] = LIBRISPEECH_SUBSETS,
+        train_hours_per_source: float | None = None,
+    ) -> None:
         if set(subsets) != set(self.splits):
             raise ValueError(f"subsets must map each of {self.splits} to a subset folder")
         self.subsets = dict(subsets)
         self.train_hours_per_source = train_hours_per_source
+        self.notes = {
+            "subsets": self.subsets,
+            "pairing": "female stream vs male stream; readers' sex from SPEAKERS.TXT",
+        }
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
@@ -318,45 +330,30 @@ class LibriSpeechBuilder(base.CorpusBuilder):
             "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
         }
 
-    def locate(self, root: Path) -> Path:
-        """The ``LibriSpeech`` folder (``root`` or ``root/LibriSpeech``) with SPEAKERS.TXT and the subsets."""
-        folder = base.find_corpus_dir(root, lambda f: base.has(f, SPEAKERS_FILE), ("LibriSpeech",))
-        if folder is None:
-            raise base.layout_error(
-                self.corpus, root, SPEAKERS_FILE, "LibriSpeech/SPEAKERS.TXT and LibriSpeech/<subset>/<speaker>/"
-                "<chapter>/*.flac (every openslr archive unpacks into LibriSpeech/)", self.readme_section,
-            )  # fmt: skip
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
+        """Per split, every utterance (``caps`` None) or the first hours per sex in hash
+        order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         for subset in self.subsets.values():
             if not base.has(folder, subset):
-                raise base.layout_error(
-                    self.corpus, root, f"{base.relative_id(folder / subset, root)}/",
-                    f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac (unpack {subset}.tar.gz "
-                    "next to the others)", self.readme_section,
-                )  # fmt: skip
-        return folder
-
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[base.Unit]]:
-        """Per split, every utterance (``settings`` None) or the first hours per sex in hash
-        order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
-        folder, plan = self.locate(root), {}
-        sexes = read_speaker_sexes(base.child(folder, SPEAKERS_FILE))
+                missing = f"{base.relative_id(folder / subset, root)}/"
+                layout = f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac"
+                unpack = f"unpack {subset}.tar.gz next to the others"
+                raise self.layout_error(root, missing, f"{layout} ({unpack})")
+        sexes, plan = read_speaker_sexes(base.child(folder, SPEAKERS_FILE)), {}
         for split, subset in self.subsets.items():
-            files: dict[str, list[tuple[str, Path]]] = {source: [] for source in self.source_names}
-            for speaker_dir in sorted(p for p in base.child(folder, subset).iterdir() if p.is_dir() and p.name in sexes):
-                found = sorted(speaker_dir.glob("*/*.flac"))
-                files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += [(base.relative_id(p, root), p) for p in found]
-            hours = None if settings is None else settings["hours_per_source"][split]
-            plan[split] = []
+            files: dict[str, list[Path]] = {source: [] for source in self.source_names}
+            for speaker_dir in sorted(base.child(folder, subset).iterdir()):
+                if speaker_dir.is_dir() and speaker_dir.name in sexes:
+                    files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += speaker_dir.glob("*/*.flac")
+            hours, plan[split] = caps and caps[split], []
             for source, found in files.items():
                 if not found:
-                    raise base.layout_error(
-                        self.corpus, root, f"any {source} reader's .flac in {subset}/",
-                        f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-<utterance>.flac, "
-                        "readers listed in SPEAKERS.TXT", self.readme_section,
-                    )  # fmt: skip
-                chosen = base.first_seconds_in_hash_order(found, hours and hours * 3600.0, self.readme_section)
-                plan[split] += [(i, (str(path), source, self.readme_section)) for i, path in chosen]
+                    expected = (
+                        f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-"
+                        "<utterance>.flac, readers listed in SPEAKERS.TXT"
+                    )
+                    missing = f"any {source} reader's .flac in {subset}/"
+                    raise self.layout_error(root, missing, expected)
+                seconds = hours and hours * 3600.0
+                plan[split] += self.unit_list(root, found, source, seconds=seconds)
         return plan
-
-    def notes(self, plan: Mapping[str, list[base.Unit]]) -> dict[str, Any]:
-        return {"subsets": dict(self.subsets), "pairing": "female stream vs male stream; readers' sex from SPEAKERS.TXT"}
