@@ -196,11 +196,14 @@ for name, row in zip(design.conditions, position_counts(class_plans, design.cond
 # Each listener runs the cell below in their own notebook, with headphones.
 # The widget asks for a listener id (give each student a distinct one), shows
 # a familiarisation page with an example item, and then one page per trial:
-# a **Reference** button, one play button, slider and number box per letter,
-# and **Next**, which stays disabled until every letter has been rated. The
-# progress line says "Trial k of n". Playing restarts each version from the
-# beginning (a notebook cannot switch seamlessly in place as dedicated MUSHRA
-# software does).
+# a **Reference** button, a player, one play button, slider and number box per
+# letter, and **Next**, which stays disabled until every letter has been rated.
+# The progress line says "Trial k of n". As in webMUSHRA, all versions of the
+# item play in sync and a button only changes which one you hear: switching
+# keeps the playback position, so you can compare the same syllable across
+# versions. The player loops the whole excerpt, or a passage you choose with its
+# *start here* / *end here* buttons (or by typing the times); click its bar to
+# move the playhead. Levels are played as rendered, never normalised.
 #
 # Re-running the cell, or restarting the kernel, resumes the listener at the
 # first trial they have not submitted. Without a live front-end (e.g. when the

@@ -6,6 +6,7 @@ drives the real front-end.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from vaesep.audio import rms
 from vaesep.listening import (
@@ -503,7 +505,7 @@ def test_widget_displays_its_view_and_description_in_ipywidgets_7_and_8(
     from vaesep.widgets import listening as listening_widgets
 
     published = []
-    monkeypatch.setattr(listening_widgets, "display", lambda obj, raw: published.append(obj))
+    monkeypatch.setattr(listening_widgets, "display", lambda obj, raw, **_: published.append(obj))
     view = listening_widgets.listening_test(stimuli, tmp_path, n_trials=2)
     formatted, _ = DisplayFormatter().format(view)  # what IPython does with a cell's result
     (bundle,) = published or [formatted]  # published: through _ipython_display_
@@ -521,13 +523,23 @@ def test_widget_walks_through_a_session_without_a_browser(stimuli, tmp_path: Pat
     view._finish_familiarisation()
     plan = view.session.next_trial
     letters = [letter for letter, _ in plan.letters]
-    view._play_button("B", plan.item, plan.letters[1][1], "B").click()
+    player = view._player
+    assert set(player.clips) == {"reference", *letters} and not player.playing
+    view._play_button("B").click()
+    assert (player.active, player.playing) == ("B", True)
+    view._play_button("reference").click()  # a switch: the same clips, another one audible
+    assert (player.active, player.playing) == ("reference", True)
+    # the clips are the stimuli as rendered (no peak normalisation), all of one length
+    decoded = {name: soundfile.read(io.BytesIO(wav))[0] for name, wav in player.clips.items()}
+    assert len({len(signal) for signal in decoded.values()}) == 1
+    condition = dict(plan.letters)["B"]
+    np.testing.assert_allclose(decoded["B"], stimuli.load(plan.item, condition), atol=1 / 2**15)
+    assert player.loop == [0.0, len(decoded["B"]) / stimuli.sample_rate]
     for value, letter in enumerate(letters[:-1]):
         view._sliders[letter].value = 10 + value  # as a listener's drag does
         assert view._next.disabled
     view._sliders[letters[-1]].value = 99
     assert not view._next.disabled
-    assert len(view._player.children) == 1  # the audio widget of the last play
     view._next.click()
     saved = read_results_file(view.session.path).trials
     assert len(saved) == 1
@@ -537,9 +549,22 @@ def test_widget_walks_through_a_session_without_a_browser(stimuli, tmp_path: Pat
     expected["B"] = (expected["B"][0], 1)
     assert stored == expected
     assert "Trial 2 of 2" in view._status.value
+    trial_2 = view.session.next_trial
+    assert set(player.clips) == {"reference", *dict(trial_2.letters)}
+    assert (player.active, player.playing) == ("", False)  # a new trial waits for a play
 
     # a restarted kernel: a new view of the same listener resumes at trial 2
     resumed = listening_test(stimuli, tmp_path, "zoe", n_trials=2)
     assert resumed.session.resumed and resumed.session.next_trial.trial_id == "T02"
     assert "Trial 2 of 2" in resumed._status.value
     resumed.session.close()
+
+
+def test_player_refuses_clips_that_cannot_play_in_sync() -> None:
+    from vaesep.widgets.player import SyncPlayer
+
+    player = SyncPlayer()
+    with pytest.raises(ValueError, match="same length to play in sync"):
+        player.load({"reference": np.zeros(800), "A": np.zeros(801)}, SR)
+    with pytest.raises(KeyError, match="no clip 'A'"):
+        player.switch_to("A")

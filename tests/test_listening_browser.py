@@ -5,9 +5,11 @@ successor) this starts a Jupyter server on 127.0.0.1 (a free port, a random
 token) over a small purpose-built notebook that renders tiny synthetic
 stimuli and shows the widget, then drives Debian's Chromium
 (``/usr/bin/chromium``, headless) with Playwright: run the cell, type a
-listener id, pass the familiarisation page, play the reference, set every
-rating of the one trial, press Next, and check that the listener's results
-file holds exactly those ratings.
+listener id, pass the familiarisation page, play the reference, switch to a
+letter (the playback position must be kept, not restart), loop a region (the
+position must stay in it and wrap), set every rating of the one trial, press
+Next, and check that the listener's results file holds exactly those ratings
+and plays.
 
 Needs ``pip install 'playwright>=1.40,<2' 'jupyterlab>=4,<5' 'notebook>=7,<8'``
 and ``apt-get install chromium``; ``playwright install`` (a browser download)
@@ -70,6 +72,8 @@ FRONT_ENDS = {
 }
 WIDGET_TIMEOUT_MS = 60_000  # the kernel imports torch and renders stimuli first
 STEP_TIMEOUT_MS = 15_000
+CLIP_S = 4.0  # long enough that a switch a kernel round trip later cannot wrap around
+LOOP_S = (1.0, 1.5)
 
 NOTEBOOK_SOURCE = """\
 import numpy as np
@@ -77,7 +81,7 @@ from vaesep.listening import ItemAudio, render_stimuli
 from vaesep.models import IdealRatioMask
 from vaesep.widgets.listening import listening_test
 
-t = np.arange(8000) / 16000
+t = np.arange({n_samples}) / 16000
 low = np.sin(2 * np.pi * 220 * t).astype(np.float32)
 high = (0.3 * np.sign(np.sin(2 * np.pi * 1800 * t))).astype(np.float32)
 sources = np.stack([low, high])
@@ -198,6 +202,52 @@ def stop_server(server: subprocess.Popen) -> None:
         pass
 
 
+def player_state(page: Page) -> dict[str, str]:
+    """What the player's root element says: position (s), active clip, playing, loop."""
+    return page.locator(".vaesep-sync-player").evaluate("el => ({...el.dataset})")
+
+
+def wait_for_position(page: Page, seconds: float) -> None:
+    where = "document.querySelector('.vaesep-sync-player')?.dataset.position"
+    page.wait_for_function(f"() => Number({where}) >= {seconds}")
+
+
+def check_switch_keeps_position(page: Page) -> None:
+    """Play the reference, switch to B mid-clip: B is heard from where the reference was."""
+    page.locator("button.vaesep-play-reference").click()
+    wait_for_position(page, 1.0)
+    before = float(player_state(page)["position"])
+    page.locator("button.vaesep-play-B").click()
+    page.wait_for_function(
+        "() => document.querySelector('.vaesep-sync-player')?.dataset.active === 'B'"
+    )
+    after = player_state(page)
+    assert after["playing"] == "true"
+    # a restart would put B at about 0 s; kept, it goes on from `before` (plus a round trip)
+    assert before <= float(after["position"]) < CLIP_S, (before, after)
+    time.sleep(0.3)
+    assert float(player_state(page)["position"]) > float(after["position"])  # still playing
+
+
+def check_loop(page: Page) -> None:
+    """Loop LOOP_S through the player's inputs: the position stays in it and wraps around."""
+    start, end = LOOP_S
+    for name, value in (("start", start), ("end", end)):
+        box = page.locator(f".vaesep-loop-{name}")
+        box.fill(str(value))
+        box.press("Tab")  # the input's change event
+    page.wait_for_function(
+        "() => document.querySelector('.vaesep-sync-player')?.dataset.loop === "
+        f"'{start:.3f} {end:.3f}'"
+    )
+    positions = []
+    for _ in range(40):  # 2 s, four times the region
+        positions.append(float(player_state(page)["position"]))
+        time.sleep(0.05)
+    assert all(start - 0.01 <= p <= end + 0.01 for p in positions), positions
+    assert any(b < a for a, b in zip(positions[:-1], positions[1:], strict=True)), positions
+
+
 def write_notebook(root: Path) -> Path:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {
@@ -205,7 +255,9 @@ def write_notebook(root: Path) -> Path:
         "display_name": "Python 3",
         "language": "python",
     }
-    source = NOTEBOOK_SOURCE.format(stimuli=str(root / "stimuli"), results=str(root / "results"))
+    source = NOTEBOOK_SOURCE.format(
+        stimuli=str(root / "stimuli"), results=str(root / "results"), n_samples=int(CLIP_S * 16000)
+    )
     notebook.cells = [nbformat.v4.new_code_cell(source)]
     path = root / "listening.ipynb"
     nbformat.write(notebook, path)
@@ -246,8 +298,8 @@ def test_a_real_browser_rates_one_trial(front_end_name: str, tmp_path: Path) -> 
                 page.locator("button.vaesep-begin").click()
                 page.locator("button.vaesep-start").click()  # familiarisation done
 
-                page.locator("button.vaesep-play-reference").click()
-                expect(page.locator(".vaesep-player audio")).to_have_count(1)
+                check_switch_keeps_position(page)
+                check_loop(page)
 
                 next_button = page.locator("button.vaesep-next")
                 expect(next_button).to_be_disabled()
@@ -289,3 +341,5 @@ def test_a_real_browser_rates_one_trial(front_end_name: str, tmp_path: Path) -> 
     assert stored == given
     assert trials[0]["listener_id"] == "browser-01"
     assert trials[0]["reference_plays"] == 1
+    plays = {entry["letter"]: entry["plays"] for entry in trials[0]["ratings"]}
+    assert plays == {"A": 0, "B": 1, "C": 0, "D": 0}

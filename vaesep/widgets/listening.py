@@ -2,27 +2,26 @@
 
 Notebook 05, section "Running a real session". Pages: listener id (unless given),
 familiarisation, one page per trial, thank-you. Orders, storage and resume are decided
-in :mod:`vaesep.listening`; this view only draws and forwards clicks. Each play puts a
-fresh ``ipywidgets.Audio`` into a one-slot player: it renders alike in JupyterLab,
-Notebook 7, Colab and a headless browser, and replacing it stops what was playing (so
-playback restarts on every switch, unlike dedicated MUSHRA software). Works with
-ipywidgets 7 and 8; the CSS classes ``vaesep-*`` are what the browser test clicks.
+in :mod:`vaesep.listening`; this view only draws and forwards clicks. The clips of a page
+play in sync in a :class:`~vaesep.widgets.player.SyncPlayer`: a play button makes its
+clip the audible one at the current position, and a region can be looped, as in
+webMUSHRA. Works with ipywidgets 7 and 8; the CSS classes ``vaesep-*`` are what the
+browser test clicks.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import os
 from pathlib import Path
 
 import ipywidgets as widgets
-import soundfile
 from IPython.display import display
 
 from vaesep.listening.design import HIDDEN_REFERENCE, SCALE_LABELS, ListeningDesign
 from vaesep.listening.session import open_session, utc_now
 from vaesep.listening.stimuli import StimulusSet, load_stimuli
+from vaesep.widgets.player import SyncPlayer, colab_metadata
 
 SLIDER_HEIGHT = "240px"
 INTRO_HTML = """
@@ -39,6 +38,8 @@ that you keep for the whole test.</p>
 TRIAL_HINT = (
     "Move every slider (or type a number) to rate it; to give 0, move the slider up and back. "
     "<b>Next</b> is enabled once every letter is rated. Each trial is saved when you press it."
+    "<br>A letter switches what you hear without restarting; loop a passage with the player's "
+    "<i>start here</i> and <i>end here</i>."
 )
 
 
@@ -56,9 +57,8 @@ class ListeningTestView(widgets.VBox):
         super().__init__(layout={"width": "100%"})
         self.stimuli, self.results_dir, self.design = stimuli, Path(results_dir), design
         self.new_session, self.session = new_session, None
-        self._wav_cache: dict[tuple[str, str], bytes] = {}
         self._status = widgets.HTML(_dom_classes=["vaesep-status"])
-        self._player = widgets.Box(layout={"min_height": "40px"}, _dom_classes=["vaesep-player"])
+        self._player = SyncPlayer(_dom_classes=["vaesep-player"])
         self._error = widgets.HTML(_dom_classes=["vaesep-error"])
         self._page = widgets.VBox()
         self._hint = widgets.HTML(TRIAL_HINT)
@@ -68,7 +68,7 @@ class ListeningTestView(widgets.VBox):
         self._next.on_click(lambda _: self.submit_current_trial())
         self._trial, self._sliders, self._rated, self._plays = None, {}, {}, {}
         title = widgets.HTML("<h2>Listening test</h2>")
-        self.children = (title, self._status, self._page, self._player, self._error)
+        self.children = (title, self._status, self._page, self._error)
         if listener_id is not None:
             self.start(listener_id)
             return
@@ -98,24 +98,27 @@ class ListeningTestView(widgets.VBox):
             self._show_trial()
             return
         example = self.session.plan[0]
-        buttons = [self._play_button("Reference", example.item, HIDDEN_REFERENCE)]
         # the example's versions are numbered, not lettered, in the trial's order
-        for number, (_, condition) in enumerate(example.letters, start=1):
-            buttons.append(self._play_button(f"Version {number}", example.item, condition))
+        clips = {"Reference": HIDDEN_REFERENCE} | {
+            f"Version {number}": condition
+            for number, (_, condition) in enumerate(example.letters, start=1)
+        }
+        self._load_player(example.item, clips)
+        buttons = [self._play_button(name) for name in clips]
         start = widgets.Button(
             description="Start the test", button_style="success", _dom_classes=["vaesep-start"]
         )
         start.on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
         versions = widgets.HBox(buttons, layout={"flex_flow": "row wrap"})
-        self._page.children = (widgets.HTML(INTRO_HTML), versions, start)
+        self._page.children = (widgets.HTML(INTRO_HTML), versions, self._player, start)
 
     def _finish_familiarisation(self) -> None:
         self.session.mark_familiarised()
         self._show_trial()
 
     def _show_trial(self) -> None:
-        self._stop_audio()
+        self._player.playing = False
         plan = self._trial = self.session.next_trial
         done, total = len(self.session.trials), len(self.session.plan)
         if plan is None:
@@ -133,22 +136,21 @@ class ListeningTestView(widgets.VBox):
         labels = [widgets.Label(name, layout={"flex": "1 1 0"}) for name in SCALE_LABELS]
         scale_layout = {"height": SLIDER_HEIGHT, "margin": "28px 12px 0 0"}
         scale = widgets.VBox(labels[::-1], layout=scale_layout)  # beside the sliders
-        columns = [self._rating_column(plan.item, letter, c) for letter, c in plan.letters]
-        reference = self._play_button("Reference", plan.item, HIDDEN_REFERENCE, "reference")
-        reference.add_class("vaesep-play-reference")
-        stop = widgets.Button(description="Stop", icon="stop")
-        stop.on_click(lambda _: self._stop_audio())
+        self._load_player(plan.item, {"reference": HIDDEN_REFERENCE, **dict(plan.letters)})
+        columns = [self._rating_column(letter) for letter, _ in plan.letters]
+        reference = self._play_button("reference", "Reference")
         resumed = " (resumed session)" if self.session.resumed else ""
         self._status.value = f"<b>Trial {done + 1} of {total}</b> ({done} saved){resumed}"
         self._next.disabled, self._hint.value = True, TRIAL_HINT
         self._page.children = (
-            widgets.HBox([reference, stop]),
+            widgets.HBox([reference]),
+            self._player,
             widgets.HBox([scale, *columns]),
             self._hint,
             self._next,
         )
 
-    def _rating_column(self, item: str, letter: str, condition: str) -> widgets.VBox:
+    def _rating_column(self, letter: str) -> widgets.VBox:
         slider = widgets.IntSlider(
             min=0, max=100, orientation="vertical", readout=False, layout={"height": SLIDER_HEIGHT}
         )
@@ -167,22 +169,27 @@ class ListeningTestView(widgets.VBox):
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
         return widgets.VBox(
-            [self._play_button(letter, item, condition, letter), slider, number, mark],
+            [self._play_button(letter), slider, number, mark],
             layout={"align_items": "center", "margin": "0 6px"},
             _dom_classes=[f"vaesep-column-{letter}"],
         )
 
-    def _play_button(self, label: str, item: str, condition: str, counter: str | None = None):
-        """A play button; ``counter`` is the letter (or "reference") whose plays it counts."""
+    def _load_player(self, item: str, clips: dict[str, str]) -> None:
+        """Put the page's clips (player name -> condition) of ``item`` in the player."""
+        signals = {name: self.stimuli.load(item, condition) for name, condition in clips.items()}
+        self._player.load(signals, self.stimuli.sample_rate)
+
+    def _play_button(self, name: str, label: str | None = None) -> widgets.Button:
+        """A button that makes clip ``name`` audible, counting the plays of a trial's clips."""
         button = widgets.Button(
-            description=label, icon="play", layout={"width": "auto"},
-            _dom_classes=[f"vaesep-play-{label.replace(' ', '-')}"],
+            description=label or name, icon="play", layout={"width": "auto"},
+            _dom_classes=[f"vaesep-play-{name.replace(' ', '-')}"],
         )
 
         def on_click(_: widgets.Button) -> None:
-            if counter is not None:
-                self._plays[counter] += 1
-            self.play(item, condition)
+            if name in self._plays:  # a trial's letter or its reference
+                self._plays[name] += 1
+            self._player.switch_to(name)
 
         button.on_click(on_click)
         return button
@@ -198,23 +205,6 @@ class ListeningTestView(widgets.VBox):
 
     def _show_error(self, text: str) -> None:
         self._error.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
-
-    def play(self, item: str, condition: str) -> None:
-        """Replace the player with a fresh autoplaying audio widget."""
-        key = (item, condition)
-        if key not in self._wav_cache:  # 16-bit PCM: every browser plays it, not all float WAV
-            buffer = io.BytesIO()
-            signal = self.stimuli.load(*key).clip(-1.0, 1.0)
-            soundfile.write(buffer, signal, self.stimuli.sample_rate, "PCM_16", format="WAV")
-            self._wav_cache[key] = buffer.getvalue()
-        self._stop_audio()
-        audio = widgets.Audio(value=self._wav_cache[key], format="wav", autoplay=True, loop=False)
-        self._player.children = (audio,)
-
-    def _stop_audio(self) -> None:
-        for old in self._player.children:
-            old.close()
-        self._player.children = ()
 
     def submit_current_trial(self) -> None:
         """Save the current trial (the Next button) and show the next one."""
@@ -266,7 +256,7 @@ class ListeningTestView(widgets.VBox):
     def _ipython_display_(self, **kwargs: object) -> None:
         # IPython prefers this hook to _repr_mimebundle_, and ipywidgets 7 (Colab's)
         # displays every widget through it, with a truncated repr as its text
-        display(self._repr_mimebundle_(), raw=True)
+        display(self._repr_mimebundle_(), raw=True, metadata=colab_metadata())
         handle_displayed = getattr(super(), "_handle_displayed", None)  # 7 only: on_displayed
         if handle_displayed:
             handle_displayed(**kwargs)
