@@ -70,6 +70,8 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import time
+
 import numpy as np
 from IPython.display import Audio, Markdown, display
 
@@ -217,8 +219,8 @@ save_figure(figure, "01_split_durations")
 display(figure)
 
 # %% [markdown]
-# In fast mode the streams are cut short (a few minutes of training audio,
-# 12 test items) so that CI runs quickly; the figures and tables are the same,
+# In fast mode the streams are cut short (the durations and item counts
+# printed above) so that CI runs quickly; the figures and tables are the same,
 # only smaller. Every item records where it came from:
 
 # %%
@@ -332,17 +334,22 @@ display(Audio(mixture[int(start * sr) : int((start + window_seconds) * sr)], rat
 # every voiced frame with probabilistic YIN (`librosa.pyin`) on random
 # excerpts of each speaker's stream, for the Dutch training speakers and for
 # the Czech test speakers. Search range, frame grid and voicing rule are our
-# choices and are listed in `vaesep/stats.py`. pyin is slow (about a second
-# of CPU per 10 s of audio), hence the excerpts.
+# choices and are listed in `vaesep/stats.py`. pyin is slow (the line under
+# the figure prints what it cost here), hence the excerpts.
 
 # %%
 pitch_splits = [split for split in ("train", "test_cs") if split in ds.splits]
+started, started_cpu = time.perf_counter(), time.process_time()
 pitch = {split: speaker_f0(ds, split, seconds=F0_SECONDS, seed=SEED) for split in pitch_splits}
+pyin_seconds, pyin_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+pyin_audio = F0_SECONDS * ds.n_sources * len(pitch_splits)
 histograms = {f"{name}, {split_label(ds, split)}": result.f0_hz
               for split, by_source in pitch.items() for name, result in by_source.items()}
 figure = plot_f0_histograms(histograms, title="F0 of voiced frames, per speaker")
 save_figure(figure, "01_f0_histograms")
 display(figure)
+print(f"pyin on {pyin_audio:.0f} s of audio: {pyin_cpu:.1f} s of CPU ({10 * pyin_cpu / pyin_audio:.1f} s per 10 s "
+      f"of audio), {pyin_seconds:.1f} s of wall time (more on a busy machine)")
 
 # %% [markdown]
 # The two speakers of each language occupy mostly different pitch ranges, with

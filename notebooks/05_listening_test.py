@@ -101,7 +101,7 @@ CHOSEN_ITEMS = [
 ]
 N_TRIALS = None  # None: 3 fast, every chosen item full
 PRETRAINED_SYSTEMS = ["vae-speech"]  # every shipped model in this list joins the test
-ORACLE_SYSTEMS = ["irm"]  # the ceiling of any mask-based method (notebook 01)
+ORACLE_SYSTEMS = ["irm"]  # the reference oracle of magnitude masking (notebook 01)
 LISTENING_DIR = None  # None: results/listening, beside the other results (`reproduce --out`)
 RESULTS_DIR = None  # real listeners' files; collect the class's here. None: LISTENING_DIR/class
 SIMULATED_DIR = None  # machine-made ratings, never mixed with real ones. None: LISTENING_DIR/SIMULATED
