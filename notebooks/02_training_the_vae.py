@@ -445,7 +445,7 @@ by_library = copy.deepcopy(by_hand)  # the same start, for the check below
 optimizer = torch.optim.Adam(by_hand.parameters(), lr=LEARNING_RATE)
 torch.manual_seed(SEED)  # the noise ε of the reparameterisation trick
 hand_losses = []
-for step in range(STEPS_BY_HAND):
+for _ in range(STEPS_BY_HAND):
     outputs = by_hand(mixture_magnitude)  # forward: encode, sample z = μ + σ·ε, decode, mask
     loss = negative_elbo(outputs, source_magnitude, by_hand.kl_weight(0))
     optimizer.zero_grad()  # forget the gradients of the previous step

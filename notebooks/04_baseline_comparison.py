@@ -71,9 +71,11 @@ if "google.colab" in sys.modules:
 # %matplotlib inline
 from pathlib import Path
 
+import torch
 from IPython.display import Audio, Markdown, display
 
 import vaesep
+from vaesep import data
 from vaesep.compare.conditions import FULL_CONDITIONS, conditions_markdown, get_condition
 from vaesep.compare.methods import MATCHED_METHODS, methods_markdown
 from vaesep.compare.report import (
@@ -93,8 +95,10 @@ from vaesep.compare.study import converged_study, execute, matched_study, pendin
 from vaesep.compare.views import separate_item
 from vaesep.files import save_figure
 from vaesep.models import DRNNConfig, DRNNNetwork
+from vaesep.models.nmf import kl_divergence
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
 from vaesep.runtime import mode_default, use_fast_mode
+from vaesep.spectral import magnitude, stft
 
 # %% [markdown]
 # ## Parameters
@@ -279,12 +283,6 @@ print(DRNNNetwork(DRNNConfig()))
 # on the transposed problem $V^\top \approx H^\top W^\top$.
 
 # %%
-import torch
-
-from vaesep import data
-from vaesep.models.nmf import kl_divergence
-from vaesep.spectral import magnitude, stft
-
 nmf = vaesep.load_model("nmf-speech").network
 item = data.build("speech", fast=FAST).sources("test")[0]
 V = torch.from_numpy(magnitude(stft(item.sum(axis=0)))).T.float()  # (bins, frames), the textbook layout
@@ -303,7 +301,8 @@ print(f"divergence per frame after 0, 1, 10 and {nmf.config.iterations} updates:
       + ", ".join(f"{divergence[i] / V.shape[1]:.2f}" for i in (0, 1, 10, -1)))
 print(f"largest difference from NMFNetwork's parts: {float((parts - library).abs().max()):.1e} "
       f"(the parts' largest value: {float(parts.max()):.1f})")
-assert all(after <= before * (1 + 1e-5) for before, after in zip(divergence, divergence[1:])), "D increased"
+assert all(after <= before * (1 + 1e-5) for before, after in zip(divergence[:-1], divergence[1:], strict=True)), \
+    "D increased"
 assert torch.allclose(parts, library, rtol=1e-4, atol=1e-6 * float(parts.max())), "the updates and NMFNetwork disagree"
 
 # %% [markdown]
