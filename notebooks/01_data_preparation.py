@@ -70,6 +70,8 @@ if "google.colab" in sys.modules:
 
 # %%
 # %matplotlib inline
+import time
+
 import numpy as np
 from IPython.display import Audio, Markdown, display
 
@@ -217,8 +219,8 @@ save_figure(figure, "01_split_durations")
 display(figure)
 
 # %% [markdown]
-# In fast mode the streams are cut short (a few minutes of training audio,
-# 12 test items) so that CI runs quickly; the figures and tables are the same,
+# In fast mode the streams are cut short (the durations and item counts
+# printed above) so that CI runs quickly; the figures and tables are the same,
 # only smaller. Every item records where it came from:
 
 # %%
@@ -332,17 +334,22 @@ display(Audio(mixture[int(start * sr) : int((start + window_seconds) * sr)], rat
 # every voiced frame with probabilistic YIN (`librosa.pyin`) on random
 # excerpts of each speaker's stream, for the Dutch training speakers and for
 # the Czech test speakers. Search range, frame grid and voicing rule are our
-# choices and are listed in `vaesep/stats.py`. pyin is slow (about a second
-# of CPU per 10 s of audio), hence the excerpts.
+# choices and are listed in `vaesep/stats.py`. pyin is slow (the line under
+# the figure prints what it cost here), hence the excerpts.
 
 # %%
 pitch_splits = [split for split in ("train", "test_cs") if split in ds.splits]
+started, started_cpu = time.perf_counter(), time.process_time()
 pitch = {split: speaker_f0(ds, split, seconds=F0_SECONDS, seed=SEED) for split in pitch_splits}
+pyin_seconds, pyin_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+pyin_audio = F0_SECONDS * ds.n_sources * len(pitch_splits)
 histograms = {f"{name}, {split_label(ds, split)}": result.f0_hz
               for split, by_source in pitch.items() for name, result in by_source.items()}
 figure = plot_f0_histograms(histograms, title="F0 of voiced frames, per speaker")
 save_figure(figure, "01_f0_histograms")
 display(figure)
+print(f"pyin on {pyin_audio:.0f} s of audio: {pyin_cpu:.1f} s of CPU ({10 * pyin_cpu / pyin_audio:.1f} s per 10 s "
+      f"of audio), {pyin_seconds:.1f} s of wall time (more on a busy machine)")
 
 # %% [markdown]
 # The two speakers of each language occupy mostly different pitch ranges, with
@@ -412,8 +419,8 @@ print(f"frames within +-10 dB (real overlap): {100 * shares['neither']:.0f} %")
 # The IRM has exactly the form of the **joint soft-mask layer** that ends the
 # VAE and the DNN/RNN baselines (Huang et al., 2015; notebook 02): those
 # models estimate $\lvert S_i\rvert$ and divide by the sum. A perfect such
-# model *is* the IRM, so the IRM's score is the reference ceiling of
-# everything we train.
+# model *is* the IRM, so the IRM is the reference oracle of everything we
+# train; the tables below show whether it is also the best oracle.
 # The masks of the example item, for source `v` (the masks of `m` are one
 # minus these):
 
@@ -474,12 +481,14 @@ for split, by_method in results.items():
 # Read the tables before moving on; these are the numbers every later
 # notebook refers back to:
 #
-# * the **IRM row is the reference ceiling** of the VAE and the baselines: it
+# * the **IRM row is the reference oracle** of the VAE and the baselines: it
 #   is exactly what their joint soft-mask layer outputs when their estimates
 #   are perfect, $\hat y_i = \lvert S_i\rvert$. It is not a mathematical bound
 #   (the layer can also express other masks, such as the Wiener-like one:
-#   compare their rows), but a trained model that estimates magnitudes from
-#   the mixture alone rarely comes close to it;
+#   compare their rows), so the **ceiling** the later notebooks read results
+#   against is the best oracle row of each table, whichever that is; a trained
+#   model that estimates magnitudes from the mixture alone rarely comes close
+#   to either;
 # * the **mixture row is the floor**; a model's NSDR is its SDR gain over it;
 # * the gap between the Dutch and the Czech rows is a property of the data
 #   (other voices, other recordings), not of any model: keep it in mind when
@@ -488,8 +497,9 @@ for split, by_method in results.items():
 # ## A short tour of the other data sets
 #
 # The same `data.build` call gives two more data sets with the same structure
-# (streams, fixed test items, manifest), used in notebook 05 and available to
-# every notebook through the `DATA` parameter:
+# (streams, fixed test items, manifest), used in notebook 04 (the
+# comparison's chorales and denoising conditions), `noise` also in notebook
+# 06, and available to every notebook through the `DATA` parameter:
 #
 # * `chorales`: Bach chorales from the `music21` corpus (BSD licence), soprano
 #   `melody` against alto + tenor + bass `accompaniment`, each part rendered to
@@ -544,9 +554,9 @@ print("registered data sets:", ", ".join(data.available()))
 #   dominates a frame; both make mask-based separation possible.
 # * The oracle masks, computed from the true sources, show what masking with
 #   the mixture's phase reaches when the masks are right; the IRM is the
-#   reference ceiling of the models of notebook 02, and the unprocessed
-#   mixture is the floor. Their scores on the Dutch and Czech test sets are
-#   saved as `01_oracles`.
+#   reference oracle of the models of notebook 02, the best oracle is the
+#   ceiling, and the unprocessed mixture is the floor. Their scores on the
+#   Dutch and Czech test sets are saved as `01_oracles`.
 #
 # Next: notebook 02 trains the VAE on this data.
 #

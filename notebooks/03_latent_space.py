@@ -47,8 +47,9 @@
 # checkpoint `runs/02_vae.pt` (`runs/fast/02_vae.pt` in fast mode) if you
 # have run it; otherwise the pretrained
 # `vae-speech` shipped with `vaesep` is used, so this notebook also works on its
-# own. The speech test set of notebook 01 is built on first use (a few minutes,
-# then cached). The computations live in `vaesep.latent` (sections 1 to 3)
+# own. The speech test set of notebook 01 is built on first use, then cached
+# (`benchmarks/README.md` has the build's measured time). The computations
+# live in `vaesep.latent` (sections 1 to 3)
 # and `vaesep.latent.decoding` (section 4), the figures in
 # `vaesep.plots.latent` and the slider view in `vaesep.widgets.latent`.
 # Headphones help in the listening cells.

@@ -101,7 +101,7 @@ CHOSEN_ITEMS = [
 ]
 N_TRIALS = None  # None: 3 fast, every chosen item full
 PRETRAINED_SYSTEMS = ["vae-speech"]  # every shipped model in this list joins the test
-ORACLE_SYSTEMS = ["irm"]  # the ceiling of any mask-based method (notebook 01)
+ORACLE_SYSTEMS = ["irm"]  # the reference oracle of magnitude masking (notebook 01)
 LISTENING_DIR = None  # None: results/listening, beside the other results (`reproduce --out`)
 RESULTS_DIR = None  # real listeners' files; collect the class's here. None: LISTENING_DIR/class
 SIMULATED_DIR = None  # machine-made ratings, never mixed with real ones. None: LISTENING_DIR/SIMULATED
@@ -179,7 +179,13 @@ print("Anchor:", stimuli.anchor_filter)
 # %% [markdown]
 # This is one listener's plan (for the teacher's eyes: a listener must not see
 # their own). Below it, the letter positions of each condition counted over
-# 40 listeners: the counts are nearly equal, which is what balancing buys.
+# 40 listeners, and under them the smallest and largest count against the
+# count of a perfectly even spread. A listener's trials come in blocks of as
+# many trials as there are conditions, and a whole block puts every
+# condition behind every letter exactly once; with fewer trials than
+# conditions (as in fast mode) each listener gets only part of a block, so
+# the counts over the class scatter around the even count instead of
+# matching it.
 
 # %%
 design = stimuli.design(seed=SEED, n_trials=N_TRIALS)
@@ -187,8 +193,11 @@ for plan in design.plan_session("example-listener"):
     print(plan.trial_id, plan.item, "  ".join(f"{letter}={name}" for letter, name in plan.letters))
 class_plans = [plan for n in range(40) for plan in design.plan_session(f"listener-{n}")]
 print("rows: conditions, columns: letters A, B, ...")
-for name, row in zip(design.conditions, position_counts(class_plans, design.conditions), strict=True):
+counts = position_counts(class_plans, design.conditions)
+for name, row in zip(design.conditions, counts, strict=True):
     print(f"{name:>18}", row)
+print(f"{N_TRIALS} trials per listener, {len(design.conditions)} conditions: counts from {counts.min()} to "
+      f"{counts.max()}, even spread {counts.mean():g}")
 
 # %% [markdown]
 # ## Running a real session

@@ -23,7 +23,7 @@ def main() -> None:
     methods = {
         "mixture (floor)": vaesep.load_model("mixture", source_names=dataset.source_names),
         "vae-speech": vaesep.load_model("vae-speech", device="cpu"),
-        "IRM (ceiling)": vaesep.load_model("irm", source_names=dataset.source_names),
+        "IRM (reference oracle)": vaesep.load_model("irm", source_names=dataset.source_names),
     }
     print(f"_Evaluated {time.strftime('%Y-%m-%d', time.gmtime())} with `python scripts/readme_results.py`._\n")
     for split, label in SPLITS.items():

@@ -20,7 +20,9 @@ from vaesep.compare.report import (
     README_START,
     SeedStat,
     best_gap,
+    ceilings,
     condition_markdown,
+    contrast_sentences,
     item_sdr,
     load_runs,
     results_markdown,
@@ -136,6 +138,24 @@ def test_seed_statistics_and_the_verdict_of_the_best_vae_against_the_best_baseli
     assert gap.verdict().startswith("consistent")
     stats["vae-shared"] = stats["vae"] = SeedStat.of([6.0, 6.3, 6.5])
     assert best_gap(stats, "dutch", study).verdict().startswith("no difference")
+
+
+def test_the_ceiling_is_the_best_oracle_of_each_condition_not_the_irm():
+    study = matched_study("unused")
+    stats = {"dutch": {"mixture": SeedStat.of([0.1]), "irm": SeedStat.of([14.0]), "wiener": SeedStat.of([15.0]),
+                       "ibm": SeedStat.of([14.5]), "vae": SeedStat.of([7.0])},
+             "chorales": {"irm": SeedStat.of([14.7]), "wiener": SeedStat.of([14.2]), "vae": SeedStat.of([9.0])},
+             "noise": {"vae": SeedStat.of([2.0])}}  # no oracle: no ceiling
+    assert ceilings(stats, study) == {"dutch": "wiener", "chorales": "irm"}
+
+
+def test_the_contrasts_measure_the_distance_to_the_best_oracle():
+    study = converged_study(REPOSITORY / "results" / "converged")
+    runs = load_runs(study.out)
+    (sentence,) = [s for s in contrast_sentences(runs, study) if "up to the ceiling" in s]
+    oracles = [r for r in runs if r["method"] in ("irm", "wiener", "ibm")]
+    best = max((r["test"]["dutch"]["sdr_mean"], r["method"]) for r in oracles if "dutch" in r["test"])[1]
+    assert "the best oracle of each condition" in sentence and f"{best} in " in sentence
 
 
 def test_the_committed_result_files_are_read_as_they_are():

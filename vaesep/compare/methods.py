@@ -25,7 +25,7 @@ class Method:
 
     ``kind``: ``"oracle"``, ``"shipped"`` (the file ``options["model"]``) or the network kind
     trained. ``group`` places it in the verdict (best ``"vae"`` against best ``"baseline"``;
-    ``"floor"``, ``"ceiling"``, ``"reference"`` and ``"inference"`` take no part). ``knob`` is
+    ``"floor"``, ``"oracle"``, ``"reference"`` and ``"inference"`` take no part). ``knob`` is
     searched over ``knob_values`` besides the learning rate, or taken from ``knob_from``'s
     selection; a generative method's knob (inference iterations) is picked inside each run.
     ``precision``: ``"bfloat16"`` where it was checked to stay within 0.1 dB of float32.
@@ -61,11 +61,13 @@ class Method:
 
 ORACLES: tuple[Method, ...] = (
     Method("mixture", "oracle", "floor", "the unprocessed mixture as every estimate"),
-    Method("irm", "oracle", "ceiling",
+    Method("irm", "oracle", "oracle",
            "ideal ratio mask: each source's share of the magnitude (the reference oracle of magnitude masking)"),
-    Method("wiener", "oracle", "ceiling", "Wiener-like mask: each source's share of the power"),
-    Method("ibm", "oracle", "ceiling", "ideal binary mask from the true sources"),
+    Method("wiener", "oracle", "oracle", "Wiener-like mask: each source's share of the power"),
+    Method("ibm", "oracle", "oracle", "ideal binary mask from the true sources"),
 )
+"""The floor and the oracle masks. No oracle is a bound (a joint soft mask can output any mask in
+(0, 1)); the ceiling of a table is whichever scores best there (:func:`~vaesep.compare.report.ceilings`)."""
 
 CONVERGED_METHODS: tuple[Method, ...] = (
     *ORACLES,

@@ -1,7 +1,8 @@
 """Floor and ceiling: the unprocessed mixture, and the masks of the true sources.
 
-The oracles are given the true sources and show what a mask-based method
-could reach at best; the mixture itself shows what doing nothing scores.
+The oracles are given the true sources and show what masking with the mixture's phase
+reaches when the masks are right (no one of them is a bound: the best one measured is the
+ceiling); the mixture itself shows what doing nothing scores.
 Notebook 01, section "Oracle masks: the ceiling", listens to each of them.
 """
 
@@ -16,7 +17,7 @@ from vaesep.spectral import ideal_binary_mask, ideal_ratio_mask, wiener_mask
 
 
 class _Oracle(Separator):
-    """The ceiling: masks computed from the true sources, which no real system has (notebook 01)."""
+    """Masks computed from the true sources, which no real system has (notebook 01)."""
 
     needs_references = True
 
@@ -50,7 +51,8 @@ class IdealBinaryMask(_Oracle):
 
 
 class IdealRatioMask(_Oracle):
-    """``|S_i| / Σ_j |S_j|``: the ceiling of every joint soft-mask model."""
+    """``|S_i| / Σ_j |S_j|``: the reference oracle of every joint soft-mask model (its output from
+    perfect estimates), not a bound: the Wiener-like mask, also a soft mask, can score higher."""
 
     name = "irm"
     oracle_mask = staticmethod(ideal_ratio_mask)
