@@ -431,7 +431,7 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # independent standard normal a and b every point of the arc is again standard
 # normal, so every frame is a genuine prior sample; a straight line would pass
 # through points of unusually small norm. Griffin–Lim again supplies a phase.
-# For comparison, the second player is the μ-trajectory of the real test
+# For comparison, the second row of the player is the μ-trajectory of the real test
 # mixture decoded by decoder v and turned into sound the same way, without
 # the mixture; the third is what the separator really does with the same
 # trajectory: the soft mask on the mixture STFT, with the mixture's phase.
@@ -451,7 +451,7 @@ display(multitrack({"prior trajectory, Griffin–Lim": from_prior,
                    dataset.sample_rate, title=f"decoder {encoder}: from the prior and from real codes"))
 
 # %% [markdown]
-# The gap between the last two players is the point of the soft-mask layer:
+# The gap between the last two rows is the point of the soft-mask layer:
 # decoded frames alone are rough relative claims, but as *shares* of the real
 # mixture, with its phase, they give speech.
 #
