@@ -116,6 +116,9 @@ from vaesep.stats import (
     speaker_summary,
     split_summary,
 )
+from vaesep.widgets.outputs import compact_figures, multitrack
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 # %% [markdown]
 # ## Parameters
@@ -234,7 +237,11 @@ for source, entry in item["sources"].items():
 #
 # Here are the two sources of one Dutch test item and their sum, the mixture a
 # separator receives. Listen to each: the mixture is what the model hears, the
-# sources are what it should give back.
+# sources are what it should give back. The notebooks put the versions of one
+# clip in one player: starting another row picks up at the same moment, and
+# all rows share one scale, so they keep their true levels (IPython's `Audio`
+# would make every clip equally loud); the dB column is each row's level
+# against the first.
 
 # %%
 sr = ds.sample_rate
@@ -242,9 +249,7 @@ sources = np.array(ds.sources("test")[EXAMPLE_ITEM])  # (n_sources, n_samples), 
 mixture = sources.sum(axis=0)
 signals = {**dict(zip(ds.source_names, sources, strict=True)), "mixture": mixture}
 display(plot_waveforms(signals, sr, title=f"Dutch test item {EXAMPLE_ITEM}"))
-for name, wave in signals.items():
-    print(name)
-    display(Audio(wave, rate=sr))
+display(multitrack(signals, sr, title=f"Dutch test item {EXAMPLE_ITEM}: both sources and their sum"))
 
 # %% [markdown]
 # The waveform shows *when* each voice is loud, but not *which frequencies*
@@ -443,11 +448,11 @@ display(figure)
 # %%
 floor = vaesep.load_model("mixture", source_names=ds.source_names)
 oracles = {name: vaesep.load_model(name, source_names=ds.source_names) for name in ("ibm", "irm", "wiener")}
-for name, oracle in oracles.items():
-    estimates = oracle.separate(mixture, sr, references=sources)
-    for source, wave in zip(ds.source_names, estimates, strict=True):
-        print(f"{name}: source {source}")
-        display(Audio(wave, rate=sr))
+for target_index, target in enumerate(ds.source_names):
+    estimates = {f"{name} → {target}": oracle.separate(mixture, sr, references=sources)[target_index]
+                 for name, oracle in oracles.items()}
+    display(multitrack({f"{target} (truth)": sources[target_index], **estimates}, sr,
+                       title=f"target: source {target} of test item {EXAMPLE_ITEM}, as each oracle keeps it"))
 
 # %% [markdown]
 # ### Scores on the test sets
@@ -519,9 +524,7 @@ for name in ("chorales", "noise"):
     figure = plot_spectrograms(tour_signals, title=f"{name}: test item 0", max_frequency=tour.sample_rate / 2)
     save_figure(figure, f"01_tour_{name}")
     display(figure)
-    for label, wave in tour_signals.items():
-        print(f"{name}: {label}")
-        display(Audio(wave, rate=tour.sample_rate))
+    display(multitrack(tour_signals, tour.sample_rate, title=f"{name}: test item 0, sources and mixture"))
 
 # %% [markdown]
 # ## Bring your own corpus

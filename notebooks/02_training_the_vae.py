@@ -83,7 +83,7 @@ import inspect
 
 import numpy as np
 import torch
-from IPython.display import Audio, Markdown, display
+from IPython.display import Markdown, display
 
 import vaesep
 from vaesep import data
@@ -110,6 +110,9 @@ from vaesep.plots import (
 from vaesep.runtime import mode_default, pick_device, use_fast_mode
 from vaesep.spectral import ideal_ratio_mask, magnitude, stft
 from vaesep.train import TrainConfig, train, train_step
+from vaesep.widgets.outputs import compact_figures, multitrack
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 # %% [markdown]
 # ## Parameters
@@ -372,8 +375,8 @@ mixture_magnitude, source_magnitude = spectrogram_batch(batch, torch.device("cpu
 print("waveforms (batch, sources, samples):", batch.shape)
 print("mixture magnitudes (batch, frames, bins):", tuple(mixture_magnitude.shape))
 print("source magnitudes (batch, sources, frames, bins):", tuple(source_magnitude.shape))
-for example in batch:
-    display(Audio(example.sum(axis=0), rate=sr))
+display(multitrack({f"training mixture {n + 1}": example.sum(axis=0) for n, example in enumerate(batch)}, sr,
+                   title="two random training mixtures"))
 
 # %% [markdown]
 # One forward pass of the untrained network on these frames. In training mode
@@ -633,13 +636,11 @@ print("share of bins with a mask between 0.4 and 0.6: "
 # And the audio, before and after:
 
 # %%
-print("mixture")
-display(Audio(mixture, rate=sr))
-for label, separator in (("truth", None), ("IRM (reference oracle)", irm), ("this notebook", model), ("pretrained", pretrained)):
-    waves = sources if separator is None else separator.separate(mixture, sr, references=sources if separator.needs_references else None)
-    for name, wave in zip(ds.source_names, waves, strict=True):
-        print(f"{label}: {name}")
-        display(Audio(wave, rate=sr))
+estimates = {label: separator.separate(mixture, sr, references=sources if separator.needs_references else None)
+             for label, separator in (("IRM (reference oracle)", irm), ("this notebook", model), ("pretrained", pretrained))}
+for index, target in enumerate(ds.source_names):
+    tracks = {"mixture": mixture, "truth": sources[index], **{label: waves[index] for label, waves in estimates.items()}}
+    display(multitrack(tracks, sr, title=f"target: source {target} of Dutch test item {EXAMPLE_ITEM}"))
 
 # %% [markdown]
 # ## Measuring separation

@@ -89,6 +89,9 @@ from vaesep.plots import plot_spectrograms
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import DEFAULT_STFT
 from vaesep.widgets.latent import LatentExplorer
+from vaesep.widgets.outputs import compact_figures, multitrack
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 # %% tags=["parameters"]
 DATA = "speech"  # the data set the model was trained on (notebook 01)
@@ -331,12 +334,11 @@ print(f"the top {enough} units per encoder get within 1 dB of all {max(curve)} (
 
 # %%
 mixture = sources[ITEM].sum(axis=0)
-display(Markdown("**mixture**"), Audio(mixture, rate=dataset.sample_rate))
+tracks = {"mixture": mixture}
 for k in sorted({0, enough, config.latent}):
     estimate = decoding.resynthesise(model, mixture, decoding.keep_only_dims(stats.top_units(k)))[0]
-    score = si_sdr(sources[ITEM][:1], estimate[None])[0]
-    display(Markdown(f"**{model.source_names[0]}, top {k} units per encoder** (SI-SDR {score:.1f} dB)"),
-            Audio(estimate, rate=dataset.sample_rate))
+    tracks[f"top {k} units per encoder (SI-SDR {si_sdr(sources[ITEM][:1], estimate[None])[0]:.1f} dB)"] = estimate
+display(multitrack(tracks, dataset.sample_rate, title=f"target: {model.source_names[0]}, test mixture {ITEM}"))
 
 # %% [markdown]
 # ## 4. Decoding: from codes back to spectra
@@ -430,7 +432,7 @@ print(f"mean ‖z‖²: prior samples {np.mean(np.sum(prior**2, axis=1)):.1f} (e
 # independent standard normal a and b every point of the arc is again standard
 # normal, so every frame is a genuine prior sample; a straight line would pass
 # through points of unusually small norm. Griffin–Lim again supplies a phase.
-# For comparison, the second player is the μ-trajectory of the real test
+# For comparison, the second row of the player is the μ-trajectory of the real test
 # mixture decoded by decoder v and turned into sound the same way, without
 # the mixture; the third is what the separator really does with the same
 # trajectory: the soft mask on the mixture STFT, with the mixture's phase.
@@ -444,13 +446,13 @@ from_prior = decoding.griffin_lim(decoding.decode_latents(model, path, encoder=e
 trajectory = latent.encode_frames(model, sources[ITEM:ITEM + 1], include_sources=False, min_level_db=None)
 from_codes = decoding.griffin_lim(decoding.decode_latents(model, trajectory.means(encoder), encoder=encoder), seed=SEED)
 separated = decoding.resynthesise(model, mixture)[0]
-for title, sound in [("prior trajectory, Griffin–Lim", from_prior),
-                     ("real μ-trajectory, decoder output, Griffin–Lim", from_codes),
-                     ("real μ-trajectory, soft mask on the mixture (the separator)", separated)]:
-    display(Markdown(f"**{title}**"), Audio(sound, rate=dataset.sample_rate))
+display(multitrack({"prior trajectory, Griffin–Lim": from_prior,
+                    "real μ-trajectory, decoder output, Griffin–Lim": from_codes,
+                    "real μ-trajectory, soft mask on the mixture (the separator)": separated},
+                   dataset.sample_rate, title=f"decoder {encoder}: from the prior and from real codes"))
 
 # %% [markdown]
-# The gap between the last two players is the point of the soft-mask layer:
+# The gap between the last two rows is the point of the soft-mask layer:
 # decoded frames alone are rough relative claims, but as *shares* of the real
 # mixture, with its phase, they give speech.
 #
@@ -477,11 +479,11 @@ figure = plot_spectrograms(estimates, title=f"Estimate of {model.source_names[0]
                            f"encoder {encoder}'s code moved along PC1")
 save_figure(figure, "03_edited_code")
 display(figure)
-for name, estimate in estimates.items():
-    score = si_sdr(sources[ITEM][:1], estimate[None])[0]
-    share = np.sum(estimate**2) / np.sum(mixture**2)
-    display(Markdown(f"**{name}**: SI-SDR {score:.1f} dB, {share:.0%} of the mixture's energy"),
-            Audio(estimate, rate=dataset.sample_rate))
+labels = {name: f"{name}: SI-SDR {si_sdr(sources[ITEM][:1], estimate[None])[0]:.1f} dB, "
+                f"{np.sum(estimate**2) / np.sum(mixture**2):.0%} of the mixture's energy"
+          for name, estimate in estimates.items()}
+display(multitrack({labels[name]: estimate for name, estimate in estimates.items()}, dataset.sample_rate,
+                   title=f"target: {model.source_names[0]}, mixture {ITEM}, code moved along PC1"))
 
 # %% [markdown]
 # ## 5. Exploring by hand

@@ -72,7 +72,7 @@ if "google.colab" in sys.modules:
 from pathlib import Path
 
 import torch
-from IPython.display import Audio, Markdown, display
+from IPython.display import Markdown, display
 
 import vaesep
 from vaesep import data
@@ -93,12 +93,15 @@ from vaesep.compare.report import (
 )
 from vaesep.compare.study import converged_study, execute, matched_study, pending
 from vaesep.compare.views import separate_item
-from vaesep.files import save_figure
+from vaesep.files import project_dir, runs_dir, save_figure
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.models.nmf import kl_divergence
 from vaesep.plots import plot_metric_boxes, plot_spectrograms
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.spectral import magnitude, stft
+from vaesep.widgets.outputs import compact_figures, multitrack
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 # %% [markdown]
 # ## Parameters
@@ -118,16 +121,16 @@ JOBS = 2
 MAX_ITEMS = None  # test items per condition; None: 4 fast, all full
 LISTEN_CONDITION = "czech"  # speakers the models never heard
 LISTEN_ITEM = 0
-OUT_DIR = None  # None: ../runs/compare (../runs/fast/compare in fast mode); a folder per budget inside
-STUDY_DIR = "../results/converged"  # the committed result files of `vaesep study`
+OUT_DIR = None  # None: runs/compare (runs/fast/compare in fast mode); a folder per budget inside
+STUDY_DIR = None  # None: results/converged of the checkout, the committed result files of `vaesep study`
 RERUN = False  # True: train the 200-step comparison's 72 models here (tens of minutes) instead of loading the shipped ones
 
 # %%
 # the parameters left at None take the default of the mode
 FAST = use_fast_mode(FAST)
 MAX_ITEMS = mode_default(MAX_ITEMS, fast=4, full=None)
-OUT_DIR = Path(mode_default(OUT_DIR, fast="../runs/fast/compare", full="../runs/compare"))
-STUDY_DIR = Path(STUDY_DIR)
+OUT_DIR = runs_dir() / "compare" if OUT_DIR is None else Path(OUT_DIR)
+STUDY_DIR = project_dir() / "results" / "converged" if STUDY_DIR is None else Path(STUDY_DIR)
 
 # %% [markdown]
 # ## The claim, and what a fair test of it needs
@@ -183,7 +186,14 @@ STUDY_DIR = Path(STUDY_DIR)
 study = converged_study(STUDY_DIR)
 study_runs = load_runs(STUDY_DIR)
 status = convergence_summary(study_runs)
-print(f"{len(study_runs)} result files; {len(pending(study))} runs still to do "
+remaining = len(pending(study))
+study_state = "complete" if not remaining else f"IN PROGRESS, {remaining} runs still to do"
+checkout = project_dir()
+shown_dir = STUDY_DIR.resolve().relative_to(checkout) if STUDY_DIR.resolve().is_relative_to(checkout) else STUDY_DIR
+display(Markdown(f"**The study at convergence is {study_state}**: the tables below read the "
+                 f"{len(study_runs)} committed result files in `{shown_dir}` as they are. This notebook "
+                 "trains none of it; its own small run is the 200-step view further down."))
+print(f"{len(study_runs)} result files; {remaining} runs still to do "
       f"(more become due as tuning grids finish); {status['early_stopped']} of "
       f"{status['learned_runs']} learned runs stopped early; longest run: "
       f"{status['max_steps_used']:,} of {study.schedule.max_epochs * study.schedule.epoch_steps:,} allowed steps")
@@ -392,14 +402,19 @@ for name in [c for c in matched.conditions if get_condition(c).models == DATA][:
 # Now one item through every method: the spectrogram of what each method
 # kept of the target voice, and its audio. Listen for two kinds of error: the
 # other voice leaking through (interference, low SIR) and the target sounding
-# thin or watery (artifacts, low SAR).
+# thin or watery (artifacts, low SAR). All versions sit in one player: start
+# another row and it picks up where the last one stopped, so you compare the
+# same syllable. One scale serves every row (the loudest peak of all at full
+# scale), so a method that keeps too little of the voice sounds quieter; the dB
+# column is each row's level against the mixture.
 
 # %%
+listen = get_condition(LISTEN_CONDITION)
+target = listen.source or listen.dataset(fast=FAST).source_names[0]
 signals = separate_item(matched, LISTEN_CONDITION, LISTEN_ITEM)
-display(plot_spectrograms(signals, title=f"{get_condition(LISTEN_CONDITION).title}, item {LISTEN_ITEM}"))
-for name, signal in signals.items():
-    print(name)
-    display(Audio(signal, rate=16000))
+title = f"{listen.title}, item {LISTEN_ITEM}: target {target}, as each method keeps it"
+display(plot_spectrograms(signals, title=title))
+display(multitrack(signals, 16000, title=f"{title} (truth: {target} alone)"))
 
 # %% [markdown]
 # ## Does the VAE beat the baselines by 2 dB?
@@ -416,11 +431,14 @@ for name, signal in signals.items():
 # then at convergence, the comparison that answers the question.
 
 # %%
-display(Markdown("**At 200 steps.**\n\n" + "\n".join(f"* {s}" for s in verdict_sentences(matched_runs, matched))
+own_run = f"{'models trained here' if RERUN else 'the shipped models'}, {MAX_ITEMS or 'all'} test items per condition"
+display(Markdown(f"**At 200 steps (this notebook's own run: {own_run}).**\n\n"
+                 + "\n".join(f"* {s}" for s in verdict_sentences(matched_runs, matched))
                  + "\n\nOne-ingredient contrasts (mean SDR differences): "
                  + "; ".join(contrast_sentences(matched_runs, matched)) + "."))
-display(Markdown("**At convergence.**\n\n" + ("\n".join(f"* {s}" for s in verdict_sentences(study_runs, study))
-                                                 or "(no condition has both a VAE and a baseline yet)")
+display(Markdown(f"**At convergence (the committed study, {study_state.lower()}).**\n\n"
+                 + ("\n".join(f"* {s}" for s in verdict_sentences(study_runs, study))
+                    or "(no condition has both a VAE and a baseline yet)")
                  + "\n\nOne-ingredient contrasts (mean SDR differences): "
                  + ("; ".join(contrast_sentences(study_runs, study)) or "none yet") + "."))
 

@@ -38,7 +38,10 @@
 # ## Prerequisites
 #
 # Notebook 01 (the speech data, oracle masks) and notebook 04 (the systems we
-# compare). Headphones, for the real session. Everything the notebook computes
+# compare). The VAE under test is the shipped `vae-speech`, trained for the
+# full budget, unless notebook 02's checkpoint trained as long (a fast-mode or
+# one-epoch model would make the test about an unfinished model); the cell that
+# builds the stimuli prints which one, in capitals. Headphones, for the real session. Everything the notebook computes
 # lives in `vaesep.listening` (logic) and `vaesep.widgets.listening` (the
 # interface); the cells below only call it.
 #
@@ -71,6 +74,7 @@ from IPython.display import display
 import vaesep
 import vaesep.data
 from vaesep.files import results_dir
+from vaesep.latent import find_checkpoint
 from vaesep.listening import (
     analyse_folder,
     items_from_dataset,
@@ -82,6 +86,9 @@ from vaesep.listening import (
 )
 from vaesep.runtime import mode_default, use_fast_mode
 from vaesep.widgets.listening import listening_test
+from vaesep.widgets.outputs import compact_figures
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 # %% [markdown]
 # ## Parameters
@@ -100,7 +107,7 @@ CHOSEN_ITEMS = [
     ("test_cs", 2, "m"), ("test", 2, "v"), ("test_cs", 3, "v"), ("test", 3, "m"),
 ]
 N_TRIALS = None  # None: 3 fast, every chosen item full
-PRETRAINED_SYSTEMS = ["vae-speech"]  # every shipped model in this list joins the test
+PRETRAINED_SYSTEMS = ["vae-speech"]  # shipped models in the test (vae-speech: or notebook 02's, see below)
 ORACLE_SYSTEMS = ["irm"]  # the reference oracle of magnitude masking (notebook 01)
 LISTENING_DIR = None  # None: results/listening, beside the other results (`reproduce --out`)
 RESULTS_DIR = None  # real listeners' files; collect the class's here. None: LISTENING_DIR/class
@@ -167,7 +174,9 @@ SIMULATED_DIR = LISTENING_DIR / "SIMULATED" if SIMULATED_DIR is None else Path(S
 dataset = vaesep.data.build(DATASET, seed=SEED, progress=False)
 items = items_from_dataset(dataset, CHOSEN_ITEMS[:N_TRIALS])
 shipped = vaesep.list_pretrained()
-systems = [vaesep.load_model(name) for name in PRETRAINED_SYSTEMS if name in shipped]
+# notebook 02's model replaces vae-speech only if it trained as long; find_checkpoint says which, in capitals
+systems = [vaesep.load_model(find_checkpoint() if name == "vae-speech" else name)
+           for name in PRETRAINED_SYSTEMS if name in shipped]
 systems += [vaesep.load_model(name, source_names=dataset.source_names) for name in ORACLE_SYSTEMS]
 not_shipped = [name for name in PRETRAINED_SYSTEMS if name not in shipped]
 if not_shipped:

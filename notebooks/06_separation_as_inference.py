@@ -94,7 +94,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from IPython.display import Audio, Markdown, display
+from IPython.display import Markdown, display
 
 import vaesep.data
 from vaesep.compare.inference import (
@@ -110,6 +110,9 @@ from vaesep.models.generative import multiplicative_update, negative_log_posteri
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
 from vaesep.priors import load_or_train
 from vaesep.runtime import code_version, mode_default, use_fast_mode
+from vaesep.widgets.outputs import compact_figures, multitrack
+
+compact_figures()  # figures as 256-colour PNGs: the saved notebook stays light
 
 STARTED = time.perf_counter()
 
@@ -259,10 +262,9 @@ save_figure(figure, "06_estimates_speech")
 display(figure)
 
 # %%
-display(Markdown("The mixture, the true voice, then the estimates:"))
-display(Audio(mixture, rate=sr), Audio(references[0], rate=sr))
-for count in SHOW_ITERATIONS:
-    display(Markdown(f"{first} after {count} iterations:"), Audio(estimates[count][0], rate=sr))
+display(multitrack({"mixture": mixture, f"true {first}": references[0],
+                    **{f"{first} after {count} iterations": estimates[count][0] for count in SHOW_ITERATIONS}},
+                   sr, title=f"target: speaker {first}, test item {ITEM}"))
 
 # %% [markdown]
 # ## The objective falling
@@ -335,7 +337,8 @@ save_figure(figure, "06_estimates_noise")
 display(figure)
 display(plot_spectrograms({"true noise": noisy_references[1], f"NMF noise model, {last} it.": noise_model},
                           title="The noise and the NMF model fitted on the mixture (√(WH), its own level scale)"))
-display(Audio(noisy_mixture, rate=sr), Audio(noisy_estimates[last][0], rate=sr))
+display(multitrack({"noisy mixture": noisy_mixture, f"speech after {last} iterations": noisy_estimates[last][0]},
+                   sr, title="target: the speech in noise"))
 
 # %%
 curves[f"{NOISE_DATA}/test"] = iteration_curve(denoiser, noisy, "test", CURVE_ITERATIONS, max_items=curve_items)

@@ -15,7 +15,7 @@ import numpy as np
 from vaesep import data as datasets
 from vaesep.metrics import EvaluationResult, compare_markdown, evaluate_batch
 from vaesep.models import Separator
-from vaesep.runtime import code_version
+from vaesep.runtime import code_version, progress_bar
 
 TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")
 """The test splits the notebooks report, in order: speaker-dependent, then speaker-independent."""
@@ -23,20 +23,18 @@ TEST_SPLITS: tuple[str, ...] = ("test", "test_cs")
 
 def separate_split(
     separator: Separator, dataset: datasets.BuiltDataset, split: str, *, max_items: int | None = None,
-    batch_size: int = 8, progress: bool = True,
+    batch_size: int = 8, progress: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Separate a split ``batch_size`` items at a time: ``(references, estimates, mixtures)``,
     ``(n_items, n_sources, n_samples)`` twice and ``(n_items, n_samples)``."""
-    from tqdm.auto import tqdm
-
     if separator.n_sources != len(dataset.source_names):
         raise ValueError(f"{separator.name} separates {separator.n_sources} sources; {dataset.name} has "
                          f"{len(dataset.source_names)} ({dataset.source_names})")
     references = np.asarray(dataset.sources(split))[:max_items]
     mixtures = references.sum(axis=1)
     estimates = np.empty_like(references)
-    for start in tqdm(range(0, len(references), batch_size), desc=f"separating {dataset.name}/{split} with "
-                      f"{separator.name}", disable=not progress, leave=False):
+    for start in progress_bar(range(0, len(references), batch_size), progress,
+                              desc=f"separating {dataset.name}/{split} with {separator.name}"):
         batch = slice(start, start + batch_size)
         estimates[batch] = separator.separate_batch(
             mixtures[batch], references[batch] if separator.needs_references else None)
@@ -45,7 +43,7 @@ def separate_split(
 
 def evaluate_separator(
     separator: Separator, dataset: datasets.BuiltDataset, split: str = "test", *, max_items: int | None = None,
-    batch_size: int = 8, backend: str = "fast", progress: bool = True,
+    batch_size: int = 8, backend: str = "fast", progress: bool | None = None,
 ) -> EvaluationResult:
     """Separate and score a split (e.g. speech ``"test"``, Dutch, or ``"test_cs"``, Czech); ``backend``:
     ``"fast"`` or ``"mir_eval"``."""
@@ -69,7 +67,7 @@ def split_label(dataset: datasets.BuiltDataset, split: str) -> str:
 
 def evaluate_test_splits(
     separators: Mapping[str, Separator], dataset: datasets.BuiltDataset, *, max_items: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> SplitResults:
     """Score every separator (label → separator, in row order) on every test split of the data set.
 

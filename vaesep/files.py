@@ -90,19 +90,30 @@ def count_parameters(module: Any) -> int:
     return sum(p.numel() for p in parameters() if p.requires_grad)
 
 
+def project_dir() -> Path:
+    """The vaesep checkout that holds the working directory (a notebook runs in ``notebooks/``, a
+    command at the top; Colab's clone too), else the working directory: every notebook and command
+    finds one ``results/`` and one ``runs/`` there."""
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "vaesep" / "__init__.py").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
 def results_dir() -> Path:
-    """``$VAESEP_RESULTS_DIR`` if set, else ``./results`` (created on demand)."""
-    path = Path(os.environ.get(RESULTS_ENV) or "results").expanduser()
+    """``$VAESEP_RESULTS_DIR`` if set, else ``results/`` of :func:`project_dir` (created on demand)."""
+    path = Path(os.environ.get(RESULTS_ENV) or project_dir() / "results").expanduser()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def runs_dir() -> Path:
-    """``$VAESEP_RUNS_DIR`` or ``./runs``: where notebooks keep checkpoints (fast mode: ``fast/`` inside,
-    so a CI-sized model never stands in for a full one)."""
+    """``$VAESEP_RUNS_DIR`` or ``runs/`` of :func:`project_dir`: where notebooks keep checkpoints (fast
+    mode: ``fast/`` inside, so a CI-sized model never stands in for a full one)."""
     from vaesep.runtime import fast_mode
 
-    path = Path(os.environ.get(RUNS_ENV) or "runs").expanduser()
+    path = Path(os.environ.get(RUNS_ENV) or project_dir() / "runs").expanduser()
     if fast_mode():
         path = path / "fast"
     path.mkdir(parents=True, exist_ok=True)

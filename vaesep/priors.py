@@ -67,7 +67,7 @@ def train_generative(
     *,
     checkpoint_path: str | Path | None = None,
     resume: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     device: str | None = None,
 ) -> tuple[GenerativeNetwork, dict[str, TrainResult]]:
     """Train a prior for every source but ``config.nmf_sources`` and assemble the separator.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,15 @@ def use_fast_mode(fast: bool | None = None) -> bool:
             raise TypeError(f"FAST must be True, False or None (the environment decides), not {fast!r}")
         os.environ[FAST_ENV] = "1" if fast else "0"
     return fast_mode()
+
+
+def progress_bar(iterable: Iterable, progress: bool | None, **options):
+    """A tqdm bar over ``iterable`` that goes when done. ``progress=None``, every default in vaesep,
+    shows it on a terminal only: in a notebook a bar is frozen at 0 % in every saved copy."""
+    from tqdm.auto import tqdm
+
+    shown = sys.stderr.isatty() if progress is None else progress
+    return tqdm(iterable, disable=not shown, leave=False, **options)
 
 
 def mode_default(value, *, fast, full):

@@ -19,6 +19,7 @@ import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
 from vaesep.files import markdown_table
+from vaesep.runtime import progress_bar
 from vaesep.spectral import DEFAULT_STFT, STFTConfig
 
 F0_MIN_HZ: float = 60.0  # below any adult speaking voice
@@ -76,12 +77,10 @@ class SpeakerF0:
 
 def speaker_f0(
     dataset: Any, split: str, *, seconds: float = 60.0, excerpt_seconds: float = 4.0, seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, SpeakerF0]:  # fmt: skip
     """F0 of every source of a built data set: pyin on ``seconds`` of consecutive excerpts per
     source, chosen at random (all of them if the stream is shorter)."""
-    from tqdm.auto import tqdm
-
     excerpt = int(round(excerpt_seconds * dataset.sample_rate))
     wanted = max(1, math.ceil(seconds / excerpt_seconds))
     result = {}
@@ -89,7 +88,7 @@ def speaker_f0(
         grid = np.arange(stream.shape[0] // excerpt, dtype=np.int64) * excerpt
         if wanted < grid.size:
             grid = np.sort(np.random.default_rng([seed, index]).choice(grid, size=wanted, replace=False))
-        bar = tqdm(grid, desc=f"pitch (pyin) of {name}/{split}", disable=not progress, leave=False)
+        bar = progress_bar(grid, progress, desc=f"pitch (pyin) of {name}/{split}")
         tracks = [estimate_f0(np.array(stream[o : o + excerpt]), dataset.sample_rate) for o in bar]
         f0 = np.concatenate(tracks) if tracks else np.zeros(0)
         result[name] = SpeakerF0(name, split, f0[np.isfinite(f0)], f0.size, grid.size * excerpt / dataset.sample_rate)

@@ -25,7 +25,7 @@ import torch
 from vaesep.batches import SpectralBatch, StreamSpectra, ValidationSet
 from vaesep.checkpoint import Checkpoint, CheckpointError, cpu_copy, load_checkpoint
 from vaesep.models import MaskingNetwork
-from vaesep.runtime import pick_device
+from vaesep.runtime import pick_device, progress_bar
 from vaesep.spectral import DEFAULT_STFT
 
 
@@ -108,7 +108,7 @@ def train(
     checkpoint_path: str | Path | None = None,
     resume: bool = True,
     device: str | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     on_epoch_end: Callable[[int, dict[str, list[float]]], None] | None = None,
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
@@ -205,14 +205,12 @@ def train(
 
 def _train_epoch(
     network: MaskingNetwork, optimizer: torch.optim.Optimizer, config: TrainConfig, epoch: int,
-    draw: Callable[[], SpectralBatch], device: torch.device, progress: bool,
+    draw: Callable[[], SpectralBatch], device: torch.device, progress: bool | None,
 ) -> tuple[dict[str, float], int]:
     """``steps_per_epoch`` calls of :func:`train_step`: the mean of each loss term, and the frames seen."""
-    from tqdm.auto import tqdm
-
     sums: dict[str, float] = {}
     n_frames = 0
-    bar = tqdm(range(config.steps_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress, leave=False)
+    bar = progress_bar(range(config.steps_per_epoch), progress, desc=f"epoch {epoch + 1}/{config.epochs}")
     for step in bar:
         drawn = draw()
         batch = SpectralBatch(drawn.mixture.to(device), drawn.sources.to(device))

@@ -101,7 +101,7 @@ class BuildRequest:
     fast: bool
     root: Path | None
     settings: Mapping[str, Any] = field(default_factory=dict)
-    progress: bool = True
+    progress: bool | None = None
     cache_root: Path | None = None
 
     def rng(self, *labels: str) -> np.random.Generator:

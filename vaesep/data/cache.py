@@ -122,7 +122,7 @@ def build(
     fast: bool | None = None,
     cache_dir: str | os.PathLike | None = None,
     root: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> BuiltDataset:
     """Build data set ``name`` (:func:`vaesep.data.available`) once into the cache and return
     a handle; a later call verifies the cached files and rebuilds them, with a warning, if

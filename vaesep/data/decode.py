@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE, load_audio
+from vaesep.runtime import progress_bar
 
 WORKERS_ENV = "VAESEP_DATA_WORKERS"
 MAX_DEFAULT_WORKERS = 2
@@ -88,10 +89,8 @@ def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any,
                 future.cancel()
 
 
-def parallel_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *, progress: bool,
-                 desc: str, unit: str = "file") -> list[ResultT]:  # fmt: skip
+def parallel_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *,
+                 progress: bool | None, desc: str, unit: str = "file") -> list[ResultT]:  # fmt: skip
     """``[function(*a) for a in arguments]`` through :func:`ordered_map`, with a progress bar."""
-    from tqdm.auto import tqdm
-
     results = ordered_map(function, arguments)
-    return list(tqdm(results, total=len(arguments), desc=desc, unit=unit, disable=not progress, leave=False))
+    return list(progress_bar(results, progress, total=len(arguments), desc=desc, unit=unit))

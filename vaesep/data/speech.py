@@ -153,7 +153,7 @@ def decoded_files(files: list[str], decoded: Mapping[str, TrimmedAudio], needed_
 
 
 def _decode_plan(
-    root: Path, plan: Plan, needed: Mapping[str, float | None], top_db: float, progress: bool
+    root: Path, plan: Plan, needed: Mapping[str, float | None], top_db: float, progress: bool | None
 ) -> dict[str, TrimmedAudio]:
     """Relative path → trimmed audio of every file the streams need, in few parallel batches:
     all of uncapped splits; for capped ones the next in hash order until enough."""

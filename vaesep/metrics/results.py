@@ -19,6 +19,7 @@ import numpy as np
 
 from vaesep.files import markdown_table, write_json
 from vaesep.metrics.scores import ITEM_METRICS, Backend, evaluate_item
+from vaesep.runtime import progress_bar
 
 WEIGHTED_METRICS: dict[str, str] = {"gnsdr": "nsdr", "gsir": "sir", "gsar": "sar"}
 """Length-weighted means (Huang et al., 2014) and the per-item metric each averages."""
@@ -106,13 +107,11 @@ def evaluate_batch(
     *,
     source_names: Sequence[str] | None = None,
     backend: Backend = "fast",
-    progress: bool = False,
+    progress: bool | None = False,
     metadata: Mapping[str, Any] | None = None,
 ) -> EvaluationResult:
     """Score every item of a test set with :func:`vaesep.metrics.evaluate_item`: ``references``,
     ``estimates`` ``(n_items, n_sources, n_samples)``, ``mixtures`` ``(n_items, n_samples)``."""
-    from tqdm.auto import tqdm
-
     references, estimates, mixtures = (np.asarray(a) for a in (references, estimates, mixtures))
     if references.ndim != 3 or estimates.shape != references.shape:
         raise ValueError(f"references and estimates must have one shape (n_items, n_sources, n_samples), "
@@ -128,7 +127,7 @@ def evaluate_batch(
     if isinstance(source_names, str) or len(set(names)) != n_sources or len(names) != n_sources or "all" in names:
         raise ValueError(f"source_names must be n_sources = {n_sources} distinct names, not 'all', got {source_names!r}")
     per_item = []
-    for n in tqdm(range(n_items), desc="evaluating", unit="item", disable=not progress):
+    for n in progress_bar(range(n_items), progress, desc="evaluating", unit="item"):
         score = evaluate_item(references[n], estimates[n], mixtures[n], backend=backend)
         per_item += [{"item": n, "source": names[j], "n_samples": score["n_samples"], "skipped": score["skipped"],
                       **{metric: float(score[metric][j]) for metric in ITEM_METRICS}} for j in range(n_sources)]

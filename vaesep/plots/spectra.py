@@ -50,9 +50,15 @@ def _show(axis, image: np.ndarray, config: STFTConfig, max_frequency: float, *, 
     return shown
 
 
-def _rows(n_rows: int, height: float = 2.2) -> tuple[Figure, np.ndarray]:
-    figure = Figure(figsize=(10.0, height * n_rows), layout="constrained")
-    return figure, np.atleast_1d(figure.subplots(n_rows, 1, sharex=True, sharey=True))
+def _rows(n_panels: int, height: float = 2.2) -> tuple[Figure, np.ndarray]:
+    """One panel per row; past six, two columns of shorter panels (no page-long figure)."""
+    columns = 1 if n_panels <= 6 else 2
+    n_rows, height = -(-n_panels // columns), height if columns == 1 else 0.75 * height
+    figure = Figure(figsize=(10.0 if columns == 1 else 12.0, height * n_rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(n_rows, columns, sharex=True, sharey=True)).ravel()
+    for spare in axes[n_panels:]:
+        spare.set_visible(False)
+    return figure, axes[:n_panels]
 
 
 def plot_waveforms(signals: Mapping[str, np.ndarray], sr: int = SAMPLE_RATE, title: str | None = None) -> Figure:

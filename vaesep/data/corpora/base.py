@@ -27,6 +27,7 @@ from vaesep.data.builder import (
     hash_order,
 )
 from vaesep.data.decode import ordered_map, trim_silence
+from vaesep.runtime import progress_bar
 
 TRIM_TOP_DB = 40.0  # utterances lose leading and trailing frames 40 dB below their loudest
 
@@ -300,8 +301,6 @@ class CorpusBuilder(DatasetBuilder):
         """Decode ``units`` in order (``decoder(*arguments)`` on the pool) into the split's
         stream files. Returns memory-mapped streams, the stream index and the ids of units
         without audio; raises if a source gets none."""
-        from tqdm.auto import tqdm
-
         sources = self.decoded_sources or self.source_names
         paths = {source: writer.stream_path(split, source) for source in sources}
         appenders = {source: NpyVectorAppender(path) for source, path in paths.items()}
@@ -309,9 +308,8 @@ class CorpusBuilder(DatasetBuilder):
         empty: list[str] = []
         try:
             decoded = ordered_map(self.decoder, [arguments for _, arguments in units])
-            label, quiet = f"{self.corpus} {split}", not request.progress
-            for (file_id, _), (audio, file_offset) in tqdm(
-                zip(units, decoded, strict=True), total=len(units), desc=label, disable=quiet
+            for (file_id, _), (audio, file_offset) in progress_bar(
+                zip(units, decoded, strict=True), request.progress, total=len(units), desc=f"{self.corpus} {split}"
             ):
                 if all(a.size == 0 for a in audio.values()):
                     empty.append(file_id)
