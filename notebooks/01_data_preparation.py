@@ -562,23 +562,31 @@ print("registered data sets:", ", ".join(data.available()))
 #   Dutch and Czech test sets are saved as `01_oracles`.
 #
 # Next: notebook 02 trains the VAE on this data.
-#
+
+# %% [markdown]
 # ## Exercises
 #
+# Each exercise asks a question; write your answer in the code cell below it. Where an
+# answer can be checked, a cell of asserts follows: run it after your answer. The solutions
+# are in the teacher edition (`vaesep lab`, see the README), where CI runs them in fast mode.
+#
 # **1. Louder and quieter.** Rebuild the data at `SNR_DB = 5` (speaker `v`
-# 5 dB louder than `m`) and score the IRM again. How do the SDRs of the two
-# speakers move, and does the NSDR (improvement over the mixture) move the
-# same way? Explain why.
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# louder = data.build(DATA, seed=SEED, snr_db=5.0, fast=FAST)
-# irm = vaesep.load_model("irm", source_names=louder.source_names)
-# result = evaluate_separator(irm, louder, "test", max_items=EVAL_ITEMS)
-# print(result.to_markdown(title="IRM at +5 dB"))
-# ```
-#
+# 5 dB louder than `m`) and score the IRM again on the Dutch test split. How do
+# the SDRs of the two speakers move, and does the NSDR (improvement over the
+# mixture) move the same way? Explain why. Keep the mean SDR and NSDR of each
+# source in dicts `sdr_louder` and `nsdr_louder` (`{source: dB}`; an
+# evaluation's `.summary()["per_source"]` has them).
+
+# %% tags=["solution"]
+louder = data.build(DATA, seed=SEED, snr_db=5.0, fast=FAST, root=ROOT)
+irm = vaesep.load_model("irm", source_names=louder.source_names)
+louder_result = evaluate_separator(irm, louder, "test", max_items=EVAL_ITEMS, progress=False)
+print(louder_result.to_markdown(title="IRM at +5 dB"))
+per_source = louder_result.summary()["per_source"]
+sdr_louder = {name: stats["sdr_mean"] for name, stats in per_source.items()}
+nsdr_louder = {name: stats["nsdr_mean"] for name, stats in per_source.items()}
+
+# %% [markdown] tags=["solution"]
 # The louder source `v` gets a higher SDR and the quieter `m` a lower one than
 # at 0 dB: every bin the mask gives to `v` contains less of `m`, and vice
 # versa. The NSDR moves the other way: the mixture itself is already a good
@@ -586,48 +594,68 @@ print("registered data sets:", ", ".join(data.available()))
 # one of the quiet source (roughly minus the SNR), so the quiet source gains
 # more from separation.
 # This is why papers report NSDR (or SI-SDRi) next to SDR.
-#
-# </details>
-#
+
+# %% tags=["check"]
+at_0_db = results["test"]["irm (oracle)"].summary()["per_source"]  # the IRM's row in the table above
+loud, quiet = ds.source_names
+assert sdr_louder[loud] > at_0_db[loud]["sdr_mean"] and sdr_louder[quiet] < at_0_db[quiet]["sdr_mean"], \
+    "at +5 dB the louder source should score a higher SDR than at 0 dB, the quieter one a lower one"
+assert nsdr_louder[loud] < at_0_db[loud]["nsdr_mean"] and nsdr_louder[quiet] > at_0_db[quiet]["nsdr_mean"], \
+    "the NSDR should move the other way"
+print("both directions as expected")
+
+# %% [markdown]
 # **2. Another STFT.** Is our 64 ms frame the best choice for the oracle? Give
 # the IRM a different STFT, e.g. `STFTConfig(n_fft=256, hop_length=64)` or
-# `STFTConfig(n_fft=2048, hop_length=512)`, and compare its Dutch test SDR with
-# the default.
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# for config in (STFTConfig(n_fft=256, hop_length=64), DEFAULT_STFT, STFTConfig(n_fft=2048, hop_length=512)):
-#     irm = vaesep.load_model("irm", source_names=ds.source_names)
-#     irm.stft_config = config  # every mask separator reads its STFT settings from this attribute
-#     result = evaluate_separator(irm, ds, "test", max_items=EVAL_ITEMS, progress=False)
-#     print(config.n_fft, round(result.summary()["overall"]["sdr_mean"], 2))
-# ```
-#
+# `STFTConfig(n_fft=2048, hop_length=512)` (a mask separator reads its
+# settings from its `stft_config` attribute), and compare its Dutch test SDR
+# with the default. Keep the overall mean SDR per FFT size in a dict
+# `sdr_by_n_fft` (`{n_fft: dB}`), the default's included.
+
+# %% tags=["solution"]
+sdr_by_n_fft = {}
+for stft_config in (STFTConfig(n_fft=256, hop_length=64), DEFAULT_STFT, STFTConfig(n_fft=2048, hop_length=512)):
+    irm = vaesep.load_model("irm", source_names=ds.source_names)
+    irm.stft_config = stft_config
+    result = evaluate_separator(irm, ds, "test", max_items=EVAL_ITEMS, progress=False)
+    sdr_by_n_fft[stft_config.n_fft] = result.summary()["overall"]["sdr_mean"]
+    print(f"n_fft {stft_config.n_fft:5d} ({1000 * stft_config.n_fft / sr:.0f} ms): IRM SDR "
+          f"{sdr_by_n_fft[stft_config.n_fft]:.2f} dB")
+
+# %% [markdown] tags=["solution"]
 # Short frames cannot resolve the harmonics of the low voice, so many bins hold
 # both voices and even the ideal mask cannot split them: the ceiling drops.
 # Long frames resolve harmonics better but mix syllables that change within
 # the frame. The oracle score is one argument for a frame length; the other is
 # what a model can *learn* to predict, which notebook 02 explores.
-#
-# </details>
-#
+
+# %% tags=["check"]
+default_row = results["test"]["irm (oracle)"].summary()["overall"]["sdr_mean"]
+assert len(sdr_by_n_fft) >= 2 and DEFAULT_STFT.n_fft in sdr_by_n_fft, "score the default and another STFT"
+assert abs(sdr_by_n_fft[DEFAULT_STFT.n_fft] - default_row) < 1e-6, \
+    "with the default STFT the IRM should score exactly its row of the table above"
+print("checked")
+
+# %% [markdown]
 # **3. Binary or ratio?** The IBM is the ceiling of a model that *classifies*
 # each bin, the IRM of one that *shares* it. For the example item and source
-# `v`, in what share of the active time-frequency bins does the IBM differ from
-# the IRM by more than 0.25? Which values of the IRM are those, and what does
-# that say about the two voices in those bins? Listen to both separations
-# again: where do you hear the difference?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# total = source_magnitudes.sum(axis=0)
-# active = total > 1e-3 * total.max()  # bins within 60 dB of the loudest one
-# differ = np.abs(oracle_masks["IBM"][0] - oracle_masks["IRM"][0]) > 0.25
-# print(f"{100 * differ[active].mean():.1f} % of the active bins")
-# ```
-#
+# `v`, in what share of the active time-frequency bins (those within 60 dB of
+# the loudest, `total > 1e-3 * total.max()` with `total =
+# source_magnitudes.sum(axis=0)`) does the IBM differ from the IRM by more
+# than 0.25? Keep it as a fraction in `share_differ`. Which values of the IRM
+# are those, and what does that say about the two voices in those bins? Listen
+# to both separations again: where do you hear the difference?
+
+# %% tags=["solution"]
+total = source_magnitudes.sum(axis=0)
+active = total > 1e-3 * total.max()
+differ = np.abs(oracle_masks["IBM"][0] - oracle_masks["IRM"][0]) > 0.25
+share_differ = differ[active].mean()
+print(f"{100 * share_differ:.1f} % of the active bins")
+irm_values = oracle_masks["IRM"][0][active & differ]
+print(f"the IRM in those bins lies between {irm_values.min():.3f} and {irm_values.max():.3f}")
+
+# %% [markdown] tags=["solution"]
 # The IBM rounds the IRM to 0 or 1, so their difference is
 # min(IRM, 1 - IRM), never more than 0.5. It exceeds 0.25 exactly when the IRM
 # lies between 0.25 and 0.75, that is when neither voice is more than three
@@ -636,5 +664,10 @@ print("registered data sets:", ", ".join(data.available()))
 # voice and keeps a real part of the louder one's interference; switching
 # such bins on and off from frame to frame is the "watery" musical noise of
 # its output.
-#
-# </details>
+
+# %% tags=["check"]
+total = source_magnitudes.sum(axis=0)
+gap = np.abs(oracle_masks["IBM"][0] - oracle_masks["IRM"][0])[total > 1e-3 * total.max()]
+assert 0 < share_differ < 1 and abs(share_differ - np.mean(gap > 0.25)) < 1e-9, \
+    "not the share of active bins where the IBM and the IRM of source v differ by more than 0.25"
+print("checked")

@@ -541,79 +541,104 @@ display(Markdown("\n".join(lines)))
 #
 # Notebook 04 compares the VAE with the DNN, RNN and autoencoder baselines on
 # the whole test set.
-#
+
+# %% [markdown]
 # ## Exercises
+#
+# Each exercise asks a question; write your answer in the code cell below it. Where an
+# answer can be checked, a cell of asserts follows: run it after your answer. The solutions
+# are in the teacher edition (`vaesep lab`, see the README), where CI runs them in fast mode.
+# None of them trains a model: each takes seconds.
 #
 # **Exercise 1 — the other latent space.** Repeat section 4a in encoder m's
 # latent space: take the same two frames, encode them with encoder m, and
 # decode the line with decoder m. Which end now gets the strong harmonic
 # claim? Does the decoded level change along the line in the mirror image of
-# what you saw for v?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# other = codes.encoder_names[-1]
-# line_m = np.outer(1 - alphas, codes.means(other)[start]) + np.outer(alphas, codes.means(other)[end])
-# decoded_m = decoding.decode_latents(model, line_m, encoder=other)
-# display(latent_plots.plot_interpolation(decoded_m, alphas, title=f"Decoder {other}"))
-# print(np.round(10 * np.log10(decoded_m.sum(axis=1) / decoded_m[0].sum()), 1))
-# ```
-#
+# what you saw for v? Keep the decoded level along the line, in dB re α = 0
+# as printed in section 4a, in `levels_m`.
+
+# %% tags=["solution"]
+other = codes.encoder_names[-1]
+line_m = np.outer(1 - alphas, codes.means(other)[start]) + np.outer(alphas, codes.means(other)[end])
+decoded_m = decoding.decode_latents(model, line_m, encoder=other)
+display(latent_plots.plot_interpolation(decoded_m, alphas, title=f"Decoder {other}"))
+levels_m = 10 * np.log10(decoded_m.sum(axis=1) / decoded_m[0].sum())
+print(f"decoder {other}, dB re α = 0:", " ".join(f"{level:+.1f}" for level in levels_m))
+print(f"decoder {encoder}, dB re α = 0:", " ".join(f"{level:+.1f}" for level in levels))
+
+# %% [markdown] tags=["solution"]
 # With a per-source model, decoder m should claim little at α = 0 (v ahead)
 # and m's harmonics at α = 1, the opposite of decoder v. If the two encoders
 # share nothing, the paths need not be mirror images in shape, only in which
 # end is loud. (With the shared variant there is one encoder; then compare
 # `decode_latents(..., source="v")` and `source="m"` on the same line.)
-#
-# </details>
-#
+
+# %% tags=["check"]
+assert np.shape(levels_m) == (N_STEPS,) and levels_m[0] == 0, "one level per point of the line, in dB re α = 0"
+assert np.all(np.isfinite(levels_m))
+print("checked")
+
+# %% [markdown]
 # **Exercise 2 — how arbitrary is the threshold?** Count the active units of
 # each encoder for thresholds 0.001, 0.01 and 0.1, and compare with the number
 # of units that hold 90 % and 99 % of the KL. Which count would you report, and
-# why does the separation curve of section 3 help you decide?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# for threshold in (0.001, 0.01, 0.1):
-#     counts = latent.unit_statistics(all_mixtures.mu, all_mixtures.logvar, threshold=threshold,
-#                                     encoder_names=all_mixtures.encoder_names).n_active
-#     print(f"threshold {threshold:g}: {counts}")
-# print("90 % of the KL:", stats.units_holding(0.9), " 99 %:", stats.units_holding(0.99))
-# ```
-#
+# why does the separation curve of section 3 help you decide? Keep the counts
+# in a dict `active_counts` (`{threshold: {encoder: units}}`).
+
+# %% tags=["solution"]
+active_counts = {}
+for threshold in (0.001, 0.01, 0.1):
+    active_counts[threshold] = latent.unit_statistics(
+        all_mixtures.mu, all_mixtures.logvar, threshold=threshold, encoder_names=all_mixtures.encoder_names
+    ).n_active
+    print(f"threshold {threshold:g}: {active_counts[threshold]}")
+print("units holding 90 % of the KL:", stats.units_holding(0.9), " 99 %:", stats.units_holding(0.99))
+
+# %% [markdown] tags=["solution"]
 # Activity falls off gradually in a trained model, so the count depends on the
 # threshold; what is robust is the shape of the sorted bars in section 3 and
 # the number of units that carry most of the KL. The separation curve is the
 # functional test: the smallest k whose SI-SDR is within a few tenths of a dB of
 # the full model is the number of units the task actually uses.
-#
-# </details>
-#
+
+# %% tags=["check"]
+assert {0.001, 0.01, 0.1} <= set(active_counts)
+for name in all_mixtures.encoder_names:
+    counts = [active_counts[threshold][name] for threshold in (0.001, 0.01, 0.1)]
+    assert counts == sorted(counts, reverse=True), f"encoder {name}: a higher threshold cannot leave more units active"
+    if stats.threshold in active_counts:
+        assert active_counts[stats.threshold][name] == stats.n_active[name], "section 3 counts otherwise"
+print("checked")
+
+# %% [markdown]
 # **Exercise 3 — straight lines through the prior.** Draw two prior samples a
 # and b. Compute ‖z‖ along the straight line (1 − t) a + t b and along the arc
-# cos(πt/2) a + sin(πt/2) b for t from 0 to 1, and decode the midpoints of
-# both with decoder v. Why does the straight line leave the region where prior
-# samples live, and does the decoder notice?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# a, b = np.random.default_rng(1).standard_normal((2, config.latent))
-# t = np.linspace(0, 1, 11)[:, None]
-# straight = (1 - t) * a + t * b
-# arc = np.cos(np.pi * t / 2) * a + np.sin(np.pi * t / 2) * b
-# print("straight:", np.round(np.linalg.norm(straight, axis=1), 1))
-# print("arc:     ", np.round(np.linalg.norm(arc, axis=1), 1))
-# middles = decoding.decode_latents(model, np.stack([straight[5], arc[5]]), encoder=encoder)
-# display(latent_plots.plot_decoded_frames({"straight, t = 0.5": middles[:1], "arc, t = 0.5": middles[1:]}))
-# ```
-#
+# cos(πt/2) a + sin(πt/2) b for t = 0, 0.1, …, 1 (keep them in arrays
+# `straight_norms` and `arc_norms`), and decode the midpoints of both with
+# decoder v. Why does the straight line leave the region where prior samples
+# live, and does the decoder notice?
+
+# %% tags=["solution"]
+a, b = np.random.default_rng(1).standard_normal((2, config.latent))
+t = np.linspace(0, 1, 11)[:, None]
+straight = (1 - t) * a + t * b
+arc = np.cos(np.pi * t / 2) * a + np.sin(np.pi * t / 2) * b
+straight_norms, arc_norms = np.linalg.norm(straight, axis=1), np.linalg.norm(arc, axis=1)
+print("straight:", np.round(straight_norms, 1))
+print("arc:     ", np.round(arc_norms, 1))
+print(f"typical norm of a prior sample: √{config.latent} = {np.sqrt(config.latent):.1f}")
+middles = decoding.decode_latents(model, np.stack([straight[5], arc[5]]), encoder=encoder)
+display(latent_plots.plot_decoded_frames({"straight, t = 0.5": middles[:1], "arc, t = 0.5": middles[1:]}))
+
+# %% [markdown] tags=["solution"]
 # For independent a and b, ‖(a + b)/2‖² ≈ d/2: the midpoint of the line has
 # about 71 % of the typical norm √d, a shell the prior almost never visits in
 # 64 dimensions. The arc keeps ‖z‖ ≈ √d. On collapsed dimensions the decoder
 # does not care; on the active ones a shorter z is a code closer to the
 # centre of the cloud, which usually decodes to a duller, more average frame.
-#
-# </details>
+
+# %% tags=["check"]
+assert np.shape(straight_norms) == np.shape(arc_norms) == (11,)
+assert np.allclose(straight_norms[[0, -1]], arc_norms[[0, -1]]), "both paths start at a and end at b"
+assert straight_norms[5] < arc_norms[5], "at t = 0.5 the straight line should be nearer the origin"
+print("checked")

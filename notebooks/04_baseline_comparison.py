@@ -477,68 +477,138 @@ print(vaesep.list_pretrained())
 # * One loop produces both views: a result file per method, configuration,
 #   seed and domain. The verdict is computed from those files; rerun with
 #   other budgets or seeds and it rewrites itself.
-#
+
+# %% [markdown]
 # ## Exercises
 #
+# Each exercise asks a question; write your answer in the code cell below it. Where an
+# answer can be checked, a cell of asserts follows: run it after your answer. The solutions
+# are in the teacher edition (`vaesep lab`, see the README), where CI runs them in fast mode
+# (exercises 2 and 3 then train with the fast schedule `MATCHED_FAST`, in seconds; in full
+# mode they train with the comparison's own budget and take as long as its runs).
+#
 # **1. How many seeds would you need?** Suppose two methods each have a seed
-# standard deviation σ (take the VAE's on the Czech test) and you want to
-# resolve a true gap of δ = 0.3 dB at two standard errors. How many seeds per
-# method does that take?
-#
-# <details><summary>Solution</summary>
-#
+# standard deviation σ and you want to resolve a true gap of δ = 0.3 dB at two
+# standard errors. Take σ as the VAE's on the Czech test in the committed
+# 200-step comparison, `../results/04_comparison.json` (three seeds; under
+# `["conditions"]["czech"]["methods"]["vae"]["sdr_mean"]["std"]`; the study at
+# convergence has one seed per configuration so far, so it has no σ). How many
+# seeds per method does that take? Keep σ in `sigma` and the answer, a whole
+# number, in `n_seeds`.
+
+# %% tags=["solution"]
+import math
+
+from vaesep.files import read_json
+
+committed = read_json(STUDY_DIR.parent / "04_comparison.json")
+vae_czech = committed["conditions"]["czech"]["methods"]["vae"]["sdr_mean"]
+sigma, delta = vae_czech["std"], 0.3
+n_seeds = math.ceil(8 * sigma**2 / delta**2)
+print(f"σ = {sigma:.2f} dB over {len(vae_czech['values'])} seeds → n ≥ 8σ²/δ² = {8 * sigma**2 / delta**2:.1f}: "
+      f"{n_seeds} seeds per method")
+
+# %% [markdown] tags=["solution"]
 # The standard error of a difference of two means of n seeds is σ·√(2/n);
-# asking for 2σ√(2/n) ≤ δ gives n ≥ 8σ²/δ².
-#
-# ```python
-# from vaesep.compare.report import condition_stats
-# sigma = condition_stats(study_runs, study)["czech"]["vae"].std  # NaN until the study has 2+ seeds
-# print(f"σ = {sigma:.2f} dB → n ≥ {8 * sigma**2 / 0.3**2:.1f} seeds")
-# ```
-# </details>
-#
+# asking for 2σ√(2/n) ≤ δ gives n ≥ 8σ²/δ². A σ estimated from three seeds
+# is itself uncertain (its relative standard error is about 50 %), so treat
+# the answer as an order of magnitude and measure σ again on the first runs.
+
+# %% tags=["check"]
+import math
+
+
+def two_standard_errors(n):
+    return 2 * sigma * math.sqrt(2 / n)
+
+
+assert math.isfinite(sigma) and sigma > 0, "sigma should be a measured standard deviation"
+assert isinstance(n_seeds, int) and n_seeds >= 1
+assert two_standard_errors(n_seeds) <= 0.3, f"{n_seeds} seeds do not resolve 0.3 dB at two standard errors"
+assert n_seeds == 1 or two_standard_errors(n_seeds - 1) > 0.3, f"fewer than {n_seeds} seeds would do"
+print("checked")
+
+# %% [markdown]
 # **2. A larger budget.** Does the ranking of the DNN, the DRNN and the VAE
 # survive four times the training steps? Run the matched view for those
-# methods on the Dutch and Czech tests with 32 epochs instead of 8.
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# import dataclasses
-# from vaesep.compare.study import MATCHED
-# longer = dataclasses.replace(MATCHED, max_epochs=32)
-# bigger = dataclasses.replace(
-#     matched_study(OUT_DIR, methods=("mixture", "irm", "dnn", "drnn", "vae"), conditions=("dutch", "czech"), jobs=2),
-#     out=OUT_DIR / longer.label(), schedule=longer)
-# execute(bigger)
-# display(Markdown(results_markdown(load_runs(bigger.out), bigger)))
-# ```
-# The budget names the result folder (`longer.label()`), so these runs never
-# mix with the default ones. Expect about 4× the training time of the full
-# comparison for these three methods.
-# </details>
-#
-# **3. A stronger discriminative term.** Train a DNN with γ = 0.2 instead of
-# 0.05 and compare its SIR and SAR on the Czech test with `dnn-discrim`'s.
-# What does pushing the estimates apart buy, and what does it cost?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# from vaesep import data
-# from vaesep.compare.methods import get_method
-# from vaesep.compare.study import MATCHED
-# from vaesep.evaluate import evaluate_separator
-# from vaesep.models import DNNConfig, DNNNetwork, NeuralSeparator
-# from vaesep.train import train
-# speech = data.build("speech", fast=FAST)
-# network = DNNNetwork(DNNConfig(source_names=speech.source_names, gamma=0.2))
-# budget = MATCHED.train_config(get_method("dnn", MATCHED_METHODS), learning_rate=1e-3, seed=0)
-# trained = train(network, speech, budget).network
-# result = evaluate_separator(NeuralSeparator(trained, name="dnn γ=0.2"), speech, "test_cs")
-# print(result.to_markdown())
-# ```
+# methods on the Dutch and Czech tests with its schedule (`MATCHED`, or
+# `MATCHED_FAST` in fast mode, from `vaesep.compare.study`) and with four times
+# its epochs, and rank the methods by mean SDR. Keep the rankings in a dict
+# `rankings`, `{schedule label: {condition: [methods, best first]}}`.
+
+# %% tags=["solution"]
+import dataclasses
+
+from vaesep.compare.report import condition_stats
+from vaesep.compare.study import MATCHED, MATCHED_FAST
+
+base = MATCHED_FAST if FAST else MATCHED
+items = f"-items{MAX_ITEMS}" if MAX_ITEMS else ""  # as matched_study names its folders
+rankings = {}
+for schedule in (base, dataclasses.replace(base, max_epochs=4 * base.max_epochs)):
+    budget = dataclasses.replace(
+        matched_study(OUT_DIR, fast=FAST, methods=("dnn", "drnn", "vae"), conditions=("dutch", "czech"),
+                      max_items=MAX_ITEMS, jobs=1 if FAST else JOBS),  # fast: no worker processes
+        out=OUT_DIR / f"{schedule.label()}{items}", schedule=schedule)
+    execute(budget)
+    stats = condition_stats(load_runs(budget.out), budget)
+    rankings[schedule.label()] = {c: sorted(stats[c], key=lambda m: -stats[c][m].mean) for c in budget.conditions}
+    for condition, order in rankings[schedule.label()].items():
+        print(f"{schedule.describe().split(';')[0]}, {condition}: "
+              + " > ".join(f"{m} {stats[condition][m].cell()}" for m in order))
+
+# %% [markdown] tags=["solution"]
+# The budget names the result folder (`schedule.label()`), so these runs never
+# mix with those of another budget. Whether the ranking survives is in the
+# printout: a swap between two methods whose means differ by less than two
+# standard errors (the ± over seeds) is noise, not a change of ranking. In
+# fast mode the runs use one seed and a few dozen steps, so they test the code,
+# not the methods.
+
+# %% tags=["check"]
+assert len(rankings) == 2, "one ranking per budget"
+for label, by_condition in rankings.items():
+    assert set(by_condition) == {"dutch", "czech"}, label
+    assert all(sorted(order) == ["dnn", "drnn", "vae"] for order in by_condition.values()), label
+print("checked")
+
+# %% [markdown]
+# **3. A stronger discriminative term.** Train a DNN with γ = 0.2 and one with
+# `dnn-discrim`'s γ = 0.05, with the same budget, and compare their SIR and SAR
+# on the Czech test. What does pushing the estimates apart buy, and what does
+# it cost? Keep the two mean SIRs and SARs in a dict `sir_sar`
+# (`{gamma: (SIR, SAR)}`).
+
+# %% tags=["solution"]
+from vaesep import data
+from vaesep.compare.methods import get_method
+from vaesep.compare.study import MATCHED, MATCHED_FAST
+from vaesep.evaluate import evaluate_separator
+from vaesep.models import DNNConfig, DNNNetwork, NeuralSeparator
+from vaesep.train import train
+
+schedule = MATCHED_FAST if FAST else MATCHED
+speech = data.build(DATA, seed=0, fast=FAST)
+method = get_method("dnn", MATCHED_METHODS)  # its training settings (precision)
+sir_sar = {}
+for gamma in (0.05, 0.2):
+    network = DNNNetwork(DNNConfig(source_names=speech.source_names, gamma=gamma))
+    trained = train(network, speech, schedule.train_config(method, learning_rate=1e-3, seed=0)).network
+    scored = evaluate_separator(NeuralSeparator(trained, name=f"dnn γ={gamma:g}"), speech, "test_cs",
+                                max_items=MAX_ITEMS, progress=False)
+    overall = scored.summary()["overall"]
+    sir_sar[gamma] = (overall["sir_mean"], overall["sar_mean"])
+    print(f"γ = {gamma:g}: SIR {sir_sar[gamma][0]:.2f} dB, SAR {sir_sar[gamma][1]:.2f} dB")
+
+# %% [markdown] tags=["solution"]
 # A larger γ usually raises SIR (less of the other voice) and lowers SAR
 # (more artifacts): the objective rewards removing the competitor even where
-# that damages the target.
-# </details>
+# that damages the target. With one seed and (in fast mode) a few dozen steps,
+# a difference smaller than the seed spread of the comparison's table is not
+# evidence either way.
+
+# %% tags=["check"]
+import numpy as np
+
+assert {0.05, 0.2} <= set(sir_sar) and np.all(np.isfinite([sir_sar[0.05], sir_sar[0.2]]))
+print("checked")

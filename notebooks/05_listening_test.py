@@ -335,57 +335,99 @@ else:
 #   each listener has their own file.
 # * `analyse_folder` applies BS.1534's post-screening and reports means with
 #   95 % confidence intervals, box plots, and correlations with SDR/SI-SDR.
-#
+
+# %% [markdown]
 # ## Exercises
 #
+# Each exercise asks a question; write your answer in the code cell below it. Where an
+# answer can be checked, a cell of asserts follows: run it after your answer. The solutions
+# are in the teacher edition (`vaesep lab`, see the README), where CI runs them in fast mode.
+# None of them trains a model: each takes seconds.
+#
 # **1. How many trials does post-screening need?** A careful listener
-# misses the hidden reference (rates it below 90) in 5 % of trials, at random.
-# What is the chance that they are excluded in a test of 4 trials, and of 7?
-#
-# <details><summary>Solution</summary>
-#
-# With 4 trials a single miss is 25 % > 15 %, so the chance is
-# 1 − 0.95⁴ ≈ 18.5 %. With 7 trials one miss is 14 % (kept) and two are
-# needed: 1 − 0.95⁷ − 7 · 0.05 · 0.95⁶ ≈ 4.4 %. Short tests exclude good
-# listeners; plan at least 7 trials.
-#
-# ```python
-# from scipy.stats import binom
-# for n in (4, 7, 10):
-#     first_excluding = next(k for k in range(n + 1) if k / n > 0.15)
-#     print(n, binom.sf(first_excluding - 1, n, 0.05))
-# ```
-# </details>
-#
-# **2. The anchor against the metrics.** Re-run the analysis with
-# `include_anchors=True`. What happens to the correlations, and why?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# print(analyse_folder(SIMULATED_DIR, metrics=stimuli, include_anchors=True, make_figures=False))
-# ```
+# misses the hidden reference (rates it below 90) in 5 % of trials, at random,
+# and a listener who misses it in more than 15 % of the trials is excluded.
+# What is the chance that they are excluded in a test of 4 trials, of 7, and
+# of 10? Keep the three chances in a dict `exclusion_chance` (`{trials: probability}`).
+
+# %% tags=["solution"]
+from scipy.stats import binom
+
+exclusion_chance = {}
+for n in (4, 7, 10):
+    first_excluding = next(k for k in range(n + 1) if k / n > 0.15)  # the fewest misses that exclude
+    exclusion_chance[n] = float(binom.sf(first_excluding - 1, n, 0.05))  # P(misses >= first_excluding)
+    print(f"{n:2d} trials: excluded from {first_excluding} misses on, chance {100 * exclusion_chance[n]:.1f} %")
+
+# %% [markdown] tags=["solution"]
+# With 4 trials a single miss is 25 % > 15 %, so the chance is 1 − 0.95⁴. With
+# 7 trials one miss is 14 % (kept) and two are needed: 1 − 0.95⁷ − 7 · 0.05 ·
+# 0.95⁶. Short tests exclude good listeners, and more trials are not always
+# safer: the chance falls each time one more miss fits under 15 % and climbs
+# until the next such step (10 trials still allow a single miss, so 10 is
+# worse than 7). Choose the number of trials just above a step.
+
+# %% tags=["check"]
+import numpy as np
+
+simulated_misses = np.random.default_rng(SEED).random((200_000, 10)) < 0.05  # 200,000 careful listeners
+for n in (4, 7, 10):
+    excluded = np.mean(simulated_misses[:, :n].mean(axis=1) > 0.15)
+    assert abs(exclusion_chance[n] - excluded) < 0.005, f"{n} trials: a simulation excludes {excluded:.1%}"
+print("checked against a simulation")
+
+# %% [markdown]
+# **2. The anchor against the metrics.** Re-run the analysis of the simulated
+# ratings with `include_anchors=True`. What happens to the correlations, and
+# why? Keep the Pearson r of every metric without and with the anchors in a
+# dict `pearson` (`{include_anchors: {metric: r}}`).
+
+# %% tags=["solution"]
+pearson = {}
+for with_anchors in (False, True):
+    analysed = analyse_folder(SIMULATED_DIR, metrics=stimuli, include_anchors=with_anchors, make_figures=False)
+    pearson[with_anchors] = {c.metric: c.pearson_r for c in analysed.correlations}
+    print(f"anchors included: {with_anchors}; Pearson r:",
+          ", ".join(f"{metric} {r:+.2f}" for metric, r in pearson[with_anchors].items()))
+
+# %% [markdown] tags=["solution"]
 # The anchor has a *high* SDR and SI-SDR (a low-passed voice keeps most of its
 # energy, and BSS-eval even forgives the filter) but a *low* rating, so the
 # correlation drops. Waveform metrics barely notice a loss of bandwidth that
 # every listener hears.
-# </details>
-#
+
+# %% tags=["check"]
+assert set(pearson) == {False, True} and set(pearson[False]) == set(pearson[True])
+assert all(np.isfinite(r) for by_metric in pearson.values() for r in by_metric.values())
+assert all(pearson[True][metric] < pearson[False][metric] for metric in pearson[False]), \
+    "with the anchors, every metric should predict the ratings less well"
+print("checked")
+
+# %% [markdown]
 # **3. How many listeners?** Simulate 4 and then 16 listeners (fresh folders)
 # with a noisier model, `SimulatedListenerModel(noise_sd=20)`, and compare the
-# widths of the confidence intervals.
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# from vaesep.listening import SimulatedListenerModel
-# for n in (4, 16):
-#     folder = LISTENING_DIR / f"SIMULATED-noisy-{n}"
-#     simulate_listeners(stimuli, design, folder, n_listeners=n, n_careless=0,
-#                        model=SimulatedListenerModel(noise_sd=20), seed=SEED)
-#     summaries = analyse_folder(folder, make_figures=False).summaries
-#     print(n, [round(s.half_width, 1) for s in summaries])
-# ```
+# widths of the 95 % confidence intervals of the condition means. Keep the mean
+# half-width over conditions in a dict `half_widths` (`{listeners: rating points}`).
+
+# %% tags=["solution"]
+from vaesep.listening import SimulatedListenerModel
+
+half_widths = {}
+for n in (4, 16):
+    folder = LISTENING_DIR / f"SIMULATED-noisy-{n}"
+    simulate_listeners(stimuli, design, folder, n_listeners=n, n_careless=0,
+                       model=SimulatedListenerModel(noise_sd=20), seed=SEED)
+    summaries = analyse_folder(folder, make_figures=False).summaries
+    half_widths[n] = float(np.mean([s.half_width for s in summaries]))
+    print(f"{n:2d} listeners: half-widths", [round(s.half_width, 1) for s in summaries],
+          f"mean {half_widths[n]:.1f}")
+print(f"ratio 4 / 16 listeners: {half_widths[4] / half_widths[16]:.2f}")
+
+# %% [markdown] tags=["solution"]
 # The half-width shrinks roughly as 1/√(number of ratings): four times the
-# listeners, about half the interval.
-# </details>
+# listeners, about half the interval (a little less than half, as the t
+# quantile for few listeners is larger too).
+
+# %% tags=["check"]
+assert {4, 16} <= set(half_widths) and half_widths[16] < half_widths[4], "more listeners, narrower intervals"
+print("checked")

@@ -384,86 +384,108 @@ display(Markdown("\n".join(f"* {sentence}" for sentence in sentences)))
 #   noise prior, so nothing about the noise is learnt in advance.
 # * L falls at every iteration by construction; whether the SDR follows, and
 #   at what cost, is measured, not assumed.
-#
+
+# %% [markdown]
 # ## Exercises
 #
+# Each exercise asks a question; write your answer in the code cell below it. Where an
+# answer can be checked, a cell of asserts follows: run it after your answer. The solutions
+# are in the teacher edition (`vaesep lab`, see the README), where CI runs them in fast mode.
+# They run inference on one mixture (no training): seconds each.
+#
 # **1. The step size.** Inference takes Adam steps of size `step_size` on the
-# codes. Run 100 iterations on the mixture above with step sizes 0.005 and
-# 0.1 and compare the objective curves and the SDR. Which falls faster, and
-# does the faster fall give the better separation?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# import dataclasses
-#
-# runs = {}
-# for step in (0.005, network.config.step_size, 0.1):
-#     variant = network.with_iterations(100)
-#     variant.config = dataclasses.replace(variant.config, step_size=step)
-#     separated, found = infer_item(variant, mixture, 100)
-#     runs[f"step {step}"] = found.objective[0].numpy()
-#     print(step, bss_eval(references, separated)["sdr"].round(2))
-# display(plot_objective(runs))
-# ```
-#
+# codes. Run 100 iterations on the mixture above with step sizes 0.005, the
+# default and 0.1, and compare the objective curves and the SDR. Which falls
+# faster, and does the faster fall give the better separation? Keep the mean
+# SDR per step size in a dict `sdr_by_step` (`{step size: dB}`).
+
+# %% tags=["solution"]
+import dataclasses
+
+runs, sdr_by_step = {}, {}
+for step in (0.005, network.config.step_size, 0.1):
+    variant = network.with_iterations(100)
+    variant.config = dataclasses.replace(variant.config, step_size=step)
+    separated, found = infer_item(variant, mixture, 100)
+    runs[f"step {step:g}"] = found.objective[0].numpy()
+    sdr_by_step[step] = float(bss_eval(references, separated)["sdr"].mean())
+    print(f"step {step:g}: L {runs[f'step {step:g}'][0]:.1f} → {runs[f'step {step:g}'][-1]:.1f}, "
+          f"mean SDR {sdr_by_step[step]:.2f} dB")
+display(plot_objective(runs))
+
+# %% [markdown] tags=["solution"]
 # A larger step lowers L faster at first (and is taken back more often: the
 # rejected steps halve it). Lower L means codes that explain this mixture
 # better under the priors; the SDR tells whether that is also closer to the
 # truth. When the priors allow many explanations, the lowest L need not be the
 # best separation, and a small number of small steps acts as a regulariser.
-#
-# </details>
-#
+
+# %% tags=["check"]
+assert {0.005, network.config.step_size, 0.1} <= set(sdr_by_step), "one SDR per step size"
+assert all(np.isfinite(list(sdr_by_step.values())))
+print("checked")
+
+# %% [markdown]
 # **2. How big a noise model?** The NMF noise model has
-# `n_components` = 16 by default. Try 2 and 64 on the noisy item. What goes
-# wrong at each end?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# import dataclasses
-#
-# for k in (2, 16, 64):
-#     variant = denoiser.with_iterations(50)
-#     variant.config = dataclasses.replace(variant.config, n_components=k)
-#     separated, _ = infer_item(variant, noisy_mixture, 50)
-#     print(k, "speech SDR", bss_eval(noisy_references, separated)["sdr"][0].round(2))
-# ```
-#
+# `n_components` = 16 by default. Try 2 and 64 on the noisy item (50
+# iterations each). What goes wrong at each end? Keep the speech SDR per
+# number of components in a dict `speech_sdr` (`{components: dB}`).
+
+# %% tags=["solution"]
+speech_sdr = {}
+for k in (2, denoiser.config.n_components, 64):
+    variant = denoiser.with_iterations(50)
+    variant.config = dataclasses.replace(variant.config, n_components=k)
+    separated, _ = infer_item(variant, noisy_mixture, 50)
+    speech_sdr[k] = float(bss_eval(noisy_references, separated)["sdr"][0])
+    print(f"{k:3d} components: speech SDR {speech_sdr[k]:.2f} dB")
+
+# %% [markdown] tags=["solution"]
 # With very few components the noise model cannot follow a noise that
 # changes over time, and what it cannot explain is left to the speech. With
 # many, W H is flexible enough to explain the speech as well: nothing tells
 # the NMF that harmonic combs belong to the speech, so it takes part of it.
 # The speech prior's advantage is knowing what speech looks like; a noise
 # model as flexible as it erases that advantage.
-#
-# </details>
-#
+
+# %% tags=["check"]
+assert {2, 64} <= set(speech_sdr) and all(np.isfinite(list(speech_sdr.values())))
+print("checked")
+
+# %% [markdown]
 # **3. Who is who?** The priors carry the identity of the speakers, not only
 # "speech". Swap them: build a separator whose `v` source uses the `m` prior
-# and vice versa, and separate the mixture above. What happens to the SDR,
-# and why does the encoders' guess already show it?
-#
-# <details><summary>Solution</summary>
-#
-# ```python
-# from vaesep.models import GenerativeNetwork
-#
-# v, m = speech.source_names
-# swapped = GenerativeNetwork.from_priors({v: network.priors[m], m: network.priors[v]}, network.config)
-# for count in (0, 10):
-#     separated, _ = infer_item(swapped, mixture, count)
-#     print(count, bss_eval(references, separated)["sdr"].round(2))
-# ```
-#
+# and vice versa (a `copy.deepcopy` of `network` whose priors load each other's
+# weights, `load_state_dict`), and separate the mixture above with 0 and 10
+# iterations. What happens to the SDR, and why does the encoders' guess
+# already show it? Keep the mean SDR of the swapped separator per iteration
+# count in a dict `swapped_sdr`.
+
+# %% tags=["solution"]
+import copy
+
+v, m = speech.source_names
+swapped = copy.deepcopy(network)
+swapped.priors[v].load_state_dict(network.priors[m].state_dict())
+swapped.priors[m].load_state_dict(network.priors[v].state_dict())
+swapped_sdr = {}
+for count in (0, 10):
+    separated, _ = infer_item(swapped, mixture, count)
+    swapped_sdr[count] = float(bss_eval(references, separated)["sdr"].mean())
+    print(f"{count:2d} iterations: swapped priors {swapped_sdr[count]:.2f} dB, "
+          f"the right ones {item_sdr[count].mean() if count in item_sdr else float('nan'):.2f} dB")
+
+# %% [markdown] tags=["solution"]
 # Each prior now explains the other speaker's voice: the estimates come out in
 # the wrong order, and BSS-eval (which does not search permutations) scores
 # them far below the mixture. The encoder of each prior was trained to
 # describe its own speaker; reading the mixture, it already proposes a code
 # for that speaker's part, so the swap shows at 0 iterations.
-#
-# </details>
+
+# %% tags=["check"]
+assert {0, 10} <= set(swapped_sdr) and all(np.isfinite(list(swapped_sdr.values())))
+assert swapped_sdr[0] < item_sdr[0].mean(), "swapped priors should separate worse than the right ones"
+print("checked")
 
 # %%
 print(f"this run took {time.perf_counter() - STARTED:.0f} s ({'fast' if FAST else 'full'} mode)")

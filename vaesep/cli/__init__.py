@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_compare_parser(subparsers)
     add_study_parser(subparsers)
+    from vaesep.cli.lab import add_lab_parser  # the course's two editions of the notebooks
+
+    add_lab_parser(subparsers)
     return parser
 
 
