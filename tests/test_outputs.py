@@ -83,4 +83,7 @@ def test_starting_another_track_pauses_the_first_and_keeps_the_position(tmp_path
         finally:
             browser.close()
     assert first_paused and not second_paused
-    assert second_at >= first_at > 0.5  # picked up where the first stopped, not from 0
+    assert first_at > 0.5
+    # picked up where the first stopped, not from 0; a seek in a FLAC stream may land a few
+    # samples early (CI saw 0.542204 s after 0.542244 s), so allow 20 ms
+    assert second_at >= first_at - 0.02
