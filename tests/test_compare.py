@@ -308,3 +308,17 @@ def test_the_fast_study_runs_end_to_end(tmp_path, capsys):
     record = load_checkpoint(tmp_path / "shipped" / "vae-speech.pt")
     assert record["stopped"] in ("early_stopping", "epochs") and record["train_config"]["patience"] == 1
     assert vaesep.load_model(tmp_path / "shipped" / "dnn-speech.pt").separate(np.ones(4000) * 0.1, 16000).shape == (2, 4000)
+
+
+def test_convergence_summary_counts_a_generative_run_by_its_longest_prior() -> None:
+    """A generative run's steps_total sums its priors; the cap applies to each prior."""
+    from vaesep.compare.report import convergence_summary
+
+    common = {"domain": "speech", "config": {}, "seed": 0, "stopped": "early_stopping"}
+    runs = [
+        {**common, "method": "vae", "kind": "vae", "steps_total": 12_000},
+        {**common, "method": "generative", "kind": "generative", "steps_total": 35_200,
+         "prior_curves": {"v": [[100, 3.0], [21_900, 2.0]], "m": [[100, 3.0], [13_300, 2.5]]}},
+    ]
+    assert convergence_summary(runs)["max_steps_used"] == 21_900
+    assert convergence_summary(runs[:1])["max_steps_used"] == 12_000
