@@ -343,7 +343,8 @@ def write_summary(study: Study) -> Path:
         results_markdown(runs, study),
         _bullets(verdict_sentences(runs, study)),
         f"{summary['early_stopped']} of {summary['learned_runs']} learned runs stopped early "
-        f"(validation SDR flat for {schedule.patience} epochs of {schedule.epoch_steps} steps); the longest used "
+        f"(validation SDR, or a source prior's validation loss, flat for {schedule.patience} epochs of "
+        f"{schedule.epoch_steps} steps); the longest-trained network used "
         f"{summary['max_steps_used']:,} of the {schedule.max_epochs * schedule.epoch_steps:,} allowed steps. "
         f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. "
         f"Diverged (recorded, never selected): {', '.join(summary['diverged']) or 'none'}.",
