@@ -490,7 +490,7 @@ print(vaesep.list_pretrained())
 # **1. How many seeds would you need?** Suppose two methods each have a seed
 # standard deviation σ and you want to resolve a true gap of δ = 0.3 dB at two
 # standard errors. Take σ as the VAE's on the Czech test in the committed
-# 200-step comparison, `../results/04_comparison.json` (three seeds; under
+# 200-step comparison, `results/04_comparison.json` (three seeds; under
 # `["conditions"]["czech"]["methods"]["vae"]["sdr_mean"]["std"]`; the study at
 # convergence has one seed per configuration so far, so it has no σ). How many
 # seeds per method does that take? Keep σ in `sigma` and the answer, a whole

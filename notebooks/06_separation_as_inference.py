@@ -104,7 +104,7 @@ from vaesep.compare.inference import (
     iteration_markdown,
     study_comparison,
 )
-from vaesep.files import save_figure, save_table
+from vaesep.files import project_dir, save_figure, save_table
 from vaesep.metrics import bss_eval
 from vaesep.models.generative import multiplicative_update, negative_log_posterior
 from vaesep.plots import plot_iteration_curves, plot_objective, plot_spectrograms
@@ -130,12 +130,13 @@ SHOW_ITERATIONS = (0, 10, 100)  # the estimates we look at and listen to
 CURVE_ITERATIONS = (0, 10, 50, 200)  # the measured curve (issue 13)
 ITEM = 0  # the test mixture we look at
 CURVE_ITEMS = None  # test items per curve; None: 3 in fast mode, all in full mode
-STUDY_DIR = "../results/converged"  # the convergence study's result files (vaesep study)
+STUDY_DIR = None  # None: results/converged of the checkout, the result files of `vaesep study`
 
 # %%
 # the parameters left at None take the default of the mode
 FAST = use_fast_mode(FAST)
 CURVE_ITEMS = mode_default(CURVE_ITEMS, fast=3, full=None)
+STUDY_DIR = project_dir() / "results" / "converged" if STUDY_DIR is None else Path(STUDY_DIR)
 curve_items = CURVE_ITEMS
 caption = f"0 dB, data seed {SEED}, {curve_items or 'all'} items, commit {code_version()}"  # every table says what it is
 
