@@ -238,8 +238,8 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 # while the KL term, which measures the codes, does not change. So "β = 1"
 # means nothing by itself: it is β relative to a reconstruction term whose
 # size was set by the convention. The cell below measures both terms per
-# frame with the shipped `vae-speech` (trained with the unit variance) on the
-# validation mixtures, then again with the same audio ten times louder.
+# frame with the shipped `vae-unit-speech` (the study's converged VAE trained
+# with the unit variance, as the authors' code scales it) on the validation mixtures, then again with the same audio ten times louder.
 #
 # Two likelihoods remove the convention (`likelihood=` in `VAEConfig`):
 #
@@ -263,7 +263,7 @@ print(f"training on {device}; checkpoint: {CHECKPOINT}")
 # %%
 from vaesep.latent import unit_statistics
 
-shipped_vae = vaesep.load_model(PRETRAINED).network.eval()
+shipped_vae = vaesep.load_model("vae-unit-speech").network.eval()
 validation = ValidationSet(ds.sources("valid")[: 8 if FAST else None])
 with torch.no_grad():
     # the network sees the mixture at the reference level, as always; only the units in which

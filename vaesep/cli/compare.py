@@ -90,7 +90,8 @@ def add_compare_parser(subparsers) -> None:
     add("--pretrained", action="store_true", help="score the shipped models, train nothing")
     add("--max-items", type=positive_int, help="score only the first items per split")
     add("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
-    add("--out", default=None, help="result files and checkpoints (default runs/compare)")
+    add("--out", default=None, help="result files (default: results/matched; --fast, --pretrained: runs/compare); "
+        "checkpoints always go to runs/compare")
     add("--export-pretrained", action="store_true",
         help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
     add("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this file")

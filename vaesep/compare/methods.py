@@ -116,7 +116,7 @@ MATCHED_METHODS: tuple[Method, ...] = (
     # vae-speech is the project's main model, so the budget-matched VAE ships under another stem
     Method("vae", "vae", "vae", "VAE, one encoder/decoder pair per source (authors' layout)", ship_as="vae-matched"),
     Method("vae-shared", "vae", "vae", "VAE, one encoder and latent, a decoder per source", {"variant": "shared"}),
-    Method("vae-shipped", "shipped", "reference", "the shipped vae-speech (trained longer: not budget-matched)",
+    Method("vae-shipped", "shipped", "reference", "the shipped vae-speech: the study's converged VAE (not budget-matched)",
            {"model": "vae-speech", "domain": "speech"}),
 )
 """The matched-budget view, in the order its committed tables use."""

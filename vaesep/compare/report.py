@@ -239,7 +239,6 @@ CONTRASTS: tuple[tuple[str, str, str], ...] = (
     ("drnn", "dnn", "recurrence over time (DRNN vs DNN)"),
     ("dnn-discrim", "dnn", "the discriminative term on the DNN"),
     ("drnn-discrim", "drnn", "the discriminative term on the DRNN"),
-    ("vae-shipped", "vae", "longer training (the shipped vae-speech vs the budget-matched vae)"),
     ("ceiling", "vae", "the distance from the VAE up to the ceiling"),
 )
 """Pairs of rows that differ in one ingredient, and what that ingredient is; ``"ceiling"`` is the

@@ -129,10 +129,11 @@ def matched_study(
 ) -> Study:
     """The second view: one configuration per method, a fixed 200-step budget, 3 seeds on every domain.
 
-    Result files go to a folder of ``out`` (default ``runs/compare``) named after the
-    schedule (or ``shipped``) and the items.
+    Result files go to a folder of ``out`` named after the schedule (or ``shipped``) and the
+    items; ``out`` defaults to the committed ``results/matched`` for the full run, else to
+    ``runs/compare``. Checkpoints always go to ``runs/compare``: they are never committed.
     """
-    from vaesep.files import runs_dir
+    from vaesep.files import project_dir, runs_dir
 
     if shipped and seeds not in (None, (0,)):
         raise ValueError("the shipped models are the seed-0 runs: give no seeds (or seed 0) with shipped=True")
@@ -142,11 +143,13 @@ def matched_study(
                          "nothing without the seed spread; fewer seeds are allowed only in fast mode")
     schedule = MATCHED_FAST if fast else MATCHED
     label = ("shipped" if shipped else schedule.label()) + (f"-items{max_items}" if max_items else "")
+    default = runs_dir() / "compare" if fast or shipped else project_dir() / "results" / "matched"
     return Study(
-        Path(out or runs_dir() / "compare") / label,
+        Path(out or default) / label,
         tuple(get_method(name, MATCHED_METHODS) for name in methods or [m.name for m in MATCHED_METHODS]),
         conditions or (("synthetic",) if fast else FULL_CONDITIONS),
-        seeds, seeds, schedule, (1e-3,), shipped=shipped, fast=fast, jobs=jobs, max_items=max_items,
+        seeds, seeds, schedule, (1e-3,), checkpoints=runs_dir() / "compare" / label / "checkpoints",
+        shipped=shipped, fast=fast, jobs=jobs, max_items=max_items,
     )
 
 
