@@ -755,7 +755,7 @@ for split, by_label in results.items():
 # the VAE's. Keep the loaded model as `ae_model` and its mean SDR per test split
 # in a dict `ae_sdr` (`{split: dB}`, the splits of `results`).
 
-# %% tags=["solution"]
+# %% tags=["solution", "trains"]
 ae = VAENetwork(dataclasses.replace(vae_config, deterministic=True))
 ae_result = train(ae, ds, dataclasses.replace(train_config, epochs=EPOCHS + EXTRA_EPOCHS),
                   checkpoint_path=runs_dir() / "02_ae.pt", resume=False, device=DEVICE)
@@ -790,7 +790,7 @@ print("checked")
 # epoch in a dict `final_kl` and its test SDR in `test_sdr`, both keyed
 # `"beta 0.1"`, `"beta 4"` and `"no warm-up"`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "trains"]
 from matplotlib.figure import Figure
 
 from vaesep.files import markdown_table
@@ -848,7 +848,7 @@ print("checked")
 # the number of parameters saved in `saved_parameters` and the single-frame
 # model's mean Dutch test SDR in `context0_sdr`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "trains"]
 single = VAENetwork(dataclasses.replace(vae_config, context=0))
 display(Markdown(parameter_table(single)))  # compare with the table of the network above
 saved_parameters = (sum(p.numel() for p in network.parameters() if p.requires_grad)

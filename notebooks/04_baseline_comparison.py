@@ -541,7 +541,7 @@ print("checked")
 # its epochs, and rank the methods by mean SDR. Keep the rankings in a dict
 # `rankings`, `{schedule label: {condition: [methods, best first]}}`.
 
-# %% tags=["solution"]
+# %% tags=["solution", "trains"]
 import dataclasses
 
 from vaesep.compare.report import condition_stats
@@ -584,7 +584,7 @@ print("checked")
 # it cost? Keep the two mean SIRs and SARs in a dict `sir_sar`
 # (`{gamma: (SIR, SAR)}`).
 
-# %% tags=["solution"]
+# %% tags=["solution", "trains"]
 from vaesep import data
 from vaesep.compare.methods import get_method
 from vaesep.compare.study import MATCHED, MATCHED_FAST

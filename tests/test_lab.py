@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from vaesep.cli import main
-from vaesep.cli.lab import ANSWER, student_edition, write_editions
+from vaesep.cli.lab import ANSWER, outline, student_edition, write_editions
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -96,3 +96,46 @@ def test_refuses_to_overwrite_without_force(editions, tmp_path, capsys):
     written = write_editions(out, NOTEBOOK_DIR, force=True)
     assert not stale.exists() and len(written) == 2 * len(NOTEBOOKS)
     assert (out / "student" / NOTEBOOKS[0].name).read_bytes() == (editions / "student" / NOTEBOOKS[0].name).read_bytes()
+
+
+def _ran(cell, start: str, end: str):
+    cell.metadata["execution"] = {"iopub.execute_input": start, "shell.execute_reply": end}
+    return cell
+
+
+def test_the_guide_times_sections_and_exercises_from_an_executed_notebook(tmp_path):
+    code, text = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    t = "2026-12-01T10:00:{:02d}.000000Z".format
+    solution = code("x = 1", metadata={"tags": ["solution", "trains"]})
+    solution.outputs = [nbformat.v4.new_output("stream", name="stdout", text="first\nanswer 42\n")]
+    notebook = nbformat.v4.new_notebook(cells=[
+        text("# Title\n\nfour words of intro"),
+        text("## The model, from the ELBO\n\none two three"), _ran(code("a = 1"), t(0), t(30)),
+        text("## Exercises\n\nintro words\n\n**4. First one.** Do it now."), _ran(solution, t(30), t(42)),
+        text("the answer explained at length", metadata={"tags": ["solution"]}),
+        _ran(code("assert x == 1", metadata={"tags": ["check"]}), t(42), t(48)),
+        text("**Exercise 2 — second.** Later."), text("## Summary\n\nend"),
+    ])
+    parts = outline(notebook)
+    assert [(p["name"], p["exercise"]) for p in parts] == [
+        ("(top)", None), ("The model, from the ELBO", None), ("Exercises", None), ("First one", 4),
+        ("second", 2), ("Summary", None)]
+    assert [p["words"] for p in parts] == [6, 9, 4, 6, 5, 3]  # solution prose is not counted
+    assert parts[1]["seconds"] == 30 and parts[3]["seconds"] == 18 and parts[3]["trains"]
+    assert parts[3]["answer"] == "answer 42" and not parts[4]["trains"]
+    executed = tmp_path / "results" / "executed"
+    executed.mkdir(parents=True)
+    nbformat.write(notebook, executed / "02_training_the_vae.ipynb")
+    (tmp_path / "results" / "summary.json").write_text('{"fast": true, "code": "abc1234"}')
+    guide = tmp_path / "LAB.md"
+    guide.write_text("x\n<!-- vaesep-lab-fast:start -->\nold\n<!-- vaesep-lab-fast:end -->\ny\n")
+    assert main(["lab", "--guide", str(guide), "--executed", str(executed)]) == 0
+    written = guide.read_text()
+    assert "\nold\n" not in written and "abc1234" in written
+    assert "| `02` 4. First one | yes | yes | 0.3 | answer 42 |" in written  # exercise 4 of 02 is on the path
+    assert "| `02_training_the_vae` | (top); The model, from the ELBO | 0 | 0.5 | 4 | 0.3 |" in written
+
+
+def test_lab_needs_out_or_guide(capsys):
+    assert main(["lab"]) == 2
+    assert "--out" in capsys.readouterr().err

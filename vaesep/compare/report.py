@@ -345,8 +345,9 @@ def write_summary(study: Study) -> Path:
         f"(validation SDR, or a source prior's validation loss, flat for {schedule.patience} epochs of "
         f"{schedule.epoch_steps} steps); the longest-trained network used "
         f"{summary['max_steps_used']:,} of the {schedule.max_epochs * schedule.epoch_steps:,} allowed steps. "
-        f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. "
-        f"Diverged (recorded, never selected): {', '.join(summary['diverged']) or 'none'}.",
+        f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. Stopped by "
+        f"the cap instead: {', '.join(summary['not_converged']) or 'none'}. Diverged (recorded, never selected): "
+        f"{', '.join(summary['diverged']) or 'none'}.",
         "## Tuning (speech, seed 0)",
         tuning_markdown(runs, study),
     ])
@@ -369,7 +370,8 @@ def readme_block(study: Study) -> str:
         _bullets(verdict_sentences(runs, study)) or "(no verdict yet)",
         f"_Mean test SDR in dB ± std over training seeds, from `results/converged/` ({len(runs)} result "
         f"files, commits {', '.join(_commits(runs))}); the study is {state}. {summary['early_stopped']} of "
-        f"{summary['learned_runs']} learned runs stopped early, the longest after "
+        f"{summary['learned_runs']} learned runs stopped early (the cap stopped: "
+        f"{', '.join(summary['not_converged']) or 'none'}), the longest after "
         f"{summary['max_steps_used']:,} of {study.schedule.max_epochs * study.schedule.epoch_steps:,} allowed steps; "
         f"{summary['cpu_hours']:.1f} CPU-hours so far. Every row is the configuration selected by "
         "validation SDR (`results/converged/summary.md` lists the grid)._",
