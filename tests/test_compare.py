@@ -30,7 +30,10 @@ from vaesep.compare.report import (
     verdict_sentences,
     write_summary,
 )
+from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
+from vaesep.compare.inference import readme_block as inference_block
 from vaesep.compare.study import (
+    MATCHED,
     MATCHED_FAST,
     Run,
     Study,
@@ -274,11 +277,12 @@ def test_the_study_report_and_readme_block_are_rewritten_from_the_files(tmp_path
     for index, run in enumerate(tuning_runs(study, "dnn")):
         _fake_result(study, run, 5.0 + index, {"dutch": {"sdr_mean": 7.0 + index}}, kind="dnn")
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\noutro\n")
+    readme.write_text(f"intro\n{README_START}\nold\n{README_END}\n{INFERENCE_START}\nold\n{INFERENCE_END}\noutro\n")
     monkeypatch.setenv("VAESEP_FAST", "0")
     assert main(["study", "--report-only", "--out", str(out), "--readme", str(readme)]) == 0
     text = readme.read_text()
     assert "old" not in text and "| dnn | lr0.003-gamma=0.05 | 1 | 12.00 |" in text and text.endswith("outro\n")
+    assert "generative runs are not all finished yet" in text
     summary = (out / "summary.md").read_text()
     assert "| dnn | lr0.003-gamma=0.05 | 10.00 | 50 | early_stopping | 0.0 min | ✓ |" in summary
     assert json.loads((out / "summary.json").read_text())["winners"]["dnn"] == {"gamma": 0.05, "learning_rate": 0.003}
@@ -322,3 +326,43 @@ def test_convergence_summary_counts_a_generative_run_by_its_longest_prior() -> N
     ]
     assert convergence_summary(runs)["max_steps_used"] == 21_900
     assert convergence_summary(runs[:1])["max_steps_used"] == 12_000
+
+
+def test_the_full_matched_view_is_committed_and_its_checkpoints_are_not(tmp_path, monkeypatch):
+    """Result files of the default full 200-step run go to results/matched (committed, read by
+    notebook 04), its checkpoints to runs/compare; an explicit folder keeps both together."""
+    monkeypatch.chdir(REPOSITORY)
+    monkeypatch.delenv("VAESEP_RUNS_DIR", raising=False)
+    monkeypatch.delenv("VAESEP_FAST", raising=False)
+    full = matched_study()
+    assert full.out == REPOSITORY / "results" / "matched" / MATCHED.label()
+    assert full.checkpoints == REPOSITORY / "runs" / "compare" / MATCHED.label() / "checkpoints"
+    mine = matched_study(tmp_path)
+    assert mine.out == tmp_path / MATCHED.label() and mine.checkpoints is None
+    assert mine.checkpoint(Run.of("dnn", {"learning_rate": 1e-3}, 0, "speech")).is_relative_to(mine.out)
+    assert matched_study(fast=True).out.parent.name == "compare"
+
+
+def test_the_committed_matched_view_is_read_as_notebook_04_reads_it():
+    runs = load_runs(matched_study(REPOSITORY / "results" / "matched").out)
+    assert {"mixture", "irm", "dnn", "vae"} <= {run["method"] for run in runs}
+
+
+def test_readme_answers_the_inference_questions_from_the_selected_generative_runs(tmp_path):
+    """Issue 13's three answers: the selected configuration's runs only, every number from a file."""
+    study = converged_study(tmp_path)
+    for index, run in enumerate(tuning_runs(study, "generative")):
+        _fake_result(study, run, 5.0 + index, {"czech": {"sdr_mean": 3.0 + index}}, kind="generative")
+        result = json.loads(run.path(tmp_path).read_text())
+        result.update(test_amortised={"czech": {"sdr_mean": 2.5}}, iterations=50,
+                      valid_sdr_by_iterations={"0": 4.0, "10": 4.5, "50": 5.0 + index, "200": 4.9})
+        run.path(tmp_path).write_text(json.dumps(result))
+    cost = tmp_path / "cost.json"
+    rows = [{"iterations": n, "rtf": 0.01 * (n + 1), "cpu_seconds": 2.0 * (n + 1), "audio_seconds": 100.0,
+             "threads": 2} for n in (0, 10, 50, 200)]
+    cost.write_text(json.dumps({"rows": rows, "data": "speech", "split": "test", "load": 1.5, "commit": "abc"}))
+    block = inference_block(tmp_path, cost)
+    assert "czech 5.00 against 2.50 dB (+2.50)" in block  # lr 3e-3 has the best validation SDR
+    assert "7.00 dB at 50" in block and "[50] iterations" in block
+    assert "real-time factor 0.010, 0.110, 0.510, 2.010" in block and "0.020, 0.220, 1.020, 4.020" in block
+    assert "Not measured yet" in inference_block(tmp_path, tmp_path / "missing.json")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 
 from vaesep.cli.arguments import positive_int, seed, writable_folder
-from vaesep.compare import report
+from vaesep.compare import inference, report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
+from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
 from vaesep.compare.methods import MATCHED_METHODS, get_method
 from vaesep.compare.report import README_END, README_START
 from vaesep.compare.study import Study, converged_study, execute, matched_study
@@ -61,7 +62,8 @@ def study_command(args: argparse.Namespace) -> int:
     if args.readme:
         if fast:
             raise ValueError("--readme quotes the full study: drop --fast (or VAESEP_FAST)")
-        fill_block(args.readme, README_START, README_END, None)  # fail now, not after hours
+        for start, end in ((README_START, README_END), (INFERENCE_START, INFERENCE_END)):
+            fill_block(args.readme, start, end, None)  # a missing block fails now, not after hours
     out = args.out or ("runs/fast/converged" if fast else "results/converged")
     study = converged_study(out, fast=fast, jobs=args.jobs)
     if not args.report_only:
@@ -69,6 +71,7 @@ def study_command(args: argparse.Namespace) -> int:
     print(f"wrote {report.write_summary(study)}")
     if args.readme:
         print(f"rewrote {fill_block(args.readme, README_START, README_END, report.readme_block(study))}")
+        print(f"rewrote {fill_block(args.readme, INFERENCE_START, INFERENCE_END, inference.readme_block(study.out))}")
     if args.ship:
         # a fast run's models are CI-sized: they never replace the shipped ones
         for path in ship_models(study, *([study.out / "shipped"] if fast else [])):
@@ -90,8 +93,8 @@ def add_compare_parser(subparsers) -> None:
     add("--pretrained", action="store_true", help="score the shipped models, train nothing")
     add("--max-items", type=positive_int, help="score only the first items per split")
     add("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
-    add("--out", default=None, help="result files (default: results/matched; --fast, --pretrained: runs/compare); "
-        "checkpoints always go to runs/compare")
+    add("--out", default=None, help="result files and checkpoints (default: results/matched, its checkpoints in "
+        "runs/compare; --fast, --pretrained: runs/compare)")
     add("--export-pretrained", action="store_true",
         help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
     add("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this file")

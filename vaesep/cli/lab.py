@@ -91,7 +91,7 @@ def cell_seconds(cell) -> float:
 def outline(notebook) -> list[dict]:
     """The parts of an executed notebook in order: each ``## `` section and each exercise, with
     its words of prose (solutions not counted), seconds of code, whether a solution cell is
-    tagged ``trains``, and the last line its solution printed."""
+    tagged ``trains``, and the last line its solution printed (else its check)."""
     def part(name: str, exercise: int | None = None) -> dict:
         return {"name": name, "exercise": exercise, "words": 0, "seconds": 0.0, "trains": False, "answer": ""}
 
@@ -112,8 +112,9 @@ def outline(notebook) -> list[dict]:
             parts[-1]["seconds"] += cell_seconds(cell)
             parts[-1]["trains"] |= "trains" in tags
             printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-            if SOLUTION in tags and printed.strip():
-                parts[-1]["answer"] = printed.strip().splitlines()[-1][:140]
+            lines = [line for line in printed.splitlines() if line.strip() and line[0] not in "|_"]  # no tables
+            if lines and (SOLUTION in tags or ("check" in tags and not parts[-1]["answer"])):
+                parts[-1]["answer"] = lines[-1].strip()[:140]
     return parts
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaesep.compare.report import condition_stats, load_runs
+from vaesep.compare.report import SeedStat, condition_stats, load_runs, selected_runs
 from vaesep.compare.study import converged_study
 from vaesep.data import BuiltDataset
 from vaesep.evaluate import separate_split
-from vaesep.files import markdown_table
+from vaesep.files import markdown_table, read_json
 from vaesep.metrics import evaluate_batch
 from vaesep.models import GenerativeNetwork, NeuralSeparator
 from vaesep.models.generative import Inference
@@ -127,3 +127,44 @@ def study_comparison(root: str | Path = "results/converged") -> list[str]:
                      f"{best} {matched[best].mean - theirs.mean:.2f} dB")
         sentences.append(text + ".")
     return sentences
+
+
+INFERENCE_START, INFERENCE_END = "<!-- vaesep-inference:start -->", "<!-- vaesep-inference:end -->"
+"""Markers around README's answers to notebook 06's questions (``vaesep study --readme``)."""
+COST_BENCHMARK = Path("benchmarks/results/inference-speech-test.json")
+"""The committed run of ``benchmarks/bench_inference.py`` on the study's selected generative model."""
+
+
+def readme_block(root: str | Path = "results/converged", cost: str | Path = COST_BENCHMARK) -> str:
+    """README's answers to the three questions of issue 13, from the study's selected generative
+    runs (every seed) and the committed cost benchmark; nothing typed by hand."""
+    runs = selected_runs(load_runs(root), converged_study(root), "generative")
+    if not runs:
+        return "_The study's generative runs are not all finished yet (`vaesep study`): no answer so far._"
+    seeds = f"{len(runs)} seed(s), {sorted({r['iterations'] for r in runs})} iterations selected on validation SDR"
+    gains = []
+    for condition in runs[0]["test"]:
+        refined = SeedStat.of([r["test"][condition]["sdr_mean"] for r in runs])
+        guess = SeedStat.of([r["test_amortised"][condition]["sdr_mean"] for r in runs])
+        gains.append(f"{condition} {refined.cell()} against {guess.cell()} dB ({refined.mean - guess.mean:+.2f})")
+    counts = sorted(runs[0]["valid_sdr_by_iterations"], key=int)
+    curve = ", ".join(f"{SeedStat.of([r['valid_sdr_by_iterations'][n] for r in runs]).cell()} dB at {n}"
+                      for n in counts)
+    answers = [
+        f"1. **Does inference beat the encoders' guess?** Test SDR after inference against the encoders' "
+        f"guess alone ({seeds}): {'; '.join(gains)}. Validation SDR against iterations: {curve}.",
+        "2. **Does it hold up better where training and test differ?** "
+        + (" ".join(study_comparison(root)) or "No shifted condition has both kinds of runs yet."),
+    ]
+    if Path(cost).is_file():
+        bench = read_json(cost)
+        rows = bench["rows"]
+        answers.append(
+            f"3. **What does it cost?** On {bench['data']}/{bench['split']} ({rows[0]['threads']} thread(s), load "
+            f"average {bench['load']:.1f}, commit {bench['commit']}): real-time factor "
+            + ", ".join(f"{row['rtf']:.3f}" for row in rows) + " and CPU seconds per second of audio "
+            + ", ".join(f"{row['cpu_seconds'] / row['audio_seconds']:.3f}" for row in rows)
+            + f" at {', '.join(str(row['iterations']) for row in rows)} iterations.")
+    else:
+        answers.append(f"3. **What does it cost?** Not measured yet: run `benchmarks/bench_inference.py` into {cost}.")
+    return "\n".join(answers)

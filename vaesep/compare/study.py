@@ -130,8 +130,8 @@ def matched_study(
     """The second view: one configuration per method, a fixed 200-step budget, 3 seeds on every domain.
 
     Result files go to a folder of ``out`` named after the schedule (or ``shipped``) and the
-    items; ``out`` defaults to the committed ``results/matched`` for the full run, else to
-    ``runs/compare``. Checkpoints always go to ``runs/compare``: they are never committed.
+    items; ``out`` defaults to the committed ``results/matched`` for the full run (its
+    checkpoints then go to ``runs/compare``, never committed), else to ``runs/compare``.
     """
     from vaesep.files import project_dir, runs_dir
 
@@ -143,12 +143,13 @@ def matched_study(
                          "nothing without the seed spread; fewer seeds are allowed only in fast mode")
     schedule = MATCHED_FAST if fast else MATCHED
     label = ("shipped" if shipped else schedule.label()) + (f"-items{max_items}" if max_items else "")
-    default = runs_dir() / "compare" if fast or shipped else project_dir() / "results" / "matched"
+    committed = out is None and not (fast or shipped)
+    default = project_dir() / "results" / "matched" if committed else runs_dir() / "compare"
     return Study(
         Path(out or default) / label,
         tuple(get_method(name, MATCHED_METHODS) for name in methods or [m.name for m in MATCHED_METHODS]),
         conditions or (("synthetic",) if fast else FULL_CONDITIONS),
-        seeds, seeds, schedule, (1e-3,), checkpoints=runs_dir() / "compare" / label / "checkpoints",
+        seeds, seeds, schedule, (1e-3,), checkpoints=runs_dir() / "compare" / label / "checkpoints" if committed else None,
         shipped=shipped, fast=fast, jobs=jobs, max_items=max_items,
     )
 
