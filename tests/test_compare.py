@@ -11,7 +11,7 @@ import pytest
 import vaesep
 from vaesep.api import export_model
 from vaesep.cli import build_parser, main
-from vaesep.cli.compare import COMPARE_END, COMPARE_START, study_from_args, table_name
+from vaesep.cli.compare import COMPARE_END, COMPARE_START, matched_only, study_from_args, table_name
 from vaesep.compare import one_run
 from vaesep.compare import study as study_module
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
@@ -366,3 +366,7 @@ def test_readme_answers_the_inference_questions_from_the_selected_generative_run
     assert "7.00 dB at 50" in block and "[50] iterations" in block
     assert "real-time factor 0.010, 0.110, 0.510, 2.010" in block and "0.020, 0.220, 1.020, 4.020" in block
     assert "Not measured yet" in inference_block(tmp_path, tmp_path / "missing.json")
+
+
+def test_the_200_step_view_ships_only_what_the_study_does_not():
+    assert [m.name for m in matched_only(matched_study("unused"))] == ["vae", "vae-shared"]  # vae-matched, vae-shared

@@ -8,12 +8,13 @@ shipped models) and writes ``results/04_comparison*``. Both resume. Notebook 04 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from vaesep.cli.arguments import positive_int, seed, writable_folder
 from vaesep.compare import inference, report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
-from vaesep.compare.methods import MATCHED_METHODS, get_method
+from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
 from vaesep.compare.report import README_END, README_START
 from vaesep.compare.study import Study, converged_study, execute, matched_study
 from vaesep.compare.views import ship_models
@@ -96,7 +97,8 @@ def add_compare_parser(subparsers) -> None:
     add("--out", default=None, help="result files and checkpoints (default: results/matched, its checkpoints in "
         "runs/compare; --fast, --pretrained: runs/compare)")
     add("--export-pretrained", action="store_true",
-        help="ship the seed-0 speech models into vaesep/pretrained as <method>-speech")
+        help="ship the seed-0 speech models of the 200-step VAEs (vae-matched, vae-shared) into vaesep/pretrained; "
+        "the other methods ship from `vaesep study --ship`")
     add("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this file")
     parser.set_defaults(func=compare_command)
 
@@ -117,6 +119,13 @@ def table_name(study: Study) -> str:
 
     custom = not (study.fast or study.shipped) and scope(study) != scope(matched_study("."))
     return "04_comparison" + "_pretrained" * study.shipped + "_fast" * study.fast + "_custom" * custom
+
+
+def matched_only(study: Study) -> tuple:
+    """The learned methods of the 200-step view whose shipped name the study at convergence does
+    not also ship: a converged ``dnn-speech`` is never replaced by a 200-step one."""
+    taken = {stem for m in CONVERGED_METHODS for stem in (m.ship_variants or {0: m.ship_as or m.name}).values()}
+    return tuple(m for m in study.methods if m.learned and (m.ship_as or m.name) not in taken)
 
 
 def compare_command(args: argparse.Namespace) -> int:
@@ -141,7 +150,7 @@ def compare_command(args: argparse.Namespace) -> int:
     tables = save_table(report.comparison_markdown(runs, study), table_name(study), report.summary_data(runs, study))
     print(f"\ntables: {tables}")
     if args.export_pretrained:
-        for path in ship_models(study):
+        for path in ship_models(dataclasses.replace(study, methods=matched_only(study))):
             print(f"shipped {path}")
     if args.readme:
         print(f"updated {fill_block(args.readme, COMPARE_START, COMPARE_END, headline)}")
