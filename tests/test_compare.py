@@ -14,6 +14,8 @@ from vaesep.cli import build_parser, main
 from vaesep.cli.compare import COMPARE_END, COMPARE_START, matched_only, study_from_args, table_name
 from vaesep.compare import one_run
 from vaesep.compare import study as study_module
+from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
+from vaesep.compare.inference import readme_block as inference_block
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
 from vaesep.compare.report import (
     README_END,
@@ -30,8 +32,6 @@ from vaesep.compare.report import (
     verdict_sentences,
     write_summary,
 )
-from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
-from vaesep.compare.inference import readme_block as inference_block
 from vaesep.compare.study import (
     MATCHED,
     MATCHED_FAST,
