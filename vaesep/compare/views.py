@@ -36,6 +36,8 @@ def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> 
             model = method.name
         elif not method.learned or study.shipped:
             model = pretrained_name(method, spec.models)
+            if method.ship_variants and (config := winner(study, method.name)):  # the selected variant
+                model = f"{method.ship_variants[config[method.knob]]}-{spec.models}"
             if model not in list_pretrained():
                 continue  # nothing shipped for this domain
         else:
