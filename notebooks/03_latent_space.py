@@ -356,9 +356,13 @@ display(multitrack(tracks, dataset.sample_rate, title=f"target: {model.source_na
 # We pick two mixture frames of the test set: the voiced frame where speaker v
 # is furthest ahead of m, and the one where m is furthest ahead of v. Both are
 # encoded by encoder v, and decoder v decodes the points on the straight line
-# between the two codes, z(α) = (1 − α) z₀ + α z₁. At α = 0 decoder v should
-# claim v's harmonics; at α = 1 the frame belongs to m, and decoder v should
-# claim little. Is the way between a smooth fade, or something else?
+# between the two codes, z(α) = (1 − α) z₀ + α z₁. At α = 0 the code is that
+# of a frame where v leads, at α = 1 of one where m leads. Does decoder v's
+# output fade along the line, and is the way between a smooth fade or
+# something else? The figure shows where in frequency the output changes; the
+# printed levels say by how much. The two frames also differ in their own
+# loudness, which moves the output whatever the decoder has learnt about who
+# speaks: exercise 1 separates the two effects.
 
 # %%
 encoder = codes.encoder_names[0]
@@ -565,12 +569,16 @@ display(latent_plots.plot_interpolation(decoded_m, alphas, title=f"Decoder {othe
 levels_m = 10 * np.log10(decoded_m.sum(axis=1) / decoded_m[0].sum())
 print(f"decoder {other}, dB re α = 0:", " ".join(f"{level:+.1f}" for level in levels_m))
 print(f"decoder {encoder}, dB re α = 0:", " ".join(f"{level:+.1f}" for level in levels))
+print(f"decoder {other} minus decoder {encoder}:", " ".join(f"{level:+.1f}" for level in levels_m - levels))
 
 # %% [markdown] tags=["solution"]
-# With a per-source model, decoder m should claim little at α = 0 (v ahead)
-# and m's harmonics at α = 1, the opposite of decoder v. If the two encoders
-# share nothing, the paths need not be mirror images in shape, only in which
-# end is loud. (With the shared variant there is one encoder; then compare
+# Both rows also follow the loudness of the two frames themselves, so compare
+# them with each other: the last row printed is decoder m's level minus
+# decoder v's. If it rises towards α = 1, decoder m claims more of the frame
+# where m leads than decoder v does, as a per-source model should; a row that
+# stays flat or falls would mean that this line does not separate the
+# speakers. If the two encoders share nothing, the paths need not be mirror
+# images in shape. (With the shared variant there is one encoder; then compare
 # `decode_latents(..., source="v")` and `source="m"` on the same line.)
 
 # %% tags=["check"]
