@@ -494,23 +494,22 @@ print(vaesep.list_pretrained())
 #
 # **1. How many seeds would you need?** Suppose two methods each have a seed
 # standard deviation σ and you want to resolve a true gap of δ = 0.3 dB at two
-# standard errors. Take σ as the VAE's on the Czech test in the committed
-# 200-step comparison, `results/04_comparison.json` (three seeds; under
-# `["conditions"]["czech"]["methods"]["vae"]["sdr_mean"]["std"]`; the study at
-# convergence has one seed per configuration so far, so it has no σ). How many
+# standard errors. Take σ as the VAE's on the Czech test in the 200-step
+# comparison read above (three seeds: `condition_stats(matched_runs,
+# matched)["czech"]["vae"]` holds its mean, `std` and per-seed `values`; the
+# study at convergence has no seeds beyond the first for most methods yet). How many
 # seeds per method does that take? Keep σ in `sigma` and the answer, a whole
 # number, in `n_seeds`.
 
 # %% tags=["solution"]
 import math
 
-from vaesep.files import read_json
+from vaesep.compare.report import condition_stats
 
-committed = read_json(STUDY_DIR.parent / "04_comparison.json")
-vae_czech = committed["conditions"]["czech"]["methods"]["vae"]["sdr_mean"]
-sigma, delta = vae_czech["std"], 0.3
+vae_czech = condition_stats(matched_runs, matched)["czech"]["vae"]
+sigma, delta = vae_czech.std, 0.3
 n_seeds = math.ceil(8 * sigma**2 / delta**2)
-print(f"σ = {sigma:.2f} dB over {len(vae_czech['values'])} seeds → n ≥ 8σ²/δ² = {8 * sigma**2 / delta**2:.1f}: "
+print(f"σ = {sigma:.2f} dB over {len(vae_czech.values)} seeds → n ≥ 8σ²/δ² = {8 * sigma**2 / delta**2:.1f}: "
       f"{n_seeds} seeds per method")
 
 # %% [markdown] tags=["solution"]
