@@ -136,6 +136,10 @@ def test_the_guide_times_sections_and_exercises_from_an_executed_notebook(tmp_pa
     assert "| `02_training_the_vae` | (top); The model, from the ELBO | 0 | 0.5 | 4 | 0.3 |" in written
 
 
-def test_lab_needs_out_or_guide(capsys):
+def test_lab_needs_out_or_guide(tmp_path, capsys):
     assert main(["lab"]) == 2
     assert "--out" in capsys.readouterr().err
+    guide = tmp_path / "LAB.md"
+    guide.write_text("<!-- vaesep-lab-fast:start -->\n<!-- vaesep-lab-fast:end -->\n")
+    assert main(["lab", "--guide", str(guide), "--executed", str(tmp_path / "executed")]) == 2
+    assert "run `vaesep reproduce" in capsys.readouterr().err

@@ -126,9 +126,13 @@ def guide_markdown(executed: str | Path) -> tuple[str, str]:
     from vaesep.files import markdown_table, read_json
 
     executed = Path(executed)
+    notebooks = sorted(executed.glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks or not (executed.parent / "summary.json").is_file():
+        raise FileNotFoundError(f"no notebooks executed by `vaesep reproduce` in {executed} (with its summary.json "
+                                "beside it): run `vaesep reproduce [--fast] --out DIR`, then give --executed DIR/executed")
     summary = read_json(executed.parent / "summary.json")
     rows, exercises, totals = [], [], {"read": 0.0, "run": 0.0, "exercises": 0.0}
-    for path in sorted(executed.glob("[0-9][0-9]_*.ipynb")):
+    for path in notebooks:
         sections, chosen = LAB_PATH.get(path.name[:2], ((), ()))
         parts = outline(nbformat.read(path, as_version=4))
         on_path = [p for p in parts if p["exercise"] is None and p["name"].startswith(sections)]
