@@ -510,7 +510,7 @@ vae_czech = condition_stats(matched_runs, matched)["czech"]["vae"]
 sigma, delta = vae_czech.std, 0.3
 n_seeds = math.ceil(8 * sigma**2 / delta**2)
 print(f"σ = {sigma:.2f} dB over {len(vae_czech.values)} seeds → n ≥ 8σ²/δ² = {8 * sigma**2 / delta**2:.1f}: "
-      f"{n_seeds} seeds per method")
+      f"{n_seeds} seed{'s' * (n_seeds != 1)} per method")
 
 # %% [markdown] tags=["solution"]
 # The standard error of a difference of two means of n seeds is σ·√(2/n);

@@ -112,7 +112,7 @@ def outline(notebook) -> list[dict]:
             parts[-1]["seconds"] += cell_seconds(cell)
             parts[-1]["trains"] |= "trains" in tags
             printed = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-            lines = [line for line in printed.splitlines() if line.strip() and line[0] not in "|_"]  # no tables
+            lines = [line for line in printed.splitlines() if line.strip() and line[0] not in "|_#"]  # no tables
             if lines and (SOLUTION in tags or ("check" in tags and not parts[-1]["answer"])):
                 parts[-1]["answer"] = lines[-1].strip()[:140]
     return parts
