@@ -357,13 +357,17 @@ def test_readme_answers_the_inference_questions_from_the_selected_generative_run
         result.update(test_amortised={"czech": {"sdr_mean": 2.5}}, iterations=50,
                       valid_sdr_by_iterations={"0": 4.0, "10": 4.5, "50": 5.0 + index, "200": 4.9})
         run.path(tmp_path).write_text(json.dumps(result))
+    noise = Run("generative", tuple(sorted(result["config"].items())), 0, "noise")  # the winner on another domain
+    _fake_result(study, noise, None, {"noise": {"sdr_mean": 1.5}}, kind="generative", test_amortised={"noise": {"sdr_mean": 1.0}},
+                 iterations=50, valid_sdr_by_iterations={"0": 0.0, "50": 9.0})
     cost = tmp_path / "cost.json"
     rows = [{"iterations": n, "rtf": 0.01 * (n + 1), "cpu_seconds": 2.0 * (n + 1), "audio_seconds": 100.0,
              "threads": 2} for n in (0, 10, 50, 200)]
     cost.write_text(json.dumps({"rows": rows, "data": "speech", "split": "test", "load": 1.5, "commit": "abc"}))
     block = inference_block(tmp_path, cost)
-    assert "czech 5.00 against 2.50 dB (+2.50)" in block  # lr 3e-3 has the best validation SDR
-    assert "7.00 dB at 50" in block and "[50] iterations" in block
+    assert "czech 5.00 against 2.50 dB (+2.50, 1 seed(s))" in block  # lr 3e-3 has the best validation SDR
+    assert "noise 1.50 against 1.00 dB (+0.50, 1 seed(s))" in block
+    assert "(speech): 4.00 dB at 0, 4.50 dB at 10, 7.00 dB at 50" in block and "[50] iterations" in block
     assert "real-time factor 0.010, 0.110, 0.510, 2.010" in block and "0.020, 0.220, 1.020, 4.020" in block
     assert "Not measured yet" in inference_block(tmp_path, tmp_path / "missing.json")
 

@@ -148,7 +148,7 @@ def guide_markdown(executed: str | Path) -> tuple[str, str]:
                        "yes" if p["trains"] else "no", f"{p['seconds'] / 60:.1f}", p["answer"].replace("|", "/")]
                       for p in parts if p["exercise"] is not None]
     mode = "fast" if summary["fast"] else "full"
-    rows.append(["**path**", "", *(f"**{totals[k]:.0f}**" for k in ("read",)), f"**{totals['run']:.1f}**", "",
+    rows.append(["**path**", "", f"**{totals['read']:.0f}**", f"**{totals['run']:.1f}**", "",
                  f"**{totals['exercises']:.1f}**"])
     return mode, "\n\n".join([
         f"_Measured by `vaesep reproduce{' --fast' if mode == 'fast' else ''}` at commit {summary['code']} "

@@ -131,28 +131,36 @@ def study_comparison(root: str | Path = "results/converged") -> list[str]:
 
 INFERENCE_START, INFERENCE_END = "<!-- vaesep-inference:start -->", "<!-- vaesep-inference:end -->"
 """Markers around README's answers to notebook 06's questions (``vaesep study --readme``)."""
-COST_BENCHMARK = Path("benchmarks/results/inference-speech-test.json")
-"""The committed run of ``benchmarks/bench_inference.py`` on the study's selected generative model."""
+COST_BENCHMARK = "benchmarks/results/inference-speech-test.json"
+"""The committed run of ``benchmarks/bench_inference.py`` on the study's selected generative model
+(relative to the checkout, :func:`vaesep.files.project_dir`)."""
 
 
-def readme_block(root: str | Path = "results/converged", cost: str | Path = COST_BENCHMARK) -> str:
+def readme_block(root: str | Path = "results/converged", cost: str | Path | None = None) -> str:
     """README's answers to the three questions of issue 13, from the study's selected generative
-    runs (every seed) and the committed cost benchmark; nothing typed by hand."""
-    runs = selected_runs(load_runs(root), converged_study(root), "generative")
+    runs (every seed and domain) and the committed cost benchmark; nothing typed by hand."""
+    from vaesep.files import project_dir
+
+    study = converged_study(root)
+    runs = selected_runs(load_runs(root), study, "generative")
     if not runs:
         return "_The study's generative runs are not all finished yet (`vaesep study`): no answer so far._"
-    seeds = f"{len(runs)} seed(s), {sorted({r['iterations'] for r in runs})} iterations selected on validation SDR"
+    cost = Path(cost) if cost is not None else project_dir() / COST_BENCHMARK
+    seeds = f"{sorted({r['iterations'] for r in runs})} iterations selected on validation SDR"
     gains = []
-    for condition in runs[0]["test"]:
-        refined = SeedStat.of([r["test"][condition]["sdr_mean"] for r in runs])
-        guess = SeedStat.of([r["test_amortised"][condition]["sdr_mean"] for r in runs])
-        gains.append(f"{condition} {refined.cell()} against {guess.cell()} dB ({refined.mean - guess.mean:+.2f})")
-    counts = sorted(runs[0]["valid_sdr_by_iterations"], key=int)
-    curve = ", ".join(f"{SeedStat.of([r['valid_sdr_by_iterations'][n] for r in runs]).cell()} dB at {n}"
-                      for n in counts)
+    for condition in dict.fromkeys(c for r in runs for c in r["test"]):  # every domain's conditions, in order
+        scored = [r for r in runs if condition in r["test"] and condition in r.get("test_amortised", {})]
+        refined = SeedStat.of([r["test"][condition]["sdr_mean"] for r in scored])
+        guess = SeedStat.of([r["test_amortised"][condition]["sdr_mean"] for r in scored])
+        gains.append(f"{condition} {refined.cell()} against {guess.cell()} dB ({refined.mean - guess.mean:+.2f}, "
+                     f"{len(scored)} seed(s))")
+    tuned = [r for r in runs if r["domain"] == study.domains[0]]  # the validation curve of the tuning domain
+    curve = ", ".join(f"{SeedStat.of([r['valid_sdr_by_iterations'][n] for r in tuned]).cell()} dB at {n}"
+                      for n in sorted(tuned[0]["valid_sdr_by_iterations"], key=int)) if tuned else "—"
     answers = [
         f"1. **Does inference beat the encoders' guess?** Test SDR after inference against the encoders' "
-        f"guess alone ({seeds}): {'; '.join(gains)}. Validation SDR against iterations: {curve}.",
+        f"guess alone ({seeds}): {'; '.join(gains)}. Validation SDR against iterations ({study.domains[0]}): "
+        f"{curve}.",
         "2. **Does it hold up better where training and test differ?** "
         + (" ".join(study_comparison(root)) or "No shifted condition has both kinds of runs yet."),
     ]
