@@ -465,7 +465,7 @@ def test_analyse_folder_with_simulated_listeners(stimuli, tmp_path: Path) -> Non
     report = analyse_folder(tmp_path, metrics=stimuli)
     assert report.excluded_listeners == ("sim-05",)
     text = str(report)
-    assert "SIMULATED" in text and "sim-05: EXCLUDED" in text
+    assert "SIMULATED" in text and "| sim-05 | EXCLUDED |" in text
     means = {s.condition: s.mean for s in report.summaries}
     assert means[HIDDEN_REFERENCE] > 90 and means["anchor_3.5kHz"] < 40
     assert means["irm"] > means["mixture"]

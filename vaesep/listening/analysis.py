@@ -1,14 +1,10 @@
 """The analysis of a class's listening test: post-screening, means with intervals, correlations.
 
-Notebook 05, sections "Analysis", "Post-screening" and "Do the numbers agree with the
-ears?". :func:`analyse_folder` reads every results file of a folder, applies ITU-R
-BS.1534-3's post-screening (a listener who rates the hidden reference below 90 in more
-than 15 % of their trials is excluded), then reports per condition the mean and its
-95 % Student-t interval over all kept ratings, and how well SDR and SI-SDR predict the
-mean rating of each item and condition. One listener's ratings are not independent, so
-the interval describes the spread, as BS.1534 reports it, not an exact test. The figures
-shade the five bands of the scale (Bad ... Excellent) behind the ratings, so the numbers
-read as the listeners saw them.
+Notebook 05, sections "Analysis", "Post-screening" and "Do the numbers agree with the ears?".
+ITU-R BS.1534-3's post-screening excludes a listener who rates the hidden reference below 90
+in more than 15 % of their trials; then per condition the mean and its 95 % Student-t interval
+over all kept ratings (one listener's ratings are not independent, so the interval describes
+the spread, as BS.1534 reports it), and how well SDR and SI-SDR predict the mean ratings.
 """
 
 from __future__ import annotations
@@ -25,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import stats
 
+from vaesep.files import markdown_table
 from vaesep.listening.design import ANCHOR_PREFIX, HIDDEN_REFERENCE, SCALE_LABELS
 from vaesep.listening.session import ListeningSession, read_results_file
 from vaesep.listening.stimuli import StimulusSet
@@ -164,15 +161,14 @@ class ListeningReport:
 
     @property
     def simulated_listeners(self) -> list[str]:
-        return sorted({s.listener_id for s in self.sessions if s.header.get("simulated")})
+        return sorted({s.header["listener_id"] for s in self.sessions if s.header.get("simulated")})
 
     def __str__(self) -> str:
-        lines, simulated = [], self.simulated_listeners
-        if simulated:
-            lines.append(
-                f"WARNING: SIMULATED DATA -- {len(simulated)} listener(s) are machine-generated "
-                f"({', '.join(simulated)}); these numbers say nothing about how the systems sound."
-            )
+        simulated, threshold = self.simulated_listeners, f"{REFERENCE_THRESHOLD:g}"
+        lines = [
+            f"WARNING: SIMULATED DATA -- {len(simulated)} listener(s) are machine-generated "
+            f"({', '.join(simulated)}); these numbers say nothing about how the systems sound."
+        ] if simulated else []
         lines.append(
             f"Results folder {self.folder}: {len(self.sessions)} file(s), "
             f"{len(self.screening)} listener(s), {len({r.item for r in self.ratings})} item(s)."
@@ -183,34 +179,34 @@ class ListeningReport:
                 lines.append(f"  {s.path.name}: ignored incomplete line(s) {list(s.torn_lines)}")
             if not s.is_complete:
                 lines.append(f"  {s.path.name}: session not finished (its trials are used)")
-        threshold, most = f"{REFERENCE_THRESHOLD:g}", f"{100 * MAX_MISS_FRACTION:.0f} %"
         lines.append(
-            "Post-screening (ITU-R BS.1534-3): exclude listeners who rate the hidden reference "
-            f"below {threshold} in more than {most} of trials."
+            f"\nPost-screening (ITU-R BS.1534-3): exclude listeners who rate the hidden reference "
+            f"below {threshold} in more than {100 * MAX_MISS_FRACTION:.0f} % of trials.\n"
         )
-        for s in self.screening:
-            verdict, relation = ("EXCLUDED", ">") if s.excluded else ("kept", "<=")
-            lines.append(
-                f"  {s.listener_id}: {verdict} -- hidden reference below {threshold} in "
-                f"{s.n_misses} of {s.n_trials} trials "
-                f"({100 * s.n_misses / max(s.n_trials, 1):.0f} % {relation} {most})"
-            )
+        screening = [
+            (s.listener_id, "EXCLUDED" if s.excluded else "kept", f"{s.n_misses} of {s.n_trials}",
+             f"{100 * s.n_misses / max(s.n_trials, 1):.0f} %") for s in self.screening
+        ]
+        header = ("listener", "verdict", f"trials with hidden reference < {threshold}", "share")
+        lines.append(markdown_table(header, screening, "llrr"))
         lines.append(
-            f"Kept {len(self.screening) - len(self.excluded_listeners)} of {len(self.screening)} "
-            "listener(s); mean and 95 % confidence interval (Student t) per condition:"
+            f"\nKept {len(self.screening) - len(self.excluded_listeners)} of "
+            f"{len(self.screening)} listener(s); mean and 95 % confidence interval (Student t):\n"
         )
-        for s in self.summaries:
-            lines.append(
-                f"  {s.condition:<20} n={s.n:<4d} mean {s.mean:6.1f}   "
-                f"CI [{s.ci_low:6.1f}, {s.ci_high:6.1f}]"
-            )
-        left_out = "hidden reference" + ("" if self.include_anchors else " and anchors")
-        for c in self.correlations:
-            lines.append(
-                f"Correlation of mean rating with {c.metric} over {len(c.points)} item-condition "
-                f"pairs ({left_out} left out): Pearson r = {c.pearson_r:.2f} (p = "
-                f"{c.pearson_p:.2g}), Spearman rho = {c.spearman_rho:.2f} (p = {c.spearman_p:.2g})"
-            )
+        summaries = [
+            (s.condition, s.n, f"{s.mean:.1f}", f"[{s.ci_low:.1f}, {s.ci_high:.1f}]")
+            for s in self.summaries
+        ]
+        lines.append(markdown_table(("condition", "n", "mean", "95 % CI"), summaries))
+        if self.correlations:
+            left_out = "hidden reference" + ("" if self.include_anchors else " and anchors")
+            lines.append(f"\nCorrelation of mean rating with each metric ({left_out} left out):\n")
+            correlations = [
+                (c.metric, len(c.points), f"{c.pearson_r:.2f} (p = {c.pearson_p:.2g})",
+                 f"{c.spearman_rho:.2f} (p = {c.spearman_p:.2g})") for c in self.correlations
+            ]
+            header = ("metric", "item-condition pairs", "Pearson r", "Spearman rho")
+            lines.append(markdown_table(header, correlations))
         return "\n".join(lines)
 
 
@@ -223,9 +219,7 @@ def analyse_folder(
 ) -> ListeningReport:
     """Read, post-screen, summarise, correlate and plot the ``*.jsonl`` results files of
     ``folder`` (not its subfolders). ``metrics`` are the scores per (item, condition), or
-    the :class:`StimulusSet` holding them; None skips the correlations.
-
-    """
+    the :class:`StimulusSet` holding them; None skips the correlations."""
     folder = Path(folder)
     paths = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
     if not paths:
@@ -268,28 +262,25 @@ def analyse_folder(
 
 
 def _figures(report: ListeningReport, kept: Sequence[Rating], conditions: Sequence[str]) -> dict:
-    """The report's figures, closed: the caller shows them with ``display(figure)``."""
+    """The report's figures, closed (the caller shows them with ``display``), each a grid of
+    panels over the scale's five bands; a SIMULATED note travels in every title."""
     import matplotlib.pyplot as plt  # only when drawing; pyplot sets up Jupyter's inline display
 
-    note = "SIMULATED LISTENERS - not real data" if report.simulated_listeners else ""
-
-    def figure(width: float, height: float, title: str) -> Any:
-        made = plt.figure(figsize=(width, height), layout="constrained")
+    def panels(title: str, n: int, n_columns: int, width: float, height: float, **grid: Any):
+        n_rows = -(-n // n_columns)
+        made = plt.figure(figsize=(width * n_columns, height * n_rows), layout="constrained")
         plt.close(made)  # the caller owns it; pyplot must not show it a second time
-        # a note (SIMULATED) sits in the title, so it travels with the picture into slides
-        made.suptitle(f"{title}\n{note}" if note else title)
-        return made
-
-    def scale_bands(ax: Any, name_bands: bool = False) -> None:
-        for low in range(0, 100, 20):
-            ax.axhspan(low, low + 20, color="0.92" if low % 40 else "1.0", zorder=0)
-        ax.set_ylim(0, 100)
-        ax.set_yticks(range(0, 101, 20))
-        if name_bands:  # on a right-hand axis
-            names = ax.twinx()
-            names.set_ylim(0, 100)
-            names.set_yticks(range(10, 100, 20), labels=list(SCALE_LABELS))
-            names.tick_params(length=0)
+        note = "\nSIMULATED LISTENERS - not real data" if report.simulated_listeners else ""
+        made.suptitle(title + note)
+        axes = made.subplots(n_rows, n_columns, squeeze=False, **grid).ravel()
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        for ax in axes[:n]:
+            for low in range(0, 100, 20):
+                ax.axhspan(low, low + 20, color="0.92" if low % 40 else "1.0", zorder=0)
+            ax.set_ylim(0, 100)
+            ax.set_yticks(range(0, 101, 20))
+        return made, axes[:n]
 
     def boxplots(ax: Any, ratings: Sequence[Rating], rotation: int) -> None:
         # boxes span the quartiles, whiskers 1.5 × the inter-quartile range, dots lie beyond
@@ -299,43 +290,36 @@ def _figures(report: ListeningReport, kept: Sequence[Rating], conditions: Sequen
         ax.set_xticks(range(1, len(present) + 1), labels=present, rotation=rotation, ha="right")
 
     title = "Ratings per condition: spread (boxes), mean and 95 % confidence interval (red)"
-    means = figure(1.1 * len(conditions) + 3, 4.2, title)
-    ax = means.add_subplot()
-    scale_bands(ax, name_bands=True)
+    means, (ax,) = panels(title, 1, 1, 1.1 * len(conditions) + 3, 4.2)
     boxplots(ax, kept, rotation=30)
+    names = ax.twinx()  # the scale's band names on a right-hand axis
+    names.set_ylim(0, 100)
+    names.set_yticks(range(10, 100, 20), labels=list(SCALE_LABELS))
+    names.tick_params(length=0)
     summaries = report.summaries
     errors = np.array([[s.mean - s.ci_low, s.ci_high - s.mean] for s in summaries]).T
-    positions = np.arange(1, len(summaries) + 1)
-    ax.errorbar(
-        positions, [s.mean for s in summaries], yerr=np.nan_to_num(errors), fmt="o", capsize=5,
-        color="C3",
-    )
+    positions, averages = np.arange(1, len(summaries) + 1), [s.mean for s in summaries]
+    ax.errorbar(positions, averages, np.nan_to_num(errors), fmt="o", capsize=5, color="C3")
     ax.set(xlabel="Condition", ylabel=RATING_AXIS_LABEL)
 
     # one panel per item: a system failing on one item shows here even when the mean hides it
     items = sorted({rating.item for rating in kept})
-    n_columns = min(3, len(items))
-    n_rows = -(-len(items) // n_columns)
-    per_item = figure(4.2 * n_columns, 3.4 * n_rows, "Ratings per item and condition")
-    axes = per_item.subplots(n_rows, n_columns, squeeze=False, sharey=True).ravel()
-    for ax, item in zip(axes, items, strict=False):
-        scale_bands(ax)
+    per_item, axes = panels("Ratings per item and condition", len(items), min(3, len(items)),
+                            4.2, 3.4, sharey=True)
+    for ax, item in zip(axes, items, strict=True):
         boxplots(ax, [r for r in kept if r.item == item], rotation=45)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_title(item, fontsize=10)
         ax.set_ylabel(RATING_AXIS_LABEL, fontsize=8)
-    for ax in axes[len(items) :]:
-        ax.set_visible(False)
     figures = {"condition_means": means, "item_boxplots": per_item}
     if not report.correlations:
         return figures
 
     # mean rating against each metric: one panel per metric, one colour per condition
     correlations = report.correlations
-    scatter = figure(5 * len(correlations), 4.2, "Mean rating against objective scores")
-    panels = scatter.subplots(1, len(correlations), squeeze=False)[0]
-    for ax, c in zip(panels, correlations, strict=True):
-        scale_bands(ax)
+    scatter, axes = panels("Mean rating against objective scores", len(correlations),
+                           len(correlations), 5, 4.2)
+    for ax, c in zip(axes, correlations, strict=True):
         for colour, condition in enumerate(sorted({p[1] for p in c.points})):
             points = [p for p in c.points if p[1] == condition]
             scores, averages = [p[2] for p in points], [p[3] for p in points]

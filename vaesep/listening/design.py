@@ -1,10 +1,8 @@
 """Which versions a listener hears, behind which letters, in which order.
 
-Notebook 05, sections "Why a hidden reference and an anchor" and "Blinding and
-balanced orders". Every condition of a trial hides behind a letter, drawn afresh per
-trial and listener, and balanced: within each block of ``n_conditions`` trials every
-condition sits behind every letter once. Plans depend only on (design seed, listener
-id, session number), which is what lets a session resume after a crash.
+Notebook 05, sections "Why a hidden reference and an anchor" and "Blinding and balanced
+orders". Letters are drawn afresh per trial and listener, balanced by Latin squares; a plan
+depends only on (design seed, listener id, session number), which lets a session resume.
 """
 
 from __future__ import annotations
@@ -80,11 +78,9 @@ class ListeningDesign:
 
 
 def balanced_orders(n_conditions: int, n_trials: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_trials, n_conditions)`` condition indices shown at letters A, B, C, ...
-
-    Each block of ``n_conditions`` trials is a cyclic Latin square with shuffled rows,
-    columns and symbols: a whole block puts each condition at each position once, and
-    a final partial block never repeats a position.
+    """``(n_trials, n_conditions)`` condition indices shown at letters A, B, C, ...: per block of
+    ``n_conditions`` trials a cyclic Latin square with shuffled rows, columns and symbols, so a
+    whole block puts each condition at each letter once and a partial one never repeats a letter.
     """
     cyclic = (np.arange(n_conditions)[:, None] + np.arange(n_conditions)) % n_conditions
     blocks = [np.zeros((0, n_conditions), dtype=int)]

@@ -1,13 +1,11 @@
 """One results file per listener and session: every rating on disk at once, resumable.
 
-Notebook 05, section "Nothing lost: how results are stored". A session is one JSON
-Lines file, ``<listener>__<session>.jsonl``: a header line (listener, package version,
-the design and the whole trial plan, so the file alone says what was heard), then one
-line per submitted trial, written by one ``write`` and ``fsync``'d before the screen
-moves on. A crash mid-write leaves at most a torn last line, which the reader skips
-and reports. Files are created with ``O_EXCL`` and held under ``flock`` while open, so
-two kernels never write one file; resume-or-start is decided under a per-listener lock,
-so two kernels opening one new listener at once start one session, not two.
+Notebook 05, section "Nothing lost: how results are stored". A session is one JSON Lines file,
+``<listener>__<session>.jsonl``: a header line (listener, version, design, the whole plan, so
+the file alone says what was heard), then one line per trial, written by one ``write`` and
+``fsync``'d before the screen moves on; a torn last line is skipped and reported. Files are
+created with ``O_EXCL`` and ``flock``'d while open, and resume-or-start is decided under a
+per-listener lock: two kernels never write one file, nor start two sessions of one listener.
 """
 
 from __future__ import annotations
@@ -71,7 +69,6 @@ class ListeningSession:
                 "results file of vaesep.listening (move it out of the results folder)"
             )
         self.path, self.header, self.resumed, self._fd = path, header, resumed, fd
-        self.listener_id, self.session_id = header["listener_id"], header["session_id"]
         self.plan = tuple(
             TrialPlan(p["trial_id"], p["index"], p["item"], tuple(map(tuple, p["letters"])))
             for p in header["plan"]
@@ -109,15 +106,17 @@ class ListeningSession:
         done, total = len(self._done), len(self.plan)
         state = "finished" if self.is_complete else f"next is trial {done + 1} of {total}"
         return (
-            f"listener {self.listener_id}, session {self.session_id}"
+            f"listener {self.header['listener_id']}, session {self.header['session_id']}"
             f"{' (resumed)' if self.resumed else ''}: {done} of {total} trials saved, {state}; "
             f"results file {self.path}"
         )
 
-    def _append(self, record: dict) -> None:
+    def _append(self, record: dict) -> dict:
         if self._fd is None:
-            raise RuntimeError(f"session {self.session_id} is closed; open it again (open_session)")
+            name = self.header["session_id"]
+            raise RuntimeError(f"session {name} is closed; open it again (open_session)")
         _write_line(self._fd, record)
+        return record
 
     def mark_familiarised(self) -> None:
         """Record that the listener finished the familiarisation page."""
@@ -144,29 +143,24 @@ class ListeningSession:
         letters = [letter for letter, _ in plan.letters]
         if set(ratings) != set(letters):
             raise ValueError(f"trial {trial_id} needs one rating for each of the letters {letters}")
-        entries = []
-        for letter, condition in plan.letters:
-            value = float(ratings[letter])
-            if not (math.isfinite(value) and 0.0 <= value <= 100.0):
-                raise ValueError(f"rating of {letter} must lie in [0, 100], got {ratings[letter]}")
-            played = int((plays or {}).get(letter, 0))
-            entry = {"letter": letter, "condition": condition, "rating": value, "plays": played}
-            entries.append(entry)
-        record = {
-            "type": "trial",
-            "listener_id": self.listener_id,
-            "session_id": self.session_id,
-            "trial_id": plan.trial_id,
-            "trial_index": plan.index,
-            "item": plan.item,
-            "ratings": entries,
-            "reference_plays": int(reference_plays),
-            "started": started or utc_now(),
-            "submitted": utc_now(),
-            "vaesep_version": vaesep.__version__,
-            "simulated": bool(self.header.get("simulated", False)),
-        }
-        self._append(record)
+        values = {letter: float(value) for letter, value in ratings.items()}
+        bad = [f"{k}={v:g}" for k, v in values.items() if not (math.isfinite(v) and 0 <= v <= 100)]
+        if bad:
+            raise ValueError(f"ratings must lie in [0, 100], got {', '.join(bad)}")
+        plays = plays or {}
+        entries = [
+            {"letter": k, "condition": c, "rating": values[k], "plays": int(plays.get(k, 0))}
+            for k, c in plan.letters
+        ]
+        header = self.header
+        record = self._append({
+            "type": "trial", "listener_id": header["listener_id"],
+            "session_id": header["session_id"], "trial_id": plan.trial_id,
+            "trial_index": plan.index, "item": plan.item, "ratings": entries,
+            "reference_plays": int(reference_plays), "started": started or utc_now(),
+            "submitted": utc_now(), "vaesep_version": vaesep.__version__,
+            "simulated": bool(header.get("simulated", False)),
+        })
         self._done[plan.trial_id] = record
         return record
 
@@ -213,6 +207,21 @@ def _lock(path: Path, flags: int, wait: bool = False) -> int:
     return fd
 
 
+def _sessions_of(results_dir: Path, listener_id: str, design_id: str) -> list[ListeningSession]:
+    """The listener's readable sessions of one design, oldest first."""
+    ours = []
+    for path in results_dir.glob(f"{listener_id}__*.jsonl"):
+        try:
+            contents = read_results_file(path)
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=3)
+            continue
+        header = contents.header  # the glob also finds "anna_"'s files for "anna"
+        if (header["listener_id"], header["design"]["design_id"]) == (listener_id, design_id):
+            ours.append(contents)
+    return sorted(ours, key=lambda contents: str(contents.header["created"]))
+
+
 def open_session(
     results_dir: str | os.PathLike,
     listener_id: str,
@@ -236,17 +245,7 @@ def open_session(
     # without the listener's lock, two processes could both find no session and both start one
     listener_lock = _lock(results_dir / f".{listener_id}.lock", os.O_RDWR | os.O_CREAT, wait=True)
     try:
-        ours, design_id = [], design.design_id
-        for path in results_dir.glob(f"{listener_id}__*.jsonl"):
-            try:
-                contents = read_results_file(path)
-            except (OSError, ValueError) as exc:
-                warnings.warn(f"skipping unreadable results file {path}: {exc}", stacklevel=2)
-                continue
-            header = contents.header  # the glob also finds "anna_"'s files for "anna"
-            if (header["listener_id"], header["design"]["design_id"]) == (listener_id, design_id):
-                ours.append(contents)
-        ours.sort(key=lambda contents: str(contents.header["created"]))
+        ours = _sessions_of(results_dir, listener_id, design.design_id)
         resumed = bool(ours) and not new_session
         if resumed:
             path = ([s for s in ours if not s.is_complete] or ours)[-1].path
@@ -261,23 +260,17 @@ def open_session(
         else:
             session_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
             path = results_dir / f"{listener_id}__{session_id}.jsonl"
-            header = {
-                "type": "session",
-                "format": 1,
-                "listener_id": listener_id,
-                "session_id": session_id,
-                "session_ordinal": len(ours),
-                "created": utc_now(),
-                "vaesep_version": vaesep.__version__,
-                "simulated": simulated_model is not None,
+            # O_EXCL: fail rather than ever touch a file that someone else created
+            fd = _lock(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
+            _write_line(fd, {
+                "type": "session", "format": 1, "listener_id": listener_id,
+                "session_id": session_id, "session_ordinal": len(ours), "created": utc_now(),
+                "vaesep_version": vaesep.__version__, "simulated": simulated_model is not None,
                 "simulation_model": simulated_model,
                 "stimuli_folder": None if stimuli_folder is None else str(stimuli_folder),
                 "design": {**dataclasses.asdict(design), "design_id": design.design_id},
                 "plan": [p._asdict() for p in design.plan_session(listener_id, len(ours))],
-            }
-            # O_EXCL: fail rather than ever touch a file that someone else created
-            fd = _lock(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
-            _write_line(fd, header)
+            })
             with suppress(OSError):  # the new file's name durable too; Windows cannot do this
                 folder = os.open(results_dir, os.O_RDONLY)
                 os.fsync(folder)

@@ -1,11 +1,11 @@
 """The audio a listening test plays, rendered once into a folder with an index.
 
-Notebook 05, section "Building the stimuli". Per item (an excerpt of one target voice
-in a test mixture), one WAV per condition: the hidden reference (the clean target),
-the 3.5 kHz low-pass anchor, the unprocessed mixture, and every separator's estimate.
-All versions of an item get the same RMS (listeners prefer the louder of two similar
-sounds, and separators do not keep the level), turned down together if any would clip.
-Files have opaque names; only ``stimuli.json`` maps them to conditions.
+Notebook 05, section "Building the stimuli". Per item (an excerpt of one target voice in a
+test mixture), one WAV per condition: the hidden reference (the clean target), the 3.5 kHz
+low-pass anchor, the unprocessed mixture, and every separator's estimate. All versions of an
+item get the same RMS (listeners prefer the louder of two similar sounds, and separators do
+not keep the level), turned down together if any would clip. Files have opaque names; only
+``stimuli.json`` maps them to conditions.
 """
 
 from __future__ import annotations
@@ -97,8 +97,7 @@ class StimulusSet:
 
     def design(self, *, seed: int = 0, n_trials: int | None = None) -> ListeningDesign:
         """A design over every item, or the first ``n_trials``."""
-        items = self.item_ids[:n_trials]
-        return ListeningDesign(self.stimulus_set_id, items, self.conditions, seed)
+        return ListeningDesign(self.stimulus_set_id, self.item_ids[:n_trials], self.conditions, seed)
 
 
 def low_pass_anchor(signal: np.ndarray, sr: int) -> np.ndarray:
@@ -123,15 +122,22 @@ def level_align(waves: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {condition: (wave * gain).astype(np.float32) for condition, wave in scaled.items()}
 
 
-def _target_estimate(separator: Any, item: ItemAudio) -> np.ndarray:
-    references = item.sources if separator.needs_references else None
-    estimates = separator.separate(item.mixture, item.sample_rate, references=references)
-    if item.target in separator.source_names:
-        return estimates[separator.source_names.index(item.target)]
-    if estimates.shape[0] == len(item.source_names):  # named otherwise, in the data set's order
-        return estimates[item.source_names.index(item.target)]
-    names = separator.source_names
-    raise ValueError(f"separator {separator.name!r} returns {names}; none is {item.target!r}")
+def _versions(item: ItemAudio, separators: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Every condition's waveform of one item, before level alignment."""
+    target = as_mono_float(item.sources[item.source_names.index(item.target)])
+    waves = {HIDDEN_REFERENCE: target, ANCHOR: low_pass_anchor(target, item.sample_rate)}
+    waves[MIXTURE] = as_mono_float(item.mixture)
+    for separator in separators:
+        references = item.sources if separator.needs_references else None
+        estimates = separator.separate(item.mixture, item.sample_rate, references=references)
+        names = separator.source_names
+        if item.target in names:
+            waves[separator.name] = estimates[names.index(item.target)]
+        elif estimates.shape[0] == len(item.source_names):  # named otherwise, data set's order
+            waves[separator.name] = estimates[item.source_names.index(item.target)]
+        else:
+            raise ValueError(f"separator {separator.name!r} returns {names}; none is {item.target!r}")
+    return waves
 
 
 def render_stimuli(
@@ -152,29 +158,23 @@ def render_stimuli(
         raise ValueError("render_stimuli needs at least one item, and distinct item ids")
     if len({item.sample_rate for item in items}) != 1:
         raise ValueError("all items must share a sample rate")
-    sample_rate = items[0].sample_rate
+    sample_rate, folder = items[0].sample_rate, Path(folder)
     # the unprocessed mixture goes by the name the comparison gives its floor
     conditions = (HIDDEN_REFERENCE, ANCHOR, MIXTURE, *(s.name for s in separators))
     if len(set(conditions)) != len(conditions):
         raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
-    folder = Path(folder)
     # the salt depends on the seed only: every machine rendering the same items gets the
     # same file names and stimulus-set id, so a class can pool its results
     salt = hashlib.sha256(f"vaesep-stimuli|{seed}".encode()).hexdigest()
     fingerprint, rendered = hashlib.sha256(), []
     for item in items:
-        target = as_mono_float(item.sources[item.source_names.index(item.target)])
-        waves = {HIDDEN_REFERENCE: target, ANCHOR: low_pass_anchor(target, sample_rate)}
-        waves[MIXTURE] = as_mono_float(item.mixture)
-        for separator in separators:
-            waves[separator.name] = _target_estimate(separator, item)
-        scores = {}
+        waves = _versions(item, separators)
+        target, scores, files = waves[HIDDEN_REFERENCE], {}, {}
         for condition, wave in waves.items():
             if metrics and condition != HIDDEN_REFERENCE:  # the reference would score +inf
                 values = {name: float(metric(target, wave)) for name, metric in metrics.items()}
                 # a perfect estimate too: +inf is not JSON, and every use skips it anyway
                 scores[condition] = {k: v for k, v in values.items() if math.isfinite(v)}
-        files = {}
         for condition, wave in level_align(waves).items():
             token = hashlib.sha256(f"{salt}|{item.item_id}|{condition}".encode()).hexdigest()
             files[condition] = f"{token[:16]}.wav"
@@ -200,9 +200,8 @@ def load_stimuli(folder: str | os.PathLike) -> StimulusSet:
         )
     index = read_json(folder / INDEX_NAME)
     del index["format"]
-    index["conditions"] = tuple(index["conditions"])
-    index["items"] = tuple(StimulusItem(**item) for item in index["items"])
-    return StimulusSet(folder, **index)
+    items = tuple(StimulusItem(**item) for item in index.pop("items"))
+    return StimulusSet(folder, conditions=tuple(index.pop("conditions")), items=items, **index)
 
 
 def excerpt_bounds(signal: np.ndarray, sr: int, max_seconds: float) -> tuple[int, int]:
@@ -223,25 +222,18 @@ def items_from_dataset(
     """Cut the items the teacher chose, ``(split, index, target)`` each, from a built data
     set: ``("test_cs", 0, "m")`` is Czech mixture 0 judged on speaker ``m``. Each item is
     the most energetic ``max_seconds`` of its target; ids read like ``"test_cs-000-m"``."""
-    names, sr = tuple(dataset.source_names), SAMPLE_RATE
-    items = []
+    names, sr, items = tuple(dataset.source_names), SAMPLE_RATE, []
     for split, index, target in chosen:
         if target not in names:
             raise ValueError(f"target {target!r} is not a source of this data set: {names}")
         mixture, sources = dataset.mixtures(split)[index], dataset.sources(split)[index]
         start, stop = excerpt_bounds(sources[names.index(target)], sr, max_seconds)
         description = f"split {split}, mixture {index}, target {target}, "
-        items.append(
-            ItemAudio(
-                f"{split}-{index:03d}-{target}",
-                np.asarray(mixture[start:stop], dtype=np.float32),
-                np.asarray(sources[:, start:stop], dtype=np.float32),
-                names,
-                target,
-                sr,
-                description + f"{start / sr:.2f}-{stop / sr:.2f} s",
-            )
-        )
+        description += f"{start / sr:.2f}-{stop / sr:.2f} s"
+        mixture = np.asarray(mixture[start:stop], dtype=np.float32)
+        sources = np.asarray(sources[:, start:stop], dtype=np.float32)
+        items.append(ItemAudio(f"{split}-{index:03d}-{target}", mixture, sources, names, target,
+                               sr, description))
     return items
 
 

@@ -1,12 +1,11 @@
 """The listening test on screen: an ipywidgets view over :mod:`vaesep.listening`.
 
 Notebook 05, section "Running a real session". Pages: listener id (unless given),
-familiarisation, one page per trial, thank-you. Orders, storage and resume are decided
-in :mod:`vaesep.listening`; this view only draws and forwards clicks. The clips of a page
-play in sync in a :class:`~vaesep.widgets.player.SyncPlayer`: a play button makes its
-clip the audible one at the current position, and a region can be looped, as in
-webMUSHRA. Works with ipywidgets 7 and 8; the CSS classes ``vaesep-*`` are what the
-browser test clicks.
+familiarisation, one page per trial, thank-you; orders, storage and resume are decided in
+:mod:`vaesep.listening`, this view only draws and forwards clicks. A page's clips play in sync
+in a :class:`~vaesep.widgets.player.SyncPlayer` (a play button makes its clip the audible one,
+a region can be looped), as in webMUSHRA. Works with ipywidgets 7 and 8; the CSS classes
+``vaesep-*`` are what the browser test clicks.
 """
 
 from __future__ import annotations
@@ -43,42 +42,35 @@ TRIAL_HINT = (
 )
 
 
+def _button(description: str, css: str, **style: object) -> widgets.Button:
+    return widgets.Button(description=description, _dom_classes=[f"vaesep-{css}"], **style)
+
+
 class ListeningTestView(widgets.VBox):
     """The whole test as one widget; build it with :func:`listening_test`."""
 
     def __init__(
-        self,
-        stimuli: StimulusSet,
-        results_dir: str | os.PathLike,
-        design: ListeningDesign,
-        listener_id: str | None = None,
-        new_session: bool = False,
+        self, stimuli: StimulusSet, results_dir: str | os.PathLike, design: ListeningDesign,
+        listener_id: str | None = None, new_session: bool = False,
     ) -> None:
         super().__init__(layout={"width": "100%"})
         self.stimuli, self.results_dir, self.design = stimuli, Path(results_dir), design
-        self.new_session, self.session = new_session, None
+        self.new_session, self.session, self._trial = new_session, None, None
+        self._sliders, self._rated, self._plays = {}, {}, {}
         self._status = widgets.HTML(_dom_classes=["vaesep-status"])
         self._player = SyncPlayer(_dom_classes=["vaesep-player"])
         self._error = widgets.HTML(_dom_classes=["vaesep-error"])
-        self._page = widgets.VBox()
-        self._hint = widgets.HTML(TRIAL_HINT)
-        self._next = widgets.Button(
-            description="Next", disabled=True, button_style="primary", _dom_classes=["vaesep-next"]
-        )
+        self._page, self._hint = widgets.VBox(), widgets.HTML(TRIAL_HINT)
+        self._next = _button("Next", "next", disabled=True, button_style="primary")
         self._next.on_click(lambda _: self.submit_current_trial())
-        self._trial, self._sliders, self._rated, self._plays = None, {}, {}, {}
-        title = widgets.HTML("<h2>Listening test</h2>")
-        self.children = (title, self._status, self._page, self._error)
+        self.children = (widgets.HTML("<h2>Listening test</h2>"), self._status, self._page,
+                         self._error)
         if listener_id is not None:
             self.start(listener_id)
             return
-        name = widgets.Text(
-            placeholder="e.g. anna or student-07", description="Listener id:",
-            _dom_classes=["vaesep-listener-id"],
-        )
-        begin = widgets.Button(
-            description="Begin", button_style="primary", _dom_classes=["vaesep-begin"]
-        )
+        name = widgets.Text(placeholder="e.g. anna or student-07", description="Listener id:",
+                            _dom_classes=["vaesep-listener-id"])
+        begin = _button("Begin", "begin", button_style="primary")
         begin.on_click(lambda _: self.start(name.value.strip()))
         self._status.value = "Type the listener id your teacher gave you, then press Begin."
         self._page.children = (widgets.HBox([name, begin]),)
@@ -91,27 +83,23 @@ class ListeningTestView(widgets.VBox):
                 stimuli_folder=self.stimuli.folder, new_session=self.new_session,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            self._show_error(str(exc))
+            self._error.value = f"<b style='color:#b00'>{html.escape(str(exc))}</b>"
             return
         self._error.value = ""
         if self.session.is_complete or self.session.familiarised:
             self._show_trial()
             return
-        example = self.session.plan[0]
-        # the example's versions are numbered, not lettered, in the trial's order
+        example = self.session.plan[0]  # its versions are numbered, in the trial's order
         clips = {"Reference": HIDDEN_REFERENCE} | {
             f"Version {number}": condition
             for number, (_, condition) in enumerate(example.letters, start=1)
         }
         self._load_player(example.item, clips)
-        buttons = [self._play_button(name) for name in clips]
-        start = widgets.Button(
-            description="Start the test", button_style="success", _dom_classes=["vaesep-start"]
-        )
+        start = _button("Start the test", "start", button_style="success")
         start.on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
-        versions = widgets.HBox(buttons, layout={"flex_flow": "row wrap"})
-        self._page.children = (widgets.HTML(INTRO_HTML), versions, self._player, start)
+        buttons = widgets.HBox([self._play_button(n) for n in clips], layout={"flex_flow": "row wrap"})
+        self._page.children = (widgets.HTML(INTRO_HTML), buttons, self._player, start)
 
     def _finish_familiarisation(self) -> None:
         self.session.mark_familiarised()
@@ -131,40 +119,38 @@ class ListeningTestView(widgets.VBox):
             return
         self._started = utc_now()
         self._plays = {letter: 0 for letter, _ in plan.letters} | {"reference": 0}
-        self._rated = {letter: False for letter, _ in plan.letters}
-        self._sliders = {}
+        self._rated, self._sliders = {letter: False for letter, _ in plan.letters}, {}
         labels = [widgets.Label(name, layout={"flex": "1 1 0"}) for name in SCALE_LABELS]
-        scale_layout = {"height": SLIDER_HEIGHT, "margin": "28px 12px 0 0"}
-        scale = widgets.VBox(labels[::-1], layout=scale_layout)  # beside the sliders
+        # the band names beside the sliders, top to bottom
+        scale = widgets.VBox(labels[::-1], layout={"height": SLIDER_HEIGHT,
+                                                  "margin": "28px 12px 0 0"})
         self._load_player(plan.item, {"reference": HIDDEN_REFERENCE, **dict(plan.letters)})
         columns = [self._rating_column(letter) for letter, _ in plan.letters]
-        reference = self._play_button("reference", "Reference")
         resumed = " (resumed session)" if self.session.resumed else ""
         self._status.value = f"<b>Trial {done + 1} of {total}</b> ({done} saved){resumed}"
         self._next.disabled, self._hint.value = True, TRIAL_HINT
-        self._page.children = (
-            widgets.HBox([reference]),
-            self._player,
-            widgets.HBox([scale, *columns]),
-            self._hint,
-            self._next,
-        )
+        reference = widgets.HBox([self._play_button("reference", "Reference")])
+        columns = widgets.HBox([scale, *columns])
+        self._page.children = (reference, self._player, columns, self._hint, self._next)
 
     def _rating_column(self, letter: str) -> widgets.VBox:
-        slider = widgets.IntSlider(
-            min=0, max=100, orientation="vertical", readout=False, layout={"height": SLIDER_HEIGHT}
-        )
-        number = widgets.BoundedIntText(
-            min=0, max=100, layout={"width": "64px"}, _dom_classes=[f"vaesep-rating-{letter}"]
-        )
+        slider = widgets.IntSlider(min=0, max=100, orientation="vertical", readout=False,
+                                   layout={"height": SLIDER_HEIGHT})
+        number = widgets.BoundedIntText(min=0, max=100, layout={"width": "64px"},
+                                        _dom_classes=[f"vaesep-rating-{letter}"])
         widgets.link((slider, "value"), (number, "value"))
-        mark = widgets.HTML(
-            "<span style='color:#888'>not rated</span>", _dom_classes=[f"vaesep-mark-{letter}"]
-        )
+        mark = widgets.HTML("<span style='color:#888'>not rated</span>",
+                            _dom_classes=[f"vaesep-mark-{letter}"])
 
         def on_change(_: dict) -> None:
             mark.value = "<span style='color:#070'>rated</span>"
-            self._mark_rated(letter)
+            self._rated[letter] = True
+            missing = [other for other, rated in self._rated.items() if not rated]
+            self._next.disabled = bool(missing)
+            self._hint.value = (
+                f"{TRIAL_HINT}<br>Still to rate: {', '.join(missing)}" if missing
+                else "Every letter is rated; press <b>Next</b> to save this trial."
+            )
 
         slider.observe(on_change, names="value")
         self._sliders[letter] = slider
@@ -181,10 +167,8 @@ class ListeningTestView(widgets.VBox):
 
     def _play_button(self, name: str, label: str | None = None) -> widgets.Button:
         """A button that makes clip ``name`` audible, counting the plays of a trial's clips."""
-        button = widgets.Button(
-            description=label or name, icon="play", layout={"width": "auto"},
-            _dom_classes=[f"vaesep-play-{name.replace(' ', '-')}"],
-        )
+        button = _button(label or name, f"play-{name.replace(' ', '-')}", icon="play",
+                         layout={"width": "auto"})
 
         def on_click(_: widgets.Button) -> None:
             if name in self._plays:  # a trial's letter or its reference
@@ -194,38 +178,23 @@ class ListeningTestView(widgets.VBox):
         button.on_click(on_click)
         return button
 
-    def _mark_rated(self, letter: str) -> None:
-        self._rated[letter] = True
-        missing = [letter for letter, rated in self._rated.items() if not rated]
-        self._next.disabled = bool(missing)
-        self._hint.value = (
-            f"{TRIAL_HINT}<br>Still to rate: {', '.join(missing)}" if missing
-            else "Every letter is rated; press <b>Next</b> to save this trial."
-        )
-
-    def _show_error(self, text: str) -> None:
-        self._error.value = f"<b style='color:#b00'>{html.escape(text)}</b>"
-
     def submit_current_trial(self) -> None:
         """Save the current trial (the Next button) and show the next one."""
         if self.session is None or self._trial is None:
             return
-        if not all(self._rated.values()):
-            self._show_error("Rate every letter before pressing Next.")
-            return
         self._next.disabled = True  # a double click must not submit twice
         try:
+            if not all(self._rated.values()):
+                raise ValueError("rate every letter before pressing Next")
             self.session.submit_trial(
                 self._trial.trial_id,
                 {letter: slider.value for letter, slider in self._sliders.items()},
-                plays=self._plays,
-                reference_plays=self._plays["reference"],
-                started=self._started,
+                plays=self._plays, reference_plays=self._plays["reference"], started=self._started,
             )
         except (ValueError, OSError, RuntimeError) as exc:
-            self._show_error(
-                f"Could not save this trial: {exc}. Your ratings are still on screen; "
-                "tell your teacher."
+            self._error.value = (
+                f"<b style='color:#b00'>Could not save this trial: {html.escape(str(exc))}. "
+                "Your ratings are still on screen; tell your teacher.</b>"
             )
             self._next.disabled = False
             return
@@ -273,10 +242,9 @@ def listening_test(
 ) -> ListeningTestView:
     """The listening-test widget for one listener; show it as a cell's last line.
 
-    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed`` and ``n_trials``
-    choose the design (the same for the whole class); without
-    ``listener_id`` the first page asks for it. Re-running the cell, or restarting the
-    kernel, resumes the listener's unfinished session.
+    ``stimuli`` is a :class:`StimulusSet` or its folder; ``seed`` and ``n_trials`` choose the
+    design (the same for the whole class); without ``listener_id`` the first page asks for it.
+    Re-running the cell, or restarting the kernel, resumes the listener's unfinished session.
     """
     if not isinstance(stimuli, StimulusSet):
         stimuli = load_stimuli(stimuli)
