@@ -199,6 +199,15 @@ def test_infinite_scores_stay_out_of_the_strict_json_index(tmp_path: Path) -> No
     assert load_stimuli(tmp_path) == rendered
 
 
+def test_render_refuses_repeated_items_and_colliding_conditions(tmp_path: Path) -> None:
+    (item,) = tiny_items(1)
+    with pytest.raises(ValueError, match="each once"):
+        render_stimuli([item, item], [], tmp_path)
+    with pytest.raises(ValueError, match="distinct conditions"):
+        render_stimuli([item], [IdealRatioMask(("low", "high")), IdealRatioMask(("low", "high"))], tmp_path)
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+
+
 def test_excerpt_bounds_pick_the_loud_part() -> None:
     signal = np.zeros(10 * SR)
     signal[6 * SR : 8 * SR] = 1.0

@@ -164,7 +164,7 @@ class ListeningReport:
         return sorted({s.header["listener_id"] for s in self.sessions if s.header.get("simulated")})
 
     def __str__(self) -> str:
-        simulated, threshold = self.simulated_listeners, f"{REFERENCE_THRESHOLD:g}"
+        simulated, below = self.simulated_listeners, f"below {REFERENCE_THRESHOLD:g}"
         lines = [
             f"WARNING: SIMULATED DATA -- {len(simulated)} listener(s) are machine-generated "
             f"({', '.join(simulated)}); these numbers say nothing about how the systems sound."
@@ -179,25 +179,25 @@ class ListeningReport:
                 lines.append(f"  {s.path.name}: ignored incomplete line(s) {list(s.torn_lines)}")
             if not s.is_complete:
                 lines.append(f"  {s.path.name}: session not finished (its trials are used)")
-        lines.append(
-            f"\nPost-screening (ITU-R BS.1534-3): exclude listeners who rate the hidden reference "
-            f"below {threshold} in more than {100 * MAX_MISS_FRACTION:.0f} % of trials.\n"
-        )
         screening = [
-            (s.listener_id, "EXCLUDED" if s.excluded else "kept", f"{s.n_misses} of {s.n_trials}",
-             f"{100 * s.n_misses / max(s.n_trials, 1):.0f} %") for s in self.screening
+            (s.listener_id, "EXCLUDED" if s.excluded else "kept",
+             f"{s.n_misses} of {s.n_trials} ({100 * s.n_misses / max(s.n_trials, 1):.0f} %)")
+            for s in self.screening
         ]
-        header = ("listener", "verdict", f"trials with hidden reference < {threshold}", "share")
-        lines.append(markdown_table(header, screening, "llrr"))
-        lines.append(
-            f"\nKept {len(self.screening) - len(self.excluded_listeners)} of "
-            f"{len(self.screening)} listener(s); mean and 95 % confidence interval (Student t):\n"
-        )
         summaries = [
             (s.condition, s.n, f"{s.mean:.1f}", f"[{s.ci_low:.1f}, {s.ci_high:.1f}]")
             for s in self.summaries
         ]
-        lines.append(markdown_table(("condition", "n", "mean", "95 % CI"), summaries))
+        n_kept = len(self.screening) - len(self.excluded_listeners)
+        lines += [
+            "\nPost-screening (ITU-R BS.1534-3) excludes a listener who rates the hidden reference "
+            f"{below} in more than {100 * MAX_MISS_FRACTION:.0f} % of their trials:\n",
+            markdown_table(("listener", "verdict", f"trials with hidden reference {below}"),
+                           screening, "llr"),
+            f"\nMean and 95 % confidence interval (Student t) per condition, over the {n_kept} of "
+            f"{len(self.screening)} listener(s) kept:\n",
+            markdown_table(("condition", "n", "mean", "95 % CI"), summaries),
+        ]
         if self.correlations:
             left_out = "hidden reference" + ("" if self.include_anchors else " and anchors")
             lines.append(f"\nCorrelation of mean rating with each metric ({left_out} left out):\n")

@@ -1,9 +1,9 @@
 """A *simulated* listener: machine-made ratings from a stated model, not data.
 
-Notebook 05, section "A simulated listener (not real data)": it lets the notebook and
-the tests run the whole analysis headless. Its files go through the same session code
-as a real listener's, with ``"simulated": true`` in every header, which the report
-and its figures announce. The model is :meth:`SimulatedListenerModel.describe`.
+Notebook 05, section "A simulated listener (not real data)": it lets the notebook and the
+tests run the whole analysis headless. Its files go through the same session code as a real
+listener's, with ``"simulated": true`` in every header, which the report and its figures
+announce. The model is :meth:`SimulatedListenerModel.describe`.
 """
 
 from __future__ import annotations
@@ -67,10 +67,8 @@ def simulate_listeners(
         rng = np.random.default_rng([seed, stable_int(listener_id)])
         bias = rng.normal(0.0, model.listener_bias_sd)
         described = model.describe() + (" [careless]" if careless else "")
-        folder = stimuli.folder
-        with open_session(
-            results_dir, listener_id, design, stimuli_folder=folder, simulated_model=described
-        ) as session:
+        with open_session(results_dir, listener_id, design, stimuli_folder=stimuli.folder,
+                          simulated_model=described) as session:
             session.mark_familiarised()
             while (plan := session.next_trial) is not None:
                 ratings = {}
@@ -91,7 +89,7 @@ def simulate_listeners(
                         z = (scores[model.metric] - model.midpoint_db) / model.slope_db
                         value = 100.0 / (1.0 + np.exp(-z)) + bias + rng.normal(0.0, model.noise_sd)
                     ratings[letter] = float(np.round(np.clip(value, 0.0, 100.0)))
-                plays = dict.fromkeys(ratings, 1)
-                session.submit_trial(plan.trial_id, ratings, plays=plays, reference_plays=1)
+                session.submit_trial(plan.trial_id, ratings, plays=dict.fromkeys(ratings, 1),
+                                     reference_plays=1)
             paths.append(session.path)
     return paths

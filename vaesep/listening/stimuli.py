@@ -154,15 +154,13 @@ def render_stimuli(
     ``needs_references``, ``separate(mixture, sr, references=)``). ``metrics`` score each
     version against the clean target, before level alignment. ``seed`` salts file names.
     """
-    if not items or len({item.item_id for item in items}) != len(items):
-        raise ValueError("render_stimuli needs at least one item, and distinct item ids")
-    if len({item.sample_rate for item in items}) != 1:
+    if len({item.sample_rate for item in items}) > 1:
         raise ValueError("all items must share a sample rate")
-    sample_rate, folder = items[0].sample_rate, Path(folder)
     # the unprocessed mixture goes by the name the comparison gives its floor
     conditions = (HIDDEN_REFERENCE, ANCHOR, MIXTURE, *(s.name for s in separators))
-    if len(set(conditions)) != len(conditions):
-        raise ValueError(f"condition names collide: {conditions}; give separators distinct names")
+    # checked before any rendering: one trial per item, distinct conditions behind the letters
+    ListeningDesign("", tuple(item.item_id for item in items), conditions)
+    sample_rate, folder = items[0].sample_rate, Path(folder)
     # the salt depends on the seed only: every machine rendering the same items gets the
     # same file names and stimulus-set id, so a class can pool its results
     salt = hashlib.sha256(f"vaesep-stimuli|{seed}".encode()).hexdigest()

@@ -211,16 +211,10 @@ class ListeningTestView(widgets.VBox):
         return f"Listening test: {self.session.describe()}"
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict:
-        # ipywidgets 8 builds the widget view's bundle here; 7 has no such method, so
-        # build the same one (its protocol's view version is 2.0 in both)
-        base = getattr(super(), "_repr_mimebundle_", None)
-        bundle = (base(**kwargs) if base else None) or {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2, "version_minor": 0, "model_id": self.model_id,
-            }
-        }
-        bundle["text/plain"] = self.describe()  # what shows without a widget front-end
-        return bundle
+        # the widget view's bundle as ipywidgets 8 builds it (7 has no such method; the view
+        # protocol is 2.0 in both), with the text a front-end without widgets shows
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.model_id}
+        return {"application/vnd.jupyter.widget-view+json": view, "text/plain": self.describe()}
 
     def _ipython_display_(self, **kwargs: object) -> None:
         # IPython prefers this hook to _repr_mimebundle_, and ipywidgets 7 (Colab's)
