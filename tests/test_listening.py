@@ -488,9 +488,9 @@ def test_analysis_reports_torn_lines_and_unreadable_files(stimuli, tmp_path: Pat
         handle.write(b'{"type": "tri')
     (tmp_path / "notes.jsonl").write_text("not json\n")
     header, *records = path.read_text().splitlines()
-    trial = next(line for line in records if '"type":"trial"' in line)
+    trial = next(line for line in records if json.loads(line)["type"] == "trial")
     edited = tmp_path / "edited__by-hand.jsonl"  # a whole line, but a rating lost its letter
-    edited.write_text(header + "\n" + trial.replace('"letter":', '"lettre":') + "\n")
+    edited.write_text(header + "\n" + trial.replace('"letter"', '"lettre"') + "\n")
     report = analyse_folder(tmp_path, make_figures=False)
     assert {s.path: s.torn_lines for s in report.sessions} == {path: (len(design.items) + 3,)}
     assert tmp_path / "notes.jsonl" in report.skipped_files

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import vaesep
+from vaesep.files import to_json
 from vaesep.listening.design import ListeningDesign, TrialPlan
 
 try:  # POSIX advisory locks; elsewhere only O_EXCL creation protects the files
@@ -186,7 +187,7 @@ def read_results_file(path: str | os.PathLike) -> ListeningSession:
 
 def _write_line(fd: int, record: dict) -> None:
     """Append one JSON line with one ``write`` (whole, under ``O_APPEND``), then ``fsync``."""
-    view = memoryview((json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode())
+    view = memoryview(to_json(record, indent=None).encode())  # strict: NaN never reaches a file
     while view:  # more than one round only if the disk fills up part-way
         view = view[os.write(fd, view) :]
     os.fsync(fd)
