@@ -182,10 +182,11 @@ class ListeningTestView(widgets.VBox):
         """Save the current trial (the Next button) and show the next one."""
         if self.session is None or self._trial is None:
             return
+        if not all(self._rated.values()):
+            self._error.value = "<b style='color:#b00'>Rate every letter before pressing Next.</b>"
+            return
         self._next.disabled = True  # a double click must not submit twice
         try:
-            if not all(self._rated.values()):
-                raise ValueError("rate every letter before pressing Next")
             self.session.submit_trial(
                 self._trial.trial_id,
                 {letter: slider.value for letter, slider in self._sliders.items()},
