@@ -204,7 +204,8 @@ def test_render_refuses_repeated_items_and_colliding_conditions(tmp_path: Path) 
     with pytest.raises(ValueError, match="each once"):
         render_stimuli([item, item], [], tmp_path)
     with pytest.raises(ValueError, match="distinct conditions"):
-        render_stimuli([item], [IdealRatioMask(("low", "high")), IdealRatioMask(("low", "high"))], tmp_path)
+        twins = [IdealRatioMask(("low", "high")), IdealRatioMask(("low", "high"))]
+        render_stimuli([item], twins, tmp_path)
     assert not list(tmp_path.iterdir())  # refused before anything was written
 
 

@@ -97,7 +97,8 @@ class StimulusSet:
 
     def design(self, *, seed: int = 0, n_trials: int | None = None) -> ListeningDesign:
         """A design over every item, or the first ``n_trials``."""
-        return ListeningDesign(self.stimulus_set_id, self.item_ids[:n_trials], self.conditions, seed)
+        items = self.item_ids[:n_trials]
+        return ListeningDesign(self.stimulus_set_id, items, self.conditions, seed)
 
 
 def low_pass_anchor(signal: np.ndarray, sr: int) -> np.ndarray:
@@ -136,7 +137,9 @@ def _versions(item: ItemAudio, separators: Sequence[Any]) -> dict[str, np.ndarra
         elif estimates.shape[0] == len(item.source_names):  # named otherwise, data set's order
             waves[separator.name] = estimates[item.source_names.index(item.target)]
         else:
-            raise ValueError(f"separator {separator.name!r} returns {names}; none is {item.target!r}")
+            raise ValueError(
+                f"separator {separator.name!r} returns {names}; none is {item.target!r}"
+            )
     return waves
 
 

@@ -98,8 +98,9 @@ class ListeningTestView(widgets.VBox):
         start = _button("Start the test", "start", button_style="success")
         start.on_click(lambda _: self._finish_familiarisation())
         self._status.value = html.escape(self.session.describe())
-        buttons = widgets.HBox([self._play_button(n) for n in clips], layout={"flex_flow": "row wrap"})
-        self._page.children = (widgets.HTML(INTRO_HTML), buttons, self._player, start)
+        buttons = [self._play_button(name) for name in clips]
+        versions = widgets.HBox(buttons, layout={"flex_flow": "row wrap"})
+        self._page.children = (widgets.HTML(INTRO_HTML), versions, self._player, start)
 
     def _finish_familiarisation(self) -> None:
         self.session.mark_familiarised()
