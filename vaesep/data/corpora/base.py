@@ -11,6 +11,7 @@ Notebook 01, section "Bring your own corpus"; data/README.md, "When something is
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -85,12 +86,8 @@ def check_sphere(path: Path, section: str) -> None:
             return
         size = head.split(b"\n", 2)[1].strip()
         head += handle.read(max(0, int(size) - len(head)) if size.isdigit() else 0)
-    fields = {}
-    for line in head.decode("ascii", "replace").splitlines()[2:]:
-        if line.strip() == "end_head":
-            break
-        if len(parts := line.split(" ", 2)) == 3:
-            fields[parts[0]] = parts[2].strip()
+    text = head.decode("ascii", "replace").split("\nend_head", 1)[0]  # lines: "name -type value"
+    fields = {name: value.strip() for name, value in re.findall(r"^(\S+) \S+ (.*)$", text, re.M)}
     coding = fields.get("sample_coding", "pcm")
     if coding.lower() != "pcm":
         problem = (

@@ -101,13 +101,12 @@ class TSPBuilder(base.CorpusBuilder):
         for split in self.splits:
             bounds = {s: split_bounds(whole[s].shape[0])[split] for s in self.source_names}
             streams = {s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names}
-            pieces = {}  # the stream index of each slice, offsets re-based to the slice
+            pieces: dict[str, list[dict[str, Any]]] = {}  # each slice's index, offsets re-based
             for speaker, (start, stop) in bounds.items():
-                found = locate(index[speaker], start, stop - start)
-                offsets = np.cumsum([0] + [piece["length"] for piece in found])
-                pieces[speaker] = [
-                    {**p, "stream_offset": int(o)} for p, o in zip(found, offsets[:-1], strict=True)
-                ]
+                pieces[speaker], position = [], 0
+                for found in locate(index[speaker], start, stop - start):
+                    pieces[speaker].append({**found, "stream_offset": position})
+                    position += found["length"]
             self.write_split(request, writer, split, streams, pieces)
         del whole  # close the memory maps before their files go
         for speaker in self.source_names:
@@ -215,11 +214,9 @@ class TIMITBuilder(base.CorpusBuilder):
         }
 
     def check_system_data(self, root: Path | None) -> None:
+        """Raise for a wrong corpus folder, offline noises not installed or a noise folder
+        with an empty split."""
         super().check_system_data(root)
-        self.check_noise()
-
-    def check_noise(self) -> None:
-        """Raise if the offline noises are not installed or a split of the noise folder is empty."""
         plan = self.noise_plan()
         noise_dir, pointer = Path(plan["dir"]), base.readme_pointer(self.readme_section)
         if plan["source"] == noise.PACKAGE:
@@ -323,18 +320,19 @@ class LibriSpeechBuilder(base.CorpusBuilder):
         sexes, plan = read_speaker_sexes(base.child(folder, SPEAKERS_FILE)), {}
         for split, subset in self.subsets.items():
             files: dict[str, list[Path]] = {source: [] for source in self.source_names}
-            for speaker_dir in sorted(base.child(folder, subset).iterdir()):
-                if speaker_dir.is_dir() and speaker_dir.name in sexes:
-                    files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += speaker_dir.glob("*/*.flac")
-            hours, plan[split] = caps and caps[split], []
-            for source, found in files.items():
-                if not found:
-                    expected = (
-                        f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-"
-                        "<utterance>.flac, readers listed in SPEAKERS.TXT"
-                    )
-                    missing = f"any {source} reader's .flac in {subset}/"
-                    raise self.layout_error(root, missing, expected)
-                seconds = hours and hours * 3600.0
-                plan[split] += self.unit_list(root, found, source, seconds=seconds)
+            listed = base.entries(base.child(folder, subset), lambda d: d.name in sexes)
+            for reader in (d for d in listed if d.is_dir()):
+                files[SEX_TO_SOURCE[sexes[reader.name]]] += reader.glob("*/*.flac")
+            if missing := [source for source, found in files.items() if not found]:
+                expected = (
+                    f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-"
+                    "<utterance>.flac, readers listed in SPEAKERS.TXT"
+                )
+                missing_files = f"any {missing[0]} reader's .flac in {subset}/"
+                raise self.layout_error(root, missing_files, expected)
+            seconds = caps and caps[split] and caps[split] * 3600.0
+            plan[split] = [
+                unit for source, found in files.items()
+                for unit in self.unit_list(root, found, source, seconds=seconds)
+            ]  # fmt: skip
         return plan
