@@ -132,11 +132,12 @@ class MIR1KBuilder(MusicCorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "segment_seconds": 4.0, "training_singers": list(MIR1K_TRAINING_SINGERS),
+            "segment_seconds": 4.0,
+            "training_singers": list(MIR1K_TRAINING_SINGERS),
             "valid_share": MIR1K_VALID_SHARE,
             "items_per_clip": {"valid": 1, "test": 1} if fast else {"valid": None, "test": None},
             "max_clips": {"train": 40, "valid": 4, "test": 12} if fast else None,
-        }  # fmt: skip
+        }
 
     def recordings(self, folder: Path, root: Path) -> dict[str, list[Path]]:
         """The clips in ``Wavfile/`` (see the module docstring)."""
@@ -207,10 +208,11 @@ class MUSDB18Builder(MusicCorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "segment_seconds": 4.0, "validation_tracks": list(MUSDB_VALIDATION_TRACKS),
+            "segment_seconds": 4.0,
+            "validation_tracks": list(MUSDB_VALIDATION_TRACKS),
             "items_per_track": {"valid": 2, "test": 2} if fast else {"valid": 4, "test": 10},
             "max_tracks": {"train": 4, "valid": 1, "test": 3} if fast else None,
-        }  # fmt: skip
+        }
 
     def recordings(self, folder: Path, root: Path) -> dict[str, list[Path]]:
         """The complete track folders; the musdb validation tracks of ``train/`` are valid."""

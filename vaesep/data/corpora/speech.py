@@ -67,11 +67,13 @@ class TSPBuilder(base.CorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "pair": list(self.source_names), "segment_seconds": 2.0,
-            "trim_top_db": base.TRIM_TOP_DB, "test_fraction": TEST_FRACTION,
+            "pair": list(self.source_names),
+            "segment_seconds": 2.0,
+            "trim_top_db": base.TRIM_TOP_DB,
+            "test_fraction": TEST_FRACTION,
             "valid_share_of_rest": VALID_SHARE_OF_REST,
             "max_items": dict(FAST_ITEMS) if fast else {"valid": None, "test": None},
-        }  # fmt: skip
+        }
 
     def locate(self, root: Path) -> Path:
         """The folder holding the speaker folders: ``root/48k``, ``root/16k-LP7`` or ``root``."""
@@ -183,12 +185,14 @@ class TIMITBuilder(base.CorpusBuilder):
 
     def settings(self, fast: bool) -> dict[str, Any]:
         return {
-            "segment_seconds": 4.0, "trim_top_db": base.TRIM_TOP_DB,
+            "segment_seconds": 4.0,
+            "trim_top_db": base.TRIM_TOP_DB,
             "include_sa": self.include_sa,
-            "valid_speaker_share": VALID_SPEAKER_SHARE, "noise": self.noise_plan(),
+            "valid_speaker_share": VALID_SPEAKER_SHARE,
+            "noise": self.noise_plan(),
             "seconds_per_split": {"train": 180.0, "valid": 60.0, "test": 80.0} if fast else None,
             "max_items": dict(FAST_ITEMS) if fast else {"valid": 200, "test": 400},
-        }  # fmt: skip
+        }
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
         """The utterances per split (``TEST``; ``TRAIN`` speakers: the first tenth in hash
@@ -303,10 +307,12 @@ class LibriSpeechBuilder(base.CorpusBuilder):
     def settings(self, fast: bool) -> dict[str, Any]:
         hours = {"train": self.train_hours_per_source, "valid": 0.5, "test": 1.0}
         return {
-            "subsets": dict(self.subsets), "segment_seconds": 4.0, "trim_top_db": base.TRIM_TOP_DB,
+            "subsets": dict(self.subsets),
+            "segment_seconds": 4.0,
+            "trim_top_db": base.TRIM_TOP_DB,
             "hours_per_source": {"train": 0.05, "valid": 0.02, "test": 0.02} if fast else hours,
             "max_items": dict(FAST_ITEMS) if fast else {"valid": 200, "test": 400},
-        }  # fmt: skip
+        }
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
         """Per split, every utterance (``caps`` None) or the first hours per sex in hash
