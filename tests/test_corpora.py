@@ -401,7 +401,7 @@ def test_timit_without_noises_names_both_ways_to_get_them(
     monkeypatch.delenv("VAESEP_NOISE_DIR")
     monkeypatch.setattr("vaesep.data.noise.SONIC_PI_SAMPLES", tmp_path / "nowhere")
     with pytest.raises(data.MissingSystemDataError, match="sonic-pi-samples.*VAESEP_NOISE_DIR"):
-        get_builder("timit").check_noise()
+        get_builder("timit").check_system_data(root)
 
 
 # ---------------------------------------------------------------- MUSDB18

@@ -1,4 +1,4 @@
-"""What every corpus loader shares: finding the corpus, reading its files, decoding it to streams.
+"""The shared reader of every corpus loader: finding the corpus, reading its files, decoding it.
 
 A loader (:class:`CorpusBuilder`) declares where its corpus may sit inside the folder the
 user passed (the corpus folder or the folder an archive unpacked into, any case) and what
@@ -11,6 +11,7 @@ Notebook 01, section "Bring your own corpus"; data/README.md, "When something is
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -57,8 +58,7 @@ def file_error(path: Path | str, problem: str, section: str) -> CorpusFileError:
 
 
 def child(directory: Path, name: str) -> Path:
-    """The entry of ``directory`` called ``name`` in any case (an exact match wins), else
-    ``directory / name`` (which does not exist); a trailing ``/`` is ignored."""
+    """``directory / name`` in any case (an exact match wins); a trailing ``/`` is ignored."""
     name = name.rstrip("/")
     if (directory / name).exists() or not directory.is_dir():
         return directory / name
@@ -66,8 +66,9 @@ def child(directory: Path, name: str) -> Path:
     return matches[0] if matches else directory / name
 
 
-def has(directory: Path, *names: str) -> bool:
-    return all(child(directory, name).exists() for name in names)
+def entries(directory: Path, keep: Callable[[Path], bool]) -> list[Path]:
+    """The entries of ``directory`` that ``keep`` accepts, sorted; none if it is no folder."""
+    return sorted(p for p in (directory.iterdir() if directory.is_dir() else ()) if keep(p))
 
 
 def relative_id(path: Path, root: Path) -> str:
@@ -85,12 +86,8 @@ def check_sphere(path: Path, section: str) -> None:
             return
         size = head.split(b"\n", 2)[1].strip()
         head += handle.read(max(0, int(size) - len(head)) if size.isdigit() else 0)
-    fields = {}
-    for line in head.decode("ascii", "replace").splitlines()[2:]:
-        if line.strip() == "end_head":
-            break
-        if len(parts := line.split(" ", 2)) == 3:
-            fields[parts[0]] = parts[2].strip()
+    text = head.decode("ascii", "replace").split("\nend_head", 1)[0]  # lines: "name -type value"
+    fields = {name: value.strip() for name, value in re.findall(r"^(\S+) \S+ (.*)$", text, re.M)}
     coding = fields.get("sample_coding", "pcm")
     if coding.lower() != "pcm":
         problem = (
@@ -192,9 +189,9 @@ class NpyVectorAppender:
 
 
 class CorpusBuilder(DatasetBuilder):
-    """Base class of the loaders for downloaded corpora. An adapter declares data (below) and
-    implements :meth:`units`, which lists each split's files and raises
-    :class:`CorpusLayoutError` for an incomplete corpus."""
+    """The one reader of downloaded corpora. An adapter declares the data below and
+    :meth:`units`, which lists each split's files (raising :class:`CorpusLayoutError` for an
+    incomplete corpus); :meth:`write_split` may add to or replace how a split is written."""
 
     corpus: str = ""
     readme_section: str = ""  # of data/README.md, named by every error
@@ -220,9 +217,9 @@ class CorpusBuilder(DatasetBuilder):
     def locate(self, root: Path) -> Path:
         """``root`` or the first ``root/<wrapper>`` (any case) with every marker."""
         for folder in (root, *(child(root, wrapper) for wrapper in self.wrappers)):
-            if has(folder, *self.markers):
+            if all(child(folder, marker).exists() for marker in self.markers):
                 return folder
-        missing = next(marker for marker in self.markers if not has(root, marker))
+        missing = next(marker for marker in self.markers if not child(root, marker).exists())
         raise self.layout_error(root, missing, self.layout)
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[Unit]]:
@@ -253,9 +250,22 @@ class CorpusBuilder(DatasetBuilder):
                 raise file_error(by_id[file_id], problem, self.readme_section) from None
         return [(i, (str(by_id[i]), *arguments, self.readme_section)) for i in sorted(chosen)]
 
-    def plan(self, root: Path, settings: Mapping[str, Any] | None) -> dict[str, list[Unit]]:
+    def plan(self, root: Path | None, settings: Mapping[str, Any] | None) -> dict[str, list[Unit]]:
+        """The units of every split under ``root`` (capped by ``settings``; None: whole)."""
+        if root is None:
+            raise CorpusLayoutError(
+                f"The {self.corpus!r} corpus is read from files you download yourself, so it needs "
+                f"their folder: data.build({self.corpus!r}, root='/path/to/it') or `vaesep data "
+                f"prepare {self.corpus} --root /path/to/it`; {readme_pointer(self.readme_section)}"
+            )
         caps = None if settings is None else settings.get(self.caps_setting)
-        return self.units(self.locate(root), root, caps)
+        return self.units(self.locate(Path(root)), Path(root), caps)
+
+    def check_system_data(self, root: Path | None) -> None:
+        self.plan(root, None)  # raises for a wrong or incomplete folder
+
+    def split_files(self, split: str, root: Path | None) -> list[str]:
+        return sorted(file_id for file_id, _ in self.plan(root, None)[split])
 
     def write_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
@@ -265,35 +275,17 @@ class CorpusBuilder(DatasetBuilder):
             max_items=request.settings["max_items"], primary=self.primary,
         )  # fmt: skip
 
-    def manifest_notes(self, request: BuildRequest, plan: Mapping[str, list[Unit]]) -> dict:
-        """Facts for the manifest, written after the splits."""
-        counts = {self.count_note: {s: len(u) for s, u in plan.items()}} if self.count_note else {}
-        return {**self.notes, **counts}
-
-    def require_root(self, root: Path | None) -> Path:
-        if root is None:
-            raise CorpusLayoutError(
-                f"The {self.corpus!r} corpus is read from files you download yourself, so it needs "
-                f"their folder: data.build({self.corpus!r}, root='/path/to/it') or `vaesep data "
-                f"prepare {self.corpus} --root /path/to/it`; {readme_pointer(self.readme_section)}"
-            )
-        return Path(root)
-
-    def check_system_data(self, root: Path | None) -> None:
-        self.plan(self.require_root(root), None)  # raises for a wrong or incomplete folder
-
-    def split_files(self, split: str, root: Path | None) -> list[str]:
-        return sorted(file_id for file_id, _ in self.plan(self.require_root(root), None)[split])
-
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
-        plan = self.plan(self.require_root(request.root), request.settings)
+        plan = self.plan(request.root, request.settings)
         for split in self.splits:
             streams, index, empty = self.decode_split(request, writer, split, plan[split])
             self.write_split(request, writer, split, streams, index)
             if self.empty_note:
                 writer.note(f"{self.empty_note}_{split}", empty)
-        for key, value in self.manifest_notes(request, plan).items():
+        for key, value in self.notes.items():
             writer.note(key, value)
+        if self.count_note:
+            writer.note(self.count_note, {split: len(units) for split, units in plan.items()})
 
     def decode_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, units: Sequence[Unit]
@@ -308,9 +300,9 @@ class CorpusBuilder(DatasetBuilder):
         empty: list[str] = []
         try:
             decoded = ordered_map(self.decoder, [arguments for _, arguments in units])
-            for (file_id, _), (audio, file_offset) in progress_bar(
-                zip(units, decoded, strict=True), request.progress, total=len(units), desc=f"{self.corpus} {split}"
-            ):
+            bar = progress_bar(zip(units, decoded, strict=True), request.progress,
+                               total=len(units), desc=f"{self.corpus} {split}")  # fmt: skip
+            for (file_id, _), (audio, file_offset) in bar:
                 if all(a.size == 0 for a in audio.values()):
                     empty.append(file_id)
                 for source, samples in audio.items():

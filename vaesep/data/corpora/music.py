@@ -9,7 +9,6 @@ Both are scored per clip or track, so items (4 s) are cut *inside* each recordin
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,15 @@ class MusicCorpusBuilder(base.CorpusBuilder):
 
     items_setting = ""
 
+    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
+        """The recordings per split, capped (fast mode) to the first in hash order of names."""
+        plan = self.recordings(folder, root)
+        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
+
+    def recordings(self, folder: Path, root: Path) -> dict[str, list[Path]]:
+        """The clip files or track folders of each split, checked to be complete."""
+        raise NotImplementedError
+
     def write_split(
         self, request: BuildRequest, writer: DatasetWriter, split: str, streams: dict, index: dict
     ) -> None:
@@ -45,7 +53,7 @@ class MusicCorpusBuilder(base.CorpusBuilder):
         per_recording = request.settings[self.items_setting].get(split)
         segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
         thresholds = {name: silence_threshold(stream_level(streams[name])) for name in names}
-        chosen: list[tuple[int, Mapping[str, Any]]] = []
+        chosen: list[tuple[int, dict[str, Any]]] = []
         for piece in index[self.source_names[0]]:
             grid = np.arange(int(piece["length"]) // segment, dtype=np.int64) * segment
             offsets = int(piece["stream_offset"]) + grid
@@ -69,9 +77,7 @@ class MusicCorpusBuilder(base.CorpusBuilder):
             sources[position] = scale_to_snr(segments, request.snr_db)
             file_offset = int(piece["file_offset"]) + offset - int(piece["stream_offset"])
             where = {"file": piece["file"], "length": segment, "file_offset": file_offset}
-            gains = [
-                rms(sources[position, slot]) / rms(segments[slot]) for slot in range(len(names))
-            ]
+            gains = [rms(sources[position, k]) / rms(segments[k]) for k in range(len(names))]
             entries = {
                 name: {"stream_offset": offset, "gain": gain, "files": [where]}
                 for name, gain in zip(names, gains, strict=True)
@@ -101,13 +107,6 @@ def decode_clip(path: str, section: str) -> base.Decoded:
         raise base.file_error(path, problem, section)
     voice = base.to_mono_16k(samples[:, 1:2], rate)
     return {"voice": voice, "accompaniment": base.to_mono_16k(samples[:, :1], rate)}, 0
-
-
-def mir1k_clips(folder: Path) -> list[Path]:
-    """Every clip in ``<folder>/Wavfile``, sorted."""
-    clips = base.child(folder, "Wavfile")
-    found = clips.iterdir() if clips.is_dir() else ()
-    return sorted(p for p in found if p.is_file() and p.suffix.lower() == ".wav")
 
 
 class MIR1KBuilder(MusicCorpusBuilder):
@@ -140,10 +139,11 @@ class MIR1KBuilder(MusicCorpusBuilder):
             "max_clips": {"train": 40, "valid": 4, "test": 12} if fast else None,
         }
 
-    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
-        """Clips per split (see the module docstring); capped (fast mode) to the first in hash
-        order of their names."""
-        clips = mir1k_clips(folder)
+    def recordings(self, folder: Path, root: Path) -> dict[str, list[Path]]:
+        """The clips in ``Wavfile/`` (see the module docstring)."""
+        clips = base.entries(
+            base.child(folder, "Wavfile"), lambda p: p.is_file() and p.suffix.lower() == ".wav"
+        )
         training = [c for c in clips if singer_of(c) in MIR1K_TRAINING_SINGERS]
         test = [c for c in clips if singer_of(c) not in MIR1K_TRAINING_SINGERS]
         for group, found in (("training singers abjones/amy", training), ("test singers", test)):
@@ -152,12 +152,11 @@ class MIR1KBuilder(MusicCorpusBuilder):
                 raise self.layout_error(root, f"every clip of the {group} in Wavfile/", expected)
         n_valid = math.ceil(len(training) * MIR1K_VALID_SHARE)
         valid = set(hash_order(c.name for c in training)[:n_valid])
-        plan = {
+        return {
             "train": [c for c in training if c.name not in valid],
             "valid": [c for c in training if c.name in valid],
             "test": test,
         }
-        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
 
 
 MUSDB_STEMS = ("vocals", "drums", "bass", "other")
@@ -199,7 +198,9 @@ class MUSDB18Builder(MusicCorpusBuilder):
     decoder = staticmethod(decode_track)
     markers = ("train/", "test/")
     wrappers = ("musdb18hq", "MUSDB18-HQ", "musdb18", "MUSDB18")
-    layout = "train/<track>/{mixture,vocals,drums,bass,other}.wav and test/<track>/… (MUSDB18-HQ)"
+    layout = (
+        "train/<track>/{mixture,vocals,drums,bass,other}.wav and test/<track>/… (MUSDB18-HQ)"
+    )
     caps_setting = "max_tracks"
     items_setting = "items_per_track"
     count_note = "track_counts"
@@ -213,13 +214,12 @@ class MUSDB18Builder(MusicCorpusBuilder):
             "max_tracks": {"train": 4, "valid": 1, "test": 3} if fast else None,
         }
 
-    def tracks(self, folder: Path, root: Path) -> dict[str, list[Path]]:
-        """Track folders per musdb folder (``train``, ``test``), checked to be complete."""
+    def recordings(self, folder: Path, root: Path) -> dict[str, list[Path]]:
+        """The complete track folders; the musdb validation tracks of ``train/`` are valid."""
         found = {}
         for name in ("train", "test"):
             split_dir = base.child(folder, name)
-            tracks = split_dir.iterdir() if split_dir.is_dir() else ()
-            found[name] = sorted(p for p in tracks if p.is_dir())
+            found[name] = base.entries(split_dir, Path.is_dir)
             if not found[name] and any(split_dir.glob("*.stem.mp4")):
                 raise base.CorpusLayoutError(
                     f"{split_dir} holds the compressed MUSDB18 (.stem.mp4), which vaesep does not "
@@ -229,16 +229,12 @@ class MUSDB18Builder(MusicCorpusBuilder):
                 )
             if not found[name]:
                 missing = f"any track in {base.relative_id(split_dir, root)}/"
-                raise self.layout_error(root, missing, f"{name}/<track>/vocals.wav … (MUSDB18-HQ)")
+                expected = f"{name}/<track>/vocals.wav … (MUSDB18-HQ)"
+                raise self.layout_error(root, missing, expected)
             stems = [t / f"{s}.wav" for t in found[name] for s in MUSDB_STEMS]
-            if missing := [p for p in stems if not base.has(p.parent, p.name)]:
+            if missing := [p for p in stems if not base.child(p.parent, p.name).exists()]:
                 expected = f"{name}/<track>/{{mixture,vocals,drums,bass,other}}.wav"
                 raise self.layout_error(root, base.relative_id(missing[0], root), expected)
-        return found
-
-    def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
-        """Tracks per split; capped (fast mode) to the first in hash order of their names."""
-        found = self.tracks(folder, root)
         plan = {
             "train": [t for t in found["train"] if t.name not in MUSDB_VALIDATION_TRACKS],
             "valid": [t for t in found["train"] if t.name in MUSDB_VALIDATION_TRACKS],
@@ -247,4 +243,4 @@ class MUSDB18Builder(MusicCorpusBuilder):
         if not plan["valid"]:
             expected = "train/Actions - One Minute Smile/… (the full 100 training tracks)"
             raise self.layout_error(root, "the 14 musdb validation tracks in train/", expected)
-        return {s: self.unit_list(root, capped(p, caps and caps[s])) for s, p in plan.items()}
+        return plan

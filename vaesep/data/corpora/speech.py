@@ -33,15 +33,15 @@ TSP_RATE_FOLDERS = ("48k", "16k-LP7")  # preferred first: we resample the 48 kHz
 TSP_FILE_NAME = re.compile(r"^(?P<speaker>[A-Z]{2})\d{2}_\d{2}\.wav$", re.IGNORECASE)
 TEST_FRACTION = 0.1
 VALID_SHARE_OF_REST = 1.0 / 9.0
+FAST_ITEMS = {"valid": 8, "test": 12}  # evaluation items per split in fast mode
 
 
 def speaker_files(folder: Path, speaker: str) -> list[Path]:
     """The TSP utterances in ``folder/<speaker>/`` (any case), in file-name order."""
-    speaker_dir = base.child(folder, speaker)
-    if not speaker_dir.is_dir():
-        return []
-    found = ((p, TSP_FILE_NAME.match(p.name)) for p in speaker_dir.iterdir())
-    return sorted(p for p, match in found if match and match["speaker"].upper() == speaker)
+    def spoken_by(path: Path) -> bool:  # the first two letters of a TSP name are the speaker
+        return bool(TSP_FILE_NAME.match(path.name)) and path.name[:2].upper() == speaker
+
+    return base.entries(base.child(folder, speaker), spoken_by)
 
 
 def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
@@ -50,15 +50,6 @@ def split_bounds(n_samples: int) -> dict[str, tuple[int, int]]:
     valid_start = test_start - int(round(test_start * VALID_SHARE_OF_REST))
     bounds = (0, valid_start, test_start, n_samples)
     return {split: bounds[i : i + 2] for i, split in enumerate(("train", "valid", "test"))}
-
-
-def slice_index(index: Sequence[dict[str, Any]], start: int, stop: int) -> list[dict[str, Any]]:
-    """The stream index of ``stream[start:stop]``, offsets re-based to the slice."""
-    pieces, position = [], 0
-    for found in locate(index, start, stop - start):
-        pieces.append({**found, "stream_offset": position})
-        position += found["length"]
-    return pieces
 
 
 class TSPBuilder(base.CorpusBuilder):
@@ -81,7 +72,7 @@ class TSPBuilder(base.CorpusBuilder):
             "trim_top_db": base.TRIM_TOP_DB,
             "test_fraction": TEST_FRACTION,
             "valid_share_of_rest": VALID_SHARE_OF_REST,
-            "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
+            "max_items": dict(FAST_ITEMS) if fast else {"valid": None, "test": None},
         }
 
     def locate(self, root: Path) -> Path:
@@ -106,19 +97,23 @@ class TSPBuilder(base.CorpusBuilder):
         return dict.fromkeys(self.splits, [u for s, f in files for u in self.unit_list(root, f, s)])
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
-        root = self.require_root(request.root)
-        folder = self.locate(root)
-        units = self.units(folder, root, None)["train"]
+        folder = self.locate(request.root)
+        units = self.units(folder, request.root, None)["train"]
         whole, index, empty = self.decode_split(request, writer, "all", units)
         for split in self.splits:
             bounds = {s: split_bounds(whole[s].shape[0])[split] for s in self.source_names}
             streams = {s: np.array(whole[s][slice(*bounds[s])]) for s in self.source_names}
-            pieces = {s: slice_index(index[s], *bounds[s]) for s in self.source_names}
+            pieces: dict[str, list[dict[str, Any]]] = {}  # each slice's index, offsets re-based
+            for speaker, (start, stop) in bounds.items():
+                pieces[speaker], position = [], 0
+                for found in locate(index[speaker], start, stop - start):
+                    pieces[speaker].append({**found, "stream_offset": position})
+                    position += found["length"]
             self.write_split(request, writer, split, streams, pieces)
         del whole  # close the memory maps before their files go
         for speaker in self.source_names:
             writer.stream_path("all", speaker).unlink()
-        writer.note("recordings", base.relative_id(folder, root))
+        writer.note("recordings", base.relative_id(folder, request.root))
         writer.note("split_rule", "per speaker: last 10% test, last ninth of the rest valid")
         writer.note("empty_files_skipped", empty)
 
@@ -144,21 +139,9 @@ def utterance_files(speaker_dir: Path, include_sa: bool) -> list[Path]:
 
 def speaker_dirs(part_dir: Path) -> list[Path]:
     """``DR*/<speaker>`` folders of ``TRAIN`` or ``TEST``, sorted by speaker id."""
-    regions = [d for d in sorted(part_dir.iterdir()) if d.is_dir() and DIALECT_REGION.match(d.name)]
+    regions = base.entries(part_dir, lambda d: d.is_dir() and bool(DIALECT_REGION.match(d.name)))
     speakers = [s for r in regions for s in r.iterdir() if s.is_dir() and SPEAKER_DIR.match(s.name)]
     return sorted(speakers, key=lambda s: s.name.lower())
-
-
-def split_speakers(corpus_dir: Path) -> dict[str, list[Path]]:
-    """Speaker folders per split: ``TEST`` → test; ``TRAIN`` → valid (first tenth in hash
-    order) and train."""
-    by_id = {s.name.lower(): s for s in speaker_dirs(base.child(corpus_dir, "TRAIN"))}
-    valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
-    return {
-        "train": [by_id[s] for s in sorted(by_id) if s not in valid],
-        "valid": [by_id[s] for s in sorted(by_id) if s in valid],
-        "test": speaker_dirs(base.child(corpus_dir, "TEST")),
-    }
 
 
 class TIMITBuilder(base.CorpusBuilder):
@@ -173,7 +156,8 @@ class TIMITBuilder(base.CorpusBuilder):
     markers = ("TRAIN/", "TEST/")
     wrappers = ("TIMIT", "data")
     layout = (
-        "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and TIMIT/TEST/DR1/… (NIST SPHERE, as on the LDC disc)"
+        "TIMIT/TRAIN/DR1/FCJF0/SI1027.WAV … and TIMIT/TEST/DR1/… "
+        "(NIST SPHERE, as on the LDC disc)"
     )
     caps_setting = "seconds_per_split"
     count_note = "utterance_counts"
@@ -207,29 +191,36 @@ class TIMITBuilder(base.CorpusBuilder):
             "valid_speaker_share": VALID_SPEAKER_SHARE,
             "noise": self.noise_plan(),
             "seconds_per_split": {"train": 180.0, "valid": 60.0, "test": 80.0} if fast else None,
-            "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
+            "max_items": dict(FAST_ITEMS) if fast else {"valid": 200, "test": 400},
         }
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
-        """The utterances per split; capped (fast mode) by duration in hash order."""
-        speakers, plan = split_speakers(folder), {}
+        """The utterances per split (``TEST``; ``TRAIN`` speakers: the first tenth in hash
+        order valid, the rest train); capped (fast mode) by duration in hash order."""
+        by_id = {s.name.lower(): s for s in speaker_dirs(base.child(folder, "TRAIN"))}
+        valid = set(hash_order(by_id)[: math.ceil(len(by_id) * VALID_SPEAKER_SHARE)])
+        speakers = {
+            "train": [by_id[s] for s in sorted(by_id) if s not in valid],
+            "valid": [by_id[s] for s in sorted(by_id) if s in valid],
+            "test": speaker_dirs(base.child(folder, "TEST")),
+        }
         for split, found in speakers.items():
             if not found:
                 part = "TEST" if split == "test" else "TRAIN"
                 expected = f"{part}/DR1/FCJF0/SI1027.WAV …"
                 raise self.layout_error(root, f"speaker folders in {part}/DR1..DR8/", expected)
-        for split, found in speakers.items():
-            utterances = [p for s in found for p in utterance_files(s, self.include_sa)]
-            seconds = caps and caps[split]
-            plan[split] = self.unit_list(root, utterances, "speech", seconds=seconds)
-        return plan
+        return {
+            split: self.unit_list(
+                root, [p for s in found for p in utterance_files(s, self.include_sa)], "speech",
+                seconds=caps and caps[split],
+            )  # fmt: skip
+            for split, found in speakers.items()
+        }
 
     def check_system_data(self, root: Path | None) -> None:
+        """Raise for a wrong corpus folder, offline noises not installed or a noise folder
+        with an empty split."""
         super().check_system_data(root)
-        self.check_noise()
-
-    def check_noise(self) -> None:
-        """Raise if the offline noises are not installed or a split of the noise folder is empty."""
         plan = self.noise_plan()
         noise_dir, pointer = Path(plan["dir"]), base.readme_pointer(self.readme_section)
         if plan["source"] == noise.PACKAGE:
@@ -264,11 +255,7 @@ class TIMITBuilder(base.CorpusBuilder):
             raise base.CorpusFileError(f"noise recording: {exc}; {pointer}") from None
         streams["noise"], index["noise"] = noises
         super().write_split(request, writer, split, streams, index)
-
-    def manifest_notes(self, request: BuildRequest, plan: Mapping[str, list[base.Unit]]) -> dict:
-        chosen = request.settings["noise"]
-        noise_note = {"source": chosen["source"], "dir": chosen["dir"]}
-        return {**super().manifest_notes(request, plan), "noise": noise_note}
+        writer.note("noise", {"source": chosen["source"], "dir": chosen["dir"]})
 
 
 LIBRISPEECH_SUBSETS = {"train": "train-clean-100", "valid": "dev-clean", "test": "test-clean"}
@@ -318,23 +305,20 @@ class LibriSpeechBuilder(base.CorpusBuilder):
         }
 
     def settings(self, fast: bool) -> dict[str, Any]:
+        hours = {"train": self.train_hours_per_source, "valid": 0.5, "test": 1.0}
         return {
             "subsets": dict(self.subsets),
             "segment_seconds": 4.0,
             "trim_top_db": base.TRIM_TOP_DB,
-            "hours_per_source": {
-                "train": 0.05 if fast else self.train_hours_per_source,
-                "valid": 0.02 if fast else 0.5,
-                "test": 0.02 if fast else 1.0,
-            },
-            "max_items": {"valid": 8, "test": 12} if fast else {"valid": 200, "test": 400},
+            "hours_per_source": {"train": 0.05, "valid": 0.02, "test": 0.02} if fast else hours,
+            "max_items": dict(FAST_ITEMS) if fast else {"valid": 200, "test": 400},
         }
 
     def units(self, folder: Path, root: Path, caps: Any) -> dict[str, list[base.Unit]]:
         """Per split, every utterance (``caps`` None) or the first hours per sex in hash
         order; readers missing from SPEAKERS.TXT are left out (their sex is unknown)."""
         for subset in self.subsets.values():
-            if not base.has(folder, subset):
+            if not base.child(folder, subset).exists():
                 missing = f"{base.relative_id(folder / subset, root)}/"
                 layout = f"LibriSpeech/{subset}/<speaker>/<chapter>/*.flac"
                 unpack = f"unpack {subset}.tar.gz next to the others"
@@ -342,18 +326,19 @@ class LibriSpeechBuilder(base.CorpusBuilder):
         sexes, plan = read_speaker_sexes(base.child(folder, SPEAKERS_FILE)), {}
         for split, subset in self.subsets.items():
             files: dict[str, list[Path]] = {source: [] for source in self.source_names}
-            for speaker_dir in sorted(base.child(folder, subset).iterdir()):
-                if speaker_dir.is_dir() and speaker_dir.name in sexes:
-                    files[SEX_TO_SOURCE[sexes[speaker_dir.name]]] += speaker_dir.glob("*/*.flac")
-            hours, plan[split] = caps and caps[split], []
-            for source, found in files.items():
-                if not found:
-                    expected = (
-                        f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-"
-                        "<utterance>.flac, readers listed in SPEAKERS.TXT"
-                    )
-                    missing = f"any {source} reader's .flac in {subset}/"
-                    raise self.layout_error(root, missing, expected)
-                seconds = hours and hours * 3600.0
-                plan[split] += self.unit_list(root, found, source, seconds=seconds)
+            listed = base.entries(base.child(folder, subset), lambda d: d.name in sexes)
+            for reader in (d for d in listed if d.is_dir()):
+                files[SEX_TO_SOURCE[sexes[reader.name]]] += reader.glob("*/*.flac")
+            if missing := [source for source, found in files.items() if not found]:
+                expected = (
+                    f"LibriSpeech/{subset}/<speaker>/<chapter>/<speaker>-<chapter>-"
+                    "<utterance>.flac, readers listed in SPEAKERS.TXT"
+                )
+                missing_files = f"any {missing[0]} reader's .flac in {subset}/"
+                raise self.layout_error(root, missing_files, expected)
+            seconds = caps and caps[split] and caps[split] * 3600.0
+            plan[split] = [
+                unit for source, found in files.items()
+                for unit in self.unit_list(root, found, source, seconds=seconds)
+            ]  # fmt: skip
         return plan
