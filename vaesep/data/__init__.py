@@ -25,14 +25,14 @@ Reading order: splits, mixing, builder (the contract), cache (``build``), datase
 from __future__ import annotations
 
 from vaesep.data.builder import (
-           BuildRequest,
-           DatasetBuilder,
-           DatasetWriter,
-           MissingSystemDataError,
-           available,
-           register,
-           split_files,
-)
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    MissingSystemDataError,
+    available,
+    register,
+    split_files,
+)  # fmt: skip
 from vaesep.data.cache import build, cache_dir
 from vaesep.data.chorales import ChoralesBuilder
 from vaesep.data.dataset import BuiltDataset
@@ -46,7 +46,9 @@ register("chorales", ChoralesBuilder())
 register("noise", NoiseBuilder())
 register("synthetic", SyntheticBuilder())
 
-from vaesep.data import corpora  # noqa: E402, F401  (registers tsp, mir1k, timit, musdb18, librispeech)
+# registers tsp, mir1k, timit, musdb18, librispeech
+from vaesep.data import corpora  # noqa: E402, F401
 
-__all__ = ["BuildRequest", "BuiltDataset", "DatasetBuilder", "DatasetWriter", "MissingSystemDataError",
-           "available", "build", "cache_dir", "random_segments", "register", "split_files"]  # fmt: skip
+__all__ = ["BuildRequest", "BuiltDataset", "DatasetBuilder", "DatasetWriter",
+           "MissingSystemDataError", "available", "build", "cache_dir", "random_segments", "register",
+           "split_files"]  # fmt: skip

@@ -20,6 +20,7 @@ Notebook 01, section "A short tour of the other data sets".
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -36,7 +37,6 @@ from vaesep.data.builder import (
     assign_split,
     hash_order,
     missing_data_error,
-    require_executable,
 )
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
@@ -65,6 +65,13 @@ def corpus_directory() -> Path:
     return Path(common.getCorpusFilePath())
 
 
+def fluidsynth_program() -> str:
+    """The full path of ``fluidsynth``, or MissingSystemDataError naming its package."""
+    if (location := shutil.which("fluidsynth")) is None:
+        raise missing_data_error("chorales", PACKAGES[:1], "the program 'fluidsynth' is not on PATH")
+    return location
+
+
 def _is_satb(path: Path) -> bool:
     # Reading the part list from the compressed MusicXML takes a millisecond;
     # parsing the whole score would take ~0.2 s per file.
@@ -80,11 +87,8 @@ def _is_satb(path: Path) -> bool:
 def chorale_ids() -> list[str]:
     """Ids (``"bach/bwv1.6"``) of the corpus chorales with exactly the parts S, A, T, B; sorted."""
     base = corpus_directory()
-    return sorted(
-        path.relative_to(base).with_suffix("").as_posix()
-        for path in (base / "bach").glob("*.mxl")
-        if _is_satb(path)
-    )
+    found = (path for path in (base / "bach").glob("*.mxl") if _is_satb(path))
+    return sorted(path.relative_to(base).with_suffix("").as_posix() for path in found)
 
 
 def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> None:
@@ -123,9 +127,10 @@ def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.n
     return load_audio(wav, SAMPLE_RATE)
 
 
-def render_chorale(
-    chorale_id: str, work_dir: str, fluidsynth: str, soundfont: str
-) -> tuple[np.ndarray, np.ndarray, int] | None:
+Rendered = tuple[np.ndarray, np.ndarray, int]  # melody, accompaniment, where the audible part starts
+
+
+def render_chorale(chorale_id: str, work_dir: str, fluidsynth: str, soundfont: str) -> Rendered | None:
     """One chorale (``"bach/bwv1.6"``) as ``(melody, accompaniment, trim offset)``, float32 at
     16 kHz cut to where the mixture is audible; None if it does not parse into four parts."""
     from music21 import corpus
@@ -156,23 +161,20 @@ class ChoralesBuilder(DatasetBuilder):
     default_root = SOUNDFONT_DIR
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {
-            "segment_seconds": 4.0,
-            "tempo_qpm": TEMPO_QPM,
-            "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
-            "chorales_per_split": {"train": 4, "valid": 1, "test": 2} if fast else {"train": 40, "valid": 5, "test": 5},
-            "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
-        }
+        chorales, caps = ((4, 1, 2), (8, 12)) if fast else ((40, 5, 5), (None, None))
+        return {"segment_seconds": 4.0, "tempo_qpm": TEMPO_QPM,
+                "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
+                "chorales_per_split": dict(zip(self.splits, chorales, strict=True)),
+                "max_items": dict(zip(self.splits[1:], caps, strict=True))}  # fmt: skip
 
     def check_system_data(self, root: Path | None) -> None:
-        require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        fluidsynth_program()
         soundfont = (root or SOUNDFONT_DIR) / SOUNDFONT_FILE
         if not soundfont.is_file():
             raise missing_data_error("chorales", PACKAGES[1:], f"no soundfont at {soundfont}")
         if not any((corpus_directory() / "bach").glob("*.mxl")):
-            raise RuntimeError(
-                "the music21 corpus has no Bach chorales; reinstall music21: pip install --force-reinstall music21"
-            )
+            raise RuntimeError("the music21 corpus has no Bach chorales; reinstall music21: "
+                               "pip install --force-reinstall music21")  # fmt: skip
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
         return [chorale for chorale in chorale_ids() if assign_split(chorale) == split]
@@ -180,10 +182,10 @@ class ChoralesBuilder(DatasetBuilder):
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         settings, counts = request.settings, request.settings["chorales_per_split"]
         soundfont = str((request.root or SOUNDFONT_DIR) / SOUNDFONT_FILE)
-        fluidsynth = require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        fluidsynth = fluidsynth_program()
         eligible = chorale_ids()
         wanted = {s: hash_order(c for c in eligible if assign_split(c) == s) for s in self.splits}
-        rendered: dict[str, tuple[np.ndarray, np.ndarray, int] | None] = {}  # None: failed to render
+        rendered: dict[str, Rendered | None] = {}  # None: failed to render
 
         def usable(split: str) -> list[str]:  # the first `count` renderable chorales in hash order
             return [c for c in wanted[split] if rendered.get(c, ()) is not None][: counts[split]]

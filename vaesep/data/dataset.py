@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from vaesep.files import markdown_table
+
 MANIFEST = "manifest.json"
 
 
@@ -82,9 +84,6 @@ class BuiltDataset:
             self._loaded[filename] = np.load(self.path / filename, mmap_mode="r")
         return self._loaded[filename]
 
-    def _json(self, filename: str) -> Any:
-        return json.loads((self.path / filename).read_text(encoding="utf-8"))
-
     def sources(self, split: str) -> np.ndarray:
         """The fixed evaluation items of ``split``: a read-only memory map
         ``(n_items, n_sources, n_samples)`` float32, the first source at unit RMS and the
@@ -112,14 +111,15 @@ class BuiltDataset:
     def items(self, split: str) -> list[dict[str, Any]]:
         """Per item: for each source, its stream offset, gain and the files it came from."""
         self._require_split(split, items=True)
-        return self._json(f"items_{split}.json")
+        return json.loads((self.path / f"items_{split}.json").read_text(encoding="utf-8"))
 
     def stream_index(self, split: str) -> dict[str, list[dict[str, Any]]]:
         """Per source, the pieces of its stream: ``{"file", "stream_offset", "length", "file_offset"}``."""
         self._require_split(split)
-        if not (self.path / f"stream_index_{split}.json").is_file():  # generated sets point at no files
+        path = self.path / f"stream_index_{split}.json"
+        if not path.is_file():  # generated sets point at no files
             return {source: [] for source in self.source_names}
-        return self._json(f"stream_index_{split}.json")
+        return json.loads(path.read_text(encoding="utf-8"))
 
     def duration_seconds(self, split: str) -> dict[str, float]:
         self._require_split(split)
@@ -128,27 +128,20 @@ class BuiltDataset:
     def describe(self) -> str:
         """A table of splits, item counts and stream durations, for printing."""
         segment = self.params.get("segment_seconds")
-        columns = [f"{name} (min)" for name in self.source_names]
-        widths = [max(len(column), 8) + 2 for column in columns]
-        header = f"{'split':<9}{'items':>7}{'item length':>13}" + "".join(
-            f"{column:>{width}}" for column, width in zip(columns, widths, strict=True)
-        )
-        lines = [
+        rows = []
+        for split in self.splits:
+            count, seconds = self.manifest["item_counts"].get(split), self.duration_seconds(split)
+            length = "-" if count is None or segment is None else f"{segment:g} s"
+            rows.append([split, "-" if count is None else count, length,
+                         *(f"{seconds[n] / 60:.1f}" for n in self.source_names)])  # fmt: skip
+        header = ["split", "items", "item length", *(f"{n} (min)" for n in self.source_names)]
+        return "\n".join([
             f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | seed "
             f"{self.params['seed']} | SNR {self.snr_db:g} dB | {'fast' if self.params.get('fast') else 'full'} mode",
             f"cache {self.path}  (manifest sha256 {self.manifest_hash[:12]}…)",
-            header,
-            "-" * len(header),
-        ]
-        for split in self.splits:
-            count, minutes = self.manifest["item_counts"].get(split), self.duration_seconds(split)
-            length = "-" if count is None or segment is None else f"{segment:g} s"
-            lines.append(
-                f"{split:<9}{'-' if count is None else count:>7}{length:>13}"
-                + "".join(f"{minutes[n] / 60:>{w}.1f}" for n, w in zip(self.source_names, widths, strict=True))
-            )
-        lines.append("'items' are fixed evaluation mixtures; durations are the stream lengths.")
-        return "\n".join(lines)
+            "", markdown_table(header, rows),
+            "", "'items' are fixed evaluation mixtures; durations are the stream lengths.",
+        ])  # fmt: skip
 
     def __repr__(self) -> str:
         return (

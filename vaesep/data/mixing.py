@@ -1,9 +1,9 @@
 """Cutting mixtures out of source streams: fixed evaluation items and dynamic mixing.
 
-Both follow :func:`vaesep.audio.mix_at_snr`: every source segment is scaled to
-unit RMS, every source after the first then by ``10 ** (-snr_db / 20)``, and
-the mixture is the plain sum. Notebook 01, section "Building the data set"
-(fixed items); notebook 02, section "From waveforms to training frames (dynamic mixing)".
+Both follow :func:`vaesep.audio.mix_at_snr`: every source segment is scaled to unit RMS, every
+source after the first then by ``10 ** (-snr_db / 20)``, and the mixture is the plain sum.
+Notebook 01, section "Building the data set" (fixed items); notebook 02, section "From
+waveforms to training frames (dynamic mixing)".
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def silence_threshold(stream_rms: float) -> float:
 
 
 def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndarray:
-    return np.array([np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets])
+    squares = [np.mean(np.square(stream[o : o + length], dtype=np.float64)) for o in offsets]
+    return np.sqrt(np.array(squares))
 
 
 def concatenate_pieces(
@@ -62,8 +63,8 @@ def concatenate_pieces(
         index.append({"file": file_id, "stream_offset": position, "length": int(audio.shape[0]),
                       "file_offset": int(file_offset)})  # fmt: skip
         position += int(audio.shape[0])
-    stream = np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]) if pieces else np.zeros(0)
-    return stream.astype(np.float32, copy=False), index
+    audio = [np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]
+    return (np.concatenate(audio) if audio else np.zeros(0)).astype(np.float32, copy=False), index
 
 
 def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list[dict[str, Any]]:
@@ -71,14 +72,13 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
     ``{"file", "file_offset", "length"}`` per overlapped piece of ``index``, in order."""
     position = max(bisect.bisect_right([p["stream_offset"] for p in index], offset) - 1, 0)
     found, end = [], offset + length
-    while position < len(index) and index[position]["stream_offset"] < end:
-        piece = index[position]
-        lo = max(offset, piece["stream_offset"])
-        hi = min(end, piece["stream_offset"] + piece["length"])
+    for piece in index[position:]:
+        if piece["stream_offset"] >= end:
+            break
+        lo, hi = max(offset, piece["stream_offset"]), min(end, piece["stream_offset"] + piece["length"])
         if hi > lo:
-            found.append({"file": piece["file"], "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
-                          "length": hi - lo})  # fmt: skip
-        position += 1
+            found.append({"file": piece["file"], "length": hi - lo,
+                          "file_offset": piece["file_offset"] + lo - piece["stream_offset"]})  # fmt: skip
     return found
 
 
@@ -88,9 +88,7 @@ def _voiced_grid(stream: np.ndarray, length: int) -> np.ndarray:
     return grid[segment_rms(stream, grid, length) >= silence_threshold(stream_level(stream))]
 
 
-def _random_voiced_offsets(
-    stream: np.ndarray, count: int, length: int, rng: np.random.Generator
-) -> np.ndarray:
+def _random_voiced_offsets(stream: np.ndarray, count: int, length: int, rng: np.random.Generator) -> np.ndarray:
     """``count`` seeded random offsets of non-silent segments, overlap allowed."""
     if stream.shape[0] < length:
         raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})")
@@ -105,16 +103,10 @@ def _random_voiced_offsets(
 
 
 def cut_evaluation_items(
-    streams: Mapping[str, np.ndarray],
-    *,
-    segment_samples: int,
-    snr_db: float,
-    rng: np.random.Generator,
-    max_items: int | None = None,
-    primary: str | None = None,
-    aligned: bool = False,
-    stream_index: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    streams: Mapping[str, np.ndarray], *, segment_samples: int, snr_db: float,
+    rng: np.random.Generator, max_items: int | None = None, primary: str | None = None,
+    aligned: bool = False, stream_index: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:  # fmt: skip
     """Fixed, non-overlapping evaluation items: ``(sources (n_items, n_sources, segment_samples)
     float32, one dict per item)``. The *primary* stream (default: the shortest) is cut into
     consecutive non-silent segments, each paired with a segment of every other source drawn
@@ -122,25 +114,23 @@ def cut_evaluation_items(
     overlapping ones if too few); ``aligned=True`` cuts every source at the same offsets,
     where every stem is audible. ``max_items`` keeps a seeded subset, in stream order."""
     names = list(streams)
-    if primary is None:
-        primary = min(names, key=lambda name: streams[name].shape[0])
+    primary = primary or min(names, key=lambda name: streams[name].shape[0])
     if aligned and len({streams[name].shape[0] for name in names}) != 1:
         raise ValueError("aligned items need streams of equal length")
-    if aligned:
+    if aligned:  # every stem must be audible, or the pair says nothing
         candidates = np.arange(streams[primary].shape[0] // segment_samples) * segment_samples
-        for name in names:  # every stem must be audible, or the pair says nothing
+        for name in names:
             candidates = np.intersect1d(candidates, _voiced_grid(streams[name], segment_samples))
     else:
         candidates = _voiced_grid(streams[primary], segment_samples)
     if max_items is not None and candidates.size > max_items:
         candidates = np.sort(rng.choice(candidates, size=max_items, replace=False))
-    n_items = int(candidates.size)
-    if n_items == 0:
+    if (n_items := int(candidates.size)) == 0:
         raise ValueError(
             f"no non-silent segment of {segment_samples} samples in the {primary!r} stream; "
             "the split is too short for even one item"
         )
-    offsets: dict[str, np.ndarray] = {primary: candidates}
+    offsets: dict[str, np.ndarray] = {}
     for name in names:
         if name == primary or aligned:
             offsets[name] = candidates
@@ -156,10 +146,10 @@ def cut_evaluation_items(
         sources[item] = scale_to_snr(segments, snr_db)
         record: dict[str, Any] = {"index": item, "snr_db": float(snr_db), "sources": {}}
         for position, (name, offset) in enumerate(zip(names, starts, strict=True)):
-            entry: dict[str, Any] = {"stream_offset": offset, "gain": rms(sources[item, position]) / rms(segments[position])}
+            gain = rms(sources[item, position]) / rms(segments[position])
+            record["sources"][name] = {"stream_offset": offset, "gain": gain}
             if stream_index is not None and stream_index.get(name):
-                entry["files"] = locate(stream_index[name], offset, segment_samples)
-            record["sources"][name] = entry
+                record["sources"][name]["files"] = locate(stream_index[name], offset, segment_samples)
         items.append(record)
     return sources, items
 
@@ -192,6 +182,7 @@ def random_segments(
             if np.all(np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1)) >= thresholds):
                 break
         else:
-            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; use longer segments")
+            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; "
+                             "use longer segments")  # fmt: skip
         out[example] = scale_to_snr(segments, dataset.snr_db if snr_db is None else float(snr_db))
     return out

@@ -1,31 +1,30 @@
 """The default data set: two real speakers from the Fish Fillets NG voice packs.
 
-The Debian packages ``fillets-ng-data-nl`` and ``fillets-ng-data-cs`` hold
-studio voice acting for the game's two fish: speaker ``v`` (the big fish, a
-male voice around 135 Hz) and ``m`` (the small fish, around 215–290 Hz),
-about 40 minutes each per language, as 22.05 kHz OGG files
+The Debian packages ``fillets-ng-data-nl`` and ``fillets-ng-data-cs`` hold studio voice acting
+for the game's two fish: speaker ``v`` (the big fish, a male voice around 135 Hz) and ``m`` (the
+small fish, around 215–290 Hz), about 40 minutes each per language, as 22.05 kHz OGG files
 ``<level>/<lang>/<line>-<speaker>[-<word>].ogg``.
 
-* Dutch (``nl``) is split by file into train/valid/test (80/10/10) by a hash
-  of the relative path: independent of the seed, so the test set never changes.
-* Czech (``cs``, other actors) is only the speaker-independent test set
-  ``test_cs``; :func:`check_czech_held_out` refuses any build where it is not.
-* Each utterance is decoded to 16 kHz mono and trimmed of leading and trailing
-  silence (frames 40 dB below its loudest); a speaker's utterances are
-  concatenated in file order into one stream per split.
-* Items are 4 s. A capped split (``test_cs``: 100 items; every split in fast
-  mode) decodes only the files it needs: the first in hash order whose trimmed
-  audio covers the items plus 15 % for skipped silent segments.
+* Dutch (``nl``) is split by file into train/valid/test (80/10/10) by a hash of the relative
+  path: independent of the seed, so the test set never changes.
+* Czech (``cs``, other actors) is only the speaker-independent test set ``test_cs``;
+  :func:`check_czech_held_out` refuses any build where it is not.
+* Each utterance is decoded to 16 kHz mono and trimmed of leading and trailing silence (frames
+  40 dB below its loudest); a speaker's utterances are concatenated in file order per split.
+* Items are 4 s. A capped split (``test_cs``: 100 items; every split in fast mode) decodes only
+  the first files in hash order whose trimmed audio covers the items plus 15 % for skipped
+  silent segments.
 
 Notebook 01, sections "Where the audio comes from" and "Splits that never leak".
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import soundfile as sf
 
 from vaesep.audio import SAMPLE_RATE
@@ -37,7 +36,7 @@ from vaesep.data.builder import (
     hash_order,
     missing_data_error,
 )
-from vaesep.data.decode import TrimmedAudio, decode_trimmed, parallel_map
+from vaesep.data.decode import decode_trimmed, parallel_map
 from vaesep.data.mixing import concatenate_pieces
 
 FILLETS_SOUND_ROOT = Path("/usr/share/games/fillets-ng/sound")
@@ -45,18 +44,11 @@ LANGUAGE_PACKAGES = {"nl": "fillets-ng-data-nl", "cs": "fillets-ng-data-cs"}
 SPEAKERS = ("v", "m")
 TRAINING_LANGUAGE, HELD_OUT_LANGUAGE, HELD_OUT_SPLIT = "nl", "cs", "test_cs"
 TRIM_TOP_DB = 40.0
-DECODE_MARGIN = 1.15
-"""Decode 15 % more audio than capped items need: silent segments are skipped."""
-TRIMMED_FRACTION_GUESS = 0.8
-"""Rough share of a file left after trimming; sizes the first decoding batch only."""
+DECODE_MARGIN = 1.15  # decode 15 % more audio than capped items need: silent segments are skipped
+TRIMMED_FRACTION_GUESS = 0.8  # rough share of a file left after trimming; sizes the first batch only
 
-Plan = dict[str, dict[str, list[str]]]
-"""split → speaker → relative paths, sorted."""
-
-
-def speaker_of(path: str | Path) -> str:
-    """The second dash-separated field of the file stem (``let-m-divna`` → ``m``)."""
-    return (Path(path).stem.split("-") + [""])[1]
+Plan = dict[str, dict[str, list[str]]]  # split → speaker → relative paths, sorted
+Decoded = dict[str, tuple[np.ndarray, int]]  # relative path → (trimmed audio, start in the file)
 
 
 def language_of(relative_path: str) -> str:
@@ -68,11 +60,12 @@ def split_plan(root: Path) -> Plan:
     plan: Plan = {split: {speaker: [] for speaker in SPEAKERS} for split in SpeechBuilder.splits}
     for language in (TRAINING_LANGUAGE, HELD_OUT_LANGUAGE):
         for path in sorted(root.glob(f"*/{language}/*.ogg")):
-            if speaker_of(path) not in SPEAKERS:
+            speaker = (path.stem.split("-") + [""])[1]  # let-m-divna → m
+            if speaker not in SPEAKERS:
                 continue  # sound effects and the few lines of other characters
             relative = path.relative_to(root).as_posix()
             split = HELD_OUT_SPLIT if language == HELD_OUT_LANGUAGE else assign_split(relative)
-            plan[split][speaker_of(path)].append(relative)
+            plan[split][speaker].append(relative)
     check_czech_held_out(plan)
     return plan
 
@@ -83,12 +76,54 @@ def check_czech_held_out(plan: Mapping[str, Mapping[str, list[str]]]) -> None:
     for split, speakers in plan.items():
         expected = HELD_OUT_LANGUAGE if split == HELD_OUT_SPLIT else TRAINING_LANGUAGE
         for files in speakers.values():
-            wrong = [f for f in files if language_of(f) != expected]
-            if wrong:
+            if wrong := [f for f in files if language_of(f) != expected]:
                 raise RuntimeError(
                     f"split {split!r} must hold only {expected!r} recordings but has {wrong[:3]}; "
                     "the Czech speakers are the held-out test set and never enter train or valid"
                 )
+
+
+def first_in_hash_order(files: Iterable[str], seconds: float, start: float,
+                        seconds_of: Callable[[str], float]) -> list[str]:  # fmt: skip
+    """The shortest prefix of ``files`` in hash order whose ``seconds_of`` add up, from
+    ``start``, to ``seconds``: a capped split's deterministic subset."""
+    chosen, total = [], start
+    for relative in hash_order(files):
+        if total >= seconds:
+            break
+        chosen.append(relative)
+        total += seconds_of(relative)
+    return chosen
+
+
+def decoded_files(files: list[str], decoded: Decoded, needed_seconds: float | None) -> list[str]:
+    """The non-empty files a stream is made of, in path order: all of ``files``, or (capped)
+    the shortest prefix in hash order whose trimmed audio reaches ``needed_seconds``."""
+    if needed_seconds is not None:
+        files = first_in_hash_order(files, needed_seconds, 0.0, lambda f: decoded[f][0].shape[0] / SAMPLE_RATE)
+    return sorted(f for f in files if decoded[f][0].size > 0)
+
+
+def decode_plan(root: Path, plan: Plan, needed: Mapping[str, float | None], top_db: float,
+                progress: bool | None) -> Decoded:  # fmt: skip
+    """Relative path → trimmed audio of every file the streams need, in few parallel batches:
+    all of uncapped splits; for capped ones the next in hash order until enough."""
+    decoded: Decoded = {}
+
+    def wanted(files: list[str], seconds: float | None) -> list[str]:
+        new = [f for f in files if f not in decoded]
+        if seconds is None:
+            return new
+        done = sum(decoded[f][0].shape[0] for f in files if f in decoded) / SAMPLE_RATE
+        guess = lambda f: sf.info(str(root / f)).duration * TRIMMED_FRACTION_GUESS  # noqa: E731
+        return first_in_hash_order(new, seconds, done, guess)
+
+    while batch := [f for split, by_speaker in plan.items() for files in by_speaker.values()
+                    for f in wanted(files, needed[split])]:  # fmt: skip
+        results = parallel_map(decode_trimmed, [(str(root / f), top_db) for f in batch], progress=progress,
+                               desc=f"decoding {len(batch)} utterances")  # fmt: skip
+        decoded.update(zip(batch, results, strict=True))
+    return decoded
 
 
 class SpeechBuilder(DatasetBuilder):
@@ -100,18 +135,14 @@ class SpeechBuilder(DatasetBuilder):
     default_root = FILLETS_SOUND_ROOT
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {
-            "segment_seconds": 4.0,
-            "trim_top_db": TRIM_TOP_DB,
-            "train_seconds_per_source": 180.0 if fast else None,
-            "max_items": {"valid": 8, "test": 12, HELD_OUT_SPLIT: 12} if fast
-            else {"valid": None, "test": None, HELD_OUT_SPLIT: 100},  # fmt: skip
-        }
+        caps = (8, 12, 12) if fast else (None, None, 100)
+        return {"segment_seconds": 4.0, "trim_top_db": TRIM_TOP_DB,
+                "train_seconds_per_source": 180.0 if fast else None,
+                "max_items": dict(zip(("valid", "test", HELD_OUT_SPLIT), caps, strict=True))}  # fmt: skip
 
     def check_system_data(self, root: Path | None) -> None:
         root = root or FILLETS_SOUND_ROOT
-        missing = [p for lang, p in LANGUAGE_PACKAGES.items() if not any(root.glob(f"*/{lang}/*.ogg"))]
-        if missing:
+        if missing := [p for lang, p in LANGUAGE_PACKAGES.items() if not any(root.glob(f"*/{lang}/*.ogg"))]:
             raise missing_data_error("speech", missing, f"not found under {root}")
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
@@ -123,7 +154,7 @@ class SpeechBuilder(DatasetBuilder):
         needed = {"train": settings["train_seconds_per_source"]}
         for split, cap in settings["max_items"].items():
             needed[split] = None if cap is None else cap * settings["segment_seconds"] * DECODE_MARGIN
-        decoded = _decode_plan(root, plan, needed, settings["trim_top_db"], request.progress)
+        decoded = decode_plan(root, plan, needed, settings["trim_top_db"], request.progress)
         for split in self.splits:
             streams, stream_index = {}, {}
             for speaker in SPEAKERS:
@@ -133,46 +164,5 @@ class SpeechBuilder(DatasetBuilder):
                              max_items=settings["max_items"])  # fmt: skip
         languages = {split: TRAINING_LANGUAGE for split in ("train", "valid", "test")}
         writer.note("languages", {**languages, HELD_OUT_SPLIT: HELD_OUT_LANGUAGE})
-        writer.note("empty_files_skipped", sorted(f for f, d in decoded.items() if d.audio.size == 0))
+        writer.note("empty_files_skipped", sorted(f for f, d in decoded.items() if d[0].size == 0))
         writer.note("split_rule", "Dutch: sha1 of the relative path, 80/10/10; Czech: test_cs only")
-
-
-def decoded_files(files: list[str], decoded: Mapping[str, TrimmedAudio], needed_seconds: float | None) -> list[str]:
-    """The non-empty files a stream is made of, in path order: all of ``files``, or (capped)
-    the shortest prefix in hash order whose trimmed audio reaches ``needed_seconds``."""
-    if needed_seconds is None:
-        return sorted(f for f in files if decoded[f].audio.size > 0)
-    chosen, total = [], 0.0
-    for relative in hash_order(files):
-        if total >= needed_seconds:
-            break
-        if decoded[relative].audio.size > 0:
-            chosen.append(relative)
-            total += decoded[relative].audio.shape[0] / SAMPLE_RATE
-    return sorted(chosen)
-
-
-def _decode_plan(
-    root: Path, plan: Plan, needed: Mapping[str, float | None], top_db: float, progress: bool | None
-) -> dict[str, TrimmedAudio]:
-    """Relative path → trimmed audio of every file the streams need, in few parallel batches:
-    all of uncapped splits; for capped ones the next in hash order until enough."""
-    decoded: dict[str, TrimmedAudio] = {}
-
-    def wanted(files: list[str], seconds: float | None) -> list[str]:
-        if seconds is None:
-            return [f for f in files if f not in decoded]
-        chosen, estimate = [], sum(decoded[f].audio.shape[0] for f in files if f in decoded) / SAMPLE_RATE
-        for relative in hash_order(f for f in files if f not in decoded):
-            if estimate >= seconds:
-                break
-            chosen.append(relative)
-            estimate += sf.info(str(root / relative)).duration * TRIMMED_FRACTION_GUESS
-        return chosen
-
-    while batch := [f for split, by_speaker in plan.items() for files in by_speaker.values()
-                    for f in wanted(files, needed[split])]:  # fmt: skip
-        results = parallel_map(decode_trimmed, [(str(root / f), top_db) for f in batch], progress=progress,
-                               desc=f"decoding {len(batch)} utterances")  # fmt: skip
-        decoded.update(zip(batch, results, strict=True))
-    return decoded

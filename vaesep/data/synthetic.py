@@ -27,14 +27,9 @@ class VoiceRange:
     gap_seconds: tuple[float, float] = (0.02, 0.15)
 
 
-VOICES: dict[str, VoiceRange] = {
-    "low": VoiceRange(90.0, 160.0),
-    "high": VoiceRange(200.0, 320.0),
-}
-HARMONICS_UP_TO_HZ = 7000.0
-"""Harmonics above this are left out: band-limited, so nothing aliases at 16 kHz."""
-BREATH_LEVEL = 0.03
-"""Breath noise amplitude relative to the voiced part (about -30 dB)."""
+VOICES: dict[str, VoiceRange] = {"low": VoiceRange(90.0, 160.0), "high": VoiceRange(200.0, 320.0)}
+HARMONICS_UP_TO_HZ = 7000.0  # harmonics above are left out: band-limited, nothing aliases at 16 kHz
+BREATH_LEVEL = 0.03  # breath noise amplitude relative to the voiced part (about -30 dB)
 _TABLE_SIZE = 2048
 
 
@@ -100,11 +95,8 @@ class SyntheticBuilder(DatasetBuilder):
     source_names = tuple(VOICES)
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {
-            "segment_seconds": 2.0,
-            "train_seconds_per_source": 30.0 if fast else 120.0,
-            "items_per_split": 6 if fast else 16,
-        }
+        return {"segment_seconds": 2.0, "train_seconds_per_source": 30.0 if fast else 120.0,
+                "items_per_split": 6 if fast else 16}  # fmt: skip
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         settings, segment_seconds = request.settings, request.settings["segment_seconds"]
