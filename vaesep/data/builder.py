@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.dataset import MANIFEST
+from vaesep.data.dataset import MANIFEST, MANIFEST_FORMAT, file_sha256
 from vaesep.data.mixing import cut_evaluation_items, stream_level
 from vaesep.files import write_json
 
 INSTALL_SCRIPT = "scripts/install-system-data.sh"
 SPLIT_BOUNDS = (("train", 0.8), ("valid", 0.9))  # 80/10/10: train below 0.8, valid below 0.9
-MANIFEST_FORMAT = 1
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
@@ -62,7 +61,7 @@ def install_command(packages: Iterable[str]) -> str:
 
 
 def missing_data_error(dataset: str, packages: Iterable[str], what: str) -> MissingSystemDataError:
-    """The error for ``dataset`` whose ``packages`` are absent; ``what``: what was not found where."""
+    """The error for ``dataset`` whose ``packages`` are absent; ``what``: what is missing where."""
     packages = list(packages)
     return MissingSystemDataError(
         f"The {dataset!r} data set needs the Debian package(s) {' '.join(packages)} ({what}). "
@@ -89,7 +88,8 @@ class BuildRequest:
     def rng(self, *labels: str) -> np.random.Generator:
         """A generator for one purpose, from the seed and ``labels``: a new draw for one split
         never shifts the numbers another split receives."""
-        words = tuple(int.from_bytes(hashlib.sha1(s.encode("utf-8")).digest()[:4], "big") for s in labels)
+        digests = (hashlib.sha1(label.encode("utf-8")).digest()[:4] for label in labels)
+        words = tuple(int.from_bytes(digest, "big") for digest in digests)
         return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=words))
 
 
@@ -119,15 +119,6 @@ class DatasetBuilder(abc.ABC):
         """Write every split of the data set through ``writer``."""
 
 
-def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
-    """Hex sha256 of a file, read in chunks so large streams need no extra memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _save(array: np.ndarray, destination: Path, what: str, ndim: int) -> np.ndarray:
     """Save ``array`` as float32 ``.npy``, unless it is the whole memory map of ``destination``
     (a corpus decoded straight into its final file), which stays as it is; returns the array."""
@@ -136,7 +127,8 @@ def _save(array: np.ndarray, destination: Path, what: str, ndim: int) -> np.ndar
                     and os.path.samefile(filename, destination))  # fmt: skip
     if in_place:
         on_disk = np.load(destination, mmap_mode="r")
-        if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
+        whole = array.shape == on_disk.shape and array.dtype == np.float32
+        if not (whole and array.flags.c_contiguous):
             raise ValueError(
                 f"{what} is a partial or non-float32 view of {destination.name}; pass the whole "
                 "float32 memory map of the file (or an in-memory array)"
@@ -145,7 +137,8 @@ def _save(array: np.ndarray, destination: Path, what: str, ndim: int) -> np.ndar
     else:
         array = np.ascontiguousarray(array, dtype=np.float32)
     if array.ndim != ndim or (ndim == 1 and array.size == 0):
-        raise ValueError(f"{what} must be a {'non-empty 1' if ndim == 1 else ndim}-D array, not {array.shape}")
+        kind = "a non-empty 1-D" if ndim == 1 else f"a {ndim}-D"
+        raise ValueError(f"{what} must be {kind} array, not one of shape {array.shape}")
     if not in_place:
         np.save(destination, array)
     return array
@@ -176,17 +169,12 @@ class DatasetWriter:
         self.notes[key] = value
 
     def add_split(
-        self,
-        split: str,
-        *,
-        streams: Mapping[str, np.ndarray],
+        self, split: str, *, streams: Mapping[str, np.ndarray],
         stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
-        sources: np.ndarray | None = None,
-        items: list[dict[str, Any]] | None = None,
+        sources: np.ndarray | None = None, items: list[dict[str, Any]] | None = None,
         request: BuildRequest | None = None,
-        max_items: int | None | Mapping[str, int | None] = None,
-        **cut_options: Any,
-    ) -> None:
+        max_items: int | None | Mapping[str, int | None] = None, **cut_options: Any,
+    ) -> None:  # fmt: skip
         """Write one split: ``streams`` source → ``(n_samples,)`` float32; ``stream_index``
         source → pieces ``{"file", "stream_offset", "length", "file_offset"}``; ``sources``
         ``(n_items, n_sources, n_samples)`` float32 with one ``items`` dict per row. Given a
@@ -196,27 +184,27 @@ class DatasetWriter:
         if not _SAFE_NAME.match(split) or split in self.splits:
             raise ValueError(f"split name {split!r} is invalid or already written")
         if set(streams) != set(self.source_names):
-            raise ValueError(f"streams have sources {sorted(streams)}; expected {self.source_names}")
+            raise ValueError(f"streams have sources {sorted(streams)}, not {self.source_names}")
         if request is not None and sources is None and split != "train":
+            segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+            cap = max_items[split] if isinstance(max_items, Mapping) else max_items
             sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
-                stream_index=stream_index,
-                **cut_options,
-            )
+                streams, segment_samples=segment, snr_db=request.snr_db, max_items=cap,
+                rng=request.rng("items", split), stream_index=stream_index, **cut_options,
+            )  # fmt: skip
         self.durations[split], self.stream_rms[split] = {}, {}
         for source in self.source_names:
-            stream = _save(streams[source], self.stream_path(split, source), f"stream {split}/{source}", 1)
+            path = self.stream_path(split, source)
+            stream = _save(streams[source], path, f"stream {split}/{source}", 1)
             self.durations[split][source] = round(stream.size / self.sample_rate, 3)
             self.stream_rms[split][source] = stream_level(stream)
         if stream_index is not None:
-            write_json(self.directory / f"stream_index_{split}.json", dict(stream_index), sort_keys=True)
+            index_path = self.directory / f"stream_index_{split}.json"
+            write_json(index_path, dict(stream_index), sort_keys=True)
         if sources is not None:
             sources = _save(sources, self.sources_path(split), f"sources of split {split!r}", 3)
-            if sources.shape[1] != len(self.source_names) or items is None or len(items) != len(sources):
+            rows = None if items is None else len(items)
+            if (rows, sources.shape[1]) != (len(sources), len(self.source_names)):
                 raise ValueError(
                     f"sources of split {split!r} have shape {sources.shape}: expected "
                     f"(n_items, {len(self.source_names)}, n_samples), with one item dict per row"
@@ -252,7 +240,8 @@ _REGISTRY: dict[str, DatasetBuilder] = {}
 def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> None:
     """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name."""
     if not isinstance(builder, DatasetBuilder):
-        raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
+        kind = type(builder).__name__
+        raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {kind}")
     if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"data set names are lowercase letters, digits, '-' and '_'; got {name!r}")
     if name in _REGISTRY and not replace:
@@ -270,7 +259,8 @@ def get_builder(name: str) -> DatasetBuilder:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown data set {name!r}; available data sets: {', '.join(available())}") from None
+        names = ", ".join(available())
+        raise ValueError(f"unknown data set {name!r}; available data sets: {names}") from None
 
 
 def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Path | None:
@@ -279,8 +269,8 @@ def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Pat
 
 
 def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:
-    """The files (relative paths; chorale ids for ``chorales``) of one whole split, sorted; a
-    capped build uses a subset, recorded in its stream index. Notebook 01, "Splits that never leak"."""
+    """The files (relative paths; chorale ids for ``chorales``) of one whole split, sorted; a capped
+    build uses a subset, recorded in its stream index. Notebook 01, "Splits that never leak"."""
     builder = get_builder(name)
     if split not in builder.splits:
         raise ValueError(f"unknown split {split!r}; this data set has {list(builder.splits)}")

@@ -22,15 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vaesep.data.builder import (
-    MANIFEST_FORMAT,
-    BuildRequest,
-    DatasetWriter,
-    file_sha256,
-    get_builder,
-    resolve_root,
-)  # fmt: skip
-from vaesep.data.dataset import MANIFEST, BuiltDataset
+from vaesep.data.builder import BuildRequest, DatasetWriter, get_builder, resolve_root
+from vaesep.data.dataset import MANIFEST, MANIFEST_FORMAT, BuiltDataset, file_sha256
 from vaesep.files import to_json
 from vaesep.runtime import fast_mode
 
@@ -44,7 +37,7 @@ def cache_dir() -> Path:
 
 
 def _cache_root(given: str | os.PathLike | None) -> Path:
-    return Path(given).expanduser() if given is not None else cache_dir()  # the parameter shadows it
+    return cache_dir() if given is None else Path(given).expanduser()  # build's parameter hides it
 
 
 def _canonical(value: Any) -> str:
@@ -105,7 +98,7 @@ def _publish(temporary: Path, final: Path, params: Mapping[str, Any]) -> None:
     if verification_problem(final, params) is None:
         return  # an identical build won the race; the caller deletes ours
     doomed = final.with_name(f".{final.name}{_BUILDING}{socket.gethostname()}-{os.getpid()}-old")
-    with contextlib.suppress(FileNotFoundError):  # a damaged build: renamed first, never read half-deleted
+    with contextlib.suppress(FileNotFoundError):  # renamed first: never read half-deleted
         os.replace(final, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
     os.rename(temporary, final)
@@ -134,7 +127,8 @@ def build(
     resolved_root = resolve_root(builder, root)
     settings = builder.settings(fast)
     root_text = None if resolved_root is None else str(resolved_root)
-    params = {"seed": int(seed), "snr_db": float(snr_db), "fast": fast, "root": root_text, **settings}
+    params = {"seed": int(seed), "snr_db": float(snr_db), "fast": fast, "root": root_text}
+    params.update(settings)
     key = dataset_key(name, builder.version, params)
     cache_root = _cache_root(cache_dir)
     base, final = cache_root / name, cache_root / name / key
@@ -146,14 +140,16 @@ def build(
     builder.check_system_data(resolved_root)
     base.mkdir(parents=True, exist_ok=True)
     _remove_dead_builds(base, key)
-    temporary = base / f".{key}{_BUILDING}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary = base / f".{key}{_BUILDING}{owner}"
     temporary.mkdir()  # not tempfile.mkdtemp: its owner-only mode would stay on the published build
-    request = BuildRequest(name, int(seed), float(snr_db), fast, resolved_root, settings, progress, cache_root)
+    request = BuildRequest(name, int(seed), float(snr_db), fast, resolved_root, settings, progress,
+                           cache_root)  # fmt: skip
     try:
         writer = DatasetWriter(temporary, builder.source_names)
         builder.build(request, writer)
-        header = {"name": name, "key": key, "builder_version": builder.version, "vaesep_version": __version__}
-        writer.finish({**header, "params": params})
+        writer.finish({"name": name, "key": key, "builder_version": builder.version,
+                       "vaesep_version": __version__, "params": params})  # fmt: skip
         _publish(temporary, final, params)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -24,6 +24,16 @@ import numpy as np
 from vaesep.files import markdown_table
 
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
+    """Hex sha256 of a file, read in chunks so large streams need no extra memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,12 +57,14 @@ class BuiltDataset:
     def open(cls, path: str | Path) -> BuiltDataset:
         """Open a built folder without verifying it (:func:`vaesep.data.build` does that)."""
         raw = (Path(path) / MANIFEST).read_bytes()
-        m = json.loads(raw)
-        return cls(m["name"], Path(path), tuple(m["source_names"]), int(m["sample_rate"]), tuple(m["splits"]),
-                   dict(m["params"]), hashlib.sha256(raw).hexdigest(), m)  # fmt: skip
+        m, digest = json.loads(raw), hashlib.sha256(raw).hexdigest()
+        return cls(m["name"], Path(path), tuple(m["source_names"]), int(m["sample_rate"]),
+                   tuple(m["splits"]), dict(m["params"]), digest, m)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
-        return self.manifest_hash == other.manifest_hash if isinstance(other, BuiltDataset) else NotImplemented
+        if not isinstance(other, BuiltDataset):
+            return NotImplemented
+        return self.manifest_hash == other.manifest_hash
 
     def __hash__(self) -> int:
         return hash(self.manifest_hash)
@@ -71,12 +83,14 @@ class BuiltDataset:
 
     def _require_split(self, split: str, *, items: bool = False) -> None:
         if split not in self.splits:
-            raise ValueError(f"{self.name!r} has no split {split!r}; its splits are {list(self.splits)}")
+            splits = list(self.splits)
+            raise ValueError(f"{self.name!r} has no split {split!r}; its splits are {splits}")
         if items and split not in self.evaluation_splits:
             raise ValueError(
-                f"split {split!r} of {self.name!r} has no fixed mixtures: it is used through dynamic "
-                f"mixing. Draw mixtures with data.random_segments(dataset, {split!r}, n, seconds, "
-                f"rng=np.random.default_rng(0)); fixed items exist for {list(self.evaluation_splits)}"
+                f"split {split!r} of {self.name!r} has no fixed mixtures: it is used through "
+                f"dynamic mixing. Draw mixtures with data.random_segments(dataset, {split!r}, n, "
+                f"seconds, rng=np.random.default_rng(0)); fixed items exist for "
+                f"{list(self.evaluation_splits)}"
             )
 
     def _array(self, filename: str) -> np.ndarray:
@@ -114,7 +128,7 @@ class BuiltDataset:
         return json.loads((self.path / f"items_{split}.json").read_text(encoding="utf-8"))
 
     def stream_index(self, split: str) -> dict[str, list[dict[str, Any]]]:
-        """Per source, the pieces of its stream: ``{"file", "stream_offset", "length", "file_offset"}``."""
+        """Per source, its pieces: ``{"file", "stream_offset", "length", "file_offset"}``."""
         self._require_split(split)
         path = self.path / f"stream_index_{split}.json"
         if not path.is_file():  # generated sets point at no files
@@ -135,9 +149,10 @@ class BuiltDataset:
             rows.append([split, "-" if count is None else count, length,
                          *(f"{seconds[n] / 60:.1f}" for n in self.source_names)])  # fmt: skip
         header = ["split", "items", "item length", *(f"{n} (min)" for n in self.source_names)]
+        mode = "fast" if self.params.get("fast") else "full"
         return "\n".join([
             f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | seed "
-            f"{self.params['seed']} | SNR {self.snr_db:g} dB | {'fast' if self.params.get('fast') else 'full'} mode",
+            f"{self.params['seed']} | SNR {self.snr_db:g} dB | {mode} mode",
             f"cache {self.path}  (manifest sha256 {self.manifest_hash[:12]}…)",
             "", markdown_table(header, rows),
             "", "'items' are fixed evaluation mixtures; durations are the stream lengths.",

@@ -50,21 +50,26 @@ def decode_trimmed(path: str, top_db: float) -> tuple[np.ndarray, int]:
     return trim_silence(load_audio(path, SAMPLE_RATE), top_db)
 
 
-def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]]) -> Iterator[ResultT]:
+Arguments = Sequence[tuple[Any, ...]]
+
+
+def ordered_map(function: Callable[..., ResultT], arguments: Arguments) -> Iterator[ResultT]:
     """``function(*a)`` for each ``a``, yielded in order, with at most two results per worker
     in flight. ``function`` must be module-level (the workers receive it by name)."""
     configured = os.environ.get("VAESEP_DATA_WORKERS", "").strip()
-    workers = min(max(1, int(configured) if configured else min(2, os.cpu_count() or 1)), len(arguments))
+    workers = max(1, int(configured)) if configured else min(2, os.cpu_count() or 1)
+    workers = min(workers, len(arguments))
     # fork starts workers that already hold numpy and librosa and, unlike spawn,
     # does not re-run the user's script or notebook; macOS and Windows lack a safe fork
     forkable = sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
     if workers <= 1 or not forkable or len(arguments) < _SERIAL_BELOW:
         yield from (function(*argument) for argument in arguments)
         return
-    trim_silence(np.zeros(4096, dtype=np.float32), 60.0)  # import librosa once, shared by the workers
-    queue = iter(arguments)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending = deque(pool.submit(function, *a) for a in islice(queue, workers * IN_FLIGHT_PER_WORKER))
+    trim_silence(np.zeros(4096, dtype=np.float32), 60.0)  # import librosa once, for all workers
+    queue, fork = iter(arguments), multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=fork) as pool:
+        first = islice(queue, workers * IN_FLIGHT_PER_WORKER)
+        pending = deque(pool.submit(function, *a) for a in first)
         try:
             while pending:
                 result = pending.popleft().result()
@@ -76,8 +81,8 @@ def ordered_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any,
                 future.cancel()
 
 
-def parallel_map(function: Callable[..., ResultT], arguments: Sequence[tuple[Any, ...]], *,
-                 progress: bool | None, desc: str, unit: str = "file") -> list[ResultT]:  # fmt: skip
+def parallel_map(function: Callable[..., ResultT], arguments: Arguments, *, progress: bool | None,
+                 desc: str, unit: str = "file") -> list[ResultT]:  # fmt: skip
     """``[function(*a) for a in arguments]`` through :func:`ordered_map`, with a progress bar."""
     results = ordered_map(function, arguments)
     return list(progress_bar(results, progress, total=len(arguments), desc=desc, unit=unit))

@@ -75,10 +75,11 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
     for piece in index[position:]:
         if piece["stream_offset"] >= end:
             break
-        lo, hi = max(offset, piece["stream_offset"]), min(end, piece["stream_offset"] + piece["length"])
+        start = piece["stream_offset"]
+        lo, hi = max(offset, start), min(end, start + piece["length"])
         if hi > lo:
-            found.append({"file": piece["file"], "length": hi - lo,
-                          "file_offset": piece["file_offset"] + lo - piece["stream_offset"]})  # fmt: skip
+            found.append({"file": piece["file"], "file_offset": piece["file_offset"] + lo - start,
+                          "length": hi - lo})  # fmt: skip
     return found
 
 
@@ -88,10 +89,13 @@ def _voiced_grid(stream: np.ndarray, length: int) -> np.ndarray:
     return grid[segment_rms(stream, grid, length) >= silence_threshold(stream_level(stream))]
 
 
-def _random_voiced_offsets(stream: np.ndarray, count: int, length: int, rng: np.random.Generator) -> np.ndarray:
+def _random_voiced_offsets(
+    stream: np.ndarray, count: int, length: int, rng: np.random.Generator
+) -> np.ndarray:
     """``count`` seeded random offsets of non-silent segments, overlap allowed."""
     if stream.shape[0] < length:
-        raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})")
+        raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment "
+                         f"({length})")  # fmt: skip
     threshold = silence_threshold(stream_level(stream))
     offsets = rng.integers(0, stream.shape[0] - length + 1, size=count)
     for _ in range(MAX_REDRAWS):
@@ -142,14 +146,16 @@ def cut_evaluation_items(
     items: list[dict[str, Any]] = []
     for item in range(n_items):
         starts = [int(offsets[name][item]) for name in names]
-        segments = np.stack([streams[n][o : o + segment_samples] for n, o in zip(names, starts, strict=True)])
+        pairs = zip(names, starts, strict=True)
+        segments = np.stack([streams[name][o : o + segment_samples] for name, o in pairs])
         sources[item] = scale_to_snr(segments, snr_db)
         record: dict[str, Any] = {"index": item, "snr_db": float(snr_db), "sources": {}}
         for position, (name, offset) in enumerate(zip(names, starts, strict=True)):
             gain = rms(sources[item, position]) / rms(segments[position])
-            record["sources"][name] = {"stream_offset": offset, "gain": gain}
+            entry: dict[str, Any] = {"stream_offset": offset, "gain": gain}
             if stream_index is not None and stream_index.get(name):
-                record["sources"][name]["files"] = locate(stream_index[name], offset, segment_samples)
+                entry["files"] = locate(stream_index[name], offset, segment_samples)
+            record["sources"][name] = entry
         items.append(record)
     return sources, items
 
@@ -171,7 +177,8 @@ def random_segments(
     limits = np.array([stream.shape[0] - length + 1 for stream in streams])
     if limits.min() <= 0:
         shortest = min(stream.shape[0] for stream in streams) / dataset.sample_rate
-        raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams ({shortest:.1f} s)")
+        raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams "
+                         f"({shortest:.1f} s)")  # fmt: skip
     out = np.empty((n, len(streams), length), dtype=np.float32)
     segments = np.empty((len(streams), length), dtype=np.float32)
     for example in range(n):
@@ -179,10 +186,11 @@ def random_segments(
             offsets = rng.integers(0, limits)
             for source, stream in enumerate(streams):
                 segments[source] = stream[offsets[source] : offsets[source] + length]
-            if np.all(np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1)) >= thresholds):
+            loudness = np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1))
+            if np.all(loudness >= thresholds):
                 break
         else:
-            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; "
-                             "use longer segments")  # fmt: skip
+            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all "
+                             "near-silent; use longer segments")  # fmt: skip
         out[example] = scale_to_snr(segments, dataset.snr_db if snr_db is None else float(snr_db))
     return out

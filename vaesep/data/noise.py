@@ -39,7 +39,7 @@ NOISE_FILES: dict[str, tuple[str, ...]] = {
         "loop_3d_printer.flac", "ambi_sauna.flac", "ambi_drone.flac", "ambi_haunted_hum.flac",
         "loop_electric.flac", "loop_industrial.flac", "misc_cineboom.flac",
     ),
-    "valid": ("ambi_soft_buzz.flac", "ambi_lunar_land.flac"),  # a soft buzz, a hissing "lunar landing"
+    "valid": ("ambi_soft_buzz.flac", "ambi_lunar_land.flac"),  # a soft buzz, a hissing landing
     "test": ("vinyl_hiss.flac", "loop_drone_g_97.flac", "ambi_glass_hum.flac"),
 }  # fmt: skip
 NOISE_TRIM_TOP_DB = 30.0
@@ -52,7 +52,8 @@ def noise_stream(root: Path, files: tuple[str, ...]) -> tuple[np.ndarray, list[d
     for name in files:
         audio, start = trim_silence(load_audio(root / name, SAMPLE_RATE), NOISE_TRIM_TOP_DB)
         audio = audio / rms(audio)
-        pieces += [(name, audio, start)] * int(np.ceil(MIN_NOISE_SECONDS * SAMPLE_RATE / audio.shape[0]))
+        repeats = int(np.ceil(MIN_NOISE_SECONDS * SAMPLE_RATE / audio.shape[0]))
+        pieces += [(name, audio, start)] * repeats
     return concatenate_pieces(pieces)
 
 
@@ -65,12 +66,14 @@ class NoiseBuilder(DatasetBuilder):
     default_root = SONIC_PI_SAMPLES
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {"segment_seconds": 4.0, "noise_files": {split: list(f) for split, f in NOISE_FILES.items()},
-                "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None}}  # fmt: skip
+        caps = {"valid": 8, "test": 12} if fast else {"valid": None, "test": None}
+        files = {split: list(names) for split, names in NOISE_FILES.items()}
+        return {"segment_seconds": 4.0, "noise_files": files, "max_items": caps}
 
     def check_system_data(self, root: Path | None) -> None:
         root = root or SONIC_PI_SAMPLES
-        if missing := [n for files in NOISE_FILES.values() for n in files if not (root / n).is_file()]:
+        wanted = [name for names in NOISE_FILES.values() for name in names]
+        if missing := [name for name in wanted if not (root / name).is_file()]:
             what = f"{len(missing)} recordings missing from {root}, e.g. {missing[0]}"
             raise missing_data_error("noise", [PACKAGE], what)
         get_builder("speech").check_system_data(None)
@@ -83,13 +86,15 @@ class NoiseBuilder(DatasetBuilder):
                        progress=request.progress)  # fmt: skip
         for split in self.splits:
             streams, index = speech.streams(split), speech.stream_index(split)
-            # both speakers' utterances merged back into file order
-            pieces = sorted((p["file"], streams[speaker], p) for speaker, ps in index.items() for p in ps)
-            speech_stream, speech_index = concatenate_pieces(
-                [(f, s[p["stream_offset"] : p["stream_offset"] + p["length"]], p["file_offset"]) for f, s, p in pieces]
-            )
+            # both speakers' utterances merged back into file order: a dialogue
+            pieces = sorted((p["file"], speaker, p) for speaker, ps in index.items() for p in ps)
+            speech_stream, speech_index = concatenate_pieces([
+                (file, streams[speaker][p["stream_offset"] :][: p["length"]], p["file_offset"])
+                for file, speaker, p in pieces
+            ])  # fmt: skip
             noise, noise_index = noise_stream(request.root or SONIC_PI_SAMPLES, NOISE_FILES[split])
-            writer.add_split(split, streams={"speech": speech_stream, "noise": noise}, request=request,
+            writer.add_split(split, streams={"speech": speech_stream, "noise": noise},
                              stream_index={"speech": speech_index, "noise": noise_index},
-                             max_items=request.settings["max_items"], primary="speech")  # fmt: skip
+                             request=request, max_items=request.settings["max_items"],
+                             primary="speech")  # fmt: skip
         writer.note("speech_manifest_sha256", speech.manifest_hash)
