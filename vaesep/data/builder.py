@@ -16,7 +16,7 @@ import abc
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,19 @@ def hash_order(keys: Iterable[str]) -> list[str]:
     """``keys`` in a fixed pseudo-random order: "the first k in hash order" is a capped split's
     deterministic subset that favours no level, speaker or chapter."""
     return sorted(keys, key=lambda key: (stable_fraction(key), key))
+
+
+def first_in_hash_order(files: Iterable[str], seconds: float, start: float,
+                        seconds_of: Callable[[str], float]) -> list[str]:  # fmt: skip
+    """The shortest prefix of ``files`` in hash order whose ``seconds_of`` add up, from
+    ``start``, to ``seconds``: a capped split's deterministic subset."""
+    chosen, total = [], start
+    for relative in hash_order(files):
+        if total >= seconds:
+            break
+        chosen.append(relative)
+        total += seconds_of(relative)
+    return chosen
 
 
 class MissingSystemDataError(RuntimeError):

@@ -13,7 +13,7 @@ Notebook 01, sections "Where the audio comes from" and "Splits that never leak".
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from vaesep.data.builder import (
     DatasetBuilder,
     DatasetWriter,
     assign_split,
-    hash_order,
+    first_in_hash_order,
     missing_data_error,
 )
 from vaesep.data.decode import decode_trimmed, parallel_map
@@ -74,19 +74,6 @@ def check_czech_held_out(plan: Mapping[str, Mapping[str, list[str]]]) -> None:
                     f"split {split!r} must hold only {expected!r} recordings but has {wrong[:3]}; "
                     "the Czech speakers are the held-out test set and never enter train or valid"
                 )
-
-
-def first_in_hash_order(files: Iterable[str], seconds: float, start: float,
-                        seconds_of: Callable[[str], float]) -> list[str]:  # fmt: skip
-    """The shortest prefix of ``files`` in hash order whose ``seconds_of`` add up, from
-    ``start``, to ``seconds``: a capped split's deterministic subset."""
-    chosen, total = [], start
-    for relative in hash_order(files):
-        if total >= seconds:
-            break
-        chosen.append(relative)
-        total += seconds_of(relative)
-    return chosen
 
 
 def decoded_files(files: list[str], decoded: Decoded, needed_seconds: float | None) -> list[str]:
