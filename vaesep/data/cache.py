@@ -105,15 +105,10 @@ def _publish(temporary: Path, final: Path, params: Mapping[str, Any]) -> None:
 
 
 def build(
-    name: str,
-    *,
-    seed: int = 0,
-    snr_db: float = 0.0,
-    fast: bool | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    root: str | os.PathLike | None = None,
+    name: str, *, seed: int = 0, snr_db: float = 0.0, fast: bool | None = None,
+    cache_dir: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
     progress: bool | None = None,
-) -> BuiltDataset:
+) -> BuiltDataset:  # fmt: skip
     """Build data set ``name`` (:func:`vaesep.data.available`) once into the cache and return
     a handle; a later call verifies the cached files and rebuilds them, with a warning, if
     one is missing or changed. ``seed`` drives every random choice but not the file splits;
