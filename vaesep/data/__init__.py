@@ -4,35 +4,27 @@
 >>> ds = data.build("speech")            # doctest: +SKIP
 >>> print(ds.describe())                 # doctest: +SKIP
 
-Four offline sets, read from Debian packages (``bash scripts/install-system-data.sh``)
-or generated, never downloaded:
-
-* ``speech`` (default): two real speakers, ``v`` vs ``m``; Dutch for
-  train/valid/test, Czech (other actors) as ``test_cs`` (:mod:`~vaesep.data.speech`);
-* ``chorales``: Bach chorales, soprano ``melody`` vs alto+tenor+bass
-  ``accompaniment``, rendered with FluidSynth (:mod:`~vaesep.data.chorales`);
-* ``noise``: Dutch ``speech`` vs real recorded ``noise`` (:mod:`~vaesep.data.noise`);
-* ``synthetic``: two harmonic "voices", pure numpy, what the unit tests use.
-
-Loaders for corpora you download yourself (``tsp``, ``mir1k``, ``timit``,
-``musdb18``, ``librispeech``) are the optional subpackage
-:mod:`vaesep.data.corpora`; see ``data/README.md``.
-
-Reading order: splits, mixing, builder (the contract), cache (``build``), dataset
-(the handle), then one builder.
+Four offline sets, read from Debian packages (``bash scripts/install-system-data.sh``) or
+generated, never downloaded: ``speech`` (the default; Dutch speakers ``v`` vs ``m``, Czech
+actors as ``test_cs``), ``chorales`` (Bach chorales, soprano ``melody`` vs ``accompaniment``,
+rendered with FluidSynth), ``noise`` (Dutch ``speech`` vs recorded ``noise``) and
+``synthetic`` (two harmonic "voices", pure numpy, what the unit tests use); each has its module.
+Loaders for corpora you download yourself (``tsp``, ``mir1k``, ``timit``, ``musdb18``,
+``librispeech``) are the optional subpackage :mod:`vaesep.data.corpora`; see ``data/README.md``.
+Reading order: builder (splits, the contract), mixing, cache (``build``), dataset (the handle),
+then one builder.
 """
-
 from __future__ import annotations
 
 from vaesep.data.builder import (
-           BuildRequest,
-           DatasetBuilder,
-           DatasetWriter,
-           MissingSystemDataError,
-           available,
-           register,
-           split_files,
-)
+    BuildRequest,
+    DatasetBuilder,
+    DatasetWriter,
+    MissingSystemDataError,
+    available,
+    register,
+    split_files,
+)  # fmt: skip
 from vaesep.data.cache import build, cache_dir
 from vaesep.data.chorales import ChoralesBuilder
 from vaesep.data.dataset import BuiltDataset
@@ -46,7 +38,10 @@ register("chorales", ChoralesBuilder())
 register("noise", NoiseBuilder())
 register("synthetic", SyntheticBuilder())
 
-from vaesep.data import corpora  # noqa: E402, F401  (registers tsp, mir1k, timit, musdb18, librispeech)
+# registers tsp, mir1k, timit, musdb18, librispeech
+from vaesep.data import corpora  # noqa: E402, F401
 
-__all__ = ["BuildRequest", "BuiltDataset", "DatasetBuilder", "DatasetWriter", "MissingSystemDataError",
-           "available", "build", "cache_dir", "random_segments", "register", "split_files"]  # fmt: skip
+__all__ = [
+    "BuildRequest", "BuiltDataset", "DatasetBuilder", "DatasetWriter", "MissingSystemDataError",
+    "available", "build", "cache_dir", "random_segments", "register", "split_files",
+]  # fmt: skip

@@ -16,8 +16,7 @@ import abc
 import hashlib
 import os
 import re
-import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,37 +24,44 @@ from typing import Any
 import numpy as np
 
 from vaesep.audio import SAMPLE_RATE
-from vaesep.data.dataset import MANIFEST
+from vaesep.data.dataset import MANIFEST, MANIFEST_FORMAT, file_sha256
 from vaesep.data.mixing import cut_evaluation_items, stream_level
 from vaesep.files import write_json
 
 INSTALL_SCRIPT = "scripts/install-system-data.sh"
-SPLIT_FRACTIONS: Mapping[str, float] = {"train": 0.8, "valid": 0.1, "test": 0.1}
-"""Share of files per split (80/10/10), in the order the hash interval is cut."""
+SPLIT_BOUNDS = (("train", 0.8), ("valid", 0.9))  # 80/10/10: train below 0.8, valid below 0.9
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
 def stable_fraction(key: str) -> float:
-    """A number in [0, 1) fixed for ``key`` on every run and machine (SHA-1, since Python's
-    ``hash`` is salted per process)."""
+    """A number in [0, 1) fixed for ``key`` on every run and machine (SHA-1: ``hash`` is salted)."""
     return int.from_bytes(hashlib.sha1(key.encode("utf-8")).digest()[:8], "big") / 2.0**64
 
 
 def assign_split(key: str) -> str:
-    """The split of the file with relative path ``key``: decided by a hash of the path, not by
-    the seed or a listing, so adding other files never moves it (notebook 01, "Splits that
-    never leak")."""
-    position, upper = stable_fraction(key), 0.0
-    for split, share in SPLIT_FRACTIONS.items():
-        upper += share
-        if position < upper:
-            return split
-    return "test"  # only reachable through rounding of the sum
+    """The split of the file with relative path ``key``, by a hash of the path: not the seed or a
+    listing, so adding files never moves it (notebook 01, "Splits that never leak")."""
+    position = stable_fraction(key)
+    return next((split for split, upper in SPLIT_BOUNDS if position < upper), "test")
 
 
 def hash_order(keys: Iterable[str]) -> list[str]:
     """``keys`` in a fixed pseudo-random order: "the first k in hash order" is a capped split's
     deterministic subset that favours no level, speaker or chapter."""
     return sorted(keys, key=lambda key: (stable_fraction(key), key))
+
+
+def first_in_hash_order(files: Iterable[str], seconds: float, start: float,
+                        seconds_of: Callable[[str], float]) -> list[str]:  # fmt: skip
+    """The shortest prefix of ``files`` in hash order whose ``seconds_of`` add up, from
+    ``start``, to ``seconds``: a capped split's deterministic subset."""
+    chosen, total = [], start
+    for relative in hash_order(files):
+        if total >= seconds:
+            break
+        chosen.append(relative)
+        total += seconds_of(relative)
+    return chosen
 
 
 class MissingSystemDataError(RuntimeError):
@@ -68,7 +74,7 @@ def install_command(packages: Iterable[str]) -> str:
 
 
 def missing_data_error(dataset: str, packages: Iterable[str], what: str) -> MissingSystemDataError:
-    """The error for data set ``dataset`` whose ``packages`` are absent; ``what`` says what was not found where."""
+    """The error for ``dataset`` whose ``packages`` are absent; ``what``: what is missing where."""
     packages = list(packages)
     return MissingSystemDataError(
         f"The {dataset!r} data set needs the Debian package(s) {' '.join(packages)} ({what}). "
@@ -77,23 +83,11 @@ def missing_data_error(dataset: str, packages: Iterable[str], what: str) -> Miss
     )
 
 
-def require_executable(dataset: str, program: str, packages: Iterable[str]) -> str:
-    """The full path of ``program`` on ``$PATH``, or MissingSystemDataError naming its packages."""
-    location = shutil.which(program)
-    if location is None:
-        raise missing_data_error(dataset, packages, f"the program {program!r} is not on PATH")
-    return location
-
-
-MANIFEST_FORMAT = 1
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
-
-
 @dataclass(frozen=True)
 class BuildRequest:
-    """Everything a builder may depend on. ``settings`` are the builder's size settings for
-    this mode (part of the cache key); ``cache_root`` lets a builder build a set it depends
-    on into the same cache (the noise set reuses the speech set)."""
+    """Everything a builder may depend on. ``settings``: the builder's size settings for this
+    mode (part of the cache key); ``cache_root`` lets a builder build a set it depends on into
+    the same cache (the noise set reuses the speech set)."""
 
     name: str
     seed: int
@@ -105,15 +99,16 @@ class BuildRequest:
     cache_root: Path | None = None
 
     def rng(self, *labels: str) -> np.random.Generator:
-        """A random generator for one purpose, derived from the seed and ``labels``: a new
-        draw for one split never shifts the numbers another split receives."""
-        words = tuple(int.from_bytes(hashlib.sha1(s.encode("utf-8")).digest()[:4], "big") for s in labels)
+        """A generator for one purpose, from the seed and ``labels``: a new draw for one split
+        never shifts the numbers another split receives."""
+        digests = (hashlib.sha1(label.encode("utf-8")).digest()[:4] for label in labels)
+        words = tuple(int.from_bytes(digest, "big") for digest in digests)
         return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=words))
 
 
 class DatasetBuilder(abc.ABC):
-    """Base class of every data set builder. Bump ``version`` whenever the output changes: it
-    is part of the cache key, so old caches are rebuilt rather than silently reused."""
+    """Base class of every data set builder. Bump ``version`` whenever the output changes: it is
+    part of the cache key, so old caches are rebuilt rather than silently reused."""
 
     version: str = "1"
     source_names: tuple[str, ...] = ()
@@ -132,48 +127,44 @@ class DatasetBuilder(abc.ABC):
         """Identifiers (relative paths) of the files of ``split``; empty for generated sets."""
         return []
 
-    def require_split(self, split: str) -> None:
-        if split not in self.splits:
-            raise ValueError(f"unknown split {split!r}; this data set has {list(self.splits)}")
-
     @abc.abstractmethod
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         """Write every split of the data set through ``writer``."""
 
 
-def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
-    """Hex sha256 of a file, read in chunks so large streams need no extra memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _kept_in_place(array: np.ndarray, destination: Path, what: str) -> bool:
-    """True if ``array`` is the whole memory map of ``destination`` (a corpus decoded straight
-    into its final file), which then stays as it is; a partial view cannot be saved over itself."""
+def _save(array: np.ndarray, destination: Path, what: str, ndim: int) -> np.ndarray:
+    """Save ``array`` as float32 ``.npy``, unless it is the whole memory map of ``destination``
+    (a corpus decoded straight into its final file), which stays as it is; returns the array."""
     filename = getattr(array, "filename", None)
-    if not (isinstance(array, np.memmap) and filename and destination.exists() and os.path.samefile(filename, destination)):
-        return False
-    on_disk = np.load(destination, mmap_mode="r")
-    if array.shape != on_disk.shape or array.dtype != np.float32 or not array.flags.c_contiguous:
-        raise ValueError(
-            f"{what} is a partial or non-float32 view of {destination.name}; pass the whole "
-            "float32 memory map of the file (or an in-memory array)"
-        )
-    array.flush()
-    return True
+    in_place = bool(isinstance(array, np.memmap) and filename and destination.exists()
+                    and os.path.samefile(filename, destination))  # fmt: skip
+    if in_place:
+        on_disk = np.load(destination, mmap_mode="r")
+        whole = array.shape == on_disk.shape and array.dtype == np.float32
+        if not (whole and array.flags.c_contiguous):
+            raise ValueError(
+                f"{what} is a partial or non-float32 view of {destination.name}; pass the whole "
+                "float32 memory map of the file (or an in-memory array)"
+            )  # a partial view cannot be saved over itself
+        array.flush()
+    else:
+        array = np.ascontiguousarray(array, dtype=np.float32)
+    if array.ndim != ndim or (ndim == 1 and array.size == 0):
+        kind = "a non-empty 1-D" if ndim == 1 else f"a {ndim}-D"
+        raise ValueError(f"{what} must be {kind} array, not one of shape {array.shape}")
+    if not in_place:
+        np.save(destination, array)
+    return array
 
 
 class DatasetWriter:
     """What a builder writes its splits through, into the (temporary) ``directory``."""
 
     def __init__(self, directory: Path, source_names: Sequence[str]) -> None:
-        bad = [s for s in source_names if not _SAFE_NAME.match(s)]
-        if bad:
+        if bad := [s for s in source_names if not _SAFE_NAME.match(s)]:
             raise ValueError(f"source names {bad} must be letters, digits, '-' or '_'")
-        self.directory, self.source_names, self.sample_rate = Path(directory), tuple(source_names), SAMPLE_RATE
+        self.directory, self.source_names = Path(directory), tuple(source_names)
+        self.sample_rate = SAMPLE_RATE
         self.splits: list[str] = []
         self.item_counts: dict[str, int] = {}
         self.durations: dict[str, dict[str, float]] = {}
@@ -191,17 +182,12 @@ class DatasetWriter:
         self.notes[key] = value
 
     def add_split(
-        self,
-        split: str,
-        *,
-        streams: Mapping[str, np.ndarray],
+        self, split: str, *, streams: Mapping[str, np.ndarray],
         stream_index: Mapping[str, list[dict[str, Any]]] | None = None,
-        sources: np.ndarray | None = None,
-        items: list[dict[str, Any]] | None = None,
+        sources: np.ndarray | None = None, items: list[dict[str, Any]] | None = None,
         request: BuildRequest | None = None,
-        max_items: int | None | Mapping[str, int | None] = None,
-        **cut_options: Any,
-    ) -> None:
+        max_items: int | None | Mapping[str, int | None] = None, **cut_options: Any,
+    ) -> None:  # fmt: skip
         """Write one split: ``streams`` source → ``(n_samples,)`` float32; ``stream_index``
         source → pieces ``{"file", "stream_offset", "length", "file_offset"}``; ``sources``
         ``(n_items, n_sources, n_samples)`` float32 with one ``items`` dict per row. Given a
@@ -211,42 +197,31 @@ class DatasetWriter:
         if not _SAFE_NAME.match(split) or split in self.splits:
             raise ValueError(f"split name {split!r} is invalid or already written")
         if set(streams) != set(self.source_names):
-            raise ValueError(f"streams have sources {sorted(streams)}; expected {self.source_names}")
+            raise ValueError(f"streams have sources {sorted(streams)}, not {self.source_names}")
         if request is not None and sources is None and split != "train":
+            segment = int(round(request.settings["segment_seconds"] * SAMPLE_RATE))
+            cap = max_items[split] if isinstance(max_items, Mapping) else max_items
             sources, items = cut_evaluation_items(
-                streams,
-                segment_samples=int(round(request.settings["segment_seconds"] * SAMPLE_RATE)),
-                snr_db=request.snr_db,
-                rng=request.rng("items", split),
-                max_items=max_items[split] if isinstance(max_items, Mapping) else max_items,
-                stream_index=stream_index,
-                **cut_options,
-            )
+                streams, segment_samples=segment, snr_db=request.snr_db, max_items=cap,
+                rng=request.rng("items", split), stream_index=stream_index, **cut_options,
+            )  # fmt: skip
         self.durations[split], self.stream_rms[split] = {}, {}
         for source in self.source_names:
-            stream, path = streams[source], self.stream_path(split, source)
-            in_place = _kept_in_place(stream, path, f"stream {split}/{source}")
-            stream = stream if in_place else np.ascontiguousarray(stream, dtype=np.float32)
-            if stream.ndim != 1 or stream.size == 0:
-                raise ValueError(f"stream {split}/{source} must be a non-empty 1-D array")
-            if not in_place:
-                np.save(path, stream)
+            path = self.stream_path(split, source)
+            stream = _save(streams[source], path, f"stream {split}/{source}", 1)
             self.durations[split][source] = round(stream.size / self.sample_rate, 3)
             self.stream_rms[split][source] = stream_level(stream)
         if stream_index is not None:
-            write_json(self.directory / f"stream_index_{split}.json", dict(stream_index), sort_keys=True)
+            index_path = self.directory / f"stream_index_{split}.json"
+            write_json(index_path, dict(stream_index), sort_keys=True)
         if sources is not None:
-            in_place = _kept_in_place(sources, self.sources_path(split), f"sources of split {split!r}")
-            sources = sources if in_place else np.ascontiguousarray(sources, dtype=np.float32)
-            if sources.ndim != 3 or sources.shape[1] != len(self.source_names):
+            sources = _save(sources, self.sources_path(split), f"sources of split {split!r}", 3)
+            rows = None if items is None else len(items)
+            if (rows, sources.shape[1]) != (len(sources), len(self.source_names)):
                 raise ValueError(
-                    f"sources of split {split!r} have shape {sources.shape}; expected "
-                    f"(n_items, {len(self.source_names)}, n_samples)"
+                    f"sources of split {split!r} have shape {sources.shape}: expected "
+                    f"(n_items, {len(self.source_names)}, n_samples), with one item dict per row"
                 )
-            if items is None or len(items) != sources.shape[0]:
-                raise ValueError(f"split {split!r} needs one item dict per row of sources")
-            if not in_place:
-                np.save(self.sources_path(split), sources)
             write_json(self.directory / f"items_{split}.json", items, sort_keys=True)
             self.item_counts[split] = int(sources.shape[0])
         self.splits.append(split)
@@ -278,7 +253,8 @@ _REGISTRY: dict[str, DatasetBuilder] = {}
 def register(name: str, builder: DatasetBuilder, *, replace: bool = False) -> None:
     """Make ``builder`` available as ``data.build(name)``; ``replace=True`` re-registers a name."""
     if not isinstance(builder, DatasetBuilder):
-        raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {type(builder).__name__}")
+        kind = type(builder).__name__
+        raise TypeError(f"builder must be an instance of vaesep.data.DatasetBuilder, got {kind}")
     if not re.fullmatch(r"[a-z0-9_\-]+", name):
         raise ValueError(f"data set names are lowercase letters, digits, '-' and '_'; got {name!r}")
     if name in _REGISTRY and not replace:
@@ -296,7 +272,8 @@ def get_builder(name: str) -> DatasetBuilder:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown data set {name!r}; available data sets: {', '.join(available())}") from None
+        names = ", ".join(available())
+        raise ValueError(f"unknown data set {name!r}; available data sets: {names}") from None
 
 
 def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Path | None:
@@ -305,10 +282,11 @@ def resolve_root(builder: DatasetBuilder, root: str | os.PathLike | None) -> Pat
 
 
 def split_files(name: str, split: str, *, root: str | os.PathLike | None = None) -> list[str]:
-    """The files (relative paths; chorale ids for ``chorales``) of one whole split, sorted; a
-    capped build uses a subset, recorded in its stream index. Notebook 01, "Splits that never leak"."""
+    """The files (relative paths; chorale ids for ``chorales``) of one whole split, sorted; a capped
+    build uses a subset, recorded in its stream index. Notebook 01, "Splits that never leak"."""
     builder = get_builder(name)
-    builder.require_split(split)
+    if split not in builder.splits:
+        raise ValueError(f"unknown split {split!r}; this data set has {list(builder.splits)}")
     resolved = resolve_root(builder, root)
     builder.check_system_data(resolved)
     return builder.split_files(split, resolved)

@@ -22,31 +22,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from vaesep.data.builder import (
-    MANIFEST_FORMAT,
-    BuildRequest,
-    DatasetWriter,
-    file_sha256,
-    get_builder,
-    resolve_root,
-)
-from vaesep.data.dataset import MANIFEST, BuiltDataset
+from vaesep.data.builder import BuildRequest, DatasetWriter, get_builder, resolve_root
+from vaesep.data.dataset import MANIFEST, MANIFEST_FORMAT, BuiltDataset, file_sha256
 from vaesep.files import to_json
 from vaesep.runtime import fast_mode
 
-CACHE_ENV = "VAESEP_CACHE"
-KEY_LENGTH = 12
 _BUILDING = ".building-"
 
 
 def cache_dir() -> Path:
     """Root of the data cache: ``$VAESEP_CACHE`` if set, else ``~/.cache/vaesep``."""
-    configured = os.environ.get(CACHE_ENV, "").strip()
+    configured = os.environ.get("VAESEP_CACHE", "").strip()
     return Path(configured).expanduser() if configured else Path.home() / ".cache" / "vaesep"
 
 
 def _cache_root(given: str | os.PathLike | None) -> Path:
-    return Path(given).expanduser() if given is not None else cache_dir()  # the parameter shadows it
+    return cache_dir() if given is None else Path(given).expanduser()  # build's parameter hides it
 
 
 def _canonical(value: Any) -> str:
@@ -56,7 +47,7 @@ def _canonical(value: Any) -> str:
 
 def dataset_key(name: str, builder_version: str, params: Mapping[str, Any]) -> str:
     blob = _canonical({"name": name, "builder_version": builder_version, "params": params})
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:KEY_LENGTH]
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:12]
 
 
 def verification_problem(directory: Path, params: Mapping[str, Any]) -> str | None:
@@ -88,9 +79,8 @@ def _remove_dead_builds(base: Path, key: str) -> None:
         return  # no safe way to ask whether a process is alive (os.kill would end it on Windows)
     ours = f".{key}{_BUILDING}{socket.gethostname()}-"
     for leftover in base.glob(f"{ours}*"):
-        pid = leftover.name[len(ours) :].split("-")[0]
         try:
-            os.kill(int(pid), 0)  # signal 0 only asks whether the process exists (POSIX)
+            os.kill(int(leftover.name[len(ours) :].split("-")[0]), 0)  # signal 0: does it exist?
         except ProcessLookupError:
             shutil.rmtree(leftover, ignore_errors=True)
         except (ValueError, PermissionError):
@@ -108,22 +98,17 @@ def _publish(temporary: Path, final: Path, params: Mapping[str, Any]) -> None:
     if verification_problem(final, params) is None:
         return  # an identical build won the race; the caller deletes ours
     doomed = final.with_name(f".{final.name}{_BUILDING}{socket.gethostname()}-{os.getpid()}-old")
-    with contextlib.suppress(FileNotFoundError):  # a damaged build: renamed first, never read half-deleted
+    with contextlib.suppress(FileNotFoundError):  # renamed first: never read half-deleted
         os.replace(final, doomed)
         shutil.rmtree(doomed, ignore_errors=True)
     os.rename(temporary, final)
 
 
 def build(
-    name: str,
-    *,
-    seed: int = 0,
-    snr_db: float = 0.0,
-    fast: bool | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    root: str | os.PathLike | None = None,
+    name: str, *, seed: int = 0, snr_db: float = 0.0, fast: bool | None = None,
+    cache_dir: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
     progress: bool | None = None,
-) -> BuiltDataset:
+) -> BuiltDataset:  # fmt: skip
     """Build data set ``name`` (:func:`vaesep.data.available`) once into the cache and return
     a handle; a later call verifies the cached files and rebuilds them, with a warning, if
     one is missing or changed. ``seed`` drives every random choice but not the file splits;
@@ -136,40 +121,30 @@ def build(
     fast = fast_mode() if fast is None else bool(fast)
     resolved_root = resolve_root(builder, root)
     settings = builder.settings(fast)
-    params = {
-        "seed": int(seed),
-        "snr_db": float(snr_db),
-        "fast": fast,
-        "root": None if resolved_root is None else str(resolved_root),
-        **settings,
-    }
+    root_text = None if resolved_root is None else str(resolved_root)
+    params = {"seed": int(seed), "snr_db": float(snr_db), "fast": fast, "root": root_text}
+    params.update(settings)
     key = dataset_key(name, builder.version, params)
     cache_root = _cache_root(cache_dir)
-    base = cache_root / name
-    final = base / key
+    base, final = cache_root / name, cache_root / name / key
     if (final / MANIFEST).is_file():
-        problem = verification_problem(final, params)
-        if problem is None:
+        if (problem := verification_problem(final, params)) is None:
             return BuiltDataset.open(final)
-        warnings.warn(
-            f"the cached {name!r} data set at {final} failed verification ({problem}); rebuilding it",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+        warnings.warn(f"the cached {name!r} data set at {final} failed verification ({problem}); "
+                      "rebuilding it", RuntimeWarning, stacklevel=2)  # fmt: skip
     builder.check_system_data(resolved_root)
     base.mkdir(parents=True, exist_ok=True)
     _remove_dead_builds(base, key)
-    temporary = base / f".{key}{_BUILDING}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary = base / f".{key}{_BUILDING}{owner}"
     temporary.mkdir()  # not tempfile.mkdtemp: its owner-only mode would stay on the published build
-    request = BuildRequest(
-        name=name, seed=int(seed), snr_db=float(snr_db), fast=fast, root=resolved_root,
-        settings=settings, progress=progress, cache_root=cache_root,
-    )  # fmt: skip
+    request = BuildRequest(name, int(seed), float(snr_db), fast, resolved_root, settings, progress,
+                           cache_root)  # fmt: skip
     try:
         writer = DatasetWriter(temporary, builder.source_names)
         builder.build(request, writer)
-        header = {"name": name, "key": key, "builder_version": builder.version, "vaesep_version": __version__}
-        writer.finish({**header, "params": params})
+        writer.finish({"name": name, "key": key, "builder_version": builder.version,
+                       "vaesep_version": __version__, "params": params})  # fmt: skip
         _publish(temporary, final, params)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -1,25 +1,20 @@
 """Music: Bach chorales, soprano melody vs alto+tenor+bass accompaniment.
 
-The four-part chorales of the ``music21`` corpus are written out as two MIDI
-files per chorale (soprano alone; alto, tenor and bass together) and each is
-rendered to its own audio stem by the ``fluidsynth`` program with the
-FluidR3 General MIDI soundfont. Rendering stems separately gives the exact
-ground truth that recorded music never has: the mixture is their sum.
-
-Our choices (the paper used MIR-1K, which we cannot ship): GM 53 "Choir Aahs" sings
-the soprano, GM 49 "String Ensemble 1" plays the rest, both sustained and overlapping
-in pitch, so as in singing-voice separation timbre and register tell them apart;
-90 quarter notes per minute; the 363 corpus files with exactly the parts Soprano,
-Alto, Tenor, Bass, split by a hash of the id (80/10/10) and capped at 40/5/5
-chorales (4/1/2 fast), the first in hash order (about 30 minutes of training audio).
-Items are 4 s at the *same* offsets in both stems, so a test mixture is real music.
-
+The four-part chorales of the ``music21`` corpus are written out as two MIDI files per chorale
+(soprano alone; alto, tenor and bass together), each rendered to its own audio stem by
+``fluidsynth`` with the FluidR3 General MIDI soundfont: the exact ground truth that recorded
+music never has, the mixture being their sum. Our choices (the paper used MIR-1K, which we
+cannot ship): GM 53 "Choir Aahs" sings the soprano, GM 49 "String Ensemble 1" plays the rest,
+both sustained and overlapping in pitch, so as in singing-voice separation timbre and register
+tell them apart; 90 quarter notes per minute; the 363 corpus files with exactly the parts
+Soprano, Alto, Tenor, Bass, split by a hash of the id (80/10/10) and capped at 40/5/5 chorales
+(4/1/2 fast), the first in hash order. Items are 4 s at the *same* offsets in both stems.
 Notebook 01, section "A short tour of the other data sets".
 """
-
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -36,7 +31,6 @@ from vaesep.data.builder import (
     assign_split,
     hash_order,
     missing_data_error,
-    require_executable,
 )
 from vaesep.data.decode import parallel_map, trim_silence
 from vaesep.data.mixing import concatenate_pieces
@@ -48,7 +42,7 @@ MELODY_PROGRAM = 52  # 0-based General MIDI program: 53 "Choir Aahs"
 ACCOMPANIMENT_PROGRAM = 48  # 49 "String Ensemble 1"
 TEMPO_QPM = 90.0
 FLUIDSYNTH_GAIN = 0.5  # FluidSynth's default 0.2 is quiet; 0.5 stays well below clipping
-RENDER_TRIM_TOP_DB = 60.0  # cut only the true silence before the first note and after the reverb tail
+RENDER_TRIM_TOP_DB = 60.0  # cut only the silence before the first note and after the reverb
 SATB = ("Soprano", "Alto", "Tenor", "Bass")
 
 
@@ -63,6 +57,14 @@ def corpus_directory() -> Path:
             name="music21",
         ) from exc
     return Path(common.getCorpusFilePath())
+
+
+def fluidsynth_program() -> str:
+    """The full path of ``fluidsynth``, or MissingSystemDataError naming its package."""
+    if (location := shutil.which("fluidsynth")) is None:
+        what = "the program 'fluidsynth' is not on PATH"
+        raise missing_data_error("chorales", PACKAGES[:1], what)
+    return location
 
 
 def _is_satb(path: Path) -> bool:
@@ -80,11 +82,8 @@ def _is_satb(path: Path) -> bool:
 def chorale_ids() -> list[str]:
     """Ids (``"bach/bwv1.6"``) of the corpus chorales with exactly the parts S, A, T, B; sorted."""
     base = corpus_directory()
-    return sorted(
-        path.relative_to(base).with_suffix("").as_posix()
-        for path in (base / "bach").glob("*.mxl")
-        if _is_satb(path)
-    )
+    found = (path for path in (base / "bach").glob("*.mxl") if _is_satb(path))
+    return sorted(path.relative_to(base).with_suffix("").as_posix() for path in found)
 
 
 def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> None:
@@ -96,7 +95,8 @@ def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> 
 
     for position, part in enumerate(score.parts):
         # the corpus marks parts as voices without a GM program, and some carry a tempo
-        for element in list(part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))):
+        marks = part.recurse().getElementsByClass((instrument.Instrument, tempo.MetronomeMark))
+        for element in list(marks):
             element.activeSite.remove(element)
         part.insert(0, voice := instrument.Instrument())
         voice.midiProgram = MELODY_PROGRAM if position == 0 else ACCOMPANIMENT_PROGRAM
@@ -115,17 +115,21 @@ def write_stem_midi(score: Any, melody_path: Path, accompaniment_path: Path) -> 
 
 
 def _fluidsynth(fluidsynth: str, soundfont: Path, midi: Path, wav: Path) -> np.ndarray:
-    command = [fluidsynth, "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN), "-r", str(SAMPLE_RATE), "-O", "float",
-               "-T", "wav", "-F", str(wav), str(soundfont), str(midi)]  # fmt: skip
+    command = [fluidsynth, "-ni", "-q", "-g", str(FLUIDSYNTH_GAIN), "-r", str(SAMPLE_RATE),
+               "-O", "float", "-T", "wav", "-F", str(wav), str(soundfont), str(midi)]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     if finished.returncode != 0 or not wav.is_file():
-        raise RuntimeError(f"fluidsynth failed on {midi.name}: {' '.join(command)}\n{finished.stderr}")
+        failed = " ".join(command)
+        raise RuntimeError(f"fluidsynth failed on {midi.name}: {failed}\n{finished.stderr}")
     return load_audio(wav, SAMPLE_RATE)
+
+
+Rendered = tuple[np.ndarray, np.ndarray, int]  # melody, accompaniment, where the audio starts
 
 
 def render_chorale(
     chorale_id: str, work_dir: str, fluidsynth: str, soundfont: str
-) -> tuple[np.ndarray, np.ndarray, int] | None:
+) -> Rendered | None:
     """One chorale (``"bach/bwv1.6"``) as ``(melody, accompaniment, trim offset)``, float32 at
     16 kHz cut to where the mixture is audible; None if it does not parse into four parts."""
     from music21 import corpus
@@ -156,23 +160,20 @@ class ChoralesBuilder(DatasetBuilder):
     default_root = SOUNDFONT_DIR
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {
-            "segment_seconds": 4.0,
-            "tempo_qpm": TEMPO_QPM,
-            "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
-            "chorales_per_split": {"train": 4, "valid": 1, "test": 2} if fast else {"train": 40, "valid": 5, "test": 5},
-            "max_items": {"valid": 8, "test": 12} if fast else {"valid": None, "test": None},
-        }
+        chorales, caps = ((4, 1, 2), (8, 12)) if fast else ((40, 5, 5), (None, None))
+        return {"segment_seconds": 4.0, "tempo_qpm": TEMPO_QPM,
+                "programs": {"melody": MELODY_PROGRAM, "accompaniment": ACCOMPANIMENT_PROGRAM},
+                "chorales_per_split": dict(zip(self.splits, chorales, strict=True)),
+                "max_items": dict(zip(self.splits[1:], caps, strict=True))}  # fmt: skip
 
     def check_system_data(self, root: Path | None) -> None:
-        require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        fluidsynth_program()
         soundfont = (root or SOUNDFONT_DIR) / SOUNDFONT_FILE
         if not soundfont.is_file():
             raise missing_data_error("chorales", PACKAGES[1:], f"no soundfont at {soundfont}")
         if not any((corpus_directory() / "bach").glob("*.mxl")):
-            raise RuntimeError(
-                "the music21 corpus has no Bach chorales; reinstall music21: pip install --force-reinstall music21"
-            )
+            raise RuntimeError("the music21 corpus has no Bach chorales; reinstall music21: "
+                               "pip install --force-reinstall music21")  # fmt: skip
 
     def split_files(self, split: str, root: Path | None) -> list[str]:
         return [chorale for chorale in chorale_ids() if assign_split(chorale) == split]
@@ -180,18 +181,19 @@ class ChoralesBuilder(DatasetBuilder):
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
         settings, counts = request.settings, request.settings["chorales_per_split"]
         soundfont = str((request.root or SOUNDFONT_DIR) / SOUNDFONT_FILE)
-        fluidsynth = require_executable("chorales", "fluidsynth", PACKAGES[:1])
+        fluidsynth = fluidsynth_program()
         eligible = chorale_ids()
         wanted = {s: hash_order(c for c in eligible if assign_split(c) == s) for s in self.splits}
-        rendered: dict[str, tuple[np.ndarray, np.ndarray, int] | None] = {}  # None: failed to render
+        rendered: dict[str, Rendered | None] = {}  # None: failed to render
 
         def usable(split: str) -> list[str]:  # the first `count` renderable chorales in hash order
             return [c for c in wanted[split] if rendered.get(c, ()) is not None][: counts[split]]
 
         with tempfile.TemporaryDirectory(prefix=".render-", dir=writer.directory) as scratch:
             while batch := [c for split in wanted for c in usable(split) if c not in rendered]:
-                results = parallel_map(render_chorale, [(c, scratch, fluidsynth, soundfont) for c in batch],
-                                       progress=request.progress, desc=f"rendering {len(batch)} chorales",
+                jobs = [(c, scratch, fluidsynth, soundfont) for c in batch]
+                desc = f"rendering {len(batch)} chorales"
+                results = parallel_map(render_chorale, jobs, progress=request.progress, desc=desc,
                                        unit="chorale")  # fmt: skip
                 rendered.update(zip(batch, results, strict=True))
         failed = {c for c, result in rendered.items() if result is None}
@@ -203,5 +205,6 @@ class ChoralesBuilder(DatasetBuilder):
                 streams[source], stream_index[source] = concatenate_pieces(pieces)
             writer.add_split(split, streams=streams, stream_index=stream_index, request=request,
                              max_items=settings["max_items"], aligned=True)  # fmt: skip
-        writer.note("instruments", {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"})
+        instruments = {"melody": "GM 53 Choir Aahs", "accompaniment": "GM 49 String Ensemble 1"}
+        writer.note("instruments", instruments)
         writer.note("skipped_chorales", sorted(failed))

@@ -21,7 +21,19 @@ from typing import Any
 
 import numpy as np
 
+from vaesep.files import markdown_table
+
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = 1
+
+
+def file_sha256(path: Path, chunk_bytes: int = 8 << 20) -> str:
+    """Hex sha256 of a file, read in chunks so large streams need no extra memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,12 +57,14 @@ class BuiltDataset:
     def open(cls, path: str | Path) -> BuiltDataset:
         """Open a built folder without verifying it (:func:`vaesep.data.build` does that)."""
         raw = (Path(path) / MANIFEST).read_bytes()
-        m = json.loads(raw)
-        return cls(m["name"], Path(path), tuple(m["source_names"]), int(m["sample_rate"]), tuple(m["splits"]),
-                   dict(m["params"]), hashlib.sha256(raw).hexdigest(), m)  # fmt: skip
+        m, digest = json.loads(raw), hashlib.sha256(raw).hexdigest()
+        return cls(m["name"], Path(path), tuple(m["source_names"]), int(m["sample_rate"]),
+                   tuple(m["splits"]), dict(m["params"]), digest, m)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
-        return self.manifest_hash == other.manifest_hash if isinstance(other, BuiltDataset) else NotImplemented
+        if not isinstance(other, BuiltDataset):
+            return NotImplemented
+        return self.manifest_hash == other.manifest_hash
 
     def __hash__(self) -> int:
         return hash(self.manifest_hash)
@@ -69,21 +83,20 @@ class BuiltDataset:
 
     def _require_split(self, split: str, *, items: bool = False) -> None:
         if split not in self.splits:
-            raise ValueError(f"{self.name!r} has no split {split!r}; its splits are {list(self.splits)}")
+            splits = list(self.splits)
+            raise ValueError(f"{self.name!r} has no split {split!r}; its splits are {splits}")
         if items and split not in self.evaluation_splits:
             raise ValueError(
-                f"split {split!r} of {self.name!r} has no fixed mixtures: it is used through dynamic "
-                f"mixing. Draw mixtures with data.random_segments(dataset, {split!r}, n, seconds, "
-                f"rng=np.random.default_rng(0)); fixed items exist for {list(self.evaluation_splits)}"
+                f"split {split!r} of {self.name!r} has no fixed mixtures: it is used through "
+                f"dynamic mixing. Draw mixtures with data.random_segments(dataset, {split!r}, n, "
+                f"seconds, rng=np.random.default_rng(0)); fixed items exist for "
+                f"{list(self.evaluation_splits)}"
             )
 
     def _array(self, filename: str) -> np.ndarray:
         if filename not in self._loaded:
             self._loaded[filename] = np.load(self.path / filename, mmap_mode="r")
         return self._loaded[filename]
-
-    def _json(self, filename: str) -> Any:
-        return json.loads((self.path / filename).read_text(encoding="utf-8"))
 
     def sources(self, split: str) -> np.ndarray:
         """The fixed evaluation items of ``split``: a read-only memory map
@@ -112,14 +125,15 @@ class BuiltDataset:
     def items(self, split: str) -> list[dict[str, Any]]:
         """Per item: for each source, its stream offset, gain and the files it came from."""
         self._require_split(split, items=True)
-        return self._json(f"items_{split}.json")
+        return json.loads((self.path / f"items_{split}.json").read_text(encoding="utf-8"))
 
     def stream_index(self, split: str) -> dict[str, list[dict[str, Any]]]:
-        """Per source, the pieces of its stream: ``{"file", "stream_offset", "length", "file_offset"}``."""
+        """Per source, its pieces: ``{"file", "stream_offset", "length", "file_offset"}``."""
         self._require_split(split)
-        if not (self.path / f"stream_index_{split}.json").is_file():  # generated sets point at no files
+        path = self.path / f"stream_index_{split}.json"
+        if not path.is_file():  # generated sets point at no files
             return {source: [] for source in self.source_names}
-        return self._json(f"stream_index_{split}.json")
+        return json.loads(path.read_text(encoding="utf-8"))
 
     def duration_seconds(self, split: str) -> dict[str, float]:
         self._require_split(split)
@@ -128,27 +142,21 @@ class BuiltDataset:
     def describe(self) -> str:
         """A table of splits, item counts and stream durations, for printing."""
         segment = self.params.get("segment_seconds")
-        columns = [f"{name} (min)" for name in self.source_names]
-        widths = [max(len(column), 8) + 2 for column in columns]
-        header = f"{'split':<9}{'items':>7}{'item length':>13}" + "".join(
-            f"{column:>{width}}" for column, width in zip(columns, widths, strict=True)
-        )
-        lines = [
-            f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | seed "
-            f"{self.params['seed']} | SNR {self.snr_db:g} dB | {'fast' if self.params.get('fast') else 'full'} mode",
-            f"cache {self.path}  (manifest sha256 {self.manifest_hash[:12]}…)",
-            header,
-            "-" * len(header),
-        ]
+        rows = []
         for split in self.splits:
-            count, minutes = self.manifest["item_counts"].get(split), self.duration_seconds(split)
+            count, seconds = self.manifest["item_counts"].get(split), self.duration_seconds(split)
             length = "-" if count is None or segment is None else f"{segment:g} s"
-            lines.append(
-                f"{split:<9}{'-' if count is None else count:>7}{length:>13}"
-                + "".join(f"{minutes[n] / 60:>{w}.1f}" for n, w in zip(self.source_names, widths, strict=True))
-            )
-        lines.append("'items' are fixed evaluation mixtures; durations are the stream lengths.")
-        return "\n".join(lines)
+            rows.append([split, "-" if count is None else count, length,
+                         *(f"{seconds[n] / 60:.1f}" for n in self.source_names)])  # fmt: skip
+        header = ["split", "items", "item length", *(f"{n} (min)" for n in self.source_names)]
+        mode = "fast" if self.params.get("fast") else "full"
+        return "\n".join([
+            f"{self.name}: sources {', '.join(self.source_names)} | {self.sample_rate} Hz | seed "
+            f"{self.params['seed']} | SNR {self.snr_db:g} dB | {mode} mode",
+            f"cache {self.path}  (manifest sha256 {self.manifest_hash[:12]}…)",
+            "", markdown_table(header, rows),
+            "", "'items' are fixed evaluation mixtures; durations are the stream lengths.",
+        ])  # fmt: skip
 
     def __repr__(self) -> str:
         return (

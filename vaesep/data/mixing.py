@@ -1,9 +1,9 @@
 """Cutting mixtures out of source streams: fixed evaluation items and dynamic mixing.
 
-Both follow :func:`vaesep.audio.mix_at_snr`: every source segment is scaled to
-unit RMS, every source after the first then by ``10 ** (-snr_db / 20)``, and
-the mixture is the plain sum. Notebook 01, section "Building the data set"
-(fixed items); notebook 02, section "From waveforms to training frames (dynamic mixing)".
+Both follow :func:`vaesep.audio.mix_at_snr`: every source segment is scaled to unit RMS, every
+source after the first then by ``10 ** (-snr_db / 20)``, and the mixture is the plain sum.
+Notebook 01, section "Building the data set" (fixed items); notebook 02, section "From
+waveforms to training frames (dynamic mixing)".
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def silence_threshold(stream_rms: float) -> float:
 
 
 def segment_rms(stream: np.ndarray, offsets: np.ndarray, length: int) -> np.ndarray:
-    return np.array([np.sqrt(np.mean(np.square(stream[o : o + length], dtype=np.float64))) for o in offsets])
+    squares = [np.mean(np.square(stream[o : o + length], dtype=np.float64)) for o in offsets]
+    return np.sqrt(np.array(squares))
 
 
 def concatenate_pieces(
@@ -62,8 +63,8 @@ def concatenate_pieces(
         index.append({"file": file_id, "stream_offset": position, "length": int(audio.shape[0]),
                       "file_offset": int(file_offset)})  # fmt: skip
         position += int(audio.shape[0])
-    stream = np.concatenate([np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]) if pieces else np.zeros(0)
-    return stream.astype(np.float32, copy=False), index
+    audio = [np.asarray(audio, dtype=np.float32) for _, audio, _ in pieces]
+    return (np.concatenate(audio) if audio else np.zeros(0)).astype(np.float32, copy=False), index
 
 
 def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list[dict[str, Any]]:
@@ -71,14 +72,14 @@ def locate(index: Sequence[Mapping[str, Any]], offset: int, length: int) -> list
     ``{"file", "file_offset", "length"}`` per overlapped piece of ``index``, in order."""
     position = max(bisect.bisect_right([p["stream_offset"] for p in index], offset) - 1, 0)
     found, end = [], offset + length
-    while position < len(index) and index[position]["stream_offset"] < end:
-        piece = index[position]
-        lo = max(offset, piece["stream_offset"])
-        hi = min(end, piece["stream_offset"] + piece["length"])
+    for piece in index[position:]:
+        if piece["stream_offset"] >= end:
+            break
+        start = piece["stream_offset"]
+        lo, hi = max(offset, start), min(end, start + piece["length"])
         if hi > lo:
-            found.append({"file": piece["file"], "file_offset": piece["file_offset"] + lo - piece["stream_offset"],
+            found.append({"file": piece["file"], "file_offset": piece["file_offset"] + lo - start,
                           "length": hi - lo})  # fmt: skip
-        position += 1
     return found
 
 
@@ -93,7 +94,8 @@ def _random_voiced_offsets(
 ) -> np.ndarray:
     """``count`` seeded random offsets of non-silent segments, overlap allowed."""
     if stream.shape[0] < length:
-        raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment ({length})")
+        raise ValueError(f"a stream of {stream.shape[0]} samples is shorter than one segment "
+                         f"({length})")  # fmt: skip
     threshold = silence_threshold(stream_level(stream))
     offsets = rng.integers(0, stream.shape[0] - length + 1, size=count)
     for _ in range(MAX_REDRAWS):
@@ -105,16 +107,10 @@ def _random_voiced_offsets(
 
 
 def cut_evaluation_items(
-    streams: Mapping[str, np.ndarray],
-    *,
-    segment_samples: int,
-    snr_db: float,
-    rng: np.random.Generator,
-    max_items: int | None = None,
-    primary: str | None = None,
-    aligned: bool = False,
-    stream_index: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
-) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    streams: Mapping[str, np.ndarray], *, segment_samples: int, snr_db: float,
+    rng: np.random.Generator, max_items: int | None = None, primary: str | None = None,
+    aligned: bool = False, stream_index: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:  # fmt: skip
     """Fixed, non-overlapping evaluation items: ``(sources (n_items, n_sources, segment_samples)
     float32, one dict per item)``. The *primary* stream (default: the shortest) is cut into
     consecutive non-silent segments, each paired with a segment of every other source drawn
@@ -122,25 +118,23 @@ def cut_evaluation_items(
     overlapping ones if too few); ``aligned=True`` cuts every source at the same offsets,
     where every stem is audible. ``max_items`` keeps a seeded subset, in stream order."""
     names = list(streams)
-    if primary is None:
-        primary = min(names, key=lambda name: streams[name].shape[0])
+    primary = primary or min(names, key=lambda name: streams[name].shape[0])
     if aligned and len({streams[name].shape[0] for name in names}) != 1:
         raise ValueError("aligned items need streams of equal length")
-    if aligned:
+    if aligned:  # every stem must be audible, or the pair says nothing
         candidates = np.arange(streams[primary].shape[0] // segment_samples) * segment_samples
-        for name in names:  # every stem must be audible, or the pair says nothing
+        for name in names:
             candidates = np.intersect1d(candidates, _voiced_grid(streams[name], segment_samples))
     else:
         candidates = _voiced_grid(streams[primary], segment_samples)
     if max_items is not None and candidates.size > max_items:
         candidates = np.sort(rng.choice(candidates, size=max_items, replace=False))
-    n_items = int(candidates.size)
-    if n_items == 0:
+    if (n_items := int(candidates.size)) == 0:
         raise ValueError(
             f"no non-silent segment of {segment_samples} samples in the {primary!r} stream; "
             "the split is too short for even one item"
         )
-    offsets: dict[str, np.ndarray] = {primary: candidates}
+    offsets: dict[str, np.ndarray] = {}
     for name in names:
         if name == primary or aligned:
             offsets[name] = candidates
@@ -152,11 +146,13 @@ def cut_evaluation_items(
     items: list[dict[str, Any]] = []
     for item in range(n_items):
         starts = [int(offsets[name][item]) for name in names]
-        segments = np.stack([streams[n][o : o + segment_samples] for n, o in zip(names, starts, strict=True)])
+        pairs = zip(names, starts, strict=True)
+        segments = np.stack([streams[name][o : o + segment_samples] for name, o in pairs])
         sources[item] = scale_to_snr(segments, snr_db)
         record: dict[str, Any] = {"index": item, "snr_db": float(snr_db), "sources": {}}
         for position, (name, offset) in enumerate(zip(names, starts, strict=True)):
-            entry: dict[str, Any] = {"stream_offset": offset, "gain": rms(sources[item, position]) / rms(segments[position])}
+            gain = rms(sources[item, position]) / rms(segments[position])
+            entry: dict[str, Any] = {"stream_offset": offset, "gain": gain}
             if stream_index is not None and stream_index.get(name):
                 entry["files"] = locate(stream_index[name], offset, segment_samples)
             record["sources"][name] = entry
@@ -181,7 +177,8 @@ def random_segments(
     limits = np.array([stream.shape[0] - length + 1 for stream in streams])
     if limits.min() <= 0:
         shortest = min(stream.shape[0] for stream in streams) / dataset.sample_rate
-        raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams ({shortest:.1f} s)")
+        raise ValueError(f"{seconds} s segments do not fit in the {split!r} streams "
+                         f"({shortest:.1f} s)")  # fmt: skip
     out = np.empty((n, len(streams), length), dtype=np.float32)
     segments = np.empty((len(streams), length), dtype=np.float32)
     for example in range(n):
@@ -189,9 +186,11 @@ def random_segments(
             offsets = rng.integers(0, limits)
             for source, stream in enumerate(streams):
                 segments[source] = stream[offsets[source] : offsets[source] + length]
-            if np.all(np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1)) >= thresholds):
+            loudness = np.sqrt(np.mean(np.square(segments, dtype=np.float64), axis=1))
+            if np.all(loudness >= thresholds):
                 break
         else:
-            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all near-silent; use longer segments")
+            raise ValueError(f"{MAX_REDRAWS} draws of {seconds} s from {split!r} were all "
+                             "near-silent; use longer segments")  # fmt: skip
         out[example] = scale_to_snr(segments, dataset.snr_db if snr_db is None else float(snr_db))
     return out

@@ -8,7 +8,6 @@ so it is the data of the unit tests (tests/conftest.py); notebook 01 does not sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,25 +15,11 @@ import numpy as np
 from vaesep.audio import SAMPLE_RATE
 from vaesep.data.builder import BuildRequest, DatasetBuilder, DatasetWriter
 
-
-@dataclass(frozen=True)
-class VoiceRange:
-    """The pitch range and timing of one synthetic voice (Hz, seconds)."""
-
-    f0_low: float
-    f0_high: float
-    syllable_seconds: tuple[float, float] = (0.12, 0.40)
-    gap_seconds: tuple[float, float] = (0.02, 0.15)
-
-
-VOICES: dict[str, VoiceRange] = {
-    "low": VoiceRange(90.0, 160.0),
-    "high": VoiceRange(200.0, 320.0),
-}
-HARMONICS_UP_TO_HZ = 7000.0
-"""Harmonics above this are left out: band-limited, so nothing aliases at 16 kHz."""
-BREATH_LEVEL = 0.03
-"""Breath noise amplitude relative to the voiced part (about -30 dB)."""
+F0Range = tuple[float, float]  # a voice's lowest and highest F0, Hz
+VOICES: dict[str, F0Range] = {"low": (90.0, 160.0), "high": (200.0, 320.0)}
+SYLLABLE_SECONDS, GAP_SECONDS = (0.12, 0.40), (0.02, 0.15)  # each drawn uniformly from its range
+HARMONICS_UP_TO_HZ = 7000.0  # harmonics above are left out: band-limited, nothing aliases at 16 kHz
+BREATH_LEVEL = 0.03  # breath noise amplitude relative to the voiced part (about -30 dB)
 _TABLE_SIZE = 2048
 
 
@@ -44,7 +29,7 @@ def _wavetable(f0_max: float, formants: np.ndarray, rng: np.random.Generator) ->
     n_harmonics = min(_TABLE_SIZE // 2 - 1, max(1, int(HARMONICS_UP_TO_HZ // f0_max)))
     k = np.arange(1, n_harmonics + 1)
     frequencies = k * f0_max
-    resonance = sum(np.exp(-0.5 * ((frequencies - centre) / width) ** 2) for centre, width in formants)
+    resonance = sum(np.exp(-0.5 * ((frequencies - mid) / width) ** 2) for mid, width in formants)
     amplitudes = (1.0 / k) * (0.15 + resonance)
     phases = rng.uniform(0.0, 2.0 * np.pi, size=n_harmonics)
     # an inverse FFT with one non-zero bin per harmonic is the sum of sines, in O(N log N)
@@ -53,11 +38,11 @@ def _wavetable(f0_max: float, formants: np.ndarray, rng: np.random.Generator) ->
     return np.fft.irfft(spectrum, n=_TABLE_SIZE)
 
 
-def synthesize_syllable(voice: VoiceRange, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+def synthesize_syllable(f0_range: F0Range, n_samples: int, rng: np.random.Generator) -> np.ndarray:
     """One voiced syllable, ``(n_samples,)`` float32, peak around 1."""
     t = np.arange(n_samples) / SAMPLE_RATE
-    start_f0 = rng.uniform(voice.f0_low, voice.f0_high)
-    end_f0 = np.clip(start_f0 * rng.uniform(0.85, 1.15), voice.f0_low, voice.f0_high)
+    start_f0 = rng.uniform(*f0_range)
+    end_f0 = np.clip(start_f0 * rng.uniform(0.85, 1.15), *f0_range)
     vibrato_rate, vibrato_depth = rng.uniform(4.5, 6.5), rng.uniform(0.005, 0.02)
     f0 = np.linspace(start_f0, end_f0, n_samples) * (
         1.0 + vibrato_depth * np.sin(2.0 * np.pi * vibrato_rate * t + rng.uniform(0, 2 * np.pi))
@@ -79,17 +64,17 @@ def synthesize_syllable(voice: VoiceRange, n_samples: int, rng: np.random.Genera
     return ((voiced + breath) * envelope * rng.uniform(0.5, 1.0)).astype(np.float32)
 
 
-def synthesize_voice(voice: VoiceRange, seconds: float, rng: np.random.Generator) -> np.ndarray:
+def synthesize_voice(f0_range: F0Range, seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Syllables and short pauses filling ``seconds``; the pauses hold a faint noise floor
     (about -60 dB) rather than digital silence, as a microphone would."""
     total = int(round(seconds * SAMPLE_RATE))
     signal = (rng.standard_normal(total) * 1e-3).astype(np.float32)
-    position = int(rng.uniform(*voice.gap_seconds) * SAMPLE_RATE)
+    position = int(rng.uniform(*GAP_SECONDS) * SAMPLE_RATE)
     while position < total:
-        length = int(rng.uniform(*voice.syllable_seconds) * SAMPLE_RATE)
-        syllable = synthesize_syllable(voice, length, rng)[: total - position]
+        length = int(rng.uniform(*SYLLABLE_SECONDS) * SAMPLE_RATE)
+        syllable = synthesize_syllable(f0_range, length, rng)[: total - position]
         signal[position : position + syllable.shape[0]] += syllable
-        position += length + int(rng.uniform(*voice.gap_seconds) * SAMPLE_RATE)
+        position += length + int(rng.uniform(*GAP_SECONDS) * SAMPLE_RATE)
     return signal
 
 
@@ -100,18 +85,17 @@ class SyntheticBuilder(DatasetBuilder):
     source_names = tuple(VOICES)
 
     def settings(self, fast: bool) -> dict[str, Any]:
-        return {
-            "segment_seconds": 2.0,
-            "train_seconds_per_source": 30.0 if fast else 120.0,
-            "items_per_split": 6 if fast else 16,
-        }
+        return {"segment_seconds": 2.0, "train_seconds_per_source": 30.0 if fast else 120.0,
+                "items_per_split": 6 if fast else 16}  # fmt: skip
 
     def build(self, request: BuildRequest, writer: DatasetWriter) -> None:
-        settings, segment_seconds = request.settings, request.settings["segment_seconds"]
+        settings = request.settings
         # evaluation streams hold 25 % more than the items, so pairings have a choice
-        evaluation_seconds = settings["items_per_split"] * segment_seconds * 1.25
+        evaluation = settings["items_per_split"] * settings["segment_seconds"] * 1.25
         for split in self.splits:
-            seconds = settings["train_seconds_per_source"] if split == "train" else evaluation_seconds
-            streams = {n: synthesize_voice(v, seconds, request.rng("voice", split, n)) for n, v in VOICES.items()}
-            writer.add_split(split, streams=streams, request=request, max_items=settings["items_per_split"])
-        writer.note("voices", {name: [v.f0_low, v.f0_high] for name, v in VOICES.items()})
+            seconds = settings["train_seconds_per_source"] if split == "train" else evaluation
+            streams = {name: synthesize_voice(voice, seconds, request.rng("voice", split, name))
+                       for name, voice in VOICES.items()}  # fmt: skip
+            writer.add_split(split, streams=streams, request=request,
+                             max_items=settings["items_per_split"])  # fmt: skip
+        writer.note("voices", {name: list(f0_range) for name, f0_range in VOICES.items()})
