@@ -54,11 +54,11 @@ def checked_pair(references: np.ndarray, estimates: np.ndarray) -> tuple[np.ndar
     for name, values in (("references", references), ("estimates", estimates)):
         if values.ndim != 2 or 0 in values.shape:
             hint = " (use x[np.newaxis] for a single source)" if values.ndim == 1 else ""
-            raise ValueError(
-                f"{name} must have shape (n_sources, n_samples), both > 0, got shape {values.shape}{hint}"
-            )
+            raise ValueError(f"{name} must have shape (n_sources, n_samples), both > 0, "
+                             f"got shape {values.shape}{hint}")
     if references.shape != estimates.shape:
-        lengths = " (lengths differ: crop or pad them first)" if len(references) == len(estimates) else ""
+        same_count = len(references) == len(estimates)
+        lengths = " (lengths differ: crop or pad them first)" if same_count else ""
         raise ValueError(
             f"estimates must have shape (n_sources, n_samples) = {references.shape} like the references, "
             f"got {estimates.shape}{lengths}"
@@ -93,16 +93,17 @@ def refuse_silence(references: np.ndarray, estimates: np.ndarray, metric: str = 
         silent = np.flatnonzero(silent_rows(sources))
         if silent.size:
             raise SilentSourceError(
-                f"{what} source(s) {silent.tolist()} are silent (RMS below vaesep.metrics.SILENCE_RMS); "
-                f"{metric} is undefined for them. evaluate_item/evaluate_batch report such items as "
-                "NaN and skip them."
+                f"{what} source(s) {silent.tolist()} are silent (RMS below "
+                f"vaesep.metrics.SILENCE_RMS); {metric} is undefined for them. "
+                "evaluate_item/evaluate_batch report such items as NaN and skip them."
             )
 
 
 def silence_reason(references: np.ndarray, estimates: np.ndarray, mixture: np.ndarray) -> str | None:
     """Why an item cannot be scored (``"silent_reference"``, ``"silent_estimate"``, with a warning
     since the separator failed, or ``"silent_mixture"``), or ``None``."""
-    signals = {"silent_reference": references, "silent_estimate": estimates, "silent_mixture": mixture[None]}
+    signals = {"silent_reference": references, "silent_estimate": estimates,
+               "silent_mixture": mixture[None]}
     reason = next((reason for reason, rows in signals.items() if silent_rows(rows).any()), None)
     if reason == "silent_estimate":
         warnings.warn(

@@ -94,8 +94,8 @@ class EvaluationResult:
 
     def to_json_dict(self) -> dict[str, Any]:
         """Sources, backend, metadata, summary and rows; a non-finite value (skipped item) becomes ``null``."""
-        record = {"source_names": self.source_names, "backend": self.backend, "metadata": self.metadata,
-                  "summary": self.summary(), "per_item": self.per_item}
+        record = {"source_names": self.source_names, "backend": self.backend,
+                  "metadata": self.metadata, "summary": self.summary(), "per_item": self.per_item}
         # through JSON text and back: numpy values become Python ones, NaN and infinity null
         text = json.dumps(record, default=lambda value: value.tolist())
         return json.loads(text, parse_constant=lambda constant: None)
@@ -149,7 +149,8 @@ def compare_markdown(
     dB to 2 decimals: ``metrics`` show a mean and a median column each, ``weighted`` one column each."""
     if not results:
         raise ValueError("results is empty: pass {method name: EvaluationResult}")
-    for names, known, what in ((metrics, ITEM_METRICS, "metrics"), (weighted, WEIGHTED_METRICS, "weighted")):
+    for names, known, what in ((metrics, ITEM_METRICS, "metrics"),
+                               (weighted, WEIGHTED_METRICS, "weighted")):
         if unknown := [name for name in names if name not in known]:
             raise ValueError(f"unknown {what} {unknown}; choose from {list(known)}")
     summaries = {method: result.summary() for method, result in results.items()}
@@ -157,7 +158,8 @@ def compare_markdown(
     skipped = sum(summary["n_skipped_silent"] for summary in summaries.values())
     first, *rest = [result.metadata for result in results.values()]  # what every result agrees on, said once
     shared = {key: value for key, value in first.items() if all(m.get(key) == value for m in rest)}
-    caption = f"dB; mean and median over items, all sources; {skipped} silent item(s) skipped in total"
+    caption = (f"dB; mean and median over items, all sources; {skipped} silent item(s) "
+               "skipped in total")
     return _table(title, ["method", "items"], rows, metrics, weighted, caption, shared)
 
 

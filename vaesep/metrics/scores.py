@@ -66,9 +66,8 @@ class ReferenceSubspaces:
         self._gram = self._gram_matrix()
         with single_threaded_blas():
             self._all_solver = _solver(self._gram)
-            self._own_solvers = [
-                _solver(self._gram[j * taps : (j + 1) * taps, j * taps : (j + 1) * taps]) for j in range(self.n_sources)
-            ]
+            blocks = [slice(j * taps, (j + 1) * taps) for j in range(self.n_sources)]
+            self._own_solvers = [_solver(self._gram[block, block]) for block in blocks]
 
     def _gram_matrix(self) -> np.ndarray:
         """Inner products of all delayed references, ``(S·T, S·T)``, rows source-major.

@@ -46,7 +46,7 @@ class DNNConfig:
 
 
 class _ElmanReLU(nn.Module):
-    """One recurrent ReLU layer over time: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
+    """A recurrent ReLU layer: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
 
     def __init__(self, n_in: int, hidden: int) -> None:
         super().__init__()

@@ -146,12 +146,13 @@ def fit_nmf(
     # separator's scale
     count = max(1, math.ceil(seconds_per_source / 2.0))  # of 2-second segments
     rng = np.random.default_rng([seed, 4_000_037])
-    _, source_magnitude = spectrogram_batch(random_segments(dataset, "train", count, 2.0, rng=rng), torch.device("cpu"))
+    segments = random_segments(dataset, "train", count, 2.0, rng=rng)
+    _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
     generator = torch.Generator().manual_seed(int(seed))
     history: dict[str, list[float]] = {}
     with torch.no_grad():
         for index, name in enumerate(dataset.source_names):
-            per_frame = source_magnitude[:, index].reshape(-1, source_magnitude.shape[-1])  # (frames, n_bins)
+            per_frame = source_magnitude[:, index].flatten(0, -2)  # (frames, n_bins)
             totals = per_frame.sum(dim=1)  # silent frames dropped
             target = per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous()
             dictionary, curve = learn_dictionary(target, network.config.n_components, iterations, generator=generator)
