@@ -95,7 +95,7 @@ from vaesep.evaluate import (  # evaluate_separator: one split, as the exercises
     split_summaries,
     split_tables_markdown,
 )
-from vaesep.files import runs_dir, save_figure, save_table
+from vaesep.files import count_parameters, runs_dir, save_figure, save_table
 from vaesep.inspection import describe_checkpoint, network_outputs, parameter_table
 from vaesep.metrics import compare_markdown
 from vaesep.models import VAEConfig, VAENetwork
@@ -574,7 +574,7 @@ floor = vaesep.load_model("mixture", source_names=ds.source_names)
 for label, separator in (("this notebook", model), ("pretrained", pretrained)):
     budget = separator.info.get("train_config") or {}
     epochs_run = len((separator.info.get("history") or {}).get("epoch", []))
-    print(f"{label}: {separator.name}, sources {separator.source_names}, {separator.parameter_count():,} parameters, "
+    print(f"{label}: {separator.name}, sources {separator.source_names}, {count_parameters(separator.network):,} parameters, "
           f"{epochs_run} epochs x {budget.get('steps_per_epoch')} steps x {budget.get('batch_segments')} mixtures")
 configs = [m.network.config_dict() for m in (model, pretrained)]
 settings = [{key: value for key, value in (m.info.get("train_config") or {}).items() if key != "epochs"}
@@ -777,7 +777,7 @@ for split, by_label in results.items():
 
 # %% tags=["check"]
 assert ae_model.network.config.deterministic, "ae_model should be the autoencoder (deterministic=True)"
-assert ae_model.parameter_count() == model.parameter_count(), "the same network as the VAE, sampling aside"
+assert count_parameters(ae_model.network) == count_parameters(model.network), "the same network as the VAE, sampling aside"
 assert set(ae_sdr) == set(results) and all(np.isfinite(list(ae_sdr.values()))), "one mean SDR per test split"
 print("checked")
 

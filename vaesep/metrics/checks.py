@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import warnings
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController  # installed with scikit-learn
 
 FILTER_LENGTH: int = 512
 """Taps of the distortion filter BSS-eval v3 allows (mir_eval's fixed choice)."""
@@ -41,28 +42,28 @@ def as_signal(array: np.ndarray, name: str, n_samples: int) -> np.ndarray:
     values = np.asarray(array)
     if values.shape != (n_samples,):
         raise ValueError(
-            f"{name} must have shape (n_samples,) = ({n_samples},) to match the references, got shape {values.shape}"
+            f"{name} must have shape (n_samples,) = ({n_samples},) to match the references, "
+            f"got shape {values.shape}"
         )
     return _finite_float64(values, name)
 
 
 def checked_pair(references: np.ndarray, estimates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both as finite float64 ``(n_sources, n_samples)`` arrays of the same shape, or a clear error."""
-    checked = []
-    for name, array in (("references", references), ("estimates", estimates)):
-        values = np.asarray(array)
+    references, estimates = np.asarray(references), np.asarray(estimates)
+    for name, values in (("references", references), ("estimates", estimates)):
         if values.ndim != 2 or 0 in values.shape:
             hint = " (use x[np.newaxis] for a single source)" if values.ndim == 1 else ""
-            raise ValueError(f"{name} must have shape (n_sources, n_samples), both > 0, got shape {values.shape}{hint}")
-        checked.append(_finite_float64(values, name))
-    references, estimates = checked
+            raise ValueError(f"{name} must have shape (n_sources, n_samples), both > 0, "
+                             f"got shape {values.shape}{hint}")
     if references.shape != estimates.shape:
-        lengths = " (lengths differ: crop or pad them first)" if references.shape[0] == estimates.shape[0] else ""
+        same_count = len(references) == len(estimates)
+        lengths = " (lengths differ: crop or pad them first)" if same_count else ""
         raise ValueError(
             f"estimates must have shape (n_sources, n_samples) = {references.shape} like the references, "
             f"got {estimates.shape}{lengths}"
         )
-    return references, estimates
+    return _finite_float64(references, "references"), _finite_float64(estimates, "estimates")
 
 
 def check_long_enough(references: np.ndarray) -> None:
@@ -86,49 +87,46 @@ def silent_rows(sources: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(np.square(sources), axis=-1)) < SILENCE_RMS  # mean, not norm: no overflow
 
 
-def refuse_silence(sources: np.ndarray, what: str, metric: str = "BSS-eval") -> None:
-    """Raise :class:`SilentSourceError` if any row of ``sources`` is silent."""
-    silent = np.flatnonzero(silent_rows(sources))
-    if silent.size:
-        raise SilentSourceError(
-            f"{what} source(s) {silent.tolist()} are silent (RMS below vaesep.metrics.SILENCE_RMS); "
-            f"{metric} is undefined for them. evaluate_item/evaluate_batch report such items as NaN and skip them."
-        )
+def refuse_silence(references: np.ndarray, estimates: np.ndarray, metric: str = "BSS-eval") -> None:
+    """Raise :class:`SilentSourceError` if any reference or estimate is silent."""
+    for what, sources in (("reference", references), ("estimate", estimates)):
+        silent = np.flatnonzero(silent_rows(sources))
+        if silent.size:
+            raise SilentSourceError(
+                f"{what} source(s) {silent.tolist()} are silent (RMS below "
+                f"vaesep.metrics.SILENCE_RMS); {metric} is undefined for them. "
+                "evaluate_item/evaluate_batch report such items as NaN and skip them."
+            )
 
 
 def silence_reason(references: np.ndarray, estimates: np.ndarray, mixture: np.ndarray) -> str | None:
-    """Why an item cannot be scored (``"silent_reference"``, ``"silent_estimate"``, with a warning since
-    the separator failed, or ``"silent_mixture"``), or ``None``."""
-    for reason, signals in (("silent_reference", references), ("silent_estimate", estimates), ("silent_mixture", mixture[None])):
-        if silent_rows(signals).any():
-            if reason == "silent_estimate":
-                warnings.warn(
-                    "an estimate is silent (the separator returned nothing for a source); "
-                    "the item is reported as NaN and left out of the aggregates",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-            return reason
-    return None
+    """Why an item cannot be scored (``"silent_reference"``, ``"silent_estimate"``, with a warning
+    since the separator failed, or ``"silent_mixture"``), or ``None``."""
+    signals = {"silent_reference": references, "silent_estimate": estimates,
+               "silent_mixture": mixture[None]}
+    reason = next((reason for reason, rows in signals.items() if silent_rows(rows).any()), None)
+    if reason == "silent_estimate":
+        warnings.warn(
+            "an estimate is silent (the separator returned nothing for a source); "
+            "the item is reported as NaN and left out of the aggregates",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return reason
 
 
 @functools.cache
-def _blas_controller() -> Any:
-    try:
-        from threadpoolctl import ThreadpoolController  # installed with scikit-learn
-    except ImportError:
-        return None
+def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
 def single_threaded_blas() -> AbstractContextManager[Any]:
-    """BLAS on one thread while in the context (if threadpoolctl is there).
+    """BLAS on one thread while in the context.
 
     The matrices are small (1024²); on a loaded 2-core machine a multi-threaded OpenBLAS
     Cholesky of that size was measured 30× slower (0.5 s against 0.017 s), its threads spinning.
     """
-    controller = _blas_controller()
-    return nullcontext() if controller is None else controller.limit(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def bss_eval_mir_eval(references: np.ndarray, estimates: np.ndarray) -> dict[str, np.ndarray]:

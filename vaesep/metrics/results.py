@@ -7,6 +7,7 @@ items of each metric, and the length-weighted GNSDR/GSIR/GSAR of Huang et al. (2
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections import Counter
@@ -57,7 +58,8 @@ class EvaluationResult:
 
     def item_values(self, metric: str = "sdr", source: str | None = None) -> np.ndarray:
         """``(n_scored,)``: one metric of every scored (item, source) pair (``source``: only that one)."""
-        _check_names([metric], ITEM_METRICS, "metric")
+        if metric not in ITEM_METRICS:
+            raise ValueError(f"unknown metric {metric!r}; choose from {list(ITEM_METRICS)}")
         rows = [row for row in self.per_item if row["skipped"] is None and source in (None, row["source"])]
         return np.array([row[metric] for row in rows], dtype=np.float64)
 
@@ -82,19 +84,21 @@ class EvaluationResult:
     def to_markdown(self, title: str | None = None) -> str:
         """A Markdown table: a row per source and one for all sources (dB, 2 decimals)."""
         summary = self.summary()
-        metrics, weighted = TABLE_METRICS, tuple(WEIGHTED_METRICS)
-        rows = [[name, str(stats["n"]), *_cells(stats, metrics, weighted)]
-                for name, stats in [*summary["per_source"].items(), ("all", summary["overall"])]]
+        sources = [*summary["per_source"].items(), ("all", summary["overall"])]
+        rows = [([name, stats["n"]], stats) for name, stats in sources]
         reasons = ", ".join(f"{n} {why}" for why, n in summary["skipped_reasons"].items())
         caption = (f"dB; {summary['n_items']} items, {summary['n_skipped_silent']} skipped"
                    f"{f' ({reasons})' if reasons else ''}; BSS-eval backend {self.backend}")
-        caption += "".join(f"; {key}: {value}" for key, value in self.metadata.items())
-        return _titled(title, markdown_table(["source", "n", *_labels(metrics, weighted)], rows), caption)
+        weighted = tuple(WEIGHTED_METRICS)
+        return _table(title, ["source", "n"], rows, TABLE_METRICS, weighted, caption, self.metadata)
 
     def to_json_dict(self) -> dict[str, Any]:
         """Sources, backend, metadata, summary and rows; a non-finite value (skipped item) becomes ``null``."""
-        return _plain({"source_names": list(self.source_names), "backend": self.backend, "metadata": self.metadata,
-                       "summary": self.summary(), "per_item": self.per_item})
+        record = {"source_names": self.source_names, "backend": self.backend,
+                  "metadata": self.metadata, "summary": self.summary(), "per_item": self.per_item}
+        # through JSON text and back: numpy values become Python ones, NaN and infinity null
+        text = json.dumps(record, default=lambda value: value.tolist())
+        return json.loads(text, parse_constant=lambda constant: None)
 
     def to_json(self, path: str | os.PathLike[str]) -> Path:
         return write_json(path, self.to_json_dict())
@@ -145,18 +149,18 @@ def compare_markdown(
     dB to 2 decimals: ``metrics`` show a mean and a median column each, ``weighted`` one column each."""
     if not results:
         raise ValueError("results is empty: pass {method name: EvaluationResult}")
-    _check_names(metrics, ITEM_METRICS, "metrics")
-    _check_names(weighted, tuple(WEIGHTED_METRICS), "weighted")
-    rows, skipped = [], 0
-    for method, result in results.items():
-        summary = result.summary()
-        skipped += summary["n_skipped_silent"]
-        rows.append([method, str(summary["n_evaluated"]), *_cells(summary["overall"], metrics, weighted)])
-    caption = f"dB; mean and median over items, all sources; {skipped} silent item(s) skipped in total"
+    for names, known, what in ((metrics, ITEM_METRICS, "metrics"),
+                               (weighted, WEIGHTED_METRICS, "weighted")):
+        if unknown := [name for name in names if name not in known]:
+            raise ValueError(f"unknown {what} {unknown}; choose from {list(known)}")
+    summaries = {method: result.summary() for method, result in results.items()}
+    rows = [([method, s["n_evaluated"]], s["overall"]) for method, s in summaries.items()]
+    skipped = sum(summary["n_skipped_silent"] for summary in summaries.values())
     first, *rest = [result.metadata for result in results.values()]  # what every result agrees on, said once
     shared = {key: value for key, value in first.items() if all(m.get(key) == value for m in rest)}
-    caption += "".join(f"; {key}: {value}" for key, value in shared.items())
-    return _titled(title, markdown_table(["method", "items", *_labels(metrics, weighted)], rows), caption)
+    caption = (f"dB; mean and median over items, all sources; {skipped} silent item(s) "
+               "skipped in total")
+    return _table(title, ["method", "items"], rows, metrics, weighted, caption, shared)
 
 
 def _statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -173,31 +177,16 @@ def _statistics(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return stats
 
 
-def _check_names(names: Sequence[str], known: tuple[str, ...], what: str) -> None:
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown}; choose from {list(known)}")
-
-
-def _labels(metrics: Sequence[str], weighted: Sequence[str]) -> list[str]:
-    return [f"{LABELS[m]} {kind}" for m in metrics for kind in ("mean", "median")] + [LABELS[w] for w in weighted]
-
-
-def _cells(stats: Mapping[str, Any], metrics: Sequence[str], weighted: Sequence[str]) -> list[str]:
-    values = [stats[f"{m}_{kind}"] for m in metrics for kind in ("mean", "median")] + [stats[w] for w in weighted]
-    return ["—" if math.isnan(value) else f"{value:.2f}" for value in values]
-
-
-def _titled(title: str | None, table: str, caption: str) -> str:
+def _table(
+    title: str | None, first: list[str], rows: list[tuple[list[Any], Mapping[str, Any]]],
+    metrics: Sequence[str], weighted: Sequence[str], caption: str, metadata: Mapping[str, Any],
+) -> str:
+    """The one layout of every scores table: leading cells, then mean and median per metric, then
+    the weighted means, dB to 2 decimals (— for NaN); the caption ends with the metadata."""
+    statistics = [f"{m}_{kind}" for m in metrics for kind in ("mean", "median")] + list(weighted)
+    body = [[*lead, *("—" if math.isnan(stats[s]) else f"{stats[s]:.2f}" for s in statistics)]
+            for lead, stats in rows]
+    caption += "".join(f"; {key}: {value}" for key, value in metadata.items())
+    table = markdown_table([*first, *map(statistic_label, statistics)], body)
     return (f"### {title}\n\n" if title else "") + f"{table}\n\n_{caption}_"
 
-
-def _plain(value: Any) -> Any:
-    """Python numbers, lists and string-keyed dicts; a non-finite float becomes None."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -24,6 +24,7 @@ to about 1e-9 dB (a few hundredths where a reference has next to no energy in a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -64,10 +65,9 @@ class ReferenceSubspaces:
         self.spectra = scipy.fft.rfft(references, n=self.n_fft, axis=-1)  # (n_sources, n_freqs)
         self._gram = self._gram_matrix()
         with single_threaded_blas():
-            self._all_solver = _SymmetricSolver(self._gram)
-            self._own_solvers = [
-                _SymmetricSolver(self._gram[j * taps : (j + 1) * taps, j * taps : (j + 1) * taps]) for j in range(self.n_sources)
-            ]
+            self._all_solver = _solver(self._gram)
+            blocks = [slice(j * taps, (j + 1) * taps) for j in range(self.n_sources)]
+            self._own_solvers = [_solver(self._gram[block, block]) for block in blocks]
 
     def _gram_matrix(self) -> np.ndarray:
         """Inner products of all delayed references, ``(S·T, S·T)``, rows source-major.
@@ -107,12 +107,12 @@ class ReferenceSubspaces:
         estimate_energy = np.einsum("kn,kn->k", estimates, estimates)
         with single_threaded_blas():
             # P_all ŝ_k = Σ_i c_i * s_i: filters c from G c = inner, every estimate at once
-            all_filters = self._all_solver.solve(inner.T).T[rows]  # (n_pairs, S·T)
+            all_filters = self._all_solver(inner.T).T[rows]  # (n_pairs, S·T)
             own_filters = np.zeros((len(targets), n_sources * taps))
             for m, (k, j) in enumerate(zip(rows, targets, strict=True)):
                 block = slice(j * taps, (j + 1) * taps)
                 # P_j ŝ_k uses the target's own delayed copies only: a (T, T) system
-                own_filters[m, block] = self._own_solvers[j].solve(inner[k, block])
+                own_filters[m, block] = self._own_solvers[j](inner[k, block])
             # ‖Σ_i c_i * s_i‖² = cᵀ G c; differences are taken between coefficients, not
             # energies, which keeps ‖e_interf‖² accurate when it is tiny
             target_energy = _quadratic(self._gram, own_filters)
@@ -129,21 +129,14 @@ class ReferenceSubspaces:
         return _db(target_energy, distortion_energy), _db(target_energy, interference_energy), _db(projected_energy, artifact_energy)
 
 
-class _SymmetricSolver:
+def _solver(gram: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """Solves ``G x = b`` for a fixed Gram matrix: Cholesky once, or, as in mir_eval, least squares if
     ``G`` is singular (identical or filtered-copy references; the projections stay defined)."""
-
-    def __init__(self, gram: np.ndarray) -> None:
-        self._gram = gram
-        try:
-            self._factor: tuple[np.ndarray, bool] | None = scipy.linalg.cho_factor(gram, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            self._factor = None
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        if self._factor is not None:
-            return scipy.linalg.cho_solve(self._factor, rhs, check_finite=False)
-        return scipy.linalg.lstsq(self._gram, rhs, check_finite=False)[0]
+    try:
+        factor = scipy.linalg.cho_factor(gram, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return lambda rhs: scipy.linalg.lstsq(gram, rhs, check_finite=False)[0]
+    return lambda rhs: scipy.linalg.cho_solve(factor, rhs, check_finite=False)
 
 
 def _quadratic(gram: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
@@ -168,8 +161,7 @@ def bss_eval(references: np.ndarray, estimates: np.ndarray, *, backend: Backend 
         raise ValueError(f"backend must be 'fast' or 'mir_eval', got {backend!r}")
     references, estimates = checked_pair(references, estimates)
     check_long_enough(references)
-    refuse_silence(references, "reference")
-    refuse_silence(estimates, "estimate")
+    refuse_silence(references, estimates)
     if backend == "mir_eval":
         return bss_eval_mir_eval(references, estimates)
     sdr, sir, sar = ReferenceSubspaces(references).ratios(estimates)
@@ -183,8 +175,7 @@ def si_sdr(references: np.ndarray, estimates: np.ndarray) -> np.ndarray:
     filter. Not centred first, as Asteroid does: our signals are zero-mean to ~1e-6 dB.
     """
     references, estimates = checked_pair(references, estimates)
-    refuse_silence(references, "reference", "SI-SDR")
-    refuse_silence(estimates, "estimate", "SI-SDR")
+    refuse_silence(references, estimates, "SI-SDR")
     scale = np.einsum("sn,sn->s", estimates, references) / np.einsum("sn,sn->s", references, references)
     target = scale[:, np.newaxis] * references
     noise = estimates - target  # formed explicitly: ‖ŝ‖² - ‖αs‖² would lose every digit above ~80 dB

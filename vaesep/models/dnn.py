@@ -45,6 +45,18 @@ class DNNConfig:
             raise ValueError(f"gamma must lie in [0, 1), got {self.gamma}")
 
 
+class _ElmanReLU(nn.Module):
+    """A recurrent ReLU layer: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
+
+    def __init__(self, n_in: int, hidden: int) -> None:
+        super().__init__()
+        self.rnn = nn.RNN(n_in, hidden, nonlinearity="relu", batch_first=True)
+
+    def forward(self, sequence: torch.Tensor) -> torch.Tensor:
+        output, _ = self.rnn(sequence)
+        return output
+
+
 class DNNNetwork(MaskingNetwork):
     """Huang et al.'s feed-forward network: each frame with its context through ``layers`` ReLU layers
     and a linear one with ``n_sources × n_bins`` outputs, whose absolute values are the estimates."""
@@ -54,13 +66,14 @@ class DNNNetwork(MaskingNetwork):
 
     def __init__(self, config: DNNConfig) -> None:
         super().__init__(config)
-        n_in = (2 * config.context + 1) * config.n_bins
-        self.hidden_layers = nn.ModuleList(self._hidden_layer(i, n_in) for i in range(config.layers))
+        sizes = [(2 * config.context + 1) * config.n_bins] + [config.hidden] * config.layers
+        recurrent = getattr(config, "recurrent_layer", 0)  # the DRNN's, 1-based
+        self.hidden_layers = nn.ModuleList(
+            _ElmanReLU(n_in, n_out) if index + 1 == recurrent
+            else nn.Sequential(nn.Linear(n_in, n_out), nn.ReLU())
+            for index, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        )
         self.output = nn.Linear(config.hidden, self.n_sources * config.n_bins)
-
-    def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
-        """Layer ``index`` (0-based): a ReLU dense layer; :class:`DRNNNetwork` swaps one for an RNN."""
-        return nn.Sequential(nn.Linear(n_in if index == 0 else self.config.hidden, self.config.hidden), nn.ReLU())
 
     def estimate(self, mixture_magnitude: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.features(mixture_magnitude)
@@ -95,25 +108,8 @@ class DRNNConfig(DNNConfig):
             raise ValueError(f"recurrent_layer must be one of the hidden layers 1..{self.layers}, got {self.recurrent_layer}")
 
 
-class _ElmanReLU(nn.Module):
-    """One recurrent ReLU layer over time: ``(batch, n_frames, n_in)`` → ``(batch, n_frames, hidden)``."""
-
-    def __init__(self, n_in: int, hidden: int) -> None:
-        super().__init__()
-        self.rnn = nn.RNN(n_in, hidden, nonlinearity="relu", batch_first=True)
-
-    def forward(self, sequence: torch.Tensor) -> torch.Tensor:
-        output, _ = self.rnn(sequence)
-        return output
-
-
 class DRNNNetwork(DNNNetwork):
-    """Deep RNN of Huang et al. (2015); shapes and loss as :class:`DNNNetwork`."""
+    """Deep RNN of Huang et al. (2015): the DNN with hidden layer ``recurrent_layer`` recurrent."""
 
     kind = "drnn"
     config_class = DRNNConfig
-
-    def _hidden_layer(self, index: int, n_in: int) -> nn.Module:
-        if index + 1 == self.config.recurrent_layer:
-            return _ElmanReLU(n_in if index == 0 else self.config.hidden, self.config.hidden)
-        return super()._hidden_layer(index, n_in)

@@ -16,20 +16,13 @@ the Itakura–Saito divergence of ``P`` and ``V`` plus a constant)::
     L(z, g, W, H) = (1/T) [ Σ_ft ( log V_ft + P_ft / V_ft ) + ½ Σ_it ‖z_it‖² ]
     V_ft = Σ_i g_it v_ift + Σ_n [W_n H_n]_ft + ε,    P_ft = |X_ft|²,   ε = 10⁻⁶ · mean_ft P_ft
 
-:meth:`GenerativeNetwork.infer`:
-
-1. **Start (amortised).** ``z_it = μ_i(X_t)`` from each prior's encoder; gains
-   ``ĝ_t = mean_f (P_ft / Σ_i v_ift) · n_priors / n_sources``; NMF from a seeded ``W``
-   uniform in [0.5, 1.5] (one draw for every item) and ``H_kt = mean_f P_ft / (K · n_sources)``;
-   then ``start_iterations`` multiplicative updates of gains and NMF, which have no
-   encoder to guess them. ``iterations=0`` stops here.
-2. **Each iteration.** (a) One Adam step on ``z`` per item, with its own step size
-   (β = 0.9, 0.999, bias-corrected); a step that raises an item's L is taken back and its
-   step size halved. (b) One multiplicative update of gains and ``H``, then ``W``
-   (:func:`multiplicative_update`), which never raises L. So L never rises.
-3. **Wiener filter.** ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft``, the posterior
-   mean: the network's estimates are the variances, so the joint soft mask every network
-   ends in *is* the Wiener filter. It loads and separates like any network.
+:meth:`GenerativeNetwork.infer`, as that section tells it: start from each prior's encoder,
+``z_it = μ_i(X_t)``, gains ``ĝ_t = mean_f (P_ft / Σ_i v_ift) · n_priors / n_sources``, NMF from a
+seeded ``W`` uniform in [0.5, 1.5] and a flat ``H``, then ``start_iterations`` multiplicative
+updates; each iteration takes one Adam step on ``z`` per item (a step that raises L is taken
+back and the step size halved) and one :func:`multiplicative_update`, so L never rises. The
+Wiener filter ``Ŝ_ift = (g_it v_ift / (V_ft − ε + 10⁻⁸)) · X_ft`` is the joint soft mask of the
+variances, so the network loads and separates like any other.
 """
 
 from __future__ import annotations

@@ -126,27 +126,6 @@ class NMFFit:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def training_frames(
-    dataset: BuiltDataset, seconds_per_source: float, *, seed: int, segment_seconds: float = 2.0
-) -> torch.Tensor:
-    """Per source, its magnitude frames ``(n_bins, n_frames_i)`` from the train split, silence dropped.
-
-    Drawn and level-normalised as the trainer's, so the dictionaries live on the separator's scale.
-    """
-    from vaesep.data import random_segments
-    from vaesep.spectral import spectrogram_batch
-
-    count = max(1, math.ceil(seconds_per_source / segment_seconds))
-    segments = random_segments(dataset, "train", count, segment_seconds, rng=np.random.default_rng([seed, 4_000_037]))
-    _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
-    frames = []
-    for index in range(dataset.n_sources):
-        per_frame = source_magnitude[:, index].reshape(-1, source_magnitude.shape[-1])  # (segments × frames, n_bins)
-        totals = per_frame.sum(dim=1)
-        frames.append(per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous())
-    return frames
-
-
 def fit_nmf(
     dataset: BuiltDataset,
     config: NMFConfig | None = None,
@@ -157,14 +136,25 @@ def fit_nmf(
 ) -> NMFFit:
     """Learn one dictionary per source from ``dataset``'s train split (source names from the data set);
     save the :class:`NMFFit` with :func:`save_nmf`."""
+    from vaesep.data import random_segments
+    from vaesep.spectral import spectrogram_batch
+
     values = {**(vars(config) if config is not None else {}), "source_names": dataset.source_names}
     network = NMFNetwork(NMFConfig(**values))
     start = time.perf_counter()
-    frames = training_frames(dataset, seconds_per_source, seed=seed)
+    # segments drawn and level-normalised as the trainer's, so the dictionaries live on the
+    # separator's scale
+    count = max(1, math.ceil(seconds_per_source / 2.0))  # of 2-second segments
+    rng = np.random.default_rng([seed, 4_000_037])
+    segments = random_segments(dataset, "train", count, 2.0, rng=rng)
+    _, source_magnitude = spectrogram_batch(segments, torch.device("cpu"))
     generator = torch.Generator().manual_seed(int(seed))
     history: dict[str, list[float]] = {}
     with torch.no_grad():
-        for index, (name, target) in enumerate(zip(dataset.source_names, frames, strict=True)):
+        for index, name in enumerate(dataset.source_names):
+            per_frame = source_magnitude[:, index].flatten(0, -2)  # (frames, n_bins)
+            totals = per_frame.sum(dim=1)  # silent frames dropped
+            target = per_frame[totals > QUIET_FRAME_RATIO * totals.mean()].T.contiguous()
             dictionary, curve = learn_dictionary(target, network.config.n_components, iterations, generator=generator)
             network.dictionaries[index] = dictionary
             history[f"divergence_{name}"] = curve

@@ -21,9 +21,6 @@ class _Oracle(Separator):
 
     needs_references = True
 
-    def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
-        self.source_names = tuple(source_names)
-
     def _references(self, references: np.ndarray | None, n_samples: int, sr: int, work_length: int) -> np.ndarray:
         if references is None:
             raise ValueError(
@@ -69,9 +66,6 @@ class MixtureSeparator(Separator):
     """The floor: the unprocessed mixture as the estimate of every source."""
 
     name = MIXTURE
-
-    def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
-        self.source_names = tuple(source_names)
 
     def separate_batch(self, mixtures: np.ndarray, references: np.ndarray | None = None) -> np.ndarray:
         return np.repeat(np.asarray(mixtures, dtype=np.float32)[:, None, :], self.n_sources, axis=1)

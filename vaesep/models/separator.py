@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from vaesep.audio import SAMPLE_RATE, as_mono_float, check_sample_rate, fit_length, resample
-from vaesep.files import count_parameters
 from vaesep.spectral import DEFAULT_STFT, apply_masks, normalise_level, stft
 
 
@@ -28,15 +27,14 @@ class Separator:
     sample_rate: int = SAMPLE_RATE
     stft_config = DEFAULT_STFT
     chunk_frames: int = 2048  # about 33 s: longer mixtures are separated in overlapping chunks
+    mask_context: int = 0  # frames either side of a frame that its mask depends on
+
+    def __init__(self, source_names: tuple[str, ...] = ("s1", "s2")) -> None:
+        self.source_names = tuple(source_names)
 
     @property
     def n_sources(self) -> int:
         return len(self.source_names)
-
-    @property
-    def mask_context(self) -> int:
-        """Frames either side of a frame that its mask depends on (0: frame by frame)."""
-        return 0
 
     def masks(self, mixture_magnitude: torch.Tensor, reference_magnitudes: torch.Tensor | None) -> torch.Tensor:
         """Masks ``(batch, n_sources, n_frames, n_bins)`` from magnitudes ``(batch, n_frames, n_bins)``.
@@ -124,14 +122,7 @@ class NeuralSeparator(Separator):
         self.name = name or network.kind
         self.source_names = network.source_names
         self.info = dict(info or {})
-
-    @property
-    def mask_context(self) -> int:
-        return int(getattr(self.network.config, "context", 0))
+        self.mask_context = int(getattr(network.config, "context", 0))  # NMF, generative: none
 
     def masks(self, mixture_magnitude: torch.Tensor, reference_magnitudes: torch.Tensor | None = None) -> torch.Tensor:
         return self.network(mixture_magnitude.to(self.device))["masks"]
-
-    def parameter_count(self) -> int:
-        """Trainable parameters of the network."""
-        return count_parameters(self.network)

@@ -253,8 +253,7 @@ class VAENetwork(MaskingNetwork):
         else:
             features = self.features(magnitude)
             posteriors = [encoder(features) for encoder in self.encoders]
-        mu = torch.stack([p[0] for p in posteriors], dim=1)
-        logvar = torch.stack([p[1] for p in posteriors], dim=1)
+        mu, logvar = (torch.stack(values, dim=1) for values in zip(*posteriors, strict=True))
         return mu, logvar
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -279,9 +278,8 @@ class VAENetwork(MaskingNetwork):
         """``train_on="clean"`` (the authors' scheme): each VAE rebuilds its own clean source, no mask."""
         if self.config.train_on == "mixture":
             return self(batch.mixture)
-        mu, logvar = self.encode(batch.sources)
-        estimates = self.decode(self.sample_latent(mu, logvar))
-        return {"estimates": estimates, "separated": estimates, "mu": mu, "logvar": logvar}
+        outputs = self.estimate(batch.sources)  # each encoder reads its own source
+        return {**outputs, "separated": outputs["estimates"]}
 
     def kl_weight(self, epoch: int | None) -> float:
         """β times the warm-up factor ``min(1, (epoch + 1) / kl_warmup_epochs)``; β if epoch is None."""
