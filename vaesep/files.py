@@ -84,10 +84,8 @@ def fill_block(path: str | Path, start: str, end: str, body: str | None) -> Path
 
 def count_parameters(module: Any) -> int:
     """Trainable parameters of a ``torch.nn.Module`` (0 for a model without any, e.g. an oracle)."""
-    parameters = getattr(module, "parameters", None)
-    if parameters is None:
-        return 0
-    return sum(p.numel() for p in parameters() if p.requires_grad)
+    parameters = module.parameters() if hasattr(module, "parameters") else []
+    return sum(p.numel() for p in parameters if p.requires_grad)
 
 
 def project_dir() -> Path:
