@@ -12,27 +12,17 @@ from pathlib import Path
 
 import torch
 
+from vaesep import models
 from vaesep.audio import MIXTURE
 from vaesep.checkpoint import CheckpointError, checked_weights, load_checkpoint, save_checkpoint
-from vaesep.models import (
-    IdealBinaryMask,
-    IdealRatioMask,
-    MixtureSeparator,
-    NeuralSeparator,
-    Separator,
-    WienerMask,
-    build_network,
-    load_weights,
-)
+from vaesep.models import NeuralSeparator, Separator, build_network, load_weights
 from vaesep.runtime import pick_device
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 
 ORACLES: dict[str, type[Separator]] = {
-    MIXTURE: MixtureSeparator,
-    "ibm": IdealBinaryMask,
-    "irm": IdealRatioMask,
-    "wiener": WienerMask,
+    MIXTURE: models.MixtureSeparator, "ibm": models.IdealBinaryMask,
+    "irm": models.IdealRatioMask, "wiener": models.WienerMask,
 }
 
 
