@@ -63,8 +63,10 @@ def load_model(
     if isinstance(name_or_path, str) and name_or_path in ORACLES:
         names = ("s1", "s2") if source_names is None else source_names
         # a bare string would be split into one-letter sources
-        if isinstance(names, str) or not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-            raise ValueError(f"source_names must be a tuple of distinct names such as ('speech', 'music'), got {source_names!r}")
+        if (isinstance(names, str) or not names or not all(isinstance(n, str) and n for n in names)
+                or len(set(names)) != len(names)):
+            raise ValueError("source_names must be a tuple of distinct names such as "
+                             f"('speech', 'music'), got {source_names!r}")
         return ORACLES[name_or_path](tuple(names))
     path = _resolve(name_or_path)
     record = load_checkpoint(path)

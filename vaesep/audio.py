@@ -31,7 +31,8 @@ _STREAM_BLOCK = 2**20  # input samples per soxr call when resampling long signal
 
 def check_sample_rate(sr: object, *, name: str = "sr") -> int:
     """``sr`` as an ``int`` number of Hz (whole numbers from 4 to 384 kHz, not bools), or an error saying why not."""
-    if isinstance(sr, (bool, np.bool_)) or not isinstance(sr, (int, float, np.integer, np.floating)):
+    is_number = isinstance(sr, (int, float, np.integer, np.floating))  # not complex
+    if isinstance(sr, (bool, np.bool_)) or not is_number:
         raise TypeError(f"{name} must be a sample rate in Hz (an int such as 16000), got {sr!r}")
     value = float(sr)
     if not np.isfinite(value):

@@ -75,9 +75,10 @@ class StreamSpectra:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         if needed > 0.5 * total:
             raise MemoryError(
-                f"the training streams' spectra need {needed / 2**30:.1f} GiB, more than half of this machine's "
-                f"{total / 2**30:.1f} GiB: build the data set with fewer training minutes (the corpus loaders' "
-                "caps, data/README.md) or train on a machine with more memory"
+                f"the training streams' spectra need {needed / 2**30:.1f} GiB, more than half of "
+                f"this machine's {total / 2**30:.1f} GiB: build the data set with fewer training "
+                "minutes (the corpus loaders' caps, data/README.md) or train on a machine with "
+                "more memory"
             )
         self.spectra = [stream_spectrum(stream) for stream in streams]
         # magnitudes kept too: |g S| = g |S| spares an abs() of every source at every step

@@ -82,7 +82,7 @@ def cpu_copy(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def weights_sha256(state_dict: Mapping[str, Any]) -> str:
-    """sha256 of a ``state_dict``'s keys, dtypes, shapes and bytes (other values: their ``repr``)."""
+    """sha256 of a ``state_dict``'s keys, dtypes, shapes and bytes (other values: ``repr``)."""
     digest = hashlib.sha256()
     for key in sorted(state_dict):
         value = state_dict[key]
@@ -96,7 +96,7 @@ def weights_sha256(state_dict: Mapping[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` with the format fields and a fresh hash of the weights it now holds, atomically."""
+    """Write ``payload``, the format fields and a hash of the weights it now holds, atomically."""
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaesep_version": vaesep.__version__, **payload}
     record.pop(HASH_KEY, None)
     if isinstance(record.get("state_dict"), Mapping):
@@ -146,7 +146,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def checked_weights(record: Mapping[str, Any], path: str | os.PathLike) -> Mapping[str, Any]:
-    """The record's ``state_dict``, refused if missing or not finite (it would separate into NaN)."""
+    """The record's ``state_dict``, refused if missing or not finite (NaN stems would follow)."""
     weights = record["state_dict"]
     if not isinstance(weights, Mapping):
         raise CheckpointError(

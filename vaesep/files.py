@@ -18,10 +18,8 @@ RUNS_ENV = "VAESEP_RUNS_DIR"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any] | str | bytes) -> Path:
-    """Write ``path`` (folders created) through a temporary file beside it, then rename it into place.
-
-    ``write``: text, bytes, or a function that writes a given path (``lambda tmp: fig.savefig(tmp)``).
-    """
+    """Write ``path`` (folders created) through a temporary file beside it, then rename it into
+    place. ``write``: text, bytes, or a function that writes a given path (``fig.savefig``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -70,11 +70,8 @@ def train_generative(
     progress: bool | None = None,
     device: str | None = None,
 ) -> tuple[GenerativeNetwork, dict[str, TrainResult]]:
-    """Train a prior for every source but ``config.nmf_sources`` and assemble the separator.
-
-    ``checkpoint_path`` is the separator's, which :func:`vaesep.load_model` reads; each prior's
-    training checkpoint sits beside it (``<stem>.prior-<source>.pt``), so an interrupted run resumes.
-    """
+    """Train a prior for every source but ``config.nmf_sources``; assemble and save the separator.
+    Each prior's checkpoint sits beside it (``<stem>.prior-<source>.pt``), so a run resumes."""
     values = dataclasses.asdict(config) if config is not None else {}
     config = GenerativeConfig(**{**values, "source_names": dataset.source_names})
     path = None if checkpoint_path is None else Path(checkpoint_path)

@@ -48,8 +48,8 @@ def estimate_f0(signal: np.ndarray, sr: int = SAMPLE_RATE, config: STFTConfig = 
 
 
 def both_voiced_window(tracks: Sequence[np.ndarray], window_frames: int) -> int:
-    """First frame of the ``window_frames`` window where all F0 tracks are voiced most often
-    (where both voices sound at once); 0 when the tracks are shorter than the window."""
+    """First frame of the ``window_frames`` window where all F0 tracks are voiced most often (both
+    voices sound at once); 0 when the tracks are shorter than the window."""
     length = min(track.size for track in tracks)
     together = np.all([np.isfinite(track[:length]) for track in tracks], axis=0).astype(float)
     if window_frames >= length:
@@ -118,7 +118,8 @@ def level_statistics(stream: np.ndarray, max_seconds: float | None = 600.0) -> d
     relative = frame_levels_db(signal) - rms_db
     active = relative[relative >= ACTIVE_BELOW_DB]
     spread = float(np.subtract(*np.percentile(active, [90, 10]))) if active.size else math.nan
-    return {"rms_dbfs": rms_db, "active_fraction": active.size / relative.size, "level_spread_db": spread}
+    fraction = active.size / relative.size
+    return {"rms_dbfs": rms_db, "active_fraction": fraction, "level_spread_db": spread}
 
 
 def dataset_levels(dataset: Any, split: str) -> dict[str, dict[str, float]]:
@@ -188,9 +189,10 @@ def speaker_summary(
         record = {"split": entry.split, "source": entry.source, "seconds": entry.seconds,
                   "voiced_fraction": entry.voiced_fraction, "f0_median_hz": median, "f0_p10_hz": low,
                   "f0_p90_hz": high, **levels[(entry.split, entry.source)]}
-        rows.append([entry.split, entry.source, f"{entry.seconds:.0f}", f"{100 * entry.voiced_fraction:.0f} %",
-                     f"{median:.0f}", f"{low:.0f}–{high:.0f}", f"{record['rms_dbfs']:.1f}",
-                     f"{100 * record['active_fraction']:.0f} %", f"{record['level_spread_db']:.1f}"])  # fmt: skip
+        rows.append([entry.split, entry.source, f"{entry.seconds:.0f}",
+                     f"{100 * entry.voiced_fraction:.0f} %", f"{median:.0f}",
+                     f"{low:.0f}–{high:.0f}", f"{record['rms_dbfs']:.1f}",
+                     f"{100 * record['active_fraction']:.0f} %", f"{record['level_spread_db']:.1f}"])
         data.append({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()})
     caption = (f"F0 by pyin ({F0_MIN_HZ:g}–{F0_MAX_HZ:g} Hz) on random excerpts; levels of the whole stream "
                f"before mixing; active = within {-ACTIVE_BELOW_DB:g} dB of the stream's RMS level")  # fmt: skip

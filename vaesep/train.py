@@ -113,9 +113,8 @@ def train(
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
 
-    ``checkpoint_path`` is written after every epoch; if it exists and ``resume`` is true,
-    training continues from it (same configs required). ``on_epoch_end(epoch, history)``
-    runs after every epoch (live curves).
+    ``checkpoint_path`` is written after every epoch and, with ``resume``, continued from (same
+    configs required). ``on_epoch_end(epoch, history)`` runs after every epoch (live curves).
     """
     config = config or TrainConfig()
     if not isinstance(network, MaskingNetwork):
