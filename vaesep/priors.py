@@ -17,6 +17,7 @@ import numpy as np
 import vaesep
 from vaesep.checkpoint import Checkpoint
 from vaesep.data import BuiltDataset
+from vaesep.files import runs_dir
 from vaesep.models.generative import GenerativeConfig, GenerativeNetwork
 from vaesep.models.vae import VAENetwork
 from vaesep.train import TrainConfig, TrainResult, train
@@ -104,8 +105,6 @@ def load_or_train(
     ``model`` if given; outside fast mode the shipped ``name``, then ``runs_dir()/<name>.pt``;
     else priors trained here into that file, on :data:`FAST_BUDGET` or :data:`FULL_BUDGET` (hours).
     """
-    from vaesep.files import runs_dir
-
     path = runs_dir() / f"{name}.pt"
     if model is None and not fast:
         model = name if name in vaesep.list_pretrained() else path if path.is_file() else None
