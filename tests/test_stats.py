@@ -64,15 +64,15 @@ def test_level_statistics_counts_pauses():
     rng = np.random.default_rng(0)
     speech_like = np.concatenate([0.1 * rng.standard_normal(16_000), np.zeros(16_000)])
     result = stats.level_statistics(speech_like)
-    assert result.rms_dbfs == pytest.approx(20 * np.log10(0.1) - 10 * np.log10(2), abs=0.1)
-    assert 0.4 < result.active_fraction < 0.6
-    assert 0 <= result.spread_db < 2
+    assert result["rms_dbfs"] == pytest.approx(20 * np.log10(0.1) - 10 * np.log10(2), abs=0.1)
+    assert 0.4 < result["active_fraction"] < 0.6
+    assert 0 <= result["level_spread_db"] < 2
 
 
 def test_dataset_levels_cover_every_source(synthetic_dataset):
     levels = stats.dataset_levels(synthetic_dataset, "valid")
     assert list(levels) == list(synthetic_dataset.source_names)
-    assert all(0 < level.active_fraction <= 1 for level in levels.values())
+    assert all(0 < level["active_fraction"] <= 1 for level in levels.values())
 
 
 def test_local_snr_of_scaled_copies_is_their_gain():

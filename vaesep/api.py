@@ -12,27 +12,17 @@ from pathlib import Path
 
 import torch
 
+from vaesep import models
 from vaesep.audio import MIXTURE
 from vaesep.checkpoint import CheckpointError, checked_weights, load_checkpoint, save_checkpoint
-from vaesep.models import (
-    IdealBinaryMask,
-    IdealRatioMask,
-    MixtureSeparator,
-    NeuralSeparator,
-    Separator,
-    WienerMask,
-    build_network,
-    load_weights,
-)
+from vaesep.models import NeuralSeparator, Separator, build_network, load_weights
 from vaesep.runtime import pick_device
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 
 ORACLES: dict[str, type[Separator]] = {
-    MIXTURE: MixtureSeparator,
-    "ibm": IdealBinaryMask,
-    "irm": IdealRatioMask,
-    "wiener": WienerMask,
+    MIXTURE: models.MixtureSeparator, "ibm": models.IdealBinaryMask,
+    "irm": models.IdealRatioMask, "wiener": models.WienerMask,
 }
 
 
@@ -61,14 +51,6 @@ def _resolve(name_or_path: str | os.PathLike) -> Path:
     )
 
 
-def _oracle(name: str, source_names: tuple[str, ...] | None) -> Separator:
-    names = ("s1", "s2") if source_names is None else source_names
-    # a bare string would be split into one-letter sources
-    if isinstance(names, str) or not names or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-        raise ValueError(f"source_names must be a tuple of distinct names such as ('speech', 'music'), got {source_names!r}")
-    return ORACLES[name](tuple(names))
-
-
 def load_model(
     name_or_path: str | os.PathLike, *, device: str | None = None, source_names: tuple[str, ...] | None = None
 ) -> Separator:
@@ -79,7 +61,13 @@ def load_model(
     their sources after their training data), default ``("s1", "s2")``.
     """
     if isinstance(name_or_path, str) and name_or_path in ORACLES:
-        return _oracle(name_or_path, source_names)
+        names = ("s1", "s2") if source_names is None else source_names
+        # a bare string would be split into one-letter sources
+        if (isinstance(names, str) or not names or not all(isinstance(n, str) and n for n in names)
+                or len(set(names)) != len(names)):
+            raise ValueError("source_names must be a tuple of distinct names such as "
+                             f"('speech', 'music'), got {source_names!r}")
+        return ORACLES[name_or_path](tuple(names))
     path = _resolve(name_or_path)
     record = load_checkpoint(path)
     weights = checked_weights(record, path)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vaesep.files import atomic_write
+
 SAMPLE_RATE: int = 16_000
 """The sample rate every model in this package works at (Hz)."""
 
@@ -29,7 +31,7 @@ _STREAM_BLOCK = 2**20  # input samples per soxr call when resampling long signal
 
 def check_sample_rate(sr: object, *, name: str = "sr") -> int:
     """``sr`` as an ``int`` number of Hz (whole numbers from 4 to 384 kHz, not bools), or an error saying why not."""
-    is_number = isinstance(sr, (int, float, np.integer, np.floating))
+    is_number = isinstance(sr, (int, float, np.integer, np.floating))  # not complex
     if isinstance(sr, (bool, np.bool_)) or not is_number:
         raise TypeError(f"{name} must be a sample rate in Hz (an int such as 16000), got {sr!r}")
     value = float(sr)
@@ -56,11 +58,9 @@ def as_mono_float(signal: np.ndarray, *, name: str = "signal") -> np.ndarray:
     integers are refused: no audio format has them, but a Python list of ints becomes one.
     """
     array = np.asarray(signal)
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
-    ):
+    if array.dtype.kind not in "fiu":  # floats, signed and unsigned integers
         raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}")
-    if np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind in "iu":
         if array.dtype.itemsize > 4:
             raise TypeError(
                 f"{name} has dtype {array.dtype} (a Python list of ints becomes int64), whose "
@@ -133,13 +133,9 @@ def resample(signal: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 
 def fit_length(signal: np.ndarray, length: int) -> np.ndarray:
     """Cut or zero-pad the last axis of ``signal`` to exactly ``length`` samples."""
-    current = signal.shape[-1]
-    if current == length:
-        return signal
-    if current > length:
+    if signal.shape[-1] >= length:
         return signal[..., :length]
-    pad = [(0, 0)] * (signal.ndim - 1) + [(0, length - current)]
-    return np.pad(signal, pad)
+    return np.pad(signal, [(0, 0)] * (signal.ndim - 1) + [(0, length - signal.shape[-1])])
 
 
 def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
@@ -165,8 +161,6 @@ def load_audio(path: str | os.PathLike, sr: int = SAMPLE_RATE) -> np.ndarray:
 def save_audio(path: str | os.PathLike, signal: np.ndarray, sr: int = SAMPLE_RATE) -> Path:
     """Write a mono waveform as 32-bit float WAV, atomically (an interrupted write leaves no partial file)."""
     import soundfile as sf
-
-    from vaesep.files import atomic_write
 
     samples = np.asarray(signal, dtype=np.float32)
     return atomic_write(path, lambda tmp: sf.write(str(tmp), samples, sr, subtype="FLOAT", format="WAV"))

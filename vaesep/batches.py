@@ -10,6 +10,7 @@ with energies from the spectra by Parseval.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,12 +19,7 @@ import torch
 from vaesep.data.mixing import MAX_REDRAWS, SILENCE_BELOW_DB
 from vaesep.metrics.scores import ReferenceSubspaces
 from vaesep.models import Network, NeuralSeparator
-from vaesep.spectral import (
-    DEFAULT_STFT,
-    STFTConfig,
-    reference_gain,
-    spectrogram_batch,
-)
+from vaesep.spectral import DEFAULT_STFT, STFTConfig, reference_gain, spectrogram_batch
 
 STFT_CHUNK_SECONDS = 60.0  # stream length transformed per call, to bound temporary memory
 
@@ -57,20 +53,6 @@ def stream_spectrum(stream: np.ndarray, config: STFTConfig = DEFAULT_STFT) -> to
 BYTES_PER_FRAME = DEFAULT_STFT.n_bins * (8 + 4)  # complex64 + float32 magnitude: 1.4 GB per hour
 
 
-def _check_memory(n_samples: int, *, share: float = 0.5) -> None:
-    """Refuse, with the figures, stream spectra that would take more than ``share`` of the RAM."""
-    import os
-
-    needed = n_samples // DEFAULT_STFT.hop_length * BYTES_PER_FRAME
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if needed > share * total:
-        raise MemoryError(
-            f"the training streams' spectra need {needed / 2**30:.1f} GiB, more than half of this machine's "
-            f"{total / 2**30:.1f} GiB: build the data set with fewer training minutes (the corpus loaders' "
-            "caps, data/README.md) or train on a machine with more memory"
-        )
-
-
 @dataclass
 class SpectralBatch:
     """Magnitudes the network trains on."""
@@ -88,7 +70,16 @@ class StreamSpectra:
     at its own random offset (new pairings every draw, stems of music included)."""
 
     def __init__(self, streams: list[np.ndarray]) -> None:
-        _check_memory(sum(len(stream) for stream in streams))
+        # refuse, with the figures, spectra that would take more than half the RAM
+        needed = sum(len(stream) for stream in streams) // DEFAULT_STFT.hop_length * BYTES_PER_FRAME
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if needed > 0.5 * total:
+            raise MemoryError(
+                f"the training streams' spectra need {needed / 2**30:.1f} GiB, more than half of "
+                f"this machine's {total / 2**30:.1f} GiB: build the data set with fewer training "
+                "minutes (the corpus loaders' caps, data/README.md) or train on a machine with "
+                "more memory"
+            )
         self.spectra = [stream_spectrum(stream) for stream in streams]
         # magnitudes kept too: |g S| = g |S| spares an abs() of every source at every step
         self.magnitudes = [spectrum.abs() for spectrum in self.spectra]
@@ -97,19 +88,16 @@ class StreamSpectra:
         self.cumulative = [np.concatenate([[0.0], e.cumsum()]) for e in energies]
         self.silence = np.array([e.mean() for e in energies]) * 10 ** (SILENCE_BELOW_DB / 10)
 
-    @property
-    def n_sources(self) -> int:
-        return len(self.spectra)
-
     def draw(self, rng: np.random.Generator, n: int, n_frames: int, snr_db: float = 0.0) -> SpectralBatch:
         """``n`` fresh mixtures of ``n_frames`` frames, levels as in the module docstring."""
         limits = np.array([s.shape[0] - n_frames + 1 for s in self.spectra])
         if limits.min() <= 0:
             raise ValueError(f"segments of {n_frames} frames do not fit in the training streams")
-        offsets = np.zeros((n, self.n_sources), dtype=np.int64)
+        n_sources = len(self.spectra)
+        offsets = np.zeros((n, n_sources), dtype=np.int64)
         redraw = np.ones(n, dtype=bool)
         for _ in range(MAX_REDRAWS):
-            offsets[redraw] = rng.integers(0, limits, size=(int(redraw.sum()), self.n_sources))
+            offsets[redraw] = rng.integers(0, limits, size=(int(redraw.sum()), n_sources))
             # mean energy per frame of every segment, (n, n_sources)
             energy = np.stack(
                 [(c[o + n_frames] - c[o]) / n_frames for c, o in zip(self.cumulative, offsets.T, strict=True)], axis=1
@@ -135,12 +123,8 @@ class StreamSpectra:
 
 
 class ValidationSet:
-    """Fixed validation items ``(n_items, n_sources, n_samples)``, scored by BSS-eval SDR every epoch.
-
-    Early stopping selects by SDR, which the comparison reports, since the losses of different
-    methods (or likelihoods) are not comparable. It scores the path every separation takes,
-    :meth:`~vaesep.models.separator.Separator.separate_batch`.
-    """
+    """Fixed validation items ``(n_items, n_sources, n_samples)``, scored every epoch by BSS-eval
+    SDR on the path every separation takes (``Separator.separate_batch``); why SDR: vaesep.train."""
 
     def __init__(self, references: np.ndarray) -> None:
         references = np.asarray(references, dtype=np.float32)

@@ -82,8 +82,7 @@ def cpu_copy(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def weights_sha256(state_dict: Mapping[str, Any]) -> str:
-    """sha256 of a ``state_dict``'s keys, dtypes, shapes and bytes in key order (other values: their
-    ``repr``): it catches weights changed after saving, which would load and separate badly."""
+    """sha256 of a ``state_dict``'s keys, dtypes, shapes and bytes (other values: ``repr``)."""
     digest = hashlib.sha256()
     for key in sorted(state_dict):
         value = state_dict[key]
@@ -97,8 +96,7 @@ def weights_sha256(state_dict: Mapping[str, Any]) -> str:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload``, the format fields and a fresh hash of its weights (so an edited record
-    carries the hash of what it now holds) to ``path``, atomically."""
+    """Write ``payload``, the format fields and a hash of the weights it now holds, atomically."""
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "vaesep_version": vaesep.__version__, **payload}
     record.pop(HASH_KEY, None)
     if isinstance(record.get("state_dict"), Mapping):
@@ -148,8 +146,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def checked_weights(record: Mapping[str, Any], path: str | os.PathLike) -> Mapping[str, Any]:
-    """The record's ``state_dict``, refused if missing (training stopped before an epoch finished) or
-    not finite (a diverged run or a damaged file, which would separate into NaN stems)."""
+    """The record's ``state_dict``, refused if missing or not finite (NaN stems would follow)."""
     weights = record["state_dict"]
     if not isinstance(weights, Mapping):
         raise CheckpointError(
@@ -157,11 +154,8 @@ def checked_weights(record: Mapping[str, Any], path: str | os.PathLike) -> Mappi
             "stopped before any epoch gave valid ones, e.g. because it diverged; train again "
             "(a lower --lr helps against divergence)"
         )
-    broken = [
-        key
-        for key, value in weights.items()
-        if isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all())
-    ]
+    broken = [key for key, value in weights.items() if isinstance(value, torch.Tensor)
+              and value.is_floating_point() and not bool(torch.isfinite(value).all())]
     if broken:
         raise CheckpointError(
             f"{path} has NaN or infinite weights in {broken[:3]}{' ...' if len(broken) > 3 else ''}: "

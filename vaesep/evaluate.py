@@ -69,10 +69,8 @@ def evaluate_test_splits(
     separators: Mapping[str, Separator], dataset: datasets.BuiltDataset, *, max_items: int | None = None,
     progress: bool | None = None,
 ) -> SplitResults:
-    """Score every separator (label → separator, in row order) on every test split of the data set.
-
-    Notebook 01, "Scores on the test sets", and notebook 02, "Measuring separation".
-    """
+    """Score every separator (label → separator, in row order) on every test split of the data set
+    (notebook 01, "Scores on the test sets"; notebook 02, "Measuring separation")."""
     return {split: {label: evaluate_separator(separator, dataset, split, max_items=max_items, progress=progress)
                     for label, separator in separators.items()}
             for split in TEST_SPLITS if split in dataset.splits}

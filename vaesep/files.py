@@ -18,10 +18,8 @@ RUNS_ENV = "VAESEP_RUNS_DIR"
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any] | str | bytes) -> Path:
-    """Write ``path`` (folders created) through a temporary file beside it, then rename it into place.
-
-    ``write``: text, bytes, or a function that writes a given path (``lambda tmp: fig.savefig(tmp)``).
-    """
+    """Write ``path`` (folders created) through a temporary file beside it, then rename it into
+    place. ``write``: text, bytes, or a function that writes a given path (``fig.savefig``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -84,10 +82,8 @@ def fill_block(path: str | Path, start: str, end: str, body: str | None) -> Path
 
 def count_parameters(module: Any) -> int:
     """Trainable parameters of a ``torch.nn.Module`` (0 for a model without any, e.g. an oracle)."""
-    parameters = getattr(module, "parameters", None)
-    if parameters is None:
-        return 0
-    return sum(p.numel() for p in parameters() if p.requires_grad)
+    parameters = module.parameters() if hasattr(module, "parameters") else []
+    return sum(p.numel() for p in parameters if p.requires_grad)
 
 
 def project_dir() -> Path:

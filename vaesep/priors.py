@@ -17,6 +17,7 @@ import numpy as np
 import vaesep
 from vaesep.checkpoint import Checkpoint
 from vaesep.data import BuiltDataset
+from vaesep.files import runs_dir
 from vaesep.models.generative import GenerativeConfig, GenerativeNetwork
 from vaesep.models.vae import VAENetwork
 from vaesep.train import TrainConfig, TrainResult, train
@@ -70,11 +71,8 @@ def train_generative(
     progress: bool | None = None,
     device: str | None = None,
 ) -> tuple[GenerativeNetwork, dict[str, TrainResult]]:
-    """Train a prior for every source but ``config.nmf_sources`` and assemble the separator.
-
-    ``checkpoint_path`` is the separator's, which :func:`vaesep.load_model` reads; each prior's
-    training checkpoint sits beside it (``<stem>.prior-<source>.pt``), so an interrupted run resumes.
-    """
+    """Train a prior for every source but ``config.nmf_sources``; assemble and save the separator.
+    Each prior's checkpoint sits beside it (``<stem>.prior-<source>.pt``), so a run resumes."""
     values = dataclasses.asdict(config) if config is not None else {}
     config = GenerativeConfig(**{**values, "source_names": dataset.source_names})
     path = None if checkpoint_path is None else Path(checkpoint_path)
@@ -107,8 +105,6 @@ def load_or_train(
     ``model`` if given; outside fast mode the shipped ``name``, then ``runs_dir()/<name>.pt``;
     else priors trained here into that file, on :data:`FAST_BUDGET` or :data:`FULL_BUDGET` (hours).
     """
-    from vaesep.files import runs_dir
-
     path = runs_dir() / f"{name}.pt"
     if model is None and not fast:
         model = name if name in vaesep.list_pretrained() else path if path.is_file() else None

@@ -25,11 +25,8 @@ def fast_mode() -> bool:
 
 
 def use_fast_mode(fast: bool | None = None) -> bool:
-    """Settle a notebook's ``FAST`` parameter and return the mode in force.
-
-    ``None`` keeps what ``VAESEP_FAST`` says; ``True``/``False`` (``papermill -p FAST False``)
-    also sets it, so library calls that read it (:func:`mode_default`, ``runs_dir``) agree.
-    """
+    """Settle a notebook's ``FAST`` parameter (None: ``VAESEP_FAST`` decides; a bool also sets it,
+    so :func:`mode_default` and ``runs_dir`` agree) and return the mode in force."""
     if fast is not None:
         if not isinstance(fast, bool):
             raise TypeError(f"FAST must be True, False or None (the environment decides), not {fast!r}")
@@ -49,9 +46,7 @@ def progress_bar(iterable: Iterable, progress: bool | None, **options):
 def mode_default(value, *, fast, full):
     """``value`` unless it is None, else ``fast`` or ``full`` by the mode: the notebooks' parameters are
     plain values papermill can replace, ``EPOCHS = mode_default(EPOCHS, fast=2, full=10)``."""
-    if value is not None:
-        return value
-    return fast if fast_mode() else full
+    return value if value is not None else fast if fast_mode() else full
 
 
 def pick_device(preferred: str | None = None) -> torch.device:
@@ -79,13 +74,11 @@ def code_version() -> str:
 
     def git(*args: str) -> str:
         root = Path(__file__).resolve().parents[1]
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5)
-        if done.returncode != 0:
-            raise OSError(done.stderr)
-        return done.stdout.strip()
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=5,
+                              check=True).stdout.strip()
 
     try:
         commit = git("rev-parse", "--short", "HEAD")
         return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError):  # no git, or not a checkout
         return f"vaesep {vaesep.__version__}"

@@ -48,8 +48,8 @@ def estimate_f0(signal: np.ndarray, sr: int = SAMPLE_RATE, config: STFTConfig = 
 
 
 def both_voiced_window(tracks: Sequence[np.ndarray], window_frames: int) -> int:
-    """First frame of the ``window_frames`` window where all F0 tracks are voiced most often
-    (where both voices sound at once); 0 when the tracks are shorter than the window."""
+    """First frame of the ``window_frames`` window where all F0 tracks are voiced most often (both
+    voices sound at once); 0 when the tracks are shorter than the window."""
     length = min(track.size for track in tracks)
     together = np.all([np.isfinite(track[:length]) for track in tracks], axis=0).astype(float)
     if window_frames >= length:
@@ -110,27 +110,19 @@ def _rms_db(signal: np.ndarray) -> float:
     return 10.0 * math.log10(max(float(np.mean(np.square(signal))), _TINY))
 
 
-@dataclass(frozen=True)
-class LevelStatistics:
-    """One stream's RMS (dBFS), share of active frames, and the 10–90 % spread of the active
-    frames' levels (dB)."""
-
-    rms_dbfs: float
-    active_fraction: float
-    spread_db: float
-
-
-def level_statistics(stream: np.ndarray, max_seconds: float | None = 600.0) -> LevelStatistics:
-    """:class:`LevelStatistics` of a waveform ``(n_samples,)``, its first ``max_seconds`` (None: all)."""
+def level_statistics(stream: np.ndarray, max_seconds: float | None = 600.0) -> dict[str, float]:
+    """A waveform's RMS (dBFS), share of active frames, and the 10–90 % spread (dB) of the active
+    frames' levels, over its first ``max_seconds`` (None: all)."""
     signal = np.asarray(stream[: None if max_seconds is None else int(max_seconds * SAMPLE_RATE)], dtype=np.float64)
     rms_db = _rms_db(signal)
     relative = frame_levels_db(signal) - rms_db
     active = relative[relative >= ACTIVE_BELOW_DB]
     spread = float(np.subtract(*np.percentile(active, [90, 10]))) if active.size else math.nan
-    return LevelStatistics(rms_db, active.size / relative.size, spread)
+    fraction = active.size / relative.size
+    return {"rms_dbfs": rms_db, "active_fraction": fraction, "level_spread_db": spread}
 
 
-def dataset_levels(dataset: Any, split: str) -> dict[str, LevelStatistics]:
+def dataset_levels(dataset: Any, split: str) -> dict[str, dict[str, float]]:
     """:func:`level_statistics` of every source stream of one split, in source order."""
     return {name: level_statistics(stream) for name, stream in dataset.streams(split).items()}
 
@@ -185,23 +177,22 @@ def split_summary(dataset: Any) -> tuple[str, dict[str, Any]]:
 
 
 def speaker_summary(
-    f0: Sequence[SpeakerF0], levels: Mapping[tuple[str, str], LevelStatistics]
+    f0: Sequence[SpeakerF0], levels: Mapping[tuple[str, str], Mapping[str, float]]
 ) -> tuple[str, dict[str, Any]]:
     """A Markdown table of pitch and loudness per speaker (``levels``: ``(split, source)`` →
-    levels), and the same as data."""
+    :func:`level_statistics`), and the same as data."""
     header = ["split", "source", "analysed (s)", "voiced", "F0 median (Hz)", "F0 10–90 % (Hz)",
               "RMS (dBFS)", "active frames", "level spread 10–90 % (dB)"]  # fmt: skip
     rows, data = [], []
     for entry in f0:
-        level = levels[(entry.split, entry.source)]
         low, median, high = (entry.percentile(q) for q in (10, 50, 90))
-        rows.append([entry.split, entry.source, f"{entry.seconds:.0f}", f"{100 * entry.voiced_fraction:.0f} %",
-                     f"{median:.0f}", f"{low:.0f}–{high:.0f}", f"{level.rms_dbfs:.1f}",
-                     f"{100 * level.active_fraction:.0f} %", f"{level.spread_db:.1f}"])  # fmt: skip
         record = {"split": entry.split, "source": entry.source, "seconds": entry.seconds,
                   "voiced_fraction": entry.voiced_fraction, "f0_median_hz": median, "f0_p10_hz": low,
-                  "f0_p90_hz": high, "rms_dbfs": level.rms_dbfs, "active_fraction": level.active_fraction,
-                  "level_spread_db": level.spread_db}  # fmt: skip
+                  "f0_p90_hz": high, **levels[(entry.split, entry.source)]}
+        rows.append([entry.split, entry.source, f"{entry.seconds:.0f}",
+                     f"{100 * entry.voiced_fraction:.0f} %", f"{median:.0f}",
+                     f"{low:.0f}–{high:.0f}", f"{record['rms_dbfs']:.1f}",
+                     f"{100 * record['active_fraction']:.0f} %", f"{record['level_spread_db']:.1f}"])
         data.append({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()})
     caption = (f"F0 by pyin ({F0_MIN_HZ:g}–{F0_MAX_HZ:g} Hz) on random excerpts; levels of the whole stream "
                f"before mixing; active = within {-ACTIVE_BELOW_DB:g} dB of the stream's RMS level")  # fmt: skip

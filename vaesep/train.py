@@ -113,9 +113,8 @@ def train(
 ) -> TrainResult:
     """Train ``network`` on a built data set's train split, early-stopping on its valid split.
 
-    ``checkpoint_path`` is written after every epoch; if it exists and ``resume`` is true,
-    training continues from it (same configs required). ``on_epoch_end(epoch, history)``
-    runs after every epoch (live curves).
+    ``checkpoint_path`` is written after every epoch and, with ``resume``, continued from (same
+    configs required). ``on_epoch_end(epoch, history)`` runs after every epoch (live curves).
     """
     config = config or TrainConfig()
     if not isinstance(network, MaskingNetwork):
@@ -151,8 +150,9 @@ def train(
         torch.set_rng_state(state["torch_rng"])
     validation = ValidationSet(np.asarray(dataset.sources("valid")))
     history = checkpoint.history
-    scores = history.get("valid_sdr") if config.select_on == "sdr" else [-loss for loss in history.get("valid_loss", [])]
-    best_score = scores[checkpoint.best_epoch] if checkpoint.best_epoch >= 0 else -math.inf
+    selected, sign = ("valid_sdr", 1.0) if config.select_on == "sdr" else ("valid_loss", -1.0)
+    best = checkpoint.best_epoch
+    best_score = sign * history[selected][best] if best >= 0 else -math.inf
     bad_epochs = int(state["bad_epochs"])
 
     for epoch in range(int(state["next_epoch"]), config.epochs):
@@ -162,18 +162,18 @@ def train(
         draw = functools.partial(streams.draw, rng, config.batch_segments, segment_frames, snr_db)
         means, n_frames = _train_epoch(network, optimizer, config, epoch, draw, torch_device, progress)
         # validation weighs the KL fully, so the losses of warm-up epochs stay comparable
-        valid_terms = validation.loss(network)
-        valid_sdr = validation.score(network) if config.select_on == "sdr" else math.nan
-        score = valid_sdr if config.select_on == "sdr" else -valid_terms["loss"]
-        if not (math.isfinite(valid_terms["loss"]) and math.isfinite(score)):
+        valid = {f"valid_{k}": v for k, v in validation.loss(network).items()}
+        if config.select_on == "sdr":
+            valid["valid_sdr"] = validation.score(network)
+        score = sign * valid[selected]
+        if not (math.isfinite(valid["valid_loss"]) and math.isfinite(score)):
             raise TrainingDiverged(
-                f"the validation loss became {valid_terms['loss']} (SDR {valid_sdr}) after epoch {epoch + 1}. "
-                f"Lower the learning rate (now {config.learning_rate}); nothing was saved from this epoch"
+                f"the validation loss became {valid['valid_loss']} (SDR {valid.get('valid_sdr', math.nan)}) "
+                f"after epoch {epoch + 1}. Lower the learning rate (now {config.learning_rate}); "
+                "nothing was saved from this epoch"
             )
         seconds = time.perf_counter() - started
-        record = {**{f"train_{k}": v for k, v in means.items()}, **{f"valid_{k}": v for k, v in valid_terms.items()}}
-        if config.select_on == "sdr":
-            record["valid_sdr"] = valid_sdr
+        record = {**{f"train_{k}": v for k, v in means.items()}, **valid}
         record.update(seconds=seconds, cpu_seconds=time.process_time() - cpu_started, frames_per_second=n_frames / seconds)
         record.update(epoch=epoch + 1, step=(epoch + 1) * config.steps_per_epoch)
         for key, value in record.items():
