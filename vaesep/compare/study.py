@@ -52,17 +52,20 @@ class Schedule:
         """The :class:`vaesep.train.TrainConfig` of one run."""
         from vaesep.train import TrainConfig
 
-        return TrainConfig(
-            epochs=self.max_epochs, steps_per_epoch=self.epoch_steps, patience=self.patience or self.max_epochs,
-            batch_segments=self.batch_segments, segment_seconds=self.segment_seconds, learning_rate=learning_rate,
-            seed=seed, precision=method.precision,
-        )
+        return TrainConfig(self.max_epochs, self.epoch_steps, self.batch_segments,
+                           self.segment_seconds, learning_rate, seed=seed,
+                           patience=self.patience or self.max_epochs, precision=method.precision)
 
     def describe(self) -> str:
-        stop = "no early stopping" if self.patience is None else f"early stopping after {self.patience} flat validations"
-        return (f"at most {self.max_epochs} epochs × {self.epoch_steps} steps × {self.batch_segments} mixtures of "
-                f"{self.segment_seconds:g} s, {stop}; NMF: {self.nmf_seconds:g} s per source, "
-                f"{self.nmf_iterations} updates")
+        stop = "no early stopping" if self.patience is None else (
+            f"early stopping after {self.patience} flat validations")
+        return (f"at most {self.max_epochs} epochs × {self.epoch_steps} steps × "
+                f"{self.batch_segments} mixtures of {self.segment_seconds:g} s, {stop}; NMF: "
+                f"{self.nmf_seconds:g} s per source, {self.nmf_iterations} updates")
+
+    @property
+    def max_steps(self) -> int:
+        return self.max_epochs * self.epoch_steps
 
     def label(self) -> str:
         """A folder name per schedule, so result files of different budgets never mix."""
@@ -81,12 +84,8 @@ MATCHED_FAST = Schedule(2, 4, None, 8, 0.5, nmf_seconds=10.0, nmf_iterations=20)
 
 @dataclass(frozen=True)
 class Study:
-    """What one loop runs, and where its files go.
-
-    The conditions' training domains, in order, are the loop's domains; every method is
-    tuned on the first. ``seeds`` are the winners' seeds there, ``domain_seeds`` elsewhere;
-    ``shipped`` scores the shipped models instead of training; ``jobs`` runs in parallel.
-    """
+    """What one loop runs, and where its files go. Every method is tuned on the first of the
+    conditions' domains; ``seeds``: the winners' seeds there, ``domain_seeds`` elsewhere."""
 
     out: Path
     methods: tuple[Method, ...] = CONVERGED_METHODS
@@ -127,12 +126,9 @@ def matched_study(
     methods: tuple[str, ...] | None = None, conditions: tuple[str, ...] | None = None,
     seeds: tuple[int, ...] | None = None, max_items: int | None = None, jobs: int = 1,
 ) -> Study:
-    """The second view: one configuration per method, a fixed 200-step budget, 3 seeds on every domain.
-
-    Result files go to a folder of ``out`` named after the schedule (or ``shipped``) and the
-    items; ``out`` defaults to the committed ``results/matched`` for the full run (its
-    checkpoints then go to ``runs/compare``, never committed), else to ``runs/compare``.
-    """
+    """One configuration per method, a fixed 200-step budget, 3 seeds on every domain, into a folder
+    of ``out`` named after the schedule and items (default: the committed ``results/matched`` for
+    the full run, its checkpoints in ``runs/compare``; else ``runs/compare``)."""
     from vaesep.files import project_dir, runs_dir
 
     if shipped and seeds not in (None, (0,)):
@@ -188,10 +184,8 @@ def load_result(path: Path) -> dict[str, Any] | None:
 
 
 def tuning_runs(study: Study, name: str | None = None) -> list[Run]:
-    """The grid of one learned method (default: of every one) on the first domain, seed 0.
-
-    A method whose knob comes from another's selection has its runs once that selection is known.
-    """
+    """The grid of one learned method (default: every one) on the first domain, seed 0; a
+    ``knob_from`` method's runs exist once that selection is known."""
     if name is None:
         return [run for method in study.methods for run in tuning_runs(study, method.name)]
     method = study.method(name)

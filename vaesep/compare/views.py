@@ -19,12 +19,8 @@ from vaesep.compare.study import Run, Study, load_result, tuning_runs, winner
 
 
 def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> dict[str, np.ndarray]:
-    """The target source (the condition's scored one, else the first) of one test item as every
-    method of ``study`` separates it.
-
-    ``{"mixture", "truth", <method>…}``, each ``(n_samples,)`` at 16 kHz; learned methods use their
-    selected configuration's model of ``seed`` (or the shipped one); methods without a model are left out.
-    """
+    """``{"mixture", "truth", <method>…}``: the target source (the scored one, else the first) of
+    one test item as every method with a model (of ``seed``, or shipped) separates it, at 16 kHz."""
     spec = get_condition(condition)
     dataset = spec.dataset(fast=study.fast)
     references = np.array(dataset.sources(spec.split)[item])
