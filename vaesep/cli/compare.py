@@ -14,8 +14,7 @@ from vaesep.cli.arguments import comma_list, opt, positive_int, seed, writable
 from vaesep.compare import inference, report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
-from vaesep.compare.study import Study, converged_study, execute, matched_study
-from vaesep.compare.views import ship_models
+from vaesep.compare.study import Study, converged_study, execute, matched_study, ship_models
 from vaesep.files import fill_block, save_table
 from vaesep.runtime import fast_mode
 

@@ -9,7 +9,9 @@ Notebook 04 ("At convergence", "At a matched budget") reads what this writes, in
   method, 200 steps, no early stopping; or, ``shipped``, the shipped models scored as they are.
 
 Each run writes ``<out>/<domain>/<method>/<config>-seed<N>.json``. A file that exists is a
-finished run, so an interrupted study continues where it stopped.
+finished run, so an interrupted study continues where it stopped. Section "Every item, every
+method" plays :func:`separate_item`; :func:`ship_models` writes the shipped models (section
+"Shipped models") as float16: half the size, a difference in the audio no metric resolves.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from vaesep.api import PRETRAINED_DIR, export_model, list_pretrained, load_model
 from vaesep.compare.conditions import FULL_CONDITIONS, domain_conditions, get_condition
 from vaesep.compare.methods import (
     CONVERGED_METHODS,
@@ -216,8 +221,6 @@ def winner(study: Study, name: str) -> dict[str, Any] | None:
 def pending(study: Study) -> list[Run]:
     """The runs whose inputs are ready and whose result file does not exist yet: floor and
     oracles, tuning grids, then each winner's seeds and domains."""
-    from vaesep.api import list_pretrained
-
     runs = []
     for domain in study.domains:
         for method in (m for m in study.methods if not m.learned or study.shipped):
@@ -267,3 +270,61 @@ def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)  # parallel runs must not fight over the same cores
+
+
+def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """``{"mixture", "truth", <method>…}``: the target source (the scored one, else the first) of
+    one test item as every method with a model (of ``seed``, or shipped) separates it, at 16 kHz."""
+    spec = get_condition(condition)
+    dataset = spec.dataset(fast=study.fast)
+    references = np.array(dataset.sources(spec.split)[item])
+    mixture = references.sum(axis=0)
+    target = dataset.source_names.index(spec.source or dataset.source_names[0])
+    signals = {"mixture": mixture, "truth": references[target]}
+    for method in study.methods:
+        if method.kind == "oracle":
+            model = method.name
+        elif not method.learned or study.shipped:
+            model = pretrained_name(method, spec.models)
+            if method.ship_variants and (config := winner(study, method.name)):  # the selected variant
+                model = f"{method.ship_variants[config[method.knob]]}-{spec.models}"
+            if model not in list_pretrained():
+                continue  # nothing shipped for this domain
+        else:
+            config = winner(study, method.name)
+            model = None if config is None else study.checkpoint(Run.of(method.name, config, seed, spec.models))
+            if model is None or not model.is_file():
+                continue  # not trained yet
+        model = load_model(model, device="cpu", source_names=dataset.source_names)
+        estimates = model.separate(mixture, dataset.sample_rate,
+                                   references=references if model.needs_references else None)
+        signals[method.name] = estimates[target]
+    return signals
+
+
+def shipped_configs(study: Study, name: str) -> dict[str, dict]:
+    """Stem → configuration that ships for one learned method: the selected one, or with
+    ``ship_variants`` the best learning rate of each knob value (DNN γ = 0 as ``dnn``, 0.05 as ``dnn-discrim``)."""
+    method = study.method(name)
+    if not method.ship_variants:
+        config = winner(study, name)
+        return {} if config is None else {method.ship_as or name: config}
+    results = [result for run in tuning_runs(study, name) if (result := load_result(run.path(study.out)))]
+    chosen = {}
+    for value, stem in method.ship_variants.items():
+        candidates = [r for r in results if r["config"][method.knob] == value and r["valid_sdr"] is not None]
+        if candidates:
+            chosen[stem] = max(candidates, key=lambda r: r["valid_sdr"])["config"]
+    return chosen
+
+
+def ship_models(study: Study, directory: str | Path = PRETRAINED_DIR, domain: str = "speech") -> list[Path]:
+    """Export the seed-0 model of every learned method's shipped configurations as ``<stem>-<domain>.pt``."""
+    shipped = []
+    for method in (m for m in study.methods if m.learned):
+        for stem, config in shipped_configs(study, method.name).items():
+            checkpoint = study.checkpoint(Run.of(method.name, config, 0, domain))
+            if checkpoint.is_file():
+                out = Path(directory) / f"{stem}-{domain}.pt"
+                shipped.append(export_model(checkpoint, out, name=f"{stem}-{domain}", half=True))
+    return shipped
