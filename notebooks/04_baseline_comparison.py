@@ -92,8 +92,7 @@ from vaesep.compare.report import (
     tuning_markdown,
     verdict_sentences,
 )
-from vaesep.compare.study import converged_study, execute, matched_study, pending
-from vaesep.compare.views import separate_item
+from vaesep.compare.study import converged_study, execute, matched_study, pending, separate_item
 from vaesep.files import project_dir, runs_dir, save_figure
 from vaesep.models import DRNNConfig, DRNNNetwork
 from vaesep.models.nmf import kl_divergence

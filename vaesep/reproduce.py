@@ -1,10 +1,8 @@
 """``vaesep reproduce``: run the numbered notebooks headless, in order, and gather results.
 
-Each notebook is executed with nbclient in its own kernel (working directory
-``notebooks/``), its executed copy is written to ``<out>/executed/``, and the
-figures and tables it saves through :mod:`vaesep.files` land in
-``<out>/``. A summary (``summary.md`` and ``summary.json``) lists the
-runtimes and every table. ``--fast`` runs the CI variant (``VAESEP_FAST=1``).
+Each notebook runs with nbclient in its own kernel (in ``notebooks/``); its executed copy goes to
+``<out>/executed/``, the figures and tables it saves through :mod:`vaesep.files` to ``<out>/``, and
+``summary.md``/``summary.json`` list the runtimes and every table. ``--fast``: ``VAESEP_FAST=1``.
 """
 
 from __future__ import annotations
@@ -50,10 +48,9 @@ def find_notebooks(directory: Path, start_at: str | None = None) -> list[Path]:
     starts with ``start_at``; a ``start_at`` that names none is an error (a typo must not run nothing)."""
     notebooks = sorted(directory.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(
-            f"no numbered notebooks (NN_name.ipynb) in {directory}; run `vaesep reproduce` from the "
-            "repository root or pass --notebooks PATH"
-        )
+        raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {directory}; run "
+                                "`vaesep reproduce` from the repository root or pass --notebooks "
+                                "PATH")
     names = [path.name for path in notebooks]
     for index, name in enumerate(names):
         if name.startswith(start_at or ""):
@@ -78,9 +75,8 @@ def execute_notebook(path: Path, executed_path: Path, *, timeout: int) -> Notebo
     # nothing is exposed, and the kernel has no "running over TCP without encryption" to warn about
     with tempfile.TemporaryDirectory(prefix="vaesep-kernel-") as sockets:
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
-        client = NotebookClient(
-            notebook, km=kernel, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}
-        )
+        client = NotebookClient(notebook, km=kernel, timeout=timeout,
+                                resources={"metadata": {"path": str(path.parent)}})
         try:
             client.execute()
         except CellExecutionError as exc:
@@ -113,11 +109,8 @@ def write_summary(out_dir: Path, runs: Sequence[NotebookRun], *, fast: bool) -> 
 
 
 def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]:
-    """The runs of notebooks before ``before`` in the summary of an earlier reproduce, if any.
-
-    A resumed reproduce (``start_at``) keeps them in its summary instead of
-    dropping what the earlier run measured. Runs of the other mode are not kept.
-    """
+    """The runs of notebooks before ``before`` in an earlier summary of the same mode, which a
+    resumed reproduce (``start_at``) keeps instead of dropping what they measured."""
     try:
         record = read_json(out_dir / "summary.json")
         if bool(record["fast"]) != fast:
@@ -129,10 +122,9 @@ def earlier_runs(out_dir: Path, before: str, *, fast: bool) -> list[NotebookRun]
 
 def reproduce(*, fast: bool = False, notebooks_dir: str | Path | None = None, out_dir: str | Path = "results",
               start_at: str | None = None, timeout: int = 3600, readme: str | Path | None = None) -> list[NotebookRun]:
-    """Execute the numbered notebooks in order (from ``start_at``, keeping the earlier notebooks'
-    runs in the summary), stopping at the first failure, and write the results summary; executed
-    notebooks go to ``<out_dir>/executed``. ``timeout``: seconds per cell. ``readme``: if every
-    notebook ran, rewrite this README's runtime block of the mode (:func:`readme_markers`)."""
+    """Execute the numbered notebooks in order (from ``start_at``), stopping at the first failure,
+    and write the summary; ``timeout``: seconds per cell. ``readme``: if every notebook ran, rewrite
+    this README's runtime block of the mode (:func:`readme_markers`)."""
     # the notebook folder of the working directory, else the one beside the package (a clone)
     directory = Path(notebooks_dir or "notebooks")
     if notebooks_dir is None and not directory.is_dir():

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import vaesep
-from vaesep.cli.arguments import build_data, writable_file, writable_folder
+from vaesep.cli.arguments import NETWORK_OPTIONS, build_data, writable
 from vaesep.runtime import fast_mode
 
 
@@ -35,9 +35,6 @@ def data_command(args: argparse.Namespace) -> int:
     return 0
 
 
-TRAIN_OPTIONS = ("context", "hidden", "layers", "latent", "variant", "beta", "likelihood", "gamma",
-                 "train_on", "recurrent_layer", "n_components", "nmf_sources", "iterations")
-"""Network options ``vaesep train`` passes on when given; each network keeps its own defaults otherwise."""
 
 
 def train_command(args: argparse.Namespace) -> int:
@@ -46,15 +43,14 @@ def train_command(args: argparse.Namespace) -> int:
     from vaesep.priors import train_generative
     from vaesep.train import TrainConfig, train
 
-    writable_file(args.out, "--out")
-    if args.export:
-        writable_file(args.export, "--export")
+    for path, flag in ((args.out, "--out"), (args.export, "--export")):
+        if path:
+            writable(path, flag)
     kind = "vae" if args.model == "ae" else args.model
     network_class = network_classes()[kind]
-    known = set(network_class.config_class.__dataclass_fields__)
-    given = {name: getattr(args, name) for name in TRAIN_OPTIONS if getattr(args, name) is not None}
-    unknown = sorted(set(given) - known)
-    if unknown:
+    names = (flags[0][2:].replace("-", "_") for flags, _ in NETWORK_OPTIONS)
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if unknown := sorted(set(given) - set(network_class.config_class.__dataclass_fields__)):
         flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
         raise ValueError(f"{flags} do(es) not apply to --model {args.model}")
     if args.model == "ae":
@@ -95,10 +91,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 def _check_input(path: Path):
     """Refuse an input that is missing, a folder, not audio, empty or undecodable; returns its info.
-
-    The whole file is decoded once here and again when it is separated: decoding
-    is fast next to separating, and holding every input in memory is not.
-    """
+    (It is decoded here and again when separated: holding every input in memory costs more.)"""
     import soundfile as sf
 
     from vaesep.audio import load_audio
@@ -137,11 +130,10 @@ def _stem_paths(inputs: list[Path], out_dir: Path, sources: tuple[str, ...], *, 
     """Where each input's stems go; an input is never overwritten, not even with ``overwrite``."""
     planned = {path: [out_dir / f"{path.stem}_{name}.wav" for name in sources] for path in inputs}
     stems = [stem for paths in planned.values() for stem in paths]
-    hit = sorted({str(stem) for stem in stems for path in inputs if stem.exists() and stem.samefile(path)})
-    if hit:
+    if hit := sorted({str(stem) for stem in stems for path in inputs
+                      if stem.exists() and stem.samefile(path)}):
         raise ValueError(f"the stems would overwrite input files: {', '.join(hit)}; choose another --out-dir")
-    folders = [str(stem) for stem in stems if stem.is_dir()]
-    if folders:
+    if folders := [str(stem) for stem in stems if stem.is_dir()]:
         raise ValueError(f"these output names are folders: {', '.join(folders)}; choose another --out-dir")
     existing = [str(stem) for stem in stems if stem.exists()]
     if existing and not overwrite:
@@ -167,11 +159,11 @@ def separate_command(args: argparse.Namespace) -> int:
     by_stem: dict[str, list[Path]] = {}
     for path in inputs:
         by_stem.setdefault(path.stem.casefold(), []).append(path)
-    clashes = "; ".join(" and ".join(map(str, paths)) for paths in by_stem.values() if len(paths) > 1)
-    if clashes:
+    if clashes := "; ".join(" and ".join(map(str, paths)) for paths in by_stem.values()
+                            if len(paths) > 1):
         raise ValueError(f"inputs with the same name would overwrite each other's stems: {clashes}; "
                          "separate them in separate calls with different --out-dir")
-    out_dir = writable_folder(args.out_dir, "--out-dir")
+    out_dir = writable(args.out_dir, "--out-dir", folder=True)
     model = vaesep.load_model(args.model, device=args.device)
     planned = _stem_paths(list(inputs), out_dir, model.source_names, overwrite=args.overwrite)
     for path, stems in planned.items():
@@ -186,7 +178,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from vaesep.evaluate import evaluate_separator
 
     if args.json:
-        writable_file(args.json, "--json")
+        writable(args.json, "--json")
     dataset = build_data(args)
     model = vaesep.load_model(args.model, device=args.device, source_names=dataset.source_names)
     result = evaluate_separator(model, dataset, args.split, max_items=args.max_items, backend=args.backend)
@@ -202,7 +194,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
     from vaesep.files import fill_block
     from vaesep.reproduce import readme_markers, reproduce
 
-    writable_folder(args.out, "--out")
+    writable(args.out, "--out", folder=True)
     fast = args.fast or fast_mode()
     if args.readme:
         fill_block(args.readme, *readme_markers(fast), None)  # a missing block fails now, not after the run

@@ -10,52 +10,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from vaesep.cli.arguments import positive_int, seed, writable_folder
+from vaesep.cli.arguments import comma_list, opt, positive_int, seed, writable
 from vaesep.compare import inference, report
 from vaesep.compare.conditions import FULL_CONDITIONS, get_condition
-from vaesep.compare.inference import INFERENCE_END, INFERENCE_START
 from vaesep.compare.methods import CONVERGED_METHODS, MATCHED_METHODS, get_method
-from vaesep.compare.report import README_END, README_START
-from vaesep.compare.study import Study, converged_study, execute, matched_study
-from vaesep.compare.views import ship_models
+from vaesep.compare.study import Study, converged_study, execute, matched_study, ship_models
 from vaesep.files import fill_block, save_table
 from vaesep.runtime import fast_mode
 
 COMPARE_START, COMPARE_END = "<!-- vaesep-compare:start -->", "<!-- vaesep-compare:end -->"
 """Markers around the README block that ``vaesep compare --readme`` rewrites."""
-
-
-def _list_of(item, what: str):
-    """An argparse ``type`` for a non-empty comma-separated list, each part checked by ``item``."""
-
-    def parse(text: str) -> tuple:
-        names = tuple(part.strip() for part in text.split(",") if part.strip())
-        if not names:
-            raise argparse.ArgumentTypeError(f"give at least one {what}, comma-separated")
-        if len(set(names)) != len(names):
-            raise argparse.ArgumentTypeError(f"a {what} is listed twice in {text!r}")
-        try:
-            return tuple(item(name) for name in names)
-        except (ValueError, argparse.ArgumentTypeError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return parse
-
-
-def add_study_parser(subparsers) -> None:
-    """Register ``vaesep study`` (the comparison at convergence)."""
-    parser = subparsers.add_parser(
-        "study", help="the comparison at convergence: tune every method, then seeds and domains (resumable)",
-        description="Runs what is not done yet (a result file per run under --out), then writes "
-        "summary.md, summary.json and learning_curves.png there. Interrupt it at any time.")
-    parser.add_argument("--jobs", type=positive_int, default=2, help="runs in parallel, one thread each")
-    parser.add_argument("--out", default=None, help="result folder (default results/converged; fast: runs/fast/converged)")
-    parser.add_argument("--fast", action="store_true", help="CI variant: fast data, tiny budgets, one learning rate")
-    parser.add_argument("--report-only", action="store_true", help="only rewrite the summary from the files there")
-    parser.add_argument("--readme", default=None, help="also rewrite this README's study block (full run only)")
-    parser.add_argument("--ship", action="store_true",
-                        help="export the seed-0 speech model of each selected configuration into vaesep/pretrained")
-    parser.set_defaults(func=study_command)
+STUDY_BLOCKS = ((report.README_START, report.README_END),
+                (inference.INFERENCE_START, inference.INFERENCE_END))
 
 
 def study_command(args: argparse.Namespace) -> int:
@@ -63,7 +29,7 @@ def study_command(args: argparse.Namespace) -> int:
     if args.readme:
         if fast:
             raise ValueError("--readme quotes the full study: drop --fast (or VAESEP_FAST)")
-        for start, end in ((README_START, README_END), (INFERENCE_START, INFERENCE_END)):
+        for start, end in STUDY_BLOCKS:
             fill_block(args.readme, start, end, None)  # a missing block fails now, not after hours
     out = args.out or ("runs/fast/converged" if fast else "results/converged")
     study = converged_study(out, fast=fast, jobs=args.jobs)
@@ -71,36 +37,14 @@ def study_command(args: argparse.Namespace) -> int:
         execute(study)
     print(f"wrote {report.write_summary(study)}")
     if args.readme:
-        print(f"rewrote {fill_block(args.readme, README_START, README_END, report.readme_block(study))}")
-        print(f"rewrote {fill_block(args.readme, INFERENCE_START, INFERENCE_END, inference.readme_block(study.out))}")
+        blocks = (report.readme_block(study), inference.readme_block(study.out))
+        for (start, end), block in zip(STUDY_BLOCKS, blocks, strict=True):
+            print(f"rewrote {fill_block(args.readme, start, end, block)}")
     if args.ship:
         # a fast run's models are CI-sized: they never replace the shipped ones
         for path in ship_models(study, *([study.out / "shipped"] if fast else [])):
             print(f"shipped {path}")
     return 0
-
-
-def add_compare_parser(subparsers) -> None:
-    """Register ``vaesep compare`` (the matched-budget view)."""
-    parser = subparsers.add_parser(
-        "compare", help="every method at a matched 200-step budget, 3 seeds (or the shipped models)")
-    add = parser.add_argument
-    add("--methods", type=_list_of(lambda n: get_method(n, MATCHED_METHODS).name, "method"), default=None,
-        help="comma-separated method names (default: all)")
-    add("--conditions", type=_list_of(lambda n: get_condition(n).name, "condition"), default=None,
-        help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; fast: synthetic)")
-    add("--seeds", type=_list_of(seed, "seed"), default=None, help="training seeds (default 0,1,2; fast: 0)")
-    add("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed")
-    add("--pretrained", action="store_true", help="score the shipped models, train nothing")
-    add("--max-items", type=positive_int, help="score only the first items per split")
-    add("--jobs", type=positive_int, default=1, help="runs in parallel, 1 CPU thread each (default 1)")
-    add("--out", default=None, help="result files and checkpoints (default: results/matched, its checkpoints in "
-        "runs/compare; --fast, --pretrained: runs/compare)")
-    add("--export-pretrained", action="store_true",
-        help="ship the seed-0 speech models of the 200-step VAEs (vae-matched, vae-shared) into vaesep/pretrained; "
-        "the other methods ship from `vaesep study --ship`")
-    add("--readme", default=None, help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this file")
-    parser.set_defaults(func=compare_command)
 
 
 def study_from_args(args: argparse.Namespace) -> Study:
@@ -137,13 +81,13 @@ def compare_command(args: argparse.Namespace) -> int:
                 "`vaesep compare` without --fast, --pretrained, --methods, --conditions, --seeds or --max-items")
         fill_block(args.readme, COMPARE_START, COMPARE_END, None)  # a missing block fails now, not after the run
     if args.out:
-        writable_folder(args.out, "--out")
+        writable(args.out, "--out", folder=True)
     execute(study)
     runs = report.load_runs(study.out)
     contrasts = report.contrast_sentences(runs, study)
     headline = "\n\n".join([
         report.results_markdown(runs, study),
-        "\n".join(f"* {s}" for s in report.verdict_sentences(runs, study)),
+        report.bullets(report.verdict_sentences(runs, study)),
         *(["One-ingredient contrasts (mean SDR differences): " + "; ".join(contrasts) + "."] if contrasts else []),
     ])
     print(headline)
@@ -155,3 +99,47 @@ def compare_command(args: argparse.Namespace) -> int:
     if args.readme:
         print(f"updated {fill_block(args.readme, COMPARE_START, COMPARE_END, headline)}")
     return 0
+
+
+COMMANDS = [
+    ("study", "the comparison at convergence: tune every method, then seeds and domains "
+     "(resumable)", study_command, {"description": "Runs what is not done yet (a result file per "
+                                    "run under --out), then writes summary.md, summary.json and "
+                                    "learning_curves.png there. Interrupt it at any time."}, [
+        opt("--jobs", type=positive_int, default=2, help="runs in parallel, one thread each"),
+        opt("--out", default=None,
+            help="result folder (default results/converged; fast: runs/fast/converged)"),
+        opt("--fast", action="store_true",
+            help="CI variant: fast data, tiny budgets, one learning rate"),
+        opt("--report-only", action="store_true",
+            help="only rewrite the summary from the files there"),
+        opt("--readme", default=None,
+            help="also rewrite this README's study block (full run only)"),
+        opt("--ship", action="store_true", help="export the seed-0 speech model of each selected "
+            "configuration into vaesep/pretrained"),
+    ]),
+    ("compare", "every method at a matched 200-step budget, 3 seeds (or the shipped models)",
+     compare_command, {}, [
+        opt("--methods", type=comma_list(lambda n: get_method(n, MATCHED_METHODS).name, "method"),
+            default=None, help="comma-separated method names (default: all)"),
+        opt("--conditions", type=comma_list(lambda n: get_condition(n).name, "condition"),
+            default=None, help=f"comma-separated conditions (default: {','.join(FULL_CONDITIONS)}; "
+            "fast: synthetic)"),
+        opt("--seeds", type=comma_list(seed, "seed"), default=None,
+            help="training seeds (default 0,1,2; fast: 0)"),
+        opt("--fast", action="store_true", help="CI variant: fast data, tiny budget, one seed"),
+        opt("--pretrained", action="store_true", help="score the shipped models, train nothing"),
+        opt("--max-items", type=positive_int, help="score only the first items per split"),
+        opt("--jobs", type=positive_int, default=1,
+            help="runs in parallel, 1 CPU thread each (default 1)"),
+        opt("--out", default=None, help="result files and checkpoints (default: results/matched, "
+            "its checkpoints in runs/compare; --fast, --pretrained: runs/compare)"),
+        opt("--export-pretrained", action="store_true",
+            help="ship the seed-0 speech models of the 200-step VAEs (vae-matched, vae-shared) "
+            "into vaesep/pretrained; the other methods ship from `vaesep study --ship`"),
+        opt("--readme", default=None,
+            help=f"rewrite the block between {COMPARE_START} and {COMPARE_END} in this "
+            "file"),
+    ]),
+]
+"""The two views' rows of :func:`vaesep.cli.commands_table`."""

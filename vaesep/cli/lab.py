@@ -16,6 +16,10 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+from vaesep.cli.arguments import opt
+from vaesep.files import atomic_write, fill_block, markdown_table, read_json
+from vaesep.reproduce import find_notebooks
+
 SOLUTION = "solution"
 ANSWER = "# your answer here\n"
 EXERCISE = re.compile(r"^\*\*(?:Exercise\s+)?(\d+)(?:\.|\s+—)\s*(.*?)\*\*", re.MULTILINE)  # "**2. Title.**", "**Exercise 2 — title.**"
@@ -51,20 +55,15 @@ def student_edition(notebook):
     return student
 
 
-def write_editions(
-    out: str | Path, notebooks_dir: str | Path = "notebooks", force: bool = False
-) -> list[Path]:
+def write_editions(out: str | Path, notebooks_dir: str | Path = "notebooks",
+                   force: bool = False) -> list[Path]:
     """Write ``out/student/NN_*.ipynb`` and ``out/teacher/NN_*.ipynb``; the written paths."""
     import nbformat
 
-    from vaesep.files import atomic_write
-    from vaesep.reproduce import find_notebooks
-
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
-        raise ValueError(
-            f"{out} exists and is not empty; choose another --out or pass --force to replace it"
-        )
+        raise ValueError(f"{out} exists and is not empty; choose another --out or pass --force to "
+                         "replace it")
     sources = find_notebooks(Path(notebooks_dir))
     for edition in ("student", "teacher"):
         shutil.rmtree(out / edition, ignore_errors=True)  # --force: no older notebook stays
@@ -123,15 +122,13 @@ def guide_markdown(executed: str | Path) -> tuple[str, str]:
     notebooks ``vaesep reproduce`` executed into ``executed`` (its summary lies beside it)."""
     import nbformat
 
-    from vaesep.files import markdown_table, read_json
-
     executed = Path(executed)
     notebooks = sorted(executed.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks or not (executed.parent / "summary.json").is_file():
         raise FileNotFoundError(f"no notebooks executed by `vaesep reproduce` in {executed} (with its summary.json "
                                 "beside it): run `vaesep reproduce [--fast] --out DIR`, then give --executed DIR/executed")
     summary = read_json(executed.parent / "summary.json")
-    rows, exercises, totals = [], [], {"read": 0.0, "run": 0.0, "exercises": 0.0}
+    rows, exercises, totals = [], [], [0.0, 0.0, 0.0]  # read, run, exercises
     for path in notebooks:
         sections, chosen = LAB_PATH.get(path.name[:2], ((), ()))
         parts = outline(nbformat.read(path, as_version=4))
@@ -139,17 +136,15 @@ def guide_markdown(executed: str | Path) -> tuple[str, str]:
         read = sum(p["words"] for p in on_path) / READING_WPM
         run = sum(p["seconds"] for p in parts if p["exercise"] is None) / 60
         work = sum(p["seconds"] for p in parts if p["exercise"] in chosen) / 60
-        totals["read"] += read
-        totals["run"] += run
-        totals["exercises"] += work
+        totals = [total + value for total, value in zip(totals, (read, run, work), strict=True)]
         rows.append([f"`{path.stem}`", "; ".join(p["name"] for p in on_path), f"{read:.0f}", f"{run:.1f}",
                      ", ".join(map(str, chosen)) or "—", f"{work:.1f}"])
         exercises += [[f"`{path.name[:2]}` {p['exercise']}. {p['name']}", "yes" if p["exercise"] in chosen else "",
                        "yes" if p["trains"] else "no", f"{p['seconds'] / 60:.1f}", p["answer"].replace("|", "/")]
                       for p in parts if p["exercise"] is not None]
     mode = "fast" if summary["fast"] else "full"
-    rows.append(["**path**", "", f"**{totals['read']:.0f}**", f"**{totals['run']:.1f}**", "",
-                 f"**{totals['exercises']:.1f}**"])
+    read, run, work = totals
+    rows.append(["**path**", "", f"**{read:.0f}**", f"**{run:.1f}**", "", f"**{work:.1f}**"])
     return mode, "\n\n".join([
         f"_Measured by `vaesep reproduce{' --fast' if mode == 'fast' else ''}` at commit {summary['code']} "
         f"({mode} mode); reading at {READING_WPM} words per minute (assumed). Written by "
@@ -165,8 +160,6 @@ def lab_command(args: argparse.Namespace) -> int:
     if not (args.out or args.guide):
         raise ValueError("give --out DIR (write the editions) or --guide FILE (time the lab path), or both")
     if args.guide:
-        from vaesep.files import fill_block
-
         mode, text = guide_markdown(args.executed)
         print(f"rewrote {fill_block(args.guide, f'<!-- vaesep-lab-{mode}:start -->', f'<!-- vaesep-lab-{mode}:end -->', text)}")
         if not args.out:
@@ -178,12 +171,12 @@ def lab_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_lab_parser(subparsers) -> None:
-    lab = subparsers.add_parser("lab", help="write the student and teacher notebooks")
-    lab.set_defaults(func=lab_command, on_interrupt="run it again with --force")
-    lab.add_argument("--out", help="folder for student/ and teacher/")
-    lab.add_argument("--notebooks", default="notebooks", help="folder of NN_*.ipynb (./notebooks)")
-    lab.add_argument("--force", action="store_true", help="write into a non-empty --out")
-    lab.add_argument("--guide", help="rewrite this guide's timed path (notebooks/LAB.md) from --executed")
-    lab.add_argument("--executed", default="results/executed",
-                     help="notebooks executed by `vaesep reproduce` (default results/executed)")
+OPTIONS = [
+    opt("--out", help="folder for student/ and teacher/"),
+    opt("--notebooks", default="notebooks", help="folder of NN_*.ipynb (./notebooks)"),
+    opt("--force", action="store_true", help="write into a non-empty --out"),
+    opt("--guide", help="rewrite this guide's timed path (notebooks/LAB.md) from --executed"),
+    opt("--executed", default="results/executed",
+        help="notebooks executed by `vaesep reproduce` (default results/executed)"),
+]
+"""The options of ``vaesep lab`` (:func:`vaesep.cli.commands_table`)."""

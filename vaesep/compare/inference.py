@@ -19,7 +19,7 @@ from vaesep.compare.report import SeedStat, condition_stats, load_runs, selected
 from vaesep.compare.study import converged_study
 from vaesep.data import BuiltDataset
 from vaesep.evaluate import separate_split
-from vaesep.files import markdown_table, read_json
+from vaesep.files import markdown_table, project_dir, read_json
 from vaesep.metrics import evaluate_batch
 from vaesep.models import GenerativeNetwork, NeuralSeparator
 from vaesep.models.generative import Inference
@@ -28,27 +28,17 @@ from vaesep.spectral import apply_masks, joint_soft_mask, normalise_level, stft
 ITERATIONS: tuple[int, ...] = (0, 10, 50, 200)  # the counts measured (issue 13)
 
 
-def iteration_curve(
-    network: GenerativeNetwork,
-    dataset: BuiltDataset,
-    split: str = "test",
-    iterations: Sequence[int] = ITERATIONS,
-    *,
-    max_items: int | None = None,
-    progress: bool = False,
-) -> list[dict[str, Any]]:
-    """Separate ``split`` with each number of iterations; score it, and time the separation alone.
-
-    One row per count: ``iterations``, ``sdr_mean``, ``sdr_<source>``, ``seconds``, ``cpu_seconds``,
-    ``audio_seconds``, ``rtf`` (wall seconds per second of audio) and ``threads``.
-    """
+def iteration_curve(network: GenerativeNetwork, dataset: BuiltDataset, split: str = "test",
+                    iterations: Sequence[int] = ITERATIONS, *, max_items: int | None = None,
+                    progress: bool = False) -> list[dict[str, Any]]:
+    """Per number of iterations, the scores of ``split`` and the time of the separation alone;
+    ``rtf``: wall seconds per second of audio."""
     rows = []
     for count in iterations:
         separator = NeuralSeparator(network.with_iterations(count), name=f"generative ({count} it.)")
         wall, cpu = time.perf_counter(), time.process_time()
-        references, estimates, mixtures = separate_split(
-            separator, dataset, split, max_items=max_items, progress=progress
-        )
+        references, estimates, mixtures = separate_split(separator, dataset, split,
+                                                         max_items=max_items, progress=progress)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         summary = evaluate_batch(references, estimates, mixtures, source_names=dataset.source_names,
                                  progress=False).summary()
@@ -129,18 +119,15 @@ def study_comparison(root: str | Path = "results/converged") -> list[str]:
     return sentences
 
 
+# README's answers to notebook 06's questions (`vaesep study --readme`), and the committed run of
+# benchmarks/bench_inference.py on the selected generative model (relative to the checkout)
 INFERENCE_START, INFERENCE_END = "<!-- vaesep-inference:start -->", "<!-- vaesep-inference:end -->"
-"""Markers around README's answers to notebook 06's questions (``vaesep study --readme``)."""
 COST_BENCHMARK = "benchmarks/results/inference-speech-test.json"
-"""The committed run of ``benchmarks/bench_inference.py`` on the study's selected generative model
-(relative to the checkout, :func:`vaesep.files.project_dir`)."""
 
 
 def readme_block(root: str | Path = "results/converged", cost: str | Path | None = None) -> str:
     """README's answers to the three questions of issue 13, from the study's selected generative
     runs (every seed and domain) and the committed cost benchmark; nothing typed by hand."""
-    from vaesep.files import project_dir
-
     study = converged_study(root)
     runs = selected_runs(load_runs(root), study, "generative")
     if not runs:
@@ -164,7 +151,7 @@ def readme_block(root: str | Path = "results/converged", cost: str | Path | None
         "2. **Does it hold up better where training and test differ?** "
         + (" ".join(study_comparison(root)) or "No shifted condition has both kinds of runs yet."),
     ]
-    if Path(cost).is_file():
+    if cost.is_file():
         bench = read_json(cost)
         rows = bench["rows"]
         answers.append(

@@ -137,10 +137,10 @@ def pretrained_name(method: Method, domain: str) -> str:
 
 def build_network(method: Method, source_names: Sequence[str], **settings: Any):
     """A fresh network of a learned method: its options, then ``settings`` (one configuration)."""
-    from vaesep.models import network_classes
+    from vaesep import models
 
-    network_class = network_classes()[method.kind]
-    return network_class(network_class.config_class(source_names=tuple(source_names), **method.options, **settings))
+    config = {"source_names": tuple(source_names), **method.options, **settings}
+    return models.build_network(method.kind, config)
 
 
 def methods_markdown(methods: Sequence[Method] = MATCHED_METHODS) -> str:

@@ -75,10 +75,8 @@ def train_and_score(run: Run, study: Study) -> dict[str, Any]:
             "stopped": result.stopped,
             "steps_to_best": (result.best_epoch + 1) * config.steps_per_epoch,
             "steps_total": history["step"][-1],
-            "curve": [[step, round(sdr, 4)] for step, sdr in zip(history["step"], history["valid_sdr"], strict=True)],
-            # from the run's own history, so a run resumed after an interruption counts all its epochs
-            "train_wall_seconds": round(sum(history["seconds"]), 2),
-            "train_cpu_seconds": round(sum(history["cpu_seconds"]), 2),
+            "curve": _curve(history, "valid_sdr", 4),
+            **_train_seconds([history]),
         }
     record.update(kind=method.kind, config=settings, options=options, precision=method.precision,
                   parameters=count_parameters(network))
@@ -111,21 +109,29 @@ def _fit_generative(run: Run, study: Study, method: Method, dataset, options, ch
         "steps_to_best": sum((r.best_epoch + 1) * train_config.steps_per_epoch for r in results.values()),
         "steps_total": sum(history["step"][-1] for history in histories),
         "curve": [],  # the priors have validation losses, not SDRs: their curves are below
-        "prior_curves": {
-            source: [[step, round(loss, 2)] for step, loss in zip(r.history["step"], r.history["valid_loss"], strict=True)]
-            for source, r in results.items()
-        },
+        "prior_curves": {name: _curve(r.history, "valid_loss", 2) for name, r in results.items()},
         "iterations": chosen,
         "valid_sdr_by_iterations": by_iterations,
-        "train_wall_seconds": round(sum(sum(history["seconds"]) for history in histories), 2),
-        "train_cpu_seconds": round(sum(sum(history["cpu_seconds"]) for history in histories), 2),
+        **_train_seconds(histories),
     }
     return network.with_iterations(chosen), record
 
 
+def _curve(history: dict[str, list], key: str, digits: int) -> list[list]:
+    steps = zip(history["step"], history[key], strict=True)
+    return [[step, round(value, digits)] for step, value in steps]
+
+
+def _train_seconds(histories: list[dict[str, list]]) -> dict[str, float]:
+    """Training time from the runs' own histories, so a run resumed after an interruption counts
+    all its epochs."""
+    return {"train_wall_seconds": round(sum(sum(h["seconds"]) for h in histories), 2),
+            "train_cpu_seconds": round(sum(sum(h["cpu_seconds"]) for h in histories), 2)}
+
+
 def _score(separator, run: Run, study: Study, record: dict[str, Any], dataset=None) -> dict[str, Any]:
-    """Validation SDR (the selection criterion; none for shipped models) and every test condition's
-    statistics (non-finite ones, like the mixture's SAR, left out) and per-item SDRs."""
+    """Validation SDR (the selection criterion; none for shipped models), every test condition's
+    finite statistics (the mixture's SAR is not) and per-item SDRs."""
     from vaesep.evaluate import evaluate_separator
     from vaesep.runtime import code_version
 

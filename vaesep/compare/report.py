@@ -1,11 +1,9 @@
 """Tables, learning curves and the verdict, read from the result files of a study.
 
-Notebook 04 ("At convergence", "The headline table", "Does the VAE beat the baselines
-by 2 dB?") and README's comparison blocks show what these print; no number is typed by
-hand. Each table frames the methods between the floor (the unprocessed mixture) and the
-ceiling: the best of the oracle masks on each condition, measured, not assumed (the IRM is the
-reference oracle of magnitude masking, not a bound); each cell is the mean over training seeds ± their standard
-deviation, so a gap between methods can be held against the spread retraining produces.
+Notebook 04 ("At convergence", "The headline table", "Does the VAE beat the baselines by 2 dB?")
+and README's comparison blocks show what these print; no number is typed by hand. Tables run
+from the floor (the mixture) to the ceiling (the best oracle mask of each condition, measured:
+the IRM is no bound); each cell is mean ± std over training seeds, the spread a gap is held against.
 """
 
 from __future__ import annotations
@@ -43,7 +41,7 @@ class SeedStat:
 
     mean: float
     std: float
-    values: tuple[float, ...]
+    values: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, values: list[float]) -> SeedStat:
@@ -58,7 +56,12 @@ class SeedStat:
         return f"{self.mean:.2f}" if not math.isfinite(self.std) else f"{self.mean:.2f} ± {self.std:.2f}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "std": self.std if math.isfinite(self.std) else None, "values": list(self.values)}
+        return {"mean": self.mean, "std": _finite(self.std), "values": list(self.values)}
+
+
+def _finite(value: Any) -> Any:
+    """``value``, or None for a NaN (strict JSON has no NaN)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def selected_runs(runs: Runs, study: Study, method: str) -> Runs:
@@ -109,8 +112,7 @@ class Gap:
         return "the VAE is behind the best baseline by more than seed noise"
 
     def to_dict(self) -> dict[str, Any]:
-        values = {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in vars(self).items()}
-        return {**values, "verdict": self.verdict()}
+        return {**{k: _finite(v) for k, v in vars(self).items()}, "verdict": self.verdict()}
 
 
 def best_gap(stats: dict[str, SeedStat], condition: str, study: Study, statistic: str = "sdr_mean") -> Gap | None:
@@ -154,11 +156,8 @@ def results_markdown(runs: Runs, study: Study) -> str:
 
 
 def condition_markdown(runs: Runs, study: Study, condition: str, statistics=MEANS) -> str:
-    """Every statistic of one condition, a row per method, mean ± std over seeds.
-
-    The mixture's SAR shows as "—": the mixture has no artifacts, so its SAR is infinite
-    up to rounding. Notebook 04, section "The headline table".
-    """
+    """Every statistic of one condition, a row per method, mean ± std over seeds (notebook 04,
+    "The headline table"); the mixture's SAR shows as "—": with no artifacts it is infinite."""
     columns = {statistic: condition_stats(runs, study, statistic).get(condition, {}) for statistic in statistics}
     rows = [[m.name, str(len(columns[statistics[0]][m.name].values)) if m.learned else "—",
              *(columns[s][m.name].cell() for s in statistics)]
@@ -213,10 +212,8 @@ def convergence_summary(runs: Runs) -> dict[str, Any]:
 
 
 def verdict_sentences(runs: Runs, study: Study, claim_db: float = 2.0) -> list[str]:
-    """One computed sentence per condition: the best VAE against the best baseline, with the seed spread.
-
-    Notebook 04, section "Does the VAE beat the baselines by 2 dB?".
-    """
+    """Per condition, the best VAE against the best baseline with the seed spread (notebook 04,
+    "Does the VAE beat the baselines by 2 dB?")."""
     sentences = []
     for condition, gap in _gaps(condition_stats(runs, study), study).items():
         if gap is None:
@@ -224,10 +221,9 @@ def verdict_sentences(runs: Runs, study: Study, claim_db: float = 2.0) -> list[s
         spread = "" if not math.isfinite(gap.standard_error) else f" ± {gap.standard_error:.2f} (1 s.e.)"
         sentences.append(
             f"{get_condition(condition).title}: best VAE {gap.proposed} "
-            f"{SeedStat(gap.proposed_mean, gap.proposed_std, ()).cell()} dB, best baseline {gap.baseline} "
-            f"{SeedStat(gap.baseline_mean, gap.baseline_std, ()).cell()} dB; gap {gap.gap:+.2f}{spread} dB over "
-            f"{gap.n_seeds} seed(s): {gap.verdict(claim_db)}."
-        )
+            f"{SeedStat(gap.proposed_mean, gap.proposed_std).cell()} dB, best baseline "
+            f"{gap.baseline} {SeedStat(gap.baseline_mean, gap.baseline_std).cell()} dB; gap "
+            f"{gap.gap:+.2f}{spread} dB over {gap.n_seeds} seed(s): {gap.verdict(claim_db)}.")
     return sentences
 
 
@@ -283,10 +279,8 @@ def item_sdr(runs: Runs, study: Study, condition: str) -> dict[str, np.ndarray]:
 
 
 def learning_curves_figure(runs: Runs, study: Study, domain: str = "speech"):
-    """Validation SDR against optimizer steps (log axis) for each method's selected run, seed 0.
-
-    The 200-step comparison is the left edge of these curves; dots mark each run's best.
-    """
+    """Validation SDR against optimizer steps (log axis) of each method's selected run, seed 0; the
+    200-step comparison is the left edge of these curves, dots mark each run's best."""
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(8, 4.5))
@@ -321,16 +315,20 @@ def summary_data(runs: Runs, study: Study) -> dict[str, Any]:
         "methods": {m.name: m.description for m in learned},
         "conditions": {domain: list(domain_conditions(domain, study.conditions)) for domain in study.domains},
         "schedule": study.schedule.describe() if not study.shipped else "shipped models",
-        "commits": _commits(runs),
+        "commits": sorted({r.get("commit", "?") for r in runs}),
     }
 
 
-def _bullets(sentences: list[str]) -> str:
+def bullets(sentences: list[str]) -> str:
     return "\n".join(f"* {sentence}" for sentence in sentences)
 
 
-def _commits(runs: Runs) -> list[str]:
-    return sorted({r.get("commit", "?") for r in runs})
+def _commits(runs: Runs) -> str:
+    return ", ".join(sorted({r.get("commit", "?") for r in runs}))
+
+
+def _cap(summary: dict[str, Any]) -> str:
+    return ", ".join(summary["not_converged"]) or "none"
 
 
 def write_summary(study: Study) -> Path:
@@ -340,13 +338,14 @@ def write_summary(study: Study) -> Path:
     text = "\n\n".join([
         "# The comparison at convergence",
         results_markdown(runs, study),
-        _bullets(verdict_sentences(runs, study)),
+        bullets(verdict_sentences(runs, study)),
         f"{summary['early_stopped']} of {summary['learned_runs']} learned runs stopped early "
-        f"(validation SDR, or a source prior's validation loss, flat for {schedule.patience} epochs of "
-        f"{schedule.epoch_steps} steps); the longest-trained network used "
-        f"{summary['max_steps_used']:,} of the {schedule.max_epochs * schedule.epoch_steps:,} allowed steps. "
-        f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours. Stopped by "
-        f"the cap instead: {', '.join(summary['not_converged']) or 'none'}. Diverged (recorded, never selected): "
+        f"(validation SDR, or a source prior's validation loss, flat for {schedule.patience} "
+        f"epochs of {schedule.epoch_steps} steps); the longest-trained network used "
+        f"{summary['max_steps_used']:,} of the {schedule.max_steps:,} allowed steps. "
+        f"Compute: {summary['wall_hours']:.1f} h of run time, {summary['cpu_hours']:.1f} CPU-hours."
+        " "
+        f"Stopped by the cap instead: {_cap(summary)}. Diverged (recorded, never selected): "
         f"{', '.join(summary['diverged']) or 'none'}.",
         "## Tuning (speech, seed 0)",
         tuning_markdown(runs, study),
@@ -367,12 +366,12 @@ def readme_block(study: Study) -> str:
              else f"**in progress**: {remaining} runs still to do (more become due as tuning grids finish)")
     return "\n\n".join([
         results_markdown(runs, study),
-        _bullets(verdict_sentences(runs, study)) or "(no verdict yet)",
+        bullets(verdict_sentences(runs, study)) or "(no verdict yet)",
         f"_Mean test SDR in dB ± std over training seeds, from `results/converged/` ({len(runs)} result "
-        f"files, commits {', '.join(_commits(runs))}); the study is {state}. {summary['early_stopped']} of "
-        f"{summary['learned_runs']} learned runs stopped early (the cap stopped: "
-        f"{', '.join(summary['not_converged']) or 'none'}), the longest after "
-        f"{summary['max_steps_used']:,} of {study.schedule.max_epochs * study.schedule.epoch_steps:,} allowed steps; "
+        f"files, commits {_commits(runs)}); the study is {state}. {summary['early_stopped']} of "
+        f"{summary['learned_runs']} learned runs stopped early (the cap stopped: {_cap(summary)}), "
+        f"the longest after {summary['max_steps_used']:,} of {study.schedule.max_steps:,} allowed "
+        "steps; "
         f"{summary['cpu_hours']:.1f} CPU-hours so far. Every row is the configuration selected by "
         "validation SDR (`results/converged/summary.md` lists the grid)._",
     ])
@@ -387,9 +386,9 @@ def comparison_markdown(runs: Runs, study: Study) -> str:
         "## Baselines vs the VAE at a matched budget (notebook 04)",
         results_markdown(runs, study),
         f"_Mean test SDR in dB ± std over training seeds; {how}; {len(runs)} result files in `{study.out}`, "
-        f"commits {', '.join(_commits(runs))}; {convergence_summary(runs)['cpu_hours']:.2f} CPU-hours._",
+        f"commits {_commits(runs)}; {convergence_summary(runs)['cpu_hours']:.2f} CPU-hours._",
         "**Does the VAE beat the best baseline by ~2 dB here?**",
-        _bullets(verdict_sentences(runs, study)) or "(no condition has both a VAE and a baseline)",
+        bullets(verdict_sentences(runs, study)) or "(no condition has both a VAE and a baseline)",
         "What the one-ingredient contrasts say (mean SDR differences): "
         + ("; ".join(contrast_sentences(runs, study)) or "no pair of them was run") + ".",
         "### Methods",

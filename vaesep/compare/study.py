@@ -9,7 +9,9 @@ Notebook 04 ("At convergence", "At a matched budget") reads what this writes, in
   method, 200 steps, no early stopping; or, ``shipped``, the shipped models scored as they are.
 
 Each run writes ``<out>/<domain>/<method>/<config>-seed<N>.json``. A file that exists is a
-finished run, so an interrupted study continues where it stopped.
+finished run, so an interrupted study continues where it stopped. Section "Every item, every
+method" plays :func:`separate_item`; :func:`ship_models` writes the shipped models (section
+"Shipped models") as float16: half the size, a difference in the audio no metric resolves.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from vaesep.api import PRETRAINED_DIR, export_model, list_pretrained, load_model
 from vaesep.compare.conditions import FULL_CONDITIONS, domain_conditions, get_condition
 from vaesep.compare.methods import (
     CONVERGED_METHODS,
@@ -52,17 +57,20 @@ class Schedule:
         """The :class:`vaesep.train.TrainConfig` of one run."""
         from vaesep.train import TrainConfig
 
-        return TrainConfig(
-            epochs=self.max_epochs, steps_per_epoch=self.epoch_steps, patience=self.patience or self.max_epochs,
-            batch_segments=self.batch_segments, segment_seconds=self.segment_seconds, learning_rate=learning_rate,
-            seed=seed, precision=method.precision,
-        )
+        return TrainConfig(self.max_epochs, self.epoch_steps, self.batch_segments,
+                           self.segment_seconds, learning_rate, seed=seed,
+                           patience=self.patience or self.max_epochs, precision=method.precision)
 
     def describe(self) -> str:
-        stop = "no early stopping" if self.patience is None else f"early stopping after {self.patience} flat validations"
-        return (f"at most {self.max_epochs} epochs × {self.epoch_steps} steps × {self.batch_segments} mixtures of "
-                f"{self.segment_seconds:g} s, {stop}; NMF: {self.nmf_seconds:g} s per source, "
-                f"{self.nmf_iterations} updates")
+        stop = "no early stopping" if self.patience is None else (
+            f"early stopping after {self.patience} flat validations")
+        return (f"at most {self.max_epochs} epochs × {self.epoch_steps} steps × "
+                f"{self.batch_segments} mixtures of {self.segment_seconds:g} s, {stop}; NMF: "
+                f"{self.nmf_seconds:g} s per source, {self.nmf_iterations} updates")
+
+    @property
+    def max_steps(self) -> int:
+        return self.max_epochs * self.epoch_steps
 
     def label(self) -> str:
         """A folder name per schedule, so result files of different budgets never mix."""
@@ -81,12 +89,8 @@ MATCHED_FAST = Schedule(2, 4, None, 8, 0.5, nmf_seconds=10.0, nmf_iterations=20)
 
 @dataclass(frozen=True)
 class Study:
-    """What one loop runs, and where its files go.
-
-    The conditions' training domains, in order, are the loop's domains; every method is
-    tuned on the first. ``seeds`` are the winners' seeds there, ``domain_seeds`` elsewhere;
-    ``shipped`` scores the shipped models instead of training; ``jobs`` runs in parallel.
-    """
+    """What one loop runs, and where its files go. Every method is tuned on the first of the
+    conditions' domains; ``seeds``: the winners' seeds there, ``domain_seeds`` elsewhere."""
 
     out: Path
     methods: tuple[Method, ...] = CONVERGED_METHODS
@@ -127,12 +131,9 @@ def matched_study(
     methods: tuple[str, ...] | None = None, conditions: tuple[str, ...] | None = None,
     seeds: tuple[int, ...] | None = None, max_items: int | None = None, jobs: int = 1,
 ) -> Study:
-    """The second view: one configuration per method, a fixed 200-step budget, 3 seeds on every domain.
-
-    Result files go to a folder of ``out`` named after the schedule (or ``shipped``) and the
-    items; ``out`` defaults to the committed ``results/matched`` for the full run (its
-    checkpoints then go to ``runs/compare``, never committed), else to ``runs/compare``.
-    """
+    """One configuration per method, a fixed 200-step budget, 3 seeds on every domain, into a folder
+    of ``out`` named after the schedule and items (default: the committed ``results/matched`` for
+    the full run, its checkpoints in ``runs/compare``; else ``runs/compare``)."""
     from vaesep.files import project_dir, runs_dir
 
     if shipped and seeds not in (None, (0,)):
@@ -188,10 +189,8 @@ def load_result(path: Path) -> dict[str, Any] | None:
 
 
 def tuning_runs(study: Study, name: str | None = None) -> list[Run]:
-    """The grid of one learned method (default: of every one) on the first domain, seed 0.
-
-    A method whose knob comes from another's selection has its runs once that selection is known.
-    """
+    """The grid of one learned method (default: every one) on the first domain, seed 0; a
+    ``knob_from`` method's runs exist once that selection is known."""
     if name is None:
         return [run for method in study.methods for run in tuning_runs(study, method.name)]
     method = study.method(name)
@@ -222,8 +221,6 @@ def winner(study: Study, name: str) -> dict[str, Any] | None:
 def pending(study: Study) -> list[Run]:
     """The runs whose inputs are ready and whose result file does not exist yet: floor and
     oracles, tuning grids, then each winner's seeds and domains."""
-    from vaesep.api import list_pretrained
-
     runs = []
     for domain in study.domains:
         for method in (m for m in study.methods if not m.learned or study.shipped):
@@ -273,3 +270,61 @@ def _one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)  # parallel runs must not fight over the same cores
+
+
+def separate_item(study: Study, condition: str, item: int, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """``{"mixture", "truth", <method>…}``: the target source (the scored one, else the first) of
+    one test item as every method with a model (of ``seed``, or shipped) separates it, at 16 kHz."""
+    spec = get_condition(condition)
+    dataset = spec.dataset(fast=study.fast)
+    references = np.array(dataset.sources(spec.split)[item])
+    mixture = references.sum(axis=0)
+    target = dataset.source_names.index(spec.source or dataset.source_names[0])
+    signals = {"mixture": mixture, "truth": references[target]}
+    for method in study.methods:
+        if method.kind == "oracle":
+            model = method.name
+        elif not method.learned or study.shipped:
+            model = pretrained_name(method, spec.models)
+            if method.ship_variants and (config := winner(study, method.name)):  # the selected variant
+                model = f"{method.ship_variants[config[method.knob]]}-{spec.models}"
+            if model not in list_pretrained():
+                continue  # nothing shipped for this domain
+        else:
+            config = winner(study, method.name)
+            model = None if config is None else study.checkpoint(Run.of(method.name, config, seed, spec.models))
+            if model is None or not model.is_file():
+                continue  # not trained yet
+        model = load_model(model, device="cpu", source_names=dataset.source_names)
+        estimates = model.separate(mixture, dataset.sample_rate,
+                                   references=references if model.needs_references else None)
+        signals[method.name] = estimates[target]
+    return signals
+
+
+def shipped_configs(study: Study, name: str) -> dict[str, dict]:
+    """Stem → configuration that ships for one learned method: the selected one, or with
+    ``ship_variants`` the best learning rate of each knob value (DNN γ = 0 as ``dnn``, 0.05 as ``dnn-discrim``)."""
+    method = study.method(name)
+    if not method.ship_variants:
+        config = winner(study, name)
+        return {} if config is None else {method.ship_as or name: config}
+    results = [result for run in tuning_runs(study, name) if (result := load_result(run.path(study.out)))]
+    chosen = {}
+    for value, stem in method.ship_variants.items():
+        candidates = [r for r in results if r["config"][method.knob] == value and r["valid_sdr"] is not None]
+        if candidates:
+            chosen[stem] = max(candidates, key=lambda r: r["valid_sdr"])["config"]
+    return chosen
+
+
+def ship_models(study: Study, directory: str | Path = PRETRAINED_DIR, domain: str = "speech") -> list[Path]:
+    """Export the seed-0 model of every learned method's shipped configurations as ``<stem>-<domain>.pt``."""
+    shipped = []
+    for method in (m for m in study.methods if m.learned):
+        for stem, config in shipped_configs(study, method.name).items():
+            checkpoint = study.checkpoint(Run.of(method.name, config, 0, domain))
+            if checkpoint.is_file():
+                out = Path(directory) / f"{stem}-{domain}.pt"
+                shipped.append(export_model(checkpoint, out, name=f"{stem}-{domain}", half=True))
+    return shipped
