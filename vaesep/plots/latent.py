@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from vaesep.audio import MIXTURE
 from vaesep.latent import LatentSet, UnitStatistics
-from vaesep.plots.spectra import with_title
+from vaesep.plots import with_title
 from vaesep.spectral import DEFAULT_STFT
 
 FREQUENCIES = DEFAULT_STFT.bin_frequencies()
