@@ -50,7 +50,7 @@ def _steps(path) -> int:
 
 def find_checkpoint(pretrained: str = "vae-speech") -> str:
     """Notebook 02's ``runs_dir()/02_vae.pt`` if it trained at least as long as ``pretrained``
-    (a barely trained model makes every analysis describe noise), else ``pretrained``; says which."""
+    (a barely trained model makes every analysis describe noise), else ``pretrained``; says so."""
     trained, reference = runs_dir() / "02_vae.pt", _steps(PRETRAINED_DIR / f"{pretrained}.pt")
     shipped = f"USING the shipped {pretrained!r} ({reference:,} training steps)"
     if not trained.is_file():
@@ -128,7 +128,7 @@ class LatentSet:
 
 @torch.no_grad()
 def _encode(network: VAENetwork, magnitudes: torch.Tensor) -> tuple[np.ndarray, ...]:
-    """μ and log σ² ``(n_items, n_frames, n_encoders, latent)`` of ``(n_items, n_frames, n_bins)``."""
+    """μ and log σ² ``(items, frames, encoders, latent)`` of ``(items, frames, bins)``."""
     was_training, device = network.training, next(network.parameters()).device
     network.eval()
     parts = [network.encode(magnitudes[i : i + 16].to(device))
@@ -201,7 +201,7 @@ class PCAProjection:
     explained: np.ndarray
 
     def point(self, offsets: Sequence[float], base: np.ndarray | None = None) -> np.ndarray:
-        """``base`` (default: the mean) moved ``offsets[k]`` standard deviations along component k."""
+        """``base`` (default: the mean) moved ``offsets[k]`` standard deviations along PC k."""
         offsets = np.asarray(offsets, dtype=np.float64)
         base = self.mean if base is None else np.asarray(base, dtype=np.float64)
         k = offsets.shape[0]

@@ -34,7 +34,7 @@ def with_title(figure: Figure, title: str | None) -> Figure:
 
 def _magnitudes(signals: Mapping[str, np.ndarray],
                 config: STFTConfig) -> tuple[dict[str, np.ndarray], float]:
-    """Magnitudes ``(n_frames, n_bins)`` of waveforms (spectrograms pass through), and their peak."""
+    """Magnitudes ``(n_frames, n_bins)`` of waveforms (spectrograms pass through); their peak."""
     spectra = {name: np.asarray(s) if np.ndim(s) != 1
                else magnitude(stft(np.asarray(s, dtype=np.float32), config))
                for name, s in signals.items()}
@@ -48,7 +48,8 @@ def _decibels(spectrum: np.ndarray, peak: float) -> np.ndarray:
 def _show(axis, image: np.ndarray, config: STFTConfig, max_frequency: float, *, first: int = 0,
           value_range: tuple[float, float] = (-DB_RANGE, 0.0), cmap: str = "magma"):
     """Draw ``image`` ``(n_frames, n_bins)`` from frame ``first`` on, time across, frequency up."""
-    seconds, half_bin = config.hop_length / config.sample_rate, config.sample_rate / config.n_fft / 2
+    seconds = config.hop_length / config.sample_rate
+    half_bin = config.sample_rate / config.n_fft / 2
     extent = (first * seconds, (first + len(image)) * seconds, -half_bin,
               config.sample_rate / 2 + half_bin)
     shown = axis.imshow(np.asarray(image).T, origin="lower", aspect="auto", extent=extent,
@@ -133,11 +134,9 @@ def _both_audible_frame(spectra: Mapping[str, np.ndarray], f0_tracks: Mapping[st
     """The frame in [first, last) where every tracked source is voiced and the quietest loudest."""
     tracked = [name for name in f0_tracks if name in spectra]
     voiced = np.ones(last - first, dtype=bool)
-    for name in tracked:
-        track = np.full(last, np.nan)
+    for name in tracked:  # a track shorter than the window is unvoiced past its end
         given = np.asarray(f0_tracks[name], dtype=float)[:last]
-        track[: given.size] = given
-        voiced &= np.isfinite(track[first:last])
+        voiced &= np.isfinite(np.pad(given, (0, last - given.size), constant_values=np.nan))[first:]
     if not tracked or not voiced.any():
         return (first + last) // 2
     energy = np.min([np.sum(np.square(spectra[name][first:last]), axis=1) for name in tracked],
@@ -306,8 +305,7 @@ class LiveLossPlot:
     Outside a notebook (no IPython kernel) it draws nothing."""
 
     def __init__(self, title: str | None = None) -> None:
-        self.title = title
-        self._handle = None
+        self.title, self._handle = title, None
 
     def __call__(self, epoch: int, history: Mapping[str, Sequence[float]]) -> None:
         from IPython import get_ipython  # a dependency of vaesep, for the notebooks

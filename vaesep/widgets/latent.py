@@ -1,4 +1,4 @@
-"""Sliders over one encoder's latent space, decoded live (notebook 03, section 5 "Exploring by hand").
+"""Sliders over one encoder's latent space, decoded live (notebook 03, 5 "Exploring by hand").
 
 The figure is a PNG in an ``ipywidgets.Image``: it looks the same in every frontend (ipywidgets
 7 and 8) and builds with none at all (tests, ``nbmake``); :meth:`LatentExplorer.static_figure`

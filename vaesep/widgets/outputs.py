@@ -32,7 +32,7 @@ _LINK = """<script>(() => {
 
 
 def audio_bytes(signal: np.ndarray, rate: int, format: str) -> bytes:
-    """``signal`` clipped to [-1, 1] as a 16-bit ``format`` (FLAC, WAV: every browser plays them)."""
+    """``signal`` clipped to [-1, 1] as 16-bit ``format`` (FLAC, WAV: every browser plays them)."""
     buffer = io.BytesIO()
     soundfile.write(buffer, np.clip(signal, -1.0, 1.0), rate, "PCM_16", format=format)
     return buffer.getvalue()
@@ -60,7 +60,7 @@ def multitrack(tracks: Mapping[str, np.ndarray], rate: int, *, title: str) -> HT
 
 def compact_png(figure) -> bytes:
     """``figure`` as a PNG of at most 256 colours, cropped like the inline backend's: a colour
-    map has 256 entries, so a spectrogram keeps its colours and loses about two thirds of its bytes."""
+    map has 256 entries, so a spectrogram keeps its colours and loses two thirds of its bytes."""
     from PIL import Image
 
     drawn, packed = io.BytesIO(), io.BytesIO()
