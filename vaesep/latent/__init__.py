@@ -149,6 +149,7 @@ def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = 
         raise ValueError(f"sources have {sources.shape[1]} rows, "
                          f"the model separates {network.n_sources}")
     mixtures, gains = normalise_level(sources.sum(axis=1))  # gains (items, 1), as the separator's
+    # the mixture's gain: a source alone is what the encoder hears if the other falls silent
     sources = (sources * gains[:, :, None]).astype(np.float32)
     source_levels = frame_level_db(sources)  # (items, sources, frames)
     dominant = np.asarray(network.source_names)[source_levels.argmax(axis=1)]
@@ -170,7 +171,7 @@ def encode_frames(model, sources: np.ndarray, *, frames_per_input: int | None = 
                 "margin_db": margin, "voiced": (voicing >= VOICED_THRESHOLD) & (level > -30.0)}
         keep = np.arange(n_items * n_frames)
         if min_level_db is not None:
-            keep = keep[level > min_level_db]
+            keep = keep[level > min_level_db]  # digital silence is one point that swamps plots
         if frames_per_input is not None and keep.size > frames_per_input:
             keep = np.sort(rng.choice(keep, frames_per_input, replace=False))
         parts.append({key: value[keep] for key, value in part.items()})
