@@ -1,12 +1,7 @@
-"""What the VAE's encoders write: codes of test frames, their 2-D views, active units (notebook 03).
+"""What the VAE's encoders write (notebook 03, sections 1 to 3): codes of test frames with labels,
+2-D views, active units. With ``variant="per_source"`` encoder s feeds only decoder s, so every
+analysis takes one encoder at a time; the ``shared`` variant's one encoder is ``"shared"``."""
 
-Notebook 03, sections 1 to 3: :func:`encode_frames` (μ and log σ² of every frame, with
-labels), :func:`pca_projection`, :func:`tsne_projection`, :func:`probe_accuracy` and
-:func:`unit_statistics`. What the decoders read (section 4) is :mod:`vaesep.latent.decoding`.
-With ``variant="per_source"`` encoder s feeds only decoder s, so every analysis takes one
-encoder at a time; the ``shared`` variant's single encoder is called ``"shared"``.
-Figures: :mod:`vaesep.plots.latent`; sliders: :mod:`vaesep.widgets.latent`.
-"""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,9 +1,7 @@
-"""What the decoders read: latent points back to spectrum frames and sound (notebook 03, section 4).
+"""What the decoders read (notebook 03, section 4): latent points back to frames and sound.
 
 A decoded frame ŷ_s is a relative claim on each bin, not a calibrated magnitude: the loss sees
-it only through the soft mask ŷ_s / Σ_j ŷ_j. :func:`resynthesise` shares a real mixture out
-after an edit of its μ-trajectory (section 3's test by ear).
-"""
+it only through the soft mask ŷ_s / Σ_j ŷ_j."""
 
 from __future__ import annotations
 

@@ -1,12 +1,8 @@
 """Figures for the notebooks; every function returns its matplotlib Figure.
 
-Time-frequency pictures (notebook 01 "Looking at one test mixture", "Why this STFT", "Oracle
-masks: the ceiling"; separated sources in 02, 03, 04, 06) take spectrograms and masks
-time-major, ``(n_frames, n_bins)``, as the networks hold them; only the drawing transposes.
-Charts: the data (01 "Building the data set", "Who is speaking"), training (02 "The objective",
-"Training"), scores (01, 02, 04) and inference curves (06). The latent space (notebook 03) is
-:mod:`vaesep.plots.latent`; import it by name.
-"""
+Spectrograms and masks are time-major, ``(n_frames, n_bins)``, as the networks hold them (01 "Why
+this STFT", "Oracle masks"; every notebook); charts show the data (01), training (02), scores (01,
+02, 04) and inference (06). Notebook 03's are in :mod:`vaesep.plots.latent` (import it by name)."""
 
 from __future__ import annotations
 

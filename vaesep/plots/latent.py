@@ -1,9 +1,6 @@
-"""Figures of the VAE's latent space (notebook 03); :mod:`vaesep.latent` computes, these draw.
-
-Projections (section 2), active units (section 3), decoded frames (section 4) and the static
-latent explorer (section 5). A decoded frame has no absolute level (the soft mask sees only
-ratios), so frames ``(n_frames, n_bins)`` are shown in dB re a peak.
-"""
+"""Figures of the latent space (notebook 03, sections 2 to 5); :mod:`vaesep.latent` computes them.
+A decoded frame has no absolute level (the soft mask sees only ratios): frames are shown in dB
+re a peak."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
 """Sliders over one encoder's latent space, decoded live (notebook 03, 5 "Exploring by hand").
-
-The figure is a PNG in an ``ipywidgets.Image``: it looks the same in every frontend (ipywidgets
-7 and 8) and builds with none at all (tests, ``nbmake``); :meth:`LatentExplorer.static_figure`
-draws the same decodings for readers of a static copy.
-"""
+The figure is a PNG in an ``ipywidgets.Image``: the same in every frontend (ipywidgets 7 and 8)
+and built with none (tests, ``nbmake``)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
 """Light notebook outputs (every notebook): one labelled player per comparison, compact figures.
-
 IPython's ``Audio`` scales every clip to its own peak, so a quiet estimate sounds as loud as a
-loud one; :func:`multitrack` scales all tracks by one factor and links their players (starting
-one pauses the others and picks up where the last stopped, to compare on the same syllable).
-Plain HTML with FLAC clips, no widget state: untrusted, every track still has its player.
-"""
+loud one; :func:`multitrack` plays all tracks at one scale, in plain HTML (no widget state)."""
 
 from __future__ import annotations
 
@@ -20,6 +16,8 @@ from IPython.display import HTML
 
 HEADROOM = 0.99  # the loudest peak of a comparison, as a share of full scale
 
+# starting one player pauses the others and picks up where the last one stopped, so versions
+# compare on the same syllable; where scripts do not run, each track still has its own player
 _LINK = """<script>(() => {
   const players = [...document.querySelectorAll("#%s audio")];
   let last = null;

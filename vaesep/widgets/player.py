@@ -1,9 +1,6 @@
-"""The listening test's player (notebook 05): all clips of a trial play in sync, one is audible.
-
-As in webMUSHRA, a letter switches what you hear without moving the playback position, and a
-region can loop. The audio runs in the browser (Web Audio, ``player.js``, an anywidget module);
-Python only says which clip is audible, whether it plays, and the clips.
-"""
+"""The listening test's player (notebook 05): a trial's clips play in sync, one audible at a time.
+As in webMUSHRA a letter switches what you hear without moving the position; the audio runs in
+the browser (``player.js``, an anywidget module), Python says which clip, whether it plays."""
 
 from __future__ import annotations
 
