@@ -1,5 +1,3 @@
-"""Interactive notebook views (ipywidgets), one module each, imported by name so that one view's
-dependencies never burden another: :mod:`vaesep.widgets.listening`, the listening test (notebook
-05), and :mod:`vaesep.widgets.latent`, sliders over the VAE's latent space (notebook 03); :mod:`vaesep.widgets.outputs`, one labelled
-player per comparison and compact figures (every notebook).
-"""
+"""Notebook views, one module each, imported by name so that one view's dependencies never burden
+another: :mod:`~vaesep.widgets.listening` (notebook 05), :mod:`~vaesep.widgets.latent` (03) and
+:mod:`~vaesep.widgets.outputs`, level-preserving players and compact figures (every notebook)."""

@@ -1,12 +1,6 @@
-"""Sliders over one encoder's latent space, decoded live (notebook 03, section 5 "Exploring by hand").
-
-Each slider moves a latent point along one of the top principal directions of the encoder's
-posterior means, in standard deviations of the cloud along it; the matching decoder turns the
-point into a spectrum frame. The figure is rendered to PNG in an ``ipywidgets.Image``, so the
-view looks the same in JupyterLab, Notebook, VS Code and Colab (ipywidgets 7 and 8) and builds
-with no frontend at all (tests, ``nbmake``); :meth:`LatentExplorer.static_figure` draws the
-same decodings for a few slider settings, for readers of a static copy.
-"""
+"""Sliders over one encoder's latent space, decoded live (notebook 03, 5 "Exploring by hand").
+The figure is a PNG in an ``ipywidgets.Image``: the same in every frontend (ipywidgets 7 and 8)
+and built with none (tests, ``nbmake``)."""
 
 from __future__ import annotations
 
@@ -27,9 +21,8 @@ WIDE = widgets.Layout(width="380px")
 
 
 class LatentExplorer:
-    """Sliders over the top ``n_directions`` principal directions of ``encoder``'s codes (default:
-    the first encoder), each spanning ± 3 σ, from the codes' mean or one of the named ``bases``
-    ``(latent,)``; show it with ``display(explorer.widget)``."""
+    """Sliders (± 3 σ) along the top ``n_directions`` principal directions of ``encoder``'s codes,
+    from their mean or one of the named ``bases``; show it with ``display(explorer.widget)``."""
 
     def __init__(self, model, codes: LatentSet, *, encoder: str | None = None,
                  bases: Mapping[str, np.ndarray] | None = None, n_directions: int = 4) -> None:
@@ -37,17 +30,17 @@ class LatentExplorer:
         self.encoder = encoder or codes.encoder_names[0]
         self.pca = pca_projection(codes.means(self.encoder), n_components=n_directions)
         self.bases = {"mean of the codes": self.pca.mean.astype(np.float32), **dict(bases or {})}
-        self.sliders = [widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1,
-                                            description=f"PC{k + 1} ({100 * share:.0f} %)", continuous_update=False,
-                                            readout_format="+.1f", style={"description_width": "90px"}, layout=WIDE)
-                        for k, share in enumerate(self.pca.explained)]
-        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at", layout=WIDE)
+        self.sliders = [widgets.FloatSlider(
+            value=0.0, min=-3.0, max=3.0, step=0.1, description=f"PC{k + 1} ({100 * share:.0f} %)",
+            continuous_update=False, readout_format="+.1f", style={"description_width": "90px"},
+            layout=WIDE) for k, share in enumerate(self.pca.explained)]
+        self.base_menu = widgets.Dropdown(options=list(self.bases), description="start at",
+                                          layout=WIDE)
         reset_button = widgets.Button(description="reset sliders", icon="undo")
         play_button = widgets.Button(description="play frame", icon="play")
         self.player, self.image = widgets.Box(), widgets.Image(format="png")
-        for slider in self.sliders:
-            slider.observe(self.update, names="value")
-        self.base_menu.observe(self.update, names="value")
+        for control in (*self.sliders, self.base_menu):
+            control.observe(self.update, names="value")
         reset_button.on_click(lambda _button: self.reset())
         play_button.on_click(lambda _button: self.play())
         controls = widgets.HBox([widgets.VBox([self.base_menu, *self.sliders]),
@@ -89,8 +82,7 @@ class LatentExplorer:
     def play(self, seconds: float = 0.75) -> np.ndarray:
         """Put a player of the current frame, held ``seconds`` (Griffin-Lim, faded), in the view."""
         n_frames = max(int(seconds * DEFAULT_STFT.sample_rate / DEFAULT_STFT.hop_length), 2)
-        frames = np.repeat(self._decode(self.latent()), n_frames, axis=0)
-        wave = griffin_lim(frames, n_iter=16)
+        wave = griffin_lim(np.repeat(self._decode(self.latent()), n_frames, axis=0), n_iter=16)
         ramp = np.linspace(0.0, 1.0, min(len(wave) // 8, 800), dtype=np.float32)
         wave[: ramp.size] *= ramp
         wave[len(wave) - ramp.size :] *= ramp[::-1]
@@ -100,14 +92,12 @@ class LatentExplorer:
         return wave
 
     def static_figure(self, values: Sequence[float] = (-2.0, 0.0, 2.0)) -> Figure:
-        """Decoded frames for a few values of each slider (the others at 0): rows are principal
-        directions, columns slider values, the start point in grey."""
-        n = len(self.sliders)
-        base = self.bases[self.base_menu.value]
-        grid = np.stack([self._decode(np.stack([self.pca.point(np.eye(n)[k] * value, base=base) for value in values]))
-                         for k in range(n)])
-        return plot_frame_grid(
-            grid, [f"PC{k + 1}" for k in range(n)], [f"{value:+g} σ" for value in values],
-            self._decode(base)[0],
-            title=f"Decoder {self.encoder} along the top principal directions of encoder {self.encoder}'s codes",
-        )
+        """Decoded frames for a few values of each slider (the others at 0), the start in grey."""
+        n, base = len(self.sliders), self.bases[self.base_menu.value]
+        grid = np.stack([self._decode(np.stack([self.pca.point(np.eye(n)[k] * value, base=base)
+                                                for value in values])) for k in range(n)])
+        title = (f"Decoder {self.encoder} along the top principal directions of encoder "
+                 f"{self.encoder}'s codes")
+        return plot_frame_grid(grid, [f"PC{k + 1}" for k in range(n)],
+                               [f"{value:+g} σ" for value in values], self._decode(base)[0],
+                               title=title)

@@ -1,19 +1,15 @@
-"""The listening test's player: all clips of a trial play in sync, one is audible.
-
-As in webMUSHRA, pressing a letter switches which clip you hear without moving the
-playback position, and a region (start, end) can be looped. The audio runs in the
-browser (Web Audio, ``player.js``, an anywidget module), so a switch needs no new file and
-no restart; Python only says which clip is audible, whether it plays, and the clips.
-"""
+"""The listening test's player (notebook 05): a trial's clips play in sync, one audible at a time.
+As in webMUSHRA a letter switches what you hear without moving the position; the audio runs in
+the browser (``player.js``, an anywidget module), Python says which clip, whether it plays."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
-import soundfile
 import traitlets
+
+from vaesep.widgets.outputs import audio_bytes
 
 try:
     import anywidget
@@ -55,7 +51,8 @@ class SyncPlayer(anywidget.AnyWidget):
         with self.hold_sync():  # one message: the browser never sees a half-changed player
             self.playing, self.active = False, ""
             self.loop = [0.0, max(lengths.values(), default=0) / sample_rate]
-            self.clips = {name: wav_bytes(signal, sample_rate) for name, signal in clips.items()}
+            self.clips = {name: audio_bytes(signal, sample_rate, "WAV")
+                          for name, signal in clips.items()}
 
     def switch_to(self, name: str) -> None:
         """Make ``name`` audible at the current position (and start playing)."""
@@ -70,9 +67,3 @@ def colab_metadata() -> dict:
     elsewhere. A view that publishes its own bundle, not through anywidget, must pass it."""
     return getattr(getattr(anywidget, "_util", None), "get_repr_metadata", dict)()
 
-
-def wav_bytes(signal: np.ndarray, sample_rate: int) -> bytes:
-    """16-bit PCM WAV (every browser decodes it, not all float WAV), clipped to [-1, 1]."""
-    buffer = io.BytesIO()
-    soundfile.write(buffer, np.clip(signal, -1.0, 1.0), sample_rate, "PCM_16", format="WAV")
-    return buffer.getvalue()
