@@ -357,7 +357,9 @@ save_table("\n\n".join(iteration_markdown(rows, title=f"{label}, {caption}") for
 # comparison with the mixture-trained models, from the convergence study's
 # result files (`vaesep study`, notebook 04), where the generative method is
 # one more row: priors trained per seed, the number of iterations chosen on
-# validation SDR.
+# validation SDR. Each comparison also names the best of the other methods
+# trained on clean audio only (supervised NMF, the authors' clean-trained
+# VAEs), which never see a mixture in training either.
 #
 # 1. Does inference beat amortised encoding alone?
 # 2. Does the generative model hold up better than the mixture-trained models

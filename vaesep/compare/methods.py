@@ -49,6 +49,12 @@ class Method:
         """True for the methods a study trains or fits itself (one model per seed)."""
         return self.kind not in ("oracle", "shipped")
 
+    @property
+    def trained_on_mixtures(self) -> bool:
+        """True for the mask estimators trained on mixtures; NMF, the authors' clean-trained VAEs and
+        the generative priors learn from each source's clean audio and never see a mixture."""
+        return self.kind in ("vae", "dnn", "drnn") and self.options.get("train_on", "mixture") == "mixture"
+
     def grid(self, learning_rates: Sequence[float] = LEARNING_RATES) -> list[dict[str, Any]]:
         """Every configuration searched: a learning rate times a knob value (NMF: the knob only)."""
         knobs = [{self.knob: value} for value in self.knob_values] if self.knob else [{}]
