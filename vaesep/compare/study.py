@@ -90,7 +90,8 @@ MATCHED_FAST = Schedule(2, 4, None, 8, 0.5, nmf_seconds=10.0, nmf_iterations=20)
 @dataclass(frozen=True)
 class Study:
     """What one loop runs, and where its files go. Every method is tuned on the first of the
-    conditions' domains; ``seeds``: the winners' seeds there, ``domain_seeds`` elsewhere."""
+    conditions' domains; ``seeds``: the winners' seeds there and on the ``seeded_domains`` (whose
+    runs take minutes: noise), ``domain_seeds`` elsewhere."""
 
     out: Path
     methods: tuple[Method, ...] = CONVERGED_METHODS
@@ -104,6 +105,7 @@ class Study:
     fast: bool = False
     jobs: int = 2
     max_items: int | None = None
+    seeded_domains: tuple[str, ...] = ("noise",)
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -230,7 +232,10 @@ def pending(study: Study) -> list[Run]:
                 runs.append(Run(method.name, (), 0, domain))
     runs += tuning_runs(study)
     for domain in study.domains:
-        seeds = [seed for seed in study.seeds if seed != 0] if domain == study.domains[0] else study.domain_seeds
+        if domain == study.domains[0]:
+            seeds = [seed for seed in study.seeds if seed != 0]  # seed 0 ran in the tuning grid
+        else:
+            seeds = study.seeds if domain in study.seeded_domains else study.domain_seeds
         for method in study.methods:
             config = winner(study, method.name) if method.learned and not study.shipped else None
             if config is not None:
