@@ -495,8 +495,8 @@ print(vaesep.list_pretrained())
 # standard deviation σ and you want to resolve a true gap of δ = 0.3 dB at two
 # standard errors. Take σ as the VAE's on the Czech test in the 200-step
 # comparison read above (three seeds: `condition_stats(matched_runs,
-# matched)["czech"]["vae"]` holds its mean, `std` and per-seed `values`; the
-# study at convergence has no seeds beyond the first for most methods yet). How many
+# matched)["czech"]["vae"]` holds its mean, `std` and per-seed `values`; try the
+# converged study's σ too, `condition_stats(study_runs, study)`). How many
 # seeds per method does that take? Keep σ in `sigma` and the answer, a whole
 # number, in `n_seeds`.
 
