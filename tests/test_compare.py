@@ -94,6 +94,14 @@ def test_selection_by_validation_sdr_and_the_later_runs_it_unlocks(tmp_path):
     assert all(run.settings == runs[4].settings for run in later)
 
 
+def test_the_generative_method_runs_only_on_the_domains_it_names(tmp_path):
+    study = Study(tmp_path, (get_method("generative"),), ("dutch", "chorales", "noise"))
+    for run in tuning_runs(study):
+        _fake_result(study, run, valid_sdr=5.0)
+    # issue #13 scopes separation by inference to speech and noise: no chorales run is scheduled
+    assert sorted({run.domain for run in pending(study)}) == ["noise", "speech"]
+
+
 def test_a_diverged_configuration_is_recorded_and_never_selected(tmp_path, monkeypatch):
     from vaesep.train import TrainingDiverged
 

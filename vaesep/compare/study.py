@@ -238,7 +238,7 @@ def pending(study: Study) -> list[Run]:
             seeds = study.seeds if domain in study.seeded_domains else study.domain_seeds
         for method in study.methods:
             config = winner(study, method.name) if method.learned and not study.shipped else None
-            if config is not None:
+            if config is not None and (method.domains is None or domain in method.domains):
                 runs += [Run.of(method.name, config, seed, domain) for seed in seeds]
     return [run for run in runs if not run.path(study.out).is_file()]
 
