@@ -372,8 +372,8 @@ def readme_block(study: Study) -> str:
         f"{summary['learned_runs']} learned runs stopped early (the cap stopped: {_cap(summary)}), "
         f"the longest after {summary['max_steps_used']:,} of {study.schedule.max_steps:,} allowed "
         "steps; "
-        f"{summary['cpu_hours']:.1f} CPU-hours {'in all' if not remaining else 'so far'}. Every row is the configuration selected by "
-        "validation SDR (`results/converged/summary.md` lists the grid)._",
+        f"{summary['cpu_hours']:.1f} CPU-hours {'so far' if remaining else 'in all'}. Every row is "
+        "the configuration selected by validation SDR (`results/converged/summary.md` lists the grid)._",
     ])
 
 
